@@ -1,0 +1,49 @@
+# Ventanilla: one entry point for installing, running and testing.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+KAFKA_LIB := deploy/kafka/lib/.complete
+
+.PHONY: install proto kafka-jars run up down test test-unit test-integration lint bench clean
+
+install: $(STAMP) proto
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==26.3
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+proto: $(STAMP)
+	$(PY) tools/gen_proto.py
+
+kafka-jars: $(KAFKA_LIB)
+
+$(KAFKA_LIB): deploy/kafka/pom.xml
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
+	touch $@
+
+run: install kafka-jars
+	$(VENV)/bin/ventanilla run
+
+up: install kafka-jars
+	$(VENV)/bin/ventanilla up
+
+down:
+	$(VENV)/bin/ventanilla down
+
+lint: install
+	$(VENV)/bin/lint-imports
+
+test: install kafka-jars lint
+	$(PY) -m pytest -q tests
+
+test-unit: install
+	$(PY) -m pytest -q tests/unit
+
+bench: install kafka-jars
+	$(PY) tests/benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build var deploy/kafka/lib ventanilla/api/v1/*_pb2*.py*

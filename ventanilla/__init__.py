@@ -1,0 +1,1 @@
+"""Ventanilla: e-invoice entry point for Spanish public administrations."""

@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC modules of API v1 (make proto)."""

@@ -1,0 +1,1 @@
+"""Pure domain: invoices, lifecycle, events, error catalogue."""

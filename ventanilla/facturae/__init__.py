@@ -1,0 +1,1 @@
+"""Facturae parsing, validation and signature verification."""
