@@ -1,0 +1,109 @@
+"""PeFAC business rules over a parsed invoice: a tuple of small checks, first failure wins.
+
+Dates: the "fecha de entrega" is `FacturaeDocument.operation_date`. It is required
+(FECHA_ENTREGA_VOID) only for recapitulative invoices (InvoiceClass OC or CC), whose
+Facturae definition demands an InvoicingPeriod; otherwise Facturae lets an absent
+OperationDate mean "same day as IssueDate". FECHA_ENTREGA_PRIOR applies the catalogue
+text literally, "the invoice date cannot be after the delivery date", to the delivery of
+the goods (operation_date) and to the delivery of the invoice itself (`today`, the day
+of presentation), so an invoice dated in the future is refused too.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.facturae.document import FacturaeDocument
+
+# One letter + 8 digits or EA/LA/GE + 7 digits (DIR3_FORMAT.md), plus P + 8 digits for
+# FACe test units (P00000010); all-zero and all-nine placeholders are not codes.
+DIR3_CODE = re.compile(r"(?![A-Z]+(?:0+|9+)$)(?:[EALUIJOP]\d{8}|(?:EA|LA|GE)\d{7})")
+EARLIEST_ISSUE_DATE = date(2000, 1, 1)
+RECAPITULATIVE_CLASSES = frozenset({"OC", "CC"})
+
+Rule = Callable[[FacturaeDocument, date], None]
+
+
+def _centre_declared(role: str, key: ErrorKey) -> Rule:
+    """Build the check that the centre for role is present and DIR3-shaped."""
+
+    def check(doc: FacturaeDocument, today: date) -> None:
+        code = getattr(doc.centres, role)
+        if code is None:
+            raise DomainError(key)
+        if not DIR3_CODE.fullmatch(code):
+            raise DomainError(key, f"{key.description} El código '{code}' no es un código DIR3.")
+
+    return check
+
+
+def _issue_date_present(doc: FacturaeDocument, today: date) -> None:
+    """Refuse an invoice without IssueDate."""
+    if doc.issue_date is None:
+        raise DomainError(ErrorKey.FECHA_FACTURA_VOID)
+
+
+def _issued_since_2000(doc: FacturaeDocument, today: date) -> None:
+    """Refuse an invoice dated before 2000-01-01."""
+    if doc.issue_date is not None and doc.issue_date < EARLIEST_ISSUE_DATE:
+        detail = f"{ErrorKey.FECHA_FACTURA_YEAR2000.description} La factura es del {doc.issue_date}."
+        raise DomainError(ErrorKey.FECHA_FACTURA_YEAR2000, detail)
+
+
+def _delivery_date_present(doc: FacturaeDocument, today: date) -> None:
+    """Refuse a recapitulative invoice that states no delivery date or period."""
+    if doc.operation_date is None and doc.invoice_class in RECAPITULATIVE_CLASSES:
+        detail = (
+            f"{ErrorKey.FECHA_ENTREGA_VOID.description} Una factura recapitulativa "
+            f"(InvoiceClass {doc.invoice_class}) debe indicar OperationDate o InvoicingPeriod."
+        )
+        raise DomainError(ErrorKey.FECHA_ENTREGA_VOID, detail)
+
+
+def _issued_not_after_delivery(doc: FacturaeDocument, today: date) -> None:
+    """Refuse an invoice dated after the delivery of what it invoices."""
+    delivery = doc.operation_date
+    if doc.issue_date is not None and delivery is not None and doc.issue_date > delivery:
+        detail = f"La fecha de la factura ({doc.issue_date}) es posterior a la fecha de entrega ({delivery})."
+        raise DomainError(ErrorKey.FECHA_ENTREGA_PRIOR, detail)
+
+
+def _issued_not_after_presentation(doc: FacturaeDocument, today: date) -> None:
+    """Refuse an invoice dated after the day it is presented."""
+    if doc.issue_date is not None and doc.issue_date > today:
+        detail = f"La fecha de la factura ({doc.issue_date}) es posterior a la fecha de presentación ({today})."
+        raise DomainError(ErrorKey.FECHA_ENTREGA_PRIOR, detail)
+
+
+def _total_not_negative(doc: FacturaeDocument, today: date) -> None:
+    """Refuse a negative InvoiceTotal."""
+    if doc.total < 0:
+        raise DomainError(ErrorKey.TOTAL_NEG, f"{ErrorKey.TOTAL_NEG.description} Total: {doc.total}.")
+
+
+def _payable_not_negative(doc: FacturaeDocument, today: date) -> None:
+    """Refuse a negative TotalExecutableAmount (líquido)."""
+    if doc.payable < 0:
+        raise DomainError(ErrorKey.LIQUIDO_NEG, f"{ErrorKey.LIQUIDO_NEG.description} Líquido: {doc.payable}.")
+
+
+RULES: tuple[Rule, ...] = (
+    _centre_declared("oficina_contable", ErrorKey.OFICINA_CONTABLE),
+    _centre_declared("organo_gestor", ErrorKey.ORGANO_GESTOR),
+    _centre_declared("unidad_tramitadora", ErrorKey.UNIDAD_TRAMITADORA),
+    _issue_date_present,
+    _issued_since_2000,
+    _delivery_date_present,
+    _issued_not_after_delivery,
+    _issued_not_after_presentation,
+    _total_not_negative,
+    _payable_not_negative,
+)
+
+
+def check_business_rules(doc: FacturaeDocument, today: date, rules: Sequence[Rule] = RULES) -> None:
+    """Raise the DomainError of the first rule the invoice breaks; `today` is the presentation day."""
+    for rule in rules:
+        rule(doc, today)
