@@ -1,0 +1,1 @@
+"""Cancellation service: takes anularFactura requests and records them in the invoice log."""

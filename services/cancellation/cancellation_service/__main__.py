@@ -1,0 +1,67 @@
+"""Composition root of the cancellation service."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import grpc
+
+from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.config import Settings
+from ventanilla.logs import configure_logging
+from cancellation_service.grpc_api import CancellationApi
+from cancellation_service.handlers import Canceller
+
+log = logging.getLogger("cancellation")
+
+
+@dataclass
+class CancellationService:
+    """The wired service: event log producer, status client and gRPC server."""
+
+    events: EventLog
+    channel: grpc.Channel
+    server: GrpcServer
+
+    def start(self) -> None:
+        """Start serving."""
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stop serving, then release clients."""
+        self.server.stop()
+        self.events.close()
+        self.channel.close()
+
+
+def build(settings: Settings) -> CancellationService:
+    """Wire the cancellation service from settings."""
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation")
+    channel = grpc.insecure_channel(settings.status_address)
+    api = CancellationApi(
+        Canceller(events, SystemClock()),
+        services_pb2_grpc.StatusServiceStub(channel),
+        timeout_s=settings.read_your_writes_timeout_s + 5,
+    )
+    server = GrpcServer(
+        settings.cancellation_address,
+        [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
+    )
+    return CancellationService(events, channel, server)
+
+
+def main() -> None:
+    """Run the cancellation service until SIGINT or SIGTERM."""
+    settings = Settings.from_env()
+    configure_logging("cancellation", settings.log_level)
+    service = build(settings)
+    service.start()
+    log.info("serving", extra={"address": settings.cancellation_address})
+    run_until_signalled(service.stop)
+
+
+if __name__ == "__main__":
+    main()

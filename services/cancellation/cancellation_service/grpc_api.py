@@ -1,0 +1,42 @@
+"""gRPC CancellationService: resolves the invoice through the status service, then cancels."""
+from __future__ import annotations
+
+import grpc
+
+from ventanilla.adapters.grpc_errors import abort_with, domain_error_of
+from ventanilla.api.v1 import services_pb2 as pb
+from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.domain.errors import DomainError, ErrorKey
+from cancellation_service.handlers import Canceller
+
+
+class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
+    """Answers anularFactura and anularFacturaPorValores."""
+
+    def __init__(self, canceller: Canceller, status: services_pb2_grpc.StatusServiceStub, timeout_s: float):
+        self._canceller = canceller
+        self._status = status
+        self._timeout_s = timeout_s
+
+    def _run(self, context, caller, lookup, reason):
+        def resolved():
+            try:
+                return lookup(timeout=self._timeout_s)
+            except grpc.RpcError as error:
+                raise domain_error_of(error) or DomainError(ErrorKey.REGISTRO, "Servicio de estado no disponible.")
+        try:
+            return self._canceller.cancel(caller.nif, resolved, reason)
+        except DomainError as error:
+            abort_with(context, error)
+
+    def CancelInvoice(self, request, context):
+        if request.id <= 0:
+            abort_with(context, DomainError(ErrorKey.ANULACION_FACTURA_OBLIGATORIA))
+        query = pb.InvoiceById(caller=request.caller, id=request.id)
+        return self._run(context, request.caller, lambda **kw: self._status.GetInvoice(query, **kw), request.reason)
+
+    def CancelInvoiceByTuple(self, request, context):
+        if not request.tuple.supplier_nif or not request.tuple.number:
+            abort_with(context, DomainError(ErrorKey.ANULACION_FACTURA_OBLIGATORIA))
+        query = pb.InvoiceByTuple(caller=request.caller, tuple=request.tuple)
+        return self._run(context, request.caller, lambda **kw: self._status.FindInvoice(query, **kw), request.reason)

@@ -1,0 +1,1 @@
+"""Registry service: decides whether an invoice is registered, and issues its receipt."""

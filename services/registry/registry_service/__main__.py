@@ -1,0 +1,68 @@
+"""Composition root of the registry service."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.claims import SqliteClaims
+from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.config import Settings
+from ventanilla.logs import configure_logging
+from registry_service.grpc_api import RegistryApi
+from registry_service.handlers import Registrar
+from registry_service.receipt import render_receipt
+
+log = logging.getLogger("registry")
+
+
+@dataclass
+class RegistryService:
+    """The wired service: the event log producer and a gRPC server."""
+
+    events: EventLog
+    server: GrpcServer
+
+    def start(self) -> None:
+        """Start serving."""
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stop serving, then flush the producer."""
+        self.server.stop()
+        self.events.close()
+
+
+def build(settings: Settings) -> RegistryService:
+    """Wire the registry service from settings."""
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry")
+    registrar = Registrar(
+        SqliteClaims(settings.path("registry", "claims.sqlite3")),
+        DirectoryBlobStore(settings.path("blobs")),
+        events,
+        partial(render_receipt, issuer="Ventanilla – Punto General de Entrada de Facturas Electrónicas"),
+        SystemClock(),
+    )
+    api = RegistryApi(registrar)
+    server = GrpcServer(
+        settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)]
+    )
+    return RegistryService(events, server)
+
+
+def main() -> None:
+    """Run the registry service until SIGINT or SIGTERM."""
+    settings = Settings.from_env()
+    configure_logging("registry", settings.log_level)
+    service = build(settings)
+    service.start()
+    log.info("serving", extra={"address": settings.registry_address})
+    run_until_signalled(service.stop)
+
+
+if __name__ == "__main__":
+    main()

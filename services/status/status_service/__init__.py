@@ -1,0 +1,1 @@
+"""Status service: the invoice projections and the queries they answer."""

@@ -1,0 +1,34 @@
+"""Read-your-writes: wait until the projection has applied everything already in the log."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+EndOffsets = Callable[[], dict[int, int]]
+
+
+class CatchUp:
+    """Tracks applied positions and lets readers wait for the log's current end."""
+
+    def __init__(self, end_offsets: EndOffsets, applied: dict[int, int], timeout_s: float):
+        self._end_offsets = end_offsets
+        self._applied = dict(applied)
+        self._timeout_s = timeout_s
+        self._changed = threading.Condition()
+
+    def advanced(self, partition: int, next_offset: int) -> None:
+        """Record that everything before next_offset in a partition is applied."""
+        with self._changed:
+            self._applied[partition] = next_offset
+            self._changed.notify_all()
+
+    def wait(self) -> bool:
+        """Block until every partition is applied up to the end seen now; False on timeout."""
+        deadline = time.monotonic() + self._timeout_s
+        ends = self._end_offsets()
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: all(self._applied.get(p, 0) >= end for p, end in ends.items()),
+                timeout=max(0.0, deadline - time.monotonic()),
+            )

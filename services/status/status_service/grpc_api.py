@@ -1,0 +1,45 @@
+"""gRPC StatusService: protobuf in, query use cases, protobuf out."""
+from __future__ import annotations
+
+from ventanilla.adapters.grpc_errors import abort_with
+from ventanilla.adapters.invoice_messages import invoice_to_pb, state_to_pb, tuple_from_pb
+from ventanilla.api.v1 import services_pb2 as pb
+from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.domain.errors import DomainError
+from status_service.handlers import Queries
+
+
+def _state_item(item) -> pb.StateItem:
+    if isinstance(item, DomainError):
+        return pb.StateItem(error=pb.CatalogueError(key=item.key.value, message=item.detail))
+    return pb.StateItem(state=state_to_pb(item.state), remarks=item.state_remarks)
+
+
+class StatusApi(services_pb2_grpc.StatusServiceServicer):
+    """Answers consultas by id, by tuple and by groups."""
+
+    def __init__(self, queries: Queries):
+        self._queries = queries
+
+    def GetInvoice(self, request, context):
+        try:
+            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id)
+        except DomainError as error:
+            abort_with(context, error)
+        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
+
+    def FindInvoice(self, request, context):
+        try:
+            invoice, receipt = self._queries.invoice_by_tuple(request.caller.nif, tuple_from_pb(request.tuple))
+        except DomainError as error:
+            abort_with(context, error)
+        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
+
+    def GetStates(self, request, context):
+        items = self._queries.states_by_ids(request.caller.nif, list(request.ids))
+        return pb.StatesAnswer(items=[_state_item(i) for i in items])
+
+    def FindStates(self, request, context):
+        queries = [tuple_from_pb(t) for t in request.tuples]
+        items = self._queries.states_by_tuples(request.caller.nif, queries)
+        return pb.StatesAnswer(items=[_state_item(i) for i in items])

@@ -1,0 +1,58 @@
+"""The consumer loop: a thin shell that feeds each log record to the projection store."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from kafka import KafkaConsumer, TopicPartition
+
+from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.projection_store import ProjectionStore
+from status_service.catch_up import CatchUp
+
+log = logging.getLogger("status.projector")
+
+
+def handle(store: ProjectionStore, topic: str, partition: int, offset: int, value: bytes) -> bool:
+    """Apply one record of the invoice log; False when it was already applied."""
+    return store.apply(decode(value), topic, partition, offset)
+
+
+class Projector:
+    """Reads every partition of the invoice log from the stored positions onwards."""
+
+    def __init__(self, consumer: KafkaConsumer, store: ProjectionStore, topic: str, catch_up: CatchUp):
+        self._consumer = consumer
+        self._store = store
+        self._topic = topic
+        self._catch_up = catch_up
+        self._stopping = threading.Event()
+
+    def _assign(self, partitions: set[int]) -> None:
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(tps)
+        stored = self._store.positions(self._topic)
+        for tp in tps:
+            if tp.partition in stored:
+                self._consumer.seek(tp, stored[tp.partition])
+            else:
+                self._consumer.seek_to_beginning(tp)
+
+    def run(self) -> None:
+        """Consume until stopped; an unreadable record stops the loop loudly."""
+        partitions = self._consumer.partitions_for_topic(self._topic)
+        while not partitions and not self._stopping.wait(0.5):
+            partitions = self._consumer.partitions_for_topic(self._topic)
+        if self._stopping.is_set():
+            return
+        self._assign(partitions)
+        log.info("projecting", extra={"topic": self._topic, "partitions": len(partitions)})
+        while not self._stopping.is_set():
+            for tp, records in self._consumer.poll(timeout_ms=200).items():
+                for record in records:
+                    handle(self._store, record.topic, record.partition, record.offset, record.value)
+                    self._catch_up.advanced(record.partition, record.offset + 1)
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current batch."""
+        self._stopping.set()

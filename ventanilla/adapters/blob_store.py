@@ -1,0 +1,67 @@
+"""Content-addressed document storage: a directory by default, S3-compatible later."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from ventanilla.domain.invoice import DocumentRef
+
+
+class BlobStore(Protocol):
+    """Stores documents by SHA-256; a put returns only once the bytes are durable."""
+
+    def put(self, data: bytes, name: str = "", media_type: str = "") -> DocumentRef:
+        """Store the bytes durably and return their reference."""
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes stored under this hash; KeyError when absent."""
+
+
+class DirectoryBlobStore:
+    """Blobs as files named by hash under a root directory, fsynced before put returns."""
+
+    def __init__(self, root: Path):
+        self._root = root
+        self._root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise KeyError(sha256)
+        return self._root / sha256[:2] / sha256
+
+    def put(self, data: bytes, name: str = "", media_type: str = "") -> DocumentRef:
+        """Write to a temporary file, fsync, rename into place and fsync the directory."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self._path(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(target.parent)
+        return DocumentRef(digest, len(data), name, media_type)
+
+    def get(self, sha256: str) -> bytes:
+        """Read a blob back; KeyError when it is not stored."""
+        try:
+            return self._path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

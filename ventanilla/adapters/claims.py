@@ -1,0 +1,75 @@
+"""Business-key claims in SQL with a unique constraint; the claim row's id is the invoice id."""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import date, datetime
+from pathlib import Path
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.invoice import InvoiceKey
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    supplier_nif TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    series TEXT NOT NULL,
+    number TEXT NOT NULL,
+    issue_date TEXT NOT NULL,
+    facturae_sha256 TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('PENDING', 'REGISTERED')),
+    claimed_at TEXT NOT NULL,
+    UNIQUE (supplier_nif, year, series, number)
+);
+"""
+
+
+class SqliteClaims:
+    """Claims on a SQLite file shared by the registry replicas of one host (WAL, immediate locks)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime) -> int:
+        """Reserve the business key and return a new invoice id; refuse a key already held."""
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT issue_date FROM claims WHERE supplier_nif=? AND year=? AND series=? AND number=?",
+                (key.supplier_nif, key.year, key.series, key.number),
+            ).fetchone()
+            if row is not None:
+                db.execute("ROLLBACK")
+                same_day = row[0] == issue_date.isoformat()
+                raise DomainError(ErrorKey.FACTURA_REPETIDA if same_day else ErrorKey.EJERCICIO_DIARIO)
+            cursor = db.execute(
+                "INSERT INTO claims (supplier_nif, year, series, number, issue_date, facturae_sha256,"
+                " status, claimed_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?)",
+                (key.supplier_nif, key.year, key.series, key.number, issue_date.isoformat(),
+                 facturae_sha256, now.isoformat()),
+            )
+            db.execute("COMMIT")
+            return int(cursor.lastrowid)
+        finally:
+            db.close()
+
+    def confirm(self, invoice_id: int) -> None:
+        """Mark a claim as registered: its event is in the log."""
+        with closing(self._connect()) as db:
+            db.execute("UPDATE claims SET status='REGISTERED' WHERE id=?", (invoice_id,))
+
+    def release(self, invoice_id: int) -> None:
+        """Drop a pending claim whose registration failed, so a retry can succeed."""
+        with closing(self._connect()) as db:
+            db.execute("DELETE FROM claims WHERE id=? AND status='PENDING'", (invoice_id,))

@@ -1,0 +1,85 @@
+"""Serialization of domain events into versioned protobuf envelopes and back."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ventanilla.adapters.invoice_messages import (
+    moment,
+    registration_from_pb,
+    registration_to_pb,
+    state_from_pb,
+    state_to_pb,
+    timestamp,
+)
+from ventanilla.api.v1 import events_pb2 as pb
+from ventanilla.domain import events as ev
+
+
+class UnknownEventType(ValueError):
+    """An envelope whose (type, version) this build cannot read."""
+
+
+@dataclass(frozen=True)
+class _Codec:
+    message: type
+    to_pb: Callable
+    from_pb: Callable
+
+
+def _decided(cls):
+    return _Codec(
+        pb.CancellationDecided,
+        lambda e: pb.CancellationDecided(reason=e.reason, source_system=e.source_system, message_id=e.message_id),
+        lambda head, m: cls(*head, reason=m.reason, source_system=m.source_system, message_id=m.message_id),
+    )
+
+
+CODECS: dict[tuple[str, int], _Codec] = {
+    (ev.InvoiceRegistered.TYPE, 1): _Codec(
+        pb.InvoiceRegistered,
+        lambda e: pb.InvoiceRegistered(invoice=registration_to_pb(e.invoice)),
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=registration_from_pb(m.invoice)),
+    ),
+    (ev.StatusChanged.TYPE, 1): _Codec(
+        pb.StatusChanged,
+        lambda e: pb.StatusChanged(
+            state=state_to_pb(e.state), remarks=e.remarks, source_system=e.source_system, message_id=e.message_id
+        ),
+        lambda head, m: ev.StatusChanged(
+            *head, state=state_from_pb(m.state), remarks=m.remarks,
+            source_system=m.source_system, message_id=m.message_id,
+        ),
+    ),
+    (ev.CancellationRequested.TYPE, 1): _Codec(
+        pb.CancellationRequested,
+        lambda e: pb.CancellationRequested(reason=e.reason, requested_by_nif=e.requested_by_nif),
+        lambda head, m: ev.CancellationRequested(*head, reason=m.reason, requested_by_nif=m.requested_by_nif),
+    ),
+    (ev.CancellationRejected.TYPE, 1): _decided(ev.CancellationRejected),
+    (ev.CancellationAccepted.TYPE, 1): _decided(ev.CancellationAccepted),
+}
+
+
+def encode(event: ev.InvoiceEvent) -> bytes:
+    """The envelope bytes of a domain event."""
+    codec = CODECS[(event.TYPE, event.VERSION)]
+    envelope = pb.EventEnvelope(
+        type=event.TYPE,
+        version=event.VERSION,
+        event_id=event.event_id,
+        invoice_id=event.invoice_id,
+        payload=codec.to_pb(event).SerializeToString(),
+    )
+    envelope.occurred_at.CopyFrom(timestamp(event.occurred_at))
+    return envelope.SerializeToString()
+
+
+def decode(data: bytes) -> ev.InvoiceEvent:
+    """The domain event in envelope bytes; UnknownEventType for a type this build cannot read."""
+    envelope = pb.EventEnvelope.FromString(data)
+    codec = CODECS.get((envelope.type, envelope.version))
+    if codec is None:
+        raise UnknownEventType(f"{envelope.type} v{envelope.version}")
+    head = (envelope.event_id, envelope.invoice_id, moment(envelope.occurred_at))
+    return codec.from_pb(head, codec.message.FromString(envelope.payload))

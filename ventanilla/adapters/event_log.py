@@ -1,0 +1,52 @@
+"""Appending invoice events to the Kafka log, keyed by invoice so each invoice keeps one partition."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka import KafkaProducer
+
+from ventanilla.adapters.event_codec import encode
+from ventanilla.domain.events import InvoiceEvent
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a record landed: topic, partition, offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def invoice_partition_key(invoice_id: int) -> bytes:
+    """The record key of an invoice's events (the default partitioner hashes it)."""
+    return str(invoice_id).encode("ascii")
+
+
+class EventLog:
+    """An idempotent, acks=all producer of invoice events to one topic."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, client_id: str, timeout_s: float = 15.0):
+        self._topic = topic
+        self._timeout_s = timeout_s
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            retries=5,
+            request_timeout_ms=int(timeout_s * 1000),
+        )
+
+    def append(self, event: InvoiceEvent) -> Position:
+        """Append one event and wait until the broker has acknowledged it."""
+        future = self._producer.send(
+            self._topic, key=invoice_partition_key(event.invoice_id), value=encode(event)
+        )
+        metadata = future.get(timeout=self._timeout_s)
+        return Position(metadata.topic, metadata.partition, metadata.offset)
+
+    def close(self) -> None:
+        """Flush and close the producer."""
+        self._producer.close(timeout=self._timeout_s)

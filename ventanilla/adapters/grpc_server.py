@@ -1,0 +1,49 @@
+"""A gRPC server with standard health checking, shared by every Ventanilla service."""
+from __future__ import annotations
+
+import signal
+import threading
+from concurrent import futures
+from typing import Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+Registrar = Callable[[grpc.Server], None]
+
+
+class GrpcServer:
+    """A started gRPC server reporting SERVING on the standard health service."""
+
+    def __init__(self, address: str, registrars: list[Registrar], workers: int = 16):
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=workers),
+            options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                     ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+        )
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        for register in registrars:
+            register(self._server)
+        self.port = self._server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"cannot bind gRPC server to {address}")
+
+    def start(self) -> None:
+        """Start serving and report SERVING."""
+        self._server.start()
+        self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Report NOT_SERVING, then stop after in-flight calls finish."""
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace_s).wait()
+
+
+def run_until_signalled(on_stop: Callable[[], None]) -> None:
+    """Block the main thread until SIGINT or SIGTERM, then call on_stop."""
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
+    on_stop()

@@ -1,0 +1,127 @@
+"""Translation between domain invoices and their protobuf messages."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ventanilla.api.v1 import invoice_pb2 as pb
+from ventanilla.domain.invoice import (
+    Centres,
+    DocumentRef,
+    Invoice,
+    InvoiceKey,
+    InvoiceTuple,
+    RegisteredInvoice,
+    State,
+)
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    """A protobuf Timestamp for an aware datetime (None stays None)."""
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(timezone.utc))
+    return stamp
+
+
+def moment(stamp: Timestamp, present: bool = True) -> datetime | None:
+    """An aware UTC datetime from a Timestamp, None when the field is unset."""
+    return stamp.ToDatetime(tzinfo=timezone.utc) if present else None
+
+
+def state_to_pb(state: State) -> int:
+    """The protobuf enum value of a state."""
+    return pb.InvoiceState.Value(state.value)
+
+
+def state_from_pb(value: int) -> State:
+    """The domain state of a protobuf enum value."""
+    return State(pb.InvoiceState.Name(value))
+
+
+def _ref_to_pb(ref: DocumentRef) -> pb.BlobRef:
+    return pb.BlobRef(sha256=ref.sha256, size=ref.size, name=ref.name, media_type=ref.media_type)
+
+
+def _ref_from_pb(ref: pb.BlobRef) -> DocumentRef:
+    return DocumentRef(ref.sha256, ref.size, ref.name, ref.media_type)
+
+
+def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
+    """The registration facts as a protobuf Invoice (state fields left empty)."""
+    message = pb.Invoice(
+        id=reg.id,
+        key=pb.InvoiceKey(
+            supplier_nif=reg.key.supplier_nif, year=reg.key.year, series=reg.key.series, number=reg.key.number
+        ),
+        customer_nif=reg.customer_nif,
+        issue_date=reg.issue_date.isoformat(),
+        currency=reg.currency,
+        total=str(reg.total),
+        payable=str(reg.payable),
+        facturae_version=reg.facturae_version,
+        centres=pb.AdministrativeCentres(
+            oficina_contable=reg.centres.oficina_contable,
+            organo_gestor=reg.centres.organo_gestor,
+            unidad_tramitadora=reg.centres.unidad_tramitadora,
+            organo_proponente=reg.centres.organo_proponente,
+        ),
+        treasury_key=reg.treasury_key,
+        facturae=_ref_to_pb(reg.facturae),
+        attachments=[_ref_to_pb(a) for a in reg.attachments],
+        receipt=_ref_to_pb(reg.receipt),
+        submitter_nif=reg.submitter_nif,
+    )
+    message.registered_at.CopyFrom(timestamp(reg.registered_at))
+    if reg.signed_at is not None:
+        message.signed_at.CopyFrom(timestamp(reg.signed_at))
+    return message
+
+
+def registration_from_pb(message: pb.Invoice) -> RegisteredInvoice:
+    """The registration facts of a protobuf Invoice."""
+    return RegisteredInvoice(
+        id=message.id,
+        key=InvoiceKey(message.key.supplier_nif, message.key.year, message.key.series, message.key.number),
+        customer_nif=message.customer_nif,
+        issue_date=date.fromisoformat(message.issue_date),
+        signed_at=moment(message.signed_at, message.HasField("signed_at")),
+        currency=message.currency,
+        total=Decimal(message.total),
+        payable=Decimal(message.payable),
+        facturae_version=message.facturae_version,
+        registered_at=moment(message.registered_at),
+        centres=Centres(
+            message.centres.oficina_contable,
+            message.centres.organo_gestor,
+            message.centres.unidad_tramitadora,
+            message.centres.organo_proponente,
+        ),
+        treasury_key=message.treasury_key,
+        facturae=_ref_from_pb(message.facturae),
+        receipt=_ref_from_pb(message.receipt),
+        submitter_nif=message.submitter_nif,
+        attachments=tuple(_ref_from_pb(a) for a in message.attachments),
+    )
+
+
+def invoice_to_pb(invoice: Invoice) -> pb.Invoice:
+    """The full answer shape of an invoice: registration facts plus current state."""
+    message = registration_to_pb(invoice.registration)
+    message.state = state_to_pb(invoice.state)
+    message.state_remarks = invoice.state_remarks
+    if invoice.cancellation is not None:
+        message.cancellation_reason = invoice.cancellation.reason
+        message.cancellation_requested_at.CopyFrom(timestamp(invoice.cancellation.requested_at))
+        message.cancellation_refused = invoice.state is not State.ANULADA
+    return message
+
+
+def tuple_from_pb(message: pb.InvoiceTuple) -> InvoiceTuple:
+    """A domain tuple query from its protobuf form."""
+    issue_date = date.fromisoformat(message.issue_date) if message.issue_date else None
+    year = issue_date.year if issue_date else message.year
+    return InvoiceTuple(message.supplier_nif, year, message.series, message.number, issue_date)

@@ -1,0 +1,145 @@
+"""The invoice as Ventanilla records it: value objects and the read model record."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+
+class State(Enum):
+    """Lifecycle states, named as on the PeFAC wire."""
+
+    REGISTRADA = "REGISTRADA"
+    REGISTRADA_RCF = "REGISTRADA_RCF"
+    CONTABILIZADA = "CONTABILIZADA"
+    PAGADA = "PAGADA"
+    ANULADA = "ANULADA"
+    RECHAZADA = "RECHAZADA"
+
+
+class CancellationOutcome(Enum):
+    """Where a cancellation request stands."""
+
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class InvoiceKey:
+    """The business key: supplier NIF, year of the invoice date, series, number."""
+
+    supplier_nif: str
+    year: int
+    series: str
+    number: str
+
+
+@dataclass(frozen=True)
+class InvoiceTuple:
+    """A query by tuple: ejercicio is a year, or a full date that must match the invoice date."""
+
+    supplier_nif: str
+    year: int
+    series: str
+    number: str
+    issue_date: date | None = None
+
+    @property
+    def key(self) -> InvoiceKey:
+        """The business key this tuple designates."""
+        return InvoiceKey(self.supplier_nif, self.year, self.series, self.number)
+
+
+@dataclass(frozen=True)
+class Centres:
+    """DIR3 administrative centres: oficina contable, órgano gestor, unidad tramitadora, proponente."""
+
+    oficina_contable: str
+    organo_gestor: str
+    unidad_tramitadora: str
+    organo_proponente: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document in the blob store, by content hash."""
+
+    sha256: str
+    size: int
+    name: str = ""
+    media_type: str = ""
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """A supplier's cancellation request and its outcome; kept for the record once rejected."""
+
+    reason: str
+    requested_at: datetime
+    outcome: CancellationOutcome = CancellationOutcome.PENDING
+
+
+@dataclass(frozen=True)
+class RegisteredInvoice:
+    """What registration establishes: the facts of the Facturae plus Ventanilla's own."""
+
+    id: int
+    key: InvoiceKey
+    customer_nif: str
+    issue_date: date
+    signed_at: datetime | None
+    currency: str
+    total: Decimal
+    payable: Decimal
+    facturae_version: str
+    registered_at: datetime
+    centres: Centres
+    treasury_key: str
+    facturae: DocumentRef
+    receipt: DocumentRef
+    submitter_nif: str
+    attachments: tuple[DocumentRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of an invoice's history."""
+
+    state: State
+    remarks: str
+    source: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """The current state of an invoice: a fold over its events."""
+
+    registration: RegisteredInvoice
+    processing_state: State = State.REGISTRADA
+    state_remarks: str = ""
+    cancellation: Cancellation | None = None
+    history: tuple[HistoryEntry, ...] = field(default=())
+
+    @property
+    def id(self) -> int:
+        """The registration id."""
+        return self.registration.id
+
+    @property
+    def state(self) -> State:
+        """The state shown to suppliers: ANULADA while a cancellation stands."""
+        if self.cancellation and self.cancellation.outcome is not CancellationOutcome.REJECTED:
+            return State.ANULADA
+        return self.processing_state
+
+    def visible_to(self, nif: str) -> bool:
+        """Whether the caller with this NIF may see and cancel the invoice."""
+        return nif in (self.registration.submitter_nif, self.registration.key.supplier_nif)
+
+    def matches(self, query: InvoiceTuple) -> bool:
+        """Whether a tuple query designates this invoice (a full date must match exactly)."""
+        reg = self.registration
+        return reg.key == query.key and (query.issue_date is None or query.issue_date == reg.issue_date)

@@ -1,0 +1,124 @@
+"""Invoice lifecycle: the transition table, decisions on commands, and state as a fold."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from functools import reduce
+from typing import Iterable
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.events import (
+    CancellationAccepted,
+    CancellationRejected,
+    CancellationRequested,
+    InvoiceEvent,
+    InvoiceRegistered,
+    StatusChanged,
+)
+from ventanilla.domain.invoice import (
+    Cancellation,
+    CancellationOutcome,
+    HistoryEntry,
+    Invoice,
+    State,
+)
+
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.REGISTRADA: frozenset({State.REGISTRADA_RCF, State.RECHAZADA}),
+    State.REGISTRADA_RCF: frozenset({State.CONTABILIZADA, State.RECHAZADA}),
+    State.CONTABILIZADA: frozenset({State.PAGADA}),
+    State.PAGADA: frozenset(),
+    State.RECHAZADA: frozenset(),
+}
+
+CANCELLABLE: frozenset[State] = frozenset({State.REGISTRADA, State.REGISTRADA_RCF})
+
+
+def can_transition(invoice: Invoice, target: State) -> bool:
+    """Whether a back-office update to `target` is allowed now."""
+    if invoice.cancellation and invoice.cancellation.outcome is CancellationOutcome.ACCEPTED:
+        return False
+    return target in TRANSITIONS.get(invoice.processing_state, frozenset())
+
+
+def check_status_change(invoice: Invoice, target: State) -> None:
+    """Refuse a back-office update the transition table does not allow."""
+    if not can_transition(invoice, target):
+        raise DomainError(
+            ErrorKey.ESTADO_ACTUALIZACION,
+            f"No se puede pasar de {invoice.state.value} a {target.value}.",
+        )
+
+
+def cancellable(invoice: Invoice) -> bool:
+    """Whether the supplier may still ask to cancel: never twice, only up to REGISTRADA_RCF."""
+    return invoice.cancellation is None and invoice.processing_state in CANCELLABLE
+
+
+def check_cancellation(state: State, already_requested: bool, reason: str) -> None:
+    """Refuse a cancellation request the rules do not allow, given what the supplier sees."""
+    if not reason.strip():
+        raise DomainError(ErrorKey.ANULACION_MOTIVO_OBLIGATORIO)
+    if already_requested or state not in CANCELLABLE:
+        raise DomainError(
+            ErrorKey.ANULACION_ESTADO_INCORRECTO, f"La factura está en estado {state.value} y no se puede anular."
+        )
+
+
+def _registered(_: Invoice | None, event: InvoiceRegistered) -> Invoice:
+    entry = HistoryEntry(State.REGISTRADA, "", "registry", event.occurred_at)
+    return Invoice(registration=event.invoice, history=(entry,))
+
+
+def _status_changed(invoice: Invoice, event: StatusChanged) -> Invoice:
+    cancellation = invoice.cancellation
+    if cancellation and cancellation.outcome is CancellationOutcome.PENDING:
+        cancellation = replace(cancellation, outcome=CancellationOutcome.REJECTED)
+    entry = HistoryEntry(event.state, event.remarks, event.source_system, event.occurred_at)
+    return replace(
+        invoice, processing_state=event.state, state_remarks=event.remarks,
+        cancellation=cancellation, history=invoice.history + (entry,),
+    )
+
+
+def _cancellation_requested(invoice: Invoice, event: CancellationRequested) -> Invoice:
+    if not cancellable(invoice):
+        return invoice
+    entry = HistoryEntry(State.ANULADA, event.reason, "supplier", event.occurred_at)
+    return replace(
+        invoice, cancellation=Cancellation(event.reason, event.occurred_at),
+        history=invoice.history + (entry,),
+    )
+
+
+def _cancellation_decided(outcome: CancellationOutcome):
+    def apply(invoice: Invoice, event: CancellationRejected | CancellationAccepted) -> Invoice:
+        if not invoice.cancellation or invoice.cancellation.outcome is not CancellationOutcome.PENDING:
+            return invoice
+        decided = replace(invoice, cancellation=replace(invoice.cancellation, outcome=outcome))
+        entry = HistoryEntry(decided.state, event.reason, event.source_system, event.occurred_at)
+        return replace(decided, history=invoice.history + (entry,))
+    return apply
+
+
+EVOLVERS = {
+    InvoiceRegistered: _registered,
+    StatusChanged: _status_changed,
+    CancellationRequested: _cancellation_requested,
+    CancellationRejected: _cancellation_decided(CancellationOutcome.REJECTED),
+    CancellationAccepted: _cancellation_decided(CancellationOutcome.ACCEPTED),
+}
+
+
+def evolve(invoice: Invoice | None, event: InvoiceEvent) -> Invoice | None:
+    """Apply one event; a second registration of the same invoice changes nothing."""
+    if isinstance(event, InvoiceRegistered):
+        return invoice if invoice is not None else _registered(None, event)
+    if invoice is None:
+        return None
+    return EVOLVERS[type(event)](invoice, event)
+
+
+def fold(events: Iterable[InvoiceEvent]) -> Invoice | None:
+    """The state of an invoice after all its events, in log order."""
+    return reduce(evolve, events, None)
