@@ -55,6 +55,7 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
     if _declares_doctype(data):
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
     parser = new_parser()
+    etree.clear_error_log()  # the thread's libxml2 log explains a pull-parser failure
     depth = elements = 0
     try:
         for offset in range(0, len(data), _CHUNK):
@@ -78,7 +79,7 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
 
 
 def _describe(error: etree.XMLSyntaxError) -> str:
-    """Return libxml2's first fatal message, which the pull parser may replace on close."""
+    """Return libxml2's first fatal message, which the pull parser may hide on close."""
     fatal = error.error_log.filter_from_fatals()
     if not fatal:
         return str(error)

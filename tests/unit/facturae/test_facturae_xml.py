@@ -1,0 +1,117 @@
+"""Hostile and legitimate inputs to the hardened XML parser."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+
+from ventanilla.facturae.xml import (
+    MalformedXmlError,
+    RefusedXmlError,
+    UntrustedXmlError,
+    XmlLimits,
+    parse_untrusted,
+)
+
+LAUGHS = b"".join(
+    [b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">']
+    + [f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">'.encode() for i in range(1, 10)]
+    + [b']><lolz a="&l9;">&l9;</lolz>']
+)
+
+
+def refused_quickly(data: bytes, limits: XmlLimits = XmlLimits()) -> RefusedXmlError:
+    """Parse data expecting a refusal within a tenth of a second; return the error."""
+    started = time.perf_counter()
+    with pytest.raises(RefusedXmlError) as caught:
+        parse_untrusted(data, limits)
+    assert time.perf_counter() - started < 0.1
+    return caught.value
+
+
+def test_plain_document_parses():
+    root = parse_untrusted(b'<?xml version="1.0"?><r a="1"><c>t</c></r>')
+    assert (root.tag, root.get("a"), root.findtext("c")) == ("r", "1", "t")
+
+
+@pytest.mark.timeout(5)
+def test_xxe_file_refused_without_opening_it(tmp_path):
+    fifo = tmp_path / "secret"
+    os.mkfifo(fifo)  # opening a FIFO with no writer blocks: reading it would hang the test
+    data = f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{fifo}">]><r>&x;</r>'.encode()
+    assert "DOCTYPE" in str(refused_quickly(data))
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:{port}/x">]><r>&x;</r>',
+        '<!DOCTYPE r SYSTEM "http://127.0.0.1:{port}/r.dtd"><r/>',
+        '<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:{port}/p">%p;]><r/>',
+    ],
+)
+@pytest.mark.timeout(5)
+def test_xxe_url_refused_without_connecting(template):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.setblocking(False)
+        refused_quickly(template.format(port=server.getsockname()[1]).encode())
+        with pytest.raises(BlockingIOError):
+            server.accept()
+
+
+def test_billion_laughs_refused():
+    refused_quickly(LAUGHS)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<!DOCTYPE r><r/>",
+        b'<?xml version="1.0"?>\n<!-- ' + b"x" * 10_000 + b" -->\n<?pi data?><!DOCTYPE r []><r/>",
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r []><r/>'.encode("utf-16"),
+    ],
+    ids=["bare", "after-long-prolog", "utf-16"],
+)
+def test_any_doctype_refused(data):
+    refused_quickly(data)
+
+
+def test_depth_limit_is_inclusive():
+    assert parse_untrusted(b"<a>" * 64 + b"</a>" * 64).tag == "a"
+    assert "64" in str(refused_quickly(b"<a>" * 65 + b"</a>" * 65))
+
+
+def test_very_deep_nesting_refused_quickly():
+    refused_quickly(b"<a>" * 200_000 + b"</a>" * 200_000)
+
+
+def test_element_count_limit():
+    limits = XmlLimits(max_depth=64, max_elements=100)
+    assert len(parse_untrusted(b"<r>" + b"<a/>" * 99 + b"</r>", limits)) == 99
+    refused_quickly(b"<r>" + b"<a/>" * 100 + b"</r>", limits)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<r><a>text</r>", "mismatch"),
+        (b'<r a="1">', "end of data"),
+        (b"<r>&x;</r>", "'x' not defined"),
+    ],
+)
+def test_malformed_xml(data, message):
+    with pytest.raises(MalformedXmlError, match=message):
+        parse_untrusted(data)
+
+
+def test_both_failures_share_a_base():
+    assert issubclass(MalformedXmlError, UntrustedXmlError)
+    assert issubclass(RefusedXmlError, UntrustedXmlError)
+
+
+def test_ten_megabyte_text_node_parses():
+    payload = b"QUJD" * 2_600_000
+    root = parse_untrusted(b"<r><data>" + payload + b"</data></r>")
+    assert len(root.findtext("data")) == len(payload)
