@@ -1,0 +1,43 @@
+"""The SQLite read model: idempotent application by offset, lookups, history, restart."""
+import pytest
+
+from ventanilla.adapters.projection_store import ProjectionStore
+from ventanilla.domain.invoice import InvoiceKey, State
+
+from ..unit.domain.factories import cancel_rejected, cancel_requested, changed, registered
+
+pytestmark = pytest.mark.integration
+TOPIC = "t"
+
+
+def test_events_apply_once_per_offset_and_survive_reopen(tmp_path):
+    path = tmp_path / "p.sqlite3"
+    store = ProjectionStore(path)
+    events = [registered(), changed(State.REGISTRADA_RCF, 1), cancel_requested(2), cancel_rejected(3)]
+    for offset, event in enumerate(events):
+        assert store.apply(event, TOPIC, 0, offset)
+    assert not store.apply(changed(State.REGISTRADA_RCF, 1), TOPIC, 0, 1)
+    reopened = ProjectionStore(path)
+    invoice = reopened.load(7)
+    assert invoice.state is State.REGISTRADA_RCF
+    assert invoice.cancellation.reason == "Error en el centro gestor"
+    assert [h.state for h in invoice.history] == [State.REGISTRADA, State.REGISTRADA_RCF, State.ANULADA,
+                                                   State.REGISTRADA_RCF]
+    assert reopened.positions(TOPIC) == {0: 4}
+
+
+def test_find_by_business_key(tmp_path):
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    store.apply(registered(11), TOPIC, 2, 0)
+    assert store.find(InvoiceKey("B12345678", 2026, "A-", "0042")).id == 11
+    assert store.find(InvoiceKey("B12345678", 2025, "A-", "0042")) is None
+    assert store.load(12) is None
+
+
+def test_a_failed_application_leaves_no_trace(tmp_path):
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    store.apply(registered(11), TOPIC, 0, 0)
+    with pytest.raises(Exception):
+        store.apply(registered(12), TOPIC, 0, 1)  # same business key, another id: refused by the unique index
+    assert store.load(12) is None
+    assert store.positions(TOPIC) == {0: 1}
