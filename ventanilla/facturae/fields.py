@@ -10,9 +10,9 @@ from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-_XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
-_XSD_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_XSD_INTEGER = re.compile(r"[+-]?\d+")
+_XSD_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?", re.ASCII)
+_XSD_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+_XSD_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 def text(parent: etree._Element, path: str) -> str | None:

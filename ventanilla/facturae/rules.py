@@ -19,7 +19,7 @@ from ventanilla.facturae.document import FacturaeDocument
 
 # One letter + 8 digits or EA/LA/GE + 7 digits (DIR3_FORMAT.md), plus P + 8 digits for
 # FACe test units (P00000010); all-zero and all-nine placeholders are not codes.
-DIR3_CODE = re.compile(r"(?![A-Z]+(?:0+|9+)$)(?:[EALUIJOP]\d{8}|(?:EA|LA|GE)\d{7})")
+DIR3_CODE = re.compile(r"(?![A-Z]+(?:0+|9+)$)(?:[EALUIJOP]\d{8}|(?:EA|LA|GE)\d{7})", re.ASCII)
 EARLIEST_ISSUE_DATE = date(2000, 1, 1)
 RECAPITULATIVE_CLASSES = frozenset({"OC", "CC"})
 

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from lxml import etree
 
 _CHUNK = 4096  # small enough that libxml2's own depth limit (2048) is never reached first
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF16_STARTS = {
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+    b"<\x00?\x00": "utf-16-le",  # XML 1.0 appendix F: UTF-16 without a byte order mark
+    b"\x00<\x00?": "utf-16-be",
+}
 
 
 class UntrustedXmlError(ValueError):
@@ -88,8 +93,9 @@ def _describe(error: etree.XMLSyntaxError) -> str:
 
 def _declares_doctype(data: bytes) -> bool:
     """Tell whether the prolog (before the root element) holds a DOCTYPE declaration."""
-    if data.startswith(_UTF16_BOMS):
-        data = data.decode("utf-16", errors="replace").encode("utf-8")
+    encoding = _UTF16_STARTS.get(data[:2]) or _UTF16_STARTS.get(data[:4])
+    if encoding:
+        data = data.decode(encoding, errors="replace").encode("utf-8")
     position = 0
     while (start := data.find(b"<", position)) >= 0:
         if data.startswith(b"<!DOCTYPE", start):

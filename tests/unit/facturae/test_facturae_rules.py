@@ -96,7 +96,7 @@ def test_dir3_shapes_accepted(code):
 @pytest.mark.parametrize(
     "code",
     ["LO1030703", "L0000000F", "A00000000", "LA0000000", "L99999999"]
-    + ["l01280796", "L0128079", "L012807961", "XA0007407", "DFB0", " L01280796"],
+    + ["l01280796", "L0128079", "L012807961", "XA0007407", "DFB0", " L01280796", "L０1280796"],
 )
 def test_non_dir3_shapes_refused(code):
     assert not DIR3_CODE.fullmatch(code)

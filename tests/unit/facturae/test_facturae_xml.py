@@ -71,11 +71,16 @@ def test_billion_laughs_refused():
         b"<!DOCTYPE r><r/>",
         b'<?xml version="1.0"?>\n<!-- ' + b"x" * 10_000 + b" -->\n<?pi data?><!DOCTYPE r []><r/>",
         '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r []><r/>'.encode("utf-16"),
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r []><r/>'.encode("utf-16-be"),
     ],
-    ids=["bare", "after-long-prolog", "utf-16"],
+    ids=["bare", "after-long-prolog", "utf-16", "utf-16-be-without-bom"],
 )
 def test_any_doctype_refused(data):
     refused_quickly(data)
+
+
+def test_utf16_document_parses():
+    assert parse_untrusted('<?xml version="1.0" encoding="UTF-16"?><r>año</r>'.encode("utf-16")).text == "año"
 
 
 def test_depth_limit_is_inclusive():
