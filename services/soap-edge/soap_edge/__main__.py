@@ -1,0 +1,36 @@
+"""Composition root of the SOAP edge: `python -m soap_edge` serves it with gunicorn."""
+from __future__ import annotations
+
+from ventanilla.config import Settings
+from ventanilla.logs import configure_logging
+
+from soap_edge.app import soap_wsgi
+from soap_edge.backends import Backends
+from soap_edge.front import Front
+from soap_edge.handlers import Handlers
+from soap_edge.server import EdgeServer
+
+GRPC_DEADLINE_S = 15.0
+
+
+def build(settings: Settings) -> Front:
+    """Wire the edge: backends (channels open on first use), handlers, spyne, the HTTP front."""
+    backends = Backends(
+        {"registry": settings.registry_address, "status": settings.status_address,
+         "cancellation": settings.cancellation_address},
+        deadline_s=GRPC_DEADLINE_S,
+        max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
+    )
+    handlers = Handlers(backends, settings.group_max_items)
+    return Front(soap_wsgi(handlers), backends.ready, settings.soap_path, settings.max_body_bytes)
+
+
+def main() -> None:
+    """Serve the edge until SIGINT or SIGTERM."""
+    settings = Settings.from_env()
+    configure_logging("soap-edge", settings.log_level)
+    EdgeServer(settings, build, GRPC_DEADLINE_S).run()
+
+
+if __name__ == "__main__":
+    main()

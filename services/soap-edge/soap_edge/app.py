@@ -1,0 +1,90 @@
+"""The spyne application: FacturaService with the reference WSDL's names and unqualified elements."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spyne import Application
+from spyne.interface import InterfaceDocumentsBase
+from spyne.interface.wsdl import Wsdl11
+from spyne.server.wsgi import WsgiApplication
+
+from ventanilla.api.v1 import services_pb2
+from ventanilla.domain.errors import DomainError
+
+from soap_edge.contract import TNS, ServicioError
+from soap_edge.identity import caller_of
+from soap_edge.protocol import EdgeSoap11
+from soap_edge.service import FacturaService
+
+BINDING = "FacturaServicePortBinding"
+PORT = "FacturaServicePort"
+_WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
+_POLICY = (
+    '<wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/'
+    'oasis-200401-wss-wssecurity-utility-1.0.xsd" wsu:Id="FacturaServicePortBinding_MTOM_Policy">'
+    '<ns1:OptimizedMimeSerialization xmlns:ns1="http://schemas.xmlsoap.org/ws/2004/09/policy/'
+    'optimizedmimeserialization" wsp:Optional="true"/></wsp:Policy>'
+)
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What an operation needs besides its parameters (spyne's ctx.udc)."""
+
+    handlers: object
+    caller: services_pb2.Caller
+
+
+class _Wsdl(Wsdl11):
+    """spyne's WSDL, touched up to the reference: names, part names, soapAction, MTOM policy."""
+
+    def __init__(self, interface):
+        super().__init__(interface, element_form_default="unqualified")
+        self.event_manager.add_listener("wsdl_document_built", _as_reference)
+
+    def _get_binding_name(self, port_type_name):
+        return BINDING
+
+    def _add_port_to_service(self, service, port_name, binding_name):
+        super()._add_port_to_service(service, PORT, binding_name)
+
+
+def _as_reference(wsdl: _Wsdl) -> None:
+    from lxml import etree
+
+    root = wsdl.root_elt
+    for part in root.iter(f"{_WSDL}part"):
+        part.set("name", "fault" if part.getparent().get("name") == "ServicioError" else "parameters")
+    for operation in root.iter("{http://schemas.xmlsoap.org/wsdl/soap/}operation"):
+        operation.set("soapAction", "")
+    root.insert(0, etree.fromstring(_POLICY))
+    binding = root.find(f"{_WSDL}binding")
+    reference = etree.Element("{http://www.w3.org/ns/ws-policy}PolicyReference", URI="#FacturaServicePortBinding_MTOM_Policy")
+    binding.insert(0, reference)
+
+
+class _Documents(InterfaceDocumentsBase):
+    """Interface documents: only our WSDL (which also yields the validation schema)."""
+
+    def __init__(self, interface):
+        super().__init__(interface, wsdl11=_Wsdl(interface))
+
+
+class _Application(Application):
+    """Turns the handlers' DomainErrors into ServicioError faults."""
+
+    def call_wrapper(self, ctx):
+        try:
+            return super().call_wrapper(ctx)
+        except DomainError as error:
+            raise ServicioError(error) from None
+
+
+def soap_wsgi(handlers) -> WsgiApplication:
+    """spyne's WSGI application for FacturaService, each call given handlers and its caller."""
+    app = _Application([FacturaService], tns=TNS, name="Factura", documents_container=_Documents,
+                       in_protocol=EdgeSoap11(validator="lxml"), out_protocol=EdgeSoap11())
+    app.event_manager.add_listener(
+        "method_call", lambda ctx: setattr(ctx, "udc", RequestContext(handlers, caller_of(ctx.transport.req_env)))
+    )
+    return WsgiApplication(app)

@@ -1,0 +1,49 @@
+"""SOAP 1.1 faults in PeFAC form (manual, Anexo I): faultcode from the key's side, ServicioError detail."""
+from __future__ import annotations
+
+import html
+import re
+
+from lxml import etree
+
+from ventanilla.domain.errors import DomainError, ErrorKey, Side
+
+from soap_edge.contract import TNS, ServicioError
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+CONTENT_TYPE = "text/xml; charset=utf-8"
+_LXML_PREFIX = re.compile(r"^.*?:(?:ERROR|WARNING|FATAL):[A-Z_]+:[A-Z0-9_]+: ")
+
+
+def domain_error(fault: BaseException) -> DomainError:
+    """The catalogue error behind anything the SOAP layer raised or spyne reported."""
+    if isinstance(fault, ServicioError):
+        return fault.error
+    if isinstance(fault, DomainError):
+        return fault
+    code = str(getattr(fault, "faultcode", "Server"))
+    if code.startswith("Client"):
+        text = getattr(fault, "faultstring", "")  # spyne's schema errors: ASCII bytes, char refs
+        text = html.unescape(text.decode("ascii", "replace") if isinstance(text, bytes) else str(text))
+        text = _LXML_PREFIX.sub("", text.strip())
+        return DomainError(ErrorKey.XML, f"Mensaje SOAP no válido: {text}" if text else None)
+    return DomainError(ErrorKey.REGISTRO)
+
+
+def envelope(error: DomainError, request_id: str) -> etree._Element:
+    """The Envelope of the fault for error, the request id written in its message."""
+    root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    fault = etree.SubElement(etree.SubElement(root, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
+    side = "Client" if error.key.side is Side.CLIENT else "Server"
+    etree.SubElement(fault, "faultcode").text = f"soap:{side}"
+    etree.SubElement(fault, "faultstring").text = error.detail
+    detail = etree.SubElement(fault, "detail")
+    servicio = etree.SubElement(detail, f"{{{TNS}}}ServicioError", nsmap={"ns2": TNS})
+    etree.SubElement(servicio, "mensajesError").text = error.key.value
+    etree.SubElement(servicio, "message").text = f"{error.detail} (petición {request_id})"
+    return root
+
+
+def fault_bytes(error: DomainError, request_id: str) -> bytes:
+    """The fault as a serialized SOAP message."""
+    return etree.tostring(envelope(error, request_id), xml_declaration=True, encoding="UTF-8")

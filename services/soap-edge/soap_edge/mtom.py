@@ -1,0 +1,165 @@
+"""MTOM/XOP: incoming multipart/related (or plain) SOAP requests, and outgoing MTOM responses."""
+from __future__ import annotations
+
+import binascii
+import quopri
+import uuid
+from email.message import Message
+from urllib.parse import unquote
+
+from lxml import etree
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+XOP_NS = "http://www.w3.org/2004/08/xop/include"
+XOP_INCLUDE = f"{{{XOP_NS}}}Include"
+_MAX_HEADER_BYTES = 16 * 1024
+
+
+def _bad(detail: str) -> DomainError:
+    return DomainError(ErrorKey.XML, detail)
+
+
+def content_type(value: str) -> tuple[str, dict[str, str]]:
+    """The lower-case media type of a Content-Type value and its parameters."""
+    message = Message()
+    message["content-type"] = value or ""
+    params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
+    return message.get_content_type(), params
+
+
+def is_mtom(value: str) -> bool:
+    """Whether a Content-Type announces a multipart/related (MTOM/XOP) message."""
+    return content_type(value)[0] == "multipart/related"
+
+
+def parse_envelope(value: str, body: bytes) -> etree._Element:
+    """The SOAP Envelope of a request body, every xop:Include replaced by its part's base64 text."""
+    mime, params = content_type(value)
+    if mime != "multipart/related":
+        return _parse(body, params.get("charset"))
+    if not params.get("boundary"):
+        raise _bad("Mensaje multipart/related sin parámetro boundary.")
+    parts = _split(body, params["boundary"].encode("latin-1"))
+    by_cid: dict[str, tuple[dict, memoryview]] = {}
+    for headers, data in parts:
+        cid = headers.get("content-id", "").strip().strip("<>")
+        if cid and by_cid.setdefault(cid, (headers, data))[1] is not data:
+            raise _bad(f"Content-ID repetido en el mensaje MTOM: <{cid}>.")
+    start = params.get("start", "").strip().strip("<>")
+    if start and start not in by_cid:
+        raise _bad(f"La parte raíz <{start}> indicada en start no existe.")
+    headers, data = by_cid[start] if start else parts[0]
+    root = _parse(bytes(_decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
+    _resolve(root, by_cid)
+    return root
+
+
+def _parse(data: bytes, charset: str | None) -> etree._Element:
+    parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, encoding=charset)
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, LookupError, ValueError) as error:
+        raise _bad(f"XML mal formado: {error}") from None
+    if root.getroottree().docinfo.doctype:
+        raise _bad("Un mensaje SOAP no puede contener una declaración DOCTYPE.")
+    return root
+
+
+def _resolve(root: etree._Element, by_cid: dict) -> None:
+    for include in list(root.iter(XOP_INCLUDE)):
+        href = include.get("href", "")
+        if not href.startswith("cid:"):
+            raise _bad(f"Referencia xop:Include no válida: «{href[:80]}».")
+        part = by_cid.get(unquote(href[4:]))  # RFC 2392: a cid URL is the URL-encoded Content-ID
+        if part is None:
+            raise _bad(f"La referencia {href[:80]} no corresponde a ninguna parte del mensaje.")
+        parent = include.getparent()
+        parent.remove(include)
+        if len(parent) or (parent.text or "").strip():
+            raise _bad(f"El elemento {etree.QName(parent).localname} mezcla xop:Include con otro contenido.")
+        parent.text = binascii.b2a_base64(_decoded(*part), newline=False).decode("ascii")
+
+
+def _decoded(headers: dict, data: memoryview):
+    encoding = headers.get("content-transfer-encoding", "binary").strip().lower()
+    if encoding == "base64":
+        return binascii.a2b_base64(data)
+    if encoding == "quoted-printable":
+        return quopri.decodestring(bytes(data))
+    return data
+
+
+def _split(body: bytes, boundary: bytes) -> list[tuple[dict, memoryview]]:
+    """The (headers, content) of each body part; contents are views of body, not copies."""
+    delimiter, view, parts = b"--" + boundary, memoryview(body), []
+    position = body.find(delimiter)
+    if position < 0:
+        raise _bad("Mensaje multipart/related sin ninguna parte con el boundary indicado.")
+    while True:
+        position += len(delimiter)
+        if body.startswith(b"--", position):
+            return parts
+        head_start = body.find(b"\n", position) + 1
+        if head_start == 0:
+            raise _bad("Mensaje multipart/related incompleto.")
+        head_end, data_start = _header_end(body, head_start)
+        if body.startswith(delimiter, data_start):  # an empty part, no CRLF before the delimiter
+            data_end = position = data_start
+        else:
+            next_line = body.find(b"\n" + delimiter, data_start)
+            if next_line < 0:
+                raise _bad("Mensaje multipart/related incompleto: falta el delimitador final.")
+            data_end = next_line - 1 if next_line > data_start and body[next_line - 1] == 13 else next_line
+            position = next_line + 1
+        parts.append((_headers(body[head_start:head_end]), view[data_start:data_end]))
+
+
+def _header_end(body: bytes, start: int) -> tuple[int, int]:
+    for blank in (b"\r\n", b"\n"):
+        if body.startswith(blank, start):
+            return start, start + len(blank)
+    ends = [(i, i + len(s)) for s in (b"\r\n\r\n", b"\n\n") if (i := body.find(s, start, start + _MAX_HEADER_BYTES)) >= 0]
+    if not ends:
+        raise _bad("Parte MIME sin fin de cabeceras.")
+    return min(ends)
+
+
+def _headers(block: bytes) -> dict[str, str]:
+    headers = {}
+    for line in block.decode("latin-1").replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ").split("\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def to_mtom(envelope: bytes, fields: tuple[str, ...] = ("comprobanteRegistro",)) -> tuple[str, list[bytes]] | None:
+    """The envelope as MTOM (content type, body chunks), each non-empty field moved to its own part.
+
+    None when no such field has content: the plain envelope is then the answer.
+    """
+    root = etree.fromstring(envelope, etree.XMLParser(huge_tree=True, resolve_entities=False))
+    attachments = []
+    for element in root.iter(*fields):
+        if (element.text or "").strip():
+            cid = f"{uuid.uuid4().hex}@ventanilla"
+            attachments.append((cid, binascii.a2b_base64(element.text)))
+            element.text = None
+            etree.SubElement(element, XOP_INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP_NS})
+    if not attachments:
+        return None
+    boundary, root_cid = f"uuid:{uuid.uuid4()}", f"root.{uuid.uuid4().hex}@ventanilla"
+    chunks = [_part_head("", boundary, 'application/xop+xml; charset=UTF-8; type="text/xml"', root_cid),
+              etree.tostring(root, xml_declaration=True, encoding="UTF-8")]
+    for cid, data in attachments:
+        chunks += [_part_head("\r\n", boundary, "application/octet-stream", cid), data]
+    chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
+    media = (f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; '
+             f'start="<{root_cid}>"; start-info="text/xml"')
+    return media, chunks
+
+
+def _part_head(lead: str, boundary: str, media: str, cid: str) -> bytes:
+    return (f"{lead}--{boundary}\r\nContent-Type: {media}\r\nContent-Transfer-Encoding: binary\r\n"
+            f"Content-ID: <{cid}>\r\n\r\n").encode("ascii")

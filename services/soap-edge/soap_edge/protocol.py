@@ -1,0 +1,52 @@
+"""spyne's Soap11 with the edge's MTOM parsing, PeFAC faults and unqualified result elements."""
+from __future__ import annotations
+
+from lxml import etree
+from spyne.protocol.soap import Soap11
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+from soap_edge import faults, mtom
+from soap_edge.contract import ServicioError
+from soap_edge.keys import BODY, FAULT_KEY, OPERATION, REQUEST_ID
+
+_ENVELOPE = f"{{{faults.SOAP_ENV}}}Envelope"
+_BODY = f"{{{faults.SOAP_ENV}}}Body"
+
+
+def _refuse(detail: str) -> ServicioError:
+    return ServicioError(DomainError(ErrorKey.XML, detail))
+
+
+class EdgeSoap11(Soap11):
+    """Reads the body the HTTP front stored (plain or MTOM, parsed once, huge_tree) and writes faults."""
+
+    def create_in_document(self, ctx, charset=None):
+        environ = ctx.transport.req_env
+        try:
+            root = mtom.parse_envelope(environ.get("CONTENT_TYPE", ""), environ[BODY])
+        except DomainError as error:
+            raise ServicioError(error) from None
+        ctx.in_document = (root, None)
+
+    def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):
+        root = ctx.in_document[0]
+        body = root.find(_BODY) if root.tag == _ENVELOPE else None
+        if body is None or len(body) == 0:
+            raise _refuse("El mensaje no es un Envelope SOAP 1.1 con una operación en su Body.")
+        ctx.transport.req_env[OPERATION] = etree.QName(body[0]).localname
+        if body[0].tag not in self.app.interface.service_method_map:
+            raise _refuse(f"Operación desconocida: {etree.QName(body[0]).localname}.")
+        super().decompose_incoming_envelope(ctx, message)
+
+    def serialize(self, ctx, message):
+        if ctx.out_error is not None:
+            error, environ = faults.domain_error(ctx.out_error), ctx.transport.req_env
+            environ[FAULT_KEY] = error.key.value
+            ctx.out_document = faults.envelope(error, environ.get(REQUEST_ID, ""))
+            return
+        super().serialize(ctx, message)
+        for element in ctx.out_body_doc[0].iterdescendants():
+            if isinstance(element.tag, str):  # children unqualified, as in the reference XSD
+                element.tag = etree.QName(element).localname
+        etree.cleanup_namespaces(ctx.out_document)
