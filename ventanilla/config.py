@@ -43,6 +43,7 @@ class Settings:
     soap_workers: int
     max_body_bytes: int
     group_max_items: int
+    soap_grpc_deadline_s: float
     read_your_writes_timeout_s: float
     log_level: str
 
@@ -71,6 +72,7 @@ class Settings:
             soap_workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
             max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
+            soap_grpc_deadline_s=_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
             read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
             log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
         )
