@@ -10,15 +10,12 @@ from soap_edge.front import Front
 from soap_edge.handlers import Handlers
 from soap_edge.server import EdgeServer
 
-GRPC_DEADLINE_S = 15.0
-
-
 def build(settings: Settings) -> Front:
     """Wire the edge: backends (channels open on first use), handlers, spyne, the HTTP front."""
     backends = Backends(
         {"registry": settings.registry_address, "status": settings.status_address,
          "cancellation": settings.cancellation_address},
-        deadline_s=GRPC_DEADLINE_S,
+        deadline_s=settings.soap_grpc_deadline_s,
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
     )
     handlers = Handlers(backends, settings.group_max_items)
@@ -29,7 +26,7 @@ def main() -> None:
     """Serve the edge until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("soap-edge", settings.log_level)
-    EdgeServer(settings, build, GRPC_DEADLINE_S).run()
+    EdgeServer(settings, build).run()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lxml import etree
 from spyne import Application
 from spyne.interface import InterfaceDocumentsBase
 from spyne.interface.wsdl import Wsdl11
@@ -19,12 +20,10 @@ from soap_edge.service import FacturaService
 BINDING = "FacturaServicePortBinding"
 PORT = "FacturaServicePort"
 _WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
-_POLICY = (
-    '<wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/'
-    'oasis-200401-wss-wssecurity-utility-1.0.xsd" wsu:Id="FacturaServicePortBinding_MTOM_Policy">'
-    '<ns1:OptimizedMimeSerialization xmlns:ns1="http://schemas.xmlsoap.org/ws/2004/09/policy/'
-    'optimizedmimeserialization" wsp:Optional="true"/></wsp:Policy>'
-)
+_WSP = "{http://www.w3.org/ns/ws-policy}"
+_WSU_ID = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id"
+_MTOM = "{http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization}OptimizedMimeSerialization"
+_POLICY_ID = "FacturaServicePortBinding_MTOM_Policy"
 
 
 @dataclass(frozen=True)
@@ -50,17 +49,16 @@ class _Wsdl(Wsdl11):
 
 
 def _as_reference(wsdl: _Wsdl) -> None:
-    from lxml import etree
-
+    """Part names, empty soapAction and the optional MTOM policy, as in the reference WSDL."""
     root = wsdl.root_elt
     for part in root.iter(f"{_WSDL}part"):
         part.set("name", "fault" if part.getparent().get("name") == "ServicioError" else "parameters")
     for operation in root.iter("{http://schemas.xmlsoap.org/wsdl/soap/}operation"):
         operation.set("soapAction", "")
-    root.insert(0, etree.fromstring(_POLICY))
-    binding = root.find(f"{_WSDL}binding")
-    reference = etree.Element("{http://www.w3.org/ns/ws-policy}PolicyReference", URI="#FacturaServicePortBinding_MTOM_Policy")
-    binding.insert(0, reference)
+    policy = etree.Element(f"{_WSP}Policy", {_WSU_ID: _POLICY_ID})
+    etree.SubElement(policy, _MTOM, {f"{_WSP}Optional": "true"})
+    root.insert(0, policy)
+    root.find(f"{_WSDL}binding").insert(0, etree.Element(f"{_WSP}PolicyReference", URI=f"#{_POLICY_ID}"))
 
 
 class _Documents(InterfaceDocumentsBase):

@@ -39,17 +39,31 @@ def declared_length(environ: Mapping) -> int | None:
 
 
 def read_body(environ: Mapping, limit: int) -> bytes:
-    """The whole request body; refused as soon as it is known to exceed limit bytes."""
-    length = declared_length(environ)
+    """The whole request body; refused (TooLarge) as soon as it is known to exceed limit bytes.
+
+    A refused body is still read and discarded up to 2 x limit, so that clients which send the whole
+    body before reading the answer get the fault instead of a broken connection.
+    """
+    length, stream = declared_length(environ), environ["wsgi.input"]
     if length is not None and length > limit:
+        _discard(stream, length if length <= 2 * limit else 0)
         raise TooLarge(limit)
-    stream, chunks, size = environ["wsgi.input"], [], 0
+    chunks, size = [], 0
     while length is None or size < length:
         chunk = stream.read(_CHUNK if length is None else min(_CHUNK, length - size))
         if not chunk:
             break
         size += len(chunk)
         if size > limit:
+            _discard(stream, limit if length is None else length - size)
             raise TooLarge(limit)
         chunks.append(chunk)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _discard(stream, count: int) -> None:
+    while count > 0:
+        chunk = stream.read(min(_CHUNK, count))
+        if not chunk:
+            return
+        count -= len(chunk)

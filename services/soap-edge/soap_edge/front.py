@@ -77,8 +77,9 @@ class Front:
 
     def _call_soap(self, environ) -> Response:
         answer = {}
-        chunks = [c if isinstance(c, bytes) else c.encode() for c in self._soap(environ, lambda s, h, *_: answer.update(s=s, h=h))]
-        return answer["s"], list(answer["h"]), chunks
+        chunks = self._soap(environ, lambda status, headers, *_: answer.update(status=status, headers=headers))
+        chunks = [c if isinstance(c, bytes) else c.encode() for c in chunks]
+        return answer["status"], list(answer["headers"]), chunks
 
     def _readyz(self) -> Response:
         backends = self._ready()

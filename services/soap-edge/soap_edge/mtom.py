@@ -78,7 +78,7 @@ def _resolve(root: etree._Element, by_cid: dict) -> None:
         parent.remove(include)
         if len(parent) or (parent.text or "").strip():
             raise _bad(f"El elemento {etree.QName(parent).localname} mezcla xop:Include con otro contenido.")
-        parent.text = binascii.b2a_base64(_decoded(*part), newline=False).decode("ascii")
+        parent.text = binascii.b2a_base64(_decoded(*part), newline=False)  # ASCII bytes: no str copy
 
 
 def _decoded(headers: dict, data: memoryview):

@@ -63,17 +63,23 @@ class Endless(io.RawIOBase):
         return b"<" * size
 
 
-def test_declared_length_over_the_limit_is_refused_without_reading():
+def test_declared_length_far_over_the_limit_is_refused_without_reading():
     stream = Endless()
-    reply = Client(edge(max_body_bytes=1000)).post(b"", **{"CONTENT_LENGTH": "1001", "wsgi.input": stream})
+    reply = Client(edge(max_body_bytes=1000)).post(b"", **{"CONTENT_LENGTH": "2001", "wsgi.input": stream})
     assert reply.code == 413 and fault_key(reply) == "facturae.error.xml" and stream.read_bytes == 0
     assert b"1000 bytes" in reply.body
+
+
+def test_declared_length_a_little_over_is_drained_not_kept_so_the_client_reads_the_fault():
+    stream = Endless()
+    reply = Client(edge(max_body_bytes=100_000)).post(b"", **{"CONTENT_LENGTH": "150000", "wsgi.input": stream})
+    assert reply.code == 413 and stream.read_bytes == 150_000
 
 
 def test_chunked_body_over_the_limit_is_refused_while_reading():
     stream = Endless()
     reply = Client(edge(max_body_bytes=200_000)).post(b"", **{"CONTENT_LENGTH": "", "wsgi.input": stream})
-    assert reply.code == 413 and stream.read_bytes <= 200_000 + 65536
+    assert reply.code == 413 and stream.read_bytes <= 2 * 200_000 + 65536
 
 
 def test_chunked_body_under_the_limit_is_accepted():
