@@ -16,9 +16,10 @@ log = logging.getLogger("soap_edge.access")
 Response = tuple[str, list[tuple[str, str]], list[bytes]]
 
 
-def fault(error: DomainError, request_id_: str, status: str = "500 Internal Server Error") -> Response:
-    """A SOAP fault response."""
-    payload = faults.fault_bytes(error, request_id_)
+def fault(environ, error: DomainError, status: str = "500 Internal Server Error") -> Response:
+    """A SOAP fault response for this request (its key noted for the access log)."""
+    environ[FAULT_KEY] = error.key.value
+    payload = faults.fault_bytes(error, environ[REQUEST_ID])
     return status, [("Content-Type", faults.CONTENT_TYPE), ("Content-Length", str(len(payload)))], [payload]
 
 
@@ -36,36 +37,33 @@ class Front:
         rid = environ[REQUEST_ID] = request_id(environ)
         try:
             status, headers, chunks = self._route(environ)
-        except DomainError as error:
-            environ[FAULT_KEY] = error.key.value
-            status, headers, chunks = fault(error, rid)
         except Exception:
             log.exception("unhandled error", extra={"request_id": rid})
-            environ[FAULT_KEY] = ErrorKey.REGISTRO.value
-            status, headers, chunks = fault(DomainError(ErrorKey.REGISTRO), rid)
+            status, headers, chunks = fault(environ, DomainError(ErrorKey.REGISTRO))
         start_response(status, headers + [("X-Request-ID", rid)])
         _access_log(environ, status, chunks, started)
         return chunks
 
     def _route(self, environ) -> Response:
-        path, method, rid = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", ""), environ[REQUEST_ID]
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/readyz" and method in ("GET", "HEAD"):
             return self._readyz()
         if path.rstrip("/") != self._soap_path:
-            return fault(DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}."), rid, "404 Not Found")
+            return fault(environ, DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}."), "404 Not Found")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
             return self._call_soap(environ)
         if method != "POST":
             error = DomainError(ErrorKey.XML, "Use POST para las operaciones SOAP o GET ?wsdl para el WSDL.")
-            return fault(error, rid, "405 Method Not Allowed")
+            return fault(environ, error, "405 Method Not Allowed")
         refusal = body.content_type_error(environ.get("CONTENT_TYPE", ""))
         if refusal is not None:
-            return fault(refusal, rid, "415 Unsupported Media Type")
+            return fault(environ, refusal, "415 Unsupported Media Type")
         try:
             environ[BODY] = body.read_body(environ, self._max_body_bytes)
         except body.TooLarge as error:
-            environ[FAULT_KEY] = error.key.value
-            return fault(error, rid, "413 Payload Too Large")
+            return fault(environ, error, "413 Payload Too Large")
+        except DomainError as error:
+            return fault(environ, error, "400 Bad Request")
         status, headers, chunks = self._call_soap(environ)
         if status.startswith("200") and mtom.is_mtom(environ.get("CONTENT_TYPE", "")):
             rewritten = mtom.to_mtom(b"".join(chunks))

@@ -82,6 +82,11 @@ def test_chunked_body_over_the_limit_is_refused_while_reading():
     assert reply.code == 413 and stream.read_bytes <= 2 * 200_000 + 65536
 
 
+def test_invalid_content_length_is_a_bad_request_fault():
+    reply = Client(edge()).post(envelope("version"), CONTENT_LENGTH="12abc")
+    assert reply.code == 400 and fault_key(reply) == "facturae.error.xml"
+
+
 def test_chunked_body_under_the_limit_is_accepted():
     body = envelope("version")
     reply = Client(edge()).post(b"", **{"CONTENT_LENGTH": "", "wsgi.input": io.BytesIO(body)})
@@ -139,6 +144,13 @@ def test_a_crash_anywhere_still_answers_with_a_server_fault(monkeypatch):
     reply = Client(front).post(envelope("version"))
     assert reply.code == 500 and fault_key(reply) == "facturae.error.registro"
     assert b"<faultcode>soap:Server</faultcode>" in reply.body
+
+
+def test_access_log_notes_the_fault_key_of_refusals(caplog):
+    caplog.set_level(logging.INFO, logger="soap_edge.access")
+    Client(edge()).request("GET", "/elsewhere")
+    (record,) = [r for r in caplog.records if r.name == "soap_edge.access"]
+    assert (record.status, record.fault_key) == (404, "facturae.error.xml")
 
 
 def test_access_log_has_the_facts_and_no_document_content(caplog):
