@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
+from ventanilla.adapters.invoice_messages import moment
 from ventanilla.api.v1 import invoice_pb2, services_pb2
 
 from soap_edge.contract import (
@@ -29,7 +30,7 @@ def _decimal(value: str) -> Decimal | None:
 
 
 def _moment(message, field: str) -> datetime | None:
-    return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None
+    return moment(getattr(message, field), message.HasField(field))
 
 
 def _day(iso: str) -> datetime | None:
