@@ -1,0 +1,195 @@
+"""A local one-node Apache Kafka (KRaft broker + controller) run from the jars in deploy/kafka/lib."""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import IO, Callable, Mapping
+
+import ventanilla
+from ventanilla.adapters.jvm_archive import ClassArchive
+from ventanilla.config import Settings
+from ventanilla.processes import PidFile, stop_pid, stop_popen, tail
+
+log = logging.getLogger(__name__)
+
+LIB_VARIABLE = "VENTANILLA_KAFKA_LIB"
+JVM_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+
+
+class KafkaBrokerError(RuntimeError):
+    """The local broker could not be prepared, started or reached."""
+
+
+def deploy_dir() -> Path:
+    """The repository's deploy/kafka directory (jars, log4j2 configuration)."""
+    return Path(ventanilla.__file__).resolve().parents[1] / "deploy" / "kafka"
+
+
+def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
+    """Whether a broker at bootstrap answers an admin request (list topics)."""
+    from kafka.admin import KafkaAdminClient
+
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=min(timeout_s, 1.0)).close()
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ventanilla-probe",
+                                 bootstrap_timeout_ms=int(timeout_s * 1000), request_timeout_ms=int(timeout_s * 1000))
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+    finally:
+        admin.close()
+
+
+class LocalKafkaBroker:
+    """One broker+controller node with its state (config, cluster id, log dirs) in one directory."""
+
+    def __init__(self, state_dir: Path, port: int, controller_port: int, heap: str = "640m",
+                 lib_dir: Path | None = None, host: str = "127.0.0.1", java: str | None = None):
+        self.state_dir, self.host, self.port, self.controller_port, self.heap = state_dir, host, port, controller_port, heap
+        self.lib_dir = lib_dir or deploy_dir() / "lib"
+        self.java = java or shutil.which("java")
+        self.properties_path = state_dir / "server.properties"
+        self.log_path = state_dir / "broker.log"
+        self.pid_file = PidFile(state_dir / "broker.pid", marker=str(self.properties_path))
+        self.process: subprocess.Popen | None = None
+        self._archive: ClassArchive | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, env: Mapping[str, str] | None = None) -> "LocalKafkaBroker":
+        """The broker these settings describe: state under state_dir/kafka, lib from VENTANILLA_KAFKA_LIB."""
+        env = os.environ if env is None else env
+        lib = Path(env[LIB_VARIABLE]) if env.get(LIB_VARIABLE) else None
+        java = Path(env.get("JAVA_HOME") or "/nonexistent", "bin", "java")
+        return cls(settings.path("kafka"), settings.kafka_port, settings.kafka_controller_port, settings.kafka_heap,
+                   lib, java=str(java) if java.exists() else None)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The bootstrap address clients use."""
+        return f"{self.host}:{self.port}"
+
+    def properties(self) -> dict[str, str]:
+        """The broker's server.properties."""
+        listener, controller = f"{self.host}:{self.port}", f"{self.host}:{self.controller_port}"
+        return {
+            "process.roles": "broker,controller", "node.id": "1",
+            "listeners": f"PLAINTEXT://{listener},CONTROLLER://{controller}",
+            "advertised.listeners": f"PLAINTEXT://{listener}", "inter.broker.listener.name": "PLAINTEXT",
+            "controller.listener.names": "CONTROLLER", "controller.quorum.bootstrap.servers": controller,
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.state_dir / "data"), "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1", "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1", "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1", "group.initial.rebalance.delay.ms": "0",
+        }
+
+    def prepare(self) -> None:
+        """Check java and the jars, write server.properties, format the storage once."""
+        if not self.java:
+            raise KafkaBrokerError("java not found: install a JDK 17+ (or set JAVA_HOME) to run the local Kafka broker")
+        if not any(self.lib_dir.glob("kafka_2.13-*.jar")) or not any(self.lib_dir.glob("log4j-core-*.jar")):
+            raise KafkaBrokerError(f"Kafka jars not found in {self.lib_dir}: run `make kafka-jars` (or set {LIB_VARIABLE})")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.properties_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties().items()))
+        if (self.state_dir / "data" / "meta.properties").exists():
+            return
+        id_path = self.state_dir / "cluster.id"
+        if not id_path.exists():
+            id_path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=") + "\n")
+        format_ = self._java_command("kafka.tools.StorageTool", "format", "-t", id_path.read_text().strip(),
+                                     "-c", str(self.properties_path), "--standalone", heap="256m", archive=False)
+        done = subprocess.run(format_, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise KafkaBrokerError(f"formatting {self.state_dir} failed:\n{done.stdout}{done.stderr}")
+
+    def spawn(self, stdout: int | IO | None = None, detached: bool = False) -> subprocess.Popen:
+        """Start the broker process in its own process group (output to broker.log unless told)."""
+        self.prepare()
+        output = stdout if stdout is not None else open(self.log_path, "ab")
+        try:
+            self.process = subprocess.Popen(
+                self._java_command("kafka.Kafka", str(self.properties_path), heap=self.heap, archive=not detached),
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            if stdout is None:
+                output.close()
+        log.info("kafka broker starting", extra={"pid": self.process.pid, "bootstrap": self.bootstrap_servers})
+        return self.process
+
+    def wait_ready(self, timeout_s: float = 90.0, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Block until the broker answers admin requests; fail early if its process ends."""
+        deadline = time.monotonic() + timeout_s
+        while not accepts_requests(self.bootstrap_servers):
+            if self.process is not None and self.process.poll() is not None:
+                raise KafkaBrokerError(f"the Kafka broker exited with code {self.process.returncode} while starting"
+                                       f"\n{tail(self.log_path)}")
+            if cancelled():
+                raise KafkaBrokerError("cancelled while waiting for the Kafka broker")
+            if time.monotonic() >= deadline:
+                raise KafkaBrokerError(f"the Kafka broker did not accept requests within {timeout_s:.0f} s")
+            time.sleep(0.1)
+        log.info("kafka broker ready", extra={"bootstrap": self.bootstrap_servers})
+
+    def start(self, timeout_s: float = 90.0) -> "LocalKafkaBroker":
+        """Start the broker as a child of this process and wait until it is ready."""
+        self.spawn()
+        try:
+            self.wait_ready(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop the child broker: SIGTERM, wait, SIGKILL after the timeout."""
+        if self.process is not None:
+            code = stop_popen(self.process, timeout_s)
+            if self._archive is not None:
+                self._archive.settle(clean_exit=code in (0, 143, -15))
+            log.info("kafka broker stopped", extra={"code": code})
+            self.process = None
+
+    def start_detached(self, timeout_s: float = 90.0) -> int:
+        """Start the broker in the background with a pid file (reuse a running one); its pid."""
+        pid = self.pid_file.live_pid()
+        if pid is None:
+            pid = self.spawn(detached=True).pid
+            self.pid_file.write(pid)
+        try:
+            self.wait_ready(timeout_s)
+        except BaseException:
+            self.stop_detached()
+            raise
+        return pid
+
+    def stop_detached(self, timeout_s: float = 30.0) -> bool:
+        """Stop a background broker found through its pid file; False if none was running."""
+        pid = self.pid_file.live_pid()
+        if pid is not None:
+            stop_pid(pid, timeout_s)
+            if self.process is not None:
+                self.process.wait()
+                self.process = None
+        self.pid_file.remove()
+        return pid is not None
+
+    def _java_command(self, main: str, *args: str, heap: str, archive: bool) -> list[str]:
+        config = deploy_dir() / "log4j2.properties"
+        options = [f"-Xmx{heap}", f"-Xms{heap}", *JVM_OPTIONS, "-cp", str(self.lib_dir / "*")]
+        if config.exists():
+            options.append(f"-Dlog4j2.configurationFile={config}")
+        self._archive = ClassArchive(self.lib_dir, self.java)
+        options[:0] = self._archive.options(create=archive)
+        return [self.java, *options, main, *args]
