@@ -8,15 +8,19 @@ import subprocess
 import sys
 import time
 from collections import deque
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """Ask Linux to send SIGTERM to this (child) process when its parent dies; a preexec_fn."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent() -> Callable[[], object] | None:
+    """A preexec_fn making Linux SIGTERM the child when the thread that started it ends (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only makes the call
+    return partial(prctl, _PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def alive(pid: int) -> bool:

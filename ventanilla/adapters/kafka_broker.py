@@ -15,7 +15,7 @@ from typing import IO, Callable, Mapping
 import ventanilla
 from ventanilla.adapters.jvm_archive import ClassArchive
 from ventanilla.config import Settings
-from ventanilla.processes import PidFile, stop_pid, stop_popen, tail
+from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen, tail
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class LocalKafkaBroker:
         self.pid_file = PidFile(state_dir / "broker.pid", marker=str(self.properties_path))
         self.process: subprocess.Popen | None = None
         self._archive: ClassArchive | None = None
+        self._output_in_log = True
 
     @classmethod
     def from_settings(cls, settings: Settings, env: Mapping[str, str] | None = None) -> "LocalKafkaBroker":
@@ -115,13 +116,15 @@ class LocalKafkaBroker:
             raise KafkaBrokerError(f"formatting {self.state_dir} failed:\n{done.stdout}{done.stderr}")
 
     def spawn(self, stdout: int | IO | None = None, detached: bool = False) -> subprocess.Popen:
-        """Start the broker process in its own process group (output to broker.log unless told)."""
+        """Start the broker in its own process group, output to broker.log unless told; it dies with us unless detached."""
         self.prepare()
+        self._output_in_log = stdout is None
         output = stdout if stdout is not None else open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
                 self._java_command("kafka.Kafka", str(self.properties_path), heap=self.heap, archive=not detached),
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=None if detached else die_with_parent())
         finally:
             if stdout is None:
                 output.close()
@@ -133,8 +136,8 @@ class LocalKafkaBroker:
         deadline = time.monotonic() + timeout_s
         while not accepts_requests(self.bootstrap_servers):
             if self.process is not None and self.process.poll() is not None:
-                raise KafkaBrokerError(f"the Kafka broker exited with code {self.process.returncode} while starting"
-                                       f"\n{tail(self.log_path)}")
+                seen = f"; last lines of {self.log_path}:\n{tail(self.log_path)}" if self._output_in_log else ""
+                raise KafkaBrokerError(f"the Kafka broker exited with code {self.process.returncode} while starting{seen}")
             if cancelled():
                 raise KafkaBrokerError("cancelled while waiting for the Kafka broker")
             if time.monotonic() >= deadline:

@@ -1,0 +1,98 @@
+"""The local stack as data: the services `ventanilla run` starts and how each tells it is ready."""
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable
+
+from ventanilla.config import Settings
+
+
+def dialable(address: str) -> str:
+    """An address a local client can dial: a wildcard bind address becomes loopback."""
+    host, _, port = address.rpartition(":")
+    return f"127.0.0.1:{port}" if host in ("", "0.0.0.0", "[::]", "::") else address
+
+
+@dataclass(frozen=True)
+class GrpcHealth:
+    """Ready when the standard gRPC health service (service "") at a settings address says SERVING."""
+
+    address_setting: str
+
+    def target(self, settings: Settings) -> str:
+        """The address probed."""
+        return dialable(getattr(settings, self.address_setting))
+
+    def __call__(self, settings: Settings, timeout_s: float = 1.0) -> bool:
+        """Probe once."""
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        with grpc.insecure_channel(self.target(settings)) as channel:
+            try:
+                answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
+                                                                   timeout=timeout_s)
+            except grpc.RpcError:
+                return False
+        return answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@dataclass(frozen=True)
+class HttpReady:
+    """Ready when GET <soap host>:<soap port><path> answers 200."""
+
+    path: str = "/readyz"
+
+    def target(self, settings: Settings) -> str:
+        """The URL probed."""
+        return f"http://{dialable(f'{settings.soap_host}:{settings.soap_port}')}{self.path}"
+
+    def __call__(self, settings: Settings, timeout_s: float = 1.0) -> bool:
+        """Probe once."""
+        try:
+            with urllib.request.urlopen(self.target(settings), timeout=timeout_s) as answer:
+                return answer.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service of the stack: its name, the module `python -m` runs, its readiness probe."""
+
+    name: str
+    module: str
+    probe: Callable[[Settings], bool]
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("registry", "registry_service", GrpcHealth("registry_address")),
+    Service("status", "status_service", GrpcHealth("status_address")),
+    Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address")),
+    Service("soap-edge", "soap_edge", HttpReady()),
+)
+
+
+def unready(settings: Settings, services: tuple[Service, ...] = SERVICES) -> list[str]:
+    """The names of the services that do not report ready now."""
+    return [service.name for service in services if not service.probe(settings)]
+
+
+def wait_ready(settings: Settings, timeout_s: float, keep_waiting: Callable[[], bool] = lambda: True,
+               services: tuple[Service, ...] = SERVICES) -> list[str]:
+    """Poll until every service is ready, the deadline passes or keep_waiting() is false; those still unready."""
+    deadline = time.monotonic() + timeout_s
+    while (waiting := unready(settings, services)) and keep_waiting() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return waiting
+
+
+def endpoints(settings: Settings) -> str:
+    """A short, human-readable list of the stack's endpoints."""
+    rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl")]
+    rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES if isinstance(s.probe, GrpcHealth)]
+    rows.append(("Kafka", settings.kafka_bootstrap_servers))
+    return "\n".join(f"{label:<13}{value}" for label, value in rows)
