@@ -52,6 +52,13 @@ def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
         admin.close()
 
 
+def new_cluster_id() -> str:
+    """A random cluster id as Kafka writes them (base64url UUID, never starting with '-')."""
+    while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))[0] == "-":
+        pass
+    return cluster_id
+
+
 class LocalKafkaBroker:
     """One broker+controller node with its state (config, cluster id, log dirs) in one directory."""
 
@@ -108,7 +115,7 @@ class LocalKafkaBroker:
             return
         id_path = self.state_dir / "cluster.id"
         if not id_path.exists():
-            id_path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=") + "\n")
+            id_path.write_text(new_cluster_id() + "\n")
         format_ = self._java_command("kafka.tools.StorageTool", "format", "-t", id_path.read_text().strip(),
                                      "-c", str(self.properties_path), "--standalone", heap="256m", archive=False)
         done = subprocess.run(format_, capture_output=True, text=True)

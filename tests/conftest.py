@@ -1,0 +1,133 @@
+"""Shared fixtures: one Kafka broker per test session; per-test settings with free ports and own topics."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from contextlib import ExitStack, closing
+from typing import Callable, Iterator, Mapping
+
+import pytest
+
+from ventanilla.config import Settings
+
+BOOTSTRAP_VARIABLE = "KAFKA_BOOTSTRAP_SERVERS"
+CONTAINER_IMAGE = "confluentinc/cp-kafka:7.9.0"
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct TCP ports free on 127.0.0.1 right now."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def _docker_answers() -> bool:
+    """Whether a Docker engine answers a ping within two seconds."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean "no Docker"
+        return False
+
+
+def _container_broker() -> Iterator[str]:
+    """A Kafka (KRaft) container from testcontainers."""
+    from testcontainers.community.kafka import KafkaContainer
+
+    container = KafkaContainer(CONTAINER_IMAGE).with_kraft()
+    for name, value in {"AUTO_CREATE_TOPICS_ENABLE": "false", "TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+                        "TRANSACTION_STATE_LOG_MIN_ISR": "1"}.items():
+        container.with_env(f"KAFKA_{name}", value)
+    container.start(timeout=180)
+    try:
+        yield container.get_bootstrap_server()
+    finally:
+        container.stop()
+
+
+def _local_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A LocalKafkaBroker on free ports with its state in a temporary directory (new ports if one was taken)."""
+    from ventanilla.adapters.kafka_broker import KafkaBrokerError, LocalKafkaBroker
+
+    failures = []
+    for _attempt in range(3):
+        port, controller_port = _free_ports(2)
+        broker = LocalKafkaBroker(tmp_path_factory.mktemp("kafka"), port, controller_port)
+        try:
+            broker.start()
+        except KafkaBrokerError as error:
+            failures.append(str(error))
+            continue
+        try:
+            yield broker.bootstrap_servers
+        finally:
+            broker.stop()
+        return
+    pytest.fail("no Kafka broker for the tests: set KAFKA_BOOTSTRAP_SERVERS, start Docker, or fix the local "
+                "broker (`make kafka-jars`, a JDK 17+):\n" + "\n".join(failures), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def free_ports() -> Callable[[int], list[int]]:
+    """A function returning that many distinct TCP ports free on 127.0.0.1 right now."""
+    return _free_ports
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's broker: $KAFKA_BOOTSTRAP_SERVERS, else a testcontainer if Docker answers, else a local one."""
+    if os.environ.get(BOOTSTRAP_VARIABLE):
+        yield os.environ[BOOTSTRAP_VARIABLE]
+    elif _docker_answers():
+        yield from _container_broker()
+    else:
+        yield from _local_broker(tmp_path_factory)
+
+
+@pytest.fixture
+def settings_env(kafka_bootstrap: str, tmp_path) -> dict[str, str]:
+    """VENTANILLA_* variables for one test: own state dir and topic names, free ports, the session's broker."""
+    from ventanilla.adapters.topics import TOPICS
+
+    registry, status, cancellation, soap = _free_ports(4)
+    defaults, suffix = Settings.from_env({}), uuid.uuid4().hex[:12]
+    env = {
+        "VENTANILLA_STATE_DIR": str(tmp_path / "state"),
+        "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "VENTANILLA_KAFKA_EXTERNAL": "1",
+        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
+        "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
+        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
+        "VENTANILLA_SOAP_HOST": "127.0.0.1",
+        "VENTANILLA_SOAP_PORT": str(soap),
+    }
+    env.update({spec.name_variable: f"{spec.name(defaults)}.test-{suffix}" for spec in TOPICS})
+    return env
+
+
+@pytest.fixture
+def settings_factory(settings_env: dict[str, str]) -> Callable[..., Settings]:
+    """Build this test's Settings, optionally with overrides: settings_factory({"VENTANILLA_X": "y"})."""
+
+    def make(overrides: Mapping[str, str] | None = None) -> Settings:
+        return Settings.from_env({**settings_env, **(overrides or {})})
+
+    return make
+
+
+@pytest.fixture
+def kafka_settings(settings_factory: Callable[..., Settings]) -> Settings:
+    """This test's Settings, with its topics created on the session's broker by ensure_topics."""
+    from ventanilla.adapters.topics import ensure_topics
+
+    settings = settings_factory()
+    ensure_topics(settings)
+    return settings
