@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -13,14 +12,13 @@ from pathlib import Path
 from typing import IO, Callable, Mapping
 
 import ventanilla
-from ventanilla.adapters.jvm_archive import ClassArchive
+from ventanilla.adapters.jvm import JavaRuntime, find_java
 from ventanilla.config import Settings
 from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen, tail
 
 log = logging.getLogger(__name__)
 
 LIB_VARIABLE = "VENTANILLA_KAFKA_LIB"
-JVM_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
 
 
 class KafkaBrokerError(RuntimeError):
@@ -37,8 +35,9 @@ def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
     from kafka.admin import KafkaAdminClient
 
     host, _, port = bootstrap.split(",")[0].rpartition(":")
+    if not listening(host.strip("[]"), int(port)):
+        return False
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=min(timeout_s, 1.0)).close()
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ventanilla-probe",
                                  bootstrap_timeout_ms=int(timeout_s * 1000), request_timeout_ms=int(timeout_s * 1000))
     except Exception:  # noqa: BLE001 - any failure means "not yet"
@@ -50,6 +49,15 @@ def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
         return False
     finally:
         admin.close()
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections at host:port."""
+    try:
+        socket.create_connection((host, port), timeout=1.0).close()
+        return True
+    except OSError:
+        return False
 
 
 def new_cluster_id() -> str:
@@ -66,12 +74,12 @@ class LocalKafkaBroker:
                  lib_dir: Path | None = None, host: str = "127.0.0.1", java: str | None = None):
         self.state_dir, self.host, self.port, self.controller_port, self.heap = state_dir, host, port, controller_port, heap
         self.lib_dir = lib_dir or deploy_dir() / "lib"
-        self.java = java or shutil.which("java")
+        self.java = java or find_java(os.environ)
         self.properties_path = state_dir / "server.properties"
         self.log_path = state_dir / "broker.log"
         self.pid_file = PidFile(state_dir / "broker.pid", marker=str(self.properties_path))
         self.process: subprocess.Popen | None = None
-        self._archive: ClassArchive | None = None
+        self._jvm: JavaRuntime | None = None
         self._output_in_log = True
 
     @classmethod
@@ -79,9 +87,8 @@ class LocalKafkaBroker:
         """The broker these settings describe: state under state_dir/kafka, lib from VENTANILLA_KAFKA_LIB."""
         env = os.environ if env is None else env
         lib = Path(env[LIB_VARIABLE]) if env.get(LIB_VARIABLE) else None
-        java = Path(env.get("JAVA_HOME") or "/nonexistent", "bin", "java")
         return cls(settings.path("kafka"), settings.kafka_port, settings.kafka_controller_port, settings.kafka_heap,
-                   lib, java=str(java) if java.exists() else None)
+                   lib, java=find_java(env))
 
     @property
     def bootstrap_servers(self) -> str:
@@ -109,6 +116,7 @@ class LocalKafkaBroker:
             raise KafkaBrokerError("java not found: install a JDK 17+ (or set JAVA_HOME) to run the local Kafka broker")
         if not any(self.lib_dir.glob("kafka_2.13-*.jar")) or not any(self.lib_dir.glob("log4j-core-*.jar")):
             raise KafkaBrokerError(f"Kafka jars not found in {self.lib_dir}: run `make kafka-jars` (or set {LIB_VARIABLE})")
+        self._jvm = JavaRuntime(self.java, self.lib_dir, deploy_dir() / "log4j2.properties")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties().items()))
         if (self.state_dir / "data" / "meta.properties").exists():
@@ -116,8 +124,8 @@ class LocalKafkaBroker:
         id_path = self.state_dir / "cluster.id"
         if not id_path.exists():
             id_path.write_text(new_cluster_id() + "\n")
-        format_ = self._java_command("kafka.tools.StorageTool", "format", "-t", id_path.read_text().strip(),
-                                     "-c", str(self.properties_path), "--standalone", heap="256m", archive=False)
+        format_ = self._jvm.command("kafka.tools.StorageTool", "format", "-t", id_path.read_text().strip(),
+                                    "-c", str(self.properties_path), "--standalone", heap="256m")
         done = subprocess.run(format_, capture_output=True, text=True)
         if done.returncode != 0:
             raise KafkaBrokerError(f"formatting {self.state_dir} failed:\n{done.stdout}{done.stderr}")
@@ -125,11 +133,15 @@ class LocalKafkaBroker:
     def spawn(self, stdout: int | IO | None = None, detached: bool = False) -> subprocess.Popen:
         """Start the broker in its own process group, output to broker.log unless told; it dies with us unless detached."""
         self.prepare()
+        for port in (self.port, self.controller_port):
+            if listening(self.host, port):
+                raise KafkaBrokerError(f"{self.host}:{port} is already in use (another broker? `ventanilla kafka stop`,"
+                                       " or other VENTANILLA_KAFKA_PORT / VENTANILLA_KAFKA_CONTROLLER_PORT)")
         self._output_in_log = stdout is None
         output = stdout if stdout is not None else open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
-                self._java_command("kafka.Kafka", str(self.properties_path), heap=self.heap, archive=not detached),
+                self._jvm.command("kafka.Kafka", str(self.properties_path), heap=self.heap, make_archive=not detached),
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=None if detached else die_with_parent())
         finally:
@@ -141,10 +153,13 @@ class LocalKafkaBroker:
     def wait_ready(self, timeout_s: float = 90.0, cancelled: Callable[[], bool] = lambda: False) -> None:
         """Block until the broker answers admin requests; fail early if its process ends."""
         deadline = time.monotonic() + timeout_s
-        while not accepts_requests(self.bootstrap_servers):
+        while True:
+            ready = accepts_requests(self.bootstrap_servers)
             if self.process is not None and self.process.poll() is not None:
                 seen = f"; last lines of {self.log_path}:\n{tail(self.log_path)}" if self._output_in_log else ""
                 raise KafkaBrokerError(f"the Kafka broker exited with code {self.process.returncode} while starting{seen}")
+            if ready:
+                break
             if cancelled():
                 raise KafkaBrokerError("cancelled while waiting for the Kafka broker")
             if time.monotonic() >= deadline:
@@ -166,8 +181,7 @@ class LocalKafkaBroker:
         """Stop the child broker: SIGTERM, wait, SIGKILL after the timeout."""
         if self.process is not None:
             code = stop_popen(self.process, timeout_s)
-            if self._archive is not None:
-                self._archive.settle(clean_exit=code in (0, 143, -15))
+            self._jvm.archive.settle(clean_exit=code in (0, 143, -15))
             log.info("kafka broker stopped", extra={"code": code})
             self.process = None
 
@@ -194,12 +208,3 @@ class LocalKafkaBroker:
                 self.process = None
         self.pid_file.remove()
         return pid is not None
-
-    def _java_command(self, main: str, *args: str, heap: str, archive: bool) -> list[str]:
-        config = deploy_dir() / "log4j2.properties"
-        options = [f"-Xmx{heap}", f"-Xms{heap}", *JVM_OPTIONS, "-cp", str(self.lib_dir / "*")]
-        if config.exists():
-            options.append(f"-Dlog4j2.configurationFile={config}")
-        self._archive = ClassArchive(self.lib_dir, self.java)
-        options[:0] = self._archive.options(create=archive)
-        return [self.java, *options, main, *args]

@@ -1,12 +1,21 @@
-"""A JVM class-data-sharing archive of a jar directory's classes: the broker starts about 1 s sooner."""
+"""Java command lines over a directory of jars, sped up by a class-data-sharing archive made on first use."""
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
+import shutil
 from pathlib import Path
+from typing import Mapping
 
 QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+SERVER_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+
+
+def find_java(env: Mapping[str, str]) -> str | None:
+    """$JAVA_HOME/bin/java when it exists, else java on the PATH."""
+    candidate = Path(env.get("JAVA_HOME") or "/nonexistent", "bin", "java")
+    return str(candidate) if candidate.exists() else shutil.which("java")
 
 
 class ClassArchive:
@@ -49,3 +58,19 @@ class ClassArchive:
             os.replace(pending, self.path)
         else:
             pending.unlink(missing_ok=True)
+
+
+class JavaRuntime:
+    """A java binary, a jar directory and an optional log4j2 configuration file."""
+
+    def __init__(self, java: str, lib_dir: Path, log_config: Path | None = None):
+        self.java, self.lib_dir, self.log_config = java, lib_dir, log_config
+        self.archive = ClassArchive(lib_dir, java)
+
+    def command(self, main: str, *args: str, heap: str, make_archive: bool = False) -> list[str]:
+        """The command line running main with the jars on the class path (the archive used or made)."""
+        options = [*self.archive.options(create=make_archive), f"-Xmx{heap}", f"-Xms{heap}", *SERVER_OPTIONS,
+                   "-cp", str(self.lib_dir / "*")]
+        if self.log_config is not None and self.log_config.exists():
+            options.append(f"-Dlog4j2.configurationFile={self.log_config}")
+        return [self.java, *options, main, *args]
