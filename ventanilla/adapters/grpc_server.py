@@ -11,6 +11,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 Registrar = Callable[[grpc.Server], None]
 
+# Client channel options: a restarted server is found again within seconds, not after the default 120 s backoff.
+RECONNECT_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+)
+
 
 class GrpcServer:
     """A started gRPC server reporting SERVING on the standard health service."""

@@ -21,7 +21,7 @@ class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
     def _run(self, context, caller, lookup, reason):
         def resolved():
             try:
-                return lookup(timeout=self._timeout_s)
+                return lookup(timeout=self._timeout_s, wait_for_ready=True)
             except grpc.RpcError as error:
                 raise domain_error_of(error) or DomainError(ErrorKey.REGISTRO, "Servicio de estado no disponible.")
         try:

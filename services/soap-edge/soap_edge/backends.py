@@ -10,6 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -33,7 +34,7 @@ class Backends:
         self._addresses = addresses
         self._deadline_s = deadline_s
         self._options = [("grpc.max_send_message_length", max_message_bytes),
-                         ("grpc.max_receive_message_length", max_message_bytes)]
+                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS]
         self._open_channel = open_channel
         self._lock = threading.Lock()
         self._pid = None
@@ -51,7 +52,7 @@ class Backends:
         """Call service.method(request) under the deadline; gRPC failures become DomainErrors."""
         stub = STUBS[service](self._channel(self._addresses[service]))
         try:
-            return getattr(stub, method)(request, timeout=self._deadline_s)
+            return getattr(stub, method)(request, timeout=self._deadline_s, wait_for_ready=True)
         except grpc.RpcError as error:
             raise backend_error(service, method, error) from None
 
