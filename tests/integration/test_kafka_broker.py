@@ -12,7 +12,8 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from ventanilla.adapters.kafka_broker import LocalKafkaBroker, accepts_requests
+from ventanilla.adapters.kafka_broker import LocalKafkaBroker
+from ventanilla.adapters.kafka_probe import accepts_requests
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
 from ventanilla.processes import alive, cmdline

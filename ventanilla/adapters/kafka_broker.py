@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -13,6 +12,7 @@ from typing import IO, Callable, Mapping
 
 import ventanilla
 from ventanilla.adapters.jvm import JavaRuntime, find_java
+from ventanilla.adapters.kafka_probe import accepts_requests, listening
 from ventanilla.config import Settings
 from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen, tail
 
@@ -28,36 +28,6 @@ class KafkaBrokerError(RuntimeError):
 def deploy_dir() -> Path:
     """The repository's deploy/kafka directory (jars, log4j2 configuration)."""
     return Path(ventanilla.__file__).resolve().parents[1] / "deploy" / "kafka"
-
-
-def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
-    """Whether a broker at bootstrap answers an admin request (list topics)."""
-    from kafka.admin import KafkaAdminClient
-
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
-    if not listening(host.strip("[]"), int(port)):
-        return False
-    try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ventanilla-probe",
-                                 bootstrap_timeout_ms=int(timeout_s * 1000), request_timeout_ms=int(timeout_s * 1000))
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
-        return False
-    try:
-        admin.list_topics()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-    finally:
-        admin.close()
-
-
-def listening(host: str, port: int) -> bool:
-    """Whether something accepts TCP connections at host:port."""
-    try:
-        socket.create_connection((host, port), timeout=1.0).close()
-        return True
-    except OSError:
-        return False
 
 
 def new_cluster_id() -> str:
