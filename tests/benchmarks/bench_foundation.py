@@ -97,7 +97,10 @@ def requests_per_operation(env: dict[str, str], runs: int = 30) -> dict[str, lis
 
 def main() -> None:
     """Clone, cold make up (with and without the broker download), warm make up, latencies."""
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {sys.version.split()[0]}")
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    print(f"machine: {os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}, "
+          f"load average at start {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         results = {}
@@ -107,13 +110,16 @@ def main() -> None:
             env = environment(tmp / f"state-{len(results)}")
             if m2 is not None:
                 env["MAVEN_OPTS"] = f"-Dmaven.repo.local={m2}"
-            results[label] = timed(["make", "up"], clone, env)
+            stages = {stage: timed(["make", stage], clone, env) for stage in ("install", "kafka-jars", "up")}
+            results[label] = sum(stages.values())
+            print(f"cold, {label}: " + ", ".join(f"make {k} {v:.1f} s" for k, v in stages.items()))
             timed(["make", "down"], clone, env)
             if m2 is None:
                 results["warm make up (installed, state kept)"] = timed(["make", "up"], clone, env)
                 for name, values in requests_per_operation(env).items():
                     print(f"{name:18s} {summary(values)}")
                 timed(["make", "down"], clone, env)
+        print(f"load average at end {os.getloadavg()[0]:.1f}")
         for label, seconds in results.items():
             print(f"{label:48s} {seconds:6.1f} s")
 
