@@ -33,12 +33,14 @@ class Invoice:
 
     document: bytes
     supplier_nif: str
+    customer_nif: str
     series: str
     number: str
     issue_date: date
     total: Decimal
-    payable: str
+    payable: Decimal
     version: str
+    currency: str
     centres: dict[str, str]
 
     @property
@@ -69,12 +71,14 @@ def fresh_invoice(relative: str = UNSIGNED[0], number: str | None = None, pad_to
     return Invoice(
         document=_serialize(root),
         supplier_nif=root.findtext("Parties/SellerParty/TaxIdentification/TaxIdentificationNumber"),
+        customer_nif=root.findtext("Parties/BuyerParty/TaxIdentification/TaxIdentificationNumber"),
         series=invoice.findtext("InvoiceHeader/InvoiceSeriesCode") or "",
         number=number,
         issue_date=date.fromisoformat(invoice.findtext("InvoiceIssueData/IssueDate")),
         total=Decimal(invoice.findtext("InvoiceTotals/InvoiceTotal")),
-        payable=invoice.findtext("InvoiceTotals/TotalExecutableAmount"),
+        payable=Decimal(invoice.findtext("InvoiceTotals/TotalExecutableAmount")),
         version=root.findtext("FileHeader/SchemaVersion"),
+        currency=invoice.findtext("InvoiceIssueData/InvoiceCurrencyCode"),
         centres=_centres(root),
     )
 
