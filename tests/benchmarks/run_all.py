@@ -1,6 +1,6 @@
 """`make bench`: start a private stack and run the named benchmarks (all by default); print JSON results.
 
-    python tests/benchmarks/run_all.py [consultar] [enviar] [rss] [profile] [--out results.json]
+    python tests/benchmarks/run_all.py [consultar] [enviar] [rss] [profile] [workers] [--out results.json]
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = {"consultar": "bench_consultar", "enviar": "bench_enviar", "rss": "bench_rss", "profile": "bench_profile"}
+BENCHMARKS = {"consultar": "bench_consultar", "enviar": "bench_enviar", "rss": "bench_rss", "profile": "bench_profile",
+              "workers": "bench_workers"}
 
 
 def machine() -> dict:
