@@ -23,14 +23,26 @@ ANEXO = ("anexo.pdf", b"%PDF-1.4\n% un anexo\n%%EOF\n")
 VARIANTS = [("reference", False), ("reference", True), ("ours", False), ("ours", True)]
 
 
+class Recording:
+    """A zeep service proxy that notes the name of every operation called through it."""
+
+    def __init__(self, proxy):
+        self._proxy, self.called = proxy, set()
+
+    def __getattr__(self, name: str):
+        self.called.add(name)
+        return getattr(self._proxy, name)
+
+
 @dataclass
 class Client:
     """A zeep service proxy, its transport, and how it was built."""
 
-    service: object
+    service: Recording
     transport: MtomTransport
     source: str
     mtom: bool
+    operations: frozenset[str]
 
     @property
     def last_reply_is_mtom(self) -> bool:
@@ -53,10 +65,13 @@ def client(request, stack) -> Client:
     if source == "reference":
         if not REFERENCE_WSDL.exists():
             pytest.skip(f"reference WSDL not found at {REFERENCE_WSDL}")
-        service = zeep.Client(str(REFERENCE_WSDL), transport=transport).create_service(BINDING, stack.soap_url)
+        wsdl = zeep.Client(str(REFERENCE_WSDL), transport=transport)
+        service = wsdl.create_service(BINDING, stack.soap_url)
     else:
-        service = zeep.Client(stack.wsdl_url, transport=transport).service
-    return Client(service, transport, source, mtom)
+        wsdl = zeep.Client(stack.wsdl_url, transport=transport)
+        service = wsdl.service
+    operations = frozenset(wsdl.wsdl.bindings[BINDING]._operations)
+    return Client(Recording(service), transport, source, mtom, operations)
 
 
 def exact_receipt(stack, invoice_id: int) -> bytes:
@@ -238,3 +253,9 @@ def test_refusals_are_pefac_faults(client):
     with pytest.raises(zeep.exceptions.Fault) as caught:
         client.service.enviarFactura(facturae=fresh_invoice().document, anexos=[{"nombre": "a.pdf", "contenido": b""}])
     assert_fault(caught, "anexo.error.sinContenido", client)
+
+
+def test_every_operation_of_the_wsdl_was_called(client):
+    """Runs after the tests above for this client (pytest groups a module-scoped parameter's tests in file order)."""
+    assert len(client.operations) == (10 if client.source == "reference" else 13)
+    assert client.operations <= client.service.called, sorted(client.operations - client.service.called)
