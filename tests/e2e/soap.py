@@ -28,18 +28,26 @@ def enviar_inline(facturae: bytes) -> tuple[str, bytes]:
 
 def enviar_mtom(facturae: bytes, attachments: list[tuple[str, bytes]] = ()) -> tuple[str, bytes]:
     """enviarFactura as multipart/related with xop:Include parts, as JAX-WS sends it."""
-    boundary, parts = f"uuid:{uuid.uuid4()}", [("facturae", facturae)]
+    parts = [("facturae@ventanilla.test", facturae)]
     inner = f'<facturae><xop:Include xmlns:xop="{XOP}" href="cid:facturae@ventanilla.test"/></facturae>'
     for index, (name, content) in enumerate(attachments):
-        parts.append((f"anexo{index}", content))
+        parts.append((f"anexo{index}@ventanilla.test", content))
         inner += (f'<anexos><nombre>{name}</nombre><contenido><xop:Include xmlns:xop="{XOP}" '
                   f'href="cid:anexo{index}@ventanilla.test"/></contenido></anexos>')
-    root = envelope("enviarFactura", inner)
+    return mtom(envelope("enviarFactura", inner), parts)
+
+
+def mtom(root: bytes, parts: list[tuple[str, bytes]] = ()) -> tuple[str, bytes]:
+    """(Content-Type, body): a SOAP envelope and binary parts (by Content-ID) as one MTOM message.
+
+    With no parts this is what a JAX-WS client with MTOM enabled sends for a call without binaries.
+    """
+    boundary = f"uuid:{uuid.uuid4()}"
     body = (f"--{boundary}\r\nContent-Id: <root@ventanilla.test>\r\n"
             f'Content-Type: application/xop+xml;charset=utf-8;type="text/xml"\r\n'
             f"Content-Transfer-Encoding: binary\r\n\r\n").encode() + root
     for cid, content in parts:
-        body += (f"\r\n--{boundary}\r\nContent-Id: <{cid}@ventanilla.test>\r\n"
+        body += (f"\r\n--{boundary}\r\nContent-Id: <{cid}>\r\n"
                  f"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n").encode()
         body += content
     body += f"\r\n--{boundary}--\r\n".encode()

@@ -38,9 +38,10 @@ def declared_length(environ: Mapping) -> int | None:
     return int(raw)
 
 
-def read_body(environ: Mapping, limit: int) -> bytes:
+def read_body(environ: Mapping, limit: int) -> bytes | bytearray:
     """The whole request body; refused (TooLarge) as soon as it is known to exceed limit bytes.
 
+    With a Content-Length the body is read into one buffer of that size (no second whole-body copy).
     A refused body is still read and discarded up to 2 x limit, so that clients which send the whole
     body before reading the answer get the fault instead of a broken connection.
     """
@@ -48,17 +49,32 @@ def read_body(environ: Mapping, limit: int) -> bytes:
     if length is not None and length > limit:
         _discard(stream, length if length <= 2 * limit else 0)
         raise TooLarge(limit)
+    if length is not None:
+        return _read_exactly(stream, length)
     chunks, size = [], 0
-    while length is None or size < length:
-        chunk = stream.read(_CHUNK if length is None else min(_CHUNK, length - size))
-        if not chunk:
-            break
+    while chunk := stream.read(_CHUNK):
         size += len(chunk)
         if size > limit:
-            _discard(stream, limit if length is None else length - size)
+            _discard(stream, limit)
             raise TooLarge(limit)
         chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _read_exactly(stream, length: int) -> bytearray:
+    """length bytes into one preallocated buffer (fewer if the client stops sending early)."""
+    body, size = bytearray(length), 0
+    view = memoryview(body)
+    while size < length:
+        chunk = stream.read(min(_CHUNK, length - size))
+        if not chunk:
+            break
+        view[size:size + len(chunk)] = chunk
+        size += len(chunk)
+    view.release()
+    if size < length:
+        del body[size:]
+    return body
 
 
 def _discard(stream, count: int) -> None:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import binascii
+import os
 import quopri
 import uuid
+from dataclasses import dataclass, field
 from email.message import Message
 from urllib.parse import unquote
 
@@ -33,11 +35,28 @@ def is_mtom(value: str) -> bool:
     return content_type(value)[0] == "multipart/related"
 
 
-def parse_envelope(value: str, body: bytes) -> etree._Element:
-    """The SOAP Envelope of a request body, every xop:Include replaced by its part's base64 text."""
+@dataclass(frozen=True)
+class Envelope:
+    """A request's SOAP Envelope; each xop:Include is replaced by the base64 of a random placeholder for its part.
+
+    The parts stay where they are (views of the body): the tree and spyne only ever see a few bytes per
+    binary, and `binary` swaps a placeholder for its part. A placeholder is 15 random bytes per part and
+    request, so no inline base64 a client sends can stand for a part.
+    """
+
+    root: etree._Element
+    parts: dict[bytes, bytes | memoryview] = field(default_factory=dict)
+
+    def binary(self, value: bytes) -> bytes | memoryview:
+        """The part that value is the placeholder of, else value itself."""
+        return self.parts.get(value, value) if self.parts else value
+
+
+def parse_envelope(value: str, body: bytes) -> Envelope:
+    """The SOAP Envelope of a request body (plain or MTOM), every xop:Include replaced by a part placeholder."""
     mime, params = content_type(value)
     if mime != "multipart/related":
-        return _parse(body, params.get("charset"))
+        return Envelope(_parse(body, params.get("charset")))
     if not params.get("boundary"):
         raise _bad("Mensaje multipart/related sin parámetro boundary.")
     parts = _split(body, params["boundary"].encode("latin-1"))
@@ -51,8 +70,7 @@ def parse_envelope(value: str, body: bytes) -> etree._Element:
         raise _bad(f"La parte raíz <{start}> indicada en start no existe.")
     headers, data = by_cid[start] if start else parts[0]
     root = _parse(bytes(_decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
-    _resolve(root, by_cid)
-    return root
+    return Envelope(root, _resolve(root, by_cid))
 
 
 def _parse(data: bytes, charset: str | None) -> etree._Element:
@@ -66,7 +84,8 @@ def _parse(data: bytes, charset: str | None) -> etree._Element:
     return root
 
 
-def _resolve(root: etree._Element, by_cid: dict) -> None:
+def _resolve(root: etree._Element, by_cid: dict) -> dict[bytes, bytes | memoryview]:
+    placeholders = {}
     for include in list(root.iter(XOP_INCLUDE)):
         href = include.get("href", "")
         if not href.startswith("cid:"):
@@ -78,7 +97,10 @@ def _resolve(root: etree._Element, by_cid: dict) -> None:
         parent.remove(include)
         if len(parent) or (parent.text or "").strip():
             raise _bad(f"El elemento {etree.QName(parent).localname} mezcla xop:Include con otro contenido.")
-        parent.text = binascii.b2a_base64(_decoded(*part), newline=False)  # ASCII bytes: no str copy
+        placeholder = os.urandom(15)
+        placeholders[placeholder] = _decoded(*part)
+        parent.text = binascii.b2a_base64(placeholder, newline=False)
+    return placeholders
 
 
 def _decoded(headers: dict, data: memoryview):

@@ -4,13 +4,14 @@ from __future__ import annotations
 import binascii
 
 from lxml import etree
+from spyne.model.complex import ComplexModelBase
 from spyne.protocol.soap import Soap11
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge import faults, mtom
 from soap_edge.contract import ServicioError
-from soap_edge.keys import BODY, FAULT_KEY, OPERATION, REQUEST_ID
+from soap_edge.keys import BODY, ENVELOPE, FAULT_KEY, OPERATION, REQUEST_ID
 
 _ENVELOPE = f"{{{faults.SOAP_ENV}}}Envelope"
 _BODY = f"{{{faults.SOAP_ENV}}}Body"
@@ -20,6 +21,19 @@ def _refuse(detail: str) -> ServicioError:
     return ServicioError(DomainError(ErrorKey.XML, detail))
 
 
+def _with_parts(value, envelope: mtom.Envelope):
+    """value with every ByteArray (a 1-tuple of bytes) that is a part placeholder replaced by that part."""
+    if isinstance(value, ComplexModelBase):
+        for name in type(value).get_flat_type_info(type(value)):
+            setattr(value, name, _with_parts(getattr(value, name, None), envelope))
+        return value
+    if isinstance(value, list):
+        return [_with_parts(item, envelope) for item in value]
+    if isinstance(value, tuple) and len(value) == 1 and isinstance(value[0], bytes):
+        return (envelope.binary(value[0]),)
+    return value
+
+
 class EdgeSoap11(Soap11):
     """Reads the body the HTTP front stored (plain or MTOM, parsed once, huge_tree) and writes faults."""
 
@@ -27,10 +41,17 @@ class EdgeSoap11(Soap11):
         environ = ctx.transport.req_env
         body = environ[BODY] if BODY in environ else b"".join(ctx.in_string)  # the front reads it, bounded
         try:
-            root = mtom.parse_envelope(environ.get("CONTENT_TYPE", ""), body)
+            envelope = environ[ENVELOPE] = mtom.parse_envelope(environ.get("CONTENT_TYPE", ""), body)
         except DomainError as error:
             raise ServicioError(error) from None
-        ctx.in_document = (root, None)
+        ctx.in_document = (envelope.root, None)
+
+    def deserialize(self, ctx, message):
+        """spyne's objects, each MTOM part placeholder replaced by the part itself (no base64 round trip)."""
+        super().deserialize(ctx, message)
+        envelope = ctx.transport.req_env.get(ENVELOPE)
+        if envelope is not None and envelope.parts and ctx.in_object is not None:
+            _with_parts(ctx.in_object, envelope)
 
     def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):
         root = ctx.in_document[0]

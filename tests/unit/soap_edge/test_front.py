@@ -116,7 +116,7 @@ def test_mtom_request_gets_an_mtom_answer_and_exact_bytes_reach_the_registry():
     request = backends.calls[0][2]
     assert request.facturae == facturae and request.attachments[0].content == pdf
     answer = mtom.parse_envelope(reply.headers["Content-Type"], reply.body)
-    assert base64.b64decode(answer.findtext(".//comprobanteRegistro")) == PDF
+    assert bytes(answer.binary(base64.b64decode(answer.root.findtext(".//comprobanteRegistro")))) == PDF
     assert PDF in reply.body
 
 

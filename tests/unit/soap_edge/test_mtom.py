@@ -30,14 +30,15 @@ def enviar(facturae: str, *anexos: str, declaration: bool = False) -> bytes:
     return envelope("enviarFactura", inner, declaration=declaration)
 
 
-def binary_of(root, path: str) -> list[bytes]:
-    return [base64.b64decode(e.text) for e in root.iter(path)]
+def binary_of(envelope: mtom.Envelope, path: str) -> list[bytes]:
+    """The bytes of each element named path: its part for a placeholder, else its inline base64."""
+    return [bytes(envelope.binary(base64.b64decode(e.text))) for e in envelope.root.iter(path)]
 
 
 def test_plain_inline_base64_passes_through():
     body = enviar(base64.b64encode(FACTURAE).decode())
-    root = mtom.parse_envelope("text/xml; charset=utf-8", body)
-    assert binary_of(root, "facturae") == [FACTURAE]
+    envelope = mtom.parse_envelope("text/xml; charset=utf-8", body)
+    assert binary_of(envelope, "facturae") == [FACTURAE]
 
 
 def test_include_on_facturae_and_on_every_anexo():
@@ -45,10 +46,11 @@ def test_include_on_facturae_and_on_every_anexo():
     root_xml = enviar(include("f@x"), include("a1@x"), include("a2@x"))
     content_type, body = multipart([(ROOT_HEADERS, root_xml), part("f@x", FACTURAE),
                                     part("a1@x", pdf1), part("a2@x", pdf2)])
-    root = mtom.parse_envelope(content_type, body)
-    assert binary_of(root, "facturae") == [FACTURAE]
-    assert binary_of(root, "contenido") == [pdf1, pdf2]
-    assert not list(root.iter(mtom.XOP_INCLUDE))
+    envelope = mtom.parse_envelope(content_type, body)
+    assert binary_of(envelope, "facturae") == [FACTURAE]
+    assert binary_of(envelope, "contenido") == [pdf1, pdf2]
+    assert not list(envelope.root.iter(mtom.XOP_INCLUDE))
+    assert all(len(e.text) == 20 for e in envelope.root.iter("facturae", "contenido"))  # placeholders only
 
 
 def test_root_part_starting_with_xml_declaration():
@@ -71,8 +73,8 @@ def test_part_over_lxml_text_limit_9_mb():
 
 def test_inline_base64_over_lxml_text_limit():
     big = os.urandom(8 * 1024 * 1024)  # 11 MB of base64 text in one node
-    root = mtom.parse_envelope("text/xml", enviar(base64.b64encode(big).decode()))
-    assert binary_of(root, "facturae") == [big]
+    envelope = mtom.parse_envelope("text/xml", enviar(base64.b64encode(big).decode()))
+    assert binary_of(envelope, "facturae") == [big]
 
 
 def test_root_part_without_content_id_and_unreferenced_part_without_one():
@@ -97,9 +99,9 @@ def test_binary_bytes_kept_exactly_including_edge_crlf():
 def test_empty_part_and_base64_transfer_encoding():
     content_type, body = multipart([(ROOT_HEADERS, enviar(include("f@x"), include("a@x"))), part("f@x", b""),
                                     part("a@x", base64.encodebytes(FACTURAE), **{"Content-Transfer-Encoding": "base64"})])
-    root = mtom.parse_envelope(content_type, body)
-    assert binary_of(root, "facturae") == [b""]
-    assert binary_of(root, "contenido") == [FACTURAE]
+    envelope = mtom.parse_envelope(content_type, body)
+    assert binary_of(envelope, "facturae") == [b""]
+    assert binary_of(envelope, "contenido") == [FACTURAE]
 
 
 def refused(content_type: str, body: bytes) -> DomainError:
@@ -147,8 +149,8 @@ def test_to_mtom_moves_the_receipt_to_its_own_part_and_round_trips():
     assert params["start"].startswith("<root.") and params["start-info"] == "text/xml"
     body = b"".join(chunks)
     assert pdf in body and base64.b64encode(pdf) not in body
-    root = mtom.parse_envelope(content_type, body)
-    assert binary_of(root, "comprobanteRegistro") == [pdf]
+    envelope = mtom.parse_envelope(content_type, body)
+    assert binary_of(envelope, "comprobanteRegistro") == [pdf]
 
 
 def test_to_mtom_keeps_the_xop_include_in_the_element():
@@ -169,3 +171,19 @@ def test_content_type_parsing():
     assert not mtom.is_mtom("text/xml; charset=utf-8")
     assert mtom.content_type('multipart/related; boundary="uuid:1"; start="<a@b>"')[1] == {
         "boundary": "uuid:1", "start": "<a@b>"}
+
+
+def test_inline_base64_next_to_an_include_keeps_its_own_bytes():
+    inline = base64.b64encode(b"%PDF inline anexo").decode()
+    content_type, body = multipart([(ROOT_HEADERS, enviar(include("f@x"), inline)), part("f@x", FACTURAE)])
+    envelope = mtom.parse_envelope(content_type, body)
+    assert binary_of(envelope, "facturae") == [FACTURAE]
+    assert binary_of(envelope, "contenido") == [b"%PDF inline anexo"]
+    assert len(envelope.parts) == 1
+
+
+def test_each_include_gets_a_fresh_random_placeholder():
+    content_type, body = multipart([(ROOT_HEADERS, enviar(include("f@x"), include("f@x"))), part("f@x", FACTURAE)])
+    first, second = mtom.parse_envelope(content_type, body), mtom.parse_envelope(content_type, body)
+    assert len(first.parts) == 2 and not set(first.parts) & set(second.parts)
+    assert binary_of(first, "contenido") == [FACTURAE]

@@ -1,0 +1,35 @@
+"""The trivial Flask endpoint the edge is compared with: a fixed SOAP answer, served like the edge."""
+from __future__ import annotations
+
+import sys
+
+from flask import Flask, Response
+
+ANSWER = (b"<?xml version='1.0' encoding='UTF-8'?><S:Envelope xmlns:S=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+          b"<S:Body><ns2:consultarEstadoFacturaResponse xmlns:ns2=\"http://v2.ws.efactura.ceh.gobiernodecanarias.org/\">"
+          b"<return>REGISTRADA</return></ns2:consultarEstadoFacturaResponse></S:Body></S:Envelope>")
+
+
+def build(settings) -> Flask:
+    """A Flask app answering every POST on the SOAP path with a fixed SOAP answer."""
+    app = Flask("trivial")
+
+    @app.post(settings.soap_path)
+    def answer():
+        return Response(ANSWER, content_type="text/xml; charset=utf-8")
+
+    return app
+
+
+def main() -> None:
+    """Serve it with the edge's own gunicorn configuration (EdgeServer) under VENTANILLA_* settings."""
+    from ventanilla.config import Settings
+
+    from soap_edge.server import EdgeServer
+
+    sys.argv = sys.argv[:1]  # gunicorn parses the command line
+    EdgeServer(Settings.from_env(), build).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The SOAP requests the benchmarks send, built once before the clock starts."""
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from tests.e2e import soap
+from tests.support.invoices import UNSIGNED, fresh_invoice
+
+XML = "text/xml; charset=utf-8"
+
+
+def estado(invoice_id: int) -> tuple[str, bytes]:
+    """consultarEstadoFactura of one id."""
+    return XML, soap.envelope("consultarEstadoFactura", f"<idFactura>{invoice_id}</idFactura>")
+
+
+def version() -> tuple[str, bytes]:
+    """version: the edge alone, no backend call."""
+    return XML, soap.envelope("version", "")
+
+
+def enviar_mtom(size: int, sample: str = UNSIGNED[0]) -> tuple[str, bytes]:
+    """enviarFactura over MTOM of a fresh invoice of about `size` bytes."""
+    return soap.enviar_mtom(fresh_invoice(sample, pad_to=size).document)
+
+
+def register_one(url: str) -> int:
+    """Register a fresh invoice; its id."""
+    content_type, body = soap.enviar_inline(fresh_invoice().document)
+    answer = post(url, content_type, body)
+    return int(etree.fromstring(answer).findtext(f".//{{{soap.NS}}}enviarFacturaResponse/return/id"))
+
+
+def post(url: str, content_type: str, body: bytes) -> bytes:
+    """POST once; the answer's bytes (raises unless 200)."""
+    target = urlsplit(url)
+    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+    try:
+        connection.request("POST", target.path, body=body, headers={"Content-Type": content_type})
+        answer = connection.getresponse()
+        data = answer.read()
+    finally:
+        connection.close()
+    if answer.status != 200:
+        raise RuntimeError(f"{answer.status}: {data[:500]!r}")
+    return data
