@@ -36,7 +36,17 @@ _BOMS = {
 
 def parse_facturae(data: bytes, limits: XmlLimits = XmlLimits()) -> FacturaeDocument:
     """Parse one uploaded Facturae invoice (signed or not) into its essentials."""
+    return parse_facturae_tree(data, limits)[1]
+
+
+def parse_facturae_tree(data: bytes, limits: XmlLimits = XmlLimits()) -> tuple[etree._Element, FacturaeDocument]:
+    """Parse one uploaded Facturae invoice: its tree (for schema and signature checks) and essentials."""
     root = _parse(data, limits)
+    return root, _read(root)
+
+
+def _read(root: etree._Element) -> FacturaeDocument:
+    """The essentials of a parsed Facturae tree."""
     version = _version(root)
     invoice = _single_invoice(root)
     seller = "Parties/SellerParty/TaxIdentification/TaxIdentificationNumber"
