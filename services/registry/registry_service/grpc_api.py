@@ -1,17 +1,24 @@
 """gRPC RegistryService: protobuf in, the submission use case, protobuf out."""
 from __future__ import annotations
 
+import re
+
+import grpc
+
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError
 from ventanilla.domain.invoice import State
-from registry_service.handlers import Registrar, Upload
+from registry_service.attachments import Upload
+from registry_service.handlers import Registrar
+
+CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
 
 
 class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
-    """Answers enviarFactura."""
+    """Answers enviarFactura, and receipts by secure verification code."""
 
     def __init__(self, registrar: Registrar):
         self._registrar = registrar
@@ -27,4 +34,11 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
         position = pb.LogPosition(
             topic=done.position.topic, partition=done.position.partition, offset=done.position.offset
         )
-        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position)
+        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position,
+                                        receipt_csv=done.csv)
+
+    def GetReceipt(self, request, context):
+        receipt = self._registrar.receipt(request.csv) if CSV_SHAPE.fullmatch(request.csv) else None
+        if receipt is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, "no receipt")
+        return pb.ReceiptAnswer(receipt_pdf=receipt)
