@@ -1,6 +1,7 @@
 """gRPC RegistryService: protobuf in, the submission use case, protobuf out."""
 from __future__ import annotations
 
+import logging
 import re
 
 import grpc
@@ -9,11 +10,12 @@ from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
-from ventanilla.domain.errors import DomainError
+from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import State
 from registry_service.attachments import Upload
 from registry_service.handlers import Registrar
 
+log = logging.getLogger("registry.api")
 CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
 
 
@@ -29,6 +31,9 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
             done = self._registrar.submit(request.caller.nif, request.facturae, uploads)
         except DomainError as error:
             abort_with(context, error)
+        except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error
+            log.exception("submission failed", extra={"request_id": request.caller.request_id})
+            abort_with(context, DomainError(ErrorKey.REGISTRO))
         invoice = registration_to_pb(done.invoice)
         invoice.state = state_to_pb(State.REGISTRADA)
         position = pb.LogPosition(
