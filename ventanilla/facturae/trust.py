@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,9 @@ class CertificateChecker:
         self._material = material
         self._policy = revocation_policy
         self._fetch = fetch
+        # asn1crypto parses lazily and not thread-safely: the shared trust material is used by one
+        # validation at a time (certvalidator is pure Python: the GIL serialises it anyway).
+        self._lock = threading.Lock()
 
     def check(self, signer: x509.Certificate, others: tuple[x509.Certificate, ...], signing_time: datetime | None,
               received_at: datetime) -> None:
@@ -68,7 +72,8 @@ class CertificateChecker:
             moment=received_at, allow_fetching=self._fetch, revocation_mode=self._policy)
         validator = CertificateValidator(_asn1(signer), [_asn1(c) for c in others], validation_context=context)
         try:
-            asyncio.run(validator.async_validate_path())
+            with self._lock:
+                asyncio.run(validator.async_validate_path())
         except cv.RevokedError as error:
             raise DomainError(ErrorKey.SIGN_REVOKED, f"{ErrorKey.SIGN_REVOKED.description} {error}") from None
         except (cv.InsufficientRevinfoError, cv.StaleRevinfoError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import io
 import logging
+import threading
 from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
@@ -49,6 +50,7 @@ class ReceiptSeal:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the receipt seal key must be an RSA key")
         self.certificate = certificate
+        self._lock = threading.Lock()
         self._signer = _HeldKeySigner(certificate, key, chain)
         self._pdf_signer = signers.PdfSigner(
             signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm="sha256",
@@ -59,7 +61,8 @@ class ReceiptSeal:
     def seal(self, pdf: bytes) -> bytes:
         """The PDF with the seal's PAdES signature added."""
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        return self._pdf_signer.sign_pdf(writer, bytes_reserved=_RESERVED).getvalue()
+        with self._lock:  # the signer's asn1crypto objects parse lazily, not thread-safely
+            return self._pdf_signer.sign_pdf(writer, bytes_reserved=_RESERVED).getvalue()
 
 
 def load_seal(cert_path: Path, key_path: Path) -> ReceiptSeal:
