@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.facturae.document import FacturaeDocument
-from ventanilla.facturae.parser import parse_facturae_tree
+from ventanilla.facturae.parser import parse_facturae_tree, read_facturae
 from ventanilla.facturae.rules import check_business_rules
 from ventanilla.facturae.schema import FacturaeSchemas
 from ventanilla.facturae.signature import verify_signature
@@ -28,9 +28,10 @@ class FacturaeIntake:
 
     def accept(self, data: bytes, received_at: datetime) -> FacturaeDocument:
         """The document's essentials once it passed every check; `received_at` is aware."""
-        root, document = parse_facturae_tree(data, self._limits)
+        root, version = parse_facturae_tree(data, self._limits)
         if self._schemas is not None:
-            self._schemas.validate(root, document.facturae_version)
+            self._schemas.validate(root, version)
+        document = read_facturae(root)
         if document.signed or self._require_signature:
             signed_by = verify_signature(root)
             if self._checker is None:

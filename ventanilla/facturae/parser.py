@@ -36,16 +36,17 @@ _BOMS = {
 
 def parse_facturae(data: bytes, limits: XmlLimits = XmlLimits()) -> FacturaeDocument:
     """Parse one uploaded Facturae invoice (signed or not) into its essentials."""
-    return parse_facturae_tree(data, limits)[1]
+    root, _ = parse_facturae_tree(data, limits)
+    return read_facturae(root)
 
 
-def parse_facturae_tree(data: bytes, limits: XmlLimits = XmlLimits()) -> tuple[etree._Element, FacturaeDocument]:
-    """Parse one uploaded Facturae invoice: its tree (for schema and signature checks) and essentials."""
+def parse_facturae_tree(data: bytes, limits: XmlLimits = XmlLimits()) -> tuple[etree._Element, str]:
+    """Parse the upload into its tree and Facturae version, before any field is read."""
     root = _parse(data, limits)
-    return root, _read(root)
+    return root, _version(root)
 
 
-def _read(root: etree._Element) -> FacturaeDocument:
+def read_facturae(root: etree._Element) -> FacturaeDocument:
     """The essentials of a parsed Facturae tree."""
     version = _version(root)
     invoice = _single_invoice(root)
