@@ -7,11 +7,15 @@ import os
 import subprocess
 import sys
 import threading
-import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ventanilla import stack
 from ventanilla.config import Settings
 from ventanilla.processes import PidFile, alive, stop_pid, tail
+
+if TYPE_CHECKING:
+    from ventanilla.supervisor import Supervisor
 
 log = logging.getLogger("ventanilla.run")
 
@@ -33,7 +37,7 @@ def run_pid_file(settings: Settings) -> PidFile:
     return PidFile(settings.path("run.pid"), marker="ventanilla.cli run")
 
 
-def run_log(settings: Settings):
+def run_log(settings: Settings) -> Path:
     """Where the background stack's output goes."""
     return settings.path("logs", "run.log")
 
@@ -64,6 +68,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             supervisor.spawn(service.name, [sys.executable, "-m", service.module], env)
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
         ended = supervisor.watch()
+        if ended is not None:
+            log.error("a child ended unexpectedly; stopping everything",
+                      extra={"child": ended.name, "code": ended.process.returncode})
+            return 1
+        return 0
     except (KafkaBrokerError, KafkaError) as error:
         if supervisor.stopping.is_set():
             return 0
@@ -71,14 +80,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         supervisor.stop_all()
-    if ended is not None:
-        log.error("a child ended unexpectedly; everything was stopped",
-                  extra={"child": ended.name, "code": ended.process.returncode})
-        return 1
-    return 0
 
 
-def _announce(settings: Settings, supervisor) -> None:
+def _announce(settings: Settings, supervisor: Supervisor) -> None:
     """Say once when every service is ready, with the endpoints."""
     if not stack.wait_ready(settings, timeout_s=600.0, keep_waiting=lambda: not supervisor.stopping.is_set()):
         supervisor.say("ventanilla", "ready\n" + stack.endpoints(settings))
@@ -94,13 +98,12 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
             pid = subprocess.Popen([sys.executable, "-m", "ventanilla.cli", "run"], stdin=subprocess.DEVNULL,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True).pid
         pid_file.write(pid)
-    deadline = time.monotonic() + args.timeout
     waiting = stack.wait_ready(settings, args.timeout, keep_waiting=lambda: alive(pid))
     if waiting:
         reason = "stopped while starting" if not alive(pid) else f"not ready within {args.timeout:.0f} s"
         print(f"ventanilla up: the stack {reason} (waiting for: {', '.join(waiting)}); "
               f"last lines of {run_log(settings)}:\n{tail(run_log(settings))}", file=sys.stderr)
-        stop_pid(pid, timeout_s=max(30.0, deadline - time.monotonic()))
+        stop_pid(pid, timeout_s=60.0)
         pid_file.remove()
         return 1
     print(f"Ventanilla is up (pid {pid}; log {run_log(settings)})\n{stack.endpoints(settings)}")

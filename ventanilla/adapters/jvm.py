@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 import shutil
+import time
+import uuid
 from pathlib import Path
 from typing import Mapping
 
@@ -46,6 +47,12 @@ class ClassArchive:
             return []
         if not os.access(self.path.parent, os.W_OK):
             return []
+        for stale in self.path.parent.glob("*.tmp"):  # left by JVMs killed while dumping
+            try:
+                if time.time() - stale.stat().st_mtime > 3600:
+                    stale.unlink()
+            except OSError:
+                pass
         self._pending = self.path.with_name(f"{self.path.stem}.{uuid.uuid4().hex}.tmp")
         return [f"-XX:ArchiveClassesAtExit={self._pending}", *QUIET]
 

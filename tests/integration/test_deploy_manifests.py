@@ -1,0 +1,44 @@
+"""The Kubernetes manifests build with kustomize and agree with the services' settings."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ventanilla.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERLAYS = ROOT / "deploy" / "kubernetes" / "overlays"
+
+pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) is not installed")
+
+
+def build(overlay: str) -> list[dict]:
+    output = subprocess.run(["kubectl", "kustomize", str(OVERLAYS / overlay)], capture_output=True, text=True,
+                            check=True).stdout
+    return [doc for doc in yaml.safe_load_all(output) if doc]
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_overlay_builds_every_service_and_the_topic(overlay):
+    documents = build(overlay)
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
+    for workload in ("registry", "status"):
+        assert ("StatefulSet", workload) in kinds
+    for workload in ("cancellation", "soap-edge"):
+        assert ("Deployment", workload) in kinds
+    topic = next(d for d in documents if d["kind"] == "KafkaTopic")
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    assert topic["metadata"]["name"] == config["VENTANILLA_INVOICE_EVENTS_TOPIC"]
+    assert topic["spec"]["partitions"] == int(config["VENTANILLA_INVOICE_EVENTS_PARTITIONS"])
+    assert topic["spec"]["config"]["retention.ms"] == -1
+    assert Settings.from_env(config).soap_port == 8080
+
+
+def test_every_container_reads_the_shared_configuration():
+    for doc in build("prod"):
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            assert container["envFrom"] == [{"configMapRef": {"name": "ventanilla"}}]
+            assert container["readinessProbe"]
