@@ -57,7 +57,11 @@ class Replicas:
         for process in self._processes:
             process.send_signal(signal.SIGTERM)
         for process in self._processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self._processes = []
 
 
