@@ -69,7 +69,20 @@ def read_facturae(root: etree._Element) -> FacturaeDocument:
         centres=_centres(root),
         signed=signature is not None,
         signing_time=_signing_time(signature),
+        supplier_name=_party_name(root.find("Parties/SellerParty")),
+        customer_name=_party_name(root.find("Parties/BuyerParty")),
     )
+
+
+def _party_name(party: etree._Element | None) -> str:
+    """A party's corporate name, or an individual's name and surnames."""
+    if party is None:
+        return ""
+    corporate = fields.text(party, "LegalEntity/CorporateName")
+    if corporate:
+        return corporate
+    parts = (fields.text(party, f"Individual/{n}") for n in ("Name", "FirstSurname", "SecondSurname"))
+    return " ".join(p for p in parts if p)
 
 
 def _parse(data: bytes, limits: XmlLimits) -> etree._Element:

@@ -48,7 +48,7 @@ class Registrar:
     """Registers invoices: nothing is registered whose documents are not durable."""
 
     def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
-                 issue_receipt: Callable[[RegisteredInvoice, str], bytes], clock,
+                 issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
                  limits: AttachmentLimits = AttachmentLimits()):
         self._intake = intake
         self._claims = claims
@@ -107,7 +107,7 @@ class Registrar:
             attachments=attachments,
         )
         csv = new_csv()
-        receipt_pdf = self._issue_receipt(invoice, csv)
+        receipt_pdf = self._issue_receipt(invoice, csv, (document.supplier_name, document.customer_name))
         invoice = replace(invoice, receipt=self._blobs.put(receipt_pdf, f"comprobante-{invoice_id}.pdf", "application/pdf"))
         event = InvoiceRegistered(str(uuid.uuid4()), invoice_id, now, invoice)
         position = self._log.append(event)

@@ -21,13 +21,17 @@ def new_csv() -> str:
     return base64.b32encode(secrets.token_bytes(15)).decode("ascii")
 
 
-def _lines(invoice: RegisteredInvoice, csv: str) -> list[tuple[str, str]]:
+def _party(name: str, nif: str) -> str:
+    return f"{name[:70]} (NIF {nif})" if name else nif
+
+
+def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str]) -> list[tuple[str, str]]:
     key, centres = invoice.key, invoice.centres
     return [
         ("Número de registro", str(invoice.id)),
         ("Fecha y hora de registro", invoice.registered_at.astimezone(MADRID).strftime("%d/%m/%Y %H:%M:%S %Z")),
-        ("Proveedor (NIF)", key.supplier_nif),
-        ("Destinatario (NIF)", invoice.customer_nif),
+        ("Proveedor", _party(names[0], key.supplier_nif)),
+        ("Destinatario", _party(names[1], invoice.customer_nif)),
         ("Serie", key.series or "(sin serie)"),
         ("Número de factura", key.number),
         ("Fecha de la factura", invoice.issue_date.strftime("%d/%m/%Y")),
@@ -43,7 +47,7 @@ def _lines(invoice: RegisteredInvoice, csv: str) -> list[tuple[str, str]]:
     ]
 
 
-def render_receipt(invoice: RegisteredInvoice, issuer: str, csv: str) -> bytes:
+def render_receipt(invoice: RegisteredInvoice, issuer: str, csv: str, names: tuple[str, str] = ("", "")) -> bytes:
     """The unsealed receipt PDF of a registration (the receipt reference itself is not read)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
@@ -56,7 +60,7 @@ def render_receipt(invoice: RegisteredInvoice, issuer: str, csv: str) -> bytes:
     page.setFont("Helvetica", 9)
     page.drawString(20 * mm, height - 32 * mm, issuer)
     y = height - 45 * mm
-    for label, value in _lines(invoice, csv):
+    for label, value in _lines(invoice, csv, names):
         page.setFont("Helvetica-Bold", 9)
         page.drawString(20 * mm, y, label)
         page.setFont("Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9)
@@ -77,6 +81,6 @@ class ReceiptIssuer:
         self._seal = seal
         self._issuer = issuer
 
-    def __call__(self, invoice: RegisteredInvoice, csv: str) -> bytes:
-        """The sealed receipt PDF."""
-        return self._seal.seal(render_receipt(invoice, self._issuer, csv))
+    def __call__(self, invoice: RegisteredInvoice, csv: str, names: tuple[str, str] = ("", "")) -> bytes:
+        """The sealed receipt PDF; names are the supplier's and the customer's as the Facturae states them."""
+        return self._seal.seal(render_receipt(invoice, self._issuer, csv, names))
