@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars run up down test test-unit test-integration lint bench clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench clean
 
 install: $(STAMP) proto
 
@@ -23,6 +23,20 @@ kafka-jars: $(KAFKA_LIB)
 $(KAFKA_LIB): deploy/kafka/pom.xml
 	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
 	touch $@
+
+# The official Facturae XSDs for VENTANILLA_FACTURAE_SCHEMAS (deployments; needs the Internet).
+SCHEMAS_DIR ?= var/facturae-schemas
+FACTURAE_XSD_BASE := https://www.facturae.gob.es/formato/Versiones
+XMLDSIG_XSD := https://www.w3.org/TR/xmldsig-core/xmldsig-core-schema.xsd
+
+schemas:
+	mkdir -p $(SCHEMAS_DIR)
+	curl -fsSL --proto '=https' -o $(SCHEMAS_DIR)/Facturaev3_2.xsd $(FACTURAE_XSD_BASE)/Facturaev3_2.xml
+	curl -fsSL --proto '=https' -o $(SCHEMAS_DIR)/Facturaev3_2_1.xsd $(FACTURAE_XSD_BASE)/Facturaev3_2_1.xml
+	curl -fsSL --proto '=https' -o $(SCHEMAS_DIR)/Facturaev3_2_2.xsd $(FACTURAE_XSD_BASE)/Facturaev3_2_2.xml
+	curl -fsSL --proto '=https' -o $(SCHEMAS_DIR)/xmldsig-core-schema.xsd $(XMLDSIG_XSD)
+	$(PY) -c "from pathlib import Path; from ventanilla.facturae.schema import FacturaeSchemas; FacturaeSchemas.load(Path('$(SCHEMAS_DIR)'))"
+	@echo "schemas in $(SCHEMAS_DIR): export VENTANILLA_FACTURAE_SCHEMAS=$$(realpath $(SCHEMAS_DIR))"
 
 run: install kafka-jars
 	$(VENV)/bin/ventanilla run

@@ -131,3 +131,17 @@ def kafka_settings(settings_factory: Callable[..., Settings]) -> Settings:
     settings = settings_factory()
     ensure_topics(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def signing_pki(tmp_path_factory: pytest.TempPathFactory):
+    """A throw-away signing PKI for the session: trust store, CRLs and signers (tests/support/signing_pki.py)."""
+    from tests.support.signing_pki import build_signing_pki
+
+    return build_signing_pki(tmp_path_factory.mktemp("signing-pki"))
+
+
+@pytest.fixture(scope="session")
+def sign_invoice(signing_pki):
+    """Sign a Facturae with XAdES-EPES by the session PKI's supplier (or another of its signers)."""
+    return signing_pki.sign

@@ -17,9 +17,38 @@ def _str(env: Mapping[str, str], name: str, default: str) -> str:
     return raw if raw not in (None, "") else default
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw).resolve() if raw not in (None, "") else None
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     return float(raw) if raw not in (None, "") else default
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = _str(env, name, choices[0])
+    if raw not in choices:
+        raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
+
+
+# How sure the registry must be that a signer's certificate is not revoked (pyhanko-certvalidator modes):
+# require: revocation status must be established for every certificate (else sign.status.unknown);
+# hard-fail: checked whenever the certificate names a CRL or OCSP location; soft-fail: best effort.
+REVOCATION_POLICIES = ("require", "hard-fail", "soft-fail")
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,18 @@ class Settings:
     soap_grpc_deadline_s: float
     read_your_writes_timeout_s: float
     log_level: str
+    dev_mode: bool
+    facturae_schemas: Path | None
+    require_signature: bool
+    trust_store: Path | None
+    crls: Path | None
+    revocation_policy: str
+    revocation_fetch: bool
+    max_attachments: int
+    max_attachment_bytes: int
+    seal_cert: Path | None
+    seal_key: Path | None
+    kafka_append_timeout_s: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -75,6 +116,18 @@ class Settings:
             soap_grpc_deadline_s=_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
             read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
             log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
+            dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
+            facturae_schemas=_path(env, "VENTANILLA_FACTURAE_SCHEMAS"),
+            require_signature=_bool(env, "VENTANILLA_REQUIRE_SIGNATURE", True),
+            trust_store=_path(env, "VENTANILLA_TRUST_STORE"),
+            crls=_path(env, "VENTANILLA_CRLS"),
+            revocation_policy=_choice(env, "VENTANILLA_REVOCATION_POLICY", REVOCATION_POLICIES),
+            revocation_fetch=_bool(env, "VENTANILLA_REVOCATION_FETCH", False),
+            max_attachments=_int(env, "VENTANILLA_MAX_ATTACHMENTS", 10),
+            max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
+            seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
+            seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
+            kafka_append_timeout_s=_float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0),
         )
 
     @property

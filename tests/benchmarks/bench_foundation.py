@@ -39,7 +39,8 @@ def environment(state: Path) -> dict[str, str]:
     env.update(VENTANILLA_STATE_DIR=str(state), VENTANILLA_KAFKA_PORT=str(kafka),
                VENTANILLA_KAFKA_CONTROLLER_PORT=str(controller),
                VENTANILLA_REGISTRY_ADDRESS=f"127.0.0.1:{registry}", VENTANILLA_STATUS_ADDRESS=f"127.0.0.1:{status}",
-               VENTANILLA_CANCELLATION_ADDRESS=f"127.0.0.1:{cancellation}", VENTANILLA_SOAP_PORT=str(soap))
+               VENTANILLA_CANCELLATION_ADDRESS=f"127.0.0.1:{cancellation}", VENTANILLA_SOAP_PORT=str(soap),
+               VENTANILLA_REQUIRE_SIGNATURE="0")  # unsigned public sample; bench_registry.py measures signed intake
     return env
 
 

@@ -42,8 +42,12 @@ def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_ports) -> Iterator[Stack]:
-    """Start every service against the session's broker; stop them at the end of the session."""
+def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_ports, signing_pki) -> Iterator[Stack]:
+    """Start every service against the session's broker; stop them at the end of the session.
+
+    The registry validates against the reference XSDs, requires signatures and trusts the session's
+    throw-away PKI (its CRLs included): submit invoices signed with the `sign_invoice` fixture.
+    """
     registry, status, cancellation, soap = free_ports(4)
     suffix = uuid.uuid4().hex[:12]
     defaults = Settings.from_env({})
@@ -57,6 +61,10 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
+        "VENTANILLA_FACTURAE_SCHEMAS": str(SHARED / "reference" / "facturae" / "schemas"),
+        "VENTANILLA_REQUIRE_SIGNATURE": "1",
+        "VENTANILLA_TRUST_STORE": str(signing_pki.trust_store),
+        "VENTANILLA_CRLS": str(signing_pki.crls),
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.e2e-{suffix}" for spec in TOPICS})
     up = _ventanilla(env, "up", "--timeout", "180")
@@ -75,3 +83,9 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
 def sample():
     """The bytes of a public sample invoice, by path below the samples directory."""
     return lambda relative: (SAMPLES / relative).read_bytes()
+
+
+@pytest.fixture
+def signed_sample(sample, sign_invoice):
+    """A public sample invoice signed (XAdES-EPES) by the session PKI's supplier, which the stack trusts."""
+    return lambda relative: sign_invoice(sample(relative))

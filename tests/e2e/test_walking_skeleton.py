@@ -22,8 +22,8 @@ def _fields(result: etree._Element) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in result}
 
 
-def test_enviar_por_mtom_then_consultar_por_id_y_por_valores(stack, sample):
-    facturae = sample(UNSIGNED)
+def test_enviar_por_mtom_then_consultar_por_id_y_por_valores(stack, signed_sample):
+    facturae = signed_sample(UNSIGNED)
     response = soap.post(stack.soap_url, *soap.enviar_mtom(facturae))
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("multipart/related")
@@ -61,8 +61,8 @@ def test_enviar_por_mtom_then_consultar_por_id_y_por_valores(stack, sample):
         assert _fields(_return(soap.parse(by_tuple)[0], "consultarFacturaPorValores"))["id"] == str(invoice_id)
 
 
-def test_enviar_inline_base64_of_another_invoice(stack, sample):
-    facturae = sample("v3.2/fawno_factura-prueba-v1-2-0_unsigned.xml")
+def test_enviar_inline_base64_of_another_invoice(stack, signed_sample):
+    facturae = signed_sample("v3.2/fawno_factura-prueba-v1-2-0_unsigned.xml")
     response = soap.post(stack.soap_url, *soap.enviar_inline(facturae))
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/xml")

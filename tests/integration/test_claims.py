@@ -44,7 +44,7 @@ def test_released_claim_frees_the_key_and_ids_are_never_reused(tmp_path):
     claims.release(first)
     second = claims.claim(KEY, date(2026, 2, 27), "h", NOW)
     assert second > first
-    claims.confirm(second)
+    claims.confirm(second, "CSV2", "0" * 64)
     claims.release(second)
     with pytest.raises(DomainError):
         claims.claim(KEY, date(2026, 2, 27), "h", NOW)

@@ -20,9 +20,12 @@ CREATE TABLE IF NOT EXISTS claims (
     facturae_sha256 TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('PENDING', 'REGISTERED')),
     claimed_at TEXT NOT NULL,
+    csv TEXT UNIQUE,
+    receipt_sha256 TEXT,
     UNIQUE (supplier_nif, year, series, number)
 );
 """
+_ADDED_COLUMNS = {"csv": "TEXT", "receipt_sha256": "TEXT"}  # stores created before receipts had a CSV
 
 
 class SqliteClaims:
@@ -34,6 +37,11 @@ class SqliteClaims:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(claims)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE claims ADD COLUMN {column} {kind}")
+            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS claims_csv ON claims (csv)")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
@@ -64,10 +72,17 @@ class SqliteClaims:
         finally:
             db.close()
 
-    def confirm(self, invoice_id: int) -> None:
-        """Mark a claim as registered: its event is in the log."""
+    def confirm(self, invoice_id: int, csv: str, receipt_sha256: str) -> None:
+        """Mark a claim as registered (its event is in the log) and file its receipt under its CSV."""
         with closing(self._connect()) as db:
-            db.execute("UPDATE claims SET status='REGISTERED' WHERE id=?", (invoice_id,))
+            db.execute("UPDATE claims SET status='REGISTERED', csv=?, receipt_sha256=? WHERE id=?",
+                       (csv, receipt_sha256, invoice_id))
+
+    def receipt_of(self, csv: str) -> str | None:
+        """The SHA-256 of the receipt a CSV designates, None when no registration has it."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT receipt_sha256 FROM claims WHERE csv=? AND status='REGISTERED'", (csv,)).fetchone()
+        return row[0] if row else None
 
     def release(self, invoice_id: int) -> None:
         """Drop a pending claim whose registration failed, so a retry can succeed."""

@@ -37,6 +37,8 @@ class EventLog:
             linger_ms=0,
             retries=5,
             request_timeout_ms=int(timeout_s * 1000),
+            delivery_timeout_ms=int(timeout_s * 1000),  # a record not acknowledged in time is failed, not kept
+            max_block_ms=int(timeout_s * 1000),  # metadata for an unknown or unreachable topic: fail in time
         )
 
     def append(self, event: InvoiceEvent) -> Position:
@@ -44,7 +46,7 @@ class EventLog:
         future = self._producer.send(
             self._topic, key=invoice_partition_key(event.invoice_id), value=encode(event)
         )
-        metadata = future.get(timeout=self._timeout_s)
+        metadata = future.get(timeout=self._timeout_s + 1)
         return Position(metadata.topic, metadata.partition, metadata.offset)
 
     def close(self) -> None:

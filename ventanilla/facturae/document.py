@@ -14,6 +14,8 @@ Field mapping (paths relative to the Facturae root; Invoice = Invoices/Invoice):
   from IssueDate, so None means "the same day as the invoice" unless the invoice is
   recapitulative; see rules.py. Line-level dates (TransactionDate, LineItemPeriod) are
   not read.
+- supplier_name / customer_name: the party's LegalEntity/CorporateName, else
+  Individual/Name FirstSurname SecondSurname ("" when neither is there).
 - currency: InvoiceIssueData/InvoiceCurrencyCode.
 - total / payable ("líquido"): Invoice/InvoiceTotals/InvoiceTotal / TotalExecutableAmount.
 - centres: Parties/BuyerParty/AdministrativeCentres/AdministrativeCentre/CentreCode by
@@ -60,3 +62,5 @@ class FacturaeDocument:
     signed: bool
     signing_time: datetime | None
     treasury_key: str | None = None
+    supplier_name: str = ""
+    customer_name: str = ""

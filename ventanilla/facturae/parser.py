@@ -36,7 +36,18 @@ _BOMS = {
 
 def parse_facturae(data: bytes, limits: XmlLimits = XmlLimits()) -> FacturaeDocument:
     """Parse one uploaded Facturae invoice (signed or not) into its essentials."""
+    root, _ = parse_facturae_tree(data, limits)
+    return read_facturae(root)
+
+
+def parse_facturae_tree(data: bytes, limits: XmlLimits = XmlLimits()) -> tuple[etree._Element, str]:
+    """Parse the upload into its tree and Facturae version, before any field is read."""
     root = _parse(data, limits)
+    return root, _version(root)
+
+
+def read_facturae(root: etree._Element) -> FacturaeDocument:
+    """The essentials of a parsed Facturae tree."""
     version = _version(root)
     invoice = _single_invoice(root)
     seller = "Parties/SellerParty/TaxIdentification/TaxIdentificationNumber"
@@ -58,7 +69,20 @@ def parse_facturae(data: bytes, limits: XmlLimits = XmlLimits()) -> FacturaeDocu
         centres=_centres(root),
         signed=signature is not None,
         signing_time=_signing_time(signature),
+        supplier_name=_party_name(root.find("Parties/SellerParty")),
+        customer_name=_party_name(root.find("Parties/BuyerParty")),
     )
+
+
+def _party_name(party: etree._Element | None) -> str:
+    """A party's corporate name, or an individual's name and surnames."""
+    if party is None:
+        return ""
+    corporate = fields.text(party, "LegalEntity/CorporateName")
+    if corporate:
+        return corporate
+    parts = (fields.text(party, f"Individual/{n}") for n in ("Name", "FirstSurname", "SecondSurname"))
+    return " ".join(p for p in parts if p)
 
 
 def _parse(data: bytes, limits: XmlLimits) -> etree._Element:

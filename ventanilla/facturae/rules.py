@@ -1,12 +1,15 @@
 """PeFAC business rules over a parsed invoice: a tuple of small checks, first failure wins.
 
-Dates: the "fecha de entrega" is `FacturaeDocument.operation_date`. It is required
-(FECHA_ENTREGA_VOID) only for recapitulative invoices (InvoiceClass OC or CC), whose
-Facturae definition demands an InvoicingPeriod; otherwise Facturae lets an absent
-OperationDate mean "same day as IssueDate". FECHA_ENTREGA_PRIOR applies the catalogue
-text literally, "the invoice date cannot be after the delivery date", to the delivery of
-the goods (operation_date) and to the delivery of the invoice itself (`today`, the day
-of presentation), so an invoice dated in the future is refused too.
+Dates, as mapped for PeFAC's catalogue:
+- fechaEntrega.void: the delivery/operation date (`FacturaeDocument.operation_date`:
+  OperationDate, else InvoicingPeriod/EndDate) is required only for recapitulative
+  invoices (InvoiceClass OC or CC), whose Facturae definition demands an InvoicingPeriod;
+  otherwise Facturae lets an absent OperationDate mean "same day as IssueDate".
+- fechaEntrega.prior.fechaFactura ("the invoice date cannot be after the delivery date"):
+  the "fecha de entrega" is read as the day the invoice is delivered to (presented at)
+  Ventanilla, `today` on the Europe/Madrid calendar; an invoice dated after its
+  presentation is refused. It is NOT compared with the delivery of the goods: an invoice
+  issued after the goods were delivered is the normal case and is accepted.
 """
 from __future__ import annotations
 
@@ -62,14 +65,6 @@ def _delivery_date_present(doc: FacturaeDocument, today: date) -> None:
         raise DomainError(ErrorKey.FECHA_ENTREGA_VOID, detail)
 
 
-def _issued_not_after_delivery(doc: FacturaeDocument, today: date) -> None:
-    """Refuse an invoice dated after the delivery of what it invoices."""
-    delivery = doc.operation_date
-    if doc.issue_date is not None and delivery is not None and doc.issue_date > delivery:
-        detail = f"La fecha de la factura ({doc.issue_date}) es posterior a la fecha de entrega ({delivery})."
-        raise DomainError(ErrorKey.FECHA_ENTREGA_PRIOR, detail)
-
-
 def _issued_not_after_presentation(doc: FacturaeDocument, today: date) -> None:
     """Refuse an invoice dated after the day it is presented."""
     if doc.issue_date is not None and doc.issue_date > today:
@@ -96,7 +91,6 @@ RULES: tuple[Rule, ...] = (
     _issue_date_present,
     _issued_since_2000,
     _delivery_date_present,
-    _issued_not_after_delivery,
     _issued_not_after_presentation,
     _total_not_negative,
     _payable_not_negative,

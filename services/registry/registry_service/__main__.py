@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
 from ventanilla.adapters.claims import SqliteClaims
@@ -13,11 +12,14 @@ from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import RegistryApi
 from registry_service.handlers import Registrar
-from registry_service.receipt import render_receipt
+from registry_service.receipt import ReceiptIssuer
+from registry_service.wiring import build_intake, build_seal
 
 log = logging.getLogger("registry")
+ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 
 
 @dataclass
@@ -39,13 +41,16 @@ class RegistryService:
 
 def build(settings: Settings) -> RegistryService:
     """Wire the registry service from settings."""
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry")
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
+                      settings.kafka_append_timeout_s)
     registrar = Registrar(
+        build_intake(settings),
         SqliteClaims(settings.path("registry", "claims.sqlite3")),
         DirectoryBlobStore(settings.path("blobs")),
         events,
-        partial(render_receipt, issuer="Ventanilla – Punto General de Entrada de Facturas Electrónicas"),
+        ReceiptIssuer(build_seal(settings), ISSUER),
         SystemClock(),
+        AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
     )
     api = RegistryApi(registrar)
     server = GrpcServer(

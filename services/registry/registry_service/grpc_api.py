@@ -1,17 +1,26 @@
 """gRPC RegistryService: protobuf in, the submission use case, protobuf out."""
 from __future__ import annotations
 
+import logging
+import re
+
+import grpc
+
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
-from ventanilla.domain.errors import DomainError
+from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import State
-from registry_service.handlers import Registrar, Upload
+from registry_service.attachments import Upload
+from registry_service.handlers import Registrar
+
+log = logging.getLogger("registry.api")
+CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
 
 
 class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
-    """Answers enviarFactura."""
+    """Answers enviarFactura, and receipts by secure verification code."""
 
     def __init__(self, registrar: Registrar):
         self._registrar = registrar
@@ -22,9 +31,19 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
             done = self._registrar.submit(request.caller.nif, request.facturae, uploads)
         except DomainError as error:
             abort_with(context, error)
+        except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error
+            log.exception("submission failed", extra={"request_id": request.caller.request_id})
+            abort_with(context, DomainError(ErrorKey.REGISTRO))
         invoice = registration_to_pb(done.invoice)
         invoice.state = state_to_pb(State.REGISTRADA)
         position = pb.LogPosition(
             topic=done.position.topic, partition=done.position.partition, offset=done.position.offset
         )
-        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position)
+        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position,
+                                        receipt_csv=done.csv)
+
+    def GetReceipt(self, request, context):
+        receipt = self._registrar.receipt(request.csv) if CSV_SHAPE.fullmatch(request.csv) else None
+        if receipt is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, "no receipt")
+        return pb.ReceiptAnswer(receipt_pdf=receipt)

@@ -12,18 +12,11 @@ from ventanilla.adapters.event_log import Position
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
-from ventanilla.facturae.parser import parse_facturae
-from ventanilla.facturae.rules import check_business_rules
+from ventanilla.facturae.intake import FacturaeIntake
+from registry_service.attachments import AttachmentLimits, Upload, check_attachments
+from registry_service.receipt import new_csv
 
 log = logging.getLogger("registry.submit")
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One attachment as uploaded: its name and bytes."""
-
-    name: str
-    content: bytes
 
 
 @dataclass(frozen=True)
@@ -32,15 +25,17 @@ class Registration:
 
     invoice: RegisteredInvoice
     receipt_pdf: bytes
+    csv: str
     position: Position
 
 
 class Claims(Protocol):
-    """Business-key claims with a unique constraint."""
+    """Business-key claims with a unique constraint; receipts filed by CSV once registered."""
 
     def claim(self, key, issue_date, facturae_sha256, now) -> int: ...
-    def confirm(self, invoice_id: int) -> None: ...
+    def confirm(self, invoice_id: int, csv: str, receipt_sha256: str) -> None: ...
     def release(self, invoice_id: int) -> None: ...
+    def receipt_of(self, csv: str) -> str | None: ...
 
 
 class Log(Protocol):
@@ -49,45 +44,45 @@ class Log(Protocol):
     def append(self, event) -> Position: ...
 
 
-def check_attachments(uploads: list[Upload]) -> None:
-    """Every attachment needs a name and content."""
-    for upload in uploads:
-        if not upload.name.strip():
-            raise DomainError(ErrorKey.ANEXO_SIN_NOMBRE)
-        if not upload.content:
-            raise DomainError(ErrorKey.ANEXO_SIN_CONTENIDO, f"El anexo «{upload.name}» está vacío.")
-
-
 class Registrar:
     """Registers invoices: nothing is registered whose documents are not durable."""
 
-    def __init__(self, claims: Claims, blobs: BlobStore, log: Log, render_receipt: Callable, clock):
+    def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
+                 issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
+                 limits: AttachmentLimits = AttachmentLimits()):
+        self._intake = intake
         self._claims = claims
         self._blobs = blobs
         self._log = log
-        self._render_receipt = render_receipt
+        self._issue_receipt = issue_receipt
         self._clock = clock
+        self._limits = limits
 
     def submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload]) -> Registration:
         """Register one Facturae with its attachments, or refuse it with a catalogue key."""
         now = self._clock.now()
-        document = parse_facturae(facturae)
-        check_business_rules(document, now.date())
-        check_attachments(uploads)
+        document = self._intake.accept(facturae, now)
+        media_types = check_attachments(uploads, self._limits)
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         invoice_id = self._claims.claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now)
         try:
-            registration = self._store_and_append(invoice_id, submitter_nif, document, key, facturae, uploads, now)
+            registration = self._store_and_append(
+                invoice_id, submitter_nif, document, key, facturae, list(zip(uploads, media_types)), now)
         except Exception:
             log.exception("registration failed; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
             raise DomainError(ErrorKey.REGISTRO) from None
-        self._claims.confirm(invoice_id)
+        self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
         return registration
+
+    def receipt(self, csv: str) -> bytes | None:
+        """The sealed receipt a CSV designates, None when there is none."""
+        sha256 = self._claims.receipt_of(csv)
+        return self._blobs.get(sha256) if sha256 else None
 
     def _store_and_append(self, invoice_id, submitter_nif, document, key, facturae, uploads, now) -> Registration:
         facturae_ref = self._blobs.put(facturae, "facturae.xml", "application/xml")
-        attachments = tuple(self._blobs.put(u.content, u.name) for u in uploads)
+        attachments = tuple(self._blobs.put(u.content, u.name, media) for u, media in uploads)
         invoice = RegisteredInvoice(
             id=invoice_id,
             key=key,
@@ -111,9 +106,10 @@ class Registrar:
             submitter_nif=submitter_nif,
             attachments=attachments,
         )
-        receipt_pdf = self._render_receipt(invoice)
+        csv = new_csv()
+        receipt_pdf = self._issue_receipt(invoice, csv, (document.supplier_name, document.customer_name))
         invoice = replace(invoice, receipt=self._blobs.put(receipt_pdf, f"comprobante-{invoice_id}.pdf", "application/pdf"))
         event = InvoiceRegistered(str(uuid.uuid4()), invoice_id, now, invoice)
         position = self._log.append(event)
         log.info("registered", extra={"invoice_id": invoice_id, "partition": position.partition, "offset": position.offset})
-        return Registration(invoice, receipt_pdf, position)
+        return Registration(invoice, receipt_pdf, csv, position)

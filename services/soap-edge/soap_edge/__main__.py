@@ -8,6 +8,7 @@ from soap_edge.app import soap_wsgi
 from soap_edge.backends import Backends
 from soap_edge.front import Front
 from soap_edge.handlers import Handlers
+from soap_edge.receipts import registry_lookup
 from soap_edge.server import EdgeServer
 
 def build(settings: Settings) -> Front:
@@ -19,7 +20,8 @@ def build(settings: Settings) -> Front:
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
     )
     handlers = Handlers(backends, settings.group_max_items)
-    return Front(soap_wsgi(handlers), backends.ready, settings.soap_path, settings.max_body_bytes)
+    return Front(soap_wsgi(handlers), backends.ready, settings.soap_path, settings.max_body_bytes,
+                 registry_lookup(backends))
 
 
 def main() -> None:

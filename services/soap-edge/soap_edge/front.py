@@ -7,7 +7,7 @@ import time
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import body, faults, mtom
+from soap_edge import body, faults, mtom, receipts
 from soap_edge.keys import BODY, FAULT_KEY, OPERATION, REQUEST_ID
 from soap_edge.requestid import request_id
 
@@ -26,8 +26,9 @@ def fault(environ, error: DomainError, status: str = "500 Internal Server Error"
 class Front:
     """Everything HTTP around spyne: never answers without a SOAP fault or a proper document."""
 
-    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int):
+    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int, receipt_lookup=None):
         self._soap = soap
+        self._receipt_lookup = receipt_lookup
         self._ready = ready
         self._soap_path = soap_path.rstrip("/")
         self._max_body_bytes = max_body_bytes
@@ -48,6 +49,8 @@ class Front:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/readyz" and method in ("GET", "HEAD"):
             return self._readyz()
+        if path.startswith(receipts.PREFIX):
+            return receipts.receipt_response(path, method, self._receipt_lookup)
         if path.rstrip("/") != self._soap_path:
             return fault(environ, DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}."), "404 Not Found")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):

@@ -1,0 +1,48 @@
+"""Startup loading of what the registry judges with: schemas, trust material, the receipt seal."""
+from __future__ import annotations
+
+import logging
+
+from ventanilla.config import Settings
+from ventanilla.facturae.intake import FacturaeIntake
+from ventanilla.facturae.schema import FacturaeSchemas
+from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
+from registry_service.seal import ReceiptSeal, dev_seal, load_seal
+
+log = logging.getLogger("registry")
+
+
+def build_intake(settings: Settings) -> FacturaeIntake:
+    """The Facturae checks as configured, each missing safeguard logged as a warning."""
+    schemas = None
+    if settings.facturae_schemas is not None:
+        schemas = FacturaeSchemas.load(settings.facturae_schemas)
+        log.info("Facturae schema validation on", extra={"schemas": str(settings.facturae_schemas)})
+    else:
+        log.warning("FACTURAE SCHEMA VALIDATION IS OFF: set VENTANILLA_FACTURAE_SCHEMAS to a schema directory "
+                    "(`make schemas`); only the parser and the business rules judge invoices")
+    checker = None
+    if settings.trust_store is not None:
+        material = TrustMaterial.load(settings.trust_store, settings.crls)
+        checker = CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch)
+        log.info("signature trust store loaded", extra={
+            "roots": len(material.roots), "intermediates": len(material.intermediates), "crls": len(material.crls),
+            "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch})
+    else:
+        log.warning("NO SIGNATURE TRUST STORE: set VENTANILLA_TRUST_STORE; signed invoices are refused with "
+                    "facturae.error.truster")
+    if not settings.require_signature:
+        log.warning("SIGNATURES ARE NOT REQUIRED (VENTANILLA_REQUIRE_SIGNATURE=0): unsigned invoices are registered")
+    return FacturaeIntake(schemas, checker, settings.require_signature)
+
+
+def build_seal(settings: Settings) -> ReceiptSeal:
+    """The configured receipt seal; in dev mode without one, a development seal in the state directory."""
+    if settings.seal_cert is not None and settings.seal_key is not None:
+        return load_seal(settings.seal_cert, settings.seal_key)
+    if not settings.dev_mode:
+        raise SystemExit("VENTANILLA_SEAL_CERT and VENTANILLA_SEAL_KEY are required when VENTANILLA_DEV_MODE=0")
+    directory = settings.path("dev-pki")
+    log.warning("receipts are sealed with a DEVELOPMENT seal certificate (VENTANILLA_DEV_MODE)",
+                extra={"directory": str(directory)})
+    return dev_seal(directory)

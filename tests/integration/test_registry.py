@@ -1,0 +1,111 @@
+"""The registry service over real gRPC, Kafka, blob store and PKI: receipts, attachments, durability."""
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from registry_service.__main__ import build
+from tests.support.registry import FACE, pdf_csv, pdf_seal_status, signed_intake_env, submit
+from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.topics import ensure_topics
+from ventanilla.domain.events import InvoiceRegistered
+
+pytestmark = pytest.mark.integration
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def registry(settings_factory, signing_pki):
+    """A running registry service (schemas, signatures, dev seal) on this test's topics."""
+    settings = settings_factory(signed_intake_env(signing_pki))
+    ensure_topics(settings)
+    service = build(settings)
+    service.start()
+    yield settings
+    service.stop()
+
+
+def registered_events(settings) -> list[InvoiceRegistered]:
+    """Every InvoiceRegistered in the test's invoice topic."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    partitions = [TopicPartition(settings.invoice_events_topic, p)
+                  for p in consumer.partitions_for_topic(settings.invoice_events_topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+    ends, events = consumer.end_offsets(partitions), []
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=1000).values():
+            events += [e for e in (decode(r.value) for r in records) if isinstance(e, InvoiceRegistered)]
+    consumer.close()
+    return events
+
+
+def test_a_signed_invoice_gets_a_sealed_receipt_retrievable_by_its_csv(registry, sign_invoice):
+    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=[("a.pdf", PDF)])
+    assert error is None
+    assert answer.invoice.id > 0 and len(answer.receipt_csv) == 24
+    status = pdf_seal_status(answer.receipt_pdf, registry.path("dev-pki", "seal-root.pem").read_bytes())
+    assert status.bottom_line and status.intact and status.valid and status.trusted
+    assert "Sello de registro" in status.signing_cert.subject.human_friendly
+    assert pdf_csv(answer.receipt_pdf) == answer.receipt_csv
+    registry_stub_answer = _receipt(registry.registry_address, answer.receipt_csv)
+    assert registry_stub_answer == answer.receipt_pdf
+    assert _receipt(registry.registry_address, "A" * 24) is None
+    (event,) = registered_events(registry)
+    assert event.invoice.receipt.sha256 and event.invoice.attachments[0].media_type == "application/pdf"
+    assert b"<Facturae" not in event.invoice.facturae.sha256.encode()
+
+
+def _receipt(address: str, csv: str) -> bytes | None:
+    import grpc
+
+    from ventanilla.api.v1 import services_pb2 as pb
+    from ventanilla.api.v1 import services_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            return services_pb2_grpc.RegistryServiceStub(channel).GetReceipt(pb.ReceiptByCsv(csv=csv), timeout=10).receipt_pdf
+        except grpc.RpcError as error:
+            assert error.code() is grpc.StatusCode.NOT_FOUND
+            return None
+
+
+@pytest.mark.parametrize(("attachments", "key"), [
+    ([("", PDF)], "anexo.error.nombreFicheroVacio"),
+    ([("vacío.pdf", b"")], "anexo.error.sinContenido"),
+    ([("factura.pdf", b"PK\x03\x04 a zip named like a PDF")], "attachment.error.mimeTypeNotAllowed"),
+    ([("x.pdf", PDF)] * 11, "facturae.error.xml"),
+])
+def test_bad_attachments_write_nothing(registry, sign_invoice, attachments, key):
+    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=attachments)
+    assert (answer, error) == (None, key)
+    assert registered_events(registry) == []
+
+
+def test_an_unsigned_invoice_is_refused_when_signatures_are_required(registry):
+    assert submit(registry.registry_address, FACE.read_bytes()) == (None, "facturae.error.sign.error")
+
+
+def test_append_failure_leaves_no_registration_and_a_retry_succeeds(settings_factory, signing_pki, sign_invoice):
+    """The topic does not exist (auto-creation off) when the first attempt appends; it does at the retry."""
+    settings = settings_factory({**signed_intake_env(signing_pki), "VENTANILLA_KAFKA_APPEND_TIMEOUT_S": "3"})
+    service = build(settings)
+    service.start()
+    try:
+        facturae = sign_invoice(FACE.read_bytes())
+        assert submit(settings.registry_address, facturae) == (None, "facturae.error.registro")
+        claims = sqlite3.connect(settings.path("registry", "claims.sqlite3"))
+        assert claims.execute("SELECT COUNT(*) FROM claims").fetchone() == (0,)
+        assert any(settings.path("blobs").rglob("*")), "documents were stored before the append"
+        ensure_topics(settings)
+        answer, error = submit(settings.registry_address, facturae)
+        assert error is None and answer.invoice.id > 0
+        assert claims.execute("SELECT status FROM claims").fetchall() == [("REGISTERED",)]
+        (event,) = registered_events(settings)
+        assert event.invoice_id == answer.invoice.id
+        assert submit(settings.registry_address, facturae) == (None, "facturae.error.validation.facturaRepetida")
+    finally:
+        service.stop()

@@ -1,0 +1,59 @@
+"""Helpers for tests that talk to real registry services: settings for signed intake, gRPC calls, PDF checks."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import grpc
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ventanilla.adapters.grpc_errors import domain_error_of
+from ventanilla.api.v1 import services_pb2 as pb
+from ventanilla.api.v1 import services_pb2_grpc
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+SCHEMAS = SHARED / "reference" / "facturae" / "schemas"
+SAMPLES = SHARED / "reference" / "facturae" / "samples"
+FACE = SAMPLES / "v3.2.2" / "invopop_invoice-face_unsigned.xml"
+
+
+def signed_intake_env(signing_pki) -> dict[str, str]:
+    """VENTANILLA_* variables for a registry that validates schemas and signatures with the test PKI."""
+    return {"VENTANILLA_FACTURAE_SCHEMAS": str(SCHEMAS), "VENTANILLA_REQUIRE_SIGNATURE": "1",
+            "VENTANILLA_TRUST_STORE": str(signing_pki.trust_store), "VENTANILLA_CRLS": str(signing_pki.crls)}
+
+
+def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=(), timeout: float = 60):
+    """SubmitInvoice over a fresh channel: (response, None) or (None, catalogue key)."""
+    request = pb.SubmitInvoiceRequest(caller=pb.Caller(nif=nif), facturae=facturae,
+                                      attachments=[pb.Attachment(name=n, content=c) for n, c in attachments])
+    with grpc.insecure_channel(address) as channel:
+        try:
+            return services_pb2_grpc.RegistryServiceStub(channel).SubmitInvoice(
+                request, timeout=timeout, wait_for_ready=True), None
+        except grpc.RpcError as error:
+            known = domain_error_of(error)
+            return None, known.key.value if known else error.code().name
+
+
+def pdf_seal_status(pdf: bytes, trust_root_pem: bytes):
+    """pyHanko's validation status of the PDF's only signature, trusting one root."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root = x509.load_pem_x509_certificate(trust_root_pem).public_bytes(serialization.Encoding.DER)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    (signature,) = reader.embedded_signatures
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=[asn1_x509.Certificate.load(root)]))
+
+
+def pdf_csv(pdf: bytes) -> str:
+    """The CSV a receipt states in its document information (Subject: "CSV <code>")."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    subject = str(PdfFileReader(io.BytesIO(pdf)).trailer["/Info"]["/Subject"])
+    assert subject.startswith("CSV ")
+    return subject[4:]

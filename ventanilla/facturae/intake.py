@@ -1,0 +1,41 @@
+"""Everything the registry checks on an uploaded Facturae: parsing, schema, signature, business rules."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.facturae.document import FacturaeDocument
+from ventanilla.facturae.parser import parse_facturae_tree, read_facturae
+from ventanilla.facturae.rules import check_business_rules
+from ventanilla.facturae.schema import FacturaeSchemas
+from ventanilla.facturae.signature import verify_signature
+from ventanilla.facturae.trust import CertificateChecker
+from ventanilla.facturae.xml import XmlLimits
+
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+class FacturaeIntake:
+    """Accepts a Facturae or refuses it with a catalogue key; built once in a composition root."""
+
+    def __init__(self, schemas: FacturaeSchemas | None, checker: CertificateChecker | None,
+                 require_signature: bool = True, limits: XmlLimits = XmlLimits()):
+        self._schemas = schemas
+        self._checker = checker
+        self._require_signature = require_signature
+        self._limits = limits
+
+    def accept(self, data: bytes, received_at: datetime) -> FacturaeDocument:
+        """The document's essentials once it passed every check; `received_at` is aware."""
+        root, version = parse_facturae_tree(data, self._limits)
+        if self._schemas is not None:
+            self._schemas.validate(root, version)
+        document = read_facturae(root)
+        if document.signed or self._require_signature:
+            signed_by = verify_signature(root)
+            if self._checker is None:
+                raise DomainError(ErrorKey.TRUSTER, f"{ErrorKey.TRUSTER.description} No hay almacén de confianza.")
+            self._checker.check(signed_by.certificate, signed_by.others, document.signing_time, received_at)
+        check_business_rules(document, received_at.astimezone(MADRID).date())
+        return document

@@ -1,0 +1,116 @@
+"""The signer's certificate: validity at signing and reception, then path and revocation with pyhanko-certvalidator."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator import errors as cv
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+log = logging.getLogger("facturae.trust")
+_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".crl")
+
+
+def _der_blobs(directory: Path) -> list[bytes]:
+    """Every DER object in the PEM or DER files of a directory."""
+    blobs = []
+    for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in _SUFFIXES and p.is_file()):
+        data = path.read_bytes()
+        blobs += [der for _, _, der in asn1_pem.unarmor(data, multiple=True)] if asn1_pem.detect(data) else [data]
+    return blobs
+
+
+@dataclass(frozen=True)
+class TrustMaterial:
+    """CA certificates (self-signed ones are anchors) and CRLs, read once at startup."""
+
+    roots: tuple[asn1_x509.Certificate, ...]
+    intermediates: tuple[asn1_x509.Certificate, ...]
+    crls: tuple[asn1_crl.CertificateList, ...]
+
+    @classmethod
+    def load(cls, trust_store: Path, crl_directory: Path | None = None) -> "TrustMaterial":
+        """Read a directory of CA certificates and, optionally, a directory of CRLs."""
+        certificates = [asn1_x509.Certificate.load(der) for der in _der_blobs(trust_store)]
+        crls = [asn1_crl.CertificateList.load(der) for der in _der_blobs(crl_directory)] if crl_directory else []
+        roots = tuple(c for c in certificates if c.self_signed != "no")  # asn1crypto: "no", "maybe" or "yes"
+        if not roots:
+            raise ValueError(f"no self-signed CA certificate in the trust store {trust_store}")
+        return cls(roots, tuple(c for c in certificates if c.self_signed == "no"), tuple(crls))
+
+
+class CertificateChecker:
+    """Judges a signer's certificate against the trust material under a revocation policy."""
+
+    def __init__(self, material: TrustMaterial, revocation_policy: str = "require", fetch: bool = False):
+        self._material = material
+        self._policy = revocation_policy
+        self._fetch = fetch
+        # asn1crypto parses lazily and not thread-safely: the shared trust material is used by one
+        # validation at a time (certvalidator is pure Python: the GIL serialises it anyway).
+        self._lock = threading.Lock()
+
+    def check(self, signer: x509.Certificate, others: tuple[x509.Certificate, ...], signing_time: datetime | None,
+              received_at: datetime) -> None:
+        """Refuse with sign.expired, notYetValid, status.revoked, status.unknown or sign.error."""
+        for moment, when in ((signing_time, "en la fecha de firma"), (received_at, "en la fecha de recepción")):
+            if moment is not None:
+                _check_window(signer, moment, when)
+        context = ValidationContext(
+            trust_roots=self._material.roots, other_certs=self._material.intermediates, crls=self._material.crls,
+            moment=received_at, allow_fetching=self._fetch, revocation_mode=self._policy)
+        validator = CertificateValidator(_asn1(signer), [_asn1(c) for c in others], validation_context=context)
+        try:
+            with self._lock:
+                asyncio.run(validator.async_validate_path())
+        except cv.RevokedError as error:
+            raise DomainError(ErrorKey.SIGN_REVOKED, f"{ErrorKey.SIGN_REVOKED.description} {error}") from None
+        except (cv.InsufficientRevinfoError, cv.StaleRevinfoError) as error:
+            raise DomainError(ErrorKey.SIGN_UNKNOWN, f"{ErrorKey.SIGN_UNKNOWN.description} {error}") from None
+        except cv.ExpiredError as error:
+            raise DomainError(ErrorKey.SIGN_EXPIRED, f"{ErrorKey.SIGN_EXPIRED.description} {error}") from None
+        except cv.NotYetValidError as error:
+            raise DomainError(ErrorKey.SIGN_NOT_YET_VALID, f"{ErrorKey.SIGN_NOT_YET_VALID.description} {error}") from None
+        except cv.PathBuildingError:
+            detail = "El certificado del firmante no procede de una autoridad de certificación de confianza."
+            raise DomainError(ErrorKey.SIGN_ERROR, f"{ErrorKey.SIGN_ERROR.description} {detail}") from None
+        except (cv.PathValidationError, cv.ValidationError, ValueError) as error:
+            log.info("certificate path refused", extra={"reason": type(error).__name__})
+            raise DomainError(ErrorKey.SIGN_ERROR, f"{ErrorKey.SIGN_ERROR.description} {error}") from None
+        _check_usage(signer)
+
+
+def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _check_window(signer: x509.Certificate, moment: datetime, when: str) -> None:
+    """The signer's certificate must be within its validity period at this moment."""
+    if moment < signer.not_valid_before_utc:
+        detail = f"{ErrorKey.SIGN_NOT_YET_VALID.description} Válido desde {signer.not_valid_before_utc:%Y-%m-%d %H:%M} UTC, {when} ({moment:%Y-%m-%d %H:%M %Z})."
+        raise DomainError(ErrorKey.SIGN_NOT_YET_VALID, detail)
+    if moment > signer.not_valid_after_utc:
+        detail = f"{ErrorKey.SIGN_EXPIRED.description} Caducó el {signer.not_valid_after_utc:%Y-%m-%d %H:%M} UTC, {when} ({moment:%Y-%m-%d %H:%M %Z})."
+        raise DomainError(ErrorKey.SIGN_EXPIRED, detail)
+
+
+def _check_usage(signer: x509.Certificate) -> None:
+    """A signer's certificate that restricts its key usage must allow signatures."""
+    try:
+        usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        detail = "El certificado del firmante no permite firmar (uso de clave)."
+        raise DomainError(ErrorKey.SIGN_ERROR, f"{ErrorKey.SIGN_ERROR.description} {detail}")
