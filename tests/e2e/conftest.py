@@ -7,7 +7,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -24,6 +24,7 @@ class Stack:
 
     settings: Settings
     env: dict[str, str]
+    sign: Callable[[bytes], bytes]
 
     @property
     def soap_url(self) -> str:
@@ -73,7 +74,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         _ventanilla(env, "down")
         pytest.fail(f"`ventanilla up` failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
     try:
-        yield Stack(settings, env)
+        yield Stack(settings, env, signing_pki.sign)
     finally:
         down = _ventanilla(env, "down")
         assert down.returncode == 0, down.stderr

@@ -79,7 +79,7 @@ def test_schema_violation(stack, operation, inner):
 
 def test_body_over_the_size_limit(stack):
     limit = stack.settings.max_body_bytes
-    invoice = fresh_invoice(UNSIGNED[0], pad_to=limit + 1024)
+    invoice = fresh_invoice(UNSIGNED[0], pad_to=limit + 1024, sign=stack.sign)
     assert_fault(post(stack, *reversed(soap.enviar_mtom(invoice.document))), 413, "facturae.error.xml")
     assert_fault(post(stack, *reversed(soap.enviar_inline(invoice.document))), 413, "facturae.error.xml")
 
@@ -95,7 +95,7 @@ def test_body_over_the_limit_without_content_length(stack):
 
 def test_a_large_mtom_part_under_the_limit_is_registered(stack):
     """A part over lxml's ~10 MB text node default once base64-encoded (spyne 2.14 failed at ~7.5 MB)."""
-    invoice = fresh_invoice(UNSIGNED[1], pad_to=stack.settings.max_body_bytes - 64 * 1024)
+    invoice = fresh_invoice(UNSIGNED[1], pad_to=stack.settings.max_body_bytes - 64 * 1024, sign=stack.sign)
     response = post(stack, *reversed(soap.enviar_mtom(invoice.document)))
     assert response.status_code == 200, response.text[:2000]
     body, _ = soap.parse(response)

@@ -47,7 +47,7 @@ def grupo_absent(operation: str, items: tuple[int, ...]) -> frozenset[str]:
 
 def register(stack, sample: str = UNSIGNED[0]) -> tuple[Invoice, int]:
     """Register a fresh invoice (inline base64) and return it with its id."""
-    invoice = fresh_invoice(sample)
+    invoice = fresh_invoice(sample, sign=stack.sign)
     response = soap.post(stack.soap_url, *soap.enviar_inline(invoice.document))
     assert response.status_code == 200, response.text
     body, _ = soap.parse(response)
@@ -170,7 +170,7 @@ def test_manual_example(stack, example: Example, plain: bool):
 
 
 def test_manual_example_4_3_enviar_factura_mtom(stack):
-    invoice = fresh_invoice(UNSIGNED[0])
+    invoice = fresh_invoice(UNSIGNED[0], sign=stack.sign)
     request = manual.with_namespaces(manual.REQUESTS["4.3"].format(facturae_cid="factura%40ejemplo", anexo_cid="anexo"))
     content_type, body = soap.mtom(request, [("factura@ejemplo", invoice.document),
                                              ("anexo", b"%PDF-1.4\n% anexo\n%%EOF\n")])

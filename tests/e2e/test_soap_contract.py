@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import zeep
@@ -43,6 +44,7 @@ class Client:
     source: str
     mtom: bool
     operations: frozenset[str]
+    sign: Callable[[bytes], bytes]
 
     @property
     def last_reply_is_mtom(self) -> bool:
@@ -71,7 +73,7 @@ def client(request, stack) -> Client:
         wsdl = zeep.Client(stack.wsdl_url, transport=transport)
         service = wsdl.service
     operations = frozenset(wsdl.wsdl.bindings[BINDING]._operations)
-    return Client(Recording(service), transport, source, mtom, operations)
+    return Client(Recording(service), transport, source, mtom, operations, stack.sign)
 
 
 def exact_receipt(stack, invoice_id: int) -> bytes:
@@ -84,7 +86,7 @@ def exact_receipt(stack, invoice_id: int) -> bytes:
 
 
 def submit(client: Client, sample: str = UNSIGNED[0], anexos=()) -> tuple[Invoice, object]:
-    invoice = fresh_invoice(sample)
+    invoice = fresh_invoice(sample, sign=client.sign)
     result = client.service.enviarFactura(facturae=invoice.document,
                                           anexos=[{"nombre": n, "contenido": c} for n, c in anexos])
     assert result is not None
@@ -98,7 +100,7 @@ def assert_factura(result, invoice: Invoice, state: str = "REGISTRADA") -> None:
     assert (result.numero, result.nifProveedor, result.nifCliente) == (
         invoice.number, invoice.supplier_nif, invoice.customer_nif)
     assert result.fechaFactura == datetime.combine(invoice.issue_date, datetime.min.time(), timezone.utc)
-    assert result.fechaFirma is None  # unsigned samples
+    assert abs(datetime.now(timezone.utc) - result.fechaFirma) < timedelta(minutes=10)  # signed just now
     assert (result.moneda, result.total, result.liquido) == (invoice.currency, invoice.total, invoice.payable)
     assert result.versionFacturaE == invoice.version
     assert result.comprobanteRegistro.startswith(b"%PDF-")
@@ -251,7 +253,7 @@ def test_refusals_are_pefac_faults(client):
         client.service.enviarFactura(facturae=b"esto no es XML")
     assert_fault(caught, "facturae.error.noxml", client)
     with pytest.raises(zeep.exceptions.Fault) as caught:
-        client.service.enviarFactura(facturae=fresh_invoice().document, anexos=[{"nombre": "a.pdf", "contenido": b""}])
+        client.service.enviarFactura(facturae=fresh_invoice(sign=client.sign).document, anexos=[{"nombre": "a.pdf", "contenido": b""}])
     assert_fault(caught, "anexo.error.sinContenido", client)
 
 

@@ -1,8 +1,7 @@
 """Fresh, unique Facturae invoices made from the public samples (a business key registers only once).
 
-The unsigned samples are used as they are, apart from InvoiceNumber (and optional padding): while
-signatures are not enforced, that is a valid submission. When signature checking is on (issue 4),
-an edited document needs a new signature: do it in `_serialize`, the one place every variant passes.
+The unsigned samples are used as they are, apart from InvoiceNumber (and optional padding). A stack
+that requires signatures gets the edited document signed by `sign` (e.g. the session PKI's supplier).
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from lxml import etree
 
@@ -61,15 +61,16 @@ def unique_number(prefix: str = "T") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}".upper()
 
 
-def fresh_invoice(relative: str = UNSIGNED[0], number: str | None = None, pad_to: int = 0) -> Invoice:
-    """The sample with a new InvoiceNumber, optionally grown to about pad_to bytes by an embedded attachment."""
+def fresh_invoice(relative: str = UNSIGNED[0], number: str | None = None, pad_to: int = 0,
+                  sign: Callable[[bytes], bytes] | None = None) -> Invoice:
+    """The sample with a new InvoiceNumber, optionally grown to about pad_to bytes, optionally signed."""
     root = etree.fromstring(sample_bytes(relative), etree.XMLParser(resolve_entities=False, huge_tree=True))
     invoice = root.find(_INVOICE)
     invoice.find("InvoiceHeader/InvoiceNumber").text = number = number or unique_number()
     if pad_to:
         _pad(invoice, pad_to - len(_serialize(root)))
     return Invoice(
-        document=_serialize(root),
+        document=sign(_serialize(root)) if sign else _serialize(root),
         supplier_nif=root.findtext("Parties/SellerParty/TaxIdentification/TaxIdentificationNumber"),
         customer_nif=root.findtext("Parties/BuyerParty/TaxIdentification/TaxIdentificationNumber"),
         series=invoice.findtext("InvoiceHeader/InvoiceSeriesCode") or "",
