@@ -121,6 +121,9 @@ def test_request_id_is_echoed_when_sent_and_generated_otherwise(stack):
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
     hostile = post(stack, soap.envelope("version", ""), **{"X-Request-ID": "<script>"})
     assert GENERATED_ID.fullmatch(hostile.headers["X-Request-ID"])
+    for response in (requests.get(stack.wsdl_url, timeout=10), requests.get(stack.soap_url.rsplit("/ws/", 1)[0]
+                                                                             + "/readyz", timeout=10)):
+        assert response.status_code == 200 and GENERATED_ID.fullmatch(response.headers["X-Request-ID"])
 
 
 def test_a_client_that_hangs_up_mid_body_leaves_the_edge_serving(stack):

@@ -246,9 +246,13 @@ def test_refusals_are_pefac_faults(client):
     with pytest.raises(zeep.exceptions.Fault) as caught:
         client.service.anularFactura(idFactura=sent.id, motivoAnulacion="   ")
     assert_fault(caught, "anulacion.error.observacionesObligatorias", client)
+    refused = fresh_invoice(WITHOUT_CENTRES)
     with pytest.raises(zeep.exceptions.Fault) as caught:
-        submit(client, WITHOUT_CENTRES)
+        client.service.enviarFactura(facturae=refused.document)
     assert_fault(caught, "facturae.error.oficinaContableNotDefined", client)
+    with pytest.raises(zeep.exceptions.Fault) as caught:  # nothing was registered
+        client.service.consultarFacturaPorValores(**client.tupla(refused))
+    assert_fault(caught, "credenciales.error.facturainvalida", client)
     with pytest.raises(zeep.exceptions.Fault) as caught:
         client.service.enviarFactura(facturae=b"esto no es XML")
     assert_fault(caught, "facturae.error.noxml", client)

@@ -1,6 +1,8 @@
 """Composition root of the SOAP edge: `python -m soap_edge` serves it with gunicorn."""
 from __future__ import annotations
 
+import spyne.const
+
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 
@@ -11,8 +13,13 @@ from soap_edge.handlers import Handlers
 from soap_edge.receipts import registry_lookup
 from soap_edge.server import EdgeServer
 
+
 def build(settings: Settings) -> Front:
     """Wire the edge: backends (channels open on first use), handlers, spyne, the HTTP front."""
+    # spyne runs a full gc.collect() after a request at most once a second (for uploaded files we never
+    # use): tens of milliseconds with the GIL held, a stall for every thread of the worker. Python's
+    # own generational collector still runs.
+    spyne.const.MIN_GC_INTERVAL = float("inf")
     backends = Backends(
         {"registry": settings.registry_address, "status": settings.status_address,
          "cancellation": settings.cancellation_address},

@@ -7,6 +7,9 @@ import quopri
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Mapping
 from urllib.parse import unquote
 
 from lxml import etree
@@ -22,12 +25,13 @@ def _bad(detail: str) -> DomainError:
     return DomainError(ErrorKey.XML, detail)
 
 
-def content_type(value: str) -> tuple[str, dict[str, str]]:
-    """The lower-case media type of a Content-Type value and its parameters."""
+@lru_cache(maxsize=64)  # the front, the body check and the parser each ask for the same request's value
+def content_type(value: str) -> tuple[str, Mapping[str, str]]:
+    """The lower-case media type of a Content-Type value and its (read-only) parameters."""
     message = Message()
     message["content-type"] = value or ""
     params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
-    return message.get_content_type(), params
+    return message.get_content_type(), MappingProxyType(params)
 
 
 def is_mtom(value: str) -> bool:
