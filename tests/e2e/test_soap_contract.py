@@ -246,7 +246,7 @@ def test_refusals_are_pefac_faults(client):
     with pytest.raises(zeep.exceptions.Fault) as caught:
         client.service.anularFactura(idFactura=sent.id, motivoAnulacion="   ")
     assert_fault(caught, "anulacion.error.observacionesObligatorias", client)
-    refused = fresh_invoice(WITHOUT_CENTRES)
+    refused = fresh_invoice(WITHOUT_CENTRES, sign=client.sign)
     with pytest.raises(zeep.exceptions.Fault) as caught:
         client.service.enviarFactura(facturae=refused.document)
     assert_fault(caught, "facturae.error.oficinaContableNotDefined", client)
