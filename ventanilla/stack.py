@@ -26,7 +26,7 @@ class GrpcHealth:
         """The address probed."""
         return dialable(getattr(settings, self.address_setting))
 
-    def __call__(self, settings: Settings, timeout_s: float = 1.0) -> bool:
+    def __call__(self, settings: Settings, timeout_s: float = 3.0) -> bool:
         """Probe once."""
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -50,8 +50,8 @@ class HttpReady:
         """The URL probed."""
         return f"http://{dialable(f'{settings.soap_host}:{settings.soap_port}')}{self.path}"
 
-    def __call__(self, settings: Settings, timeout_s: float = 1.0) -> bool:
-        """Probe once."""
+    def __call__(self, settings: Settings, timeout_s: float = 5.0) -> bool:
+        """Probe once (the edge itself waits up to 2 s for its backends' health)."""
         try:
             with urllib.request.urlopen(self.target(settings), timeout=timeout_s) as answer:
                 return answer.status == 200

@@ -56,12 +56,13 @@ class Backends:
         except grpc.RpcError as error:
             raise backend_error(service, method, error) from None
 
-    def ready(self, timeout_s: float = 1.0) -> dict[str, bool]:
+    def ready(self, timeout_s: float = 2.0) -> dict[str, bool]:
         """Whether each backend answers SERVING to a standard health check (service "")."""
         checks = {}
         for service, address in self._addresses.items():
             stub = health_pb2_grpc.HealthStub(self._channel(address))
-            checks[service] = stub.Check.future(health_pb2.HealthCheckRequest(service=""), timeout=timeout_s)
+            checks[service] = stub.Check.future(health_pb2.HealthCheckRequest(service=""), timeout=timeout_s,
+                                                wait_for_ready=True)
         return {service: _serving(future) for service, future in checks.items()}
 
     def close(self) -> None:
