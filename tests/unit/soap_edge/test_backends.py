@@ -117,7 +117,7 @@ def test_backend_down_is_a_readable_server_error():
 
 def test_ready_checks_every_backend_with_the_standard_health_service():
     def behaviour(path, request, timeout):
-        assert path == "/grpc.health.v1.Health/Check" and request.service == "" and timeout == 1.0
+        assert path == "/grpc.health.v1.Health/Check" and request.service == "" and timeout == 2.0
         return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
     backends, opened = make(behaviour)
     assert backends.ready() == {"registry": True, "status": True, "cancellation": True}
