@@ -4,11 +4,13 @@ from __future__ import annotations
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 
+from soap_edge import proxy
 from soap_edge.app import soap_wsgi
 from soap_edge.backends import Backends
 from soap_edge.front import Front
 from soap_edge.handlers import Handlers
 from soap_edge.server import EdgeServer
+
 
 def build(settings: Settings) -> Front:
     """Wire the edge: backends (channels open on first use), handlers, spyne, the HTTP front."""
@@ -19,7 +21,8 @@ def build(settings: Settings) -> Front:
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
     )
     handlers = Handlers(backends, settings.group_max_items)
-    return Front(soap_wsgi(handlers), backends.ready, settings.soap_path, settings.max_body_bytes)
+    soap = soap_wsgi(handlers, proxy.networks(settings.trusted_proxies))
+    return Front(soap, backends.ready, settings.soap_path, settings.max_body_bytes)
 
 
 def main() -> None:

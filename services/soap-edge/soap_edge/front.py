@@ -8,7 +8,7 @@ import time
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge import body, faults, mtom
-from soap_edge.keys import BODY, FAULT_KEY, OPERATION, REQUEST_ID
+from soap_edge.keys import BODY, CALLER, FAULT_KEY, OPERATION, REQUEST_ID
 from soap_edge.requestid import request_id
 
 log = logging.getLogger("soap_edge.access")
@@ -94,6 +94,7 @@ def _access_log(environ, status: str, chunks: list[bytes], started: float) -> No
         "method": environ.get("REQUEST_METHOD"),
         "path": environ.get("PATH_INFO"),
         "operation": environ.get(OPERATION),
+        "caller": environ.get(CALLER),
         "status": int(status[:3]),
         "fault_key": environ.get(FAULT_KEY),
         "mtom": mtom.is_mtom(environ.get("CONTENT_TYPE", "")),
