@@ -49,3 +49,14 @@ def valid_or_none(raw: str) -> str | None:
     """The normalized identifier when valid, else None."""
     nif = normalize(raw)
     return nif if is_valid(nif) else None
+
+
+def bare(raw: str) -> str:
+    """A normalized NIF without the ES country prefix that Facturae documents sometimes carry."""
+    value = normalize(raw)
+    return value[2:] if value.startswith("ES") and len(value) == 11 else value
+
+
+def same(a: str, b: str) -> bool:
+    """Whether two non-empty identifiers name the same taxpayer (case, separators and ES prefix aside)."""
+    return bool(bare(a)) and bare(a) == bare(b)

@@ -46,6 +46,7 @@ def build(settings: Settings) -> RegistryService:
         events,
         partial(render_receipt, issuer="Ventanilla – Punto General de Entrada de Facturas Electrónicas"),
         SystemClock(),
+        third_party_billers=settings.third_party_billers,
     )
     api = RegistryApi(registrar)
     server = GrpcServer(

@@ -9,6 +9,7 @@ from typing import Callable, Protocol
 
 from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.event_log import Position
+from ventanilla.domain.access import check_submitter
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
@@ -61,7 +62,9 @@ def check_attachments(uploads: list[Upload]) -> None:
 class Registrar:
     """Registers invoices: nothing is registered whose documents are not durable."""
 
-    def __init__(self, claims: Claims, blobs: BlobStore, log: Log, render_receipt: Callable, clock):
+    def __init__(self, claims: Claims, blobs: BlobStore, log: Log, render_receipt: Callable, clock,
+                 third_party_billers: frozenset[str] = frozenset()):
+        self._third_party_billers = third_party_billers
         self._claims = claims
         self._blobs = blobs
         self._log = log
@@ -73,6 +76,7 @@ class Registrar:
         now = self._clock.now()
         document = parse_facturae(facturae)
         check_business_rules(document, now.date())
+        check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
         check_attachments(uploads)
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         invoice_id = self._claims.claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now)

@@ -89,10 +89,10 @@ def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines()) -> ssl.S
 
 def peer_certificate(environ: Mapping) -> bytes | None:
     """The DER of the client certificate verified in this request's TLS handshake (gunicorn), else None."""
-    sock = environ.get("gunicorn.socket")
-    if not isinstance(sock, ssl.SSLSocket):
+    getpeercert = getattr(environ.get("gunicorn.socket"), "getpeercert", None)  # ssl.SSLSocket only
+    if getpeercert is None:
         return None
     try:
-        return sock.getpeercert(binary_form=True) or None
+        return getpeercert(binary_form=True) or None
     except (ValueError, OSError):
         return None
