@@ -39,12 +39,15 @@ class XmlLimits:
 
     max_depth: int = 64
     max_elements: int = 200_000
+    max_attribute_chars: int = 64 * 1024     # all attribute values of one element together
+    max_text_chars: int = 16 * 1024 * 1024   # one element's text (base64 of an 8 MB document fits)
 
 
-def new_parser() -> etree.XMLPullParser:
+def new_parser(encoding: str | None = None) -> etree.XMLPullParser:
     """Return the one hardened lxml parser configuration, reporting start/end events."""
     return etree.XMLPullParser(
         events=("start", "end"),
+        encoding=encoding,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -55,19 +58,23 @@ def new_parser() -> etree.XMLPullParser:
     )
 
 
-def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
+def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits(), encoding: str | None = None) -> etree._Element:
     """Parse untrusted bytes into a root element or raise an `UntrustedXmlError`."""
     if _declares_doctype(data):
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
-    parser = new_parser()
+    try:
+        parser = new_parser(encoding)
+    except LookupError as error:  # an unknown encoding name
+        raise MalformedXmlError(str(error)) from None
     etree.clear_error_log()  # the thread's libxml2 log explains a pull-parser failure
     depth = elements = 0
     try:
         for offset in range(0, len(data), _CHUNK):
             parser.feed(data[offset : offset + _CHUNK])
-            for event, _ in parser.read_events():
+            for event, element in parser.read_events():
                 if event == "end":
                     depth -= 1
+                    _check_text(element, limits)
                     continue
                 depth += 1
                 elements += 1
@@ -75,12 +82,21 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
                     raise RefusedXmlError(f"nesting deeper than {limits.max_depth} elements")
                 if elements > limits.max_elements:
                     raise RefusedXmlError(f"more than {limits.max_elements} elements")
+                if sum(map(len, element.attrib.values())) > limits.max_attribute_chars:
+                    raise RefusedXmlError(f"attributes longer than {limits.max_attribute_chars} characters")
         root = parser.close()
     except etree.XMLSyntaxError as error:
         raise MalformedXmlError(_describe(error)) from None
     if root.getroottree().docinfo.doctype:
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
     return root
+
+
+def _check_text(element: etree._Element, limits: XmlLimits) -> None:
+    """Refuse an element whose text is over the limit (the input is bounded, so is the work)."""
+    text = element.text
+    if text is not None and len(text) > limits.max_text_chars:
+        raise RefusedXmlError(f"text longer than {limits.max_text_chars} characters")
 
 
 def _describe(error: etree.XMLSyntaxError) -> str:

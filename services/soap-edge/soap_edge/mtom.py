@@ -10,10 +10,14 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.facturae.xml import UntrustedXmlError, XmlLimits, parse_untrusted
 
 XOP_NS = "http://www.w3.org/2004/08/xop/include"
 XOP_INCLUDE = f"{{{XOP_NS}}}Include"
-_MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 16 * 1024  # one MIME part's header block
+MAX_PARTS = 64                # root part included
+MAX_BOUNDARY_CHARS = 70       # RFC 2046
+ENVELOPE_LIMITS = XmlLimits(max_depth=32, max_elements=20_000)
 
 
 def _bad(detail: str) -> DomainError:
@@ -38,9 +42,10 @@ def parse_envelope(value: str, body: bytes) -> etree._Element:
     mime, params = content_type(value)
     if mime != "multipart/related":
         return _parse(body, params.get("charset"))
-    if not params.get("boundary"):
-        raise _bad("Mensaje multipart/related sin parámetro boundary.")
-    parts = _split(body, params["boundary"].encode("latin-1"))
+    boundary = params.get("boundary", "")
+    if not boundary or len(boundary) > MAX_BOUNDARY_CHARS or not boundary.isascii():
+        raise _bad("Mensaje multipart/related sin un parámetro boundary válido (1 a 70 caracteres ASCII).")
+    parts = _split(body, boundary.encode("ascii"))
     by_cid: dict[str, tuple[dict, memoryview]] = {}
     for headers, data in parts:
         cid = headers.get("content-id", "").strip().strip("<>")
@@ -51,22 +56,19 @@ def parse_envelope(value: str, body: bytes) -> etree._Element:
         raise _bad(f"La parte raíz <{start}> indicada en start no existe.")
     headers, data = by_cid[start] if start else parts[0]
     root = _parse(bytes(_decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
-    _resolve(root, by_cid)
+    _resolve(root, by_cid, used={id(data)})
     return root
 
 
 def _parse(data: bytes, charset: str | None) -> etree._Element:
-    parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, encoding=charset)
+    """The hardened parser (no DTD, entities or network; bounded depth, count, sizes) or a fault."""
     try:
-        root = etree.fromstring(data, parser)
-    except (etree.XMLSyntaxError, LookupError, ValueError) as error:
-        raise _bad(f"XML mal formado: {error}") from None
-    if root.getroottree().docinfo.doctype:
-        raise _bad("Un mensaje SOAP no puede contener una declaración DOCTYPE.")
-    return root
+        return parse_untrusted(data, ENVELOPE_LIMITS, encoding=charset)
+    except UntrustedXmlError as error:
+        raise _bad(f"XML no admitido en el mensaje SOAP: {str(error)[:200]}") from None
 
 
-def _resolve(root: etree._Element, by_cid: dict) -> None:
+def _resolve(root: etree._Element, by_cid: dict, used: set[int]) -> None:
     for include in list(root.iter(XOP_INCLUDE)):
         href = include.get("href", "")
         if not href.startswith("cid:"):
@@ -74,6 +76,9 @@ def _resolve(root: etree._Element, by_cid: dict) -> None:
         part = by_cid.get(unquote(href[4:]))  # RFC 2392: a cid URL is the URL-encoded Content-ID
         if part is None:
             raise _bad(f"La referencia {href[:80]} no corresponde a ninguna parte del mensaje.")
+        if id(part[1]) in used:  # the root itself, or a part already used: no amplification
+            raise _bad(f"La parte {href[:80]} se referencia más de una vez o es la parte raíz.")
+        used.add(id(part[1]))
         parent = include.getparent()
         parent.remove(include)
         if len(parent) or (parent.text or "").strip():
@@ -113,13 +118,15 @@ def _split(body: bytes, boundary: bytes) -> list[tuple[dict, memoryview]]:
             data_end = next_line - 1 if next_line > data_start and body[next_line - 1] == 13 else next_line
             position = next_line + 1
         parts.append((_headers(body[head_start:head_end]), view[data_start:data_end]))
+        if len(parts) > MAX_PARTS:
+            raise _bad(f"El mensaje MTOM tiene más de {MAX_PARTS} partes.")
 
 
 def _header_end(body: bytes, start: int) -> tuple[int, int]:
     for blank in (b"\r\n", b"\n"):
         if body.startswith(blank, start):
             return start, start + len(blank)
-    ends = [(i, i + len(s)) for s in (b"\r\n\r\n", b"\n\n") if (i := body.find(s, start, start + _MAX_HEADER_BYTES)) >= 0]
+    ends = [(i, i + len(s)) for s in (b"\r\n\r\n", b"\n\n") if (i := body.find(s, start, start + MAX_HEADER_BYTES)) >= 0]
     if not ends:
         raise _bad("Parte MIME sin fin de cabeceras.")
     return min(ends)
