@@ -83,10 +83,11 @@ CALLER_NIF = "12345678Z"
 
 
 @functools.lru_cache(maxsize=None)
-def client_certificate(nif: str = CALLER_NIF, **attributes) -> bytes:
+def client_certificate(nif: str = CALLER_NIF, common_name_only: bool = False, **attributes) -> bytes:
     """The DER of a client certificate for nif (serialNumber IDCES-nif unless attributes say otherwise)."""
     ca = _test_ca()
-    subject = pki.name(f"TITULAR {nif}", **(attributes or {"serial_number": f"IDCES-{nif}"}))
+    attributes = {} if common_name_only else (attributes or {"serial_number": f"IDCES-{nif}"})
+    subject = pki.name(f"TITULAR {nif}", **attributes)
     return pki.issue_leaf(ca, subject, pki.Usage.CLIENT).certificate.public_bytes(serialization.Encoding.DER)
 
 
