@@ -39,6 +39,7 @@ class XmlLimits:
 
     max_depth: int = 64
     max_elements: int = 200_000
+    max_attributes: int = 256                # per element (lxml reads values in quadratic time)
     max_attribute_chars: int = 64 * 1024     # all attribute values of one element together
     max_text_chars: int = 16 * 1024 * 1024   # one element's text (base64 of an 8 MB document fits)
 
@@ -82,6 +83,8 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits(), encoding: str 
                     raise RefusedXmlError(f"nesting deeper than {limits.max_depth} elements")
                 if elements > limits.max_elements:
                     raise RefusedXmlError(f"more than {limits.max_elements} elements")
+                if len(element.attrib) > limits.max_attributes:
+                    raise RefusedXmlError(f"more than {limits.max_attributes} attributes on one element")
                 if sum(map(len, element.attrib.values())) > limits.max_attribute_chars:
                     raise RefusedXmlError(f"attributes longer than {limits.max_attribute_chars} characters")
         root = parser.close()
