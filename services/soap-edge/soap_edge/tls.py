@@ -52,7 +52,7 @@ class DeadlineSocket(ssl.SSLSocket):
             super().setblocking(False)
 
     def _before_read(self) -> None:
-        if self.gettimeout() == 0.0:
+        if self._sslobj is None or self.gettimeout() == 0.0:  # non-blocking, or gunicorn's closing drain
             return
         if self._read_deadline is None:
             self._read_deadline = time.monotonic() + self.deadlines.request_s
