@@ -15,7 +15,7 @@ from ventanilla import devpki
 from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
 
-from . import soap
+from . import soap as soap_client
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SAMPLES = SHARED / "reference" / "facturae" / "samples"
@@ -84,11 +84,11 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         _ventanilla(env, "down")
         pytest.fail(f"`ventanilla up` failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
     running = Stack(settings, env)
-    soap.use_client_certificate(running.soap_url, running.client(INTEGRATOR_NIF), running.ca)
+    soap_client.use_client_certificate(running.soap_url, running.client(INTEGRATOR_NIF), running.ca)
     try:
         yield running
     finally:
-        soap.use_client_certificate(running.soap_url, None, None)
+        soap_client.use_client_certificate(running.soap_url, None, None)
         down = _ventanilla(env, "down")
         assert down.returncode == 0, down.stderr
 

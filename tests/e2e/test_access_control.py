@@ -11,6 +11,7 @@ import requests
 from lxml import etree
 
 from . import soap
+from .conftest import SAMPLES
 
 pytestmark = pytest.mark.e2e
 UNSIGNED = "v3.2.2/invopop_invoice-face_unsigned.xml"
@@ -18,10 +19,10 @@ SUPPLIER, STRANGER, UNKNOWN_ID = "B23103039", "99999999R", 987654321
 XML = "text/xml; charset=utf-8"
 
 
-def unique_invoice(sample) -> tuple[bytes, str]:
+def unique_invoice() -> tuple[bytes, str]:
     """The unsigned sample (seller B23103039) with a fresh invoice number."""
     number = f"AC{uuid.uuid4().hex[:10].upper()}"
-    return sample(UNSIGNED).replace(b"<InvoiceNumber>TEST01002F</InvoiceNumber>",
+    return (SAMPLES / UNSIGNED).read_bytes().replace(b"<InvoiceNumber>TEST01002F</InvoiceNumber>",
                                     f"<InvoiceNumber>{number}</InvoiceNumber>".encode()), number
 
 
@@ -46,9 +47,9 @@ def por_valores(stack, number: str, cert=None) -> requests.Response:
 
 
 @pytest.fixture(scope="module")
-def registered(stack, sample) -> tuple[int, str]:
+def registered(stack) -> tuple[int, str]:
     """An invoice of B23103039 submitted by the stack's integrator (a registered third-party biller)."""
-    facturae, number = unique_invoice(sample)
+    facturae, number = unique_invoice()
     response = soap.post(stack.soap_url, *soap.enviar_inline(facturae))
     assert response.status_code == 200, response.text
     body, _ = soap.parse(response)
@@ -95,8 +96,8 @@ def test_group_queries_answer_item_by_item(stack, registered):
     assert [etree.tostring(i.find("error")) for i in as_stranger][0] == etree.tostring(as_stranger[1].find("error"))
 
 
-def test_only_the_submitter_or_the_supplier_may_cancel(stack, sample):
-    facturae, _ = unique_invoice(sample)
+def test_only_the_submitter_or_the_supplier_may_cancel(stack):
+    facturae, _ = unique_invoice()
     body, _ = soap.parse(soap.post(stack.soap_url, *soap.enviar_inline(facturae)))
     invoice_id = int(body.findtext(f"{{{soap.NS}}}enviarFacturaResponse/return/id"))
     anular = soap.envelope("anularFactura", f"<idFactura>{invoice_id}</idFactura><motivoAnulacion>Error</motivoAnulacion>")
@@ -107,8 +108,8 @@ def test_only_the_submitter_or_the_supplier_may_cancel(stack, sample):
     assert done.status_code == 200 and "ANULADA" in done.text
 
 
-def test_only_the_seller_or_a_registered_biller_may_submit_and_a_refusal_writes_nothing(stack, sample):
-    facturae, number = unique_invoice(sample)
+def test_only_the_seller_or_a_registered_biller_may_submit_and_a_refusal_writes_nothing(stack):
+    facturae, number = unique_invoice()
     refused = fault(soap.post(stack.soap_url, *soap.enviar_inline(facturae), cert=stack.client(STRANGER)))
     assert refused[2] == "credenciales.error.facturainvalida" and SUPPLIER in refused[1]
     assert fault(por_valores(stack, number, stack.client(SUPPLIER)))[2] == "credenciales.error.facturainvalida"

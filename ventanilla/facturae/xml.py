@@ -65,7 +65,7 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits(), encoding: str 
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
     try:
         parser = new_parser(encoding)
-    except LookupError as error:  # an unknown encoding name
+    except (LookupError, ValueError) as error:  # an unknown or unusable encoding name
         raise MalformedXmlError(str(error)) from None
     etree.clear_error_log()  # the thread's libxml2 log explains a pull-parser failure
     depth = elements = 0

@@ -27,9 +27,12 @@ def _bad(detail: str) -> DomainError:
 def content_type(value: str) -> tuple[str, dict[str, str]]:
     """The lower-case media type of a Content-Type value and its parameters."""
     message = Message()
-    message["content-type"] = value or ""
-    params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
-    return message.get_content_type(), params
+    try:
+        message["content-type"] = value or ""
+        params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
+        return message.get_content_type(), {k: v for k, v in params.items() if isinstance(v, str)}
+    except (UnicodeError, ValueError, IndexError, TypeError):  # not a header value at all
+        return "", {}
 
 
 def is_mtom(value: str) -> bool:

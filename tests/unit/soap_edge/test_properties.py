@@ -10,7 +10,7 @@ from tests.fuzz.targets import Edge
 
 from .fakes import ROOT_HEADERS, envelope, include, multipart
 
-EDGE = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+EDGE = settings(max_examples=100, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 OPERATIONS = ["version", "enviarFactura", "consultarFactura", "consultarFacturaPorValores", "consultarEstadoFactura",
               "consultarGrupoEstadosFactura", "consultarGrupoEstadoFacturasPorValores", "anularFactura", "nope"]
