@@ -154,3 +154,17 @@ def test_trickling_clients_are_cut_off_while_a_normal_client_is_served(edge):
     # FIFO behind the slow ones: at most (12 slow / 8 threads, rounded up) x the 3 s request deadline
     assert len(slow) == 12 and max(slow) < 10.0, slow
     assert max(latencies) < 10.0, latencies
+
+
+def test_the_readme_zeep_snippet_works_over_tls(edge):
+    from zeep import Client
+    from zeep.transports import Transport
+
+    session = requests.Session()
+    session.cert = edge.client("99999999R")
+    session.verify = str(edge.pki.cert("ca"))
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE, when set, silently replaces session.verify
+    client = Client(f"{edge.url}?wsdl", transport=Transport(session=session))
+    assert client.service.version() == "2.0"
+    with pytest.raises(Exception, match="no puede acceder"):
+        client.service.consultarFactura(idFactura=7)
