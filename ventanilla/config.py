@@ -55,6 +55,7 @@ class Settings:
     soap_tls_cert: Path
     soap_tls_key: Path
     soap_client_ca: Path
+    soap_client_crl: str
     soap_handshake_timeout_s: float
     soap_request_timeout_s: float
     soap_io_timeout_s: float
@@ -97,6 +98,7 @@ class Settings:
             soap_tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
             soap_tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),
             soap_client_ca=Path(_str(env, "VENTANILLA_SOAP_CLIENT_CA", str(pki / "ca.pem"))),
+            soap_client_crl=_str(env, "VENTANILLA_SOAP_CLIENT_CRL", ""),
             soap_handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             soap_request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),

@@ -168,3 +168,30 @@ def test_the_readme_zeep_snippet_works_over_tls(edge):
     assert client.service.version() == "2.0"
     with pytest.raises(Exception, match="no puede acceder"):
         client.service.consultarFactura(idFactura=7)
+
+
+def test_a_revoked_client_certificate_is_refused(tmp_path, free_ports):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from ventanilla import devpki
+    from ventanilla.config import Settings
+
+    state = tmp_path / "state"
+    settings = Settings.from_env({"VENTANILLA_STATE_DIR": str(state)})
+    devpki.init(settings)
+    where = devpki.layout(settings)
+    ca = pki.Issued(x509.load_pem_x509_certificate(where.cert("ca").read_bytes()),
+                    serialization.load_pem_private_key(where.key("ca").read_bytes(), None))
+    revoked = pki.issue_leaf(ca, pki.name("R", serial_number="IDCES-99999999R"), pki.Usage.CLIENT)
+    kept = pki.issue_leaf(ca, pki.name("K", serial_number="IDCES-12345678Z"), pki.Usage.CLIENT)
+    (tmp_path / "ca.crl.pem").write_bytes(pki.pem(pki.issue_crl(ca, (revoked.certificate,))))
+    edge = start_edge(state, free_ports(4), VENTANILLA_SOAP_CLIENT_CRL=str(tmp_path / "ca.crl.pem"))
+    try:
+        good = kept.write(tmp_path, "kept")
+        assert post(edge, envelope("version"), tuple(map(str, good))).status_code == 200
+        bad = revoked.write(tmp_path, "revoked")
+        with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
+            post(edge, envelope("version"), tuple(map(str, bad)))
+    finally:
+        edge.stop()

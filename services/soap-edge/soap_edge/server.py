@@ -1,6 +1,7 @@
 """gunicorn, configured in code: each worker builds the edge after the fork (lazy gRPC channels)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from gunicorn.app.base import BaseApplication
@@ -49,7 +50,8 @@ def tls_options(settings: Settings) -> dict:
     """gunicorn's TLS settings: none in plain-HTTP mode, else our TLS 1.2+ client-certificate context."""
     if settings.soap_plain_http:
         return {}
-    files = tls.TlsFiles(settings.soap_tls_cert, settings.soap_tls_key, settings.soap_client_ca)
+    files = tls.TlsFiles(settings.soap_tls_cert, settings.soap_tls_key, settings.soap_client_ca,
+                         Path(settings.soap_client_crl) if settings.soap_client_crl else None)
     deadlines = tls.Deadlines(settings.soap_handshake_timeout_s, settings.soap_request_timeout_s,
                               settings.soap_io_timeout_s)
     context = tls.server_context(files, deadlines)  # built in the arbiter: missing files fail the start

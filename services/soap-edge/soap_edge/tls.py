@@ -16,6 +16,7 @@ class TlsFiles:
     certificate: Path
     key: Path
     client_ca_bundle: Path
+    client_crls: Path | None = None  # PEM CRLs of every CA in the bundle: revoked client certificates refused
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines()) -> ssl.S
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(files.certificate), str(files.key))
     context.load_verify_locations(cafile=str(files.client_ca_bundle))
+    if files.client_crls is not None:
+        context.load_verify_locations(cafile=str(files.client_crls))
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     context.verify_mode = ssl.CERT_REQUIRED
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.sslsocket_class = type("EdgeDeadlineSocket", (DeadlineSocket,), {"deadlines": deadlines})
