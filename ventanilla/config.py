@@ -59,6 +59,7 @@ class Settings:
     soap_handshake_timeout_s: float
     soap_request_timeout_s: float
     soap_io_timeout_s: float
+    soap_max_large_bodies: int
     trusted_proxies: str
     third_party_billers: frozenset[str]
     probe_client_cert: Path
@@ -102,6 +103,7 @@ class Settings:
             soap_handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             soap_request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
+            soap_max_large_bodies=_int(env, "VENTANILLA_SOAP_MAX_LARGE_BODIES", 3),
             trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
             third_party_billers=frozenset(
                 n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),

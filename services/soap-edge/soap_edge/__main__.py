@@ -5,6 +5,7 @@ from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 
 from soap_edge import proxy
+from soap_edge.admission import LargeBodies
 from soap_edge.app import soap_wsgi
 from soap_edge.backends import Backends
 from soap_edge.front import Front
@@ -22,7 +23,8 @@ def build(settings: Settings) -> Front:
     )
     handlers = Handlers(backends, settings.group_max_items)
     soap = soap_wsgi(handlers, proxy.networks(settings.trusted_proxies))
-    return Front(soap, backends.ready, settings.soap_path, settings.max_body_bytes)
+    large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
+    return Front(soap, backends.ready, settings.soap_path, settings.max_body_bytes, large)
 
 
 def main() -> None:

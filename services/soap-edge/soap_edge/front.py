@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import nullcontext
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge import body, faults, mtom
+from soap_edge.admission import Busy, LargeBodies
 from soap_edge.keys import BODY, CALLER, FAULT_KEY, OPERATION, REQUEST_ID
 from soap_edge.requestid import request_id
 
@@ -26,7 +28,8 @@ def fault(environ, error: DomainError, status: str = "500 Internal Server Error"
 class Front:
     """Everything HTTP around spyne: never answers without a SOAP fault or a proper document."""
 
-    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int):
+    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int, large_bodies: LargeBodies | None = None):
+        self._large_bodies = large_bodies
         self._soap = soap
         self._ready = ready
         self._soap_path = soap_path.rstrip("/")
@@ -58,6 +61,13 @@ class Front:
         refusal = body.content_type_error(environ.get("CONTENT_TYPE", ""))
         if refusal is not None:
             return fault(environ, refusal, "415 Unsupported Media Type")
+        try:
+            with self._large_bodies.admit(environ) if self._large_bodies else nullcontext():
+                return self._post(environ)
+        except Busy as error:
+            return fault(environ, error, "503 Service Unavailable")
+
+    def _post(self, environ) -> Response:
         try:
             environ[BODY] = body.read_body(environ, self._max_body_bytes)
         except body.TooLarge as error:
