@@ -13,7 +13,7 @@ def test_a_large_body_waits_for_a_slot_and_a_query_does_not():
     backends = FakeBackends()
     slots = LargeBodies(1, wait_s=0.2)
     client = Client(Front(soap_wsgi(Handlers(backends, 500)), backends.ready, PATH, 8 << 20, slots))
-    large = envelope("enviarFactura", b"<facturae>" + b"eA==" * (LARGE_BYTES // 4 + 1) + b"</facturae>")
+    large = envelope("enviarFactura", b"<facturae>" + b"eHh4" * (LARGE_BYTES // 4 + 1) + b"</facturae>")
     with slots.admit({"CONTENT_LENGTH": str(len(large))}):  # the only slot is taken
         busy = client.post(large)
         query = client.post(envelope("consultarFactura", "<idFactura>1</idFactura>"))
