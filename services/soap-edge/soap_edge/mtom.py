@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import binascii
-import quopri
 import uuid
 from email.message import Message
 from urllib.parse import unquote
@@ -12,10 +11,10 @@ from lxml import etree
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.facturae.xml import UntrustedXmlError, XmlLimits, parse_untrusted
 
+from soap_edge.multipart import decoded, split
+
 XOP_NS = "http://www.w3.org/2004/08/xop/include"
 XOP_INCLUDE = f"{{{XOP_NS}}}Include"
-MAX_HEADER_BYTES = 16 * 1024  # one MIME part's header block
-MAX_PARTS = 64                # root part included
 MAX_BOUNDARY_CHARS = 70       # RFC 2046
 ENVELOPE_LIMITS = XmlLimits(max_depth=32, max_elements=20_000)
 
@@ -48,7 +47,7 @@ def parse_envelope(value: str, body: bytes) -> etree._Element:
     boundary = params.get("boundary", "")
     if not boundary or len(boundary) > MAX_BOUNDARY_CHARS or not boundary.isascii():
         raise _bad("Mensaje multipart/related sin un parámetro boundary válido (1 a 70 caracteres ASCII).")
-    parts = _split(body, boundary.encode("ascii"))
+    parts = split(body, boundary.encode("ascii"))
     by_cid: dict[str, tuple[dict, memoryview]] = {}
     for headers, data in parts:
         cid = headers.get("content-id", "").strip().strip("<>")
@@ -58,7 +57,7 @@ def parse_envelope(value: str, body: bytes) -> etree._Element:
     if start and start not in by_cid:
         raise _bad(f"La parte raíz <{start}> indicada en start no existe.")
     headers, data = by_cid[start] if start else parts[0]
-    root = _parse(bytes(_decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
+    root = _parse(bytes(decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
     _resolve(root, by_cid, used={id(data)})
     return root
 
@@ -86,62 +85,7 @@ def _resolve(root: etree._Element, by_cid: dict, used: set[int]) -> None:
         parent.remove(include)
         if len(parent) or (parent.text or "").strip():
             raise _bad(f"El elemento {etree.QName(parent).localname} mezcla xop:Include con otro contenido.")
-        parent.text = binascii.b2a_base64(_decoded(*part), newline=False)  # ASCII bytes: no str copy
-
-
-def _decoded(headers: dict, data: memoryview):
-    encoding = headers.get("content-transfer-encoding", "binary").strip().lower()
-    if encoding == "base64":
-        return binascii.a2b_base64(data)
-    if encoding == "quoted-printable":
-        return quopri.decodestring(bytes(data))
-    return data
-
-
-def _split(body: bytes, boundary: bytes) -> list[tuple[dict, memoryview]]:
-    """The (headers, content) of each body part; contents are views of body, not copies."""
-    delimiter, view, parts = b"--" + boundary, memoryview(body), []
-    position = body.find(delimiter)
-    if position < 0:
-        raise _bad("Mensaje multipart/related sin ninguna parte con el boundary indicado.")
-    while True:
-        position += len(delimiter)
-        if body.startswith(b"--", position):
-            return parts
-        head_start = body.find(b"\n", position) + 1
-        if head_start == 0:
-            raise _bad("Mensaje multipart/related incompleto.")
-        head_end, data_start = _header_end(body, head_start)
-        if body.startswith(delimiter, data_start):  # an empty part, no CRLF before the delimiter
-            data_end = position = data_start
-        else:
-            next_line = body.find(b"\n" + delimiter, data_start)
-            if next_line < 0:
-                raise _bad("Mensaje multipart/related incompleto: falta el delimitador final.")
-            data_end = next_line - 1 if next_line > data_start and body[next_line - 1] == 13 else next_line
-            position = next_line + 1
-        parts.append((_headers(body[head_start:head_end]), view[data_start:data_end]))
-        if len(parts) > MAX_PARTS:
-            raise _bad(f"El mensaje MTOM tiene más de {MAX_PARTS} partes.")
-
-
-def _header_end(body: bytes, start: int) -> tuple[int, int]:
-    for blank in (b"\r\n", b"\n"):
-        if body.startswith(blank, start):
-            return start, start + len(blank)
-    ends = [(i, i + len(s)) for s in (b"\r\n\r\n", b"\n\n") if (i := body.find(s, start, start + MAX_HEADER_BYTES)) >= 0]
-    if not ends:
-        raise _bad("Parte MIME sin fin de cabeceras.")
-    return min(ends)
-
-
-def _headers(block: bytes) -> dict[str, str]:
-    headers = {}
-    for line in block.decode("latin-1").replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ").split("\n"):
-        name, colon, value = line.partition(":")
-        if colon:
-            headers[name.strip().lower()] = value.strip()
-    return headers
+        parent.text = binascii.b2a_base64(decoded(*part), newline=False)  # ASCII bytes: no str copy
 
 
 def to_mtom(envelope: bytes, fields: tuple[str, ...] = ("comprobanteRegistro",)) -> tuple[str, list[bytes]] | None:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ventanilla.facturae.xml import RefusedXmlError, XmlLimits, parse_untrusted
 
-from soap_edge import mtom
+from soap_edge.multipart import MAX_HEADER_BYTES, MAX_PARTS
 
 from .fakes import ROOT_HEADERS, TNS, Client, FakeBackends, edge, envelope, include, multipart
 
@@ -111,8 +111,8 @@ def _root(inner: str) -> tuple[dict, bytes]:
 
 
 @pytest.mark.parametrize("content_type, body", [
-    multipart([_root(f"<facturae>{include('p0')}</facturae>")] + [_part(f"p{i}") for i in range(mtom.MAX_PARTS)]),
-    multipart([({**ROOT_HEADERS, "X-Padding": "p" * (mtom.MAX_HEADER_BYTES + 10)},
+    multipart([_root(f"<facturae>{include('p0')}</facturae>")] + [_part(f"p{i}") for i in range(MAX_PARTS)]),
+    multipart([({**ROOT_HEADERS, "X-Padding": "p" * (MAX_HEADER_BYTES + 10)},
                 envelope("enviarFactura", "<facturae>eA==</facturae>"))]),
     multipart([_root(f"<facturae>{include('p')}</facturae><anexos><nombre>a</nombre><contenido>{include('p')}"
                      "</contenido></anexos>"), _part("p")]),
@@ -121,18 +121,20 @@ def _root(inner: str) -> tuple[dict, bytes]:
     multipart([_root(f"<facturae>{include('p')}</facturae>"), _part("p"), _part("p", b"y")]),
     multipart([_root("<facturae>eA==</facturae>")], boundary="b" * 71),
     ('multipart/related; type="application/xop+xml"; boundary="b\u00e9"', "--b\u00e9\r\n\r\nx\r\n--b\u00e9--".encode()),
+    multipart([_root(f"<facturae>{include('p')}</facturae>"),
+               ({"Content-ID": "<p>", "Content-Transfer-Encoding": "base64"}, b"abc")]),
     ('multipart/related; type="application/xop+xml"; boundary=abc', b"--abc\r\nContent-ID: <r>\r\n\r\n<x/>"),
     ('multipart/related; type="application/xop+xml"; boundary=abc', b"no delimiter at all"),
     ('multipart/related; type="application/xop+xml"; boundary=abc; start="<nope>"', b"--abc\r\n\r\n<x/>\r\n--abc--"),
 ], ids=["too-many-parts", "header-too-long", "part-referenced-twice", "root-referenced", "missing-part",
-        "duplicate-content-id", "boundary-too-long", "boundary-not-ascii", "no-final-delimiter", "no-delimiter",
+        "duplicate-content-id", "bad-base64-part", "boundary-too-long", "boundary-not-ascii", "no-final-delimiter", "no-delimiter",
         "start-missing"])
 def test_malformed_or_abusive_mime_is_refused(content_type, body):
     refused(body, content_type)
 
 
 def test_at_the_part_limit_the_message_is_accepted():
-    parts = [_root("<facturae>eA==</facturae>")] + [_part(f"p{i}") for i in range(mtom.MAX_PARTS - 1)]
+    parts = [_root("<facturae>eA==</facturae>")] + [_part(f"p{i}") for i in range(MAX_PARTS - 1)]
     content_type, body = multipart(parts)
     assert Client(edge()).post(body, content_type=content_type).code == 200
 
