@@ -2,7 +2,6 @@
 old protocols and foreign CAs refused, trickling clients cut off while others are served."""
 from __future__ import annotations
 
-import select
 import socket
 import ssl
 import threading
