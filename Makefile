@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench fuzz clean
 
 install: $(STAMP) proto
 
@@ -55,6 +55,12 @@ test: install kafka-jars lint
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit
+
+FUZZ_SECONDS ?= 300
+
+# Coverage-guided fuzzing (atheris) of the SOAP edge and the Facturae parser, bounded in time.
+fuzz: install
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS)
 
 bench: install kafka-jars
 	$(PY) tests/benchmarks/run_all.py

@@ -14,6 +14,7 @@ from ventanilla.logs import configure_logging
 COMMANDS = (
     "ventanilla.cli_kafka",  # kafka start|stop
     "ventanilla.cli_stack",  # run, up, down
+    "ventanilla.cli_pki",    # dev-pki init|client
 )
 
 

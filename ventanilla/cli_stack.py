@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ventanilla import stack
+from ventanilla import devpki, stack
 from ventanilla.config import Settings
 from ventanilla.processes import PidFile, alive, stop_pid, tail
 
@@ -56,6 +56,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ventanilla run: the stack already runs in the background (pid {other}); "
               "`ventanilla down` stops it", file=sys.stderr)
         return 1
+    if devpki.ensure(settings):
+        log.info("created the development PKI", extra={"directory": str(devpki.layout(settings).directory)})
     supervisor = Supervisor()
     supervisor.handle_signals()
     try:
@@ -63,7 +65,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if supervisor.stopping.is_set():
             return 0
         ensure_topics(settings)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings)}
         for service in stack.SERVICES:
             supervisor.spawn(service.name, [sys.executable, "-m", service.module], env)
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
@@ -82,7 +84,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         supervisor.stop_all()
 
 
-def _announce(settings: Settings, supervisor: Supervisor) -> None:
+def seal_env(settings: Settings) -> dict[str, str]:
+    """The dev PKI's receipt seal for the registry, unless VENTANILLA_SEAL_CERT/KEY are set."""
+    where = devpki.layout(settings)
+    if settings.seal_cert or not where.cert("seal").exists():
+        return {}
+    return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
+
+
+def _announce(settings: Settings, supervisor) -> None:
     """Say once when every service is ready, with the endpoints."""
     if not stack.wait_ready(settings, timeout_s=600.0, keep_waiting=lambda: not supervisor.stopping.is_set()):
         supervisor.say("ventanilla", "ready\n" + stack.endpoints(settings))
@@ -92,6 +102,7 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     """Run the stack in the background and wait until every service reports ready."""
     pid_file = run_pid_file(settings)
     pid = pid_file.live_pid()
+    devpki.ensure(settings)  # before the readiness probe needs its client certificate
     if pid is None:
         run_log(settings).parent.mkdir(parents=True, exist_ok=True)
         with open(run_log(settings), "wb") as output:

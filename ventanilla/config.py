@@ -87,14 +87,29 @@ class Settings:
     seal_cert: Path | None
     seal_key: Path | None
     kafka_append_timeout_s: float
+    soap_plain_http: bool
+    soap_tls_cert: Path
+    soap_tls_key: Path
+    soap_client_ca: Path
+    soap_client_crl: str
+    soap_handshake_timeout_s: float
+    soap_request_timeout_s: float
+    soap_io_timeout_s: float
+    soap_max_large_bodies: int
+    trusted_proxies: str
+    third_party_billers: frozenset[str]
+    probe_client_cert: Path
+    probe_client_key: Path
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         """Build settings from the environment (os.environ by default)."""
         env = os.environ if env is None else env
         kafka_port = _int(env, "VENTANILLA_KAFKA_PORT", 9092)
+        state_dir = Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve()
+        pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
         return cls(
-            state_dir=Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve(),
+            state_dir=state_dir,
             kafka_bootstrap_servers=_str(
                 env, "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{kafka_port}"
             ),
@@ -108,7 +123,7 @@ class Settings:
             status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:50052"),
             cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:50053"),
             soap_host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
-            soap_port=_int(env, "VENTANILLA_SOAP_PORT", 8080),
+            soap_port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
             soap_path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
             soap_workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
             max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
@@ -128,12 +143,27 @@ class Settings:
             seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
             seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
             kafka_append_timeout_s=_float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0),
+            soap_plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
+            soap_tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
+            soap_tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),
+            soap_client_ca=Path(_str(env, "VENTANILLA_SOAP_CLIENT_CA", str(pki / "ca.pem"))),
+            soap_client_crl=_str(env, "VENTANILLA_SOAP_CLIENT_CRL", ""),
+            soap_handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
+            soap_request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
+            soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
+            soap_max_large_bodies=_int(env, "VENTANILLA_SOAP_MAX_LARGE_BODIES", 3),
+            trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
+            third_party_billers=frozenset(
+                n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
+            probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
+            probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
         )
 
     @property
     def soap_url(self) -> str:
         """The SOAP endpoint URL this process serves or calls."""
-        return f"http://{self.soap_host}:{self.soap_port}{self.soap_path}"
+        scheme = "http" if self.soap_plain_http else "https"
+        return f"{scheme}://{self.soap_host}:{self.soap_port}{self.soap_path}"
 
     def path(self, *parts: str) -> Path:
         """A path under the local state directory."""

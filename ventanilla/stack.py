@@ -1,6 +1,7 @@
 """The local stack as data: the services `ventanilla run` starts and how each tells it is ready."""
 from __future__ import annotations
 
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -40,22 +41,33 @@ class GrpcHealth:
         return answer.status == health_pb2.HealthCheckResponse.SERVING
 
 
+def probe_context(settings: Settings) -> ssl.SSLContext | None:
+    """TLS for probing the edge: its client CA bundle as trust anchors, the probe's client certificate."""
+    if settings.soap_plain_http:
+        return None
+    context = ssl.create_default_context(cafile=str(settings.soap_client_ca))
+    context.load_cert_chain(str(settings.probe_client_cert), str(settings.probe_client_key))
+    return context
+
+
 @dataclass(frozen=True)
 class HttpReady:
-    """Ready when GET <soap host>:<soap port><path> answers 200."""
+    """Ready when GET <soap host>:<soap port><path> answers 200 (over TLS with the probe's certificate)."""
 
     path: str = "/readyz"
 
     def target(self, settings: Settings) -> str:
         """The URL probed."""
-        return f"http://{dialable(f'{settings.soap_host}:{settings.soap_port}')}{self.path}"
+        scheme = "http" if settings.soap_plain_http else "https"
+        return f"{scheme}://{dialable(f'{settings.soap_host}:{settings.soap_port}')}{self.path}"
 
     def __call__(self, settings: Settings, timeout_s: float = 5.0) -> bool:
         """Probe once (the edge itself waits up to 2 s for its backends' health)."""
         try:
-            with urllib.request.urlopen(self.target(settings), timeout=timeout_s) as answer:
+            context = probe_context(settings)
+            with urllib.request.urlopen(self.target(settings), timeout=timeout_s, context=context) as answer:
                 return answer.status == 200
-        except (OSError, urllib.error.URLError):
+        except (OSError, urllib.error.URLError, ssl.SSLError):
             return False
 
 

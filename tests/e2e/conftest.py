@@ -11,11 +11,17 @@ from typing import Callable, Iterator
 
 import pytest
 
+from ventanilla import devpki
 from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
 
+from . import soap as soap_client
+
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SAMPLES = SHARED / "reference" / "facturae" / "samples"
+# The identity of soap.post by default: an integrator registered as a third-party billing service, so
+# that it may submit any sample whatever its seller; access-control tests use their own certificates.
+INTEGRATOR_NIF = "B12345674"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,18 @@ class Stack:
     def wsdl_url(self) -> str:
         """The WSDL the edge publishes."""
         return f"{self.settings.soap_url}?wsdl"
+
+    @property
+    def ca(self) -> str:
+        """The dev CA bundle that signs the edge's server certificate and every client certificate."""
+        return str(devpki.layout(self.settings).cert("ca"))
+
+    def client(self, nif: str, entity_nif: str = "") -> tuple[str, str]:
+        """(certificate, key) files of a client certificate for nif, issued by the stack's dev CA."""
+        out = self.settings.path("clients", f"{nif}-{entity_nif}".rstrip("-"))
+        if not (out / "client.pem").exists():
+            devpki.client(self.settings, nif, out, entity_nif)
+        return str(out / "client.pem"), str(out / "client.key.pem")
 
 
 def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -66,6 +84,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_REQUIRE_SIGNATURE": "1",
         "VENTANILLA_TRUST_STORE": str(signing_pki.trust_store),
         "VENTANILLA_CRLS": str(signing_pki.crls),
+        "VENTANILLA_THIRD_PARTY_BILLERS": INTEGRATOR_NIF,
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.e2e-{suffix}" for spec in TOPICS})
     up = _ventanilla(env, "up", "--timeout", "180")
@@ -73,9 +92,12 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
     if up.returncode != 0:
         _ventanilla(env, "down")
         pytest.fail(f"`ventanilla up` failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
+    running = Stack(settings, env, signing_pki.sign)
+    soap_client.use_client_certificate(running.soap_url, running.client(INTEGRATOR_NIF), running.ca)
     try:
-        yield Stack(settings, env, signing_pki.sign)
+        yield running
     finally:
+        soap_client.use_client_certificate(running.soap_url, None, None)
         down = _ventanilla(env, "down")
         assert down.returncode == 0, down.stderr
 

@@ -5,6 +5,7 @@ import base64
 import email.parser
 import email.policy
 import uuid
+from urllib.parse import urlsplit
 
 import requests
 from lxml import etree
@@ -12,6 +13,7 @@ from lxml import etree
 NS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 XOP = "http://www.w3.org/2004/08/xop/include"
+_TLS: dict[str, tuple] = {}  # origin -> (client cert, CA bundle), set by the e2e stack fixture
 
 
 def envelope(operation: str, body: str) -> bytes:
@@ -56,9 +58,27 @@ def mtom(root: bytes, parts: list[tuple[str, bytes]] = ()) -> tuple[str, bytes]:
     return content_type, body
 
 
-def post(url: str, content_type: str, body: bytes) -> requests.Response:
-    """POST a SOAP request with an empty SOAPAction, as the WSDL declares."""
-    return requests.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=60)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def use_client_certificate(url: str, cert: tuple[str, str] | None, ca: str | None) -> None:
+    """Make post() to url's origin present cert (certificate, key) and trust ca; None forgets it."""
+    if cert is None:
+        _TLS.pop(_origin(url), None)
+    else:
+        _TLS[_origin(url)] = (cert, ca)
+
+
+def post(url: str, content_type: str, body: bytes, cert: tuple[str, str] | None = None) -> requests.Response:
+    """POST a SOAP request with an empty SOAPAction, as the WSDL declares, over TLS with a client certificate.
+
+    The certificate is cert, else the one configured for the URL's origin (the stack's integrator).
+    """
+    default, ca = _TLS.get(_origin(url), (None, None))
+    return requests.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=60,
+                         cert=cert or default, verify=ca if ca else True)
 
 
 def parse(response: requests.Response) -> tuple[etree._Element, dict[str, bytes]]:

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from ventanilla.domain.nif import same
+
 
 class State(Enum):
     """Lifecycle states, named as on the PeFAC wire."""
@@ -137,7 +139,7 @@ class Invoice:
 
     def visible_to(self, nif: str) -> bool:
         """Whether the caller with this NIF may see and cancel the invoice."""
-        return nif in (self.registration.submitter_nif, self.registration.key.supplier_nif)
+        return same(nif, self.registration.submitter_nif) or same(nif, self.registration.key.supplier_nif)
 
     def matches(self, query: InvoiceTuple) -> bool:
         """Whether a tuple query designates this invoice (a full date must match exactly)."""

@@ -39,12 +39,16 @@ class XmlLimits:
 
     max_depth: int = 64
     max_elements: int = 200_000
+    max_attributes: int = 256                # per element (lxml reads values in quadratic time)
+    max_attribute_chars: int = 64 * 1024     # all attribute values of one element together
+    max_text_chars: int = 16 * 1024 * 1024   # one element's text (base64 of an 8 MB document fits)
 
 
-def new_parser() -> etree.XMLPullParser:
+def new_parser(encoding: str | None = None) -> etree.XMLPullParser:
     """Return the one hardened lxml parser configuration, reporting start/end events."""
     return etree.XMLPullParser(
         events=("start", "end"),
+        encoding=encoding,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -55,19 +59,24 @@ def new_parser() -> etree.XMLPullParser:
     )
 
 
-def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
+def parse_untrusted(data: bytes | bytearray, limits: XmlLimits = XmlLimits(), encoding: str | None = None) -> etree._Element:
     """Parse untrusted bytes into a root element or raise an `UntrustedXmlError`."""
     if _declares_doctype(data):
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
-    parser = new_parser()
+    try:
+        parser = new_parser(encoding)
+    except (LookupError, ValueError) as error:  # an unknown or unusable encoding name
+        raise MalformedXmlError(str(error)) from None
     etree.clear_error_log()  # the thread's libxml2 log explains a pull-parser failure
     depth = elements = 0
     try:
+        view = memoryview(data)  # bytes or a bytearray (the edge's preallocated body): chunks are copied only
         for offset in range(0, len(data), _CHUNK):
-            parser.feed(data[offset : offset + _CHUNK])
-            for event, _ in parser.read_events():
+            parser.feed(bytes(view[offset : offset + _CHUNK]))
+            for event, element in parser.read_events():
                 if event == "end":
                     depth -= 1
+                    _check_text(element, limits)
                     continue
                 depth += 1
                 elements += 1
@@ -75,12 +84,23 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
                     raise RefusedXmlError(f"nesting deeper than {limits.max_depth} elements")
                 if elements > limits.max_elements:
                     raise RefusedXmlError(f"more than {limits.max_elements} elements")
+                if len(element.attrib) > limits.max_attributes:
+                    raise RefusedXmlError(f"more than {limits.max_attributes} attributes on one element")
+                if sum(map(len, element.attrib.values())) > limits.max_attribute_chars:
+                    raise RefusedXmlError(f"attributes longer than {limits.max_attribute_chars} characters")
         root = parser.close()
     except etree.XMLSyntaxError as error:
         raise MalformedXmlError(_describe(error)) from None
     if root.getroottree().docinfo.doctype:
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
     return root
+
+
+def _check_text(element: etree._Element, limits: XmlLimits) -> None:
+    """Refuse an element whose text is over the limit (the input is bounded, so is the work)."""
+    text = element.text
+    if text is not None and len(text) > limits.max_text_chars:
+        raise RefusedXmlError(f"text longer than {limits.max_text_chars} characters")
 
 
 def _describe(error: etree.XMLSyntaxError) -> str:
@@ -93,7 +113,7 @@ def _describe(error: etree.XMLSyntaxError) -> str:
 
 def _declares_doctype(data: bytes) -> bool:
     """Tell whether the prolog (before the root element) holds a DOCTYPE declaration."""
-    encoding = _UTF16_STARTS.get(data[:2]) or _UTF16_STARTS.get(data[:4])
+    encoding = _UTF16_STARTS.get(bytes(data[:2])) or _UTF16_STARTS.get(bytes(data[:4]))  # data may be a bytearray
     if encoding:
         data = data.decode(encoding, errors="replace").encode("utf-8")
     position = 0

@@ -51,6 +51,7 @@ def build(settings: Settings) -> RegistryService:
         ReceiptIssuer(build_seal(settings), ISSUER),
         SystemClock(),
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
+        third_party_billers=settings.third_party_billers,
     )
     api = RegistryApi(registrar)
     server = GrpcServer(

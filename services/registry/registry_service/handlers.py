@@ -9,6 +9,7 @@ from typing import Callable, Protocol
 
 from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.event_log import Position
+from ventanilla.domain.access import check_submitter
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
@@ -49,8 +50,9 @@ class Registrar:
 
     def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
                  issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
-                 limits: AttachmentLimits = AttachmentLimits()):
+                 limits: AttachmentLimits = AttachmentLimits(), third_party_billers: frozenset[str] = frozenset()):
         self._intake = intake
+        self._third_party_billers = third_party_billers
         self._claims = claims
         self._blobs = blobs
         self._log = log
@@ -62,6 +64,7 @@ class Registrar:
         """Register one Facturae with its attachments, or refuse it with a catalogue key."""
         now = self._clock.now()
         document = self._intake.accept(facturae, now)
+        check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
         media_types = check_attachments(uploads, self._limits)
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         invoice_id = self._claims.claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now)

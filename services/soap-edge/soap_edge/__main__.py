@@ -6,6 +6,8 @@ import spyne.const
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 
+from soap_edge import proxy
+from soap_edge.admission import LargeBodies
 from soap_edge.app import soap_wsgi
 from soap_edge.backends import Backends
 from soap_edge.front import Front
@@ -27,8 +29,9 @@ def build(settings: Settings) -> Front:
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
     )
     handlers = Handlers(backends, settings.group_max_items)
-    return Front(soap_wsgi(handlers), backends.ready, settings.soap_path, settings.max_body_bytes,
-                 registry_lookup(backends))
+    soap = soap_wsgi(handlers, proxy.networks(settings.trusted_proxies))
+    large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
+    return Front(soap, backends.ready, settings.soap_path, settings.max_body_bytes, registry_lookup(backends), large)
 
 
 def main() -> None:

@@ -31,7 +31,13 @@ class RequestContext:
     """What an operation needs besides its parameters (spyne's ctx.udc)."""
 
     handlers: object
-    caller: services_pb2.Caller
+    environ: dict
+    trusted_proxies: tuple = ()
+
+    @property
+    def caller(self) -> services_pb2.Caller:
+        """The caller, resolved when an operation needs it (a refusal becomes that operation's fault)."""
+        return caller_of(self.environ, self.trusted_proxies)
 
 
 class _Wsdl(Wsdl11):
@@ -78,11 +84,12 @@ class _Application(Application):
             raise ServicioError(error) from None
 
 
-def soap_wsgi(handlers) -> WsgiApplication:
+def soap_wsgi(handlers, trusted_proxies: tuple = ()) -> WsgiApplication:
     """spyne's WSGI application for FacturaService, each call given handlers and its caller."""
     app = _Application([FacturaService], tns=TNS, name="Factura", documents_container=_Documents,
                        in_protocol=EdgeSoap11(validator="lxml"), out_protocol=EdgeSoap11())
     app.event_manager.add_listener(
-        "method_call", lambda ctx: setattr(ctx, "udc", RequestContext(handlers, caller_of(ctx.transport.req_env)))
+        "method_call",
+        lambda ctx: setattr(ctx, "udc", RequestContext(handlers, ctx.transport.req_env, trusted_proxies)),
     )
     return WsgiApplication(app)

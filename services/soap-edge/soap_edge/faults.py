@@ -13,6 +13,12 @@ from soap_edge.contract import TNS, ServicioError
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 _LXML_PREFIX = re.compile(r"^.*?:(?:ERROR|WARNING|FATAL):[A-Z_]+:[A-Z0-9_]+: ")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text that XML can carry: characters XML 1.0 forbids (NUL, controls, lone surrogates) become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def domain_error(fault: BaseException) -> DomainError:
@@ -36,11 +42,11 @@ def envelope(error: DomainError, request_id: str) -> etree._Element:
     fault = etree.SubElement(etree.SubElement(root, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
     side = "Client" if error.key.side is Side.CLIENT else "Server"
     etree.SubElement(fault, "faultcode").text = f"soap:{side}"
-    etree.SubElement(fault, "faultstring").text = error.detail
+    etree.SubElement(fault, "faultstring").text = xml_safe(error.detail)
     detail = etree.SubElement(fault, "detail")
     servicio = etree.SubElement(detail, f"{{{TNS}}}ServicioError", nsmap={"ns2": TNS})
     etree.SubElement(servicio, "mensajesError").text = error.key.value
-    etree.SubElement(servicio, "message").text = f"{error.detail} (petición {request_id})"
+    etree.SubElement(servicio, "message").text = xml_safe(f"{error.detail} (petición {request_id})")
     return root
 
 

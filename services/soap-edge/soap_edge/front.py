@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import nullcontext
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge import body, faults, mtom, receipts
-from soap_edge.keys import BODY, FAULT_KEY, OPERATION, REQUEST_ID
+from soap_edge.admission import Busy, LargeBodies
+from soap_edge.keys import BODY, CALLER, FAULT_KEY, OPERATION, REQUEST_ID
 from soap_edge.requestid import request_id
 
 log = logging.getLogger("soap_edge.access")
@@ -26,7 +28,9 @@ def fault(environ, error: DomainError, status: str = "500 Internal Server Error"
 class Front:
     """Everything HTTP around spyne: never answers without a SOAP fault or a proper document."""
 
-    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int, receipt_lookup=None):
+    def __init__(self, soap, ready, soap_path: str, max_body_bytes: int, receipt_lookup=None,
+                 large_bodies: LargeBodies | None = None):
+        self._large_bodies = large_bodies
         self._soap = soap
         self._receipt_lookup = receipt_lookup
         self._ready = ready
@@ -61,6 +65,13 @@ class Front:
         refusal = body.content_type_error(environ.get("CONTENT_TYPE", ""))
         if refusal is not None:
             return fault(environ, refusal, "415 Unsupported Media Type")
+        try:
+            with self._large_bodies.admit(environ) if self._large_bodies else nullcontext():
+                return self._post(environ)
+        except Busy as error:
+            return fault(environ, error, "503 Service Unavailable")
+
+    def _post(self, environ) -> Response:
         try:
             environ[BODY] = body.read_body(environ, self._max_body_bytes)
         except body.TooLarge as error:
@@ -97,6 +108,7 @@ def _access_log(environ, status: str, chunks: list[bytes], started: float) -> No
         "method": environ.get("REQUEST_METHOD"),
         "path": environ.get("PATH_INFO"),
         "operation": environ.get(OPERATION),
+        "caller": environ.get(CALLER),
         "status": int(status[:3]),
         "fault_key": environ.get(FAULT_KEY),
         "mtom": mtom.is_mtom(environ.get("CONTENT_TYPE", "")),

@@ -1,22 +1,40 @@
-"""Who is calling: the seam where the TLS client certificate's NIF comes in."""
+"""Who is calling: the NIF in the client certificate, from the TLS handshake or a trusted ingress."""
 from __future__ import annotations
 
+import logging
 from typing import Mapping
 
 from ventanilla.api.v1 import services_pb2
+from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge.keys import REQUEST_ID
+from soap_edge import certnif, proxy, tls
+from soap_edge.keys import CALLER, REQUEST_ID
+
+log = logging.getLogger("soap_edge.identity")
 
 
-def caller_identity(environ: Mapping) -> str:
-    """The caller's NIF; "" in plain-HTTP development mode (no client certificate yet).
+def caller_identity(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...] = ()) -> str:
+    """The caller's NIF, or DomainError(CERTIFICADO_SIN_NIF) when no verified certificate names one.
 
-    The TLS issue replaces this body: read the verified client certificate that the TLS
-    front puts in the environ, return its NIF, or raise DomainError(CERTIFICADO_SIN_NIF).
+    The only source of identity: the certificate verified in this connection's TLS handshake or, for a
+    peer in trusted_proxies, the certificate that ingress verified and forwarded in its headers.
     """
-    return ""
+    der = proxy.forwarded_certificate(environ, trusted_proxies)
+    source = "proxy"
+    if der is None:
+        der, source = tls.peer_certificate(environ), "tls"
+    found = certnif.der_nif(der) if der else None
+    if found is None:
+        log.info("no NIF in the client certificate", extra={"request_id": environ.get(REQUEST_ID),
+                                                           "certificate": bool(der), "source": source})
+        raise DomainError(ErrorKey.CERTIFICADO_SIN_NIF)
+    nif, attribute = found
+    if isinstance(environ, dict):
+        environ[CALLER] = f"{nif} ({source}:{attribute})"  # for the access log
+    return nif
 
 
-def caller_of(environ: Mapping) -> services_pb2.Caller:
+def caller_of(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...] = ()) -> services_pb2.Caller:
     """The gRPC Caller of this request: identity plus request id."""
-    return services_pb2.Caller(nif=caller_identity(environ), request_id=environ.get(REQUEST_ID, ""))
+    return services_pb2.Caller(nif=caller_identity(environ, trusted_proxies),
+                               request_id=environ.get(REQUEST_ID, ""))

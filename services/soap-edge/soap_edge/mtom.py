@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import binascii
 import os
-import quopri
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
@@ -15,10 +14,14 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.facturae.xml import UntrustedXmlError, XmlLimits, parse_untrusted
+
+from soap_edge.multipart import decoded, split
 
 XOP_NS = "http://www.w3.org/2004/08/xop/include"
 XOP_INCLUDE = f"{{{XOP_NS}}}Include"
-_MAX_HEADER_BYTES = 16 * 1024
+MAX_BOUNDARY_CHARS = 70       # RFC 2046
+ENVELOPE_LIMITS = XmlLimits(max_depth=32, max_elements=20_000)
 
 
 def _bad(detail: str) -> DomainError:
@@ -29,9 +32,12 @@ def _bad(detail: str) -> DomainError:
 def content_type(value: str) -> tuple[str, Mapping[str, str]]:
     """The lower-case media type of a Content-Type value and its (read-only) parameters."""
     message = Message()
-    message["content-type"] = value or ""
-    params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
-    return message.get_content_type(), MappingProxyType(params)
+    try:
+        message["content-type"] = value or ""
+        params = {k.lower(): v for k, v in (message.get_params() or [])[1:]}
+        return message.get_content_type(), MappingProxyType({k: v for k, v in params.items() if isinstance(v, str)})
+    except (UnicodeError, ValueError, IndexError, TypeError):  # not a header value at all
+        return "", MappingProxyType({})
 
 
 def is_mtom(value: str) -> bool:
@@ -61,9 +67,10 @@ def parse_envelope(value: str, body: bytes) -> Envelope:
     mime, params = content_type(value)
     if mime != "multipart/related":
         return Envelope(_parse(body, params.get("charset")))
-    if not params.get("boundary"):
-        raise _bad("Mensaje multipart/related sin parámetro boundary.")
-    parts = _split(body, params["boundary"].encode("latin-1"))
+    boundary = params.get("boundary", "")
+    if not boundary or len(boundary) > MAX_BOUNDARY_CHARS or not boundary.isascii():
+        raise _bad("Mensaje multipart/related sin un parámetro boundary válido (1 a 70 caracteres ASCII).")
+    parts = split(body, boundary.encode("ascii"))
     by_cid: dict[str, tuple[dict, memoryview]] = {}
     for headers, data in parts:
         cid = headers.get("content-id", "").strip().strip("<>")
@@ -73,22 +80,19 @@ def parse_envelope(value: str, body: bytes) -> Envelope:
     if start and start not in by_cid:
         raise _bad(f"La parte raíz <{start}> indicada en start no existe.")
     headers, data = by_cid[start] if start else parts[0]
-    root = _parse(bytes(_decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
-    return Envelope(root, _resolve(root, by_cid))
+    root = _parse(bytes(decoded(headers, data)), content_type(headers.get("content-type", ""))[1].get("charset"))
+    return Envelope(root, _resolve(root, by_cid, used={id(data)}))
 
 
 def _parse(data: bytes, charset: str | None) -> etree._Element:
-    parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, encoding=charset)
+    """The hardened parser (no DTD, entities or network; bounded depth, count, sizes) or a fault."""
     try:
-        root = etree.fromstring(data, parser)
-    except (etree.XMLSyntaxError, LookupError, ValueError) as error:
-        raise _bad(f"XML mal formado: {error}") from None
-    if root.getroottree().docinfo.doctype:
-        raise _bad("Un mensaje SOAP no puede contener una declaración DOCTYPE.")
-    return root
+        return parse_untrusted(data, ENVELOPE_LIMITS, encoding=charset)
+    except UntrustedXmlError as error:
+        raise _bad(f"XML no admitido en el mensaje SOAP: {str(error)[:200]}") from None
 
 
-def _resolve(root: etree._Element, by_cid: dict) -> dict[bytes, bytes | memoryview]:
+def _resolve(root: etree._Element, by_cid: dict, used: set[int]) -> dict[bytes, bytes | memoryview]:
     placeholders = {}
     for include in list(root.iter(XOP_INCLUDE)):
         href = include.get("href", "")
@@ -97,67 +101,17 @@ def _resolve(root: etree._Element, by_cid: dict) -> dict[bytes, bytes | memoryvi
         part = by_cid.get(unquote(href[4:]))  # RFC 2392: a cid URL is the URL-encoded Content-ID
         if part is None:
             raise _bad(f"La referencia {href[:80]} no corresponde a ninguna parte del mensaje.")
+        if id(part[1]) in used:  # the root itself, or a part already used: no amplification
+            raise _bad(f"La parte {href[:80]} se referencia más de una vez o es la parte raíz.")
+        used.add(id(part[1]))
         parent = include.getparent()
         parent.remove(include)
         if len(parent) or (parent.text or "").strip():
             raise _bad(f"El elemento {etree.QName(parent).localname} mezcla xop:Include con otro contenido.")
         placeholder = os.urandom(15)
-        placeholders[placeholder] = _decoded(*part)
+        placeholders[placeholder] = decoded(*part)
         parent.text = binascii.b2a_base64(placeholder, newline=False)
     return placeholders
-
-
-def _decoded(headers: dict, data: memoryview):
-    encoding = headers.get("content-transfer-encoding", "binary").strip().lower()
-    if encoding == "base64":
-        return binascii.a2b_base64(data)
-    if encoding == "quoted-printable":
-        return quopri.decodestring(bytes(data))
-    return data
-
-
-def _split(body: bytes, boundary: bytes) -> list[tuple[dict, memoryview]]:
-    """The (headers, content) of each body part; contents are views of body, not copies."""
-    delimiter, view, parts = b"--" + boundary, memoryview(body), []
-    position = body.find(delimiter)
-    if position < 0:
-        raise _bad("Mensaje multipart/related sin ninguna parte con el boundary indicado.")
-    while True:
-        position += len(delimiter)
-        if body.startswith(b"--", position):
-            return parts
-        head_start = body.find(b"\n", position) + 1
-        if head_start == 0:
-            raise _bad("Mensaje multipart/related incompleto.")
-        head_end, data_start = _header_end(body, head_start)
-        if body.startswith(delimiter, data_start):  # an empty part, no CRLF before the delimiter
-            data_end = position = data_start
-        else:
-            next_line = body.find(b"\n" + delimiter, data_start)
-            if next_line < 0:
-                raise _bad("Mensaje multipart/related incompleto: falta el delimitador final.")
-            data_end = next_line - 1 if next_line > data_start and body[next_line - 1] == 13 else next_line
-            position = next_line + 1
-        parts.append((_headers(body[head_start:head_end]), view[data_start:data_end]))
-
-
-def _header_end(body: bytes, start: int) -> tuple[int, int]:
-    for blank in (b"\r\n", b"\n"):
-        if body.startswith(blank, start):
-            return start, start + len(blank)
-    ends = [(i, i + len(s)) for s in (b"\r\n\r\n", b"\n\n") if (i := body.find(s, start, start + _MAX_HEADER_BYTES)) >= 0]
-    if not ends:
-        raise _bad("Parte MIME sin fin de cabeceras.")
-    return min(ends)
-
-
-def _headers(block: bytes) -> dict[str, str]:
-    headers = {}
-    for line in block.decode("latin-1").replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ").split("\n"):
-        name, colon, value = line.partition(":")
-        if colon:
-            headers[name.strip().lower()] = value.strip()
-    return headers
 
 
 def to_mtom(envelope: bytes, fields: tuple[str, ...] = ("comprobanteRegistro",)) -> tuple[str, list[bytes]] | None:

@@ -1,11 +1,14 @@
 """gunicorn, configured in code: each worker builds the edge after the fork (lazy gRPC channels)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
 from ventanilla.config import Settings
+
+from soap_edge import tls
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
@@ -32,6 +35,34 @@ def logging_config(level: str) -> dict:
     }
 
 
+def limits() -> dict:
+    """gunicorn's bounds on request heads and idle connections (the body is bounded by the front)."""
+    return {
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 16384,  # the nginx ingress's ssl-client-cert header holds a URL-encoded PEM
+        "keepalive": 5,
+        "backlog": 512,
+    }
+
+
+def tls_options(settings: Settings) -> dict:
+    """gunicorn's TLS settings: none in plain-HTTP mode, else our TLS 1.2+ client-certificate context."""
+    if settings.soap_plain_http:
+        return {}
+    files = tls.TlsFiles(settings.soap_tls_cert, settings.soap_tls_key, settings.soap_client_ca,
+                         Path(settings.soap_client_crl) if settings.soap_client_crl else None)
+    deadlines = tls.Deadlines(settings.soap_handshake_timeout_s, settings.soap_request_timeout_s,
+                              settings.soap_io_timeout_s)
+    context = tls.server_context(files, deadlines)  # built in the arbiter: missing files fail the start
+
+    def ssl_context(_config, _default_factory):
+        return context
+
+    return {"certfile": str(files.certificate), "keyfile": str(files.key), "ca_certs": str(files.client_ca_bundle),
+            "cert_reqs": 2, "ssl_context": ssl_context}
+
+
 class EdgeServer(BaseApplication):
     """Serves the WSGI app that build(settings) returns, once per worker process."""
 
@@ -52,7 +83,9 @@ class EdgeServer(BaseApplication):
             "proc_name": "ventanilla-soap-edge",
             "control_socket_disable": True,  # no runtime control surface; several edges may share a host
             "logconfig_dict": logging_config(s.log_level),
+            **limits(),
         }
+        options.update(tls_options(s))
         for key, value in options.items():
             self.cfg.set(key, value)
 

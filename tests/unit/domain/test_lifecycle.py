@@ -101,3 +101,12 @@ def test_visibility_is_for_submitter_and_supplier_only():
     invoice = fold([registered()])
     assert invoice.visible_to("B12345678")
     assert not invoice.visible_to("A00000000")
+
+
+def test_visibility_never_matches_an_empty_caller_and_ignores_the_es_prefix():
+    from dataclasses import replace
+
+    invoice = fold([registered()])
+    anonymous = replace(invoice, registration=replace(invoice.registration, submitter_nif=""))
+    assert not anonymous.visible_to("")
+    assert invoice.visible_to("ESB12345678") and invoice.visible_to("b12345678")

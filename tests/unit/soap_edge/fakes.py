@@ -1,12 +1,16 @@
 """Test doubles and builders for the SOAP edge: fake backends, a WSGI client, SOAP and MIME bodies."""
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import serialization
 
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError
+from ventanilla import pki
 
 from soap_edge.app import soap_wsgi
 from soap_edge.front import Front
@@ -75,6 +79,33 @@ class FakeBackends:
         return dict(self.readiness)
 
 
+CALLER_NIF = "12345678Z"
+
+
+@functools.lru_cache(maxsize=None)
+def client_certificate(nif: str = CALLER_NIF, common_name_only: bool = False, **attributes) -> bytes:
+    """The DER of a client certificate for nif (serialNumber IDCES-nif unless attributes say otherwise)."""
+    ca = _test_ca()
+    attributes = {} if common_name_only else (attributes or {"serial_number": f"IDCES-{nif}"})
+    subject = pki.name(f"TITULAR {nif}", **attributes)
+    return pki.issue_leaf(ca, subject, pki.Usage.CLIENT).certificate.public_bytes(serialization.Encoding.DER)
+
+
+@functools.lru_cache(maxsize=None)
+def _test_ca() -> pki.Issued:
+    return pki.issue_ca(pki.name("Ventanilla unit-test CA"))
+
+
+@dataclass(frozen=True)
+class PeerSocket:
+    """What the edge asks of gunicorn's TLS socket: the verified peer certificate."""
+
+    der: bytes | None
+
+    def getpeercert(self, binary_form: bool = False):
+        return self.der
+
+
 @dataclass
 class Reply:
     status: str
@@ -89,15 +120,17 @@ class Reply:
 class Client:
     """Calls a WSGI app in-process."""
 
-    def __init__(self, app):
+    def __init__(self, app, peer_der: bytes | None = b"default"):
         self.app = app
+        self.peer = PeerSocket(client_certificate() if peer_der == b"default" else peer_der)
 
     def request(self, method: str, path: str = PATH, body: bytes = b"", content_type: str = "text/xml; charset=utf-8",
                 query: str = "", **headers) -> Reply:
         environ = {
             "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "localhost",
             "SERVER_PORT": "80", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": content_type, "REMOTE_ADDR": "127.0.0.1",
+            "gunicorn.socket": self.peer,
         }
         environ.update(headers)
         seen = {}

@@ -183,7 +183,8 @@ def test_inline_base64_next_to_an_include_keeps_its_own_bytes():
 
 
 def test_each_include_gets_a_fresh_random_placeholder():
-    content_type, body = multipart([(ROOT_HEADERS, enviar(include("f@x"), include("f@x"))), part("f@x", FACTURAE)])
+    content_type, body = multipart([(ROOT_HEADERS, enviar(include("f@x"), include("a@x"))), part("f@x", FACTURAE),
+                                    part("a@x", FACTURAE)])  # the same bytes twice, in two parts
     first, second = mtom.parse_envelope(content_type, body), mtom.parse_envelope(content_type, body)
     assert len(first.parts) == 2 and not set(first.parts) & set(second.parts)
     assert binary_of(first, "contenido") == [FACTURAE]

@@ -41,4 +41,4 @@ def test_the_request_id_reaches_the_backend_as_caller_request_id():
     backends = FakeBackends()
     Client(edge(backends)).post(envelope("consultarFactura", "<idFactura>7</idFactura>"), HTTP_X_REQUEST_ID="abc-9")
     (_, _, request), = backends.calls
-    assert request.caller.request_id == "abc-9" and request.caller.nif == ""
+    assert request.caller.request_id == "abc-9" and request.caller.nif == "12345678Z"

@@ -1,0 +1,91 @@
+"""A real SOAP edge (gunicorn, TLS) in a subprocess, over in-process gRPC backends that record callers."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ventanilla import devpki, stack
+from ventanilla.adapters.grpc_errors import abort_with
+from ventanilla.adapters.grpc_server import GrpcServer
+from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.config import Settings
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+
+class RecordingStatus(services_pb2_grpc.StatusServiceServicer):
+    """A status service that knows no invoice: records each caller, answers facturainvalida."""
+
+    def __init__(self):
+        self.callers: list[str] = []
+
+    def GetInvoice(self, request, context):
+        self.callers.append(request.caller.nif)
+        abort_with(context, DomainError(ErrorKey.FACTURA_INVALIDA))
+
+
+@dataclass
+class Edge:
+    """A running edge process and what it needs to be called."""
+
+    settings: Settings
+    process: subprocess.Popen
+    status: RecordingStatus
+    servers: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.settings.soap_url
+
+    @property
+    def pki(self) -> devpki.Layout:
+        return devpki.layout(self.settings)
+
+    def client(self, nif: str, entity_nif: str = "") -> tuple[str, str]:
+        """(cert, key) paths of a fresh client certificate from the dev CA."""
+        out = self.settings.path("clients", f"{nif}-{entity_nif}")
+        cert, key = devpki.client(self.settings, nif, out, entity_nif)
+        return str(cert), str(key)
+
+    def stop(self) -> str:
+        """Stop the edge and the backends; the edge's output."""
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        for server in self.servers:
+            server.stop(0)
+        return output.decode(errors="replace")
+
+
+def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:
+    """Start backends on ports[0:3] and the edge on ports[3]; return once /readyz answers 200."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")}
+    env.update({
+        "VENTANILLA_STATE_DIR": str(state), "VENTANILLA_SOAP_HOST": "127.0.0.1",
+        "VENTANILLA_SOAP_PORT": str(ports[3]), "VENTANILLA_SOAP_WORKERS": "1", "VENTANILLA_LOG_LEVEL": "INFO",
+        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{ports[0]}", "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{ports[1]}",
+        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{ports[2]}", **variables,
+    })
+    settings = Settings.from_env(env)
+    devpki.init(settings)
+    status = RecordingStatus()
+    servers = [GrpcServer(settings.registry_address, []),
+               GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)]),
+               GrpcServer(settings.cancellation_address, [])]
+    for server in servers:
+        server.start()
+    process = subprocess.Popen([sys.executable, "-m", "soap_edge"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    edge = Edge(settings, process, status, servers)
+    deadline = time.monotonic() + 30
+    while not stack.HttpReady()(settings):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the edge did not become ready:\n{edge.stop()}")
+        time.sleep(0.2)
+    return edge

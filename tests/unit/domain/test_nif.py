@@ -1,0 +1,51 @@
+"""Spanish tax identifiers: check characters of DNI, NIE, K/L/M and CIF; who may submit."""
+from __future__ import annotations
+
+import pytest
+
+from ventanilla.domain import nif
+from ventanilla.domain.access import check_submitter
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+
+@pytest.mark.parametrize("value", [
+    "99999999R", "12345678Z", "00000000T",       # DNI
+    "X1234567L", "Y0000000Z", "Z9999999H",       # NIE
+    "K1234567L", "L1234567L", "M1234567L",       # K/L/M NIF
+    "B23103039", "B12345674", "A58818501",       # CIF with a digit (A, B: always a digit)
+    "Q8550003A", "S2800000H", "P2807900B",       # CIF with a letter (P, Q, S: always a letter)
+    "G12345674", "G1234567D",                    # G: either
+])
+def test_valid_identifiers(value):
+    assert nif.is_valid(value)
+
+
+@pytest.mark.parametrize("value", [
+    "99999999A", "12345678X", "X1234567A", "B12345678", "B1234567D", "Q8550003", "Q85500031",
+    "P2807900C", "I1234567L", "", "999999999", "ABCDEFGHI", "99999999R1", "ES99999999R", "9999999R",
+])
+def test_invalid_identifiers(value):
+    assert not nif.is_valid(value)
+
+
+def test_normalization_and_es_prefix():
+    assert nif.valid_or_none(" 99.999.999-r ") == "99999999R"
+    assert nif.valid_or_none("99999999A") is None
+    assert nif.bare("ESB23103039") == "B23103039" and nif.bare("ES99999999R") == "99999999R"
+    assert nif.same("esb23103039", "B23103039")
+    assert not nif.same("", "") and not nif.same("B23103039", "B12345674")
+
+
+def test_the_supplier_and_registered_billers_may_submit():
+    check_submitter("B23103039", "B23103039", frozenset())
+    check_submitter("B23103039", "ESB23103039", frozenset())
+    check_submitter("B12345674", "B23103039", frozenset({"B12345674"}))
+
+
+def test_anyone_else_is_refused_with_the_access_key():
+    with pytest.raises(DomainError) as refused:
+        check_submitter("99999999R", "B23103039", frozenset({"B12345674"}))
+    assert refused.value.key is ErrorKey.FACTURA_INVALIDA and "B23103039" in refused.value.detail
+    with pytest.raises(DomainError) as anonymous:
+        check_submitter("", "B23103039", frozenset({""}))
+    assert anonymous.value.key is ErrorKey.CERTIFICADO_SIN_NIF

@@ -1,0 +1,104 @@
+"""A local PKI for development and tests: CA, the edge's server certificate, the receipt seal, clients."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ventanilla import pki
+from ventanilla.config import Settings
+from ventanilla.domain.nif import is_valid, normalize
+
+ADMINISTRATION_NIF = "S2800000H"  # the dev administration that seals receipts (a valid, made-up CIF)
+_ENTITY_LETTERS = set("ABCDEFGHJNPQRSUVW")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the dev PKI lives: <state>/pki/{ca,server,seal,probe}.pem and .key.pem."""
+
+    directory: Path
+
+    def cert(self, stem: str) -> Path:
+        """The certificate file of stem."""
+        return self.directory / f"{stem}.pem"
+
+    def key(self, stem: str) -> Path:
+        """The private key file of stem (mode 0600)."""
+        return self.directory / f"{stem}.key.pem"
+
+
+def layout(settings: Settings) -> Layout:
+    """The dev PKI directory of these settings."""
+    return Layout(settings.path("pki"))
+
+
+def _load(where: Layout, stem: str) -> pki.Issued:
+    certificate = x509.load_pem_x509_certificate(where.cert(stem).read_bytes())
+    key = serialization.load_pem_private_key(where.key(stem).read_bytes(), password=None)
+    return pki.Issued(certificate, key)
+
+
+def _ca(where: Layout) -> pki.Issued:
+    if where.cert("ca").exists() and where.key("ca").exists():
+        return _load(where, "ca")
+    ca = pki.issue_ca(pki.name("Ventanilla DEV CA (not for production)", organization="Ventanilla dev"))
+    ca.write(where.directory, "ca")
+    return ca
+
+
+def init(settings: Settings, force: bool = False) -> list[Path]:
+    """Create what is missing (everything with force): CA, server, seal and probe certificates."""
+    where = layout(settings)
+    if force:
+        for stem in ("ca", "server", "seal", "probe"):
+            for path in (where.cert(stem), where.key(stem)):
+                path.unlink(missing_ok=True)
+    ca = _ca(where)
+    hosts = {"localhost", settings.soap_host} - {"", "0.0.0.0", "::"}
+    names = tuple(sorted(h for h in hosts if not h.replace(".", "").isdigit() and ":" not in h))
+    addresses = tuple(sorted({"127.0.0.1", "::1"} | {h for h in hosts if h not in names}))
+    wanted = {
+        "server": lambda: pki.issue_leaf(ca, pki.name(names[0]), pki.Usage.SERVER, dns_names=names,
+                                         ip_addresses=addresses),
+        "seal": lambda: pki.issue_leaf(ca, pki.name("SELLO DE REGISTRO VENTANILLA DEV", organization="Ventanilla dev",
+                                                    organization_identifier=f"VATES-{ADMINISTRATION_NIF}"),
+                                       pki.Usage.SIGNING),
+        "probe": lambda: pki.issue_leaf(ca, pki.name("ventanilla readiness probe"), pki.Usage.CLIENT),
+    }
+    for stem, issue in wanted.items():
+        if not (where.cert(stem).exists() and where.key(stem).exists()):
+            issue().write(where.directory, stem)
+    return [where.cert(stem) for stem in ("ca", *wanted)]
+
+
+def ensure(settings: Settings) -> bool:
+    """init() when the edge uses the dev PKI's default files and they are missing; whether it did."""
+    where = layout(settings)
+    defaults = (settings.soap_tls_cert, settings.soap_client_ca) == (where.cert("server"), where.cert("ca"))
+    if settings.soap_plain_http or not defaults or settings.soap_tls_cert.exists():
+        return False
+    init(settings)
+    return True
+
+
+def client(settings: Settings, nif: str, out: Path, entity_nif: str = "") -> tuple[Path, Path]:
+    """A client certificate for nif (entity: organizationIdentifier; person: serialNumber IDCES-)."""
+    nif, entity_nif = normalize(nif), normalize(entity_nif)
+    for value in filter(None, (nif, entity_nif)):
+        if not is_valid(value):
+            raise ValueError(f"not a valid NIF: {value}")
+    init(settings)
+    ca = _load(layout(settings), "ca")
+    if entity_nif:  # a representative: the person's serialNumber and the entity's organizationIdentifier
+        subject = pki.name(f"{nif} REPRESENTANTE (R: {entity_nif})", serial_number=f"IDCES-{nif}",
+                           organization=f"ENTIDAD {entity_nif}", organization_identifier=f"VATES-{entity_nif}")
+    elif nif[0] in _ENTITY_LETTERS:
+        subject = pki.name(f"ENTIDAD {nif}", organization=f"ENTIDAD {nif}", organization_identifier=f"VATES-{nif}")
+    else:
+        subject = pki.name(f"TITULAR {nif}", serial_number=f"IDCES-{nif}", given_name="TITULAR", surname=nif)
+    paths = pki.issue_leaf(ca, subject, pki.Usage.CLIENT).write(out, "client")
+    (out / "ca.pem").write_bytes(layout(settings).cert("ca").read_bytes())
+    return paths
