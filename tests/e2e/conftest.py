@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+import requests
 
 from ventanilla import devpki
 from ventanilla.adapters.topics import TOPICS
@@ -43,9 +46,28 @@ class Stack:
         return f"{self.settings.soap_url}?wsdl"
 
     @property
+    def comprobantes_url(self) -> str:
+        """Where the edge serves sealed receipts by CSV."""
+        return self.soap_url.split("/ws/", 1)[0] + "/comprobantes"
+
+    @property
     def ca(self) -> str:
         """The dev CA bundle that signs the edge's server certificate and every client certificate."""
         return str(devpki.layout(self.settings).cert("ca"))
+
+    @cached_property
+    def http(self) -> requests.Session:
+        """An HTTPS session presenting the integrator's client certificate and trusting the dev CA."""
+        session = requests.Session()
+        session.cert, session.verify = self.client(INTEGRATOR_NIF), self.ca
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would silently replace verify
+        return session
+
+    def tls_context(self) -> ssl.SSLContext:
+        """A client TLS context for raw sockets, with the integrator's certificate."""
+        context = ssl.create_default_context(cafile=self.ca)
+        context.load_cert_chain(*self.client(INTEGRATOR_NIF))
+        return context
 
     def client(self, nif: str, entity_nif: str = "") -> tuple[str, str]:
         """(certificate, key) files of a client certificate for nif, issued by the stack's dev CA."""

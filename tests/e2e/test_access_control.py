@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 import statistics
 import time
-import uuid
 
 import pytest
 import requests
 from lxml import etree
 
+from tests.support.invoices import fresh_invoice
+
 from . import soap
-from .conftest import SAMPLES
 
 pytestmark = pytest.mark.e2e
 UNSIGNED = "v3.2.2/invopop_invoice-face_unsigned.xml"
@@ -19,11 +19,10 @@ SUPPLIER, STRANGER, UNKNOWN_ID = "B23103039", "99999999R", 987654321
 XML = "text/xml; charset=utf-8"
 
 
-def unique_invoice() -> tuple[bytes, str]:
-    """The unsigned sample (seller B23103039) with a fresh invoice number."""
-    number = f"AC{uuid.uuid4().hex[:10].upper()}"
-    return (SAMPLES / UNSIGNED).read_bytes().replace(b"<InvoiceNumber>TEST01002F</InvoiceNumber>",
-                                    f"<InvoiceNumber>{number}</InvoiceNumber>".encode()), number
+def unique_invoice(stack) -> tuple[bytes, str]:
+    """The sample (seller B23103039) with a fresh invoice number, signed as the stack requires."""
+    invoice = fresh_invoice(UNSIGNED, sign=stack.sign)
+    return invoice.document, invoice.number
 
 
 def fault(response: requests.Response) -> tuple[str, str, str, str]:
@@ -49,7 +48,7 @@ def por_valores(stack, number: str, cert=None) -> requests.Response:
 @pytest.fixture(scope="module")
 def registered(stack) -> tuple[int, str]:
     """An invoice of B23103039 submitted by the stack's integrator (a registered third-party biller)."""
-    facturae, number = unique_invoice()
+    facturae, number = unique_invoice(stack)
     response = soap.post(stack.soap_url, *soap.enviar_inline(facturae))
     assert response.status_code == 200, response.text
     body, _ = soap.parse(response)
@@ -97,7 +96,7 @@ def test_group_queries_answer_item_by_item(stack, registered):
 
 
 def test_only_the_submitter_or_the_supplier_may_cancel(stack):
-    facturae, _ = unique_invoice()
+    facturae, _ = unique_invoice(stack)
     body, _ = soap.parse(soap.post(stack.soap_url, *soap.enviar_inline(facturae)))
     invoice_id = int(body.findtext(f"{{{soap.NS}}}enviarFacturaResponse/return/id"))
     anular = soap.envelope("anularFactura", f"<idFactura>{invoice_id}</idFactura><motivoAnulacion>Error</motivoAnulacion>")
@@ -109,7 +108,7 @@ def test_only_the_submitter_or_the_supplier_may_cancel(stack):
 
 
 def test_only_the_seller_or_a_registered_biller_may_submit_and_a_refusal_writes_nothing(stack):
-    facturae, number = unique_invoice()
+    facturae, number = unique_invoice(stack)
     refused = fault(soap.post(stack.soap_url, *soap.enviar_inline(facturae), cert=stack.client(STRANGER)))
     assert refused[2] == "credenciales.error.facturainvalida" and SUPPLIER in refused[1]
     assert fault(por_valores(stack, number, stack.client(SUPPLIER)))[2] == "credenciales.error.facturainvalida"

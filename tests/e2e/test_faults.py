@@ -37,7 +37,7 @@ def assert_fault(response: requests.Response, status: int, key: str, code: str =
 
 
 def post(stack, body: bytes, content_type: str = XML, **headers) -> requests.Response:
-    return requests.post(stack.soap_url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""',
+    return stack.http.post(stack.soap_url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""',
                                                              **headers}, timeout=60)
 
 
@@ -88,7 +88,7 @@ def test_body_over_the_limit_without_content_length(stack):
     """A chunked body is counted as it arrives and refused once over the limit."""
     limit = stack.settings.max_body_bytes
     chunk = b"<!-- " + b"x" * (1 << 20) + b" -->"
-    response = requests.post(stack.soap_url, data=(chunk for _ in range(limit // len(chunk) + 2)),
+    response = stack.http.post(stack.soap_url, data=(chunk for _ in range(limit // len(chunk) + 2)),
                              headers={"Content-Type": XML}, timeout=60)
     assert_fault(response, 413, "facturae.error.xml")
 
@@ -103,9 +103,9 @@ def test_a_large_mtom_part_under_the_limit_is_registered(stack):
 
 
 def test_wrong_method_and_path(stack):
-    assert_fault(requests.get(stack.soap_url, timeout=10), 405, "facturae.error.xml")
+    assert_fault(stack.http.get(stack.soap_url, timeout=10), 405, "facturae.error.xml")
     elsewhere = stack.soap_url.rsplit("/", 1)[0] + "/Otro"
-    assert_fault(requests.post(elsewhere, data=soap.envelope("version", ""), headers={"Content-Type": XML},
+    assert_fault(stack.http.post(elsewhere, data=soap.envelope("version", ""), headers={"Content-Type": XML},
                                timeout=10), 404, "facturae.error.xml")
 
 
@@ -121,14 +121,15 @@ def test_request_id_is_echoed_when_sent_and_generated_otherwise(stack):
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
     hostile = post(stack, soap.envelope("version", ""), **{"X-Request-ID": "<script>"})
     assert GENERATED_ID.fullmatch(hostile.headers["X-Request-ID"])
-    for response in (requests.get(stack.wsdl_url, timeout=10), requests.get(stack.soap_url.rsplit("/ws/", 1)[0]
+    for response in (stack.http.get(stack.wsdl_url, timeout=10), stack.http.get(stack.soap_url.rsplit("/ws/", 1)[0]
                                                                              + "/readyz", timeout=10)):
         assert response.status_code == 200 and GENERATED_ID.fullmatch(response.headers["X-Request-ID"])
 
 
 def test_a_client_that_hangs_up_mid_body_leaves_the_edge_serving(stack):
     url = urlsplit(stack.soap_url)
-    with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+    with socket.create_connection((url.hostname, url.port), timeout=10) as raw, \
+            stack.tls_context().wrap_socket(raw, server_hostname=url.hostname) as connection:
         connection.sendall(f"POST {url.path} HTTP/1.1\r\nHost: x\r\nContent-Type: {XML}\r\n"
                            f"Content-Length: 100000\r\n\r\n<S:Envelope".encode())
     response = post(stack, soap.envelope("version", ""))

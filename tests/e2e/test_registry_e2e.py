@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -48,19 +49,17 @@ def test_the_sealed_receipt_is_served_by_its_csv_to_anyone(stack, sample, sign_i
     receipt = soap.binary(body.find(f"{{{soap.NS}}}enviarFacturaResponse/return/comprobanteRegistro"), parts)
     receipt = receipt.rstrip(b"\r\n")
     csv = pdf_csv(receipt)
-    served = requests.get(f"http://{stack.settings.soap_host}:{stack.settings.soap_port}/comprobantes/{csv}",
-                          timeout=30)
+    served = stack.http.get(f"{stack.comprobantes_url}/{csv}", timeout=30)
     assert served.status_code == 200 and served.headers["Content-Type"] == "application/pdf"
     assert served.content.rstrip(b"\r\n") == receipt
-    seal_root = stack.settings.path("dev-pki", "seal-root.pem").read_bytes()
+    seal_root = Path(stack.ca).read_bytes()  # `ventanilla run` seals with the dev PKI's seal certificate
     status = pdf_seal_status(served.content, seal_root)
     assert status.bottom_line and status.intact and status.trusted
-    seal = stack.settings.path("dev-pki", "seal.pem").read_bytes()
+    seal = stack.settings.path("pki", "seal.pem").read_bytes()
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     assert status.signing_cert.dump() == x509.load_pem_x509_certificate(seal).public_bytes(serialization.Encoding.DER)
-    unknown = requests.get(f"http://{stack.settings.soap_host}:{stack.settings.soap_port}/comprobantes/{'A' * 24}",
-                           timeout=30)
+    unknown = stack.http.get(f"{stack.comprobantes_url}/{'A' * 24}", timeout=30)
     assert unknown.status_code == 404 and csv not in unknown.text
 
 

@@ -63,7 +63,7 @@ class Client:
 @pytest.fixture(scope="module", params=VARIANTS, ids=[f"{s}-{'mtom' if m else 'plain'}" for s, m in VARIANTS])
 def client(request, stack) -> Client:
     source, mtom = request.param
-    transport = MtomTransport(mtom=mtom)
+    transport = MtomTransport(mtom=mtom, session=stack.http)
     if source == "reference":
         if not REFERENCE_WSDL.exists():
             pytest.skip(f"reference WSDL not found at {REFERENCE_WSDL}")
