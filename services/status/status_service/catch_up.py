@@ -9,13 +9,20 @@ EndOffsets = Callable[[], dict[int, int]]
 
 
 class CatchUp:
-    """Tracks applied positions and lets readers wait for the log's current end."""
+    """Tracks applied positions and lets readers wait for the log's end as of their arrival.
+
+    Concurrent readers share end-offset requests: a reader may use any answer whose request was sent
+    after it arrived (that answer covers every write acknowledged before it asked), so a burst of
+    queries costs one or two broker round trips instead of one each.
+    """
 
     def __init__(self, end_offsets: EndOffsets, applied: dict[int, int], timeout_s: float):
         self._end_offsets = end_offsets
         self._applied = dict(applied)
         self._timeout_s = timeout_s
         self._changed = threading.Condition()
+        self._fetching = threading.Lock()
+        self._latest: tuple[float, dict[int, int]] = (float("-inf"), {})
 
     def advanced(self, partition: int, next_offset: int) -> None:
         """Record that everything before next_offset in a partition is applied."""
@@ -23,10 +30,21 @@ class CatchUp:
             self._applied[partition] = next_offset
             self._changed.notify_all()
 
+    def _ends_after(self, arrived: float) -> dict[int, int]:
+        """End offsets from a request sent no earlier than `arrived`."""
+        with self._fetching:
+            asked_at, ends = self._latest
+            if asked_at < arrived:
+                asked_at = time.monotonic()
+                ends = self._end_offsets()
+                self._latest = (asked_at, ends)
+            return ends
+
     def wait(self) -> bool:
         """Block until every partition is applied up to the end seen now; False on timeout."""
-        deadline = time.monotonic() + self._timeout_s
-        ends = self._end_offsets()
+        arrived = time.monotonic()
+        deadline = arrived + self._timeout_s
+        ends = self._ends_after(arrived)
         with self._changed:
             return self._changed.wait_for(
                 lambda: all(self._applied.get(p, 0) >= end for p, end in ends.items()),
