@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -64,9 +65,9 @@ def envelope(operation: str, body: str) -> bytes:
             f'xmlns:ns2="{NS}">{body}</ns2:{operation}></S:Body></S:Envelope>').encode()
 
 
-def latencies(url: str, bodies: list[bytes]) -> list[float]:
-    """Milliseconds per request, sequentially, one connection."""
-    session, out = requests.Session(), []
+def latencies(session: requests.Session, url: str, bodies: list[bytes]) -> list[float]:
+    """Milliseconds per request, sequentially, one kept-alive TLS connection."""
+    out = []
     for body in bodies:
         start = time.perf_counter()
         response = session.post(url, data=body, headers=HEADERS, timeout=30)
@@ -81,19 +82,31 @@ def summary(values: list[float]) -> str:
     return f"median {statistics.median(ordered):.1f} ms, p90 {ordered[int(0.9 * (len(ordered) - 1))]:.1f} ms (n={len(ordered)})"
 
 
-def requests_per_operation(env: dict[str, str], runs: int = 30) -> dict[str, list[float]]:
+def supplier_session(clone: Path, env: dict[str, str], state: Path) -> requests.Session:
+    """HTTPS with a dev client certificate of the sample's seller (B23103039), as an integrator calls."""
+    out = state / "clients" / "B23103039"
+    subprocess.run([str(clone / ".venv" / "bin" / "ventanilla"), "dev-pki", "client", "--nif", "B23103039",
+                    "--out", str(out)], env=env, check=True, stdout=subprocess.DEVNULL)
+    session = requests.Session()
+    session.cert, session.verify = (str(out / "client.pem"), str(out / "client.key.pem")), str(out / "ca.pem")
+    session.trust_env = False
+    return session
+
+
+def requests_per_operation(session: requests.Session, env: dict[str, str], runs: int = 30) -> dict[str, list[float]]:
     """Latency of version, enviarFactura (inline) and consultarFactura against a running stack."""
     import base64
-    url = f"http://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+    url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
     run = uuid.uuid4().hex[:6]
     sends = [envelope("enviarFactura", f"<facturae>{base64.b64encode(invoice(f'B{run}-{i}')).decode()}</facturae>")
              for i in range(runs)]
-    version = latencies(url, [envelope("version", "")] * runs)
-    sent = latencies(url, sends)
-    first = requests.post(url, data=envelope("consultarFactura", "<idFactura>1</idFactura>"), headers=HEADERS)
-    assert first.status_code == 200, first.text[:300]
-    query = latencies(url, [envelope("consultarFactura", f"<idFactura>{i + 1}</idFactura>") for i in range(runs)])
-    return {"version": version, "enviarFactura": sent, "consultarFactura": query}
+    version = latencies(session, url, [envelope("version", "")] * runs)
+    sent = latencies(session, url, sends)
+    ids = [int(i) for i in re.findall(r"<id>(\d+)</id>", session.post(url, data=sends[0], headers=HEADERS).text)]
+    query = latencies(session, url, [envelope("consultarFactura", f"<idFactura>{i + 1}</idFactura>")
+                                     for i in range(runs)])
+    assert not ids  # the repeated submission was refused: facturaRepetida
+    return {"version (edge only)": version, "enviarFactura": sent, "consultarFactura": query}
 
 
 def main() -> None:
@@ -117,7 +130,8 @@ def main() -> None:
             timed(["make", "down"], clone, env)
             if m2 is None:
                 results["warm make up (installed, state kept)"] = timed(["make", "up"], clone, env)
-                for name, values in requests_per_operation(env).items():
+                session = supplier_session(clone, env, Path(env["VENTANILLA_STATE_DIR"]))
+                for name, values in requests_per_operation(session, env).items():
                     print(f"{name:18s} {summary(values)}")
                 timed(["make", "down"], clone, env)
         print(f"load average at end {os.getloadavg()[0]:.1f}")
