@@ -14,6 +14,8 @@ from ventanilla.logs import configure_logging
 COMMANDS = (
     "ventanilla.cli_kafka",  # kafka start|stop
     "ventanilla.cli_stack",  # run, up, down
+    "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
+    "ventanilla.cli_projections",  # projections rebuild
 )
 
 

@@ -44,7 +44,7 @@ def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_ports) -> Iterator[Stack]:
     """Start every service against the session's broker; stop them at the end of the session."""
-    registry, status, cancellation, soap = free_ports(4)
+    registry, status, cancellation, soap, backoffice = free_ports(5)
     suffix = uuid.uuid4().hex[:12]
     defaults = Settings.from_env({})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
@@ -55,6 +55,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
         "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
+        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
     })
