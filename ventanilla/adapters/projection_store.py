@@ -142,21 +142,17 @@ class ProjectionStore:
 
     def _save(self, db: sqlite3.Connection, invoice: Invoice, before: Invoice | None) -> None:
         reg, cancellation = invoice.registration, invoice.cancellation
-        db.execute(
-            "INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-            " processing_state=excluded.processing_state, state_remarks=excluded.state_remarks,"
-            " cancellation_reason=excluded.cancellation_reason,"
-            " cancellation_requested_at=excluded.cancellation_requested_at,"
-            " cancellation_outcome=excluded.cancellation_outcome",
-            (
-                reg.id, reg.key.supplier_nif, reg.key.year, reg.key.series, reg.key.number,
-                registration_to_pb(reg).SerializeToString(),
-                invoice.processing_state.value, invoice.state_remarks,
-                cancellation.reason if cancellation else None,
-                cancellation.requested_at.isoformat() if cancellation else None,
-                cancellation.outcome.value if cancellation else None,
-            ),
-        )
+        state = (invoice.processing_state.value, invoice.state_remarks,
+                 cancellation.reason if cancellation else None,
+                 cancellation.requested_at.isoformat() if cancellation else None,
+                 cancellation.outcome.value if cancellation else None)
+        if before is None:
+            db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (reg.id, reg.key.supplier_nif, reg.key.year, reg.key.series, reg.key.number,
+                        registration_to_pb(reg).SerializeToString(), *state))
+        else:  # the registration never changes: only the state columns are written again
+            db.execute("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"
+                       " cancellation_requested_at=?, cancellation_outcome=? WHERE id=?", (*state, reg.id))
         known_history = len(before.history) if before else 0
         db.executemany(
             "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
