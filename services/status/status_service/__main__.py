@@ -58,8 +58,9 @@ class StatusService:
 
     def start(self) -> None:
         """Start consuming and serving (the public server last: its health means all is up)."""
-        for name, target in [("projector", self.projector.run)] + [(f"loop-{i}", l.run) for i, l in enumerate(self.loops)]:
-            thread = threading.Thread(target=target, name=name, daemon=True)
+        targets = [self.projector.run] + [loop.run for loop in self.loops]
+        for index, target in enumerate(targets):
+            thread = threading.Thread(target=target, name=f"consumer-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         for server in self.servers:
