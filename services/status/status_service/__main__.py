@@ -41,9 +41,9 @@ def _end_offsets_reader(settings: Settings):
     return end_offsets
 
 
-def _group_consumer(settings: Settings, group: str, client_id: str) -> KafkaConsumer:
+def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
     return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id, group_id=group,
-                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=200)
+                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records)
 
 
 @dataclass
@@ -94,9 +94,9 @@ def build(settings: Settings) -> StatusService:
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
     intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
     loops = [
-        GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake"),
+        GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake"),
-        GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices"),
+        GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
                   settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices"),
     ]
     status_api = StatusApi(Queries(store, blobs, catch_up))
