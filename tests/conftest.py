@@ -111,6 +111,8 @@ def settings_env(kafka_bootstrap: str, tmp_path) -> dict[str, str]:
         "VENTANILLA_SOAP_PORT": str(soap),
     }
     env.update({spec.name_variable: f"{spec.name(defaults)}.test-{suffix}" for spec in TOPICS})
+    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.test-{suffix}",
+                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.test-{suffix}"})
     return env
 
 

@@ -60,6 +60,8 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_SOAP_PORT": str(soap),
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.e2e-{suffix}" for spec in TOPICS})
+    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.e2e-{suffix}",
+                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.e2e-{suffix}"})
     up = _ventanilla(env, "up", "--timeout", "180")
     settings = Settings.from_env(env)
     if up.returncode != 0:

@@ -64,6 +64,8 @@ def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> Ow
         "VENTANILLA_SOAP_PORT": str(soap), "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.own-{suffix}" for spec in TOPICS})
+    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.own-{suffix}",
+                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.own-{suffix}"})
     settings = Settings.from_env(env)
     ensure_topics(settings)
     logs = state_dir.parent / "logs"

@@ -33,7 +33,8 @@ def service(kafka_settings):
 
 def _register(settings, invoice_id: int) -> None:
     blobs = DirectoryBlobStore(settings.path("blobs"))
-    reg = replace(registration(invoice_id), facturae=blobs.put(b"<Facturae/>", "facturae.xml", "application/xml"),
+    key = replace(registration().key, number=f"IT-{invoice_id}")
+    reg = replace(registration(invoice_id), key=key, facturae=blobs.put(b"<Facturae/>", "facturae.xml", "application/xml"),
                   attachments=(blobs.put(b"%PDF-1.4 albaran", "albaran.pdf", "application/pdf"),))
     log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
     log.append(InvoiceRegistered(str(uuid.uuid4()), invoice_id, T0, reg))
