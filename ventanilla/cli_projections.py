@@ -34,7 +34,7 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     target = settings.path("status", "projection.sqlite3")
     try:
         report = rebuild_store(settings.kafka_bootstrap_servers, settings.invoice_events_topic, target, args.batch)
-    except KafkaError as error:
+    except (KafkaError, LookupError) as error:
         print(f"ventanilla projections rebuild: {error}", file=sys.stderr)
         return 1
     print(f"rebuilt {target} from {settings.invoice_events_topic}: {report.events} events in "

@@ -24,7 +24,7 @@ class OwnStack:
     logs: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start(self, name: str, timeout_s: float = 60.0) -> None:
+    def start(self, name: str, timeout_s: float = 120.0) -> None:
         """Start one service (registry, status, cancellation, soap-edge) and wait until it is ready."""
         service = next(s for s in stack_spec.SERVICES if s.name == name)
         with open(self.logs / f"{name}.log", "ab") as log:

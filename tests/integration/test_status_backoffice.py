@@ -123,3 +123,14 @@ def test_every_registration_is_announced_once_with_its_centres(service):
     consumer.close()
     assert sorted(bpb.InvoiceRegisteredNotice.FromString(r.value).invoice_id for r in found) == [51, 52]
     assert {r.key for r in found} == {b"A05003638"}
+
+
+def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
+    from ventanilla.adapters.projection_rebuild import rebuild
+
+    target = tmp_path / "projection.sqlite3"
+    target.write_bytes(b"kept")
+    with pytest.raises(LookupError):
+        rebuild(kafka_settings.kafka_bootstrap_servers, "no.such.topic", target)
+    assert target.read_bytes() == b"kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]

@@ -7,12 +7,14 @@ from kafka import KafkaConsumer, TopicPartition
 
 
 def read_to_end(bootstrap_servers: str, topic: str, max_records: int = 5000) -> Iterator[list]:
-    """Yield batches of records (any partitions mixed, each partition in order) until the snapshot end."""
+    """Yield batches of records (each partition in order) until the end seen at the start; LookupError if no topic."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="ventanilla-log-reader", group_id=None,
                              enable_auto_commit=False, max_poll_records=max_records,
                              fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise LookupError(f"topic {topic} does not exist")
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)

@@ -60,6 +60,10 @@ def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int
     """Replay into target's sibling '.rebuild' file, then swap it in."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(target.name + ".rebuild")
-    report = replay(bootstrap_servers, topic, fresh, batch_records)
+    try:
+        report = replay(bootstrap_servers, topic, fresh, batch_records)
+    except BaseException:
+        _remove(fresh)
+        raise
     swap_in(fresh, target)
     return report
