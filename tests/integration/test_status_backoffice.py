@@ -134,3 +134,46 @@ def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
         rebuild(kafka_settings.kafka_bootstrap_servers, "no.such.topic", target)
     assert target.read_bytes() == b"kept"
     assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]
+
+
+def test_two_replicas_share_the_intake_and_each_message_is_appended_once(kafka_settings, settings_factory, free_ports,
+                                                                        tmp_path):
+    from kafka.admin import KafkaAdminClient
+
+    from ventanilla.adapters.event_codec import decode
+
+    status, backoffice = free_ports(2)
+    other = settings_factory({"VENTANILLA_STATE_DIR": str(tmp_path / "replica-b"),
+                              "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
+                              "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}"})
+    replicas = [build(kafka_settings), build(other)]
+    for replica in replicas:
+        replica.start()
+    try:
+        ids = list(range(61, 73))
+        for invoice_id in ids:
+            _register(kafka_settings, invoice_id)
+        for state in ("REGISTRADA_RCF", "CONTABILIZADA"):
+            for invoice_id in ids:
+                for _ in range(2):
+                    _send(kafka_settings, invoice_id, state, f"{state}-{invoice_id}")
+        for settings in (kafka_settings, other):
+            assert {_state(settings, i, "CONTABILIZADA") for i in ids} == {"CONTABILIZADA"}
+        admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+        group = admin.describe_groups([kafka_settings.backoffice_group])[kafka_settings.backoffice_group]
+        admin.close()
+        assert len(group["members"]) == 2
+    finally:
+        for replica in replicas:
+            replica.stop()
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=None)
+    tps = [TopicPartition(kafka_settings.invoice_events_topic, p)
+           for p in consumer.partitions_for_topic(kafka_settings.invoice_events_topic)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    ends, changes = consumer.end_offsets(tps), []
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=300).values():
+            changes += [e.message_id for e in map(lambda r: decode(r.value), records) if isinstance(e, StatusChanged)]
+    consumer.close()
+    assert sorted(changes) == sorted(f"{s}-{i}" for s in ("REGISTRADA_RCF", "CONTABILIZADA") for i in ids)
