@@ -113,8 +113,7 @@ EVOLVERS = {
 
 
 def evolve(invoice: Invoice | None, event: InvoiceEvent) -> Invoice | None:
-    """Apply one event: a second registration, a back-office message seen before, or a move the table
-    does not allow at this place in the log changes nothing (a first-seen message is remembered)."""
+    """Apply one event; a repeat (registration, message id) or a move not allowed here changes nothing."""
     if isinstance(event, InvoiceRegistered):
         return invoice if invoice is not None else _registered(None, event)
     if invoice is None:

@@ -43,12 +43,17 @@ class GroupLoop:
                 self._handler.end()
             except Exception:  # noqa: BLE001 - broker or projection trouble: rewind and retry
                 log.exception("batch failed; retrying", extra={"loop": self._name})
-                for tp, records in batch.items():
-                    self._consumer.seek(tp, records[0].offset)
+                self._rewind(batch)
                 self._stopping.wait(self._retry_s)
                 continue
             self._commit()
         self._consumer.close(autocommit=False)
+
+    def _rewind(self, batch) -> None:
+        assigned = self._consumer.assignment()
+        for tp, records in batch.items():
+            if tp in assigned:  # a partition lost in a rebalance is re-read by its new owner from the commit
+                self._consumer.seek(tp, records[0].offset)
 
     def _commit(self) -> None:
         try:
