@@ -15,6 +15,8 @@ COMMANDS = (
     "ventanilla.cli_kafka",  # kafka start|stop
     "ventanilla.cli_stack",  # run, up, down
     "ventanilla.cli_pki",    # dev-pki init|client
+    "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
+    "ventanilla.cli_projections",  # projections rebuild
 )
 
 

@@ -62,6 +62,13 @@ class Settings:
     kafka_heap: str
     invoice_events_topic: str
     invoice_events_partitions: int
+    backoffice_updates_topic: str
+    backoffice_feedback_topic: str
+    invoices_registered_topic: str
+    backoffice_partitions: int
+    backoffice_group: str
+    notices_group: str
+    backoffice_address: str
     topic_replication_factor: int
     registry_address: str
     status_address: str
@@ -118,6 +125,15 @@ class Settings:
             kafka_heap=_str(env, "VENTANILLA_KAFKA_HEAP", "640m"),
             invoice_events_topic=_str(env, "VENTANILLA_INVOICE_EVENTS_TOPIC", "ventanilla.invoice-events.v1"),
             invoice_events_partitions=_int(env, "VENTANILLA_INVOICE_EVENTS_PARTITIONS", 6),
+            backoffice_updates_topic=_str(env, "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "ventanilla.backoffice-updates.v1"),
+            backoffice_feedback_topic=_str(env, "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC",
+                                           "ventanilla.backoffice-feedback.v1"),
+            invoices_registered_topic=_str(env, "VENTANILLA_INVOICES_REGISTERED_TOPIC",
+                                           "ventanilla.invoices-registered.v1"),
+            backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
+            backoffice_group=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
+            notices_group=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
+            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:50054"),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
             registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:50051"),
             status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:50052"),

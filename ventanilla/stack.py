@@ -106,5 +106,6 @@ def endpoints(settings: Settings) -> str:
     """A short, human-readable list of the stack's endpoints."""
     rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl")]
     rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES if isinstance(s.probe, GrpcHealth)]
+    rows.append(("back office", f"{dialable(settings.backoffice_address)} (gRPC, internal; served by status)"))
     rows.append(("Kafka", settings.kafka_bootstrap_servers))
     return "\n".join(f"{label:<13}{value}" for label, value in rows)

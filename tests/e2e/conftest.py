@@ -89,7 +89,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
     The registry validates against the reference XSDs, requires signatures and trusts the session's
     throw-away PKI (its CRLs included): submit invoices signed with the `sign_invoice` fixture.
     """
-    registry, status, cancellation, soap = free_ports(4)
+    registry, status, cancellation, soap, backoffice = free_ports(5)
     suffix = uuid.uuid4().hex[:12]
     defaults = Settings.from_env({})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
@@ -100,6 +100,7 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
         "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
+        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
         "VENTANILLA_FACTURAE_SCHEMAS": str(SHARED / "reference" / "facturae" / "schemas"),
@@ -109,6 +110,8 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         "VENTANILLA_THIRD_PARTY_BILLERS": INTEGRATOR_NIF,
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.e2e-{suffix}" for spec in TOPICS})
+    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.e2e-{suffix}",
+                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.e2e-{suffix}"})
     up = _ventanilla(env, "up", "--timeout", "180")
     settings = Settings.from_env(env)
     if up.returncode != 0:

@@ -14,7 +14,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from ventanilla.adapters.kafka_broker import LocalKafkaBroker
 from ventanilla.adapters.kafka_probe import accepts_requests
-from ventanilla.adapters.topics import ensure_topics
+from ventanilla.adapters.topics import TOPICS, ensure_topics
 from ventanilla.config import Settings
 from ventanilla.processes import alive, cmdline
 
@@ -32,7 +32,8 @@ def _describe(settings: Settings) -> tuple[int, dict[str, str]]:
 def test_ensure_topics_creates_the_invoice_event_log_as_specified(settings_factory):
     settings = settings_factory({"VENTANILLA_INVOICE_EVENTS_PARTITIONS": "3"})
 
-    assert ensure_topics(settings) == (settings.invoice_events_topic,)
+    assert ensure_topics(settings) == tuple(spec.name(settings) for spec in TOPICS)
+    assert settings.invoice_events_topic in ensure_topics(settings)
 
     partitions, configs = _describe(settings)
     assert partitions == 3
@@ -44,8 +45,9 @@ def test_ensure_topics_creates_the_invoice_event_log_as_specified(settings_facto
 def test_ensure_topics_is_idempotent(kafka_settings):
     before = _describe(kafka_settings)
 
-    assert ensure_topics(kafka_settings) == (kafka_settings.invoice_events_topic,)
-    assert ensure_topics(kafka_settings) == (kafka_settings.invoice_events_topic,)
+    names = tuple(spec.name(kafka_settings) for spec in TOPICS)
+    assert ensure_topics(kafka_settings) == names
+    assert ensure_topics(kafka_settings) == names
 
     assert _describe(kafka_settings) == before
     assert before[0] == kafka_settings.invoice_events_partitions

@@ -41,3 +41,27 @@ def test_a_failed_application_leaves_no_trace(tmp_path):
         store.apply(registered(12), TOPIC, 0, 1)  # same business key, another id: refused by the unique index
     assert store.load(12) is None
     assert store.positions(TOPIC) == {0: 1}
+
+
+def test_a_batch_applies_new_offsets_once_and_stores_positions_with_them(tmp_path):
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    events = [registered(), changed(State.REGISTRADA_RCF, 1), changed(State.CONTABILIZADA, 2)]
+    assert store.apply_many([(e, TOPIC, 3, offset) for offset, e in enumerate(events)]) == 3
+    assert store.apply_many([(events[2], TOPIC, 3, 2), (changed(State.PAGADA, 3), TOPIC, 3, 3)]) == 1
+    invoice = store.load(7)
+    assert invoice.state is State.PAGADA and invoice.seen_messages == {"m-1", "m-2", "m-3"}
+    assert [h.message_id for h in invoice.history] == ["", "m-1", "m-2", "m-3"]
+    assert store.positions(TOPIC) == {3: 4}
+
+
+def test_a_store_of_an_older_shape_is_dropped_and_replayed(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "p.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE invoices (id INTEGER PRIMARY KEY); CREATE TABLE positions (topic TEXT, "
+                      "partition INTEGER, next_offset INTEGER); INSERT INTO positions VALUES ('t', 0, 9);")
+    old.close()
+    store = ProjectionStore(path)
+    assert store.positions(TOPIC) == {}
+    assert store.apply(registered(), TOPIC, 0, 0) and store.load(7).state is State.REGISTRADA

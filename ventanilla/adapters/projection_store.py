@@ -1,10 +1,11 @@
-"""The invoice read model in SQLite; each event is applied with its log offset in one transaction."""
+"""The invoice read model in SQLite; events are applied with their log offsets in the same transaction."""
 from __future__ import annotations
 
 import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Iterable
 
 from ventanilla.adapters.invoice_messages import registration_from_pb, registration_to_pb
 from ventanilla.api.v1 import invoice_pb2
@@ -12,6 +13,7 @@ from ventanilla.domain.events import InvoiceEvent
 from ventanilla.domain.invoice import Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey, State
 from ventanilla.domain.lifecycle import evolve
 
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
     id INTEGER PRIMARY KEY,
@@ -23,8 +25,11 @@ CREATE TABLE IF NOT EXISTS invoices (
 CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_key ON invoices (supplier_nif, year, series, number);
 CREATE TABLE IF NOT EXISTS history (
     invoice_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-    state TEXT NOT NULL, remarks TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL,
+    state TEXT NOT NULL, remarks TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL, message_id TEXT NOT NULL,
     PRIMARY KEY (invoice_id, seq)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    invoice_id INTEGER NOT NULL, message_id TEXT NOT NULL, PRIMARY KEY (invoice_id, message_id)
 );
 CREATE TABLE IF NOT EXISTS positions (
     topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
@@ -42,14 +47,26 @@ class ProjectionStore:
         self._local = threading.local()
         db = self._db()
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            # A read model of an older shape is derived data: drop it, the projector replays the log.
+            db.executescript("DROP TABLE IF EXISTS invoices; DROP TABLE IF EXISTS history;"
+                             " DROP TABLE IF EXISTS messages; DROP TABLE IF EXISTS positions;")
+            db.executescript(_SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: an application crash loses nothing committed
             self._local.db = db
         return db
+
+    def close(self) -> None:
+        """Close this thread's connection (the last close checkpoints and removes the WAL)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
 
     def positions(self, topic: str) -> dict[int, int]:
         """The next offset to read, per partition of a topic."""
@@ -58,26 +75,33 @@ class ProjectionStore:
 
     def apply(self, event: InvoiceEvent, topic: str, partition: int, offset: int) -> bool:
         """Fold one event into the read model, once: a redelivered offset changes nothing."""
+        return self.apply_many([(event, topic, partition, offset)]) == 1
+
+    def apply_many(self, records: Iterable[tuple[InvoiceEvent, str, int, int]]) -> int:
+        """Fold records (event, topic, partition, offset) in one transaction with their positions; how many were new."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute(
-                "SELECT next_offset FROM positions WHERE topic=? AND partition=?", (topic, partition)
-            ).fetchone()
-            if row is not None and offset < row[0]:
-                db.execute("ROLLBACK")
-                return False
-            before = self._load(db, event.invoice_id)
-            after = evolve(before, event)
-            if after is not None and after is not before:
-                self._save(db, after, len(before.history) if before else 0)
-            db.execute(
+            positions = {(t, p): o for t, p, o in db.execute("SELECT topic, partition, next_offset FROM positions")}
+            known = dict(positions)
+            touched: dict[int, tuple[Invoice | None, Invoice | None]] = {}
+            new = 0
+            for event, topic, partition, offset in records:
+                if offset < positions.get((topic, partition), 0):
+                    continue
+                loaded, current = touched.get(event.invoice_id) or (self._load(db, event.invoice_id),) * 2
+                touched[event.invoice_id] = (loaded, evolve(current, event))
+                positions[(topic, partition)] = offset + 1
+                new += 1
+            for loaded, after in touched.values():
+                if after is not None and after is not loaded:
+                    self._save(db, after, loaded)
+            moved = [(t, p, o) for (t, p), o in positions.items() if known.get((t, p)) != o]
+            db.executemany(
                 "INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?)"
-                " ON CONFLICT (topic, partition) DO UPDATE SET next_offset=excluded.next_offset",
-                (topic, partition, offset + 1),
-            )
+                " ON CONFLICT (topic, partition) DO UPDATE SET next_offset=excluded.next_offset", moved)
             db.execute("COMMIT")
-            return True
+            return new
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -107,35 +131,37 @@ class ProjectionStore:
         if row[3] is not None:
             cancellation = Cancellation(row[3], datetime.fromisoformat(row[4]), CancellationOutcome(row[5]))
         history = tuple(
-            HistoryEntry(State(s), r, src, datetime.fromisoformat(at))
-            for s, r, src, at in db.execute(
-                "SELECT state, remarks, source, at FROM history WHERE invoice_id=? ORDER BY seq", (invoice_id,)
+            HistoryEntry(State(s), r, src, datetime.fromisoformat(at), m)
+            for s, r, src, at, m in db.execute(
+                "SELECT state, remarks, source, at, message_id FROM history WHERE invoice_id=? ORDER BY seq",
+                (invoice_id,),
             )
         )
-        return Invoice(registration, State(row[1]), row[2], cancellation, history)
+        seen = frozenset(m for (m,) in db.execute("SELECT message_id FROM messages WHERE invoice_id=?", (invoice_id,)))
+        return Invoice(registration, State(row[1]), row[2], cancellation, history, seen)
 
-    def _save(self, db: sqlite3.Connection, invoice: Invoice, known_history: int) -> None:
+    def _save(self, db: sqlite3.Connection, invoice: Invoice, before: Invoice | None) -> None:
         reg, cancellation = invoice.registration, invoice.cancellation
-        db.execute(
-            "INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-            " processing_state=excluded.processing_state, state_remarks=excluded.state_remarks,"
-            " cancellation_reason=excluded.cancellation_reason,"
-            " cancellation_requested_at=excluded.cancellation_requested_at,"
-            " cancellation_outcome=excluded.cancellation_outcome",
-            (
-                reg.id, reg.key.supplier_nif, reg.key.year, reg.key.series, reg.key.number,
-                registration_to_pb(reg).SerializeToString(),
-                invoice.processing_state.value, invoice.state_remarks,
-                cancellation.reason if cancellation else None,
-                cancellation.requested_at.isoformat() if cancellation else None,
-                cancellation.outcome.value if cancellation else None,
-            ),
-        )
+        state = (invoice.processing_state.value, invoice.state_remarks,
+                 cancellation.reason if cancellation else None,
+                 cancellation.requested_at.isoformat() if cancellation else None,
+                 cancellation.outcome.value if cancellation else None)
+        if before is None:
+            db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (reg.id, reg.key.supplier_nif, reg.key.year, reg.key.series, reg.key.number,
+                        registration_to_pb(reg).SerializeToString(), *state))
+        else:  # the registration never changes: only the state columns are written again
+            db.execute("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"
+                       " cancellation_requested_at=?, cancellation_outcome=? WHERE id=?", (*state, reg.id))
+        known_history = len(before.history) if before else 0
         db.executemany(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (reg.id, seq, e.state.value, e.remarks, e.source, e.at.isoformat())
+                (reg.id, seq, e.state.value, e.remarks, e.source, e.at.isoformat(), e.message_id)
                 for seq, e in enumerate(invoice.history)
                 if seq >= known_history
             ],
         )
+        seen_before = before.seen_messages if before else frozenset()
+        db.executemany("INSERT INTO messages VALUES (?, ?)",
+                       [(reg.id, m) for m in sorted(invoice.seen_messages - seen_before)])

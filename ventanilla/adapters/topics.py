@@ -41,6 +41,13 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("invoice_events_topic", "VENTANILLA_INVOICE_EVENTS_TOPIC", "invoice_events_partitions",
               configs=(("retention.ms", "-1"), ("retention.bytes", "-1"), ("cleanup.policy", "delete"),
                        ("unclean.leader.election.enable", "false"))),
+    # Back-office contract topics (docs/backoffice.md): messages in, feedback and notices out.
+    TopicSpec("backoffice_updates_topic", "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "backoffice_partitions",
+              configs=(("retention.ms", str(30 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
+    TopicSpec("backoffice_feedback_topic", "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC", "backoffice_partitions",
+              configs=(("retention.ms", str(30 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
+    TopicSpec("invoices_registered_topic", "VENTANILLA_INVOICES_REGISTERED_TOPIC", "backoffice_partitions",
+              configs=(("retention.ms", str(90 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
 )
 
 

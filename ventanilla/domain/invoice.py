@@ -113,6 +113,7 @@ class HistoryEntry:
     remarks: str
     source: str
     at: datetime
+    message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,11 @@ class Invoice:
     state_remarks: str = ""
     cancellation: Cancellation | None = None
     history: tuple[HistoryEntry, ...] = field(default=())
+    seen_messages: frozenset[str] = frozenset()
+
+    def applied(self, message_id: str) -> bool:
+        """Whether a back-office message changed this invoice (it is in the history)."""
+        return any(entry.message_id == message_id for entry in self.history)
 
     @property
     def id(self) -> int:

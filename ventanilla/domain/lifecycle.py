@@ -71,10 +71,12 @@ def _registered(_: Invoice | None, event: InvoiceRegistered) -> Invoice:
 
 
 def _status_changed(invoice: Invoice, event: StatusChanged) -> Invoice:
+    if not can_transition(invoice, event.state):
+        return invoice
     cancellation = invoice.cancellation
     if cancellation and cancellation.outcome is CancellationOutcome.PENDING:
         cancellation = replace(cancellation, outcome=CancellationOutcome.REJECTED)
-    entry = HistoryEntry(event.state, event.remarks, event.source_system, event.occurred_at)
+    entry = HistoryEntry(event.state, event.remarks, event.source_system, event.occurred_at, event.message_id)
     return replace(
         invoice, processing_state=event.state, state_remarks=event.remarks,
         cancellation=cancellation, history=invoice.history + (entry,),
@@ -96,7 +98,7 @@ def _cancellation_decided(outcome: CancellationOutcome):
         if not invoice.cancellation or invoice.cancellation.outcome is not CancellationOutcome.PENDING:
             return invoice
         decided = replace(invoice, cancellation=replace(invoice.cancellation, outcome=outcome))
-        entry = HistoryEntry(decided.state, event.reason, event.source_system, event.occurred_at)
+        entry = HistoryEntry(decided.state, event.reason, event.source_system, event.occurred_at, event.message_id)
         return replace(decided, history=invoice.history + (entry,))
     return apply
 
@@ -111,12 +113,18 @@ EVOLVERS = {
 
 
 def evolve(invoice: Invoice | None, event: InvoiceEvent) -> Invoice | None:
-    """Apply one event; a second registration of the same invoice changes nothing."""
+    """Apply one event; a repeat (registration, message id) or a move not allowed here changes nothing."""
     if isinstance(event, InvoiceRegistered):
         return invoice if invoice is not None else _registered(None, event)
     if invoice is None:
         return None
-    return EVOLVERS[type(event)](invoice, event)
+    message_id = getattr(event, "message_id", "")
+    if not message_id:
+        return EVOLVERS[type(event)](invoice, event)
+    if message_id in invoice.seen_messages:
+        return invoice
+    after = EVOLVERS[type(event)](invoice, event)
+    return replace(after, seen_messages=invoice.seen_messages | {message_id})
 
 
 def fold(events: Iterable[InvoiceEvent]) -> Invoice | None:

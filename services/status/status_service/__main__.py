@@ -1,21 +1,28 @@
-"""Composition root of the status service: projection, catch-up, gRPC API."""
+"""Composition root of the status service: projection, catch-up, back-office intake, notices, gRPC APIs."""
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
-from ventanilla.api.v1 import services_pb2_grpc
+from ventanilla.adapters.publisher import Publisher
+from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from status_service.backoffice_api import BackOfficeApi
 from status_service.catch_up import CatchUp
+from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
+from status_service.intake import Intake
+from status_service.notices import Notifier
 from status_service.projector import Projector
 
 log = logging.getLogger("status")
@@ -34,45 +41,73 @@ def _end_offsets_reader(settings: Settings):
     return end_offsets
 
 
+def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
+    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id, group_id=group,
+                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records)
+
+
 @dataclass
 class StatusService:
-    """The wired service: a projector thread and a gRPC server."""
+    """The wired service: projector and group loops in threads, the public and the internal gRPC servers."""
 
     projector: Projector
-    server: GrpcServer
+    loops: list[GroupLoop]
+    servers: list[GrpcServer]
+    closeables: list = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
-        """Start consuming and serving."""
-        threading.Thread(target=self.projector.run, name="projector", daemon=True).start()
-        self.server.start()
+        """Start consuming and serving (the public server last: its health means all is up)."""
+        targets = [self.projector.run] + [loop.run for loop in self.loops]
+        for index, target in enumerate(targets):
+            thread = threading.Thread(target=target, name=f"consumer-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        for server in self.servers:
+            server.start()
 
     def stop(self) -> None:
-        """Stop serving, then stop consuming."""
-        self.server.stop()
+        """Stop serving, then stop consuming and release producers."""
+        for server in reversed(self.servers):
+            server.stop()
+        for loop in self.loops:
+            loop.stop()
         self.projector.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for closeable in self.closeables:
+            closeable.close()
 
 
 def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    catch_up = CatchUp(
-        _end_offsets_reader(settings),
-        store.positions(settings.invoice_events_topic),
-        settings.read_your_writes_timeout_s,
-    )
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        client_id="status-projector",
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=500,
-    )
+    blobs = DirectoryBlobStore(settings.path("blobs"))
+    catch_up = CatchUp(_end_offsets_reader(settings), store.positions(settings.invoice_events_topic),
+                       settings.read_your_writes_timeout_s)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
+                             group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                             max_poll_records=500)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up)
-    queries = Queries(store, DirectoryBlobStore(settings.path("blobs")), catch_up)
-    api = StatusApi(queries)
-    server = GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(api, s)])
-    return StatusService(projector, server)
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake")
+    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
+    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
+    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
+    loops = [
+        GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
+                  settings.backoffice_updates_topic, intake, "intake"),
+        GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
+                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices"),
+    ]
+    status_api = StatusApi(Queries(store, blobs, catch_up))
+    backoffice_api = BackOfficeApi(store, blobs, catch_up)
+    servers = [
+        GrpcServer(settings.backoffice_address,
+                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)]),
+        GrpcServer(settings.status_address,
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)]),
+    ]
+    return StatusService(projector, loops, servers, [events, feedback, notices])
 
 
 def main() -> None:
@@ -81,7 +116,7 @@ def main() -> None:
     configure_logging("status", settings.log_level)
     service = build(settings)
     service.start()
-    log.info("serving", extra={"address": settings.status_address})
+    log.info("serving", extra={"address": settings.status_address, "backoffice_address": settings.backoffice_address})
     run_until_signalled(service.stop)
 
 

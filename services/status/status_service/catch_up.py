@@ -50,3 +50,9 @@ class CatchUp:
                 lambda: all(self._applied.get(p, 0) >= end for p, end in ends.items()),
                 timeout=max(0.0, deadline - time.monotonic()),
             )
+
+    def reached(self, partition: int, next_offset: int) -> bool:
+        """Block until one partition is applied up to next_offset (no broker call); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._applied.get(partition, 0) >= next_offset,
+                                          timeout=self._timeout_s)

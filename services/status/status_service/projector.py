@@ -13,9 +13,9 @@ from status_service.catch_up import CatchUp
 log = logging.getLogger("status.projector")
 
 
-def handle(store: ProjectionStore, topic: str, partition: int, offset: int, value: bytes) -> bool:
-    """Apply one record of the invoice log; False when it was already applied."""
-    return store.apply(decode(value), topic, partition, offset)
+def handle(store: ProjectionStore, records) -> int:
+    """Apply records of the invoice log in one transaction; how many were not applied before."""
+    return store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
 
 
 class Projector:
@@ -49,9 +49,8 @@ class Projector:
         log.info("projecting", extra={"topic": self._topic, "partitions": len(partitions)})
         while not self._stopping.is_set():
             for tp, records in self._consumer.poll(timeout_ms=200).items():
-                for record in records:
-                    handle(self._store, record.topic, record.partition, record.offset, record.value)
-                    self._catch_up.advanced(record.partition, record.offset + 1)
+                handle(self._store, records)
+                self._catch_up.advanced(tp.partition, records[-1].offset + 1)
 
     def stop(self) -> None:
         """Ask the loop to end after the current batch."""

@@ -1,0 +1,66 @@
+"""A consumer-group loop: a thin shell feeding each record to a handler, committing after each batch."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+from kafka import KafkaConsumer
+from kafka.errors import CommitFailedError, KafkaError
+
+log = logging.getLogger("status.group")
+
+
+class Handler(Protocol):
+    """What a group loop drives: begin a batch, handle each record value, end the batch."""
+
+    def begin(self) -> None: ...
+    def handle(self, value: bytes) -> object: ...
+    def end(self) -> None: ...
+
+
+class GroupLoop:
+    """Replicas in one group share the partitions; a failed record is retried, never skipped."""
+
+    def __init__(self, consumer: KafkaConsumer, topic: str, handler: Handler, name: str, retry_s: float = 1.0):
+        self._consumer, self._topic, self._handler = consumer, topic, handler
+        self._name, self._retry_s = name, retry_s
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        """Consume until stopped (at least once; handlers are idempotent)."""
+        self._consumer.subscribe([self._topic])
+        log.info("consuming", extra={"loop": self._name, "topic": self._topic})
+        while not self._stopping.is_set():
+            batch = self._consumer.poll(timeout_ms=200)
+            if not batch:
+                continue
+            try:
+                self._handler.begin()
+                for records in batch.values():
+                    for record in records:
+                        self._handler.handle(record.value)
+                self._handler.end()
+            except Exception:  # noqa: BLE001 - broker or projection trouble: rewind and retry
+                log.exception("batch failed; retrying", extra={"loop": self._name})
+                self._rewind(batch)
+                self._stopping.wait(self._retry_s)
+                continue
+            self._commit()
+        self._consumer.close(autocommit=False)
+
+    def _rewind(self, batch) -> None:
+        assigned = self._consumer.assignment()
+        for tp, records in batch.items():
+            if tp in assigned:  # a partition lost in a rebalance is re-read by its new owner from the commit
+                self._consumer.seek(tp, records[0].offset)
+
+    def _commit(self) -> None:
+        try:
+            self._consumer.commit()
+        except (CommitFailedError, KafkaError) as error:
+            log.warning("commit failed; records may be redelivered", extra={"loop": self._name, "error": str(error)})
+
+    def stop(self) -> None:
+        """End the loop after the current batch and leave the group."""
+        self._stopping.set()

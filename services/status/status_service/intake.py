@@ -1,0 +1,79 @@
+"""Back-office intake: decide each contract message against the caught-up projection; the fold has the last word."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Protocol
+
+from ventanilla.adapters.event_log import Position, invoice_partition_key
+from ventanilla.adapters.projection_store import ProjectionStore
+from ventanilla.domain.backoffice import decide, refused_in_log
+from ventanilla.domain.errors import DomainError
+from status_service.catch_up import CatchUp
+from status_service.contract import ContractViolation, Refusal, refusal_of, translate, update_refused
+
+log = logging.getLogger("status.intake")
+
+
+class Log(Protocol):
+    """The invoice event log."""
+
+    def append(self, event) -> Position: ...
+
+
+class Feedback(Protocol):
+    """The feedback topic's producer."""
+
+    def publish(self, topic: str, key: bytes, value: bytes, headers=None): ...
+
+
+class ProjectionBehind(RuntimeError):
+    """The projection did not reach a needed position in time: retry the message later."""
+
+
+class Intake:
+    """Turns each back-office message into invoice events, or into an UpdateRefused on the feedback topic."""
+
+    def __init__(self, store: ProjectionStore, events: Log, feedback: Feedback, feedback_topic: str,
+                 catch_up: CatchUp, clock):
+        self._store, self._events, self._feedback = store, events, feedback
+        self._feedback_topic, self._catch_up, self._clock = feedback_topic, catch_up, clock
+
+    def begin(self) -> None:
+        """Before a batch: let the projection apply everything already in the invoice log."""
+        if not self._catch_up.wait():
+            raise ProjectionBehind("projection behind the invoice log")
+
+    def handle(self, value: bytes) -> str:
+        """Apply one record of the back-office topic: 'applied', 'duplicate' or 'refused'."""
+        try:
+            command = translate(value)
+        except ContractViolation as violation:
+            return self._refuse(violation.refusal)
+        try:
+            events = decide(self._store.load(command.invoice_id), command, str(uuid.uuid4()))
+        except DomainError as error:
+            return self._refuse(refusal_of(command, error))
+        for event in events:
+            position = self._events.append(event)
+            if not self._catch_up.reached(position.partition, position.offset + 1):
+                raise ProjectionBehind(f"projection did not reach {position}")
+        invoice = self._store.load(command.invoice_id)
+        if invoice.applied(command.message_id):
+            outcome = "applied" if events else "duplicate"
+            log.info("back-office message " + outcome,
+                     extra={"invoice_id": command.invoice_id, "message_id": command.message_id})
+            return outcome
+        return self._refuse(refusal_of(command, refused_in_log(invoice, command)))
+
+    def end(self) -> None:
+        """After a batch: nothing is buffered (every refusal was acknowledged)."""
+
+    def _refuse(self, refusal: Refusal) -> str:
+        message = update_refused(refusal, self._clock.now())
+        self._feedback.publish(self._feedback_topic, invoice_partition_key(refusal.invoice_id),
+                               message.SerializeToString())
+        log.info("back-office message refused", extra={
+            "invoice_id": refusal.invoice_id, "message_id": refusal.message_id, "key": refusal.error.key.value,
+            "reason": refusal.error.detail})
+        return "refused"

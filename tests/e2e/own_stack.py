@@ -1,0 +1,80 @@
+"""A stack whose services the test starts and stops one by one (the supervisor restarts nothing)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ventanilla import stack as stack_spec
+from ventanilla.adapters.topics import TOPICS, ensure_topics
+from ventanilla.config import Settings
+from ventanilla.processes import die_with_parent, stop_popen
+
+
+@dataclass
+class OwnStack:
+    """Settings, environment and the service processes, by name."""
+
+    settings: Settings
+    env: dict[str, str]
+    logs: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start(self, name: str, timeout_s: float = 120.0) -> None:
+        """Start one service (registry, status, cancellation, soap-edge) and wait until it is ready."""
+        service = next(s for s in stack_spec.SERVICES if s.name == name)
+        with open(self.logs / f"{name}.log", "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", service.module], env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
+        waiting = stack_spec.wait_ready(self.settings, timeout_s, lambda: self.processes[name].poll() is None,
+                                        services=(service,))
+        assert not waiting, f"{name} not ready; see {self.logs / f'{name}.log'}"
+
+    def stop(self, name: str) -> int:
+        """SIGTERM one service and wait for it."""
+        return stop_popen(self.processes.pop(name), 20.0)
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one service: a crash."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+    def stop_all(self) -> None:
+        """Stop every service, the edge first."""
+        for name in reversed(list(self.processes)):
+            self.stop(name)
+
+
+def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> OwnStack:
+    """Settings with fresh topics and free ports; topics created; every service started."""
+    registry, status, cancellation, soap, backoffice = ports
+    defaults, suffix = Settings.from_env({}), uuid.uuid4().hex[:12]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
+    env.update(env_base)
+    env.update({
+        "VENTANILLA_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1",
+        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}", "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
+        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}", "VENTANILLA_SOAP_HOST": "127.0.0.1",
+        "VENTANILLA_SOAP_PORT": str(soap), "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
+    })
+    env.update({spec.name_variable: f"{spec.name(defaults)}.own-{suffix}" for spec in TOPICS})
+    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.own-{suffix}",
+                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.own-{suffix}"})
+    settings = Settings.from_env(env)
+    ensure_topics(settings)
+    logs = state_dir.parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started = OwnStack(settings, env, logs)
+    try:
+        for service in stack_spec.SERVICES:
+            started.start(service.name)
+    except BaseException:
+        started.stop_all()
+        raise
+    return started

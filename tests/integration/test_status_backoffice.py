@@ -1,0 +1,179 @@
+"""The status service's back-office side with a real broker and real gRPC: intake, feedback, notices, documents."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+
+import grpc
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.invoice_messages import timestamp
+from ventanilla.api.v1 import backoffice_pb2 as bpb
+from ventanilla.api.v1 import backoffice_pb2_grpc, invoice_pb2, services_pb2, services_pb2_grpc
+from ventanilla.domain.events import InvoiceRegistered, StatusChanged
+from ventanilla.domain.invoice import State
+from status_service.__main__ import build
+
+from ..unit.domain.factories import T0, registration
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def service(kafka_settings):
+    started = build(kafka_settings)
+    started.start()
+    yield kafka_settings
+    started.stop()
+
+
+def _register(settings, invoice_id: int) -> None:
+    blobs = DirectoryBlobStore(settings.path("blobs"))
+    key = replace(registration().key, number=f"IT-{invoice_id}")
+    reg = replace(registration(invoice_id), key=key, facturae=blobs.put(b"<Facturae/>", "facturae.xml", "application/xml"),
+                  attachments=(blobs.put(b"%PDF-1.4 albaran", "albaran.pdf", "application/pdf"),))
+    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log.append(InvoiceRegistered(str(uuid.uuid4()), invoice_id, T0, reg))
+    log.close()
+
+
+def _send(settings, invoice_id: int, state: str, message_id: str) -> None:
+    update = bpb.BackOfficeStateUpdate(invoice_id=invoice_id, state=invoice_pb2.InvoiceState.Value(state),
+                                       observaciones=f"obs {state}", message_id=message_id,
+                                       occurred_at=timestamp(T0), source_system="rcf-it")
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer.send(settings.backoffice_updates_topic, key=str(invoice_id).encode(),
+                  value=bpb.BackOfficeMessage(state_update=update).SerializeToString()).get(10)
+    producer.close()
+
+
+def _feedback(settings, count: int, timeout_s: float = 30.0) -> list[bpb.UpdateRefused]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    tps = [TopicPartition(settings.backoffice_feedback_topic, p)
+           for p in consumer.partitions_for_topic(settings.backoffice_feedback_topic)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    found, deadline = [], time.monotonic() + timeout_s
+    while len(found) < count and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=300).values():
+            found += [bpb.UpdateRefused.FromString(r.value) for r in records]
+    consumer.close()
+    return found
+
+
+def _state(settings, invoice_id: int, expected: str, timeout_s: float = 30.0) -> str:
+    with grpc.insecure_channel(settings.status_address) as channel:
+        stub, deadline = services_pb2_grpc.StatusServiceStub(channel), time.monotonic() + timeout_s
+        while True:
+            query = services_pb2.StatesByIds(caller=services_pb2.Caller(nif="B12345678"), ids=[invoice_id])
+            item = stub.GetStates(query, timeout=10, wait_for_ready=True).items[0]
+            seen = invoice_pb2.InvoiceState.Name(item.state) if item.state else item.error.key
+            if seen == expected or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.1)
+
+
+def test_updates_are_applied_refused_with_feedback_and_documents_served(service):
+    settings = service
+    _register(settings, 41)
+    _send(settings, 41, "REGISTRADA_RCF", "it-1")
+    _send(settings, 41, "PAGADA", "it-2")
+    _send(settings, 999, "REGISTRADA_RCF", "it-3")
+    assert _state(settings, 41, "REGISTRADA_RCF") == "REGISTRADA_RCF"
+    refused = {f.refused_message_id: f for f in _feedback(settings, 2)}
+    assert set(refused) == {"it-2", "it-3"}
+    assert refused["it-3"].invoice_id == 999 and "no está registrada" in refused["it-3"].reason
+    with grpc.insecure_channel(settings.backoffice_address) as channel:
+        stub = backoffice_pb2_grpc.BackOfficeServiceStub(channel)
+        documents = stub.GetDocuments(bpb.DocumentsRequest(invoice_id=41), timeout=10)
+        history = stub.GetHistory(bpb.HistoryRequest(invoice_id=41), timeout=10)
+    assert documents.facturae.content == b"<Facturae/>"
+    assert [(d.ref.name, d.content) for d in documents.attachments] == [("albaran.pdf", b"%PDF-1.4 albaran")]
+    assert [(e.state, e.message_id) for e in history.entries] == [(invoice_pb2.REGISTRADA, ""),
+                                                                  (invoice_pb2.REGISTRADA_RCF, "it-1")]
+
+
+def test_a_message_the_fold_ignored_gets_feedback_when_it_comes_through_the_intake(service):
+    settings = service
+    _register(settings, 42)
+    late = StatusChanged("e-late", 42, T0, State.PAGADA, "tarde", "other-replica", "it-late")
+    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log.append(late)  # as a racing replica would have: invalid at its place in the log
+    log.close()
+    _send(settings, 42, "PAGADA", "it-late")
+    (refusal,) = _feedback(settings, 1)
+    assert refusal.refused_message_id == "it-late" and "no se aplicó" in refusal.reason
+    assert _state(settings, 42, "REGISTRADA") == "REGISTRADA"
+
+
+def test_every_registration_is_announced_once_with_its_centres(service):
+    settings = service
+    for invoice_id in (51, 52):
+        _register(settings, invoice_id)
+    consumer = KafkaConsumer(settings.invoices_registered_topic, bootstrap_servers=settings.kafka_bootstrap_servers,
+                             group_id=f"rcf-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest")
+    found, deadline = [], time.monotonic() + 30
+    while len(found) < 2 and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=300).values():
+            found += records
+    consumer.close()
+    assert sorted(bpb.InvoiceRegisteredNotice.FromString(r.value).invoice_id for r in found) == [51, 52]
+    assert {r.key for r in found} == {b"A05003638"}
+
+
+def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
+    from ventanilla.adapters.projection_rebuild import rebuild
+
+    target = tmp_path / "projection.sqlite3"
+    target.write_bytes(b"kept")
+    with pytest.raises(LookupError):
+        rebuild(kafka_settings.kafka_bootstrap_servers, "no.such.topic", target)
+    assert target.read_bytes() == b"kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]
+
+
+def test_two_replicas_share_the_intake_and_each_message_is_appended_once(kafka_settings, settings_factory, free_ports,
+                                                                        tmp_path):
+    from kafka.admin import KafkaAdminClient
+
+    from ventanilla.adapters.event_codec import decode
+
+    status, backoffice = free_ports(2)
+    other = settings_factory({"VENTANILLA_STATE_DIR": str(tmp_path / "replica-b"),
+                              "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
+                              "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}"})
+    replicas = [build(kafka_settings), build(other)]
+    for replica in replicas:
+        replica.start()
+    try:
+        ids = list(range(61, 73))
+        for invoice_id in ids:
+            _register(kafka_settings, invoice_id)
+        for state in ("REGISTRADA_RCF", "CONTABILIZADA"):
+            for invoice_id in ids:
+                for _ in range(2):
+                    _send(kafka_settings, invoice_id, state, f"{state}-{invoice_id}")
+        for settings in (kafka_settings, other):
+            assert {_state(settings, i, "CONTABILIZADA") for i in ids} == {"CONTABILIZADA"}
+        admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+        group = admin.describe_groups([kafka_settings.backoffice_group])[kafka_settings.backoffice_group]
+        admin.close()
+        assert len(group["members"]) == 2
+    finally:
+        for replica in replicas:
+            replica.stop()
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=None)
+    tps = [TopicPartition(kafka_settings.invoice_events_topic, p)
+           for p in consumer.partitions_for_topic(kafka_settings.invoice_events_topic)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    ends, changes = consumer.end_offsets(tps), []
+    while any(consumer.position(tp) < end for tp, end in ends.items()):
+        for records in consumer.poll(timeout_ms=300).values():
+            changes += [e.message_id for e in map(lambda r: decode(r.value), records) if isinstance(e, StatusChanged)]
+    consumer.close()
+    assert sorted(changes) == sorted(f"{s}-{i}" for s in ("REGISTRADA_RCF", "CONTABILIZADA") for i in ids)

@@ -1,0 +1,69 @@
+"""Rebuilding the projection: replay the invoice log from offset 0 into a fresh store, then swap it in."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.log_reader import read_to_end
+from ventanilla.adapters.projection_store import ProjectionStore
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """How many events were replayed and how long it took."""
+
+    events: int
+    seconds: float
+
+    @property
+    def events_per_s(self) -> float:
+        """Replay speed."""
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("",) + SIDE_FILES:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
+    """Fold the whole log into a new store at path (one transaction per fetched batch, positions included)."""
+    _remove(path)
+    store = ProjectionStore(path)
+    started, count = time.monotonic(), 0
+    try:
+        for records in read_to_end(bootstrap_servers, topic, batch_records):
+            count += store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
+    finally:
+        store.close()
+    return RebuildReport(count, time.monotonic() - started)
+
+
+def swap_in(fresh: Path, target: Path) -> None:
+    """Replace the store at target by the closed store at fresh (no process may hold target open)."""
+    for suffix in SIDE_FILES:  # a stale WAL of the old store must never be replayed into the new one
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    os.replace(fresh, target)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000) -> RebuildReport:
+    """Replay into target's sibling '.rebuild' file, then swap it in."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(target.name + ".rebuild")
+    try:
+        report = replay(bootstrap_servers, topic, fresh, batch_records)
+    except BaseException:
+        _remove(fresh)
+        raise
+    swap_in(fresh, target)
+    return report

@@ -1,0 +1,42 @@
+"""`ventanilla projections rebuild`: replay the invoice log into a fresh projection and swap it in."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ventanilla.config import Settings
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    """Add `projections rebuild`."""
+    projections = subcommands.add_parser("projections", help="the status service's read model")
+    actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rebuild_ = actions.add_parser("rebuild", help="replay the invoice log from offset 0 into a fresh store and "
+                                                  "swap it in (the status service must be stopped)")
+    rebuild_.add_argument("--batch", type=int, default=5000, help="events per SQLite transaction (default 5000)")
+    rebuild_.set_defaults(handler=rebuild)
+
+
+def rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    """Refuse while the status service answers on its address; otherwise rebuild and report the speed."""
+    from kafka.errors import KafkaError
+
+    from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
+    from ventanilla.stack import GrpcHealth
+
+    if GrpcHealth("status_address")(settings):
+        print(f"ventanilla projections rebuild: the status service answers at {settings.status_address}; "
+              "stop it first (it holds the store open), then start it again after the rebuild", file=sys.stderr)
+        return 1
+    if args.batch < 1:
+        print("ventanilla projections rebuild: --batch must be at least 1", file=sys.stderr)
+        return 2
+    target = settings.path("status", "projection.sqlite3")
+    try:
+        report = rebuild_store(settings.kafka_bootstrap_servers, settings.invoice_events_topic, target, args.batch)
+    except (KafkaError, LookupError) as error:
+        print(f"ventanilla projections rebuild: {error}", file=sys.stderr)
+        return 1
+    print(f"rebuilt {target} from {settings.invoice_events_topic}: {report.events} events in "
+          f"{report.seconds:.1f} s ({report.events_per_s:,.0f} events/s)")
+    return 0
