@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
+from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from lxml import etree
@@ -15,10 +15,11 @@ from ventanilla.adapters.invoice_messages import timestamp
 from ventanilla.api.v1 import backoffice_pb2, invoice_pb2
 from ventanilla.config import Settings
 
+from tests.support.invoices import fresh_invoice
+
 from . import soap
 
-SAMPLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "facturae" / "samples" / \
-    "v3.2.2" / "invopop_invoice-face_unsigned.xml"
+SAMPLE = "v3.2.2/invopop_invoice-face_unsigned.xml"
 XML = "text/xml; charset=utf-8"
 
 
@@ -34,11 +35,12 @@ def fields(element: etree._Element | None) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in element}
 
 
-def register(settings: Settings, number: str | None = None) -> tuple[int, str]:
-    """Register a copy of the public sample under a fresh invoice number; its id and number."""
-    number = number or f"LC{uuid.uuid4().hex[:10].upper()}"
-    facturae = SAMPLE.read_bytes().replace(b"<InvoiceNumber>TEST01002F<", f"<InvoiceNumber>{number}<".encode())
-    body = soap.parse(soap.post(settings.soap_url, *soap.enviar_inline(facturae)))[0]
+def register(settings: Settings, number: str | None = None,
+             sign: Callable[[bytes], bytes] | None = None) -> tuple[int, str]:
+    """Register a copy of the public sample under a fresh invoice number (signed if sign); its id and number."""
+    invoice = fresh_invoice(SAMPLE, number or f"LC{uuid.uuid4().hex[:10].upper()}", sign=sign)
+    number = invoice.number
+    body = soap.parse(soap.post(settings.soap_url, *soap.enviar_inline(invoice.document)))[0]
     result = body.find(f"{{{soap.NS}}}enviarFacturaResponse/return")
     assert result is not None, etree.tostring(body)
     return int(fields(result)["id"]), number

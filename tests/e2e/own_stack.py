@@ -9,11 +9,15 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ventanilla import devpki
 from ventanilla import stack as stack_spec
 from ventanilla.adapters.topics import TOPICS, ensure_topics
 from ventanilla.config import Settings
 from ventanilla.processes import die_with_parent, stop_popen
 
+from . import soap as soap_client
+
+SELLER = "B23103039"  # the seller of the sample these stacks register: it may submit and see its invoices
 
 @dataclass
 class OwnStack:
@@ -62,12 +66,18 @@ def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> Ow
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}", "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}", "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap), "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
+        "VENTANILLA_REQUIRE_SIGNATURE": "0",  # these stacks test the status service; signatures: tests/e2e/conftest
     })
     env.update({spec.name_variable: f"{spec.name(defaults)}.own-{suffix}" for spec in TOPICS})
     env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.own-{suffix}",
                 "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.own-{suffix}"})
     settings = Settings.from_env(env)
     ensure_topics(settings)
+    devpki.ensure(settings)  # the edge's server certificate and the readiness probe's client certificate
+    client = state_dir / "clients" / SELLER
+    devpki.client(settings, SELLER, client)
+    soap_client.use_client_certificate(settings.soap_url, (str(client / "client.pem"), str(client / "client.key.pem")),
+                                str(client / "ca.pem"))
     logs = state_dir.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = OwnStack(settings, env, logs)

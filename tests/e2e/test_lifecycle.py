@@ -20,7 +20,7 @@ def _backoffice(stack) -> backoffice_pb2_grpc.BackOfficeServiceStub:
 
 
 def test_happy_path_to_pagada_with_history_documents_and_notice(stack):
-    invoice_id, number = lc.register(stack.settings)
+    invoice_id, number = lc.register(stack.settings, sign=stack.sign)
     for state in ("REGISTRADA_RCF", "CONTABILIZADA", "PAGADA"):
         out = lc.cli(stack.env, "backoffice", "set-state", str(invoice_id), state, "--motivo", f"paso {state}",
                      "--source", "rcf-e2e")
@@ -52,7 +52,7 @@ def test_the_internal_endpoint_refuses_an_unknown_invoice(stack):
 
 
 def test_a_refused_transition_produces_feedback_and_changes_nothing(stack):
-    invoice_id, _ = lc.register(stack.settings)
+    invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     lc.cli(stack.env, "backoffice", "set-state", str(invoice_id), "PAGADA", "--message-id", f"bad-{invoice_id}")
     refusal = lc.wait_refusal(stack.settings, f"bad-{invoice_id}")
     assert (refusal.invoice_id, refusal.error_key) == (invoice_id, ESTADO_ACTUALIZACION)
@@ -72,7 +72,7 @@ def test_an_unreadable_message_produces_feedback(stack):
 
 
 def test_cancellation_accepted_then_rejected_by_verdict_and_a_second_one_refused(stack):
-    invoice_id, _ = lc.register(stack.settings)
+    invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     cancelled = lc.fields(lc.anular(stack.settings, invoice_id, "Error en el centro gestor").find(
         f"{{{soap.NS}}}anularFacturaResponse/return"))
     assert cancelled["estadoFactura"] == "ANULADA" and cancelled["fechaAnulacion"]
@@ -86,7 +86,7 @@ def test_cancellation_accepted_then_rejected_by_verdict_and_a_second_one_refused
 
 
 def test_an_accepted_cancellation_is_final(stack):
-    invoice_id, _ = lc.register(stack.settings)
+    invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     lc.anular(stack.settings, invoice_id, "Duplicada")
     lc.cli(stack.env, "backoffice", "cancellation", str(invoice_id), "accept", "--motivo", "Conforme")
     later = f"after-accept-{invoice_id}"
@@ -96,7 +96,7 @@ def test_an_accepted_cancellation_is_final(stack):
 
 
 def test_a_cancellation_overtaken_by_a_contabilizada_update(stack):
-    invoice_id, _ = lc.register(stack.settings)
+    invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     lc.cli(stack.env, "backoffice", "set-state", str(invoice_id), "REGISTRADA_RCF")
     lc.wait_state(stack.settings, invoice_id, "REGISTRADA_RCF")
     lc.anular(stack.settings, invoice_id, "Importe erróneo")
@@ -110,7 +110,7 @@ def test_a_cancellation_overtaken_by_a_contabilizada_update(stack):
 
 
 def test_duplicate_back_office_messages_have_one_effect(stack):
-    invoice_id, _ = lc.register(stack.settings)
+    invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     producer = lc.producer(stack.settings)
     topic, key = stack.settings.backoffice_updates_topic, str(invoice_id).encode()
     rcf_id, rcf = lc.state_update(invoice_id, "REGISTRADA_RCF", remarks="rcf")
@@ -131,8 +131,8 @@ def test_duplicate_back_office_messages_have_one_effect(stack):
 
 
 def test_group_queries_answer_item_by_item(stack):
-    paid, _ = lc.register(stack.settings)
-    rejected, number = lc.register(stack.settings)
+    paid, _ = lc.register(stack.settings, sign=stack.sign)
+    rejected, number = lc.register(stack.settings, sign=stack.sign)
     for state in ("REGISTRADA_RCF", "CONTABILIZADA", "PAGADA"):
         lc.cli(stack.env, "backoffice", "set-state", str(paid), state)
     lc.cli(stack.env, "backoffice", "set-state", str(rejected), "RECHAZADA", "--motivo", "Sin pedido")
