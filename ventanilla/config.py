@@ -87,6 +87,7 @@ class Settings:
     seal_cert: Path | None
     seal_key: Path | None
     kafka_append_timeout_s: float
+    claims_dsn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -128,6 +129,7 @@ class Settings:
             seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
             seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
             kafka_append_timeout_s=_float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0),
+            claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
         )
 
     @property

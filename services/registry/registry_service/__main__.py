@@ -5,7 +5,6 @@ import logging
 from dataclasses import dataclass
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
-from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
@@ -16,7 +15,7 @@ from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import RegistryApi
 from registry_service.handlers import Registrar
 from registry_service.receipt import ReceiptIssuer
-from registry_service.wiring import build_intake, build_seal
+from registry_service.wiring import build_claims, build_intake, build_seal
 
 log = logging.getLogger("registry")
 ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
@@ -45,7 +44,7 @@ def build(settings: Settings) -> RegistryService:
                       settings.kafka_append_timeout_s)
     registrar = Registrar(
         build_intake(settings),
-        SqliteClaims(settings.path("registry", "claims.sqlite3")),
+        build_claims(settings),
         DirectoryBlobStore(settings.path("blobs")),
         events,
         ReceiptIssuer(build_seal(settings), ISSUER),
