@@ -72,7 +72,11 @@ class Registrar:
             log.exception("registration failed; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
             raise DomainError(ErrorKey.REGISTRO) from None
-        self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
+        try:
+            self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
+        except Exception:  # noqa: BLE001 - the event is in the log: the invoice is registered regardless
+            log.exception("registered, but the claim could not be confirmed (its CSV will not be found)",
+                          extra={"invoice_id": invoice_id})
         return registration
 
     def receipt(self, csv: str) -> bytes | None:
