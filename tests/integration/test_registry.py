@@ -109,3 +109,42 @@ def test_append_failure_leaves_no_registration_and_a_retry_succeeds(settings_fac
         assert submit(settings.registry_address, facturae) == (None, "facturae.error.validation.facturaRepetida")
     finally:
         service.stop()
+
+
+class _LostAcknowledgement:
+    """The real event log, except that the broker's acknowledgement of the next append is lost."""
+
+    def __init__(self, events):
+        self._events = events
+
+    def append(self, event):
+        self._events.append(event)
+        raise TimeoutError("acknowledgement lost (injected after a real append)")
+
+
+def test_a_lost_acknowledgement_is_resolved_by_reading_the_log(settings_factory, signing_pki, sign_invoice):
+    """The event reached the log but the registry was told otherwise: it registers, once, and says so."""
+    from registry_service.handlers import Registrar
+    from registry_service.receipt import ReceiptIssuer
+    from registry_service.wiring import build_claims, build_intake, build_seal
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.clock import SystemClock
+    from ventanilla.adapters.event_log import EventLog
+    from ventanilla.adapters.log_lookup import RegistrationLookup
+
+    settings = settings_factory(signed_intake_env(signing_pki))
+    ensure_topics(settings)
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    registrar = Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
+                          _LostAcknowledgement(events), ReceiptIssuer(build_seal(settings), "test"), SystemClock(),
+                          lookup=lookup)
+    try:
+        registration = registrar.submit("B23103039", sign_invoice(FACE.read_bytes()), [])
+    finally:
+        events.close()
+    (event,) = registered_events(settings)
+    assert (event.invoice_id, event.invoice.receipt) == (registration.invoice.id, registration.invoice.receipt)
+    assert registration.position.offset >= 0
+    assert registrar.receipt(registration.csv) == registration.receipt_pdf
+    assert lookup(registration.invoice.id + 1, event.occurred_at) is False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ventanilla.adapters.blob_store import DirectoryBlobStore
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.log_lookup import RegistrationLookup
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -50,6 +51,7 @@ def build(settings: Settings) -> RegistryService:
         ReceiptIssuer(build_seal(settings), ISSUER),
         SystemClock(),
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
+        RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
     )
     api = RegistryApi(registrar)
     server = GrpcServer(

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Callable, Protocol
 
 from ventanilla.adapters.blob_store import BlobStore
@@ -49,7 +50,8 @@ class Registrar:
 
     def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
                  issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
-                 limits: AttachmentLimits = AttachmentLimits()):
+                 limits: AttachmentLimits = AttachmentLimits(),
+                 lookup: Callable[[int, datetime], Position | bool | None] | None = None):
         self._intake = intake
         self._claims = claims
         self._blobs = blobs
@@ -57,6 +59,7 @@ class Registrar:
         self._issue_receipt = issue_receipt
         self._clock = clock
         self._limits = limits
+        self._lookup = lookup
 
     def submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload]) -> Registration:
         """Register one Facturae with its attachments, or refuse it with a catalogue key."""
@@ -66,8 +69,9 @@ class Registrar:
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         invoice_id = self._claims.claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now)
         try:
-            registration = self._store_and_append(
-                invoice_id, submitter_nif, document, key, facturae, list(zip(uploads, media_types)), now)
+            prepared = self._store(invoice_id, submitter_nif, document, key, facturae,
+                                   list(zip(uploads, media_types)), now)
+            registration = self._append(*prepared)
         except Exception:
             log.exception("registration failed; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
@@ -84,7 +88,23 @@ class Registrar:
         sha256 = self._claims.receipt_of(csv)
         return self._blobs.get(sha256) if sha256 else None
 
-    def _store_and_append(self, invoice_id, submitter_nif, document, key, facturae, uploads, now) -> Registration:
+    def _append(self, event: InvoiceRegistered, receipt_pdf: bytes, csv: str) -> Registration:
+        """Append the event; when the broker reports a failure, believe the log rather than the report."""
+        try:
+            position = self._log.append(event)
+        except Exception:
+            found = self._lookup(event.invoice_id, event.occurred_at) if self._lookup else None
+            if not isinstance(found, Position):
+                raise
+            log.warning("the append reported a failure, but the event is in the log",
+                        extra={"invoice_id": event.invoice_id, "offset": found.offset})
+            position = found
+        log.info("registered", extra={"invoice_id": event.invoice_id, "partition": position.partition,
+                                      "offset": position.offset})
+        return Registration(event.invoice, receipt_pdf, csv, position)
+
+    def _store(self, invoice_id, submitter_nif, document, key, facturae, uploads, now):
+        """Store the documents and the sealed receipt; the event that registers them."""
         facturae_ref = self._blobs.put(facturae, "facturae.xml", "application/xml")
         attachments = tuple(self._blobs.put(u.content, u.name, media) for u, media in uploads)
         invoice = RegisteredInvoice(
@@ -113,7 +133,4 @@ class Registrar:
         csv = new_csv()
         receipt_pdf = self._issue_receipt(invoice, csv, (document.supplier_name, document.customer_name))
         invoice = replace(invoice, receipt=self._blobs.put(receipt_pdf, f"comprobante-{invoice_id}.pdf", "application/pdf"))
-        event = InvoiceRegistered(str(uuid.uuid4()), invoice_id, now, invoice)
-        position = self._log.append(event)
-        log.info("registered", extra={"invoice_id": invoice_id, "partition": position.partition, "offset": position.offset})
-        return Registration(invoice, receipt_pdf, csv, position)
+        return InvoiceRegistered(str(uuid.uuid4()), invoice_id, now, invoice), receipt_pdf, csv
