@@ -45,25 +45,33 @@ class PostgresClaims:
             db = self._local.db = psycopg.connect(self._dsn, autocommit=True)
         return db
 
-    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime) -> int:
-        """Reserve the business key and return a new invoice id; refuse a key already held."""
+    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime,
+              csv: str | None = None) -> int:
+        """Reserve the business key (with the receipt's future CSV) and return a new invoice id; refuse a key held."""
         values = (key.supplier_nif, key.year, key.series, key.number)
         while True:
             row = self._db().execute(
                 "INSERT INTO claims (supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
-                " claimed_at) VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s)"
+                " claimed_at, csv) VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s, %s)"
                 " ON CONFLICT (supplier_nif, year, series, number) DO NOTHING RETURNING id",
-                (*values, issue_date, facturae_sha256, now)).fetchone()
+                (*values, issue_date, facturae_sha256, now, csv)).fetchone()
             if row is not None:
                 return int(row[0])
             held = self._db().execute(f"SELECT issue_date FROM claims WHERE {_KEY}", values).fetchone()
             if held is not None:  # else the holder was released in between: try again
                 raise DomainError(ErrorKey.FACTURA_REPETIDA if held[0] == issue_date else ErrorKey.EJERCICIO_DIARIO)
 
-    def confirm(self, invoice_id: int, csv: str, receipt_sha256: str) -> None:
+    def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None:
         """Mark a claim as registered (its event is in the log) and file its receipt under its CSV."""
-        self._db().execute("UPDATE claims SET status='REGISTERED', csv=%s, receipt_sha256=%s WHERE id=%s",
-                           (csv, receipt_sha256, invoice_id))
+        self._db().execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(%s, csv), receipt_sha256=%s"
+                           " WHERE id=%s", (csv, receipt_sha256, invoice_id))
+
+    def stale_pending(self, key: InvoiceKey, before: datetime) -> tuple[int, datetime] | None:
+        """The id and claim time of a pending claim on key taken before `before` (its registrar died or failed)."""
+        values = (key.supplier_nif, key.year, key.series, key.number, before)
+        row = self._db().execute(f"SELECT id, claimed_at FROM claims WHERE {_KEY} AND status='PENDING'"
+                                 " AND claimed_at < %s", values).fetchone()
+        return (int(row[0]), row[1]) if row else None
 
     def release(self, invoice_id: int) -> None:
         """Drop a pending claim whose registration failed, so a retry can succeed."""

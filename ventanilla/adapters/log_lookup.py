@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, TopicPartition
@@ -16,6 +17,14 @@ log = logging.getLogger("ventanilla.log_lookup")
 _SKEW = timedelta(minutes=1)  # record timestamps come from the producer's clock
 
 
+@dataclass(frozen=True)
+class Found:
+    """A registration read back from the log, and where it is."""
+
+    position: Position
+    event: InvoiceRegistered
+
+
 class RegistrationLookup:
     """Finds an invoice's InvoiceRegistered in its partition, among the records written since a moment."""
 
@@ -24,7 +33,7 @@ class RegistrationLookup:
         self._topic = topic
         self._timeout_s = timeout_s
 
-    def __call__(self, invoice_id: int, since: datetime) -> Position | None | bool:
+    def __call__(self, invoice_id: int, since: datetime) -> Found | None | bool:
         """Its position when found, False when the log surely lacks it, None when the log cannot tell."""
         consumer = None
         try:
@@ -38,7 +47,7 @@ class RegistrationLookup:
             if consumer is not None:
                 consumer.close()
 
-    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime) -> Position | None | bool:
+    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime) -> Found | None | bool:
         partitions = sorted(consumer.partitions_for_topic(self._topic) or ())
         if not partitions:
             return None
@@ -54,6 +63,7 @@ class RegistrationLookup:
             if time.monotonic() > deadline:
                 return None
             for record in consumer.poll(timeout_ms=500).get(tp, ()):
-                if record.key == key and isinstance(decode(record.value), InvoiceRegistered):
-                    return Position(record.topic, record.partition, record.offset)
+                event = decode(record.value) if record.key == key else None
+                if isinstance(event, InvoiceRegistered):
+                    return Found(Position(record.topic, record.partition, record.offset), event)
         return False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
 from ventanilla.adapters.clock import SystemClock
@@ -52,6 +53,7 @@ def build(settings: Settings) -> RegistryService:
         SystemClock(),
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
         RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
+        timedelta(seconds=2 * settings.kafka_append_timeout_s + 30),
     )
     api = RegistryApi(registrar)
     server = GrpcServer(
