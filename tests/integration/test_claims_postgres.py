@@ -45,3 +45,15 @@ def test_same_key_another_day_and_released_ids_are_never_reused(claims_dsn):
     with pytest.raises(DomainError) as caught:
         PostgresClaims(claims_dsn).claim(KEY, date(2026, 2, 27), "h", NOW)
     assert caught.value.key is ErrorKey.FACTURA_REPETIDA
+
+
+def test_stale_pending_claims_and_the_csv_stored_with_the_claim(claims_dsn):
+    from datetime import timedelta
+
+    claims = PostgresClaims(claims_dsn)
+    invoice_id = claims.claim(KEY, date(2026, 2, 27), "h", NOW, csv="S" * 24)
+    assert claims.stale_pending(KEY, NOW) is None
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) == (invoice_id, NOW)
+    claims.confirm(invoice_id, None, "e" * 64)
+    assert claims.receipt_of("S" * 24) == "e" * 64
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) is None
