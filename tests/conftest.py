@@ -148,3 +148,30 @@ def signing_pki(tmp_path_factory: pytest.TempPathFactory):
 def sign_invoice(signing_pki):
     """Sign a Facturae with XAdES-EPES by the session PKI's supplier (or another of its signers)."""
     return signing_pki.sign
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL cluster for the session (Debian's postgresql package); its superuser DSN."""
+    from tests.support.postgres import PostgresCluster, postgres_bin
+
+    if postgres_bin("initdb") is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql): the PostgreSQL claims adapter "
+                    "is not tested")
+    cluster = PostgresCluster(_free_ports(1)[0])
+    dsn = cluster.start()
+    try:
+        yield dsn
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def claims_dsn(postgres_server: str) -> str:
+    """A fresh database of the session's PostgreSQL for one test."""
+    import psycopg
+
+    name = f"claims_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return postgres_server.replace("dbname=postgres", f"dbname={name}")

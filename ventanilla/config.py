@@ -107,6 +107,7 @@ class Settings:
     third_party_billers: frozenset[str]
     probe_client_cert: Path
     probe_client_key: Path
+    claims_dsn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -173,6 +174,7 @@ class Settings:
                 n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
             probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
+            claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
         )
 
     @property

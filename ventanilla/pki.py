@@ -1,4 +1,4 @@
-"""Issuing X.509 material with `cryptography`: CAs, Spanish-style certificates, CRLs (dev and tests)."""
+"""Issuing X.509 material with `cryptography`: CAs, Spanish-style certificates, CRLs, OCSP answers (dev and tests)."""
 from __future__ import annotations
 
 import ipaddress
@@ -10,7 +10,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey
 
@@ -89,7 +90,7 @@ def issue_ca(subject: x509.Name, *, issuer: Issued | None = None, path_length: i
 
 def issue_leaf(issuer: Issued, subject: x509.Name, usage: Usage, *, dns_names: tuple[str, ...] = (),
                ip_addresses: tuple[str, ...] = (), not_before: datetime | None = None, days: int = 730,
-               crl_url: str = "") -> Issued:
+               crl_url: str = "", ocsp_url: str = "") -> Issued:
     """An end-entity certificate for signing, TLS server or TLS client use."""
     key = new_key()
     start, end = _window(not_before, days)
@@ -110,6 +111,9 @@ def issue_leaf(issuer: Issued, subject: x509.Name, usage: Usage, *, dns_names: t
     if crl_url:
         point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
         builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
 
 
@@ -127,6 +131,22 @@ def issue_crl(issuer: Issued, revoked: tuple[x509.Certificate, ...] = (), *,
             x509.RevokedCertificateBuilder().serial_number(certificate.serial_number)
             .revocation_date(revoked_at or now - timedelta(minutes=1)).build())
     return builder.sign(issuer.key, hashes.SHA256())
+
+
+def ocsp_response(issuer: Issued, request_der: bytes, revoked: dict[int, datetime]) -> bytes:
+    """A DER OCSP response signed by `issuer` itself: REVOKED for serials in `revoked`, else GOOD."""
+    request = ocsp.load_der_ocsp_request(request_der)
+    now = datetime.now(timezone.utc)
+    serial = request.serial_number
+    status = ocsp.OCSPCertStatus.REVOKED if serial in revoked else ocsp.OCSPCertStatus.GOOD
+    builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+        request.issuer_name_hash, request.issuer_key_hash, serial, request.hash_algorithm, status,
+        now - timedelta(minutes=1), now + timedelta(hours=1), revoked.get(serial), None)
+    builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.certificate)
+    for extension in request.extensions:  # echo the nonce
+        builder = builder.add_extension(extension.value, extension.critical)
+    response = builder.sign(issuer.key, hashes.SHA256())
+    return response.public_bytes(serialization.Encoding.DER)
 
 
 def pem(material: x509.Certificate | x509.CertificateRevocationList) -> bytes:

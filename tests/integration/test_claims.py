@@ -48,3 +48,15 @@ def test_released_claim_frees_the_key_and_ids_are_never_reused(tmp_path):
     claims.release(second)
     with pytest.raises(DomainError):
         claims.claim(KEY, date(2026, 2, 27), "h", NOW)
+
+
+def test_stale_pending_claims_and_the_csv_stored_with_the_claim(tmp_path):
+    from datetime import timedelta
+
+    claims = SqliteClaims(tmp_path / "claims.sqlite3")
+    invoice_id = claims.claim(KEY, date(2026, 2, 27), "h", NOW, csv="S" * 24)
+    assert claims.stale_pending(KEY, NOW) is None
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) == (invoice_id, NOW)
+    claims.confirm(invoice_id, None, "e" * 64)
+    assert claims.receipt_of("S" * 24) == "e" * 64
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) is None

@@ -11,6 +11,7 @@ from registry_service.__main__ import build
 from tests.support.registry import FACE, pdf_csv, pdf_seal_status, signed_intake_env, submit
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.topics import ensure_topics
+from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 
 pytestmark = pytest.mark.integration
@@ -109,3 +110,100 @@ def test_append_failure_leaves_no_registration_and_a_retry_succeeds(settings_fac
         assert submit(settings.registry_address, facturae) == (None, "facturae.error.validation.facturaRepetida")
     finally:
         service.stop()
+
+
+class _LostAcknowledgement:
+    """The real event log, except that the broker's acknowledgement of the next append is lost."""
+
+    def __init__(self, events):
+        self._events = events
+
+    def append(self, event):
+        self._events.append(event)
+        raise TimeoutError("acknowledgement lost (injected after a real append)")
+
+
+def _registrar(settings, events, log=None):
+    """An in-process Registrar on real parts (Kafka, SQLite, blob store, seal), reading the log back."""
+    from registry_service.handlers import Registrar
+    from registry_service.receipt import ReceiptIssuer
+    from registry_service.wiring import build_claims, build_intake, build_seal
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.clock import SystemClock
+    from ventanilla.adapters.log_lookup import RegistrationLookup
+
+    lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    return Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
+                     log or events, ReceiptIssuer(build_seal(settings), "test"), SystemClock(), lookup=lookup)
+
+
+@pytest.fixture
+def events(settings_factory, signing_pki):
+    """This test's settings (signed intake, topics created) and a real event log on them."""
+    from ventanilla.adapters.event_log import EventLog
+
+    settings = settings_factory(signed_intake_env(signing_pki))
+    ensure_topics(settings)
+    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    yield settings, log
+    log.close()
+
+
+def test_a_lost_acknowledgement_is_resolved_by_reading_the_log(events, sign_invoice):
+    """The event reached the log but the registry was told otherwise: it registers, once, and says so."""
+    from ventanilla.adapters.log_lookup import RegistrationLookup
+
+    settings, log = events
+    registration = _registrar(settings, log, _LostAcknowledgement(log)).submit(
+        "B23103039", sign_invoice(FACE.read_bytes()), [])
+    (event,) = registered_events(settings)
+    assert (event.invoice_id, event.invoice.receipt) == (registration.invoice.id, registration.invoice.receipt)
+    assert registration.position.offset >= 0
+    assert _registrar(settings, log).receipt(registration.csv) == registration.receipt_pdf
+    lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    assert lookup(registration.invoice.id + 1, event.occurred_at) is False
+
+
+def _stale_claim(settings, facturae: bytes) -> int:
+    """A pending claim taken ten minutes ago, as a registrar that died mid-registration leaves it."""
+    from datetime import datetime, timedelta, timezone
+
+    from ventanilla.adapters.claims import SqliteClaims
+    from ventanilla.domain.invoice import InvoiceKey
+    from ventanilla.facturae.parser import parse_facturae
+
+    document = parse_facturae(facturae)
+    key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
+    return SqliteClaims(settings.path("registry", "claims.sqlite3")).claim(
+        key, document.issue_date, "dead", datetime.now(timezone.utc) - timedelta(minutes=10), csv="D" * 24)
+
+
+def test_a_claim_left_by_a_dead_registrar_before_its_append_does_not_block_the_retry(events, sign_invoice):
+    settings, log = events
+    facturae = sign_invoice(FACE.read_bytes())
+    dead = _stale_claim(settings, facturae)
+    registration = _registrar(settings, log).submit("B23103039", facturae, [])
+    assert registration.invoice.id > dead
+    assert [e.invoice_id for e in registered_events(settings)] == [registration.invoice.id]
+    claims = sqlite3.connect(settings.path("registry", "claims.sqlite3"))
+    assert claims.execute("SELECT id, status FROM claims").fetchall() == [(registration.invoice.id, "REGISTERED")]
+
+
+def test_a_claim_left_by_a_dead_registrar_after_its_append_is_confirmed(events, sign_invoice):
+    import uuid
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    settings, log = events
+    facturae = sign_invoice(FACE.read_bytes())
+    first = _registrar(settings, log).submit("B23103039", facturae, [])  # only to get a real event to replay
+    dead = _stale_claim(settings, facturae.replace(b"TEST01002F", b"TEST01002G"))
+    replayed = replace(first.invoice, id=dead, key=replace(first.invoice.key, number="TEST01002G"))
+    log.append(InvoiceRegistered(str(uuid.uuid4()), dead, datetime.now(timezone.utc), replayed))
+    with pytest.raises(DomainError) as caught:
+        _registrar(settings, log).submit("B23103039", sign_invoice(FACE.read_bytes().replace(
+            b"TEST01002F", b"TEST01002G")), [])
+    assert caught.value.key is ErrorKey.FACTURA_REPETIDA
+    claims = sqlite3.connect(settings.path("registry", "claims.sqlite3"))
+    assert claims.execute("SELECT status, csv, receipt_sha256 FROM claims WHERE id=?", (dead,)).fetchone() == (
+        "REGISTERED", "D" * 24, replayed.receipt.sha256)

@@ -1,4 +1,5 @@
-"""Two registry replicas (two processes, one claims store): 50 simultaneous submissions, one registration."""
+"""Two registry replicas (two processes, one claims store: SQLite or PostgreSQL): 50 simultaneous
+submissions, one registration, and the same after both restart."""
 from __future__ import annotations
 
 import os
@@ -85,10 +86,13 @@ def _race(addresses: list[str], facturae: bytes) -> tuple[Counter, set[int]]:
     return outcomes, ids
 
 
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_fifty_simultaneous_submissions_to_two_replicas_register_once_even_after_restarts(
-        settings_env, signing_pki, sign_invoice, free_ports, tmp_path):
+        settings_env, signing_pki, sign_invoice, free_ports, tmp_path, request, store):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
     env.update({**settings_env, **signed_intake_env(signing_pki)})
+    if store == "postgres":  # the multi-host deployment's store; SQLite is shared by replicas of one host
+        env["VENTANILLA_CLAIMS_DSN"] = request.getfixturevalue("claims_dsn")
     settings = Settings.from_env(env)
     ensure_topics(settings)
     replicas = Replicas(env, [f"127.0.0.1:{port}" for port in free_ports(2)], tmp_path)

@@ -31,10 +31,10 @@ class SigningPki:
                              chain=(self.intermediate.certificate,))
 
 
-def _supplier(issuer: pki.Issued, label: str, nif: str, **window) -> pki.Issued:
+def _supplier(issuer: pki.Issued, label: str, nif: str, **options) -> pki.Issued:
     subject = pki.name(f"{label} - {nif}", organization="Proveedor de Pruebas SL",
                        organization_identifier=f"VATES-{nif}", serial_number=f"IDCES-{nif}")
-    return pki.issue_leaf(issuer, subject, pki.Usage.SIGNING, **window)
+    return pki.issue_leaf(issuer, subject, pki.Usage.SIGNING, **options)
 
 
 def build_signing_pki(directory: Path, nif: str = SUPPLIER_NIF) -> SigningPki:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS claims (
 _ADDED_COLUMNS = {"csv": "TEXT", "receipt_sha256": "TEXT"}  # stores created before receipts had a CSV
 
 
+def _utc(moment: datetime) -> str:
+    """A sortable text form of an aware instant."""
+    return moment.astimezone(timezone.utc).isoformat()
+
+
 class SqliteClaims:
     """Claims on a SQLite file shared by the registry replicas of one host (WAL, immediate locks)."""
 
@@ -48,8 +53,9 @@ class SqliteClaims:
         db.execute("PRAGMA synchronous=FULL")
         return db
 
-    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime) -> int:
-        """Reserve the business key and return a new invoice id; refuse a key already held."""
+    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime,
+              csv: str | None = None) -> int:
+        """Reserve the business key (with the receipt's future CSV) and return a new invoice id; refuse a key held."""
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -63,20 +69,29 @@ class SqliteClaims:
                 raise DomainError(ErrorKey.FACTURA_REPETIDA if same_day else ErrorKey.EJERCICIO_DIARIO)
             cursor = db.execute(
                 "INSERT INTO claims (supplier_nif, year, series, number, issue_date, facturae_sha256,"
-                " status, claimed_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?)",
+                " status, claimed_at, csv) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)",
                 (key.supplier_nif, key.year, key.series, key.number, issue_date.isoformat(),
-                 facturae_sha256, now.isoformat()),
+                 facturae_sha256, _utc(now), csv),
             )
             db.execute("COMMIT")
             return int(cursor.lastrowid)
         finally:
             db.close()
 
-    def confirm(self, invoice_id: int, csv: str, receipt_sha256: str) -> None:
+    def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None:
         """Mark a claim as registered (its event is in the log) and file its receipt under its CSV."""
         with closing(self._connect()) as db:
-            db.execute("UPDATE claims SET status='REGISTERED', csv=?, receipt_sha256=? WHERE id=?",
+            db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(?, csv), receipt_sha256=? WHERE id=?",
                        (csv, receipt_sha256, invoice_id))
+
+    def stale_pending(self, key: InvoiceKey, before: datetime) -> tuple[int, datetime] | None:
+        """The id and claim time of a pending claim on key taken before `before` (its registrar died or failed)."""
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT id, claimed_at FROM claims WHERE supplier_nif=? AND year=? AND series=? AND number=?"
+                " AND status='PENDING' AND claimed_at < ?",
+                (key.supplier_nif, key.year, key.series, key.number, _utc(before))).fetchone()
+        return (int(row[0]), datetime.fromisoformat(row[1])) if row else None
 
     def receipt_of(self, csv: str) -> str | None:
         """The SHA-256 of the receipt a CSV designates, None when no registration has it."""

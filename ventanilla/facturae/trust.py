@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -67,12 +68,14 @@ class CertificateChecker:
         for moment, when in ((signing_time, "en la fecha de firma"), (received_at, "en la fecha de recepción")):
             if moment is not None:
                 _check_window(signer, moment, when)
-        context = ValidationContext(
-            trust_roots=self._material.roots, other_certs=self._material.intermediates, crls=self._material.crls,
-            moment=received_at, allow_fetching=self._fetch, revocation_mode=self._policy)
-        validator = CertificateValidator(_asn1(signer), [_asn1(c) for c in others], validation_context=context)
         try:
-            with self._lock:
+            with self._lock:  # building the context reads the shared certificates too
+                context = ValidationContext(
+                    trust_roots=self._material.roots, other_certs=self._material.intermediates,
+                    crls=self._material.crls, moment=received_at, allow_fetching=self._fetch,
+                    revocation_mode=self._policy,
+                    fetcher_backend=RequestsFetcherBackend(per_request_timeout=5) if self._fetch else None)
+                validator = CertificateValidator(_asn1(signer), [_asn1(c) for c in others], validation_context=context)
                 asyncio.run(validator.async_validate_path())
         except cv.RevokedError as error:
             raise DomainError(ErrorKey.SIGN_REVOKED, f"{ErrorKey.SIGN_REVOKED.description} {error}") from None

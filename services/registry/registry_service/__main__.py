@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
-from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.log_lookup import RegistrationLookup
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -16,7 +17,7 @@ from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import RegistryApi
 from registry_service.handlers import Registrar
 from registry_service.receipt import ReceiptIssuer
-from registry_service.wiring import build_intake, build_seal
+from registry_service.wiring import build_claims, build_intake, build_seal
 
 log = logging.getLogger("registry")
 ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
@@ -45,12 +46,14 @@ def build(settings: Settings) -> RegistryService:
                       settings.kafka_append_timeout_s)
     registrar = Registrar(
         build_intake(settings),
-        SqliteClaims(settings.path("registry", "claims.sqlite3")),
+        build_claims(settings),
         DirectoryBlobStore(settings.path("blobs")),
         events,
         ReceiptIssuer(build_seal(settings), ISSUER),
         SystemClock(),
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
+        RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
+        timedelta(seconds=2 * settings.kafka_append_timeout_s + 30),
         third_party_billers=settings.third_party_billers,
     )
     api = RegistryApi(registrar)

@@ -35,9 +35,7 @@ def sniff(content: bytes) -> str | None:
     """application/pdf or text/html when the bytes are one of those, else None (names are not read)."""
     if content.startswith(b"%PDF-"):
         return "application/pdf"
-    head = content[:1024]
-    for bom in (codecs.BOM_UTF8,):
-        head = head.removeprefix(bom)
+    head = content[:1024].removeprefix(codecs.BOM_UTF8)
     if _HTML_START.match(head.lstrip(_WHITESPACE)):
         return "text/html"
     return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.config import Settings
 from ventanilla.facturae.intake import FacturaeIntake
 from ventanilla.facturae.schema import FacturaeSchemas
@@ -46,3 +47,13 @@ def build_seal(settings: Settings) -> ReceiptSeal:
     log.warning("receipts are sealed with a DEVELOPMENT seal certificate (VENTANILLA_DEV_MODE)",
                 extra={"directory": str(directory)})
     return dev_seal(directory)
+
+
+def build_claims(settings: Settings):
+    """PostgreSQL claims when VENTANILLA_CLAIMS_DSN is set (several hosts), else SQLite (one host)."""
+    if settings.claims_dsn:
+        from ventanilla.adapters.claims_postgres import PostgresClaims
+
+        log.info("claims in PostgreSQL")
+        return PostgresClaims(settings.claims_dsn)
+    return SqliteClaims(settings.path("registry", "claims.sqlite3"))

@@ -139,3 +139,38 @@ def test_broken_public_sample_fails_cryptographically(sample):
     with pytest.raises(DomainError) as caught:
         verify_signature(parse_untrusted(sample("v3.2.2/invopop_invoice-face_signed_BROKEN.xml")))
     assert caught.value.key is ErrorKey.SIGN_ERROR and "no corresponde" in caught.value.detail
+
+
+def test_concurrent_checks_on_fresh_trust_material(signing_pki):
+    """asn1crypto parses lazily and not thread-safely: the checker serialises the shared material."""
+    import sys
+    import threading
+
+    from ventanilla.facturae.signature import verify_signature
+    from ventanilla.facturae.xml import parse_untrusted
+
+    signed_by = verify_signature(parse_untrusted(signing_pki.sign((Path(__file__).resolve().parents[3] / ".." /
+                                                                    "shared/reference/facturae/samples" / FACE).read_bytes())))
+    failures = []
+
+    def check(barrier) -> None:
+        barrier.wait()
+        try:
+            checker.check(signed_by.certificate, signed_by.others, None, NOW)
+        except Exception as error:  # noqa: BLE001 - any exception is the failure this test looks for
+            failures.append(repr(error))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so that an unguarded race shows
+    try:
+        for _ in range(10):  # each round on trust material whose lazily parsed parts are still unparsed
+            checker = CertificateChecker(TrustMaterial.load(signing_pki.trust_store, signing_pki.crls))
+            barrier = threading.Barrier(16)
+            threads = [threading.Thread(target=check, args=(barrier,)) for _ in range(16)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []

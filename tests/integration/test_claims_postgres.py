@@ -1,0 +1,59 @@
+"""PostgresClaims keeps the claims contract: one id under concurrency, same day vs another day, no reuse."""
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime, timezone
+
+import pytest
+
+from ventanilla.adapters.claims_postgres import PostgresClaims
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.invoice import InvoiceKey
+
+pytestmark = pytest.mark.integration
+KEY = InvoiceKey("B12345678", 2026, "A-", "1")
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+def _claim(dsn):
+    try:
+        return PostgresClaims(dsn).claim(KEY, date(2026, 2, 27), "h", NOW)
+    except DomainError as error:
+        return error.key.value
+
+
+def test_fifty_concurrent_claims_from_processes_yield_one_id(claims_dsn):
+    PostgresClaims(claims_dsn)
+    with ProcessPoolExecutor(4) as pool:
+        outcomes = list(pool.map(_claim, [claims_dsn] * 50))
+    ids = [o for o in outcomes if isinstance(o, int)]
+    assert len(ids) == 1 and ids[0] > 0
+    assert outcomes.count(ErrorKey.FACTURA_REPETIDA.value) == 49
+
+
+def test_same_key_another_day_and_released_ids_are_never_reused(claims_dsn):
+    claims = PostgresClaims(claims_dsn)
+    first = claims.claim(KEY, date(2026, 2, 27), "h", NOW)
+    with pytest.raises(DomainError) as caught:
+        claims.claim(KEY, date(2026, 5, 1), "h2", NOW)
+    assert caught.value.key is ErrorKey.EJERCICIO_DIARIO
+    claims.release(first)
+    second = claims.claim(KEY, date(2026, 2, 27), "h", NOW)
+    assert second > first
+    assert claims.receipt_of("C" * 24) is None
+    claims.confirm(second, "C" * 24, "f" * 64)
+    assert claims.receipt_of("C" * 24) == "f" * 64
+    claims.release(second)  # a registered claim is never released
+    with pytest.raises(DomainError) as caught:
+        PostgresClaims(claims_dsn).claim(KEY, date(2026, 2, 27), "h", NOW)
+    assert caught.value.key is ErrorKey.FACTURA_REPETIDA
+
+
+def test_stale_pending_claims_and_the_csv_stored_with_the_claim(claims_dsn):
+    from datetime import timedelta
+
+    claims = PostgresClaims(claims_dsn)
+    invoice_id = claims.claim(KEY, date(2026, 2, 27), "h", NOW, csv="S" * 24)
+    assert claims.stale_pending(KEY, NOW) is None
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) == (invoice_id, NOW)
+    claims.confirm(invoice_id, None, "e" * 64)
+    assert claims.receipt_of("S" * 24) == "e" * 64
+    assert claims.stale_pending(KEY, NOW + timedelta(minutes=1)) is None

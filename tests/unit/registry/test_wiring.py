@@ -1,0 +1,55 @@
+"""The registry's composition: loud warnings for missing safeguards, the development seal, PostgreSQL or SQLite."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from registry_service.wiring import build_claims, build_intake, build_seal
+from tests.support.registry import SCHEMAS
+from ventanilla.adapters.claims import SqliteClaims
+from ventanilla.config import Settings
+
+
+def settings(tmp_path, **env) -> Settings:
+    return Settings.from_env({"VENTANILLA_STATE_DIR": str(tmp_path), **env})
+
+
+def test_missing_schemas_and_trust_store_are_warned_about(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="registry"):
+        build_intake(settings(tmp_path, VENTANILLA_REQUIRE_SIGNATURE="0"))
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "SCHEMA VALIDATION IS OFF" in warnings and "NO SIGNATURE TRUST STORE" in warnings
+    assert "NOT REQUIRED" in warnings
+
+
+def test_configured_schemas_and_trust_store_are_not_warned_about(tmp_path, caplog, signing_pki):
+    with caplog.at_level(logging.INFO, logger="registry"):
+        build_intake(settings(tmp_path, VENTANILLA_FACTURAE_SCHEMAS=str(SCHEMAS),
+                              VENTANILLA_TRUST_STORE=str(signing_pki.trust_store), VENTANILLA_CRLS=str(signing_pki.crls)))
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_development_seal_is_created_once_and_refused_outside_dev_mode(tmp_path):
+    first = build_seal(settings(tmp_path))
+    again = build_seal(settings(tmp_path))
+    assert first.certificate == again.certificate
+    assert (tmp_path / "dev-pki" / "seal-root.pem").exists()
+    assert (tmp_path / "dev-pki" / "seal.key.pem").stat().st_mode & 0o077 == 0
+    with pytest.raises(SystemExit, match="VENTANILLA_SEAL_CERT"):
+        build_seal(settings(tmp_path / "prod", VENTANILLA_DEV_MODE="0"))
+
+
+def test_a_configured_seal_is_used(tmp_path):
+    from ventanilla import pki
+
+    root = pki.issue_ca(pki.name("Sede CA"))
+    cert, key = pki.issue_leaf(root, pki.name("Sello de la sede"), pki.Usage.SIGNING).write(tmp_path, "sello")
+    seal = build_seal(settings(tmp_path, VENTANILLA_DEV_MODE="0", VENTANILLA_SEAL_CERT=str(cert),
+                               VENTANILLA_SEAL_KEY=str(key)))
+    assert "Sello de la sede" in seal.certificate.subject.rfc4514_string()
+
+
+def test_claims_default_to_sqlite_in_the_state_dir(tmp_path):
+    assert isinstance(build_claims(settings(tmp_path)), SqliteClaims)
+    assert (tmp_path / "registry" / "claims.sqlite3").exists()

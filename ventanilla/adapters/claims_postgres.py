@@ -1,0 +1,84 @@
+"""Business-key claims in PostgreSQL, shared by registry replicas on any number of hosts."""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+
+import psycopg
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.invoice import InvoiceKey
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS claims (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    supplier_nif TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    series TEXT NOT NULL,
+    number TEXT NOT NULL,
+    issue_date DATE NOT NULL,
+    facturae_sha256 TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('PENDING', 'REGISTERED')),
+    claimed_at TIMESTAMPTZ NOT NULL,
+    csv TEXT UNIQUE,
+    receipt_sha256 TEXT,
+    UNIQUE (supplier_nif, year, series, number)
+)
+"""
+_KEY = "supplier_nif=%s AND year=%s AND series=%s AND number=%s"
+
+
+class PostgresClaims:
+    """The SqliteClaims contract on PostgreSQL: a unique constraint decides, an identity gives the id."""
+
+    def __init__(self, dsn: str):
+        self._dsn = dsn
+        self._local = threading.local()
+        with psycopg.connect(dsn, autocommit=True) as db:
+            db.execute("SELECT pg_advisory_lock(4242)")  # replicas starting together create the table once
+            db.execute(_SCHEMA)
+            db.execute("SELECT pg_advisory_unlock(4242)")
+
+    def _db(self) -> psycopg.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None or db.closed:
+            db = self._local.db = psycopg.connect(self._dsn, autocommit=True)
+        return db
+
+    def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime,
+              csv: str | None = None) -> int:
+        """Reserve the business key (with the receipt's future CSV) and return a new invoice id; refuse a key held."""
+        values = (key.supplier_nif, key.year, key.series, key.number)
+        while True:
+            row = self._db().execute(
+                "INSERT INTO claims (supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
+                " claimed_at, csv) VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s, %s)"
+                " ON CONFLICT (supplier_nif, year, series, number) DO NOTHING RETURNING id",
+                (*values, issue_date, facturae_sha256, now, csv)).fetchone()
+            if row is not None:
+                return int(row[0])
+            held = self._db().execute(f"SELECT issue_date FROM claims WHERE {_KEY}", values).fetchone()
+            if held is not None:  # else the holder was released in between: try again
+                raise DomainError(ErrorKey.FACTURA_REPETIDA if held[0] == issue_date else ErrorKey.EJERCICIO_DIARIO)
+
+    def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None:
+        """Mark a claim as registered (its event is in the log) and file its receipt under its CSV."""
+        self._db().execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(%s, csv), receipt_sha256=%s"
+                           " WHERE id=%s", (csv, receipt_sha256, invoice_id))
+
+    def stale_pending(self, key: InvoiceKey, before: datetime) -> tuple[int, datetime] | None:
+        """The id and claim time of a pending claim on key taken before `before` (its registrar died or failed)."""
+        values = (key.supplier_nif, key.year, key.series, key.number, before)
+        row = self._db().execute(f"SELECT id, claimed_at FROM claims WHERE {_KEY} AND status='PENDING'"
+                                 " AND claimed_at < %s", values).fetchone()
+        return (int(row[0]), row[1]) if row else None
+
+    def release(self, invoice_id: int) -> None:
+        """Drop a pending claim whose registration failed, so a retry can succeed."""
+        self._db().execute("DELETE FROM claims WHERE id=%s AND status='PENDING'", (invoice_id,))
+
+    def receipt_of(self, csv: str) -> str | None:
+        """The SHA-256 of the receipt a CSV designates, None when no registration has it."""
+        row = self._db().execute("SELECT receipt_sha256 FROM claims WHERE csv=%s AND status='REGISTERED'",
+                                 (csv,)).fetchone()
+        return row[0] if row else None

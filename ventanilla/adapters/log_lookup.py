@@ -1,0 +1,69 @@
+"""Reading one invoice's partition back: did its registration reach the log after all?"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
+
+from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.event_log import Position, invoice_partition_key
+from ventanilla.domain.events import InvoiceRegistered
+
+log = logging.getLogger("ventanilla.log_lookup")
+_SKEW = timedelta(minutes=1)  # record timestamps come from the producer's clock
+
+
+@dataclass(frozen=True)
+class Found:
+    """A registration read back from the log, and where it is."""
+
+    position: Position
+    event: InvoiceRegistered
+
+
+class RegistrationLookup:
+    """Finds an invoice's InvoiceRegistered in its partition, among the records written since a moment."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, timeout_s: float = 10.0):
+        self._bootstrap_servers = bootstrap_servers
+        self._topic = topic
+        self._timeout_s = timeout_s
+
+    def __call__(self, invoice_id: int, since: datetime) -> Found | None | bool:
+        """Its position when found, False when the log surely lacks it, None when the log cannot tell."""
+        consumer = None
+        try:
+            consumer = KafkaConsumer(bootstrap_servers=self._bootstrap_servers, enable_auto_commit=False,
+                                     request_timeout_ms=int(self._timeout_s * 1000), client_id="registry-lookup")
+            return self._search(consumer, invoice_partition_key(invoice_id), since)
+        except Exception:  # noqa: BLE001 - an unreachable log is an answer: "cannot tell"
+            log.warning("the log could not be read back", extra={"invoice_id": invoice_id}, exc_info=True)
+            return None
+        finally:
+            if consumer is not None:
+                consumer.close()
+
+    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime) -> Found | None | bool:
+        partitions = sorted(consumer.partitions_for_topic(self._topic) or ())
+        if not partitions:
+            return None
+        tp = TopicPartition(self._topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
+        consumer.assign([tp])
+        start = consumer.offsets_for_times({tp: int((since - _SKEW).timestamp() * 1000)})[tp]
+        end = consumer.end_offsets([tp])[tp]
+        if start is None:
+            return False
+        consumer.seek(tp, start.offset)
+        deadline = time.monotonic() + self._timeout_s
+        while consumer.position(tp) < end:
+            if time.monotonic() > deadline:
+                return None
+            for record in consumer.poll(timeout_ms=500).get(tp, ()):
+                event = decode(record.value) if record.key == key else None
+                if isinstance(event, InvoiceRegistered):
+                    return Found(Position(record.topic, record.partition, record.offset), event)
+        return False
