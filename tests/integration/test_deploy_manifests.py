@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,12 +29,15 @@ def test_overlay_builds_every_service_and_the_topic(overlay):
         assert ("StatefulSet", workload) in kinds
     for workload in ("cancellation", "soap-edge"):
         assert ("Deployment", workload) in kinds
-    topic = next(d for d in documents if d["kind"] == "KafkaTopic")
-    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
-    assert topic["metadata"]["name"] == config["VENTANILLA_INVOICE_EVENTS_TOPIC"]
-    assert topic["spec"]["partitions"] == int(config["VENTANILLA_INVOICE_EVENTS_PARTITIONS"])
-    assert topic["spec"]["config"]["retention.ms"] == -1
-    assert Settings.from_env(config).soap_port == 8080
+    topics = {d["metadata"]["name"]: d["spec"] for d in documents if d["kind"] == "KafkaTopic"}
+    config = next(d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "ventanilla")["data"]
+    settings = Settings.from_env(config)
+    for spec in TOPICS:  # every topic the services use is declared, with the partitions they expect
+        name = spec.name(settings)
+        assert name in topics, name
+        assert topics[name]["partitions"] == spec.request(settings)["num_partitions"]
+    assert topics[settings.invoice_events_topic]["config"]["retention.ms"] == -1
+    assert settings.soap_port == 8443 and not settings.dev_mode and settings.require_signature
 
 
 def test_every_container_reads_the_shared_configuration():
