@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -54,13 +57,25 @@ class StatusService:
     loops: list[GroupLoop]
     servers: list[GrpcServer]
     closeables: list = field(default_factory=list)
+    failed: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+
+    def _fatal_on_error(self, target):
+        """A consumer that dies must not leave the service answering from a stale projection."""
+        def run() -> None:
+            try:
+                target()
+            except BaseException:
+                log.exception("a consumer thread died; stopping the service so that it is restarted")
+                self.failed.set()
+                os.kill(os.getpid(), signal.SIGTERM)
+        return run
 
     def start(self) -> None:
         """Start consuming and serving (the public server last: its health means all is up)."""
         targets = [self.projector.run] + [loop.run for loop in self.loops]
         for index, target in enumerate(targets):
-            thread = threading.Thread(target=target, name=f"consumer-{index}", daemon=True)
+            thread = threading.Thread(target=self._fatal_on_error(target), name=f"consumer-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         for server in self.servers:
@@ -118,6 +133,8 @@ def main() -> None:
     service.start()
     log.info("serving", extra={"address": settings.status_address, "backoffice_address": settings.backoffice_address})
     run_until_signalled(service.stop)
+    if service.failed.is_set():
+        sys.exit(1)
 
 
 if __name__ == "__main__":
