@@ -95,24 +95,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def settings_env(kafka_bootstrap: str, tmp_path) -> dict[str, str]:
     """VENTANILLA_* variables for one test: own state dir and topic names, free ports, the session's broker."""
-    from ventanilla.adapters.topics import TOPICS
+    from tests.support.stack_env import private_env
 
-    registry, status, cancellation, soap, backoffice = _free_ports(5)
-    defaults, suffix = Settings.from_env({}), uuid.uuid4().hex[:12]
-    env = {
-        "VENTANILLA_STATE_DIR": str(tmp_path / "state"),
-        "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VENTANILLA_KAFKA_EXTERNAL": "1",
-        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
-        "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
-        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
-        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
-        "VENTANILLA_SOAP_HOST": "127.0.0.1",
-        "VENTANILLA_SOAP_PORT": str(soap),
-    }
-    env.update({spec.name_variable: f"{spec.name(defaults)}.test-{suffix}" for spec in TOPICS})
-    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.test-{suffix}",
-                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.test-{suffix}"})
+    env = private_env(kafka_bootstrap, tmp_path / "state", _free_ports(5), "test")
     return env
 
 

@@ -5,7 +5,6 @@ import os
 import ssl
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,8 +14,9 @@ import pytest
 import requests
 
 from ventanilla import devpki
-from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
+
+from tests.support.stack_env import private_env
 
 from . import soap as soap_client
 
@@ -89,29 +89,15 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
     The registry validates against the reference XSDs, requires signatures and trusts the session's
     throw-away PKI (its CRLs included): submit invoices signed with the `sign_invoice` fixture.
     """
-    registry, status, cancellation, soap, backoffice = free_ports(5)
-    suffix = uuid.uuid4().hex[:12]
-    defaults = Settings.from_env({})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
+    env.update(private_env(kafka_bootstrap, tmp_path_factory.mktemp("stack") / "state", free_ports(5), "e2e"))
     env.update({
-        "VENTANILLA_STATE_DIR": str(tmp_path_factory.mktemp("stack") / "state"),
-        "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VENTANILLA_KAFKA_EXTERNAL": "1",
-        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
-        "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
-        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
-        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
-        "VENTANILLA_SOAP_HOST": "127.0.0.1",
-        "VENTANILLA_SOAP_PORT": str(soap),
         "VENTANILLA_FACTURAE_SCHEMAS": str(SHARED / "reference" / "facturae" / "schemas"),
         "VENTANILLA_REQUIRE_SIGNATURE": "1",
         "VENTANILLA_TRUST_STORE": str(signing_pki.trust_store),
         "VENTANILLA_CRLS": str(signing_pki.crls),
         "VENTANILLA_THIRD_PARTY_BILLERS": INTEGRATOR_NIF,
     })
-    env.update({spec.name_variable: f"{spec.name(defaults)}.e2e-{suffix}" for spec in TOPICS})
-    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.e2e-{suffix}",
-                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.e2e-{suffix}"})
     up = _ventanilla(env, "up", "--timeout", "180")
     settings = Settings.from_env(env)
     if up.returncode != 0:

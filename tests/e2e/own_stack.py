@@ -5,15 +5,16 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ventanilla import devpki
 from ventanilla import stack as stack_spec
-from ventanilla.adapters.topics import TOPICS, ensure_topics
+from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
 from ventanilla.processes import die_with_parent, stop_popen
+
+from tests.support.stack_env import private_env
 
 from . import soap as soap_client
 
@@ -57,20 +58,13 @@ class OwnStack:
 
 def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> OwnStack:
     """Settings with fresh topics and free ports; topics created; every service started."""
-    registry, status, cancellation, soap, backoffice = ports
-    defaults, suffix = Settings.from_env({}), uuid.uuid4().hex[:12]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
+    env.update(private_env(env_base["VENTANILLA_KAFKA_BOOTSTRAP_SERVERS"], state_dir, ports, "own"))
     env.update(env_base)
     env.update({
-        "VENTANILLA_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1",
-        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}", "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
-        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}", "VENTANILLA_SOAP_HOST": "127.0.0.1",
-        "VENTANILLA_SOAP_PORT": str(soap), "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
+        "PYTHONUNBUFFERED": "1",
         "VENTANILLA_REQUIRE_SIGNATURE": "0",  # these stacks test the status service; signatures: tests/e2e/conftest
     })
-    env.update({spec.name_variable: f"{spec.name(defaults)}.own-{suffix}" for spec in TOPICS})
-    env.update({"VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.own-{suffix}",
-                "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.own-{suffix}"})
     settings = Settings.from_env(env)
     ensure_topics(settings)
     devpki.ensure(settings)  # the edge's server certificate and the readiness probe's client certificate
