@@ -8,14 +8,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ventanilla import devpki, stack
 from ventanilla.config import Settings
 from ventanilla.processes import PidFile, alive, stop_pid, tail
-
-if TYPE_CHECKING:
-    from ventanilla.supervisor import Supervisor
 
 log = logging.getLogger("ventanilla.run")
 

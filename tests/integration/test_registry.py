@@ -1,7 +1,6 @@
 """The registry service over real gRPC, Kafka, blob store and PKI: receipts, attachments, durability."""
 from __future__ import annotations
 
-import io
 import sqlite3
 
 import pytest
