@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench fuzz clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench bench-tools fuzz clean
 
 install: $(STAMP) proto
 
@@ -62,8 +62,12 @@ FUZZ_SECONDS ?= 300
 fuzz: install
 	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS)
 
-bench: install kafka-jars
+bench: install kafka-jars bench-tools
 	$(PY) tests/benchmarks/run_all.py
+
+# wrk (Debian) drives the HTTP load of the edge benchmarks.
+bench-tools:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk)
 
 clean:
 	rm -rf $(VENV) build var deploy/kafka/lib ventanilla/api/v1/*_pb2*.py*
