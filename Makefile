@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration lint bench bench-tools fuzz clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean
 
 install: $(STAMP) proto
 
@@ -55,6 +55,12 @@ test: install kafka-jars lint
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit
+
+test-integration: install kafka-jars
+	$(PY) -m pytest -q tests/integration
+
+test-e2e: install kafka-jars
+	$(PY) -m pytest -q tests/e2e
 
 FUZZ_SECONDS ?= 300
 
