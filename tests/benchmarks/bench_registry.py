@@ -82,16 +82,16 @@ def tls_session(client: ClientCert) -> requests.Session:
     return session
 
 
-def end_to_end(url: str, invoices: list[bytes], client: ClientCert) -> dict[str, float]:
+def end_to_end(url: str, invoices: list[bytes], cert: ClientCert) -> dict[str, float]:
     """Sequential latencies, then CLIENTS concurrent clients (each its own TLS connection): throughput and p99."""
-    session = tls_session(client)
+    session = tls_session(cert)
     for facturae in invoices[:5]:
         post(session, url, facturae)
     sequential = [post(session, url, f) for f in invoices[5:5 + SEQUENTIAL]]
     rest, latencies, lock = iter(invoices[5 + SEQUENTIAL:]), [], threading.Lock()
 
     def client() -> None:
-        own = tls_session(client)
+        own = tls_session(cert)
         while True:
             with lock:
                 facturae = next(rest, None)
