@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,32 +16,18 @@ import requests
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.benchstack import bench_env  # noqa: E402  (the shared private-stack environment)
+
 SAMPLE = ROOT / ".." / "shared" / "reference" / "facturae" / "samples" / "v3.2.2" / "invopop_invoice-face_unsigned.xml"
 NS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
 HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports free on loopback now."""
-    socks = [socket.socket() for _ in range(count)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
 def environment(state: Path) -> dict[str, str]:
     """A private stack: own state dir and free ports, so nothing else on the machine is touched."""
-    kafka, controller, registry, status, cancellation, soap = free_ports(6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
-    env.update(VENTANILLA_STATE_DIR=str(state), VENTANILLA_KAFKA_PORT=str(kafka),
-               VENTANILLA_KAFKA_CONTROLLER_PORT=str(controller),
-               VENTANILLA_REGISTRY_ADDRESS=f"127.0.0.1:{registry}", VENTANILLA_STATUS_ADDRESS=f"127.0.0.1:{status}",
-               VENTANILLA_CANCELLATION_ADDRESS=f"127.0.0.1:{cancellation}", VENTANILLA_SOAP_PORT=str(soap),
-               VENTANILLA_REQUIRE_SIGNATURE="0")  # unsigned public sample; bench_registry.py measures signed intake
-    return env
+    return bench_env(state)
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:

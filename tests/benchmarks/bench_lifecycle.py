@@ -32,7 +32,7 @@ def machine() -> dict:
                 if l.startswith("model name")), platform.processor())
     ram = int(next(l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")))
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(ram / 1024 ** 2, 1),
-            "python": platform.python_version(), "loadavg": Path("/proc/loadavg").read_text().split()[:3]}
+            "python": platform.python_version(), "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -183,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lag-invoices", type=int, default=100)
     parser.add_argument("--rate", type=float, default=25.0, help="back-office updates per second during the lag test")
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args(argv)
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    args, _ = parser.parse_known_args(argv)  # run_all.py's own arguments (script names) are not ours
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "edge": "HTTPS with the seller's dev client certificate (tests/e2e/own_stack.py)"}
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp, broker(Path(tmp)) as bootstrap:
         from tests.conftest import _free_ports
 
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop_all()
         results["rebuild"] = rebuild(bootstrap, Path(tmp), args.events)
+    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from lxml import etree  # noqa: E402
 
+from tests.benchmarks.benchstack import ClientCert, bench_env, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
 from tests.support.registry import FACE, SCHEMAS  # noqa: E402
@@ -45,7 +46,7 @@ def machine() -> str:
     memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal"))
     return (f"{os.cpu_count()} cores (nproc), {cpu}, {memory / 1024 / 1024:.0f} GiB RAM, Python "
-            f"{sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+            f"{sys.version.split()[0]}, load average at start {os.getloadavg()[0]:.1f}")
 
 
 def _ventanilla(env: dict[str, str], *args: str) -> None:
@@ -54,17 +55,9 @@ def _ventanilla(env: dict[str, str], *args: str) -> None:
 
 
 def stack_env(state: Path, pki) -> dict[str, str]:
-    from tests.benchmarks.bench_foundation import free_ports
-
-    kafka, controller, registry, status, cancellation, soap_port = free_ports(6)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
-    env.update(VENTANILLA_STATE_DIR=str(state), VENTANILLA_KAFKA_PORT=str(kafka),
-               VENTANILLA_KAFKA_CONTROLLER_PORT=str(controller), VENTANILLA_REGISTRY_ADDRESS=f"127.0.0.1:{registry}",
-               VENTANILLA_STATUS_ADDRESS=f"127.0.0.1:{status}", VENTANILLA_CANCELLATION_ADDRESS=f"127.0.0.1:{cancellation}",
-               VENTANILLA_SOAP_PORT=str(soap_port), VENTANILLA_FACTURAE_SCHEMAS=str(SCHEMAS),
-               VENTANILLA_REQUIRE_SIGNATURE="1", VENTANILLA_TRUST_STORE=str(pki.trust_store),
-               VENTANILLA_CRLS=str(pki.crls))
-    return env
+    """The shared private-stack environment, with signatures required and the test signing PKI trusted."""
+    return bench_env(state, VENTANILLA_FACTURAE_SCHEMAS=str(SCHEMAS), VENTANILLA_REQUIRE_SIGNATURE="1",
+                     VENTANILLA_TRUST_STORE=str(pki.trust_store), VENTANILLA_CRLS=str(pki.crls))
 
 
 def post(session: requests.Session, url: str, facturae: bytes) -> float:
@@ -82,16 +75,23 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
-def end_to_end(url: str, invoices: list[bytes]) -> dict[str, float]:
-    """Sequential latencies, then CLIENTS concurrent clients: throughput and p99."""
+def tls_session(client: ClientCert) -> requests.Session:
+    """HTTPS with the seller's dev client certificate, keep-alive."""
     session = requests.Session()
+    session.cert, session.verify, session.trust_env = client.requests_cert, str(client.ca), False
+    return session
+
+
+def end_to_end(url: str, invoices: list[bytes], cert: ClientCert) -> dict[str, float]:
+    """Sequential latencies, then CLIENTS concurrent clients (each its own TLS connection): throughput and p99."""
+    session = tls_session(cert)
     for facturae in invoices[:5]:
         post(session, url, facturae)
     sequential = [post(session, url, f) for f in invoices[5:5 + SEQUENTIAL]]
     rest, latencies, lock = iter(invoices[5 + SEQUENTIAL:]), [], threading.Lock()
 
     def client() -> None:
-        own = requests.Session()
+        own = tls_session(cert)
         while True:
             with lock:
                 facturae = next(rest, None)
@@ -113,7 +113,9 @@ def end_to_end(url: str, invoices: list[bytes]) -> dict[str, float]:
 
 
 def main() -> None:
-    print(f"machine: {machine()}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    print(f"machine: {machine()}; commit {commit.stdout.strip()}, "
+          f"started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; edge over HTTPS with a client certificate")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
@@ -122,14 +124,16 @@ def main() -> None:
         env = stack_env(tmp / "state", pki)
         _ventanilla(env, "up", "--timeout", "240")
         try:
+            client = issue_client(env)  # the sample's seller: it may submit
             stages = measure_stages(sample, pki, env)
             run = uuid.uuid4().hex[:6]
             invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(5 + SEQUENTIAL + CONCURRENT)]
-            url = f"http://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
-            e2e = end_to_end(url, invoices)
+            url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+            e2e = end_to_end(url, invoices, client)
         finally:
             _ventanilla(env, "down")
     floor = sum(cpu for cpu, _ in stages.values())
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
     print("| stage | CPU ms per invoice | wall ms per invoice |\n| --- | ---: | ---: |")
     for name, (cpu, wall) in stages.items():
         print(f"| {name} | {cpu:.2f} | {wall:.2f} |")

@@ -34,11 +34,14 @@ def main(argv: list[str]) -> int:
     names = [a for a in argv if a in SECTIONS] or list(SECTIONS)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     results = {"machine": machine(), "commit": commit.strip(),
-               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "edge": "HTTPS with mandatory client certificates (the seller's dev certificate); the wrk comparison "
+                       "and the worker variants use extra edges in ingress mode (see edge_consultar.py)"}
     with running_stack() as stack:
         for name in names:
             print(f"-- {name}", file=sys.stderr, flush=True)
             results[name] = importlib.import_module(f"tests.benchmarks.{SECTIONS[name]}").run(stack)
+    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     text = json.dumps(results, indent=2, ensure_ascii=False)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text + "\n")

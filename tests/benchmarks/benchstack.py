@@ -1,19 +1,24 @@
-"""A whole stack for benchmarks: `ventanilla up` on free loopback ports with its own Kafka, state in a temp dir."""
+"""A whole stack for benchmarks: `ventanilla up` on free loopback ports with its own Kafka, state in a temp dir,
+and a dev client certificate of the sample's seller so its clients are let in (HTTPS, mandatory client certs)."""
 from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 from ventanilla.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+SELLER = "B23103039"  # the seller of the public samples the benchmarks send: it may submit and see them
 
 
 def free_ports(count: int) -> list[int]:
@@ -26,11 +31,47 @@ def free_ports(count: int) -> list[int]:
 
 
 @dataclass(frozen=True)
+class ClientCert:
+    """A dev client certificate (PEM files) and the CA that issued the edge's server certificate."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context presenting this certificate and trusting the dev CA."""
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(self.cert), str(self.key))
+        return context
+
+    @property
+    def requests_cert(self) -> tuple[str, str]:
+        """(certificate, key) for requests' cert=."""
+        return str(self.cert), str(self.key)
+
+    @property
+    def ingress_headers(self) -> dict[str, str]:
+        """What a TLS-terminating nginx ingress forwards after verifying this certificate (docs/security.md)."""
+        return {"ssl-client-cert": quote(self.cert.read_text(), safe=""), "ssl-client-verify": "SUCCESS"}
+
+
+def issue_client(env: dict[str, str], nif: str = SELLER, out: Path | None = None) -> ClientCert:
+    """`ventanilla dev-pki client --nif NIF` against the stack's state dir (after `up` made the dev PKI)."""
+    out = out or Path(env["VENTANILLA_STATE_DIR"]) / "clients" / nif
+    done = _ventanilla(env, "dev-pki", "client", "--nif", nif, "--out", str(out))
+    if done.returncode != 0:
+        raise RuntimeError(f"`ventanilla dev-pki client` failed:\n{done.stdout}\n{done.stderr}")
+    return ClientCert(out / "client.pem", out / "client.key.pem", out / "ca.pem")
+
+
+@dataclass(frozen=True)
 class BenchStack:
-    """A running stack: its settings and environment."""
+    """A running stack: its settings, environment and a client certificate its edge accepts."""
 
     settings: Settings
     env: dict[str, str]
+    client: ClientCert
 
     @property
     def soap_url(self) -> str:
@@ -43,8 +84,9 @@ def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
-    """VENTANILLA_* variables for a private stack on free loopback ports (Kafka supervised by `run`)."""
-    kafka, controller, registry, status, cancellation, soap = free_ports(6)
+    """VENTANILLA_* variables for a private stack on free loopback ports (Kafka supervised by `run`);
+    the only private-stack environment of the benchmarks (foundation, soap_edge, registry)."""
+    kafka, controller, registry, status, cancellation, soap, backoffice = free_ports(7)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
     env.update({
         "VENTANILLA_STATE_DIR": str(state_dir),
@@ -53,10 +95,10 @@ def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
         "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
+        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
-        "VENTANILLA_LOG_LEVEL": "WARNING",  # no access log line per request during load
-        "VENTANILLA_REQUIRE_SIGNATURE": "0",  # the edge is measured here; bench_registry.py measures signed intake
+        "VENTANILLA_REQUIRE_SIGNATURE": "0",  # unsigned public sample; bench_registry.py measures signed intake
         **overrides,
     })
     return env
@@ -64,13 +106,47 @@ def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
 
 @contextmanager
 def running_stack(**overrides: str) -> Iterator[BenchStack]:
-    """`ventanilla up` a private stack; `ventanilla down` it afterwards, whatever happens."""
+    """`ventanilla up` a private stack (quiet logs); `ventanilla down` it afterwards, whatever happens."""
     with tempfile.TemporaryDirectory(prefix="ventanilla-bench-") as state:
-        env = bench_env(Path(state) / "state", **overrides)
+        # no access log line per request during load
+        env = bench_env(Path(state) / "state", **{"VENTANILLA_LOG_LEVEL": "WARNING", **overrides})
         up = _ventanilla(env, "up", "--timeout", "240")
         try:
             if up.returncode != 0:
                 raise RuntimeError(f"`ventanilla up` failed:\n{up.stdout}\n{up.stderr}")
-            yield BenchStack(Settings.from_env(env), env)
+            yield BenchStack(Settings.from_env(env), env, issue_client(env))
         finally:
             _ventanilla(env, "down")
+
+
+INGRESS = {"VENTANILLA_SOAP_PLAIN_HTTP": "1", "VENTANILLA_TRUSTED_PROXIES": "127.0.0.1/32"}
+
+
+@contextmanager
+def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True) -> Iterator[str]:
+    """`python -m <module_args>` (an edge, a variant, the trivial Flask app) on a free port with the stack's settings
+    and backends; ingress: plain HTTP behind a trusted TLS-terminating proxy at 127.0.0.1 (docs/security.md),
+    else the stack's own TLS with mandatory client certificates. Its SOAP URL once it answers `version`."""
+    import time
+
+    from . import requests_
+
+    (port,) = free_ports(1)
+    env = {**stack.env, "VENTANILLA_SOAP_PORT": str(port), **(INGRESS if ingress else {})}
+    settings = Settings.from_env(env)
+    process = subprocess.Popen([sys.executable, "-m", *module_args], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    headers = stack.client.ingress_headers if ingress else None
+    try:
+        for attempt in range(150):
+            try:
+                requests_.post(settings.soap_url, *requests_.version(), tls=stack.client.ssl_context, headers=headers)
+                break
+            except (OSError, RuntimeError):
+                if attempt == 149 or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield settings.soap_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,41 +1,22 @@
-"""consultarEstadoFactura through the edge vs a trivial Flask endpoint under the same gunicorn configuration."""
+"""consultarEstadoFactura through the edge vs a trivial Flask endpoint under the same gunicorn configuration.
+
+wrk cannot present a client certificate, so the wrk comparison runs both servers in the edge's documented ingress
+mode (plain HTTP behind a TLS-terminating nginx ingress, trusted proxy 127.0.0.1) and wrk sends the ingress's
+ssl-client-cert / ssl-client-verify headers, as in Kubernetes. The TLS cost is measured apart: the same Python
+keep-alive client against the stack's own HTTPS edge (client certificate) and against the ingress-mode edge.
+"""
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from typing import Iterator
 
 from soap_edge import server
 
 from . import requests_
-from .benchstack import ROOT, BenchStack, free_ports
-from .loadgen import LoadResult, wrk
+from .benchstack import BenchStack, extra_server
+from .loadgen import LoadResult, python_load, wrk
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 10, 8
-
-
-@contextmanager
-def trivial_flask(stack: BenchStack) -> Iterator[str]:
-    """tests/benchmarks/flask_app.py served by EdgeServer (same workers, class, threads) on a free port."""
-    (port,) = free_ports(1)
-    env = {**stack.env, "VENTANILLA_SOAP_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.flask_app"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}{stack.settings.soap_path}"
-    try:
-        for _ in range(100):
-            try:
-                requests_.post(url, *requests_.version())
-                break
-            except (OSError, RuntimeError):
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+PYTHON_REQUESTS = 2000  # per Python-client run (TLS vs ingress), over CONNECTIONS keep-alive connections
 
 
 def _median(results: list[LoadResult]) -> dict:
@@ -47,21 +28,36 @@ def _median(results: list[LoadResult]) -> dict:
 
 
 def run(stack: BenchStack) -> dict:
-    """ROUNDS x SECONDS of wrk -t1 -c8 on each target, interleaved; medians and the edge/Flask ratio."""
-    invoice_id = requests_.register_one(stack.soap_url)
+    """ROUNDS x SECONDS of wrk -t1 -c8 on each ingress-mode target, interleaved; medians and the edge/Flask ratio.
+    Then one Python-client run each over real TLS (stack edge, Flask) and over ingress mode (edge)."""
+    tls, headers = stack.client.ssl_context, stack.client.ingress_headers
+    invoice_id = requests_.register_one(stack.soap_url, tls)
     estado, version = requests_.estado(invoice_id), requests_.version()
     results = {"edge consultarEstadoFactura": [], "edge version (no backend)": [], "trivial Flask": []}
-    with trivial_flask(stack) as flask_url:
-        for url, request in ((stack.soap_url, estado), (flask_url, estado)):
-            wrk(url, *request, seconds=2, connections=CONNECTIONS)  # warm-up
+    with extra_server(stack, "soap_edge") as edge_url, extra_server(stack, "tests.benchmarks.flask_app") as flask_url:
+        for url in (edge_url, flask_url):
+            wrk(url, *estado, seconds=2, connections=CONNECTIONS, headers=headers)  # warm-up
         for _ in range(ROUNDS):
-            results["edge consultarEstadoFactura"].append(wrk(stack.soap_url, *estado, SECONDS, CONNECTIONS))
-            results["edge version (no backend)"].append(wrk(stack.soap_url, *version, SECONDS, CONNECTIONS))
-            results["trivial Flask"].append(wrk(flask_url, *estado, SECONDS, CONNECTIONS))
-    summary = {name: _median(rounds) for name, rounds in results.items()}
-    flask = summary["trivial Flask"]["rps"]
-    for name in ("edge consultarEstadoFactura", "edge version (no backend)"):
-        summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / flask, 3)
+            results["edge consultarEstadoFactura"].append(wrk(edge_url, *estado, SECONDS, CONNECTIONS, headers=headers))
+            results["edge version (no backend)"].append(wrk(edge_url, *version, SECONDS, CONNECTIONS, headers=headers))
+            results["trivial Flask"].append(wrk(flask_url, *estado, SECONDS, CONNECTIONS, headers=headers))
+        summary = {name: _median(rounds) for name, rounds in results.items()}
+        flask = summary["trivial Flask"]["rps"]
+        for name in ("edge consultarEstadoFactura", "edge version (no backend)"):
+            summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / flask, 3)
+        python_client = {"edge, ingress mode (plain HTTP + headers)":
+                         python_load(edge_url, [estado] * PYTHON_REQUESTS, CONNECTIONS, headers=headers)}
+    with extra_server(stack, "tests.benchmarks.flask_app", ingress=False) as flask_tls:
+        python_client["edge, real TLS (client certificate)"] = python_load(
+            stack.soap_url, [estado] * PYTHON_REQUESTS, CONNECTIONS, tls=tls)
+        python_client["trivial Flask, real TLS (client certificate)"] = python_load(
+            flask_tls, [estado] * PYTHON_REQUESTS, CONNECTIONS, tls=tls)
+    summary["python client consultarEstadoFactura"] = {name: r.as_dict() for name, r in python_client.items()}
+    summary["python client consultarEstadoFactura"]["load"] = (
+        f"{PYTHON_REQUESTS} requests over {CONNECTIONS} keep-alive connections (threaded http.client)")
     summary["server"] = {"workers": stack.settings.soap_workers, "worker_class": server.WORKER_CLASS,
-                         "threads": server.THREADS, "load": f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} rounds"}
+                         "threads": server.THREADS,
+                         "load": f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} rounds, ingress mode "
+                                 f"(VENTANILLA_SOAP_PLAIN_HTTP=1, VENTANILLA_TRUSTED_PROXIES=127.0.0.1/32, "
+                                 f"ssl-client-cert + ssl-client-verify headers)"}
     return summary

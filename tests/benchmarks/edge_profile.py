@@ -7,9 +7,10 @@ import pstats
 import time
 
 from soap_edge.__main__ import build
+from ventanilla.config import Settings
 
 from . import requests_
-from .benchstack import BenchStack
+from .benchstack import INGRESS, BenchStack
 
 # Component -> (file suffix, function name) whose cumulative time it is; "other" is the rest of the request.
 COMPONENTS = {
@@ -25,10 +26,12 @@ COMPONENTS = {
 CASES = (("consultarEstadoFactura", 300), ("enviarFactura 100 KB MTOM", 150))
 
 
-def _environ(url_path: str, content_type: str, body: bytes) -> dict:
+def _environ(url_path: str, content_type: str, body: bytes, headers: dict[str, str]) -> dict:
+    """A WSGI request as gunicorn passes it in ingress mode: from the trusted proxy, with its certificate headers."""
     return {"REQUEST_METHOD": "POST", "PATH_INFO": url_path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": content_type}
+            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": content_type, "REMOTE_ADDR": "127.0.0.1",
+            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}}
 
 
 def _share(stats: pstats.Stats, total: float) -> dict[str, float]:
@@ -43,9 +46,13 @@ def _share(stats: pstats.Stats, total: float) -> dict[str, float]:
 
 
 def run(stack: BenchStack) -> dict:
-    """Each case sequentially under cProfile; the share of the request time per component (percent)."""
-    edge = build(stack.settings)
-    invoice_id = requests_.register_one(stack.soap_url)
+    """Each case sequentially under cProfile; the share of the request time per component (percent).
+
+    The edge app runs in-process (no HTTP server, so no TLS): the caller's certificate arrives as the ingress's
+    headers from a trusted proxy, as in ingress mode."""
+    edge = build(Settings.from_env({**stack.env, **INGRESS}))
+    headers = stack.client.ingress_headers
+    invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     bodies = {"consultarEstadoFactura": lambda: requests_.estado(invoice_id),
               "enviarFactura 100 KB MTOM": lambda: requests_.enviar_mtom(100 * 1024)}
     summary = {}
@@ -55,7 +62,7 @@ def run(stack: BenchStack) -> dict:
         started = time.perf_counter()
         profile.enable()
         for content_type, body in prepared:
-            chunks = edge(_environ(stack.settings.soap_path, content_type, body),
+            chunks = edge(_environ(stack.settings.soap_path, content_type, body, headers),
                           lambda status, headers, *_: statuses.add(status[:3]))
             b"".join(chunks)
         profile.disable()

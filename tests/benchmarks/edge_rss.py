@@ -13,9 +13,10 @@ def run(stack: BenchStack) -> dict:
     """COUNT sequential enviarFactura of a Facturae just under the limit, over MTOM."""
     workers = gunicorn_workers("soap_edge", stack.settings.soap_port)
     size = stack.settings.max_body_bytes - 64 * 1024
-    python_load(stack.soap_url, [requests_.enviar_mtom(1024)], concurrency=1)  # warm-up: imports, channels
+    tls = stack.client.ssl_context
+    python_load(stack.soap_url, [requests_.enviar_mtom(1024)], concurrency=1, tls=tls)  # warm-up: imports, channels
     bodies = [requests_.enviar_mtom(size) for _ in range(COUNT)]
     with PeakRss(workers) as peak:
-        result = python_load(stack.soap_url, bodies, concurrency=1)
+        result = python_load(stack.soap_url, bodies, concurrency=1, tls=tls)
     return {**peak.result, "body_bytes": len(bodies[0][1]), **result.as_dict(),
-            "load": f"{COUNT} sequential requests"}
+            "load": f"{COUNT} sequential requests (TLS)"}

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
@@ -36,13 +37,21 @@ def _loopback(url: str) -> None:
 
 
 def wrk(url: str, content_type: str, body: bytes, seconds: int = 10, connections: int = 8,
-        threads: int = 1) -> LoadResult:
-    """POST the same body for `seconds` with wrk (-t threads -c connections); non-2xx answers count as errors."""
+        threads: int = 1, headers: Mapping[str, str] | None = None) -> LoadResult:
+    """POST the same body for `seconds` with wrk (-t threads -c connections); non-2xx answers count as errors.
+
+    wrk cannot present a client certificate: against the edge it sends the ingress headers (`headers`) to an
+    edge in ingress mode (plain HTTP, trusted proxy 127.0.0.1), as the nginx ingress does after its TLS.
+    """
     _loopback(url)
-    with tempfile.NamedTemporaryFile(suffix=".body") as body_file:
+    with tempfile.NamedTemporaryFile(suffix=".body") as body_file, \
+            tempfile.NamedTemporaryFile("w", suffix=".headers") as header_file:
         body_file.write(body)
         body_file.flush()
-        env = {"WRK_BODY_FILE": body_file.name, "WRK_CONTENT_TYPE": content_type, "PATH": "/usr/bin:/bin"}
+        header_file.write("".join(f"{name}\n{value}\n" for name, value in (headers or {}).items()))
+        header_file.flush()
+        env = {"WRK_BODY_FILE": body_file.name, "WRK_CONTENT_TYPE": content_type,
+               "WRK_HEADERS_FILE": header_file.name, "PATH": "/usr/bin:/bin"}
         done = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                                "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
                               timeout=seconds + 60, check=True)
@@ -53,18 +62,32 @@ def wrk(url: str, content_type: str, body: bytes, seconds: int = 10, connections
                       round(summary["requests"] / elapsed, 1), summary["p50_us"] / 1000, summary["p99_us"] / 1000)
 
 
+def connection_to(url: str, tls: ssl.SSLContext | None = None, timeout: float = 60) -> http.client.HTTPConnection:
+    """A keep-alive connection: HTTPS with the client certificate of `tls` for https URLs, else plain HTTP."""
+    target = urlsplit(url)
+    if target.scheme == "https":
+        if tls is None:
+            raise ValueError(f"{url}: the edge requires a client certificate (tls=ClientCert.ssl_context)")
+        return http.client.HTTPSConnection(target.hostname, target.port, timeout=timeout, context=tls)
+    return http.client.HTTPConnection(target.hostname, target.port, timeout=timeout)
+
+
 def python_load(url: str, requests: Iterable[tuple[str, bytes]], concurrency: int = 4,
-                timeout_s: float = 120.0) -> LoadResult:
-    """Send each (content type, body) once over `concurrency` keep-alive connections; latency per request."""
+                timeout_s: float = 120.0, tls: ssl.SSLContext | None = None,
+                headers: Mapping[str, str] | None = None) -> LoadResult:
+    """Send each (content type, body) once over `concurrency` keep-alive connections; latency per request.
+
+    https URLs: real TLS with the client certificate of `tls`; `headers` are added to every request."""
     _loopback(url)
     target = urlsplit(url)
+    extra = dict(headers or {})
     work, lock = iter(requests), threading.Lock()
     latencies: list[float] = []
     errors = [0]
     deadline = time.monotonic() + timeout_s
 
     def worker() -> None:
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        connection = connection_to(url, tls)
         while time.monotonic() < deadline:
             with lock:
                 item = next(work, None)
@@ -74,14 +97,14 @@ def python_load(url: str, requests: Iterable[tuple[str, bytes]], concurrency: in
             started = time.perf_counter()
             try:
                 connection.request("POST", target.path, body=body,
-                                   headers={"Content-Type": content_type, "SOAPAction": '""'})
+                                   headers={"Content-Type": content_type, "SOAPAction": '""', **extra})
                 answer = connection.getresponse()
                 answer.read()
                 ok = answer.status == 200
             except (OSError, http.client.HTTPException):
                 ok = False
                 connection.close()
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                connection = connection_to(url, tls)
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)

@@ -1,13 +1,16 @@
 """The SOAP requests the benchmarks send, built once before the clock starts."""
 from __future__ import annotations
 
-import http.client
+import ssl
+from typing import Mapping
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from tests.e2e import soap
 from tests.support.invoices import UNSIGNED, fresh_invoice
+
+from .loadgen import connection_to
 
 XML = "text/xml; charset=utf-8"
 
@@ -27,19 +30,20 @@ def enviar_mtom(size: int, sample: str = UNSIGNED[0]) -> tuple[str, bytes]:
     return soap.enviar_mtom(fresh_invoice(sample, pad_to=size).document)
 
 
-def register_one(url: str) -> int:
-    """Register a fresh invoice; its id."""
+def register_one(url: str, tls: ssl.SSLContext | None = None) -> int:
+    """Register a fresh invoice (as its seller: tls presents the seller's client certificate); its id."""
     content_type, body = soap.enviar_inline(fresh_invoice().document)
-    answer = post(url, content_type, body)
+    answer = post(url, content_type, body, tls=tls)
     return int(etree.fromstring(answer).findtext(f".//{{{soap.NS}}}enviarFacturaResponse/return/id"))
 
 
-def post(url: str, content_type: str, body: bytes) -> bytes:
-    """POST once; the answer's bytes (raises unless 200)."""
-    target = urlsplit(url)
-    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+def post(url: str, content_type: str, body: bytes, tls: ssl.SSLContext | None = None,
+         headers: Mapping[str, str] | None = None) -> bytes:
+    """POST once (https: with the client certificate of tls); the answer's bytes (raises unless 200)."""
+    connection = connection_to(url, tls, timeout=120)
     try:
-        connection.request("POST", target.path, body=body, headers={"Content-Type": content_type})
+        connection.request("POST", urlsplit(url).path, body=body,
+                           headers={"Content-Type": content_type, **(headers or {})})
         answer = connection.getresponse()
         data = answer.read()
     finally:

@@ -1,10 +1,21 @@
--- POST one body (file $WRK_BODY_FILE, type $WRK_CONTENT_TYPE); print a JSON summary line when done.
+-- POST one body (file $WRK_BODY_FILE, type $WRK_CONTENT_TYPE) with extra headers ($WRK_HEADERS_FILE: name and
+-- value on alternate lines, e.g. the nginx ingress's ssl-client-cert / ssl-client-verify); print a JSON summary.
 local file = assert(io.open(os.getenv("WRK_BODY_FILE"), "rb"))
 wrk.method = "POST"
 wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = os.getenv("WRK_CONTENT_TYPE")
 wrk.headers["SOAPAction"] = '""'
+local headers_file = os.getenv("WRK_HEADERS_FILE")
+if headers_file then
+  local lines = assert(io.open(headers_file, "r"))
+  while true do
+    local name, value = lines:read("*l"), lines:read("*l")
+    if not name or not value then break end
+    wrk.headers[name] = value
+  end
+  lines:close()
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
