@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
