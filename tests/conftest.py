@@ -2,26 +2,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
-from contextlib import ExitStack, closing
 from typing import Callable, Iterator, Mapping
 
 import pytest
 
+from tests.support.stack_env import free_ports as _free_ports
 from ventanilla.config import Settings
 
 BOOTSTRAP_VARIABLE = "KAFKA_BOOTSTRAP_SERVERS"
 CONTAINER_IMAGE = "confluentinc/cp-kafka:7.9.0"
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct TCP ports free on 127.0.0.1 right now."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def _docker_answers() -> bool:

@@ -48,10 +48,10 @@ def broker(workdir: Path):
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         return
-    from tests.conftest import _free_ports
+    from tests.support.stack_env import free_ports
     from ventanilla.adapters.kafka_broker import LocalKafkaBroker
 
-    port, controller = _free_ports(2)
+    port, controller = free_ports(2)
     local = LocalKafkaBroker(workdir / "kafka", port, controller, heap="1g").start()
     try:
         yield local.bootstrap_servers
@@ -186,10 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "edge": "HTTPS with the seller's dev client certificate (tests/e2e/own_stack.py)"}
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp, broker(Path(tmp)) as bootstrap:
-        from tests.conftest import _free_ports
+        from tests.support.stack_env import free_ports
 
         stack = own_stack({"VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "VENTANILLA_KAFKA_EXTERNAL": "1",
-                           "VENTANILLA_LOG_LEVEL": "WARNING"}, Path(tmp) / "state", _free_ports(5))
+                           "VENTANILLA_LOG_LEVEL": "WARNING"}, Path(tmp) / "state", free_ports(5))
         try:
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=4) as pool:

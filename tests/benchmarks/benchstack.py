@@ -3,31 +3,22 @@ and a dev client certificate of the sample's seller so its clients are let in (H
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
+from tests.support.stack_env import free_ports, private_env
 from ventanilla.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SELLER = "B23103039"  # the seller of the public samples the benchmarks send: it may submit and see them
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct TCP ports free on 127.0.0.1 right now."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass(frozen=True)
@@ -86,18 +77,12 @@ def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
     """VENTANILLA_* variables for a private stack on free loopback ports (Kafka supervised by `run`);
     the only private-stack environment of the benchmarks (foundation, soap_edge, registry)."""
-    kafka, controller, registry, status, cancellation, soap, backoffice = free_ports(7)
+    kafka, controller, *services = free_ports(7)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
+    env.update(private_env(None, state_dir, services, "bench"))
     env.update({
-        "VENTANILLA_STATE_DIR": str(state_dir),
         "VENTANILLA_KAFKA_PORT": str(kafka),
         "VENTANILLA_KAFKA_CONTROLLER_PORT": str(controller),
-        "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
-        "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
-        "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
-        "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
-        "VENTANILLA_SOAP_HOST": "127.0.0.1",
-        "VENTANILLA_SOAP_PORT": str(soap),
         "VENTANILLA_REQUIRE_SIGNATURE": "0",  # unsigned public sample; bench_registry.py measures signed intake
         **overrides,
     })

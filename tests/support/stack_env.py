@@ -1,21 +1,34 @@
-"""The VENTANILLA_* variables of a private stack: own state, free ports, topics and groups of its own."""
+"""A private stack's VENTANILLA_* variables (own state, free ports, topics and groups) and free ports."""
 from __future__ import annotations
 
+import socket
 import uuid
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
 
 
-def private_env(kafka_bootstrap: str, state_dir: Path, ports: list[int], label: str) -> dict[str, str]:
-    """Variables for a stack on the given broker: ports = registry, status, cancellation, soap, backoffice."""
+def free_ports(count: int) -> list[int]:
+    """Distinct TCP ports free on 127.0.0.1 right now."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], label: str) -> dict[str, str]:
+    """Variables for a stack: ports = registry, status, cancellation, soap, backoffice.
+
+    With kafka_bootstrap the stack uses that broker; without, `ventanilla run` starts its own (the caller
+    then sets VENTANILLA_KAFKA_PORT and VENTANILLA_KAFKA_CONTROLLER_PORT).
+    """
     registry, status, cancellation, soap, backoffice = ports
     defaults, suffix = Settings.from_env({}), f"{label}-{uuid.uuid4().hex[:12]}"
     env = {
         "VENTANILLA_STATE_DIR": str(state_dir),
-        "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "VENTANILLA_KAFKA_EXTERNAL": "1",
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
         "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}",
         "VENTANILLA_CANCELLATION_ADDRESS": f"127.0.0.1:{cancellation}",
@@ -26,4 +39,6 @@ def private_env(kafka_bootstrap: str, state_dir: Path, ports: list[int], label: 
         "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.{suffix}",
     }
     env.update({spec.name_variable: f"{spec.name(defaults)}.{suffix}" for spec in TOPICS})
+    if kafka_bootstrap is not None:
+        env.update(VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, VENTANILLA_KAFKA_EXTERNAL="1")
     return env
