@@ -26,6 +26,17 @@ def test_events_apply_once_per_offset_and_survive_reopen(tmp_path):
     assert reopened.positions(TOPIC) == {0: 4}
 
 
+def test_an_answer_without_history_has_the_same_state(tmp_path):
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    for offset, event in enumerate([registered(), changed(State.REGISTRADA_RCF, 1), cancel_requested(2)]):
+        store.apply(event, TOPIC, 0, offset)
+    full, answer = store.load(7), store.load(7, with_history=False)
+    assert answer.history == () and len(full.history) == 3
+    assert (answer.state, answer.state_remarks, answer.cancellation, answer.registration) == (
+        full.state, full.state_remarks, full.cancellation, full.registration)
+    assert store.find(full.registration.key, with_history=False).state is State.ANULADA
+
+
 def test_find_by_business_key(tmp_path):
     store = ProjectionStore(tmp_path / "p.sqlite3")
     store.apply(registered(11), TOPIC, 2, 0)

@@ -31,13 +31,13 @@ class Queries:
         return invoice
 
     def _by_tuple(self, query: InvoiceTuple) -> Invoice | None:
-        invoice = self._store.find(query.key)
+        invoice = self._store.find(query.key, with_history=False)
         return invoice if invoice is not None and invoice.matches(query) else None
 
     def invoice_by_id(self, caller_nif: str, invoice_id: int) -> tuple[Invoice, bytes]:
         """The invoice and its receipt PDF."""
         self._caught_up()
-        invoice = self._visible(self._store.load(invoice_id), caller_nif)
+        invoice = self._visible(self._store.load(invoice_id, with_history=False), caller_nif)
         return invoice, self._blobs.get(invoice.registration.receipt.sha256)
 
     def invoice_by_tuple(self, caller_nif: str, query: InvoiceTuple) -> tuple[Invoice, bytes]:
@@ -49,7 +49,7 @@ class Queries:
     def states_by_ids(self, caller_nif: str, ids: list[int]) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""
         self._caught_up()
-        return [self._item(lambda: self._store.load(i), caller_nif) for i in ids]
+        return [self._item(lambda: self._store.load(i, with_history=False), caller_nif) for i in ids]
 
     def states_by_tuples(self, caller_nif: str, queries: list[InvoiceTuple]) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""
