@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import subprocess
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from ventanilla.config import Settings
 
@@ -58,16 +57,11 @@ def stop(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def kafka_is_external(env: Mapping[str, str] | None = None) -> bool:
-    """VENTANILLA_KAFKA_EXTERNAL=1 (or true, yes): use the broker at the bootstrap servers; start none."""
-    return (os.environ if env is None else env).get(EXTERNAL_VARIABLE, "").strip().lower() in ("1", "true", "yes")
-
-
 def start_kafka(settings: Settings, supervisor: Supervisor) -> None:
     """Give `run` a broker: an external one, a running `kafka start` one, or a new supervised child."""
     from ventanilla.adapters.kafka_broker import KafkaBrokerError, LocalKafkaBroker
 
-    if kafka_is_external():
+    if settings.kafka_external:  # use the broker at the bootstrap servers; start none
         log.info("using an external Kafka", extra={"bootstrap": settings.kafka_bootstrap_servers})
         return
     broker = LocalKafkaBroker.from_settings(settings)

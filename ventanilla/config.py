@@ -60,6 +60,8 @@ class Settings:
     kafka_port: int
     kafka_controller_port: int
     kafka_heap: str
+    kafka_external: bool
+    kafka_lib: Path | None
     invoice_events_topic: str
     invoice_events_partitions: int
     backoffice_updates_topic: str
@@ -124,6 +126,8 @@ class Settings:
             kafka_port=kafka_port,
             kafka_controller_port=_int(env, "VENTANILLA_KAFKA_CONTROLLER_PORT", kafka_port + 1),
             kafka_heap=_str(env, "VENTANILLA_KAFKA_HEAP", "640m"),
+            kafka_external=_bool(env, "VENTANILLA_KAFKA_EXTERNAL", False),
+            kafka_lib=_path(env, "VENTANILLA_KAFKA_LIB"),
             invoice_events_topic=_str(env, "VENTANILLA_INVOICE_EVENTS_TOPIC", "ventanilla.invoice-events.v1"),
             invoice_events_partitions=_int(env, "VENTANILLA_INVOICE_EVENTS_PARTITIONS", 6),
             backoffice_updates_topic=_str(env, "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "ventanilla.backoffice-updates.v1"),

@@ -97,7 +97,7 @@ def test_kafka_start_returns_when_the_broker_accepts_requests_and_stop_ends_it(t
                 "VENTANILLA_KAFKA_CONTROLLER_PORT": str(controller_port),
                 "VENTANILLA_INVOICE_EVENTS_TOPIC": f"cli-test-{uuid.uuid4().hex[:8]}"})
     settings = Settings.from_env(env)
-    broker = LocalKafkaBroker.from_settings(settings, env)
+    broker = LocalKafkaBroker.from_settings(settings)
     try:
         started = _ventanilla(env, "kafka", "start")
         assert started.returncode == 0, started.stderr

@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import IO, Callable, Mapping
+from typing import IO, Callable
 
 import ventanilla
 from ventanilla.adapters.jvm import JavaRuntime, find_java
@@ -18,7 +18,6 @@ from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen,
 
 log = logging.getLogger(__name__)
 
-LIB_VARIABLE = "VENTANILLA_KAFKA_LIB"
 
 
 class KafkaBrokerError(RuntimeError):
@@ -53,12 +52,10 @@ class LocalKafkaBroker:
         self._output_in_log = True
 
     @classmethod
-    def from_settings(cls, settings: Settings, env: Mapping[str, str] | None = None) -> "LocalKafkaBroker":
-        """The broker these settings describe: state under state_dir/kafka, lib from VENTANILLA_KAFKA_LIB."""
-        env = os.environ if env is None else env
-        lib = Path(env[LIB_VARIABLE]) if env.get(LIB_VARIABLE) else None
+    def from_settings(cls, settings: Settings) -> "LocalKafkaBroker":
+        """The broker these settings describe: state under state_dir/kafka, jars from settings.kafka_lib."""
         return cls(settings.path("kafka"), settings.kafka_port, settings.kafka_controller_port, settings.kafka_heap,
-                   lib, java=find_java(env))
+                   settings.kafka_lib)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -85,7 +82,7 @@ class LocalKafkaBroker:
         if not self.java:
             raise KafkaBrokerError("java not found: install a JDK 17+ (or set JAVA_HOME) to run the local Kafka broker")
         if not any(self.lib_dir.glob("kafka_2.13-*.jar")) or not any(self.lib_dir.glob("log4j-core-*.jar")):
-            raise KafkaBrokerError(f"Kafka jars not found in {self.lib_dir}: run `make kafka-jars` (or set {LIB_VARIABLE})")
+            raise KafkaBrokerError(f"Kafka jars not found in {self.lib_dir}: run `make kafka-jars` (or set VENTANILLA_KAFKA_LIB)")
         self._jvm = JavaRuntime(self.java, self.lib_dir, deploy_dir() / "log4j2.properties")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.properties_path.write_text("".join(f"{k}={v}\n" for k, v in self.properties().items()))
