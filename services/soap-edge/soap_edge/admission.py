@@ -1,6 +1,7 @@
 """At most N large request bodies in process at once per worker: many concurrent uploads cannot exhaust memory."""
 from __future__ import annotations
 
+import gc
 import threading
 from contextlib import contextmanager
 from typing import Iterator, Mapping
@@ -37,4 +38,5 @@ class LargeBodies:
         try:
             yield
         finally:
+            gc.collect()  # spyne's contexts are cyclic and hold the body, its tree and the decoded invoice
             self._slots.release()

@@ -20,3 +20,26 @@ def test_a_large_body_waits_for_a_slot_and_a_query_does_not():
     assert busy.code == 503 and b"facturae.error.registro" in busy.body and backends.calls[0][1] == "GetInvoice"
     assert query.code == 200
     assert client.post(large).code == 200  # the slot is free again
+
+
+def test_a_large_body_leaves_no_cyclic_garbage_behind():
+    import gc
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    slots = LargeBodies(1, wait_s=0.2)
+    gc.disable()
+    try:
+        with slots.admit({"CONTENT_LENGTH": str(LARGE_BYTES + 1)}):
+            Cycle()  # unreachable at once, freed only by a collection
+        assert not [o for o in gc.get_objects() if isinstance(o, Cycle)]
+    finally:
+        gc.enable()
+
+
+def test_malloc_arenas_can_be_capped_on_this_c_library():
+    from soap_edge.memory import limit_malloc_arenas
+
+    assert limit_malloc_arenas(16)  # glibc's own default on 2 cores: the test process is left as it was
