@@ -114,8 +114,10 @@ def test_every_registration_is_announced_once_with_its_centres(service):
     settings = service
     for invoice_id in (51, 52):
         _register(settings, invoice_id)
-    consumer = KafkaConsumer(settings.invoices_registered_topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                             group_id=f"rcf-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest")
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=f"rcf-{uuid.uuid4().hex[:6]}",
+                             auto_offset_reset="earliest")
+    assert consumer.partitions_for_topic(settings.invoices_registered_topic)  # known before joining: see GroupLoop
+    consumer.subscribe([settings.invoices_registered_topic])
     found, deadline = [], time.monotonic() + 30
     while len(found) < 2 and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=300).values():
