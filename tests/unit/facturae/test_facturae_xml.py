@@ -23,11 +23,11 @@ LAUGHS = b"".join(
 
 
 def refused_quickly(data: bytes, limits: XmlLimits = XmlLimits()) -> RefusedXmlError:
-    """Parse data expecting a refusal within a tenth of a second; return the error."""
+    """Parse data expecting a refusal within a second (milliseconds measured; expanding takes minutes)."""
     started = time.perf_counter()
     with pytest.raises(RefusedXmlError) as caught:
         parse_untrusted(data, limits)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0
     return caught.value
 
 
