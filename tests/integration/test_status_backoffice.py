@@ -1,6 +1,7 @@
 """The status service's back-office side with a real broker and real gRPC: intake, feedback, notices, documents."""
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -193,3 +194,25 @@ def test_two_replicas_share_the_intake_and_each_message_has_one_effect(kafka_set
     # run with a core kept busy) when a rebalance lets two replicas work on one partition: the fold
     # ignores it, as the histories above show.
     assert set(changes) == {f"{s}-{i}" for s in ("REGISTRADA_RCF", "CONTABILIZADA") for i in ids}
+
+
+def test_a_group_loop_joins_only_once_its_topic_has_partitions(kafka_settings):
+    from kafka.admin import KafkaAdminClient
+
+    from status_service.group_loop import GroupLoop
+
+    group, missing = f"wait-{uuid.uuid4().hex[:6]}", f"not-yet-{uuid.uuid4().hex[:6]}"
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=group,
+                             enable_auto_commit=False)
+    loop = GroupLoop(consumer, missing, handler=None, name="wait")
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    time.sleep(1.5)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+    try:
+        members = admin.describe_groups([group])[group]["members"]
+    finally:
+        admin.close()
+    loop.stop()
+    thread.join(timeout=10)
+    assert members == [] and not thread.is_alive()
