@@ -23,13 +23,6 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 TNS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
 
 
-def rss_mb(pid: int) -> int:
-    """Resident memory of the gunicorn arbiter and its worker, in MB."""
-    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return sum(next(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
-                    if line.startswith("VmRSS")) for p in pids) // 1024
-
-
 def burst(slots: int, large: bytes) -> dict:
     """One edge with this many slots, one burst; idle and peak RSS, the burst's wall time, the answers."""
     import requests
@@ -41,11 +34,11 @@ def burst(slots: int, large: bytes) -> dict:
         edge = start_edge(Path(state), free_ports(4), VENTANILLA_SOAP_MAX_LARGE_BODIES=str(slots))
         try:
             cert, answers, peak, done = edge.client("99999999R"), [], [0], threading.Event()
-            idle = rss_mb(edge.process.pid)
+            idle = edge.rss_mb()
 
             def watch():
                 while not done.wait(0.02):
-                    peak[0] = max(peak[0], rss_mb(edge.process.pid))
+                    peak[0] = max(peak[0], edge.rss_mb())
 
             def upload(body: bytes):
                 reply = requests.post(edge.url, data=body, headers={"Content-Type": "text/xml; charset=utf-8"},

@@ -44,6 +44,13 @@ class Edge:
     def pki(self) -> devpki.Layout:
         return devpki.layout(self.settings)
 
+    def rss_mb(self) -> int:
+        """Resident memory of the edge: the gunicorn arbiter and its workers, in MB."""
+        pid = self.process.pid
+        pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return sum(next(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                        if line.startswith("VmRSS")) for p in pids) // 1024
+
     def client(self, nif: str, entity_nif: str = "") -> tuple[str, str]:
         """(cert, key) paths of a fresh client certificate from the dev CA."""
         out = self.settings.path("clients", f"{nif}-{entity_nif}")

@@ -196,15 +196,6 @@ def test_a_revoked_client_certificate_is_refused(tmp_path, free_ports):
         edge.stop()
 
 
-def _rss_mb(pid: int) -> int:
-    """Resident memory of a process and its children (the gunicorn arbiter and its worker), in MB."""
-    pids = [pid] + [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
-    total = 0
-    for each in pids:
-        total += next(int(line.split()[1]) for line in open(f"/proc/{each}/status") if line.startswith("VmRSS"))
-    return total // 1024
-
-
 def test_many_concurrent_large_uploads_keep_memory_bounded(tmp_path, free_ports):
     import base64
     import os
@@ -213,11 +204,11 @@ def test_many_concurrent_large_uploads_keep_memory_bounded(tmp_path, free_ports)
     try:
         cert, answers, peak, done = edge.client("99999999R"), [], [0], threading.Event()
         large = envelope("enviarFactura", f"<facturae>{base64.b64encode(os.urandom(5_500_000)).decode()}</facturae>")
-        idle = _rss_mb(edge.process.pid)
+        idle = edge.rss_mb()
 
         def watch():
             while not done.wait(0.05):
-                peak[0] = max(peak[0], _rss_mb(edge.process.pid))
+                peak[0] = max(peak[0], edge.rss_mb())
 
         def upload(body):
             try:
