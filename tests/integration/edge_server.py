@@ -1,9 +1,11 @@
 """A real SOAP edge (gunicorn, TLS) in a subprocess, over in-process gRPC backends that record callers."""
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,3 +98,53 @@ def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:
             raise RuntimeError(f"the edge did not become ready:\n{edge.stop()}")
         time.sleep(0.2)
     return edge
+
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+PEFAC_NS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
+
+
+@dataclass(frozen=True)
+class Burst:
+    """What a burst of uploads did to an edge: answers (status or error name), RSS in MB, wall time."""
+
+    answers: list
+    idle_mb: int
+    peak_mb: int
+    seconds: float
+
+
+def large_upload_burst(edge: Edge, sample_s: float = 0.02) -> Burst:
+    """12 enviarFactura of 7.3 MB (5.5 MB of base64 inline) and 6 bodies of 9 MiB, all at once, over TLS."""
+    import requests
+
+    inner = base64.b64encode(os.urandom(5_500_000)).decode()
+    large = (f'<S:Envelope xmlns:S="{SOAP_NS}"><S:Body><ns:enviarFactura xmlns:ns="{PEFAC_NS}"><facturae>{inner}'
+             "</facturae></ns:enviarFactura></S:Body></S:Envelope>").encode()
+    cert, answers, peak, done = edge.client("99999999R"), [], [0], threading.Event()
+    idle = edge.rss_mb()
+
+    def watch():
+        while not done.wait(sample_s):
+            peak[0] = max(peak[0], edge.rss_mb())
+
+    def upload(body: bytes):
+        try:
+            answers.append(requests.post(edge.url, data=body, headers={"Content-Type": "text/xml; charset=utf-8"},
+                                         cert=cert, verify=str(edge.pki.cert("ca")), timeout=60).status_code)
+        except requests.RequestException as error:
+            answers.append(type(error).__name__)
+
+    uploads = [threading.Thread(target=upload, args=(large,)) for _ in range(12)]
+    uploads += [threading.Thread(target=upload, args=(b"x" * (9 << 20),)) for _ in range(6)]
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.perf_counter()
+    for thread in uploads:
+        thread.start()
+    for thread in uploads:
+        thread.join(timeout=90)
+    seconds = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    return Burst(answers, idle, max(peak[0], idle), seconds)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from ventanilla import pki
 
-from .edge_server import start_edge
+from .edge_server import large_upload_burst, start_edge
 
 pytestmark = pytest.mark.integration
 TNS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
@@ -197,39 +197,13 @@ def test_a_revoked_client_certificate_is_refused(tmp_path, free_ports):
 
 
 def test_many_concurrent_large_uploads_keep_memory_bounded(tmp_path, free_ports):
-    import base64
-    import os
-
     edge = start_edge(tmp_path / "state", free_ports(4), VENTANILLA_SOAP_MAX_LARGE_BODIES="1")
     try:
-        cert, answers, peak, done = edge.client("99999999R"), [], [0], threading.Event()
-        large = envelope("enviarFactura", f"<facturae>{base64.b64encode(os.urandom(5_500_000)).decode()}</facturae>")
-        idle = edge.rss_mb()
-
-        def watch():
-            while not done.wait(0.05):
-                peak[0] = max(peak[0], edge.rss_mb())
-
-        def upload(body):
-            try:
-                answers.append(post(edge, body, cert, timeout=60).status_code)
-            except requests.RequestException as error:
-                answers.append(type(error).__name__)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        uploads = [threading.Thread(target=upload, args=(large,)) for _ in range(12)]
-        uploads += [threading.Thread(target=upload, args=(b"x" * (9 << 20),)) for _ in range(6)]
-        for thread in uploads:
-            thread.start()
-        for thread in uploads:
-            thread.join(timeout=90)
-        done.set()
-        watcher.join()
+        burst = large_upload_burst(edge, sample_s=0.05)
     finally:
         edge.stop()
     # every upload answered (the registry here is unimplemented: a server fault; over 8 MB: 413)
-    assert sorted(answers) == [413] * 6 + [500] * 12, answers
+    assert sorted(burst.answers) == [413] * 6 + [500] * 12, burst.answers
     # measured over idle: ~60 MB through one slot; 210-290 MB with eight slots; ~320 MB through one slot
     # without the collection after each large body, 145 MB with glibc's default arenas
-    assert peak[0] - idle < 150, f"peak RSS {peak[0]} MB, idle {idle} MB"
+    assert burst.peak_mb - burst.idle_mb < 150, f"peak RSS {burst.peak_mb} MB, idle {burst.idle_mb} MB"
