@@ -190,3 +190,31 @@ class Settings:
     def path(self, *parts: str) -> Path:
         """A path under the local state directory."""
         return self.state_dir.joinpath(*parts)
+
+
+# /metrics of each process (docs/operations.md, "Observability"): loopback ports below 32768 by default.
+METRICS_PROCESSES = {"registry": ("REGISTRY", 9311), "status": ("STATUS", 9312),
+                     "cancellation": ("CANCELLATION", 9313), "soap-edge": ("SOAP", 9314), "portal": ("PORTAL", 9315)}
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where one process serves /metrics (None: not at all), its optional mutual TLS, the edge's multiprocess dir."""
+
+    address: str | None
+    tls_cert: Path | None
+    tls_key: Path | None
+    client_ca: Path | None
+    multiproc_dir: Path | None
+
+    @classmethod
+    def from_env(cls, process: str, env: Mapping[str, str] | None = None) -> "MetricsSettings":
+        """VENTANILLA_<PROCESS>_METRICS_ADDRESS (host:port, or "off"), VENTANILLA_METRICS_TLS_CERT/_KEY/_CLIENT_CA
+        (all three or none) and PROMETHEUS_MULTIPROC_DIR (the edge's gunicorn workers)."""
+        env = os.environ if env is None else env
+        prefix, port = METRICS_PROCESSES[process]
+        address = _str(env, f"VENTANILLA_{prefix}_METRICS_ADDRESS", f"127.0.0.1:{port}")
+        tls = [_path(env, f"VENTANILLA_METRICS_TLS_{name}") for name in ("CERT", "KEY", "CLIENT_CA")]
+        if any(tls) and not all(tls):
+            raise ValueError("VENTANILLA_METRICS_TLS_CERT, _KEY and _CLIENT_CA go together (mutual TLS) or not at all")
+        return cls(None if address.lower() == "off" else address, *tls, _path(env, "PROMETHEUS_MULTIPROC_DIR"))
