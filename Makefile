@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean promtool monitoring load
 
 install: $(STAMP) proto
 
@@ -50,8 +50,25 @@ down:
 lint: install
 	$(VENV)/bin/lint-imports
 
-test: install kafka-jars lint
-	$(PY) -m pytest -q tests
+test: install kafka-jars lint promtool
+	VENTANILLA_TEST_PROMTOOL=$(CURDIR)/$(PROMTOOL) $(PY) -m pytest -q tests
+
+# promtool checks and unit-tests deploy/monitoring/rules.yaml; built once from the Go module proxy into .tools/
+# (git-ignored; a few minutes on a fresh machine, then cached).
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := .tools/bin/promtool
+PROMTOOL_STAMP := .tools/bin/.promtool-$(PROMTOOL_VERSION)
+
+promtool: $(PROMTOOL_STAMP)
+
+$(PROMTOOL_STAMP):
+	mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+	rm -f .tools/bin/.promtool-* && touch $@
+
+# Regenerate the dashboards and the monitoring component's rules after editing deploy/monitoring or the tool.
+monitoring: install
+	$(PY) tools/gen_monitoring.py
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit
