@@ -66,6 +66,12 @@ $(PROMTOOL_STAMP):
 	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 	rm -f .tools/bin/.promtool-* && touch $@
 
+# Load test (tests/load, docs/operations.md): a private local stack unless LOAD_ARGS has --url; report in var/load/.
+LOAD_ARGS ?= --profile mix --seconds 180
+
+load: install kafka-jars
+	$(PY) -m tests.load.run $(LOAD_ARGS)
+
 # Regenerate the dashboards and the monitoring component's rules after editing deploy/monitoring or the tool.
 monitoring: install
 	$(PY) tools/gen_monitoring.py
