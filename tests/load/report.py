@@ -40,7 +40,7 @@ def lag_lines(stats: list[dict]) -> list[str]:
             f"max {_ms(row['Max Response Time'])} ms."]
 
 
-_WRAPPED = re.compile(r"^CatchResponseError\((['"])(.*)\1\)$")
+_WRAPPED = re.compile(r"^CatchResponseError\(([\'\"])(.*)\1\)$")
 
 
 def fault_of(error: str) -> str:
