@@ -116,7 +116,8 @@ class Poller(SoapUser):
         if self.kit.rng.random() < 0.5:
             self.soap("consultarGrupoEstadosFactura", *soap_calls.grupo(i.id for i in invoices))
         else:
-            self.soap("consultarGrupoEstadoFacturasPorValores", *soap_calls.grupo_por_valores(i.tupla for i in invoices))
+            request = soap_calls.grupo_por_valores(i.tupla for i in invoices)
+            self.soap("consultarGrupoEstadoFacturasPorValores", *request)
 
 
 class Canceller(SoapUser):

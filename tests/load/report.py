@@ -21,7 +21,8 @@ def _ms(value: str) -> str:
 
 
 def operations_table(stats: list[dict]) -> list[str]:
-    lines = ["| operation | requests | failures | per s | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| operation | requests | failures | per s | p50 ms | p95 ms | p99 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for row in stats:
         if row["Name"] == "Aggregated" or row["Type"] == LAG_TYPE:
             continue
@@ -78,7 +79,8 @@ def write(out: Path) -> Path:
              f"- command: `{run['command']}`",
              f"- target: {run['target']} ({'a private local stack' if run['local_stack'] else 'given by the caller'})",
              f"- profile: {run['profile']}, {run['seconds']:.0f} s, scale {run['scale']}",
-             f"- machine: {run['machine']}; load average {run['load_before']:.2f} before, {run['load_after']:.2f} after",
+             f"- machine: {run['machine']}; load average {run['load_before']:.2f} before, "
+             f"{run['load_after']:.2f} after",
              f"- load generator: {run['generator_cpu_s']:.1f} s of CPU over {run['wall_s']:.1f} s "
              f"({run['generator_cpu_s'] / run['wall_s']:.2f} cores)" +
              ("; it shares this machine's CPU with the stack under test, so the stack had less than the whole "
