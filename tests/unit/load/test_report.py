@@ -43,5 +43,6 @@ def test_report_has_operations_lag_faults_steps_and_the_generator_cpu(tmp_path):
     assert "40 updates timed (0 not visible within 30 s): p50 60 ms, p95 200 ms, p99 300 ms" in text
     assert "| enviarFactura (mtom) | facturae.error.validation.facturaRepetida | 2 |" in text
     assert "(0.25 cores); it shares this machine's CPU with the stack under test" in text
-    assert "Knee: about 5.8 submissions/s (20 users)." in text
+    assert ("Knee: the last step carrying its offered load was step 2 (5.8 submissions/s); the most carried was "
+            "6.1 submissions/s (step 3).") in text
     assert "back-office update → visible |" not in text  # the lag is reported apart, not as an operation
