@@ -112,7 +112,8 @@ class Browser:
 
     def post(self, path: str, data: dict | None = None, **kwargs):
         data = {"csrf_token": self.token, **(data or {})}
-        response = self.client.post(path, data=data, environ_base=self._environ(), **kwargs)
+        headers = {"Referer": "https://localhost/"}  # Flask-WTF checks the referrer over HTTPS
+        response = self.client.post(path, data=data, environ_base=self._environ(), headers=headers, **kwargs)
         self._keep(response)
         return response
 

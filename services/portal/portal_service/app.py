@@ -40,8 +40,8 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
                       views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
         app.register_blueprint(blueprint)
-    limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions["tools.verify"])
-    limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions["tools.receipt_pdf"])
+    for endpoint in ("tools.verify", "tools.receipt_pdf"):  # public and unauthenticated: bounded per client
+        app.view_functions[endpoint] = limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions[endpoint])
 
     @app.context_processor
     def _globals():
@@ -69,7 +69,10 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
     app.register_error_handler(404, _error(404, "error_404.html"))
     app.register_error_handler(413, _error(413, "error_413.html"))
     app.register_error_handler(429, _error(429, "error_429.html"))
-    app.register_error_handler(CSRFError, _error(400, "error_csrf.html"))
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        log.info("form refused: CSRF", extra={"reason": error.description, "path": request.path})
+        return render_template("error_csrf.html", status=400), 400
 
     @app.errorhandler(500)
     def _server_error(error):

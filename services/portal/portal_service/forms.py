@@ -75,7 +75,7 @@ class PlatformStep1Form(FlaskForm):
 class PlatformStep2Form(FlaskForm):
     name = HiddenField()
     roles = HiddenField()
-    fingerprint = RadioField(_l("Seleccionar un certificado"), choices=[])
+    fingerprint = RadioField(_l("Seleccionar un certificado"), choices=[], validate_choice=False)  # the domain decides
 
 
 class RenameForm(FlaskForm):
@@ -83,7 +83,7 @@ class RenameForm(FlaskForm):
 
 
 class AddCertificateForm(FlaskForm):
-    fingerprint = SelectField(_l("Certificado para agregar"), choices=[])
+    fingerprint = SelectField(_l("Certificado para agregar"), choices=[], validate_choice=False)
 
 
 class AuthorizeNifForm(FlaskForm):
