@@ -72,7 +72,7 @@ class CertificateLogin:
 
 
 class OidcLogin:
-    """OpenID Connect (authorization code flow, Authlib): the NIF comes from a configured claim."""
+    """OpenID Connect (authorization code flow with PKCE, Authlib): the NIF comes from a configured claim."""
 
     method = "oidc"
 
@@ -83,15 +83,19 @@ class OidcLogin:
         self._client = self._oauth.register(
             "oidc", client_id=client_id, client_secret=client_secret,
             server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-            client_kwargs={"scope": "openid profile email"})
+            client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"})
         self._nif_claim = nif_claim
+        # Authlib checks `aud` only when told to (without this, a token for another client that names this one
+        # in `azp` would pass): the issuer we trust, and this client among the audience, both required.
+        self._claims = {"iss": {"essential": True, "values": [issuer.rstrip("/")]},
+                        "aud": {"essential": True, "values": [client_id]}}
 
     def begin(self) -> Response:
         return self._client.authorize_redirect(url_for("auth.oidc_return", _external=True))
 
     def complete(self) -> Identity:
         try:
-            token = self._client.authorize_access_token()
+            token = self._client.authorize_access_token(claims_options=self._claims)
         except Exception as error:  # noqa: BLE001 - any protocol failure is a refused login
             log.info("OIDC login refused", extra={"error": type(error).__name__})
             raise LoginRefused("oidc_failed") from None
