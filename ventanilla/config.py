@@ -78,6 +78,7 @@ class PortalSettings:
     smtp_username: str
     smtp_password: str
     receipts_per_minute: int
+    expiry_check_s: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "PortalSettings":
@@ -109,6 +110,7 @@ class PortalSettings:
             smtp_username=_str(env, "VENTANILLA_SMTP_USERNAME", ""),
             smtp_password=_str(env, "VENTANILLA_SMTP_PASSWORD", ""),
             receipts_per_minute=_int(env, "VENTANILLA_PORTAL_RECEIPTS_PER_MINUTE", 20),
+            expiry_check_s=_int(env, "VENTANILLA_PORTAL_EXPIRY_CHECK_S", 3600),
         )
 
     @staticmethod

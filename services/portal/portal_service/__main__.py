@@ -7,6 +7,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
@@ -32,7 +33,6 @@ from portal_service.signature import XadesVerifier
 from portal_service.web import Deps
 
 log = logging.getLogger("portal")
-EXPIRY_CHECK_S = 3600.0
 
 
 class UnconfiguredMailer:
@@ -50,6 +50,8 @@ class PortalProcess:
     portal: Portal
     projector: Projector | None = None
     closeables: list = field(default_factory=list)
+    expiry_check_s: float = 3600.0
+    caught_up: Callable[[], bool] = lambda: True
     stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list = field(default_factory=list)
 
@@ -62,11 +64,19 @@ class PortalProcess:
             self._threads.append(thread)
 
     def _warn_loop(self) -> None:
-        while not self.stopping.wait(60.0 if not self._threads else EXPIRY_CHECK_S):
+        """Certificate-expiry warnings: a round at start (once the read model caught up), then periodically."""
+        delay = 0.0
+        while not self.stopping.wait(delay):
             try:
-                self.portal.warn_expiring()
+                if self.caught_up():
+                    log.info("expiry warnings sent", extra={"warnings": self.portal.warn_expiring()})
+                    delay = self.expiry_check_s
+                else:
+                    log.warning("expiry warnings postponed: the read model is behind the log")
+                    delay = min(30.0, self.expiry_check_s)
             except Exception:  # noqa: BLE001 - logged; the next round tries again
                 log.exception("certificate expiry warnings failed")
+                delay = self.expiry_check_s
 
     def stop(self) -> None:
         """Stop the loops and close the adapters."""
@@ -120,7 +130,7 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
     """Wire the portal from settings; `overrides` replaces adapters by name (tests: fakes and test doubles)."""
     o, p = overrides or {}, settings.portal
     read_model = o.get("read_model") or PortalProjection(_projection_target(p.projection))
-    closeables, projector = [], None
+    closeables, projector, caught_up = [], None, lambda: True
     if "settle" in o:
         settle = o["settle"]
     else:
@@ -131,6 +141,7 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
                                  group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
         projector = Projector(consumer, read_model, settings.integrator_events_topic, catch_up, decode)
         settle = lambda position: catch_up.reached(position.partition, position.offset + 1)  # noqa: E731
+        caught_up = catch_up.wait
     event_log = o.get("log")
     if event_log is None:
         event_log = KafkaIntegratorLog(settings.kafka_bootstrap_servers, settings.integrator_events_topic)
@@ -150,7 +161,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
     if p.oidc_issuer:
         authenticators["oidc"] = OidcLogin(app, p.oidc_issuer, p.oidc_client_id, p.oidc_client_secret,
                                            p.oidc_nif_claim)
-    return PortalProcess(app, portal, projector, closeables + [registry])
+    return PortalProcess(app, portal, projector, closeables + [registry], expiry_check_s=p.expiry_check_s,
+                         caught_up=caught_up)
 
 
 def main() -> None:
