@@ -66,6 +66,7 @@ class PortalSettings:
     client_ca: Path
     client_crl: str
     projection: str
+    claims: str
     dir3: str
     oidc_issuer: str
     oidc_client_id: str
@@ -98,6 +99,7 @@ class PortalSettings:
             client_crl=_str(env, "VENTANILLA_PORTAL_CLIENT_CRL", ""),
             projection=_str(env, "VENTANILLA_PORTAL_PROJECTION",
                             str(state_dir / "portal" / "projection.sqlite3")),
+            claims=_str(env, "VENTANILLA_PORTAL_CLAIMS", str(state_dir / "portal" / "claims.sqlite3")),
             dir3=_str(env, "VENTANILLA_PORTAL_DIR3", str(state_dir / "portal" / "dir3.sqlite3")),
             oidc_issuer=_str(env, "VENTANILLA_PORTAL_OIDC_ISSUER", ""),
             oidc_client_id=_str(env, "VENTANILLA_PORTAL_OIDC_CLIENT_ID", ""),

@@ -14,7 +14,7 @@ from ventanilla.facturae.signing import sign_facturae
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
 from portal_service.auth import CertificateLogin
 from portal_service.signature import XadesVerifier
-from tests.support.portal_fakes import FixedClock, MemoryLog, MemoryMailer, MemoryReadModel, MemoryRegistry
+from tests.support.portal_fakes import FixedClock, MemoryClaims, MemoryLog, MemoryMailer, MemoryReadModel, MemoryRegistry
 
 PUBLIC_BODY = "Q2826000H"   # may hold the RCF role
 COMPANY = "B23103039"
@@ -84,6 +84,7 @@ def fake_overrides(portal_pki: PortalPki, read_model=None, **more) -> dict:
     """Everything a portal needs, in memory (the verifier is the real one, under the test PKI)."""
     read_model = read_model or MemoryReadModel()
     return {"read_model": read_model, "log": MemoryLog(read_model), "settle": lambda position: True,
+            "claims": MemoryClaims(),
             "mailer": MemoryMailer(), "clock": FixedClock(datetime.now(timezone.utc).replace(microsecond=0)),
             "registry": MemoryRegistry(), "verifier": XadesVerifier(portal_pki.checker()),
             "certificate_login": CertificateLogin(peer=lambda environ: environ.get(PEER)),

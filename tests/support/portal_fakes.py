@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from ventanilla.adapters.event_log import Position
 from ventanilla.domain import integrator_events as ev
+from ventanilla.domain.integrator_claims import Conflict
+from ventanilla.domain.integrator_decide import Refused
 from ventanilla.domain.integrator import evolve
 from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
 
@@ -149,6 +151,51 @@ class MemoryRegistry:
 
     def registered(self, caller_nif, supplier_nif, year, series, number):
         return (caller_nif, supplier_nif, year, series, number) in self.invoices
+
+    def close(self):
+        pass
+
+
+class MemoryClaims:
+    """The IntegratorClaims contract over dictionaries (one process)."""
+
+    def __init__(self):
+        self.versions: dict[str, tuple[int, datetime]] = {}
+        self.fingerprints: dict[str, tuple[str, int]] = {}
+
+    def record(self, claim, stale_before=None) -> None:
+        stored = self.versions.get(claim.nif)
+        if stored is not None and stored[0] > claim.expected and (stale_before is None or stored[1] >= stale_before):
+            raise Conflict(claim.nif)
+        fingerprints = dict(self.fingerprints)
+        if stored is None or stored[0] != claim.expected:
+            fingerprints = {f: h for f, h in fingerprints.items() if h[0] != claim.nif}
+            for f in claim.held:
+                fingerprints.setdefault(f, (claim.nif, claim.expected))
+        for f in claim.release:
+            if fingerprints.get(f, ("",))[0] == claim.nif:
+                del fingerprints[f]
+        for f in claim.take:
+            if f in fingerprints and fingerprints[f][0] != claim.nif:
+                raise Refused("certificate_registered", "file")
+            fingerprints[f] = (claim.nif, claim.version)
+        self.fingerprints, self.versions[claim.nif] = fingerprints, (claim.version, claim.at)
+
+    def undo(self, claim) -> None:
+        stored = self.versions.get(claim.nif)
+        if stored is not None and stored[0] == claim.version:
+            self.versions[claim.nif] = (claim.expected, stored[1])
+            for f in claim.take:
+                if self.fingerprints.get(f, ("",))[0] == claim.nif:
+                    del self.fingerprints[f]
+            for f in claim.release:
+                self.fingerprints.setdefault(f, (claim.nif, claim.expected))
+
+    def version(self, nif):
+        return self.versions[nif][0] if nif in self.versions else None
+
+    def holder(self, fingerprint):
+        return self.fingerprints[fingerprint][0] if fingerprint in self.fingerprints else None
 
     def close(self):
         pass

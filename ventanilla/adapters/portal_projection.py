@@ -104,7 +104,7 @@ class PortalProjection:
             db.execute(f"DELETE FROM {table} WHERE nif=?", (nif,))
         db.execute("INSERT INTO portal_integrators VALUES (?, ?, ?)",
                    (nif, state.commercial_name or state.name, int(state.signed_up)))
-        db.executemany("INSERT INTO portal_certificates VALUES (?, ?, ?, ?)",
+        db.executemany("INSERT INTO portal_certificates VALUES (?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING",
                        [(c.fingerprint, nif, c.not_after.isoformat(), int(not c.removed))
                         for c in state.certificates.values()])
         db.executemany("INSERT INTO portal_authorizations VALUES (?, ?)", [(u, nif) for u in state.authorized])

@@ -16,6 +16,7 @@ from kafka import KafkaConsumer
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.dir3_catalogue import Dir3Catalogue
+from ventanilla.adapters.integrator_claims import IntegratorClaims
 from ventanilla.adapters.integrator_codec import decode
 from ventanilla.adapters.integrator_log import KafkaIntegratorLog
 from ventanilla.adapters.mail import SmtpMailer, SmtpRelay
@@ -149,7 +150,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
     mailer = o.get("mailer") or (SmtpMailer(SmtpRelay(p.smtp_host, p.smtp_port, p.smtp_sender, p.smtp_starttls,
                                                       p.smtp_username, p.smtp_password))
                                  if p.smtp_host else UnconfiguredMailer())
-    portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock())
+    claims = o.get("claims") or IntegratorClaims(_projection_target(p.claims))
+    portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock(), claims, caught_up)
     registry = o.get("registry") or GrpcRegistry(settings.registry_address, settings.status_address)
     authenticators = {"certificate": o.get("certificate_login") or CertificateLogin()}
     deps = Deps(portal=portal, dir3=o.get("dir3") or Dir3Catalogue(_projection_target(p.dir3)),

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import logging
-import threading
+import time
 import uuid
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import Callable
 
 from ventanilla.domain import integrator_commands as cmd
+from ventanilla.domain.integrator_claims import Conflict, claim_for
 from ventanilla.domain.integrator_decide import Refused, decide
 from ventanilla.domain.integrator_events import IntegratorEvent
 from portal_service.mails import mails_for
-from portal_service.ports import Clock, IntegratorLog, Mailer, ReadModel, Settle
+from portal_service.ports import Claims, Clock, IntegratorLog, Mailer, ReadModel, Settle
 
 log = logging.getLogger("portal.handlers")
 EXPIRY_WARNINGS = (30, 7)
+ATTEMPTS = 6
+ABANDONED_AFTER = timedelta(minutes=5)  # a claim whose events never reached the log by then: its writer died
 
 
 @dataclass(frozen=True)
@@ -26,32 +30,55 @@ class Actor:
 
 
 class Portal:
-    """Runs commands one at a time per process (the aggregate has no optimistic lock on Kafka)."""
+    """Decides against the integrator's state, claims its next version (and certificates), then appends.
 
-    def __init__(self, log_: IntegratorLog, read_model: ReadModel, settle: Settle, mailer: Mailer, clock: Clock):
+    Any number of portal processes may run: the claim is taken in the shared claims database, so a decision
+    taken against a state another writer has already changed is decided again against the new state.
+    """
+
+    def __init__(self, log_: IntegratorLog, read_model: ReadModel, settle: Settle, mailer: Mailer, clock: Clock,
+                 claims: Claims, caught_up: Callable[[], bool] = lambda: True):
         self.read_model, self.clock = read_model, clock
-        self._log, self._settle, self._mailer = log_, settle, mailer
-        self._lock = threading.Lock()
+        self._log, self._settle, self._mailer, self._claims, self._caught_up = log_, settle, mailer, claims, caught_up
 
     def run(self, actor: Actor, command_type: type[cmd.Command], **values) -> tuple[IntegratorEvent, ...]:
         """Decide a command for the actor against the state of actor.for_nif; Refused when not allowed."""
-        with self._lock:
-            command = command_type(command_id=uuid.uuid4().hex, nif=actor.for_nif, actor_nif=actor.nif,
-                                   at=self.clock.now(), **values)
-            return self._execute(command)
+        command = command_type(command_id=uuid.uuid4().hex, nif=actor.for_nif, actor_nif=actor.nif,
+                               at=self.clock.now(), **values)
+        return self._execute(command)
 
     def _execute(self, command: cmd.Command) -> tuple[IntegratorEvent, ...]:
-        extra = self._facts(command)
-        if extra:
-            command = type(command)(**{**{f.name: getattr(command, f.name) for f in fields(command)}, **extra})
-        events = decide(self.read_model.integrator(command.nif), command)
-        if events:
+        for attempt in range(ATTEMPTS):
+            extra = self._facts(command)
+            if extra:
+                command = type(command)(**{**{f.name: getattr(command, f.name) for f in fields(command)}, **extra})
+            state = self.read_model.integrator(command.nif)
+            events = decide(state, command)
+            claim = claim_for(state, events, self.clock.now())
+            if claim is not None:
+                try:  # after a conflict and a full catch-up, a claim still ahead of the log may be a dead writer's
+                    self._claims.record(claim, claim.at - ABANDONED_AFTER if attempt else None)
+                except Conflict:
+                    log.info("decided against an old state: again", extra={"nif": command.nif, "attempt": attempt})
+                    time.sleep(0.05 * attempt)  # the other writer's append may still be on its way to the log
+                    self._caught_up()
+                    continue
+            return self._append(command, events, claim)
+        raise Refused("busy")
+
+    def _append(self, command, events, claim) -> tuple[IntegratorEvent, ...]:
+        if not events:
+            return events
+        try:
             position = self._log.append(events)
-            if position is not None and not self._settle(position):
-                log.warning("read model behind the log after a write", extra={"nif": command.nif})
-            log.info("decided", extra={"nif": command.nif, "actor": command.actor_nif,
-                                       "events": [e.TYPE for e in events]})
-            self._tell(events)
+        except BaseException:
+            if claim is not None:
+                self._claims.undo(claim)
+            raise
+        if position is not None and not self._settle(position):
+            log.warning("read model behind the log after a write", extra={"nif": command.nif})
+        log.info("decided", extra={"nif": command.nif, "actor": command.actor_nif, "events": [e.TYPE for e in events]})
+        self._tell(events)
         return events
 
     def _facts(self, command: cmd.Command) -> dict:
@@ -77,11 +104,11 @@ class Portal:
             due = [days for days in EXPIRY_WARNINGS if timedelta(0) < left <= timedelta(days=days)]
             if not due:
                 continue
-            with self._lock:  # the nearest threshold only: one mail, even when a run was missed
-                command = cmd.NoticeCertificateExpiry(uuid.uuid4().hex, row.nif, "system", now,
-                                                      fingerprint=row.fingerprint, days=min(due))
-                try:
-                    sent += len(self._execute(command))
-                except Refused:
-                    pass
+            # the nearest threshold only: one mail, even when a run was missed
+            command = cmd.NoticeCertificateExpiry(uuid.uuid4().hex, row.nif, "system", now,
+                                                  fingerprint=row.fingerprint, days=min(due))
+            try:
+                sent += len(self._execute(command))
+            except Refused:
+                pass
         return sent

@@ -14,6 +14,7 @@ REFUSALS = {
     "already_integrator": _l("Esta entidad ya está dada de alta como integrador."),
     "terms_not_accepted": _l("Debe aceptar los términos y condiciones de uso para darse de alta."),
     "not_found": _l("No existe o no es suyo."),
+    "busy": _l("Otra persona está cambiando estos mismos datos en este momento. Vuelva a intentarlo."),
     "not_rcf": _l("La plataforma no es un servicio de recepción (RCF)."),
     "certificate_unknown": _l("Elija uno de sus certificados registrados."),
     "certificate_taken": _l("Ese certificado ya pertenece a otra plataforma."),

@@ -6,6 +6,7 @@ from typing import Protocol, Sequence
 
 from ventanilla.adapters.event_log import Position
 from ventanilla.domain.integrator import Integrator, PlatformState
+from ventanilla.domain.integrator_claims import Claim
 from ventanilla.domain.integrator_events import IntegratorEvent
 from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
 
@@ -41,6 +42,16 @@ class ReadModel(Protocol):
     def notices(self, limit: int = 5) -> list[Notice]: ...
 
     def expiring(self, before: datetime) -> list[Expiring]: ...
+
+
+class Claims(Protocol):
+    """The integrators' versions and certificate fingerprints, claimed in one transaction before appending."""
+
+    def record(self, claim: Claim, stale_before: datetime | None = None) -> None:
+        """Take the claim, or raise Conflict (decided against an old state) / Refused (certificate held)."""
+
+    def undo(self, claim: Claim) -> None:
+        """Give back a claim whose events were not appended."""
 
 
 class Settle(Protocol):
