@@ -48,6 +48,7 @@ class Portal:
         return self._execute(command)
 
     def _execute(self, command: cmd.Command) -> tuple[IntegratorEvent, ...]:
+        caught_up = False  # only a reader level with the log may judge another writer's claim abandoned
         for attempt in range(ATTEMPTS):
             extra = self._facts(command)
             if extra:
@@ -57,11 +58,11 @@ class Portal:
             claim = claim_for(state, events, self.clock.now())
             if claim is not None:
                 try:  # after a conflict and a full catch-up, a claim still ahead of the log may be a dead writer's
-                    self._claims.record(claim, claim.at - ABANDONED_AFTER if attempt else None)
+                    self._claims.record(claim, claim.at - ABANDONED_AFTER if caught_up else None)
                 except Conflict:
                     log.info("decided against an old state: again", extra={"nif": command.nif, "attempt": attempt})
                     time.sleep(0.05 * attempt)  # the other writer's append may still be on its way to the log
-                    self._caught_up()
+                    caught_up = self._caught_up()
                     continue
             return self._append(command, events, claim)
         raise Refused("busy")
