@@ -1,6 +1,8 @@
 """The portal's read model: each NIF's events (folded on read) and index tables, with log positions."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
@@ -12,6 +14,7 @@ from ventanilla.domain.integrator import Integrator, PlatformState, fold
 from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
 
 SCHEMA_VERSION = 1
+CACHED_STATES = 4096
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS portal_streams (nif TEXT NOT NULL, seq INTEGER NOT NULL, payload {blob} NOT NULL,
     PRIMARY KEY (nif, seq));
@@ -39,6 +42,8 @@ class PortalProjection:
 
     def __init__(self, target: Path | str):
         self._db = Database(target)
+        self._cache: OrderedDict[str, tuple[int, Integrator]] = OrderedDict()  # NIF -> (events, state), LRU
+        self._cache_lock = threading.Lock()
         self._db.script(_SCHEMA.format(blob=self._db.blob))
         if self._db.execute("SELECT version FROM portal_schema").fetchone() is None:
             self._db.execute("INSERT INTO portal_schema VALUES (?)", (SCHEMA_VERSION,))
@@ -121,8 +126,20 @@ class PortalProjection:
         return fold(self._events(nif))
 
     def integrator(self, nif: str) -> Integrator | None:
-        """Everything known under a NIF, or None."""
-        return fold(self._events(nif))
+        """Everything known under a NIF, or None (a state folded once per stream length, kept in this process)."""
+        length = self._db.execute("SELECT COUNT(*) FROM portal_streams WHERE nif=?", (nif,)).fetchone()[0]
+        with self._cache_lock:
+            cached = self._cache.get(nif)
+            if cached is not None and cached[0] == length:
+                self._cache.move_to_end(nif)
+                return cached[1]
+        state = fold(self._events(nif))
+        if state is not None and state.version == length:  # else the stream grew meanwhile: do not keep it
+            with self._cache_lock:
+                self._cache[nif] = (length, state)
+                while len(self._cache) > CACHED_STATES:
+                    self._cache.popitem(last=False)
+        return state
 
     def history(self, nif: str, limit: int = 10) -> list[ev.IntegratorEvent]:
         """The NIF's latest events, newest first."""

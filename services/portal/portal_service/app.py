@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, render_template, request, session
-from flask_babel import Babel
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -25,6 +25,19 @@ def _locale() -> str:
     return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
 
 
+def _translate_once_per_request(app: Flask) -> None:
+    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string)."""
+    def catalogue():
+        if "translations" not in g:
+            g.translations = get_translations()
+        return g.translations
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalogue().ugettext(s), ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
+
+
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
     """A portal app over its dependencies."""
     app = Flask(__name__)
@@ -35,6 +48,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
+    _translate_once_per_request(app)
     CSRFProtect(app)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
