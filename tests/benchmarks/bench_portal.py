@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
     from ventanilla.adapters.topics import ensure_topics
     from ventanilla.config import Settings
     from tests.benchmarks import portal_data
-    from tests.benchmarks.bench_soap_edge import machine
+    from tests.benchmarks.bench_soap_edge import machine, publish
     from tests.support.https import loopback_tls
     from tests.support.stack_env import free_ports
 
@@ -172,11 +172,7 @@ def main(argv: list[str]) -> int:
         results["upload_step2"] = upload_step2(portal, trivial, sessions[0], tls.ca, 100)
         results["goal"] = {name: results[name]["p95_ms"] <= 50 and results[name]["vs_trivial_rps"] >= 0.3
                            for name in pages}
-    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text + "\n")
-    print(text)
+    publish(results, OUT)
     return 0
 
 
