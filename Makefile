@@ -5,9 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean promtool monitoring load
+PICO := services/portal/portal_service/static/vendor/pico.min.css
 
-install: $(STAMP) proto
+.PHONY: install proto portal-assets kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean promtool monitoring load
+
+install: $(STAMP) proto portal-assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +19,14 @@ $(STAMP): pyproject.toml
 
 proto: $(STAMP)
 	$(PY) tools/gen_proto.py
+
+# The portal's design system (Pico CSS), pinned in services/portal/package-lock.json, installed by npm.
+portal-assets: $(PICO)
+
+$(PICO): services/portal/package-lock.json
+	cd services/portal && npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $(PICO))
+	cp services/portal/node_modules/@picocss/pico/css/pico.min.css $@
 
 kafka-jars: $(KAFKA_LIB)
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from soap_edge import certnif
+from ventanilla import certnif
 
 O, SN, OI, CN, UID = (NameOID.ORGANIZATION_NAME, NameOID.SERIAL_NUMBER, NameOID.ORGANIZATION_IDENTIFIER,
                       NameOID.COMMON_NAME, certnif.UID)

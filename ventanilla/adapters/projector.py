@@ -1,31 +1,39 @@
-"""The consumer loop: a thin shell that feeds each log record to the projection store."""
+"""The projection consumer loop: a thin shell that feeds the log's records, decoded, to a projection store."""
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 
-from ventanilla.adapters.event_codec import decode
-from ventanilla.adapters.projection_store import ProjectionStore
-from status_service.catch_up import CatchUp
+from ventanilla.adapters.catch_up import CatchUp
 
-log = logging.getLogger("status.projector")
+log = logging.getLogger("ventanilla.projector")
 
 
-def handle(store: ProjectionStore, records) -> int:
-    """Apply records of the invoice log in one transaction; how many were not applied before."""
+class Store(Protocol):
+    """A projection that applies (event, topic, partition, offset) records once, positions included."""
+
+    def positions(self, topic: str) -> dict[int, int]: ...
+
+    def apply_many(self, records) -> int: ...
+
+
+def handle(store: Store, records, decode: Callable) -> int:
+    """Apply records of a log in one transaction; how many were not applied before."""
     return store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
 
 
 class Projector:
-    """Reads every partition of the invoice log from the stored positions onwards."""
+    """Reads every partition of an event topic from the stored positions onwards."""
 
-    def __init__(self, consumer: KafkaConsumer, store: ProjectionStore, topic: str, catch_up: CatchUp):
+    def __init__(self, consumer: KafkaConsumer, store: Store, topic: str, catch_up: CatchUp, decode: Callable):
         self._consumer = consumer
         self._store = store
         self._topic = topic
         self._catch_up = catch_up
+        self._decode = decode
         self._stopping = threading.Event()
 
     def _assign(self, partitions: set[int]) -> None:
@@ -49,7 +57,7 @@ class Projector:
         log.info("projecting", extra={"topic": self._topic, "partitions": len(partitions)})
         while not self._stopping.is_set():
             for tp, records in self._consumer.poll(timeout_ms=200).items():
-                handle(self._store, records)
+                handle(self._store, records, self._decode)
                 self._catch_up.advanced(tp.partition, records[-1].offset + 1)
 
     def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""TLS for the edge: a TLS 1.2+ server context that requires client certificates, read deadlines, the peer."""
+"""TLS for the HTTPS doors (edge, portal): a TLS 1.2+ server context asking for client certificates, read deadlines, the peer."""
 from __future__ import annotations
 
 import socket
@@ -76,8 +76,12 @@ class DeadlineSocket(ssl.SSLSocket):
         return super().sendall(*args, **kwargs)
 
 
-def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines()) -> ssl.SSLContext:
-    """TLS 1.2 or later, the server chain loaded, client certificates required against the bundle."""
+def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines(), client_required: bool = True) -> ssl.SSLContext:
+    """TLS 1.2 or later, the server chain loaded, client certificates verified against the bundle.
+
+    client_required=False lets a client without a certificate in (the portal's other login methods);
+    a certificate that is sent is still verified, and refused when it does not chain or is revoked.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(files.certificate), str(files.key))
@@ -85,9 +89,9 @@ def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines()) -> ssl.S
     if files.client_crls is not None:
         context.load_verify_locations(cafile=str(files.client_crls))
         context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_REQUIRED if client_required else ssl.CERT_OPTIONAL
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE
-    context.sslsocket_class = type("EdgeDeadlineSocket", (DeadlineSocket,), {"deadlines": deadlines})
+    context.sslsocket_class = type("DeadlineSocketWithLimits", (DeadlineSocket,), {"deadlines": deadlines})
     return context
 
 

@@ -2,7 +2,7 @@
 import threading
 import time
 
-from status_service.catch_up import CatchUp
+from ventanilla.adapters.catch_up import CatchUp
 
 
 class SlowEnds:

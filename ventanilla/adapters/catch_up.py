@@ -5,6 +5,8 @@ import threading
 import time
 from typing import Callable
 
+from kafka import KafkaConsumer, TopicPartition
+
 EndOffsets = Callable[[], dict[int, int]]
 
 
@@ -56,3 +58,17 @@ class CatchUp:
         with self._changed:
             return self._changed.wait_for(lambda: self._applied.get(partition, 0) >= next_offset,
                                           timeout=self._timeout_s)
+
+
+def end_offsets_reader(bootstrap_servers: str, topic: str, client_id: str) -> EndOffsets:
+    """A thread-safe function answering a topic's end offsets per partition (one consumer, no group)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    lock = threading.Lock()
+
+    def end_offsets() -> dict[int, int]:
+        with lock:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in partitions]
+            return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
+
+    return end_offsets
