@@ -17,7 +17,7 @@ from tests.support.registry import SCHEMAS
 from tests.support.stack_env import free_ports, private_env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(kafka_bootstrap, tmp_path_factory) -> Site:
     """A portal wired by its composition root over the session's Kafka and a loopback SMTP server, over HTTPS."""
     directory = tmp_path_factory.mktemp("portal-browser")
@@ -46,9 +46,9 @@ def site(kafka_bootstrap, tmp_path_factory) -> Site:
         smtp.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
-    """Debian's Chromium, headless, for the whole session."""
+    """Debian's Chromium, headless, for this package (its event loop must be gone before other tests run)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser-tools` installs Debian's chromium", pytrace=False)
     with sync_playwright() as playwright:
