@@ -7,13 +7,16 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from ventanilla.adapters.dir3_catalogue import read_units
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
 from portal_service.__main__ import build
 from tests.support.portal import STAFF, build_portal_pki
 from tests.support.portal_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Site, Visitor, receipts
 from tests.support.portal_server import HttpsServer, Nifs, People, SmtpSink, certificate_login, tls_files
-from tests.support.registry import SCHEMAS
+from tests.support.registry import SCHEMAS, SHARED
+
+DIR3_SAMPLE = SHARED / "reference" / "dir3" / "dir3_units_sample_2021.csv"
 from tests.support.stack_env import free_ports, private_env
 
 
@@ -34,6 +37,7 @@ def site(kafka_bootstrap, tmp_path_factory) -> Site:
     registry, seal_roots = receipts(directory / "seal")
     process = build(settings, overrides={"registry": registry, "seal_roots": seal_roots,
                                          "certificate_login": certificate_login()})
+    process.app.extensions["portal"].dir3.replace_all(read_units(DIR3_SAMPLE.read_bytes())[0])
     process.start()
     server = HttpsServer(process.app, files, free_ports(1)[0]).start()
     try:
