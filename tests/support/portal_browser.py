@@ -151,9 +151,11 @@ class Visitor:
         return self
 
     def look(self, name: str) -> None:
-        """Keep a full-page screenshot and check the page with axe-core (WCAG 2.1 AA): no serious/critical issue."""
+        """Keep a full-page screenshot; check the footer links the accessibility statement and axe-core (WCAG 2.1
+        AA) finds no serious or critical violation."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=self.folder / f"{self.label}-{next(self._shots):02d}-{name}.png", full_page=True)
+        assert self.page.locator("footer a[href='/accesibilidad']").count() == 1, "accessibility statement link"
         results = _AXE.run(self.page, options=WCAG_21_AA)
         blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
         if blocking:

@@ -1,4 +1,4 @@
-"""English: the language switch on every page, the browser's language, and Mi cuenta's preference."""
+"""English (the switch, the browser's language, Mi cuenta's preference) and the accessibility statement."""
 import re
 
 import pytest
@@ -45,3 +45,13 @@ def test_the_language_preference_of_mi_cuenta(site, visit):
     visitor.page.get_by_role("button", name="Guardar cambios").click()
     assert visitor.page.get_by_role("status").inner_text() == "Changes saved."
     visitor.look("en-account")
+
+
+def test_the_accessibility_statement(visit):
+    visitor = visit()
+    visitor.go("/verificar")
+    visitor.page.get_by_role("contentinfo").get_by_role("link", name="Declaración de accesibilidad").click()
+    for section in ("Situación de cumplimiento", "Contenido no accesible", "Preparación de esta declaración",
+                    "Observaciones y datos de contacto", "Procedimiento de aplicación"):
+        assert visitor.page.get_by_role("heading", name=section).is_visible()
+    visitor.look("accessibility-statement")
