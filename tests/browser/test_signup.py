@@ -1,8 +1,6 @@
 """Certificate login and sign-up with a signed acceptance document (manual 3.2, 4.1), refusals included."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from tests.support.portal import _holder
 
 
@@ -80,17 +78,16 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_sign_up_refusals_next_to_the_upload(site, visit, case):
-    make, message = CASES[case]
+def test_sign_up_refusals_next_to_the_upload(site, visit):
     nif = site.nifs.public_body()
     visitor = visit(nif).login()
     visitor.go("/alta")
     fill_first_step(visitor, third_party=False)
     document = download_document(visitor)
-    upload_signed(visitor, make(site, document, nif))
-    upload = visitor.page.get_by_label("Documento de alta firmado (XML con firma XAdES)")
-    assert upload.get_attribute("aria-invalid") == "true"
-    assert message in visitor.error_of("document")
-    visitor.look(f"signup-refused-{case}")
-    assert site.state(nif) is None  # nothing written
+    for case, (make, message) in CASES.items():  # one after the other on the same page, as a person would
+        upload_signed(visitor, make(site, document, nif))
+        upload = visitor.page.get_by_label("Documento de alta firmado (XML con firma XAdES)")
+        assert upload.get_attribute("aria-invalid") == "true", case
+        assert message in visitor.error_of("document"), case
+        visitor.look(f"signup-refused-{case}")
+        assert site.state(nif) is None  # nothing written
