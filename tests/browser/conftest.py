@@ -1,6 +1,7 @@
 """The portal in a real browser: one Chromium per session, one portal (real Kafka, SMTP, HTTPS), a context per test."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def visit(site, chromium, request):
     """visit(nif=None, lang="es"): a fresh browser context presenting that NIF's certificate (or none)."""
     contexts = []
     folder = ARTIFACTS / request.node.name.replace("[", "-").replace("]", "").replace("/", "_")
+    shutil.rmtree(folder, ignore_errors=True)  # this run's pages only
 
     def open_as(nif: str | None = None, lang: str = "es") -> Visitor:
         visitor = Visitor.open(chromium, site, folder, nif, lang, label=f"{len(contexts) + 1}")
