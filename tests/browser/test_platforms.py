@@ -31,24 +31,25 @@ def test_create_in_two_steps_list_and_detail(site, visit):
     visitor.look("platforms")
 
 
-def test_rcf_is_refused_to_a_company_next_to_the_roles(site, visit):
-    nif = site.sign_up(site.nifs.company())
-    visitor = visit(nif).login()
+def step_one(visitor, name: str, *services: str) -> None:
+    """Fill the first step of a new platform and go on."""
     visitor.go("/plataformas/nueva")
-    visitor.page.get_by_label("Nombre plataforma").fill("Recepción")
-    visitor.page.get_by_label("Servicio de recepción/RCF").check()
+    visitor.page.get_by_label("Nombre plataforma").fill(name)
+    for service in services:
+        visitor.page.get_by_label(service).check()
     visitor.page.get_by_role("button", name="Siguiente").click()
+
+
+def test_rcf_is_refused_to_a_company_next_to_the_roles(site, visit):
+    visitor = visit(site.sign_up(site.nifs.company())).login()
+    step_one(visitor, "Recepción", "Servicio de recepción/RCF")
     assert "únicamente para organismos públicos" in visitor.error_of("roles")
     visitor.look("platform-rcf-refused")
 
 
 def test_without_free_certificates_step_two_says_so(site, visit):
-    nif = site.sign_up(site.nifs.company())
-    visitor = visit(nif).login()
-    visitor.go("/plataformas/nueva")
-    visitor.page.get_by_label("Nombre plataforma").fill("Sin certificados")
-    visitor.page.get_by_label("Servicio de envío").check()
-    visitor.page.get_by_role("button", name="Siguiente").click()
+    visitor = visit(site.sign_up(site.nifs.company())).login()
+    step_one(visitor, "Sin certificados", "Servicio de envío")
     assert "No tiene certificados libres" in visitor.page.get_by_role("alert").inner_text()
     visitor.look("platform-no-free-certificate")
 
