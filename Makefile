@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
 PICO := services/portal/portal_service/static/vendor/pico.min.css
+PORTAL_I18N := services/portal/portal_service/translations
+PORTAL_MO := $(PORTAL_I18N)/en/LC_MESSAGES/messages.mo
 
-.PHONY: install proto portal-assets kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean promtool monitoring load
+.PHONY: install proto portal-assets portal-translations portal-messages browser-tools kafka-jars schemas run up down test test-unit test-integration test-browser test-e2e lint bench bench-tools fuzz clean promtool monitoring load
 
-install: $(STAMP) proto portal-assets
+install: $(STAMP) proto portal-assets portal-translations
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,18 @@ $(PICO): services/portal/package-lock.json
 	cd services/portal && npm ci --no-audit --no-fund --silent
 	mkdir -p $(dir $(PICO))
 	cp services/portal/node_modules/@picocss/pico/css/pico.min.css $@
+
+# The portal's English catalogue, compiled from the committed .po (the .mo is generated, never committed).
+portal-translations: $(PORTAL_MO)
+
+$(PORTAL_MO): $(PORTAL_I18N)/en/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -d $(PORTAL_I18N) --statistics
+
+# After changing the portal's texts: extract the Spanish source strings and merge them into the .po files.
+portal-messages: $(STAMP)
+	cd services/portal && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location \
+		--project "Ventanilla portal" --copyright-holder Ventanilla -o portal_service/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i $(PORTAL_I18N)/messages.pot -d $(PORTAL_I18N) --width 120
 
 kafka-jars: $(KAFKA_LIB)
 
@@ -60,7 +74,7 @@ down:
 lint: install
 	$(VENV)/bin/lint-imports
 
-test: install kafka-jars lint promtool
+test: install kafka-jars browser-tools lint promtool
 	VENTANILLA_TEST_PROMTOOL=$(CURDIR)/$(PROMTOOL) $(PY) -m pytest -q tests
 
 # promtool checks and unit-tests deploy/monitoring/rules.yaml; built once from the Go module proxy into .tools/
@@ -92,6 +106,9 @@ test-unit: install
 test-integration: install kafka-jars
 	$(PY) -m pytest -q tests/integration
 
+test-browser: install kafka-jars browser-tools
+	$(PY) -m pytest -q tests/browser
+
 test-e2e: install kafka-jars
 	$(PY) -m pytest -q tests/e2e
 
@@ -103,6 +120,10 @@ fuzz: install
 
 bench: install kafka-jars bench-tools
 	$(PY) tests/benchmarks/run_all.py
+
+# Debian's Chromium for the portal's browser tests (Playwright drives it; it downloads no browser).
+browser-tools:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 
 # wrk (Debian) drives the HTTP load of the edge benchmarks.
 bench-tools:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, g, render_template, request, session
 from flask_babel import Babel, get_translations
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -60,7 +61,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
     @app.context_processor
     def _globals():
         return {"is_staff": is_staff() if "nif" in session else False, "lang": _locale(),
-                "methods": {"certificate": "Certificado electrónico", "oidc": "Cl@ve (OpenID Connect)"}}
+                "methods": {"certificate": _l("Certificado electrónico"), "oidc": _l("Cl@ve (OpenID Connect)")}}
 
     @app.after_request
     def _headers(response):

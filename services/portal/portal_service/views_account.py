@@ -17,7 +17,8 @@ bp = Blueprint("account", __name__)
 def personal():
     own = deps().read_model.integrator(session["nif"])
     person = own.person if own else None
-    form = PersonalForm(obj=person) if person and person.name else PersonalForm(name=session["name"])
+    form = (PersonalForm(obj=person) if person and person.name  # else what sign-up already told us
+            else PersonalForm(name=session["name"], email=own.email if own else ""))
     if run_form(form, cmd.ChangePersonalData, Actor(session["nif"], session["nif"]), name=form.name.data,
                 surname1=form.surname1.data, surname2=form.surname2.data or "", email=form.email.data,
                 phone=form.phone.data or "", language=form.language.data):

@@ -5,6 +5,7 @@ import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal_service.auth import Identity, LoginRefused
 from portal_service.forms import ActionForm, ProfileChoiceForm
@@ -14,17 +15,17 @@ from portal_service.web import login as start_session
 log = logging.getLogger("portal.login")
 bp = Blueprint("auth", __name__)
 LOGIN_REFUSALS = {
-    "no_certificate": "Su navegador no ha presentado un certificado electrónico. Instálelo y vuelva a intentarlo.",
-    "certificate_without_nif": "El certificado presentado no indica un NIF español.",
-    "oidc_failed": "El proveedor de identidad no confirmó el inicio de sesión.",
-    "oidc_without_nif": "El proveedor de identidad no indicó un NIF válido.",
+    "no_certificate": _l("Su navegador no ha presentado un certificado electrónico. Instálelo y vuelva a intentarlo."),
+    "certificate_without_nif": _l("El certificado presentado no indica un NIF español."),
+    "oidc_failed": _l("El proveedor de identidad no confirmó el inicio de sesión."),
+    "oidc_without_nif": _l("El proveedor de identidad no indicó un NIF válido."),
 }
 
 
 @bp.get("/acceso")
 def login():
     return render_template("login.html", methods=sorted(deps().authenticators), error=request.args.get("error"),
-                           refusals={k: _(v) for k, v in LOGIN_REFUSALS.items()})
+                           refusals={k: str(v) for k, v in LOGIN_REFUSALS.items()})
 
 
 def _start(method: str):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ventanilla.domain import integrator_commands as cmd
 from ventanilla.domain.integrator_decide import Refused, decide
 from portal_service.certificates import MAX_BYTES, read_certificate
+from portal_service.messages import refusal_text
 from portal_service.forms import ActionForm, CertificateConfirmForm, CertificateUploadForm
 from portal_service.web import acting_state, actor, deps, integrator_only, refuse, run_form
 
@@ -41,7 +42,10 @@ def _check_new(alias: str, data: bytes) -> cmd.CertificateFacts:
 @integrator_only
 def new():
     form = CertificateUploadForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid and not form.file.data:  # every mistake at once, next to its field
+        form.file.errors = [*form.file.errors, refusal_text("file_required")]
+    if valid:
         data = form.file.data.read(MAX_BYTES + 1) if form.file.data else b""
         try:
             facts = _check_new(form.alias.data, data)

@@ -44,7 +44,10 @@ def _certificate_choices():
 @integrator_only
 def new():
     form = PlatformStep1Form()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid and not form.roles.data:  # every mistake at once, next to its field
+        form.roles.errors = [*form.roles.errors, refusal_text("roles_required")]
+    if valid:
         roles = _roles(form.roles.data or ())
         probe = cmd.CreatePlatform("check", actor().for_nif, actor().nif, deps().portal.clock.now(), platform_id="-",
                                    name=form.name.data, roles=roles, fingerprint="")
@@ -54,7 +57,8 @@ def new():
             if refused.field != "fingerprint":
                 refuse(form, refused)
                 return render_template("platform_new.html", form=form)
-        step2 = PlatformStep2Form(name=form.name.data.strip(), roles=",".join(sorted(r.value for r in roles)))
+        step2 = PlatformStep2Form(formdata=None, name=form.name.data.strip(),  # not step 1's posted roles
+                                  roles=",".join(sorted(r.value for r in roles)))
         step2.fingerprint.choices = _certificate_choices()
         return render_template("platform_new_certificate.html", form=step2, roles=roles)
     return render_template("platform_new.html", form=form)

@@ -41,14 +41,14 @@ def start():
     if (elsewhere := _own_and_new()) is not None:
         return elsewhere
     form = SignUpForm()
-    if form.validate_on_submit():
-        if not form.accepted_terms.data:
-            form.accepted_terms.errors.append(refusal_text("terms_not_accepted"))
-        else:
-            session["signup"] = {"id": uuid.uuid4().hex, "email": form.email.data.strip(),
-                                 "third_party": bool(form.third_party.data),
-                                 "date": deps().portal.clock.now().isoformat(timespec="seconds")}
-            return redirect(url_for("signup.sign"))
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not form.accepted_terms.data:  # every mistake at once, next to its field
+        form.accepted_terms.errors = [*form.accepted_terms.errors, refusal_text("terms_not_accepted")]
+    elif valid:
+        session["signup"] = {"id": uuid.uuid4().hex, "email": form.email.data.strip(),
+                             "third_party": bool(form.third_party.data),
+                             "date": deps().portal.clock.now().isoformat(timespec="seconds")}
+        return redirect(url_for("signup.sign"))
     return render_template("signup.html", form=form)
 
 

@@ -91,6 +91,7 @@ def test_platforms_lifecycle_and_rcf_approval_by_staff(portal, portal_pki, overr
     first, second = (register_certificate(body, portal_pki.system_certificate(n), n) for n in ("c1", "c2"))
     step2 = body.post("/plataformas/nueva", {"name": "Contabilidad", "roles": ["recepcion", "envio"]})
     assert "Seleccionar un certificado" in text(step2)
+    assert 'name="roles" type="hidden" value="envio,recepcion"' in text(step2)  # both roles reach step 2
     created = body.post("/plataformas/nueva/certificado", {"name": "Contabilidad", "roles": "envio,recepcion",
                                                            "fingerprint": fingerprint(first)}, follow_redirects=True)
     assert "pendiente de aprobación" in text(created).lower()
