@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.log_lookup import RegistrationLookup
@@ -47,7 +47,7 @@ def build(settings: Settings) -> RegistryService:
     registrar = Registrar(
         build_intake(settings),
         build_claims(settings),
-        DirectoryBlobStore(settings.path("blobs")),
+        open_blob_store(settings),
         events,
         ReceiptIssuer(build_seal(settings), ISSUER),
         SystemClock(),

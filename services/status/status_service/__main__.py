@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
 
-from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
@@ -97,7 +97,7 @@ class StatusService:
 def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    blobs = DirectoryBlobStore(settings.path("blobs"))
+    blobs = open_blob_store(settings)
     catch_up = CatchUp(_end_offsets_reader(settings), store.positions(settings.invoice_events_topic),
                        settings.read_your_writes_timeout_s)
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
