@@ -10,6 +10,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 Registrar = Callable[[grpc.Server], None]
+# The health service name Kubernetes' liveness probes ask: unlike "" (ready to do the work), it fails only
+# when the server cannot answer at all, which a restart cures.
+LIVENESS = "liveness"
 
 # Client channel options: a restarted server is found again within seconds, not after the default 120 s backoff.
 RECONNECT_OPTIONS = (
@@ -37,8 +40,9 @@ class GrpcServer:
             raise OSError(f"cannot bind gRPC server to {address}")
 
     def start(self) -> None:
-        """Start serving and report SERVING."""
+        """Start serving and report SERVING; "liveness" answers SERVING for as long as the process serves at all."""
         self._server.start()
+        self._health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self, grace_s: float = 5.0) -> None:

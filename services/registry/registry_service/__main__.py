@@ -41,12 +41,13 @@ class RegistryService:
 
 
 def build(settings: Settings) -> RegistryService:
-    """Wire the registry service from settings."""
+    """Wire the registry service from settings (the claims store first: a wrong one stops it at once)."""
+    claims = build_claims(settings)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
                       settings.kafka_append_timeout_s)
     registrar = Registrar(
         build_intake(settings),
-        build_claims(settings),
+        claims,
         open_blob_store(settings),
         events,
         ReceiptIssuer(build_seal(settings), ISSUER),

@@ -1,6 +1,7 @@
 """gRPC channels to the registry, status and cancellation services, opened per worker process."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -30,11 +31,13 @@ class Backends:
     """Lazily opened channels (after the worker fork), every call under a deadline."""
 
     def __init__(self, addresses: dict[str, str], deadline_s: float, max_message_bytes: int,
-                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel):
+                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first"):
         self._addresses = addresses
         self._deadline_s = deadline_s
+        # round_robin + a dns:/// target naming a headless Service: one connection per pod, calls spread over all
         self._options = [("grpc.max_send_message_length", max_message_bytes),
-                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS]
+                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS,
+                         ("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]}))]
         self._open_channel = open_channel
         self._lock = threading.Lock()
         self._pid = None
