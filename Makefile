@@ -115,9 +115,9 @@ $(STRIMZI_CRDS): tools/k8s/strimzi/pom.xml $(TOOLS_PY)
 	  io.strimzi.api.kafka.model.user.KafkaUser=$(TOOLS)/crds/strimzi/kafkauser.yaml
 	touch $@
 
-$(CNPG_SCHEMAS): tools/k8s/cnpg/package.json tools/k8s/cnpg/package-lock.json
+$(CNPG_SCHEMAS): tools/k8s/cnpg/package.json tools/k8s/cnpg/package-lock.json tools/k8s/cnpg/validate.mjs
 	mkdir -p $(TOOLS)/npm
-	cp tools/k8s/cnpg/package.json tools/k8s/cnpg/package-lock.json $(TOOLS)/npm/
+	cp tools/k8s/cnpg/package.json tools/k8s/cnpg/package-lock.json tools/k8s/cnpg/validate.mjs $(TOOLS)/npm/
 	cd $(TOOLS)/npm && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
