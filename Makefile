@@ -129,10 +129,11 @@ k8s-topics: install
 k8s-check: install k8s-tools
 	$(PY) -m pytest -q tests/deploy
 
-# The image's lock file: every runtime dependency pinned with its hashes (pip-tools).
+# The image's lock files: every runtime and build dependency pinned with its hashes (pip-tools).
+PIP_COMPILE := $(PY) -m piptools compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-find-links
 lock: install
-	$(PY) -m piptools compile --quiet --generate-hashes --strip-extras --allow-unsafe \
-	  --output-file deploy/docker/requirements.lock pyproject.toml
+	$(PIP_COMPILE) --output-file deploy/docker/requirements.lock pyproject.toml
+	$(PIP_COMPILE) --output-file deploy/docker/build-requirements.lock deploy/docker/build-requirements.in
 
 clean:
 	rm -rf $(VENV) build var deploy/kafka/lib ventanilla/api/v1/*_pb2*.py* $(TOOLS)

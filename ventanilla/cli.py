@@ -17,6 +17,7 @@ COMMANDS = (
     "ventanilla.cli_pki",    # dev-pki init|client
     "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
     "ventanilla.cli_projections",  # projections rebuild
+    "ventanilla.cli_health",  # healthcheck (the image's HEALTHCHECK)
 )
 
 
