@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 _ADDED_COLUMNS = {"csv": "TEXT", "receipt_sha256": "TEXT"}  # stores created before receipts had a CSV
+# How far the log has been read into this store (registry_service/recovery.py): a restored store knows
+# where to catch up from, so no id or key registered after its backup is handed out again.
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
+);
+"""
 
 
 def _utc(moment: datetime) -> str:
@@ -47,6 +54,7 @@ class SqliteClaims:
                 if column not in present:
                     db.execute(f"ALTER TABLE claims ADD COLUMN {column} {kind}")
             db.execute("CREATE UNIQUE INDEX IF NOT EXISTS claims_csv ON claims (csv)")
+            db.executescript(_CHECKPOINTS)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
@@ -103,3 +111,31 @@ class SqliteClaims:
         """Drop a pending claim whose registration failed, so a retry can succeed."""
         with closing(self._connect()) as db:
             db.execute("DELETE FROM claims WHERE id=? AND status='PENDING'", (invoice_id,))
+
+    def restore(self, invoice_id: int, key: InvoiceKey, issue_date: date, facturae_sha256: str,
+                claimed_at: datetime, csv: str | None, receipt_sha256: str) -> bool:
+        """Record a registration read from the log (REGISTERED, under its id); False when the id or key is held."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, ?), receipt_sha256=? "
+                       "WHERE id=? AND status='PENDING'", (csv, receipt_sha256, invoice_id))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256,"
+                " status, claimed_at, csv, receipt_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, 'REGISTERED', ?, ?, ?)",
+                (invoice_id, key.supplier_nif, key.year, key.series, key.number, issue_date.isoformat(),
+                 facturae_sha256, _utc(claimed_at), csv, receipt_sha256))
+            db.execute("COMMIT")  # AUTOINCREMENT: later ids are above every id ever inserted, restored ones too
+        return cursor.rowcount == 1
+
+    def log_checkpoint(self, topic: str) -> dict[int, int]:
+        """Partition -> next offset of the log already read into this store."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT partition, next_offset FROM log_checkpoints WHERE topic=?", (topic,))
+            return {int(p): int(o) for p, o in rows}
+
+    def save_log_checkpoint(self, topic: str, offsets: dict[int, int]) -> None:
+        """Remember how far the log has been read into this store (never backwards)."""
+        with closing(self._connect()) as db:
+            db.executemany("INSERT INTO log_checkpoints VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE"
+                           " SET next_offset=MAX(next_offset, excluded.next_offset)",
+                           [(topic, p, o) for p, o in offsets.items()])

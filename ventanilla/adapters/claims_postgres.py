@@ -25,6 +25,11 @@ CREATE TABLE IF NOT EXISTS claims (
     UNIQUE (supplier_nif, year, series, number)
 )
 """
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY (topic, partition)
+)
+"""
 _KEY = "supplier_nif=%s AND year=%s AND series=%s AND number=%s"
 
 
@@ -37,6 +42,7 @@ class PostgresClaims:
         with psycopg.connect(dsn, autocommit=True) as db:
             db.execute("SELECT pg_advisory_lock(4242)")  # replicas starting together create the table once
             db.execute(_SCHEMA)
+            db.execute(_CHECKPOINTS)
             db.execute("SELECT pg_advisory_unlock(4242)")
 
     def _db(self) -> psycopg.Connection:
@@ -82,3 +88,33 @@ class PostgresClaims:
         row = self._db().execute("SELECT receipt_sha256 FROM claims WHERE csv=%s AND status='REGISTERED'",
                                  (csv,)).fetchone()
         return row[0] if row else None
+
+    def restore(self, invoice_id: int, key: InvoiceKey, issue_date: date, facturae_sha256: str,
+                claimed_at: datetime, csv: str | None, receipt_sha256: str) -> bool:
+        """Record a registration read from the log (REGISTERED, under its id); False when the id or key is held."""
+        with self._db().transaction():
+            db = self._db()
+            db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, %s), receipt_sha256=%s "
+                       "WHERE id=%s AND status='PENDING'", (csv, receipt_sha256, invoice_id))
+            row = db.execute(
+                "INSERT INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
+                " claimed_at, csv, receipt_sha256) OVERRIDING SYSTEM VALUE VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, 'REGISTERED', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                (invoice_id, key.supplier_nif, key.year, key.series, key.number, issue_date, facturae_sha256,
+                 claimed_at, csv, receipt_sha256)).fetchone()
+            # the identity never hands out an id at or below one the log holds
+            db.execute("SELECT setval('claims_id_seq',"
+                       " GREATEST(%s, (SELECT last_value FROM claims_id_seq)))", (invoice_id,))
+        return row is not None
+
+    def log_checkpoint(self, topic: str) -> dict[int, int]:
+        """Partition -> next offset of the log already read into this store."""
+        rows = self._db().execute("SELECT partition, next_offset FROM log_checkpoints WHERE topic=%s", (topic,))
+        return {int(p): int(o) for p, o in rows}
+
+    def save_log_checkpoint(self, topic: str, offsets: dict[int, int]) -> None:
+        """Remember how far the log has been read into this store (never backwards)."""
+        with self._db().cursor() as cursor:
+            cursor.executemany("INSERT INTO log_checkpoints VALUES (%s, %s, %s) ON CONFLICT (topic, partition)"
+                               " DO UPDATE SET next_offset=GREATEST(log_checkpoints.next_offset,"
+                               " excluded.next_offset)", [(topic, p, o) for p, o in offsets.items()])
