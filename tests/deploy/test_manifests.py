@@ -215,3 +215,21 @@ def test_everything_lives_in_the_restricted_namespace(overlay):
     namespace = find(docs, "Namespace", "ventanilla")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     assert all(d["metadata"].get("namespace") == "ventanilla" for d in docs if d["kind"] != "Namespace")
+
+
+def test_compose_runs_every_service_from_the_one_image_on_kafka_and_postgresql():
+    import yaml
+
+    from tests.deploy.render import ROOT
+    from ventanilla.stack import SERVICES
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
+    assert services["postgres"]["image"].startswith("postgres:")
+    for service in SERVICES:
+        spec = services[service.name]
+        assert spec["image"] == "ventanilla:dev" and spec["command"] == [service.module]
+        assert spec["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert services["registry"]["environment"]["VENTANILLA_CLAIMS_DSN"].startswith("postgresql://")

@@ -52,13 +52,16 @@ class ClaimsCatchUp:
     def __call__(self) -> CatchUpReport:
         """Restore the registrations the store lacks, then move its checkpoint to the end read."""
         started, records, restored, highest, ends = time.monotonic(), 0, 0, 0, {}
-        for batch in read_to_end(self._bootstrap_servers, self._topic, start=self._claims.log_checkpoint(self._topic),
-                                 ends_seen=ends):
-            for record in batch:
-                event = decode(record.value)
-                records, highest = records + 1, max(highest, event.invoice_id)
-                if isinstance(event, InvoiceRegistered) and self._restore(event):
-                    restored += 1
+        try:
+            for batch in read_to_end(self._bootstrap_servers, self._topic, ends_seen=ends,
+                                     start=self._claims.log_checkpoint(self._topic)):
+                for record in batch:
+                    event = decode(record.value)
+                    records, highest = records + 1, max(highest, event.invoice_id)
+                    if isinstance(event, InvoiceRegistered) and self._restore(event):
+                        restored += 1
+        except LookupError:  # no topic yet: no registration anywhere to catch up with
+            log.warning("the invoice log does not exist yet: nothing to catch up", extra={"topic": self._topic})
         self._claims.save_log_checkpoint(self._topic, ends)
         report = CatchUpReport(records, restored, highest, time.monotonic() - started)
         (log.warning if restored else log.info)("claims caught up with the log", extra=report.__dict__)
