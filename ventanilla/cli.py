@@ -18,6 +18,7 @@ COMMANDS = (
     "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
     "ventanilla.cli_projections",  # projections rebuild
     "ventanilla.cli_health",  # healthcheck (the image's HEALTHCHECK)
+    "ventanilla.cli_log",  # log export|import (backups of the legal log)
 )
 
 
