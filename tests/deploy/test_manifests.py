@@ -233,3 +233,27 @@ def test_compose_runs_every_service_from_the_one_image_on_kafka_and_postgresql()
         assert spec["image"] == "ventanilla:dev" and spec["command"] == [service.module]
         assert spec["build"]["dockerfile"] == "deploy/docker/Dockerfile"
     assert services["registry"]["environment"]["VENTANILLA_CLAIMS_DSN"].startswith("postgresql://")
+
+
+def test_the_volume_component_puts_the_blobs_on_one_shared_claim(tmp_path):
+    import os
+    import subprocess
+
+    import yaml
+
+    from tests.deploy.render import ROOT, tool
+
+    kubernetes = ROOT / "deploy" / "kubernetes"
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "namespace": "ventanilla", "resources": [os.path.relpath(kubernetes / "overlays" / "prod", tmp_path)],
+        "components": [os.path.relpath(kubernetes / "components" / "blobs-on-volume", tmp_path)]}))
+    docs = [d for d in yaml.safe_load_all(subprocess.run(
+        [str(tool("kustomize")), "build", "--load-restrictor", "LoadRestrictionsNone", str(tmp_path)],
+        capture_output=True, text=True, check=True, timeout=120).stdout) if d]
+    settings = settings_of(docs)
+    assert settings.blob_store == "directory" and str(settings.blob_dir) == "/var/lib/ventanilla/blobs"
+    assert find(docs, "PersistentVolumeClaim", "blobs")["spec"]["accessModes"] == ["ReadWriteMany"]
+    for kind, name in (("Deployment", "registry"), ("StatefulSet", "status")):
+        pod = find(docs, kind, name)["spec"]["template"]["spec"]
+        assert {"name": "blobs", "persistentVolumeClaim": {"claimName": "blobs"}} in pod["volumes"]
+        assert {"name": "blobs", "mountPath": "/var/lib/ventanilla/blobs"} in pod["containers"][0]["volumeMounts"]
