@@ -257,3 +257,12 @@ def test_the_volume_component_puts_the_blobs_on_one_shared_claim(tmp_path):
         pod = find(docs, kind, name)["spec"]["template"]["spec"]
         assert {"name": "blobs", "persistentVolumeClaim": {"claimName": "blobs"}} in pod["volumes"]
         assert {"name": "blobs", "mountPath": "/var/lib/ventanilla/blobs"} in pod["containers"][0]["volumeMounts"]
+
+
+def test_the_operations_guide_lists_every_setting():
+    from tests.deploy.render import ROOT
+    from tools.k8s.settings_table import variables
+
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    missing = [name for name in variables() if f"`{name}`" not in guide]
+    assert missing == [], "run tools/k8s/settings_table.py and update docs/operations.md"
