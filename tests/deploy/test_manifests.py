@@ -266,3 +266,23 @@ def test_the_operations_guide_lists_every_setting():
     guide = (ROOT / "docs" / "operations.md").read_text()
     missing = [name for name in variables() if f"`{name}`" not in guide]
     assert missing == [], "run tools/k8s/settings_table.py and update docs/operations.md"
+
+
+def test_every_grpc_call_between_services_is_an_allowed_flow():
+    docs = documents("prod")
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+
+    def allowed(source: str, target: str, port: int) -> bool:
+        out = any({"podSelector": {"matchLabels": {"app.kubernetes.io/name": target}}} in rule.get("to", [])
+                  and {"protocol": "TCP", "port": port} in rule["ports"]
+                  for rule in policies[source].get("egress", []))
+        into = any({"podSelector": {"matchLabels": {"app.kubernetes.io/name": source}}} in rule.get("from", [])
+                   and {"protocol": "TCP", "port": port} in rule["ports"]
+                   for rule in policies[target].get("ingress", []))
+        return out and into
+
+    for source, target, port in (("soap-edge", "registry", 50051), ("soap-edge", "status", 50052),
+                                 ("soap-edge", "cancellation", 50053), ("cancellation", "status", 50052),
+                                 ("backoffice-gateway", "status", 50054)):
+        assert allowed(source, target, port), (source, target, port)
+    assert not allowed("cancellation", "registry", 50051)

@@ -1,6 +1,7 @@
 """A gRPC server with standard health checking, shared by every Ventanilla service."""
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from concurrent import futures
@@ -20,6 +21,12 @@ RECONNECT_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
 )
+
+
+def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
+    """Client channel options for a load-balancing policy: round_robin with a dns:/// target naming a headless
+    Service keeps a connection to every pod and spreads calls over them; pick_first uses one address."""
+    return (("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]})),)
 
 
 class GrpcServer:

@@ -1,7 +1,6 @@
 """gRPC channels to the registry, status and cancellation services, opened per worker process."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -11,7 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, balancing
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -34,10 +33,9 @@ class Backends:
                  open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first"):
         self._addresses = addresses
         self._deadline_s = deadline_s
-        # round_robin + a dns:/// target naming a headless Service: one connection per pod, calls spread over all
         self._options = [("grpc.max_send_message_length", max_message_bytes),
                          ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS,
-                         ("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]}))]
+                         *balancing(lb_policy)]
         self._open_channel = open_channel
         self._lock = threading.Lock()
         self._pid = None
