@@ -56,7 +56,7 @@ test: install kafka-jars k8s-tools lint
 test-unit: install
 	$(PY) -m pytest -q tests/unit
 
-test-integration: install kafka-jars
+test-integration: install kafka-jars k8s-tools
 	$(PY) -m pytest -q tests/integration
 
 test-e2e: install kafka-jars
