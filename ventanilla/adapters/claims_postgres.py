@@ -102,9 +102,9 @@ class PostgresClaims:
                 " (%s, %s, %s, %s, %s, %s, %s, 'REGISTERED', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
                 (invoice_id, key.supplier_nif, key.year, key.series, key.number, issue_date, facturae_sha256,
                  claimed_at, csv, receipt_sha256)).fetchone()
-            # the identity never hands out an id at or below one the log holds
-            db.execute("SELECT setval('claims_id_seq',"
-                       " GREATEST(%s, (SELECT last_value FROM claims_id_seq)))", (invoice_id,))
+            if row is not None:  # the identity must never hand out this id: move it past, never back
+                db.execute("SELECT setval('claims_id_seq', %s) WHERE %s > (SELECT last_value FROM claims_id_seq)",
+                           (invoice_id, invoice_id))
         return row is not None
 
     def log_checkpoint(self, topic: str) -> dict[int, int]:
