@@ -4,7 +4,7 @@ from functools import partial
 
 import pytest
 
-from ventanilla.adapters.claims import SqliteClaims
+from ventanilla.adapters.claims import RestoredClaim, SqliteClaims
 from ventanilla.adapters.claims_postgres import PostgresClaims
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
@@ -25,21 +25,27 @@ def key(number: str) -> InvoiceKey:
     return InvoiceKey("B12345678", 2026, "A-", number)
 
 
-def test_a_restored_registration_holds_its_id_and_key_and_later_ids_go_above(claims):
+def restored(invoice_id, number, csv=None, receipt="r" * 64):
+    return RestoredClaim(invoice_id, key(number), DAY, f"h{number}", NOW, csv, receipt)
+
+
+def test_restored_registrations_hold_their_ids_and_keys_and_later_ids_go_above(claims):
     first = claims.claim(key("1"), DAY, "h", NOW)
-    assert claims.restore(first + 40, key("41"), DAY, "h41", NOW, "R" * 24, "r" * 64) is True
+    assert claims.restore([restored(first + 40, "41", "R" * 24), restored(first + 30, "31")]) == 2
+    assert claims.known([first, first + 30, first + 40, first + 50]) == {first, first + 30, first + 40}
     assert claims.receipt_of("R" * 24) == "r" * 64
     assert claims.claim(key("42"), DAY, "h", NOW) > first + 40
     with pytest.raises(DomainError) as refused:
         claims.claim(key("41"), DAY, "h", NOW)
     assert refused.value.key is ErrorKey.FACTURA_REPETIDA
-    assert claims.restore(first + 40, key("41"), DAY, "h41", NOW, None, "r" * 64) is False  # held already
-    assert claims.restore(first + 2, key("1"), DAY, "h", NOW, None, "r" * 64) is False  # key held by another id
+    assert claims.restore([restored(first + 40, "41")]) == 0  # held already
+    assert claims.restore([restored(first + 2, "1")]) == 0  # the key is held by another id
+    assert claims.known([first + 2]) == set()
 
 
 def test_a_pending_claim_found_in_the_log_becomes_registered(claims):
     pending = claims.claim(key("7"), DAY, "h", NOW, csv="P" * 24)
-    assert claims.restore(pending, key("7"), DAY, "h", NOW, None, "e" * 64) is False
+    assert claims.restore([restored(pending, "7", receipt="e" * 64)]) == 0
     assert claims.receipt_of("P" * 24) == "e" * 64
 
 

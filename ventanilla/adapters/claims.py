@@ -5,6 +5,7 @@ import sqlite3
 from contextlib import closing
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
@@ -33,6 +34,18 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
     topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
 );
 """
+
+
+class RestoredClaim(NamedTuple):
+    """A registration read back from the log, as a claim."""
+
+    invoice_id: int
+    key: InvoiceKey
+    issue_date: date
+    facturae_sha256: str
+    claimed_at: datetime
+    csv: str | None
+    receipt_sha256: str
 
 
 def _utc(moment: datetime) -> str:
@@ -112,20 +125,30 @@ class SqliteClaims:
         with closing(self._connect()) as db:
             db.execute("DELETE FROM claims WHERE id=? AND status='PENDING'", (invoice_id,))
 
-    def restore(self, invoice_id: int, key: InvoiceKey, issue_date: date, facturae_sha256: str,
-                claimed_at: datetime, csv: str | None, receipt_sha256: str) -> bool:
-        """Record a registration read from the log (REGISTERED, under its id); False when the id or key is held."""
+    def known(self, invoice_ids: list[int]) -> set[int]:
+        """Those of the ids this store holds a claim for."""
+        with closing(self._connect()) as db:
+            marks = ",".join("?" * len(invoice_ids))
+            return {row[0] for row in db.execute(f"SELECT id FROM claims WHERE id IN ({marks})", invoice_ids)}
+
+    def restore(self, claims: list[RestoredClaim]) -> int:
+        """Record registrations read from the log (REGISTERED, under their ids) in one transaction; how many
+        were new. A pending claim among them becomes registered; an id or key held already is left as it is."""
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, ?), receipt_sha256=? "
-                       "WHERE id=? AND status='PENDING'", (csv, receipt_sha256, invoice_id))
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256,"
-                " status, claimed_at, csv, receipt_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, 'REGISTERED', ?, ?, ?)",
-                (invoice_id, key.supplier_nif, key.year, key.series, key.number, issue_date.isoformat(),
-                 facturae_sha256, _utc(claimed_at), csv, receipt_sha256))
+            new = 0
+            for c in claims:
+                db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, ?), receipt_sha256=? "
+                           "WHERE id=? AND status='PENDING'", (c.csv, c.receipt_sha256, c.invoice_id))
+                new += db.execute(
+                    "INSERT OR IGNORE INTO claims (id, supplier_nif, year, series, number, issue_date,"
+                    " facturae_sha256, status, claimed_at, csv, receipt_sha256)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'REGISTERED', ?, ?, ?)",
+                    (c.invoice_id, c.key.supplier_nif, c.key.year, c.key.series, c.key.number,
+                     c.issue_date.isoformat(), c.facturae_sha256, _utc(c.claimed_at), c.csv, c.receipt_sha256),
+                ).rowcount
             db.execute("COMMIT")  # AUTOINCREMENT: later ids are above every id ever inserted, restored ones too
-        return cursor.rowcount == 1
+        return new
 
     def log_checkpoint(self, topic: str) -> dict[int, int]:
         """Partition -> next offset of the log already read into this store."""

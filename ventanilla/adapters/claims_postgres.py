@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import psycopg
 
+from ventanilla.adapters.claims import RestoredClaim
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
 
@@ -89,23 +90,31 @@ class PostgresClaims:
                                  (csv,)).fetchone()
         return row[0] if row else None
 
-    def restore(self, invoice_id: int, key: InvoiceKey, issue_date: date, facturae_sha256: str,
-                claimed_at: datetime, csv: str | None, receipt_sha256: str) -> bool:
-        """Record a registration read from the log (REGISTERED, under its id); False when the id or key is held."""
+    def known(self, invoice_ids: list[int]) -> set[int]:
+        """Those of the ids this store holds a claim for."""
+        return {row[0] for row in self._db().execute("SELECT id FROM claims WHERE id = ANY(%s)", (invoice_ids,))}
+
+    def restore(self, claims: list[RestoredClaim]) -> int:
+        """Record registrations read from the log (REGISTERED, under their ids) in one transaction; how many
+        were new. A pending claim among them becomes registered; an id or key held already is left as it is."""
+        new, highest = 0, 0
         with self._db().transaction():
             db = self._db()
-            db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, %s), receipt_sha256=%s "
-                       "WHERE id=%s AND status='PENDING'", (csv, receipt_sha256, invoice_id))
-            row = db.execute(
-                "INSERT INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
-                " claimed_at, csv, receipt_sha256) OVERRIDING SYSTEM VALUE VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, 'REGISTERED', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-                (invoice_id, key.supplier_nif, key.year, key.series, key.number, issue_date, facturae_sha256,
-                 claimed_at, csv, receipt_sha256)).fetchone()
-            if row is not None:  # the identity must never hand out this id: move it past, never back
+            for c in claims:
+                db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, %s), receipt_sha256=%s "
+                           "WHERE id=%s AND status='PENDING'", (c.csv, c.receipt_sha256, c.invoice_id))
+                row = db.execute(
+                    "INSERT INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
+                    " claimed_at, csv, receipt_sha256) OVERRIDING SYSTEM VALUE VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, 'REGISTERED', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                    (c.invoice_id, c.key.supplier_nif, c.key.year, c.key.series, c.key.number, c.issue_date,
+                     c.facturae_sha256, c.claimed_at, c.csv, c.receipt_sha256)).fetchone()
+                if row is not None:
+                    new, highest = new + 1, max(highest, c.invoice_id)
+            if new:  # the identity must never hand out a restored id: move it past, never back
                 db.execute("SELECT setval('claims_id_seq', %s) WHERE %s > (SELECT last_value FROM claims_id_seq)",
-                           (invoice_id, invoice_id))
-        return row is not None
+                           (highest, highest))
+        return new
 
     def log_checkpoint(self, topic: str) -> dict[int, int]:
         """Partition -> next offset of the log already read into this store."""

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from ventanilla.adapters.blob_store import BlobStore
+from ventanilla.adapters.claims import RestoredClaim
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.domain.events import InvoiceRegistered
@@ -50,16 +51,15 @@ class ClaimsCatchUp:
         self._topic = topic
 
     def __call__(self) -> CatchUpReport:
-        """Restore the registrations the store lacks, then move its checkpoint to the end read."""
+        """Restore the registrations the store lacks, batch by batch, then move its checkpoint to the end read."""
         started, records, restored, highest, ends = time.monotonic(), 0, 0, 0, {}
         try:
             for batch in read_to_end(self._bootstrap_servers, self._topic, ends_seen=ends,
                                      start=self._claims.log_checkpoint(self._topic)):
-                for record in batch:
-                    event = decode(record.value)
-                    records, highest = records + 1, max(highest, event.invoice_id)
-                    if isinstance(event, InvoiceRegistered) and self._restore(event):
-                        restored += 1
+                events = [decode(record.value) for record in batch]
+                records += len(events)
+                highest = max([highest, *(event.invoice_id for event in events)])
+                restored += self._restore([e for e in events if isinstance(e, InvoiceRegistered)])
         except LookupError:  # no topic yet: no registration anywhere to catch up with
             log.warning("the invoice log does not exist yet: nothing to catch up", extra={"topic": self._topic})
         self._claims.save_log_checkpoint(self._topic, ends)
@@ -67,20 +67,25 @@ class ClaimsCatchUp:
         (log.warning if restored else log.info)("claims caught up with the log", extra=report.__dict__)
         return report
 
-    def _restore(self, event: InvoiceRegistered) -> bool:
-        invoice = event.invoice
-        if not self._claims.restore(invoice.id, invoice.key, invoice.issue_date, invoice.facturae.sha256,
-                                    invoice.registered_at, None, invoice.receipt.sha256):
-            return False
+    def _restore(self, registrations: list[InvoiceRegistered]) -> int:
+        """Claims for the registrations (one transaction); the CSV read from the receipt of those the store lacks."""
+        if not registrations:
+            return 0
+        known = self._claims.known([event.invoice_id for event in registrations])
+        return self._claims.restore([
+            RestoredClaim(e.invoice.id, e.invoice.key, e.invoice.issue_date, e.invoice.facturae.sha256,
+                          e.invoice.registered_at, None if e.invoice_id in known else self._csv(e),
+                          e.invoice.receipt.sha256)
+            for e in registrations])
+
+    def _csv(self, event: InvoiceRegistered) -> str | None:
         try:
-            csv = csv_of(self._blobs.get(invoice.receipt.sha256))
+            csv = csv_of(self._blobs.get(event.invoice.receipt.sha256))
         except KeyError:
             csv = None
         if csv is None:
-            log.warning("claim restored without its CSV (receipt unreadable)", extra={"invoice_id": invoice.id})
-        else:
-            self._claims.confirm(invoice.id, csv, invoice.receipt.sha256)
-        return True
+            log.warning("claim restored without its CSV (receipt unreadable)", extra={"invoice_id": event.invoice_id})
+        return csv
 
     def every(self, interval_s: float, stopping: threading.Event) -> threading.Thread:
         """Catch up again every interval (it moves the checkpoint a backup will start from) until stopping."""
