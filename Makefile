@@ -5,9 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean k8s-tools k8s-topics k8s-check lock
+PICO := services/portal/portal_service/static/vendor/pico.min.css
 
-install: $(STAMP) proto
+.PHONY: install proto portal-assets kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean promtool monitoring load k8s-tools k8s-topics k8s-check lock
+
+install: $(STAMP) proto portal-assets
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +19,14 @@ $(STAMP): pyproject.toml
 
 proto: $(STAMP)
 	$(PY) tools/gen_proto.py
+
+# The portal's design system (Pico CSS), pinned in services/portal/package-lock.json, installed by npm.
+portal-assets: $(PICO)
+
+$(PICO): services/portal/package-lock.json
+	cd services/portal && npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $(PICO))
+	cp services/portal/node_modules/@picocss/pico/css/pico.min.css $@
 
 kafka-jars: $(KAFKA_LIB)
 
@@ -50,8 +60,31 @@ down:
 lint: install
 	$(VENV)/bin/lint-imports
 
-test: install kafka-jars k8s-tools lint
-	$(PY) -m pytest -q tests
+test: install kafka-jars k8s-tools lint promtool
+	VENTANILLA_TEST_PROMTOOL=$(CURDIR)/$(PROMTOOL) $(PY) -m pytest -q tests
+
+# promtool checks and unit-tests deploy/monitoring/rules.yaml; built once from the Go module proxy into .tools/
+# (git-ignored; a few minutes on a fresh machine, then cached).
+PROMTOOL_VERSION := v0.316.0
+PROMTOOL := .tools/bin/promtool
+PROMTOOL_STAMP := .tools/bin/.promtool-$(PROMTOOL_VERSION)
+
+promtool: $(PROMTOOL_STAMP)
+
+$(PROMTOOL_STAMP):
+	mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+	rm -f .tools/bin/.promtool-* && touch $@
+
+# Load test (tests/load, docs/operations.md): a private local stack unless LOAD_ARGS has --url; report in var/load/.
+LOAD_ARGS ?= --profile mix --seconds 180
+
+load: install kafka-jars
+	$(PY) -m tests.load.run $(LOAD_ARGS)
+
+# Regenerate the dashboards and the monitoring component's rules after editing deploy/monitoring or the tool.
+monitoring: install
+	$(PY) tools/gen_monitoring.py
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit

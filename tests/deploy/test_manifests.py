@@ -10,8 +10,6 @@ from ventanilla.config import Settings
 
 OVERLAYS = ["dev", "prod"]
 WORKLOADS = ("Deployment", "StatefulSet")
-# Topics that services declared here already use and that other work adds to TOPICS (issue 11).
-PENDING_TOPICS = {"ventanilla.integrator-events.v1"}
 
 
 def workloads(docs):
@@ -67,7 +65,7 @@ def test_each_kafka_client_has_its_own_user_and_only_the_gateway_writes_the_back
     docs = documents("prod")
     settings = settings_of(docs)
     users = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "KafkaUser"}
-    declared = {d["spec"]["topicName"] for d in docs if d["kind"] == "KafkaTopic"} | PENDING_TOPICS
+    declared = {d["spec"]["topicName"] for d in docs if d["kind"] == "KafkaTopic"}
     for workload in workloads(docs):
         container = workload["spec"]["template"]["spec"]["containers"][0]
         env = {e["name"]: e for e in container.get("env", [])}
@@ -186,9 +184,8 @@ def test_network_policies_deny_by_default_and_open_only_the_needed_flows():
         [rule] = policies[name]["ingress"]
         assert rule["from"][0]["namespaceSelector"]["matchLabels"] == ingress_controller
         assert rule["ports"] == [{"protocol": "TCP", "port": port}]
-    for backend in ("registry", "cancellation"):
-        [rule] = policies[backend]["ingress"]
-        assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "soap-edge"}}}]
+    [rule] = policies["cancellation"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "soap-edge"}}}]
     assert "ipBlock" in policies["backoffice-gateway"]["ingress"][0]["from"][0]
     for workload in workloads(docs):
         labels = workload["spec"]["template"]["metadata"]["labels"]
@@ -283,6 +280,7 @@ def test_every_grpc_call_between_services_is_an_allowed_flow():
 
     for source, target, port in (("soap-edge", "registry", 50051), ("soap-edge", "status", 50052),
                                  ("soap-edge", "cancellation", 50053), ("cancellation", "status", 50052),
+                                 ("portal", "registry", 50051), ("portal", "status", 50052),
                                  ("backoffice-gateway", "status", 50054)):
         assert allowed(source, target, port), (source, target, port)
     assert not allowed("cancellation", "registry", 50051)

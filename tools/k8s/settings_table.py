@@ -46,6 +46,10 @@ def main() -> int:
 
     defaults = Settings.from_env({})
     fields = {f"VENTANILLA_{name.upper()}": getattr(defaults, name) for name in defaults.__dataclass_fields__}
+    for name in defaults.portal.__dataclass_fields__:  # VENTANILLA_PORTAL_* and VENTANILLA_SMTP_*
+        variable = f"VENTANILLA_{name.upper()}" if name.startswith("smtp_") else f"VENTANILLA_PORTAL_{name.upper()}"
+        value = getattr(defaults.portal, name)
+        fields[variable] = ",".join(sorted(value)) if isinstance(value, frozenset) else value
     dev, prod = overlay_values("dev"), overlay_values("prod")
     print("| setting | default (`make run`) | dev overlay | prod overlay |")
     print("| --- | --- | --- | --- |")
@@ -55,9 +59,9 @@ def main() -> int:
         default = "(derived)" if name not in fields else ("(empty)" if default in ("", None) else f"`{default}`")
         default = default.replace(str(ROOT), ".")
         print(f"| `{name}` | {default} | {dev.get(name, '=')} | {prod.get(name, '=')} |")
-    for name in sorted(set(dev) | set(prod) - set(known)):  # read by services other work adds (issues 11, 12)
+    for name in sorted(set(dev) | set(prod) - set(known)):  # read by services other work adds (issue 12)
         if name not in known:
-            print(f"| `{name}` | (read by issue 11/12 code) | {dev.get(name, '=')} | {prod.get(name, '=')} |")
+            print(f"| `{name}` | (read by issue 12 code) | {dev.get(name, '=')} | {prod.get(name, '=')} |")
     return 0
 
 

@@ -8,7 +8,7 @@ from gunicorn.app.base import BaseApplication
 
 from ventanilla.config import Settings
 
-from soap_edge import tls
+from ventanilla import tls
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
