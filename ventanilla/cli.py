@@ -17,6 +17,8 @@ COMMANDS = (
     "ventanilla.cli_pki",    # dev-pki init|client|staff
     "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
     "ventanilla.cli_projections",  # projections rebuild
+    "ventanilla.cli_health",  # healthcheck (the image's HEALTHCHECK)
+    "ventanilla.cli_log",  # log export|import (backups of the legal log)
     "ventanilla.cli_dir3",   # dir3 import
 )
 

@@ -49,6 +49,11 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
 # require: revocation status must be established for every certificate (else sign.status.unknown);
 # hard-fail: checked whenever the certificate names a CRL or OCSP location; soft-fail: best effort.
 REVOCATION_POLICIES = ("require", "hard-fail", "soft-fail")
+# Where documents live: a directory (one host, or a ReadWriteMany volume) or an S3-compatible object store.
+BLOB_STORES = ("directory", "s3")
+# How a gRPC client spreads calls over the addresses a name resolves to: pick_first (one connection) or
+# round_robin (every address; with a dns:/// target and a headless Service, every pod).
+GRPC_LB_POLICIES = ("pick_first", "round_robin")
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,17 @@ class Settings:
     probe_client_cert: Path
     probe_client_key: Path
     claims_dsn: str
+    registry_replicas: int
+    grpc_lb_policy: str
+    blob_store: str
+    blob_dir: Path
+    s3_endpoint: str
+    s3_bucket: str
+    s3_region: str
+    s3_prefix: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
+    s3_retention_days: int
     integrator_events_topic: str
     integrator_events_partitions: int
     portal: PortalSettings
@@ -252,6 +268,17 @@ class Settings:
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
             probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
             claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
+            registry_replicas=_int(env, "VENTANILLA_REGISTRY_REPLICAS", 1),
+            grpc_lb_policy=_choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES),
+            blob_store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
+            blob_dir=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",
+            s3_endpoint=_str(env, "VENTANILLA_S3_ENDPOINT", ""),
+            s3_bucket=_str(env, "VENTANILLA_S3_BUCKET", ""),
+            s3_region=_str(env, "VENTANILLA_S3_REGION", "us-east-1"),
+            s3_prefix=_str(env, "VENTANILLA_S3_PREFIX", "blobs/"),
+            s3_access_key_id=_str(env, "VENTANILLA_S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=_str(env, "VENTANILLA_S3_SECRET_ACCESS_KEY", ""),
+            s3_retention_days=_int(env, "VENTANILLA_S3_RETENTION_DAYS", 0),
             integrator_events_topic=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
             integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
             portal=PortalSettings.from_env(env, state_dir),

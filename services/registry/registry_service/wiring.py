@@ -24,10 +24,18 @@ def build_seal(settings: Settings) -> ReceiptSeal:
 
 
 def build_claims(settings: Settings):
-    """PostgreSQL claims when VENTANILLA_CLAIMS_DSN is set (several hosts), else SQLite (one host)."""
+    """PostgreSQL claims when VENTANILLA_CLAIMS_DSN is set (several hosts), else SQLite (one host).
+
+    A registry told it has replicas (VENTANILLA_REGISTRY_REPLICAS > 1) refuses the file store: each replica
+    would keep its own claims and hand out the same ids.
+    """
     if settings.claims_dsn:
         from ventanilla.adapters.claims_postgres import PostgresClaims
 
         log.info("claims in PostgreSQL")
         return PostgresClaims(settings.claims_dsn)
+    if settings.registry_replicas > 1:
+        raise SystemExit(f"VENTANILLA_REGISTRY_REPLICAS={settings.registry_replicas}, but the claims store is a "
+                         "SQLite file of this host: replicas would hand out the same invoice ids. Set "
+                         "VENTANILLA_CLAIMS_DSN to the shared PostgreSQL database, or run one replica.")
     return SqliteClaims(settings.path("registry", "claims.sqlite3"))

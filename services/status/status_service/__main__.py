@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
 
-from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_codec import decode
@@ -85,7 +85,7 @@ class StatusService:
 def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    blobs = DirectoryBlobStore(settings.path("blobs"))
+    blobs = open_blob_store(settings)
     catch_up = CatchUp(end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
                                           "status-end-offsets"), store.positions(settings.invoice_events_topic),
                        settings.read_your_writes_timeout_s)

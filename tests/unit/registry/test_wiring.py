@@ -53,3 +53,11 @@ def test_a_configured_seal_is_used(tmp_path):
 def test_claims_default_to_sqlite_in_the_state_dir(tmp_path):
     assert isinstance(build_claims(settings(tmp_path)), SqliteClaims)
     assert (tmp_path / "registry" / "claims.sqlite3").exists()
+
+
+def test_a_replicated_registry_refuses_a_file_claims_store(tmp_path):
+    with pytest.raises(SystemExit) as refused:
+        build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="2"))
+    assert "VENTANILLA_CLAIMS_DSN" in str(refused.value) and "REPLICAS=2" in str(refused.value)
+    assert not (tmp_path / "registry").exists()  # nothing was created
+    assert isinstance(build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="1")), SqliteClaims)
