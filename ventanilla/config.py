@@ -57,6 +57,32 @@ GRPC_LB_POLICIES = ("pick_first", "round_robin")
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    """The back-office gateway: where it listens over mutual TLS (and serves plaintext health for probes only),
+    which CA client certificates chain to, how long it may take to catch up with the integrators topic."""
+
+    address: str
+    health_address: str
+    tls_cert: Path
+    tls_key: Path
+    client_ca: Path
+    ready_timeout_s: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "GatewaySettings":
+        """The VENTANILLA_BACKOFFICE_GATEWAY_* variables (the dev PKI's files by default)."""
+        pki = state_dir / "pki"
+        return cls(
+            address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_ADDRESS", "127.0.0.1:50055"),
+            health_address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_HEALTH_ADDRESS", "127.0.0.1:50056"),
+            tls_cert=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_CERT", str(pki / "server.pem"))),
+            tls_key=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_KEY", str(pki / "server.key.pem"))),
+            client_ca=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_CA", str(pki / "ca.pem"))),
+            ready_timeout_s=_float(env, "VENTANILLA_BACKOFFICE_GATEWAY_READY_TIMEOUT_S", 120.0),
+        )
+
+
+@dataclass(frozen=True)
 class PortalSettings:
     """The integrators portal: where it listens, who is staff, how people log in, where mail goes."""
 
@@ -124,6 +150,37 @@ class PortalSettings:
     def is_database_url(target: str) -> bool:
         """Whether a projection/DIR3 target is a PostgreSQL DSN rather than a file path."""
         return target.startswith(("postgresql://", "postgres://", "host="))
+
+
+# How Kafka clients reach the brokers: plaintext on loopback locally; SASL_SSL with SCRAM on Kubernetes (Strimzi).
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every Kafka client authenticates and encrypts (ventanilla/adapters/kafka_clients.py applies it)."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: str = ""
+    ca_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "KafkaSecurity":
+        """VENTANILLA_KAFKA_SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD, _CA_FILE."""
+        security = cls(_choice(env, "VENTANILLA_KAFKA_SECURITY_PROTOCOL", KAFKA_SECURITY_PROTOCOLS),
+                       _choice(env, "VENTANILLA_KAFKA_SASL_MECHANISM", KAFKA_SASL_MECHANISMS),
+                       _str(env, "VENTANILLA_KAFKA_SASL_USERNAME", ""), _str(env, "VENTANILLA_KAFKA_SASL_PASSWORD", ""),
+                       _path(env, "VENTANILLA_KAFKA_CA_FILE"))
+        if security.protocol.startswith("SASL_") and not (security.sasl_username and security.sasl_password):
+            raise ValueError(f"VENTANILLA_KAFKA_SECURITY_PROTOCOL={security.protocol} needs "
+                             "VENTANILLA_KAFKA_SASL_USERNAME and VENTANILLA_KAFKA_SASL_PASSWORD")
+        return security
+
+    def __repr__(self) -> str:  # the password never reaches a log
+        return f"KafkaSecurity(protocol={self.protocol!r}, sasl_username={self.sasl_username!r})"
 
 
 @dataclass(frozen=True)
@@ -199,6 +256,8 @@ class Settings:
     integrator_events_topic: str
     integrator_events_partitions: int
     portal: PortalSettings
+    kafka_security: KafkaSecurity
+    gateway: "GatewaySettings"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -282,6 +341,8 @@ class Settings:
             integrator_events_topic=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
             integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
             portal=PortalSettings.from_env(env, state_dir),
+            kafka_security=KafkaSecurity.from_env(env),
+            gateway=GatewaySettings.from_env(env, state_dir),
         )
 
     @property

@@ -5,7 +5,9 @@ import threading
 import time
 from typing import Callable
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
+
+from ventanilla.adapters import kafka_clients
 
 EndOffsets = Callable[[], dict[int, int]]
 
@@ -62,7 +64,7 @@ class CatchUp:
 
 def end_offsets_reader(bootstrap_servers: str, topic: str, client_id: str) -> EndOffsets:
     """A thread-safe function answering a topic's end offsets per partition (one consumer, no group)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id=client_id)
+    consumer = kafka_clients.consumer(bootstrap_servers, client_id=client_id)
     lock = threading.Lock()
 
     def end_offsets() -> dict[int, int]:

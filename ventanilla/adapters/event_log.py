@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
+from ventanilla.adapters import kafka_clients
 
 from ventanilla.adapters.event_codec import encode
 from ventanilla.domain.events import InvoiceEvent
@@ -29,8 +29,8 @@ class EventLog:
     def __init__(self, bootstrap_servers: str, topic: str, client_id: str, timeout_s: float = 15.0):
         self._topic = topic
         self._timeout_s = timeout_s
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+        self._producer = kafka_clients.producer(
+            bootstrap_servers,
             client_id=client_id,
             acks="all",
             enable_idempotence=True,

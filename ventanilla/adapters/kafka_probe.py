@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import socket
 
-from kafka.admin import KafkaAdminClient
+from ventanilla.adapters import kafka_clients
+
 
 def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
     """Whether a broker at bootstrap answers an admin request (list topics)."""
@@ -11,7 +12,7 @@ def accepts_requests(bootstrap: str, timeout_s: float = 3.0) -> bool:
     if not listening(host.strip("[]"), int(port)):
         return False
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ventanilla-probe",
+        admin = kafka_clients.admin(bootstrap, client_id="ventanilla-probe",
                                  bootstrap_timeout_ms=int(timeout_s * 1000), request_timeout_ms=int(timeout_s * 1000))
     except Exception:  # noqa: BLE001 - any failure means "not yet"
         return False

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafka import KafkaProducer
+from ventanilla.adapters import kafka_clients
 
 from ventanilla.adapters.log_reader import read_to_end
 
@@ -41,7 +41,7 @@ def export_topics(bootstrap_servers: str, topics: dict[str, str], path: Path) ->
 
 def import_topics(bootstrap_servers: str, path: Path, topics: dict[str, str]) -> ArchiveReport:
     """Append an export's records to the (empty) topics of the same roles, each to its original partition, in order."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True,
+    producer = kafka_clients.producer(bootstrap_servers, acks="all", enable_idempotence=True,
                              max_in_flight_requests_per_connection=1, client_id="ventanilla-log-import")
     counts: dict[str, int] = {}
     try:

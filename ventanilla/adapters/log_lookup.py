@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, TopicPartition
+
+from ventanilla.adapters import kafka_clients
 from kafka.partitioner.default import murmur2
 
 from ventanilla.adapters.event_codec import decode
@@ -37,7 +39,7 @@ class RegistrationLookup:
         """Its position when found, False when the log surely lacks it, None when the log cannot tell."""
         consumer = None
         try:
-            consumer = KafkaConsumer(bootstrap_servers=self._bootstrap_servers, enable_auto_commit=False,
+            consumer = kafka_clients.consumer(self._bootstrap_servers, enable_auto_commit=False,
                                      request_timeout_ms=int(self._timeout_s * 1000), client_id="registry-lookup")
             return self._search(consumer, invoice_partition_key(invoice_id), since)
         except Exception:  # noqa: BLE001 - an unreachable log is an answer: "cannot tell"

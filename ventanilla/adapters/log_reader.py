@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
+
+from ventanilla.adapters import kafka_clients
 
 
 def read_to_end(bootstrap_servers: str, topic: str, max_records: int = 5000,
                 start: dict[int, int] | None = None, ends_seen: dict[int, int] | None = None) -> Iterator[list]:
     """Yield batches of records (each partition in order, from `start` or the beginning) until the end seen at
     the start, which is written into `ends_seen`; LookupError if no topic."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="ventanilla-log-reader", group_id=None,
+    consumer = kafka_clients.consumer(bootstrap_servers, client_id="ventanilla-log-reader", group_id=None,
                              enable_auto_commit=False, max_poll_records=max_records,
                              fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)
     try:

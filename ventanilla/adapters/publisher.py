@@ -1,7 +1,7 @@
 """Publishing contract messages (feedback, notices, back-office messages) to Kafka topics."""
 from __future__ import annotations
 
-from kafka import KafkaProducer
+from ventanilla.adapters import kafka_clients
 
 
 class Publisher:
@@ -9,8 +9,8 @@ class Publisher:
 
     def __init__(self, bootstrap_servers: str, client_id: str, timeout_s: float = 15.0, linger_ms: int = 0):
         self._timeout_s = timeout_s
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
+        self._producer = kafka_clients.producer(
+            bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
             linger_ms=linger_ms, retries=5, request_timeout_ms=int(timeout_s * 1000),
         )
 

@@ -58,8 +58,8 @@ TOPICS: tuple[TopicSpec, ...] = (
 def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = TOPICS, timeout_s: float = 30.0) -> tuple[str, ...]:
     """Create the topics that do not exist yet and wait until all have leaders; their names."""
     wanted = {spec.name(settings): spec.request(settings) for spec in specs}
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="ventanilla-topics",
-                             request_timeout_ms=int(timeout_s * 1000))
+    admin = kafka_clients.admin(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+                                client_id="ventanilla-topics", request_timeout_ms=int(timeout_s * 1000))
     try:
         response = admin.create_topics(wanted, timeout_ms=int(timeout_s * 1000), raise_errors=False)
         for topic in response["topics"]:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
-from kafka import KafkaConsumer
+from ventanilla.adapters import kafka_clients
 
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
@@ -138,7 +138,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
         catch_up = CatchUp(end_offsets_reader(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
                                               "portal-end-offsets"),
                            read_model.positions(settings.integrator_events_topic), settings.read_your_writes_timeout_s)
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="portal-projector",
+        consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+                                          client_id="portal-projector",
                                  group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
         projector = Projector(consumer, read_model, settings.integrator_events_topic, catch_up, decode)
         settle = lambda position: catch_up.reached(position.partition, position.offset + 1)  # noqa: E731

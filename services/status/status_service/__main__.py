@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
 
+from ventanilla.adapters import kafka_clients
+
 from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
@@ -33,7 +35,7 @@ log = logging.getLogger("status")
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id, group_id=group,
+    return kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security, client_id=client_id, group_id=group,
                          enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records)
 
 
@@ -89,7 +91,8 @@ def build(settings: Settings) -> StatusService:
     catch_up = CatchUp(end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
                                           "status-end-offsets"), store.positions(settings.invoice_events_topic),
                        settings.read_your_writes_timeout_s)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
+    consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+                                      client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)

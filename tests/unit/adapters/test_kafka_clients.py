@@ -1,0 +1,40 @@
+"""Kafka security settings: read from the environment, refused when incomplete, turned into kafka-python options."""
+from pathlib import Path
+
+import pytest
+
+from ventanilla.adapters.kafka_clients import security_options
+from ventanilla.config import KafkaSecurity, Settings
+
+SASL = {"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "VENTANILLA_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "VENTANILLA_KAFKA_SASL_USERNAME": "status", "VENTANILLA_KAFKA_SASL_PASSWORD": "s3cret",
+        "VENTANILLA_KAFKA_CA_FILE": "/etc/ventanilla/kafka-ca/ca.crt"}
+
+
+def test_the_local_default_is_plaintext():
+    assert Settings.from_env({}).kafka_security == KafkaSecurity()
+    assert security_options(KafkaSecurity()) == {"security_protocol": "PLAINTEXT"}
+
+
+def test_sasl_ssl_with_scram_and_the_cluster_ca():
+    security = Settings.from_env(SASL).kafka_security
+    assert security_options(security) == {
+        "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "status",
+        "sasl_plain_password": "s3cret", "ssl_cafile": str(Path("/etc/ventanilla/kafka-ca/ca.crt").resolve())}
+    assert "s3cret" not in repr(security)
+
+
+def test_the_kubernetes_config_names_the_same_variables():
+    config = (Path(__file__).parents[3] / "deploy/kubernetes/base/config.env").read_text()
+    for name in ("VENTANILLA_KAFKA_SECURITY_PROTOCOL", "VENTANILLA_KAFKA_SASL_MECHANISM", "VENTANILLA_KAFKA_CA_FILE"):
+        assert f"{name}=" in config
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "TLS"}, "expected one of"),
+    ({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs VENTANILLA_KAFKA_SASL_USERNAME"),
+    ({**SASL, "VENTANILLA_KAFKA_SASL_MECHANISM": "GSSAPI"}, "expected one of"),
+])
+def test_bad_settings_are_refused_with_a_clear_message(env, message):
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)

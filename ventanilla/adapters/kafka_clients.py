@@ -1,0 +1,36 @@
+"""The one place Kafka clients are built: every producer, consumer and admin client gets the security settings."""
+from __future__ import annotations
+
+import os
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient
+
+from ventanilla.config import KafkaSecurity
+
+
+def security_options(security: KafkaSecurity | None = None) -> dict:
+    """kafka-python options for a security setting (read from the environment when not given)."""
+    security = security if security is not None else KafkaSecurity.from_env(os.environ)
+    options: dict = {"security_protocol": security.protocol}
+    if security.protocol.startswith("SASL_"):
+        options.update(sasl_mechanism=security.sasl_mechanism, sasl_plain_username=security.sasl_username,
+                       sasl_plain_password=security.sasl_password)
+    if security.protocol.endswith("SSL") and security.ca_file is not None:
+        options["ssl_cafile"] = str(security.ca_file)
+    return options
+
+
+def consumer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaConsumer:
+    """A KafkaConsumer (options as kafka-python's) that honours the security settings."""
+    return KafkaConsumer(bootstrap_servers=bootstrap_servers, **security_options(security), **options)
+
+
+def producer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaProducer:
+    """A KafkaProducer (options as kafka-python's) that honours the security settings."""
+    return KafkaProducer(bootstrap_servers=bootstrap_servers, **security_options(security), **options)
+
+
+def admin(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaAdminClient:
+    """A KafkaAdminClient (options as kafka-python's) that honours the security settings."""
+    return KafkaAdminClient(bootstrap_servers=bootstrap_servers, **security_options(security), **options)
