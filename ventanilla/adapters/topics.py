@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kafka.admin import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError, for_code
 
+from ventanilla.adapters import kafka_clients
 from ventanilla.config import Settings
 
 log = logging.getLogger(__name__)
