@@ -30,9 +30,10 @@ def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
 
 
 class GrpcServer:
-    """A started gRPC server reporting SERVING on the standard health service."""
+    """A started gRPC server reporting SERVING on the standard health service (TLS when given credentials)."""
 
-    def __init__(self, address: str, registrars: list[Registrar], workers: int = 16):
+    def __init__(self, address: str, registrars: list[Registrar], workers: int = 16,
+                 credentials: grpc.ServerCredentials | None = None):
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -42,7 +43,8 @@ class GrpcServer:
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         for register in registrars:
             register(self._server)
-        self.port = self._server.add_insecure_port(address)
+        self.port = (self._server.add_secure_port(address, credentials) if credentials is not None
+                     else self._server.add_insecure_port(address))
         if self.port == 0:
             raise OSError(f"cannot bind gRPC server to {address}")
 

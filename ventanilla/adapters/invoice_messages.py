@@ -50,6 +50,13 @@ def _ref_from_pb(ref: pb.BlobRef) -> DocumentRef:
     return DocumentRef(ref.sha256, ref.size, ref.name, ref.media_type)
 
 
+def centres_to_pb(centres: Centres) -> pb.AdministrativeCentres:
+    """The DIR3 centres as their message."""
+    return pb.AdministrativeCentres(oficina_contable=centres.oficina_contable, organo_gestor=centres.organo_gestor,
+                                    unidad_tramitadora=centres.unidad_tramitadora,
+                                    organo_proponente=centres.organo_proponente)
+
+
 def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
     """The registration facts as a protobuf Invoice (state fields left empty)."""
     message = pb.Invoice(
@@ -63,12 +70,7 @@ def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
         total=str(reg.total),
         payable=str(reg.payable),
         facturae_version=reg.facturae_version,
-        centres=pb.AdministrativeCentres(
-            oficina_contable=reg.centres.oficina_contable,
-            organo_gestor=reg.centres.organo_gestor,
-            unidad_tramitadora=reg.centres.unidad_tramitadora,
-            organo_proponente=reg.centres.organo_proponente,
-        ),
+        centres=centres_to_pb(reg.centres),
         treasury_key=reg.treasury_key,
         facturae=_ref_to_pb(reg.facturae),
         attachments=[_ref_to_pb(a) for a in reg.attachments],

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from ventanilla.adapters import kafka_clients
+from ventanilla.config import KafkaSecurity
 
 
 class Publisher:
     """An idempotent, acks=all producer for messages that are not invoice events."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str, timeout_s: float = 15.0, linger_ms: int = 0):
+    def __init__(self, bootstrap_servers: str, client_id: str, timeout_s: float = 15.0, linger_ms: int = 0,
+                 security: KafkaSecurity | None = None):
         self._timeout_s = timeout_s
         self._producer = kafka_clients.producer(
-            bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
+            bootstrap_servers, security=security, client_id=client_id, acks="all", enable_idempotence=True,
             linger_ms=linger_ms, retries=5, request_timeout_ms=int(timeout_s * 1000),
         )
 

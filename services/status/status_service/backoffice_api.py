@@ -5,7 +5,7 @@ import logging
 
 from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.grpc_errors import abort_with
-from ventanilla.adapters.invoice_messages import state_to_pb, timestamp
+from ventanilla.adapters.invoice_messages import centres_to_pb, state_to_pb, timestamp
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import backoffice_pb2_grpc, invoice_pb2
@@ -43,7 +43,8 @@ class BackOfficeApi(backoffice_pb2_grpc.BackOfficeServiceServicer):
 
     def GetHistory(self, request, context):
         invoice = self._invoice(request.invoice_id, context)
-        return pb.History(invoice_id=invoice.id, state=state_to_pb(invoice.state), entries=[
+        return pb.History(invoice_id=invoice.id, state=state_to_pb(invoice.state),
+                          centres=centres_to_pb(invoice.registration.centres), entries=[
             pb.HistoryEntry(state=state_to_pb(e.state), observaciones=e.remarks, source=e.source,
                             at=timestamp(e.at), message_id=e.message_id)
             for e in invoice.history

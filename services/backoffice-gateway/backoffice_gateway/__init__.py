@@ -1,0 +1,1 @@
+"""The back-office gateway: the one authenticated way in for the administration's back offices (RCF platforms)."""

@@ -1,0 +1,136 @@
+"""Composition root of the back-office gateway: directory follower, outbox, status client, mTLS gRPC server."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import grpc
+
+from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.directory_follower import DirectoryFollower
+from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.publisher import Publisher
+from ventanilla.api.v1 import backoffice_pb2_grpc
+from ventanilla.config import GatewaySettings, Settings
+from ventanilla.logs import configure_logging
+from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
+from backoffice_gateway.grpc_api import GatewayApi
+from backoffice_gateway.handlers import Gateway
+
+log = logging.getLogger("backoffice_gateway")
+
+
+def server_credentials(gateway: GatewaySettings) -> grpc.ServerCredentials:
+    """TLS with the gateway's certificate; client certificates required and verified against the client CA."""
+    return grpc.ssl_server_credentials([(gateway.tls_key.read_bytes(), gateway.tls_cert.read_bytes())],
+                                       root_certificates=gateway.client_ca.read_bytes(), require_client_auth=True)
+
+
+class FollowerDirectory:
+    """The Directory port over a DirectoryFollower."""
+
+    def __init__(self, follower: DirectoryFollower):
+        self.follower = follower
+
+    def ready(self) -> bool:
+        return self.follower.ready()
+
+    def credential(self, fingerprint, now):
+        return self.follower.store.credential(fingerprint, now)
+
+
+@dataclass
+class GatewayProcess:
+    """The wired gateway: the directory follows its topic; the servers start once it has caught up."""
+
+    directory: object
+    servers: list[GrpcServer]
+    ready_timeout_s: float
+    closeables: list = field(default_factory=list)
+    failed: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        """Follow the integrators topic, wait until caught up (invariant 8), then serve."""
+        follower = getattr(self.directory, "follower", None)
+        if follower is not None:
+            follower.start()
+        deadline = time.monotonic() + self.ready_timeout_s
+        while not self.directory.ready():
+            if time.monotonic() > deadline:
+                raise SystemExit("the integrators directory did not catch up with its topic in time")
+            time.sleep(0.05)
+        for server in self.servers:
+            server.start()
+
+    def stop(self) -> None:
+        """Stop serving, then stop following and release clients."""
+        for server in reversed(self.servers):
+            server.stop()
+        follower = getattr(self.directory, "follower", None)
+        if follower is not None:
+            follower.stop()
+        for closeable in self.closeables:
+            closeable.close()
+
+
+def build(settings: Settings, *, overrides: dict | None = None) -> GatewayProcess:
+    """Wire the gateway from settings; `overrides` replaces adapters by name (directory, outbox, back_office,
+    clock, credentials)."""
+    o, g = overrides or {}, settings.gateway
+    directory = o.get("directory") or FollowerDirectory(DirectoryFollower(
+        settings.kafka_bootstrap_servers, settings.integrator_events_topic, "backoffice-gateway-directory",
+        settings.kafka_security))
+    closeables = []
+    outbox = o.get("outbox")
+    if outbox is None:
+        outbox = KafkaOutbox(Publisher(settings.kafka_bootstrap_servers, "backoffice-gateway",
+                                       settings.kafka_append_timeout_s, security=settings.kafka_security),
+                             settings.backoffice_updates_topic)
+        closeables.append(outbox)
+    back_office = o.get("back_office")
+    if back_office is None:
+        back_office = StatusBackOffice(settings.backoffice_address, settings.soap_grpc_deadline_s)
+        closeables.append(back_office)
+    api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock()))
+    servers = [
+        GrpcServer(g.health_address, []),  # plaintext, health only: Kubernetes' gRPC probes cannot present a certificate
+        GrpcServer(g.address, [lambda s: backoffice_pb2_grpc.add_BackOfficeGatewayServicer_to_server(api, s)],
+                   credentials=o.get("credentials") or server_credentials(g)),
+    ]
+    return GatewayProcess(directory, servers, g.ready_timeout_s, closeables)
+
+
+def _exit_when_the_directory_fails(process: GatewayProcess) -> None:
+    follower = getattr(process.directory, "follower", None)
+    if follower is None:
+        return
+
+    def watch() -> None:
+        follower.failed.wait()
+        log.error("the integrators directory stopped: stopping so that the gateway is restarted")
+        process.failed.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="directory-watch", daemon=True).start()
+
+
+def main() -> None:
+    """Run the gateway until SIGINT or SIGTERM."""
+    settings = Settings.from_env()
+    configure_logging("backoffice-gateway", settings.log_level)
+    process = build(settings)
+    process.start()
+    _exit_when_the_directory_fails(process)
+    log.info("serving", extra={"address": settings.gateway.address, "health_address": settings.gateway.health_address})
+    run_until_signalled(process.stop)
+    if process.failed.is_set():
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

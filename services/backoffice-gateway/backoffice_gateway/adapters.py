@@ -1,0 +1,61 @@
+"""The gateway's real adapters: the back-office topic (Kafka) and the status service's BackOfficeService (gRPC)."""
+from __future__ import annotations
+
+import grpc
+from kafka.errors import KafkaError
+
+from ventanilla.adapters.event_log import invoice_partition_key
+from ventanilla.adapters.grpc_errors import domain_error_of
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
+from ventanilla.adapters.publisher import Publisher
+from ventanilla.api.v1 import backoffice_pb2 as pb
+from ventanilla.api.v1 import backoffice_pb2_grpc
+from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound
+
+
+class KafkaOutbox:
+    """Appends to the back-office topic (idempotent, acks=all), keyed by invoice so each keeps one partition."""
+
+    def __init__(self, publisher: Publisher, topic: str):
+        self._publisher, self._topic = publisher, topic
+
+    def append(self, invoice_id: int, message: pb.BackOfficeMessage) -> None:
+        """Append and wait for the broker's acknowledgement; BackendUnavailable when it does not come."""
+        try:
+            self._publisher.publish(self._topic, invoice_partition_key(invoice_id),
+                                    message.SerializeToString(deterministic=True))
+        except KafkaError as error:
+            raise BackendUnavailable(str(error)) from error
+
+    def close(self) -> None:
+        """Flush and close the producer."""
+        self._publisher.close()
+
+
+class StatusBackOffice:
+    """The status service's internal BackOfficeService over gRPC."""
+
+    def __init__(self, address: str, deadline_s: float):
+        self._channel = grpc.insecure_channel(address, options=RECONNECT_OPTIONS)
+        self._stub = backoffice_pb2_grpc.BackOfficeServiceStub(self._channel)
+        self._deadline_s = deadline_s
+
+    def _ask(self, method, request):
+        try:
+            return method(request, timeout=self._deadline_s)
+        except grpc.RpcError as error:
+            if domain_error_of(error) is not None:  # the status service's "no such invoice"
+                raise InvoiceNotFound(error.details()) from error
+            raise BackendUnavailable(f"{error.code().name}: {error.details()}") from error
+
+    def history(self, invoice_id: int) -> pb.History:
+        """The invoice's history and centres."""
+        return self._ask(self._stub.GetHistory, pb.HistoryRequest(invoice_id=invoice_id))
+
+    def documents(self, invoice_id: int) -> pb.Documents:
+        """The invoice's Facturae and attachments."""
+        return self._ask(self._stub.GetDocuments, pb.DocumentsRequest(invoice_id=invoice_id))
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()

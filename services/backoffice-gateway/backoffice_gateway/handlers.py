@@ -1,0 +1,135 @@
+"""The gateway's use cases: authenticate the caller's certificate, check the invoice is of its units, then act."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from ventanilla.adapters.invoice_messages import timestamp
+from ventanilla.api.v1 import backoffice_pb2 as pb
+from ventanilla.domain.integrators_directory import REASONS, Credential, Unrecognized
+from backoffice_gateway.ports import BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox
+
+log = logging.getLogger("backoffice_gateway")
+STAMPED_VERSION = 2
+
+
+class Refused(Exception):
+    """A call the gateway will not serve: `code` names the gRPC status (UNAUTHENTICATED, PERMISSION_DENIED, ...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who knocks: the method, the peer's address and its verified client certificate (DER), if any."""
+
+    method: str
+    peer: str
+    certificate: bytes | None
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.certificate).hexdigest() if self.certificate else ""
+
+
+class Gateway:
+    """Authorizes every call against the integrators directory; appends stamped messages; relays reads."""
+
+    def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock):
+        self._directory, self._outbox, self._back_office, self._clock = directory, outbox, back_office, clock
+
+    def _refuse(self, call: Call, code: str, reason: str, message: str, **who) -> Refused:
+        log.warning("refused", extra={"method": call.method, "peer": call.peer, "fingerprint": call.fingerprint,
+                                      "status": code, "reason": reason, **who})
+        return Refused(code, message)
+
+    def authenticate(self, call: Call) -> Credential:
+        """The approved RCF platform the call's certificate is registered to; Refused otherwise."""
+        if not self._directory.ready():
+            raise self._refuse(call, "UNAVAILABLE", "not_ready", "El servicio aún no está listo; reintente.")
+        if not call.certificate:
+            raise self._refuse(call, "UNAUTHENTICATED", "no_certificate", "Se necesita un certificado de cliente.")
+        found = self._directory.credential(call.fingerprint, self._clock.now())
+        if isinstance(found, Unrecognized):
+            raise self._refuse(call, "UNAUTHENTICATED", found.reason, REASONS[found.reason],
+                               integrator_nif=found.integrator_nif)
+        if not found.is_back_office:
+            raise self._refuse(call, "PERMISSION_DENIED", "not_back_office",
+                               f"La plataforma {found.platform_id} no es una plataforma RCF aprobada.",
+                               integrator_nif=found.integrator_nif, platform_id=found.platform_id)
+        return found
+
+    def _owned(self, call: Call, caller: Credential, invoice_id: int) -> pb.History:
+        """The invoice's history when its oficina contable is one of the caller's units (absent or another's: one
+        answer, so that nobody learns which invoices exist)."""
+        if invoice_id <= 0:
+            raise self._refuse(call, "INVALID_ARGUMENT", "no_invoice", "Indique la factura (invoice_id).",
+                               platform_id=caller.platform_id)
+        try:
+            history = self._back_office.history(invoice_id)
+            unit = history.centres.oficina_contable
+        except InvoiceNotFound:
+            history, unit = None, ""
+        except BackendUnavailable as error:
+            raise Refused("UNAVAILABLE", "El servicio de estados no responde; reintente.") from error
+        if history is None or unit not in caller.dir3_units:
+            raise self._refuse(call, "PERMISSION_DENIED", "not_registered" if history is None else "other_unit",
+                               f"La factura {invoice_id} no es de ninguna oficina contable de la plataforma "
+                               f"{caller.platform_id}.", integrator_nif=caller.integrator_nif,
+                               platform_id=caller.platform_id, invoice_id=invoice_id, oficina_contable=unit)
+        return history
+
+    def _append(self, call: Call, caller: Credential, body: str, message) -> pb.Accepted:
+        stamped = type(message)()
+        stamped.CopyFrom(message)
+        stamped.source_system = caller.platform_id
+        stamped.message_id = message.message_id.strip() or str(uuid.uuid4())
+        if not stamped.HasField("occurred_at"):
+            stamped.occurred_at.CopyFrom(timestamp(self._clock.now()))
+        sender = pb.Sender(platform_id=caller.platform_id, integrator_nif=caller.integrator_nif,
+                           certificate_sha256=caller.fingerprint)
+        record = pb.BackOfficeMessage(sender=sender, version=STAMPED_VERSION, **{body: stamped})
+        try:
+            self._outbox.append(stamped.invoice_id, record)
+        except BackendUnavailable as error:
+            raise Refused("UNAVAILABLE", "No se pudo registrar el mensaje; reintente con el mismo message_id.") \
+                from error
+        log.info("appended", extra={"method": call.method, "platform_id": caller.platform_id,
+                                    "invoice_id": stamped.invoice_id, "message_id": stamped.message_id})
+        return pb.Accepted(invoice_id=stamped.invoice_id, message_id=stamped.message_id,
+                           source_system=caller.platform_id)
+
+    def update_state(self, call: Call, request: pb.BackOfficeStateUpdate) -> pb.Accepted:
+        """Append a state update for an invoice of the caller's units."""
+        caller = self.authenticate(call)
+        if request.state == 0:
+            raise self._refuse(call, "INVALID_ARGUMENT", "no_state", "Indique el estado (state).",
+                               platform_id=caller.platform_id)
+        self._owned(call, caller, request.invoice_id)
+        return self._append(call, caller, "state_update", request)
+
+    def decide_cancellation(self, call: Call, request: pb.CancellationVerdict) -> pb.Accepted:
+        """Append a cancellation verdict for an invoice of the caller's units."""
+        caller = self.authenticate(call)
+        if request.verdict == pb.CancellationVerdict.VERDICT_UNSPECIFIED:
+            raise self._refuse(call, "INVALID_ARGUMENT", "no_verdict", "Indique el veredicto (ACCEPTED o REJECTED).",
+                               platform_id=caller.platform_id)
+        self._owned(call, caller, request.invoice_id)
+        return self._append(call, caller, "cancellation_verdict", request)
+
+    def history(self, call: Call, invoice_id: int) -> pb.History:
+        """The history of an invoice of the caller's units."""
+        return self._owned(call, self.authenticate(call), invoice_id)
+
+    def documents(self, call: Call, invoice_id: int) -> pb.Documents:
+        """The documents of an invoice of the caller's units."""
+        caller = self.authenticate(call)
+        self._owned(call, caller, invoice_id)
+        try:
+            return self._back_office.documents(invoice_id)
+        except (InvoiceNotFound, BackendUnavailable) as error:
+            raise Refused("UNAVAILABLE", "El servicio de estados no responde; reintente.") from error

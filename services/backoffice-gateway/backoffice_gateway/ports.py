@@ -1,0 +1,45 @@
+"""What the gateway's use cases need from outside: the integrators directory, the back-office topic, the status
+service's back-office reads, a clock."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from ventanilla.api.v1 import backoffice_pb2 as pb
+from ventanilla.domain.integrators_directory import Credential, Unrecognized
+
+
+class InvoiceNotFound(Exception):
+    """The status service has no such invoice."""
+
+
+class BackendUnavailable(Exception):
+    """A backend (status service, Kafka) did not answer in time."""
+
+
+class Directory(Protocol):
+    """The integrators directory (ventanilla/adapters/directory_follower.py)."""
+
+    def ready(self) -> bool: ...
+
+    def credential(self, fingerprint: str, now: datetime) -> Credential | Unrecognized: ...
+
+
+class Outbox(Protocol):
+    """The back-office topic: append one message keyed by its invoice, acknowledged by the broker."""
+
+    def append(self, invoice_id: int, message: pb.BackOfficeMessage) -> None: ...
+
+
+class BackOffice(Protocol):
+    """The status service's BackOfficeService: an invoice's history (with its centres) and documents."""
+
+    def history(self, invoice_id: int) -> pb.History: ...
+
+    def documents(self, invoice_id: int) -> pb.Documents: ...
+
+
+class Clock(Protocol):
+    """Now, aware."""
+
+    def now(self) -> datetime: ...
