@@ -27,6 +27,7 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
     """
     registry, status, cancellation, soap, backoffice = ports
     defaults, suffix = Settings.from_env({}), f"{label}-{uuid.uuid4().hex[:12]}"
+    gateway, gateway_health = free_ports(2)
     env = {
         "VENTANILLA_STATE_DIR": str(state_dir),
         "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{registry}",
@@ -36,6 +37,8 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
         "VENTANILLA_PORTAL_PORT": str(free_ports(1)[0]),
+        "VENTANILLA_BACKOFFICE_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
+        "VENTANILLA_BACKOFFICE_GATEWAY_HEALTH_ADDRESS": f"127.0.0.1:{gateway_health}",
         "VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.{suffix}",
         "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.{suffix}",
     }
