@@ -23,6 +23,10 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     staff_ = actions.add_parser("staff", help="issue the portal's development staff certificate")
     staff_.add_argument("--out", required=True, type=Path, help="directory for client.pem, client.key.pem, ca.pem")
     staff_.set_defaults(handler=staff)
+    backoffice_ = actions.add_parser("backoffice", help="issue the dev back office's certificate "
+                                                        "(<state>/pki/backoffice.pem), for `ventanilla backoffice`")
+    backoffice_.add_argument("--nif", default=devpki.DEV_BACK_OFFICE_NIF, help="the public body's NIF")
+    backoffice_.set_defaults(handler=backoffice)
 
 
 def init(settings: Settings, args: argparse.Namespace) -> int:
@@ -47,4 +51,16 @@ def staff(settings: Settings, args: argparse.Namespace) -> int:
     """Issue the development staff certificate (the NIF `run` makes staff of the portal)."""
     cert, key = devpki.staff(settings, args.out)
     print(f"{cert}\n{key}\n{args.out / 'ca.pem'}\nstaff NIF {devpki.STAFF_NIF}")
+    return 0
+
+
+def backoffice(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue the dev back office's certificate and say how to make it a back office in the portal."""
+    try:
+        cert, key = devpki.backoffice(settings, args.nif)
+    except ValueError as error:
+        print(f"ventanilla dev-pki backoffice: {error}")
+        return 2
+    print(f"{cert}\n{key}\nRegister {cert.name} in the portal as {args.nif} (sign up, Certificados, a platform with the "
+          "RCF role); as staff approve it and attach your DIR3 units. Then: ventanilla backoffice history ID")
     return 0

@@ -85,7 +85,7 @@ def ensure(settings: Settings) -> bool:
     return True
 
 
-def client(settings: Settings, nif: str, out: Path, entity_nif: str = "") -> tuple[Path, Path]:
+def client(settings: Settings, nif: str, out: Path, entity_nif: str = "", stem: str = "client") -> tuple[Path, Path]:
     """A client certificate for nif (entity: organizationIdentifier; person: serialNumber IDCES-)."""
     nif, entity_nif = normalize(nif), normalize(entity_nif)
     for value in filter(None, (nif, entity_nif)):
@@ -100,7 +100,7 @@ def client(settings: Settings, nif: str, out: Path, entity_nif: str = "") -> tup
         subject = pki.name(f"ENTIDAD {nif}", organization=f"ENTIDAD {nif}", organization_identifier=f"VATES-{nif}")
     else:
         subject = pki.name(f"TITULAR {nif}", serial_number=f"IDCES-{nif}", given_name="TITULAR", surname=nif)
-    paths = pki.issue_leaf(ca, subject, pki.Usage.CLIENT).write(out, "client")
+    paths = pki.issue_leaf(ca, subject, pki.Usage.CLIENT).write(out, stem)
     (out / "ca.pem").write_bytes(layout(settings).cert("ca").read_bytes())
     return paths
 
@@ -108,3 +108,12 @@ def client(settings: Settings, nif: str, out: Path, entity_nif: str = "") -> tup
 def staff(settings: Settings, out: Path) -> tuple[Path, Path]:
     """A client certificate for the development staff member (STAFF_NIF)."""
     return client(settings, STAFF_NIF, out)
+
+
+DEV_BACK_OFFICE_NIF = "S2800000H"  # the dev administration: its RCF platform is the dev back office
+
+
+def backoffice(settings: Settings, nif: str = DEV_BACK_OFFICE_NIF) -> tuple[Path, Path]:
+    """A client certificate for a dev back office (a public body), as <state>/pki/backoffice.pem and .key.pem:
+    what `ventanilla backoffice` presents to the gateway once it is registered in the portal to an RCF platform."""
+    return client(settings, nif, layout(settings).directory, stem="backoffice")

@@ -21,11 +21,14 @@ def dialable(address: str) -> str:
 class GrpcHealth:
     """Ready when the standard gRPC health service (service "") at a settings address says SERVING."""
 
-    address_setting: str
+    address_setting: str  # an attribute of Settings, or a dotted path ("gateway.health_address")
 
     def target(self, settings: Settings) -> str:
         """The address probed."""
-        return dialable(getattr(settings, self.address_setting))
+        value = settings
+        for name in self.address_setting.split("."):
+            value = getattr(value, name)
+        return dialable(value)
 
     def __call__(self, settings: Settings, timeout_s: float = 3.0) -> bool:
         """Probe once."""
@@ -105,6 +108,7 @@ SERVICES: tuple[Service, ...] = (
     Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address")),
     Service("soap-edge", "soap_edge", HttpReady()),
     Service("portal", "portal_service", PortalReady()),
+    Service("backoffice-gateway", "backoffice_gateway", GrpcHealth("gateway.health_address")),
 )
 
 

@@ -2,7 +2,11 @@
 TLS with test-PKI certificates. Who may pass, who may not (with the gRPC status), and that refusals write nothing."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -33,8 +37,8 @@ UNIT = "A05003638"  # the oficina contable of tests/unit/domain/factories.regist
 class World:
     """Everything the doors are tried with."""
 
-    def __init__(self, settings, enrol, gateway):
-        self.settings, self.enrol, self.gateway = settings, enrol, gateway
+    def __init__(self, settings, enrol, gateway, env):
+        self.settings, self.enrol, self.gateway, self.env = settings, enrol, gateway, env
         self.server_ca = devpki.layout(settings).cert("ca").read_bytes()
         self.address = settings.gateway.address
 
@@ -61,7 +65,7 @@ def world(settings_env, tmp_path):
     gateway = build(settings)
     try:
         gateway.start()
-        yield World(settings, enrol, gateway)
+        yield World(settings, enrol, gateway, env)
     finally:
         gateway.stop()
         status.stop()
@@ -112,6 +116,29 @@ def test_a_back_office_updates_its_invoice_stamped_with_its_platform(world):
     [record] = world.records()
     assert (record.version, record.sender.platform_id, record.sender.integrator_nif) == (
         2, clients["own_platform"], BODY)
+
+
+def cli(world: World, *argv: str) -> subprocess.CompletedProcess:
+    """`ventanilla ARGV...` in its own process, with the test stack's settings."""
+    return subprocess.run([str(Path(sys.executable).with_name("ventanilla")), *argv], capture_output=True, text=True,
+                          env={**os.environ, **world.env}, timeout=60)
+
+
+def test_the_cli_is_a_client_of_the_gateway_with_a_certificate(world, tmp_path):
+    clients = enrolled(world)
+    _register(world.settings, 45)
+    wait_known(world, clients["own"], 45)
+    cert, key = clients["own"].write(tmp_path / "cli", "backoffice")
+    sent = cli(world, "backoffice", "set-state", "45", "REGISTRADA_RCF", "--motivo", "recibida", "--message-id",
+               "cli-1", "--cert", str(cert), "--key", str(key))
+    assert sent.returncode == 0 and "accepted message cli-1 for invoice 45" in sent.stdout, sent.stderr
+    assert _state(world.settings, 45, "REGISTRADA_RCF") == "REGISTRADA_RCF"
+    shown = cli(world, "backoffice", "history", "45", "--cert", str(cert), "--key", str(key))
+    assert shown.returncode == 0 and "REGISTRADA_RCF" in shown.stdout, shown.stderr
+    sender_cert, sender_key = clients["sender"].write(tmp_path / "sender", "client")
+    refused = cli(world, "backoffice", "set-state", "45", "PAGADA", "--cert", str(sender_cert), "--key", str(sender_key))
+    assert refused.returncode == 1 and "PERMISSION_DENIED" in refused.stderr
+    assert [r.state_update.message_id for r in world.records()] == ["cli-1"]
 
 
 @pytest.mark.parametrize("who, code", [

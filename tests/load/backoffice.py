@@ -1,14 +1,15 @@
-"""How the kit's back offices reach Ventanilla: today their Kafka topic (as `ventanilla backoffice` does).
-
-Issue 12 adds an authenticated back-office API: `connect` is the one place to switch.
-"""
+"""How the kit's back offices reach Ventanilla: the back-office gateway over mutual TLS (as `ventanilla backoffice`
+does) when VENTANILLA_LOAD_BACKOFFICE_GATEWAY is set, else straight to their Kafka topic (a stack whose topic ACLs
+allow it: the local one)."""
 from __future__ import annotations
 
 from typing import Protocol
 
+from ventanilla.adapters.backoffice_client import GatewayClient, state_update, verdict as verdict_request
+from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import invoice_partition_key
 from ventanilla.adapters.publisher import Publisher
-from ventanilla.cli_backoffice import state_update_message, verdict_message
+from ventanilla.api.v1 import backoffice_pb2 as pb
 
 from .target import Target
 
@@ -33,15 +34,38 @@ class TopicBackOffice:
         self._publisher.publish(self._topic, invoice_partition_key(invoice_id), message.SerializeToString())
 
     def set_state(self, invoice_id: int, estado: str, motivo: str = "") -> None:
-        self._send(invoice_id, state_update_message(invoice_id, estado, motivo, SOURCE))
+        update = state_update(invoice_id, estado, motivo, SystemClock().now())
+        update.source_system = SOURCE
+        self._send(invoice_id, pb.BackOfficeMessage(state_update=update))
 
     def verdict(self, invoice_id: int, accept: bool, motivo: str = "") -> None:
-        self._send(invoice_id, verdict_message(invoice_id, accept, motivo, SOURCE))
+        request = verdict_request(invoice_id, accept, motivo, SystemClock().now())
+        request.source_system = SOURCE
+        self._send(invoice_id, pb.BackOfficeMessage(cancellation_verdict=request))
 
     def close(self) -> None:
         self._publisher.close()
 
 
+class GatewayBackOffice:
+    """Calls the back-office gateway with a back office's certificate (registered to an approved RCF platform)."""
+
+    def __init__(self, client: GatewayClient):
+        self._client = client
+
+    def set_state(self, invoice_id: int, estado: str, motivo: str = "") -> None:
+        self._client.update_state(state_update(invoice_id, estado, motivo, SystemClock().now()))
+
+    def verdict(self, invoice_id: int, accept: bool, motivo: str = "") -> None:
+        self._client.decide_cancellation(verdict_request(invoice_id, accept, motivo, SystemClock().now()))
+
+    def close(self) -> None:
+        self._client.close()
+
+
 def connect(target: Target) -> BackOffice:
-    """The back-office client for a target."""
+    """The back-office client for a target: its gateway when it names one, else its topic."""
+    if target.backoffice_gateway:
+        return GatewayBackOffice(GatewayClient(target.backoffice_gateway, target.server_ca, target.backoffice_cert,
+                                               target.backoffice_key))
     return TopicBackOffice(target.kafka_bootstrap, target.backoffice_topic)

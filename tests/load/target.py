@@ -29,6 +29,9 @@ class Target:
     kafka_bootstrap: str  # the back-office way in today: its Kafka topic
     backoffice_topic: str
     template: Path | None  # a Facturae whose seller is the signer's NIF; default: the public sample
+    backoffice_gateway: str = ""  # host:port of the back-office gateway (then the back offices call it, not Kafka)
+    backoffice_cert: Path | None = None  # a back office's client certificate and key (registered to an RCF platform)
+    backoffice_key: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Target":
@@ -42,18 +45,22 @@ class Target:
                    _path(env, "VENTANILLA_LOAD_SIGNER_KEY"), _path(env, "VENTANILLA_LOAD_SIGNER_CHAIN"),
                    env.get("VENTANILLA_LOAD_KAFKA", "127.0.0.1:9092"),
                    env.get("VENTANILLA_LOAD_BACKOFFICE_TOPIC", "ventanilla.backoffice-updates.v1"),
-                   _path(env, "VENTANILLA_LOAD_TEMPLATE"))
+                   _path(env, "VENTANILLA_LOAD_TEMPLATE"), env.get("VENTANILLA_LOAD_BACKOFFICE_GATEWAY", ""),
+                   _path(env, "VENTANILLA_LOAD_BACKOFFICE_CERT"), _path(env, "VENTANILLA_LOAD_BACKOFFICE_KEY"))
 
     def as_env(self) -> dict[str, str]:
         """The VENTANILLA_LOAD_* variables that describe this target (for the Locust process)."""
         values = {"SOAP_URL": self.soap_url, "CLIENT_CERT": self.client_cert, "CLIENT_KEY": self.client_key,
                   "SERVER_CA": self.server_ca, "SIGNER_CERT": self.signer_cert, "SIGNER_KEY": self.signer_key,
                   "SIGNER_CHAIN": self.signer_chain, "KAFKA": self.kafka_bootstrap,
-                  "BACKOFFICE_TOPIC": self.backoffice_topic, "TEMPLATE": self.template}
+                  "BACKOFFICE_TOPIC": self.backoffice_topic, "TEMPLATE": self.template,
+                  "BACKOFFICE_GATEWAY": self.backoffice_gateway or None, "BACKOFFICE_CERT": self.backoffice_cert,
+                  "BACKOFFICE_KEY": self.backoffice_key}
         return {f"VENTANILLA_LOAD_{k}": str(v) for k, v in values.items() if v is not None}
 
     @property
     def on_loopback(self) -> bool:
         """Whether every address the kit would send to is this machine."""
-        kafka_hosts = [a.rsplit(":", 1)[0].strip("[]") for a in self.kafka_bootstrap.split(",")]
-        return urlsplit(self.soap_url).hostname in LOOPBACK and all(h in LOOPBACK for h in kafka_hosts)
+        hosts = [a.rsplit(":", 1)[0].strip("[]") for a in self.kafka_bootstrap.split(",")]
+        hosts += [self.backoffice_gateway.rsplit(":", 1)[0].strip("[]")] if self.backoffice_gateway else []
+        return urlsplit(self.soap_url).hostname in LOOPBACK and all(h in LOOPBACK for h in hosts)
