@@ -170,14 +170,10 @@ class KafkaSecurity:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "KafkaSecurity":
         """VENTANILLA_KAFKA_SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD, _CA_FILE."""
-        security = cls(_choice(env, "VENTANILLA_KAFKA_SECURITY_PROTOCOL", KAFKA_SECURITY_PROTOCOLS),
-                       _choice(env, "VENTANILLA_KAFKA_SASL_MECHANISM", KAFKA_SASL_MECHANISMS),
-                       _str(env, "VENTANILLA_KAFKA_SASL_USERNAME", ""), _str(env, "VENTANILLA_KAFKA_SASL_PASSWORD", ""),
-                       _path(env, "VENTANILLA_KAFKA_CA_FILE"))
-        if security.protocol.startswith("SASL_") and not (security.sasl_username and security.sasl_password):
-            raise ValueError(f"VENTANILLA_KAFKA_SECURITY_PROTOCOL={security.protocol} needs "
-                             "VENTANILLA_KAFKA_SASL_USERNAME and VENTANILLA_KAFKA_SASL_PASSWORD")
-        return security
+        return cls(_choice(env, "VENTANILLA_KAFKA_SECURITY_PROTOCOL", KAFKA_SECURITY_PROTOCOLS),
+                   _choice(env, "VENTANILLA_KAFKA_SASL_MECHANISM", KAFKA_SASL_MECHANISMS),
+                   _str(env, "VENTANILLA_KAFKA_SASL_USERNAME", ""), _str(env, "VENTANILLA_KAFKA_SASL_PASSWORD", ""),
+                   _path(env, "VENTANILLA_KAFKA_CA_FILE"))
 
     def __repr__(self) -> str:  # the password never reaches a log
         return f"KafkaSecurity(protocol={self.protocol!r}, sasl_username={self.sasl_username!r})"

@@ -50,6 +50,11 @@ def main() -> int:
         variable = f"VENTANILLA_{name.upper()}" if name.startswith("smtp_") else f"VENTANILLA_PORTAL_{name.upper()}"
         value = getattr(defaults.portal, name)
         fields[variable] = ",".join(sorted(value)) if isinstance(value, frozenset) else value
+    for name in defaults.gateway.__dataclass_fields__:  # VENTANILLA_BACKOFFICE_GATEWAY_*
+        fields[f"VENTANILLA_BACKOFFICE_GATEWAY_{name.upper()}"] = getattr(defaults.gateway, name)
+    for name in defaults.kafka_security.__dataclass_fields__:  # VENTANILLA_KAFKA_* (security)
+        variable = "VENTANILLA_KAFKA_SECURITY_PROTOCOL" if name == "protocol" else f"VENTANILLA_KAFKA_{name.upper()}"
+        fields[variable] = getattr(defaults.kafka_security, name)
     dev, prod = overlay_values("dev"), overlay_values("prod")
     print("| setting | default (`make run`) | dev overlay | prod overlay |")
     print("| --- | --- | --- | --- |")

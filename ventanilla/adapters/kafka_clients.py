@@ -10,10 +10,14 @@ from ventanilla.config import KafkaSecurity
 
 
 def security_options(security: KafkaSecurity | None = None) -> dict:
-    """kafka-python options for a security setting (read from the environment when not given)."""
+    """kafka-python options for a security setting (read from the environment when not given); ValueError when
+    SASL lacks its credentials (each deployment sets its own user; the shared configuration sets the protocol)."""
     security = security if security is not None else KafkaSecurity.from_env(os.environ)
     options: dict = {"security_protocol": security.protocol}
     if security.protocol.startswith("SASL_"):
+        if not (security.sasl_username and security.sasl_password):
+            raise ValueError(f"VENTANILLA_KAFKA_SECURITY_PROTOCOL={security.protocol} needs "
+                             "VENTANILLA_KAFKA_SASL_USERNAME and VENTANILLA_KAFKA_SASL_PASSWORD")
         options.update(sasl_mechanism=security.sasl_mechanism, sasl_plain_username=security.sasl_username,
                        sasl_plain_password=security.sasl_password)
     if security.protocol.endswith("SSL") and security.ca_file is not None:
