@@ -2,7 +2,8 @@
 
     python -m tests.load.run [--profile mix|step|smoke] [--seconds S] [--scale X] [--backoffice-rate R]
         [--url https://… --client-cert F --client-key F --server-ca F --signer-cert F --signer-key F
-         --signer-chain F --kafka HOST:PORT --backoffice-topic T --template F] [--out DIR]
+         --signer-chain F --kafka HOST:PORT --backoffice-topic T --template F
+         --backoffice-gateway HOST:PORT --backoffice-cert F --backoffice-key F] [--out DIR]
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--backoffice-rate", type=float, help="back-office updates per second (default: the mix)")
     parser.add_argument("--out", type=Path, help="report directory (default var/load/<time>)")
     for name in ("url", "client-cert", "client-key", "server-ca", "signer-cert", "signer-key", "signer-chain",
-                 "kafka", "backoffice-topic", "template"):
+                 "kafka", "backoffice-topic", "template", "backoffice-gateway", "backoffice-cert", "backoffice-key"):
         parser.add_argument(f"--{name}")
     return parser.parse_args(argv)
 
@@ -45,7 +46,8 @@ def _target(args: argparse.Namespace) -> Target:
     given = {"SOAP_URL": args.url, "CLIENT_CERT": args.client_cert, "CLIENT_KEY": args.client_key,
              "SERVER_CA": args.server_ca, "SIGNER_CERT": args.signer_cert, "SIGNER_KEY": args.signer_key,
              "SIGNER_CHAIN": args.signer_chain, "KAFKA": args.kafka, "BACKOFFICE_TOPIC": args.backoffice_topic,
-             "TEMPLATE": args.template}
+             "TEMPLATE": args.template, "BACKOFFICE_GATEWAY": args.backoffice_gateway,
+             "BACKOFFICE_CERT": args.backoffice_cert, "BACKOFFICE_KEY": args.backoffice_key}
     return Target.from_env({f"VENTANILLA_LOAD_{k}": v for k, v in given.items() if v})
 
 

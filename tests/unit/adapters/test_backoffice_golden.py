@@ -24,6 +24,14 @@ EXAMPLES = {
     "backoffice.cancellation_verdict.v1": pb.BackOfficeMessage(cancellation_verdict=pb.CancellationVerdict(
         invoice_id=7, verdict=pb.CancellationVerdict.REJECTED, motivo="Ya contabilizada", message_id="v-1",
         occurred_at=timestamp(AT), source_system="rcf-sefcan")),
+    "backoffice.state_update.v2": pb.BackOfficeMessage(state_update=pb.BackOfficeStateUpdate(
+        invoice_id=7, state=invoice_pb2.CONTABILIZADA, observaciones="Obligación reconocida", message_id="m-2",
+        occurred_at=timestamp(AT), source_system="plat-7f3a"), version=2, sender=pb.Sender(
+        platform_id="plat-7f3a", integrator_nif="Q2826000H", certificate_sha256="ab" * 32)),
+    "backoffice.cancellation_verdict.v2": pb.BackOfficeMessage(cancellation_verdict=pb.CancellationVerdict(
+        invoice_id=7, verdict=pb.CancellationVerdict.ACCEPTED, motivo="Anulación aceptada", message_id="v-2",
+        occurred_at=timestamp(AT), source_system="plat-7f3a"), version=2, sender=pb.Sender(
+        platform_id="plat-7f3a", integrator_nif="Q2826000H", certificate_sha256="ab" * 32)),
     "backoffice.update_refused.v1": pb.UpdateRefused(
         refused_message_id="m-1", invoice_id=7, error_key="factura.error.estado.actualizacion",
         reason="No se puede pasar de REGISTRADA a CONTABILIZADA.", refused_at=timestamp(AT),
@@ -34,6 +42,8 @@ EXAMPLES = {
 COMMANDS = {
     "backoffice.state_update.v1": SetState(7, State.CONTABILIZADA, "Obligación reconocida", "m-1", AT, "rcf-sefcan"),
     "backoffice.cancellation_verdict.v1": DecideCancellation(7, False, "Ya contabilizada", "v-1", AT, "rcf-sefcan"),
+    "backoffice.state_update.v2": SetState(7, State.CONTABILIZADA, "Obligación reconocida", "m-2", AT, "plat-7f3a"),
+    "backoffice.cancellation_verdict.v2": DecideCancellation(7, True, "Anulación aceptada", "v-2", AT, "plat-7f3a"),
 }
 
 
