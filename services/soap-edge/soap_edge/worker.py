@@ -1,0 +1,101 @@
+"""gunicorn's gthread worker, with TLS handshakes and request heads read in its event loop, not in threads.
+
+gthread hands every accepted connection to a thread, which then waits for the handshake and the head:
+twenty idle TCP connections held most of a worker's threads for their 10 s deadline. Here a connection
+reaches a thread only once its whole head is buffered; until then it costs a socket and a few bytes.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+
+from gunicorn import http, sock
+from gunicorn.workers.gthread import ThreadWorker
+
+from soap_edge.arrival import Arrival, Step
+from soap_edge.tls import Deadlines
+
+SWEEP_S = 0.25
+log = logging.getLogger("soap_edge.tls")
+
+
+class EdgeWorker(ThreadWorker):
+    """A ThreadWorker whose threads only ever see connections with a complete request head."""
+
+    deadlines = Deadlines()  # server.py sets the configured ones on a subclass
+
+    def init_process(self):
+        self._tls = sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
+        self._arrivals: dict[Arrival, object] = {}  # arrival -> its connection
+        self._next_sweep = 0.0
+        self._heads_read: set = set()  # connections whose whole head is buffered: the next enqueue_req is real
+        super().init_process()
+
+    def enqueue_req(self, conn):
+        """Every way into the thread pool (accept, keep-alive, pipelined bytes) waits for a whole head first."""
+        if conn in self._heads_read:
+            self._heads_read.discard(conn)
+            super().enqueue_req(conn)
+            return
+        fresh = conn.parser is None
+        try:
+            arrival = Arrival(conn.sock, self._tls if fresh else None, self.deadlines.handshake_s,
+                              self.deadlines.request_s, b"" if fresh else conn.parser.unreader.take_buffered())
+        except OSError:
+            self._drop(conn)
+            return
+        conn.sock = arrival.sock
+        self._arrivals[arrival] = conn
+        self._advance(arrival)
+
+    def _advance(self, arrival: Arrival, _fileobj=None) -> None:
+        step = arrival.advance()
+        self._unregister(arrival.sock)
+        if step in (Step.READ, Step.WRITE):
+            self.poller.register(arrival.sock, step.value, partial(self._advance, arrival))
+            return
+        conn = self._arrivals.pop(arrival)
+        if step is Step.CLOSED:
+            if arrival.refusal is not None:
+                log.info("TLS handshake refused", extra={"remote_addr": _address(conn.client),
+                                                         "reason": arrival.refusal.reason or str(arrival.refusal)})
+            self._drop(conn)
+            return
+        if conn.parser is None:
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        conn.parser.unreader.unread(bytes(arrival.head))
+        start_request = getattr(conn.sock, "start_request", None)
+        if start_request is not None:
+            start_request(arrival.head_started)  # the request deadline counts from the head's first wait
+        conn.initialized = conn.data_ready = True  # gthread: no handshake, no waiting for data in the thread
+        self._heads_read.add(conn)
+        self.enqueue_req(conn)
+
+    def murder_pending(self):
+        """Close arrivals past their stage's deadline (all of them once the worker stops), then gthread's own.
+
+        Called after every wake-up of the loop: the arrivals are looked over at most every SWEEP_S.
+        """
+        super().murder_pending()
+        now = time.monotonic()
+        if self.alive and now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_S
+        for arrival in [a for a in self._arrivals if a.deadline <= now or not self.alive]:
+            self._unregister(arrival.sock)
+            self._drop(self._arrivals.pop(arrival))
+
+    def _unregister(self, fileobj) -> None:
+        try:
+            self.poller.unregister(fileobj)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _drop(self, conn) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+
+def _address(client) -> str:
+    return client[0] if isinstance(client, tuple) and client else str(client)
