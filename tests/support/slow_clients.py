@@ -5,6 +5,7 @@ import multiprocessing
 import socket
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 PARTIAL_CLIENT_HELLO = b"\x16\x03\x01\x02\x00\x01"  # a TLS record header and one byte of a ClientHello
@@ -22,30 +23,36 @@ class Attack:
     stalled: int = 50
     trickling: int = 50
     trickle_every_s: float = 0.5
+    connect_timeout_s: float = 10.0  # for a trickling client's TCP connection and handshake
+
+
+def _trickler(attack: Attack, context: ssl.SSLContext) -> ssl.SSLSocket | None:
+    """A TLS connection with the client certificate that has sent the start of a head; None if refused in time."""
+    try:
+        raw = socket.create_connection(("127.0.0.1", attack.port), timeout=attack.connect_timeout_s)
+        tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+        tls.sendall(HEAD_START)
+    except OSError:
+        return None
+    tls.setblocking(False)
+    return tls
 
 
 def _open(attack: Attack, sockets: list) -> int:
-    """Open every connection (the trickling ones first); the number of trickling clients that got through."""
+    """Open every connection (the trickling ones first, at once); the number of trickling clients that got in."""
     context = ssl.create_default_context(cafile=attack.ca)
     context.load_cert_chain(*attack.cert)
-    trickling = 0
-    for _ in range(attack.trickling):
-        try:
-            tls = context.wrap_socket(socket.create_connection(("127.0.0.1", attack.port), timeout=10),
-                                      server_hostname="127.0.0.1")
-            tls.sendall(HEAD_START)
-        except OSError:
-            continue
-        tls.setblocking(False)
-        sockets.append(tls)
-        trickling += 1
+    if attack.trickling:
+        with ThreadPoolExecutor(attack.trickling) as pool:
+            tricklers = [s for s in pool.map(lambda _: _trickler(attack, context), range(attack.trickling)) if s]
+        sockets.extend(tricklers)
     for _ in range(attack.idle):
         sockets.append(socket.create_connection(("127.0.0.1", attack.port), timeout=10))
     for _ in range(attack.stalled):
         raw = socket.create_connection(("127.0.0.1", attack.port), timeout=10)
         raw.sendall(PARTIAL_CLIENT_HELLO)
         sockets.append(raw)
-    return trickling
+    return sum(isinstance(s, ssl.SSLSocket) for s in sockets)
 
 
 def _hold(attack: Attack, ready, stop) -> None:
@@ -116,12 +123,15 @@ class SlowClients:
                 self._process.kill()
 
 
-def latencies(call, count: int, every_s: float) -> list[float]:
-    """Seconds each of count sequential calls took, one call started every every_s at most."""
-    times = []
+def latencies(call, count: int, every_s: float, budget_s: float = float("inf")) -> list[float]:
+    """Seconds each of count sequential calls took, one call started every every_s at most; fewer calls once
+    budget_s has passed."""
+    times, stop = [], time.monotonic() + budget_s
     for _ in range(count):
         began = time.monotonic()
         call()
         times.append(time.monotonic() - began)
+        if time.monotonic() > stop:
+            break
         time.sleep(max(0.0, every_s - times[-1]))
     return times

@@ -49,12 +49,18 @@ class EdgeWorker(ThreadWorker):
         self._arrivals[arrival] = conn
         self._advance(arrival)
 
-    def _advance(self, arrival: Arrival, _fileobj=None) -> None:
+    def _advance(self, arrival: Arrival, fileobj=None) -> None:
+        """Called at once, then by the poller (fileobj given) whenever the socket is ready again."""
         step = arrival.advance()
-        self._unregister(arrival.sock)
         if step in (Step.READ, Step.WRITE):
-            self.poller.register(arrival.sock, step.value, partial(self._advance, arrival))
+            callback = partial(self._advance, arrival)
+            if fileobj is None:
+                self.poller.register(arrival.sock, step.value, callback)
+            else:
+                self.poller.modify(arrival.sock, step.value, callback)
             return
+        if fileobj is not None:
+            self.poller.unregister(arrival.sock)
         conn = self._arrivals.pop(arrival)
         if step is Step.CLOSED:
             if arrival.refusal is not None:
