@@ -7,17 +7,24 @@ reaches a thread only once its whole head is buffered; until then it costs a soc
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from functools import partial
 
-from gunicorn import http, sock
+from gunicorn import http, sock, util
+from gunicorn.http.errors import ParseException
 from gunicorn.workers.gthread import ThreadWorker
 
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+from soap_edge import faults
 from soap_edge.arrival import Arrival, Step
+from soap_edge.requestid import request_id
 from soap_edge.tls import Deadlines
 
 SWEEP_S = 0.25
 log = logging.getLogger("soap_edge.tls")
+access = logging.getLogger("soap_edge.access")
 
 
 class EdgeWorker(ThreadWorker):
@@ -92,6 +99,21 @@ class EdgeWorker(ThreadWorker):
             self._unregister(arrival.sock)
             self._drop(self._arrivals.pop(arrival))
 
+    def handle_error(self, req, client, addr, exc):
+        """gunicorn's own refusals (a malformed head, a broken chunked body) as PeFAC faults with HTTP 500."""
+        rid = request_id({})
+        if isinstance(exc, (ParseException, ssl.SSLError)):
+            self.log.warning("Invalid request from ip=%s: %s", _address(addr), exc)
+            error = DomainError(ErrorKey.XML, f"Petición HTTP no válida ({type(exc).__name__}: {str(exc)[:200]}).")
+        else:
+            self.log.exception("Error handling request")
+            error = DomainError(ErrorKey.REGISTRO)
+        log_access(rid, _address(addr), error)
+        try:
+            util.write_nonblock(client, faults.http_response(error, rid))
+        except Exception:  # noqa: BLE001 - the peer may be gone; nothing more to tell it
+            self.log.debug("Failed to send error message.")
+
     def _unregister(self, fileobj) -> None:
         try:
             self.poller.unregister(fileobj)
@@ -105,3 +127,9 @@ class EdgeWorker(ThreadWorker):
 
 def _address(client) -> str:
     return client[0] if isinstance(client, tuple) and client else str(client)
+
+
+def log_access(rid: str, remote: str, error: DomainError) -> None:
+    """The access log line of a request refused before it reached the application."""
+    access.info("request", extra={"request_id": rid, "remote_addr": remote, "status": 500,
+                                  "fault_key": error.key.value})
