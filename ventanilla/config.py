@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -44,6 +45,24 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
         raise ValueError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
 
+
+def _zone(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _str(env, name, default)
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name}={raw!r}: not an IANA time zone (e.g. Atlantic/Canary)") from None
+    return raw
+
+
+def _edge_origin(env: Mapping[str, str]) -> str:
+    """The edge's own scheme, host and port: the public URL when nothing else is said (local runs)."""
+    scheme = "http" if _bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False) else "https"
+    return f"{scheme}://{_str(env, 'VENTANILLA_SOAP_HOST', '127.0.0.1')}:{_int(env, 'VENTANILLA_SOAP_PORT', 8443)}"
+
+
+# The edge's path for receipts by secure verification code: GET /comprobantes/{csv}.
+COMPROBANTES_PATH = "/comprobantes/"
 
 # How sure the registry must be that a signer's certificate is not revoked (pyhanko-certvalidator modes):
 # require: revocation status must be established for every certificate (else sign.status.unknown);
@@ -110,6 +129,8 @@ class Settings:
     probe_client_cert: Path
     probe_client_key: Path
     claims_dsn: str
+    time_zone: str
+    public_url: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -179,7 +200,13 @@ class Settings:
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
             probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
             claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
+            time_zone=_zone(env, "VENTANILLA_TIME_ZONE", "Atlantic/Canary"),
+            public_url=_str(env, "VENTANILLA_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
         )
+
+    def receipt_url(self, csv: str) -> str:
+        """Where anyone holding a receipt's secure verification code gets it: the public base URL of the sede."""
+        return f"{self.public_url}{COMPROBANTES_PATH}{csv}"
 
     @property
     def soap_url(self) -> str:
