@@ -7,7 +7,7 @@ import ssl
 import time
 from enum import Enum
 
-HEAD_ENDS = (b"\r\n\r\n", b"\n\n")  # the second one only so that gunicorn refuses a bare-LF head at once
+HEAD_END, BARE_LF_END = b"\r\n\r\n", b"\n\n"  # the second only so that gunicorn refuses a bare-LF head at once
 HEAD_MAX_BYTES = 64 * 1024  # past this, gunicorn's own limits decide (the ingress's PEM header fits)
 _READ = 16 * 1024
 
@@ -27,6 +27,8 @@ class Arrival:
     tls: the server context when this connection still needs its handshake (sock is then a plain socket).
     Each stage has its own deadline: handshake_s for the handshake, head_s from then on for the head.
     """
+
+    __slots__ = ("head", "_head_s", "handshaking", "deadline", "head_started", "sock", "refusal")
 
     def __init__(self, sock: socket.socket, tls: ssl.SSLContext | None, handshake_s: float, head_s: float,
                  buffered: bytes = b""):
@@ -75,4 +77,5 @@ class Arrival:
         return Step.HEAD
 
     def _complete(self) -> bool:
-        return len(self.head) > HEAD_MAX_BYTES or any(end in self.head for end in HEAD_ENDS)
+        head = self.head
+        return HEAD_END in head or BARE_LF_END in head or len(head) > HEAD_MAX_BYTES
