@@ -4,7 +4,9 @@
 One private stack (`ventanilla up`); next to its edge, two more edges over the stack's TLS (client certificates
 required) and two in ingress mode, all on the stack's backends with 2 workers x 8 threads: "before" runs the
 `soap_edge` package of REV (default: the merge base with main, i.e. the edge as it was), exported with
-`git archive` and put first on PYTHONPATH; "after" runs this checkout's. Rounds alternate before and after.
+`git archive` and put first on PYTHONPATH; "after" runs this checkout's. Within each round every load runs on
+each variant in turn; medians over the rounds, with the servers' CPU time per request (user + system of the
+variant's processes), the figure that a busy machine disturbs least.
 
 - throughput: `version` and consultarEstadoFactura, Python client over TLS (keep-alive, 8 connections) and
   wrk -t1 -c8 in ingress mode (plain HTTP with the ingress's certificate headers);
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,9 +39,9 @@ from tests.benchmarks.bench_soap_edge import machine  # noqa: E402
 from tests.benchmarks.benchstack import BenchStack, cpu_seconds, extra_server, running_stack  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.benchmarks.nginx_front import nginx_front  # noqa: E402
-from tests.support.slow_clients import Attack, SlowClients, latencies  # noqa: E402
+from tests.benchmarks.edge_slow import idle_tcp, normal_client, under_attack  # noqa: E402
+from tests.support.slow_clients import Attack  # noqa: E402
 
-CALLS, EVERY_S, CALL_TIMEOUT_S, BUDGET_S = 40, 0.05, 30.0, 90.0
 TLS_REQUESTS, WRK_SECONDS, CONNECTIONS = 2000, 8, 8
 NGINX = "nginx in front (TLS there, the edge in ingress mode behind it)"
 
@@ -50,47 +51,6 @@ def export_edge(rev: str, into: Path) -> Path:
     archive = subprocess.run(["git", "archive", rev, "services/soap-edge"], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into / "services" / "soap-edge"
-
-
-def summary(seconds: list[float], errors: int = 0) -> dict:
-    """p50, p99 and max in milliseconds, with the number of calls and of failed ones."""
-    ordered = sorted(seconds)
-    p99 = ordered[max(0, int(round(0.99 * len(ordered))) - 1)]
-    return {"calls": len(ordered), "errors": errors, "p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "p99_ms": round(p99 * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
-
-
-def normal_client(stack: BenchStack, url: str) -> dict:
-    """CALLS `version` calls, each on a new TLS connection with the client certificate; a failure counts its time."""
-    content_type, body = requests_.version()
-    errors = [0]
-
-    def call():
-        try:
-            requests_.post(url, content_type, body, tls=stack.client.ssl_context, timeout=CALL_TIMEOUT_S)
-        except (OSError, RuntimeError):
-            errors[0] += 1
-
-    return summary(latencies(call, CALLS, EVERY_S, BUDGET_S), errors[0])
-
-
-def under_attack(stack: BenchStack, url: str, attack: Attack) -> dict:
-    """The normal client while the attack holds its connections."""
-    with SlowClients(attack) as slow:
-        result = normal_client(stack, url)
-        result["attack_held_open"] = slow.stop()
-        result["trickling_connected"] = slow.trickling
-    return result
-
-
-def idle_tcp(stack: BenchStack, url: str, port: int, count: int) -> dict:
-    """The normal client next to count idle TCP connections (no TLS handshake)."""
-    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
-    try:
-        return normal_client(stack, url)
-    finally:
-        for sock in idle:
-            sock.close()
 
 
 @dataclass
@@ -113,21 +73,32 @@ def measured(variant: Variant, load) -> dict:
     return result
 
 
-def throughput(stack: BenchStack, variant: Variant, estado: tuple) -> dict:
-    """version and consultarEstadoFactura: Python client over TLS, then wrk in ingress mode (when there is one)."""
+def loads(stack: BenchStack, estado: tuple) -> dict:
+    """Each measured load by name: a function of a variant, and whether it needs the variant's ingress URL."""
     tls, headers = stack.client.ssl_context, stack.client.ingress_headers
-    url, result = variant.tls_url, {}
-    result["version, TLS (Python client)"] = measured(variant, lambda: python_load(
-        url, [requests_.version()] * TLS_REQUESTS, CONNECTIONS, tls=tls))
-    result["consultarEstadoFactura, TLS (Python client)"] = measured(variant, lambda: python_load(
-        url, [estado] * TLS_REQUESTS, CONNECTIONS, tls=tls))
-    if variant.ingress_url is not None:
-        plain = variant.ingress_url
-        result["version, ingress (wrk)"] = measured(variant, lambda: wrk(
-            plain, *requests_.version(), WRK_SECONDS, CONNECTIONS, headers=headers))
-        result["consultarEstadoFactura, ingress (wrk)"] = measured(variant, lambda: wrk(
-            plain, *estado, WRK_SECONDS, CONNECTIONS, headers=headers))
-    return result
+
+    def over_tls(request):
+        return lambda v: python_load(v.tls_url, [request] * TLS_REQUESTS, CONNECTIONS, tls=tls)
+
+    def over_wrk(request):
+        return lambda v: wrk(v.ingress_url, *request, WRK_SECONDS, CONNECTIONS, headers=headers)
+
+    return {"version, TLS (Python client)": (over_tls(requests_.version()), False),
+            "consultarEstadoFactura, TLS (Python client)": (over_tls(estado), False),
+            "version, ingress (wrk)": (over_wrk(requests_.version()), True),
+            "consultarEstadoFactura, ingress (wrk)": (over_wrk(estado), True)}
+
+
+def throughput(stack: BenchStack, variants: dict[str, Variant], estado: tuple, rounds: int) -> dict:
+    """Every load on every variant, alternating the variants within each load, round after round."""
+    runs: dict = {name: {} for name in variants}
+    for _ in range(rounds):
+        for load_name, (load, needs_ingress) in loads(stack, estado).items():
+            for name, variant in variants.items():
+                if needs_ingress and variant.ingress_url is None:
+                    continue
+                runs[name].setdefault(load_name, []).append(measured(variant, lambda: load(variant)))
+    return {name: _medians(per_load) for name, per_load in runs.items()}
 
 
 def start_variants(stack: BenchStack, before_rev: str, exported: Path, edges: ExitStack) -> dict[str, Variant]:
@@ -157,11 +128,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as exported, running_stack() as stack, ExitStack() as edges:
         variants = start_variants(stack, before_rev, Path(exported), edges)
         estado = requests_.estado(requests_.register_one(stack.soap_url, stack.client.ssl_context))
-        runs = {name: [] for name in variants}
-        for _ in range(rounds):
-            for name, variant in variants.items():
-                runs[name].append(throughput(stack, variant, estado))
-        results["throughput"] = {name: _medians(rounds_) for name, rounds_ in runs.items()}
+        results["throughput"] = throughput(stack, variants, estado, rounds)
         full = {"idle": 200, "stalled": 50, "trickling": 50}
         for name, variant in variants.items():
             url, port = variant.tls_url, urlsplit(variant.tls_url).port
@@ -176,12 +143,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _medians(rounds: list[dict]) -> dict:
-    """Per measurement: medians over the rounds (requests/s, p50, p99, server CPU per request), each round's rps."""
+def _medians(per_load: dict[str, list[dict]]) -> dict:
+    """Per load: medians over the rounds (requests/s, p50, p99, server CPU per request), each round's rps."""
     keys = ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
-    return {name: {**{k: statistics.median(r[name][k] for r in rounds) for k in keys},
-                   "errors": sum(r[name]["errors"] for r in rounds),
-                   "rounds_rps": [r[name]["rps"] for r in rounds]} for name in rounds[0]}
+    return {name: {**{k: statistics.median(r[k] for r in rounds) for k in keys},
+                   "errors": sum(r["errors"] for r in rounds), "rounds_rps": [r["rps"] for r in rounds],
+                   "rounds_cpu_ms": [r["server_cpu_ms_per_request"] for r in rounds]}
+            for name, rounds in per_load.items()}
 
 
 if __name__ == "__main__":
