@@ -98,3 +98,30 @@ def test_stopping_the_edge_closes_connections_still_arriving_and_refusals_are_lo
     assert stopped_in < 8.0, stopped_in  # not the graceful timeout (20 s), not the handshake deadline per batch
     refusals = [json.loads(line) for line in output.splitlines() if "TLS handshake refused" in line]
     assert refusals and refusals[0]["remote_addr"] == "127.0.0.1", output[-2000:]
+
+
+def test_kept_alive_connections_trickling_their_next_head_hold_no_thread(edge):
+    """16 connections (the worker has 8 threads) are answered once, then each trickles its next head for 3 s;
+    meanwhile a normal client is served at once, and the trickled requests are answered in the end. (A body
+    trickled after a whole head does hold a thread, for the request deadline: docs/security.md.)"""
+    cert, version = edge.client("99999999R"), _request(envelope("version"))
+    slow = [_tls(edge, cert) for _ in range(16)]
+    try:
+        for tls in slow:
+            tls.sendall(version)
+            assert _answers(tls, 1)[0].startswith(b"HTTP/1.1 200")
+        head_end = version.index(b"\r\n\r\n")  # the head in 5 pieces, the last one with the body
+        cuts = [head_end * i // 5 for i in range(5)] + [len(version)]
+        pieces = [version[a:b] for a, b in zip(cuts, cuts[1:])]
+        for piece in pieces[:-1]:
+            for tls in slow:
+                tls.sendall(piece)
+            times = latencies(lambda: _ok(post(edge, envelope("version"), cert, timeout=30)), 3, every_s=0.1)
+            assert max(times) < 1.0, times
+            time.sleep(0.5)
+        for tls in slow:
+            tls.sendall(pieces[-1])
+        assert all(_answers(tls, 1)[0].startswith(b"HTTP/1.1 200") for tls in slow)
+    finally:
+        for tls in slow:
+            tls.close()
