@@ -10,7 +10,7 @@ import sys
 import pytest
 from cryptography import x509
 
-from soap_edge.certnif import certificate_nif
+from ventanilla.certnif import certificate_nif
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,7 @@
 """A gRPC server with standard health checking, shared by every Ventanilla service."""
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from concurrent import futures
@@ -10,6 +11,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 Registrar = Callable[[grpc.Server], None]
+# The health service name Kubernetes' liveness probes ask: unlike "" (ready to do the work), it fails only
+# when the server cannot answer at all, which a restart cures.
+LIVENESS = "liveness"
 
 # Client channel options: a restarted server is found again within seconds, not after the default 120 s backoff.
 RECONNECT_OPTIONS = (
@@ -17,6 +21,12 @@ RECONNECT_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
 )
+
+
+def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
+    """Client channel options for a load-balancing policy: round_robin with a dns:/// target naming a headless
+    Service keeps a connection to every pod and spreads calls over them; pick_first uses one address."""
+    return (("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]})),)
 
 
 class GrpcServer:
@@ -37,8 +47,9 @@ class GrpcServer:
             raise OSError(f"cannot bind gRPC server to {address}")
 
     def start(self) -> None:
-        """Start serving and report SERVING."""
+        """Start serving and report SERVING; "liveness" answers SERVING for as long as the process serves at all."""
         self._server.start()
+        self._health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self, grace_s: float = 5.0) -> None:

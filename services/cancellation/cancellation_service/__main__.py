@@ -8,7 +8,7 @@ import grpc
 
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -40,7 +40,8 @@ class CancellationService:
 def build(settings: Settings) -> CancellationService:
     """Wire the cancellation service from settings."""
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation")
-    channel = grpc.insecure_channel(settings.status_address, options=RECONNECT_OPTIONS)
+    channel = grpc.insecure_channel(settings.status_address,
+                                    options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         Canceller(events, SystemClock()),
         services_pb2_grpc.StatusServiceStub(channel),

@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, balancing
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -34,11 +34,12 @@ class Backends:
     """Lazily opened channels (after the worker fork), every call under a deadline."""
 
     def __init__(self, addresses: dict[str, str], deadline_s: float, max_message_bytes: int,
-                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel):
+                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first"):
         self._addresses = addresses
         self._deadline_s = deadline_s
         self._options = [("grpc.max_send_message_length", max_message_bytes),
-                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS]
+                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS,
+                         *balancing(lb_policy)]
         self._open_channel = open_channel
         self._lock = threading.Lock()
         self._pid = None

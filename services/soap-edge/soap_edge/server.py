@@ -8,7 +8,8 @@ from gunicorn.app.base import BaseApplication
 
 from ventanilla.config import Settings
 
-from soap_edge import tls
+from ventanilla import tls
+
 from soap_edge.worker import EdgeWorker
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends

@@ -16,9 +16,10 @@ from functools import partial
 from gunicorn import http, sock
 from gunicorn.workers.gthread import ThreadWorker
 
+from ventanilla.tls import Deadlines
+
 from soap_edge import refusals
 from soap_edge.arrival import Arrival, Step
-from soap_edge.tls import Deadlines
 
 SWEEP_S = 0.25
 log = logging.getLogger("soap_edge.tls")

@@ -60,7 +60,7 @@ def test_the_sede_is_canarian_by_default_and_verifies_at_the_edge_unless_a_publi
     assert local.zone.key == "Atlantic/Canary"
     assert local.verification_url("ABC") == "https://127.0.0.1:8443/comprobantes/ABC"
     public = build_sede(settings(tmp_path, VENTANILLA_TIME_ZONE="Europe/Madrid",
-                                 VENTANILLA_PUBLIC_URL="https://sede.example.es/facturas/"))
+                                 VENTANILLA_SOAP_PUBLIC_URL="https://sede.example.es/facturas/"))
     assert public.zone.key == "Europe/Madrid"
     assert public.verification_url("ABC") == "https://sede.example.es/facturas/comprobantes/ABC"
 
@@ -68,3 +68,11 @@ def test_the_sede_is_canarian_by_default_and_verifies_at_the_edge_unless_a_publi
 def test_a_time_zone_that_does_not_exist_fails_at_start(tmp_path):
     with pytest.raises(ValueError, match="VENTANILLA_TIME_ZONE"):
         settings(tmp_path, VENTANILLA_TIME_ZONE="Canarias/LasPalmas")
+
+
+def test_a_replicated_registry_refuses_a_file_claims_store(tmp_path):
+    with pytest.raises(SystemExit) as refused:
+        build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="2"))
+    assert "VENTANILLA_CLAIMS_DSN" in str(refused.value) and "REPLICAS=2" in str(refused.value)
+    assert not (tmp_path / "registry").exists()  # nothing was created
+    assert isinstance(build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="1")), SqliteClaims)
