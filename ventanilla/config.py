@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -45,6 +46,24 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _zone(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _str(env, name, default)
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name}={raw!r}: not an IANA time zone (e.g. Atlantic/Canary)") from None
+    return raw
+
+
+def _edge_origin(env: Mapping[str, str]) -> str:
+    """The edge's own scheme, host and port: the public URL when nothing else is said (local runs)."""
+    scheme = "http" if _bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False) else "https"
+    return f"{scheme}://{_str(env, 'VENTANILLA_SOAP_HOST', '127.0.0.1')}:{_int(env, 'VENTANILLA_SOAP_PORT', 8443)}"
+
+
+# The edge's path for receipts by secure verification code: GET /comprobantes/{csv}.
+COMPROBANTES_PATH = "/comprobantes/"
+
 # How sure the registry must be that a signer's certificate is not revoked (pyhanko-certvalidator modes):
 # require: revocation status must be established for every certificate (else sign.status.unknown);
 # hard-fail: checked whenever the certificate names a CRL or OCSP location; soft-fail: best effort.
@@ -73,8 +92,8 @@ class GatewaySettings:
         """The VENTANILLA_BACKOFFICE_GATEWAY_* variables (the dev PKI's files by default)."""
         pki = state_dir / "pki"
         return cls(
-            address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_ADDRESS", "127.0.0.1:50055"),
-            health_address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_HEALTH_ADDRESS", "127.0.0.1:50056"),
+            address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_ADDRESS", "127.0.0.1:15055"),
+            health_address=_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_HEALTH_ADDRESS", "127.0.0.1:15056"),
             tls_cert=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_CERT", str(pki / "server.pem"))),
             tls_key=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_KEY", str(pki / "server.key.pem"))),
             client_ca=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_CA", str(pki / "ca.pem"))),
@@ -252,6 +271,8 @@ class Settings:
     integrator_events_topic: str
     integrator_events_partitions: int
     portal: PortalSettings
+    time_zone: str
+    soap_public_url: str
     kafka_security: KafkaSecurity
     gateway: "GatewaySettings"
 
@@ -282,11 +303,11 @@ class Settings:
             backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
             backoffice_group=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
             notices_group=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
-            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:50054"),
+            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
-            registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:50051"),
-            status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:50052"),
-            cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:50053"),
+            registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
+            status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),
+            cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:15053"),
             soap_host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
             soap_port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
             soap_path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
@@ -337,9 +358,15 @@ class Settings:
             integrator_events_topic=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
             integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
             portal=PortalSettings.from_env(env, state_dir),
+            time_zone=_zone(env, "VENTANILLA_TIME_ZONE", "Atlantic/Canary"),
+            soap_public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             kafka_security=KafkaSecurity.from_env(env),
             gateway=GatewaySettings.from_env(env, state_dir),
         )
+
+    def receipt_url(self, csv: str) -> str:
+        """Where anyone holding a receipt's secure verification code gets it, at the edge's public address."""
+        return f"{self.soap_public_url}{COMPROBANTES_PATH}{csv}"
 
     @property
     def soap_url(self) -> str:

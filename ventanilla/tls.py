@@ -31,23 +31,34 @@ class Deadlines:
 class DeadlineSocket(ssl.SSLSocket):
     """An SSLSocket whose reads share one deadline per request: trickling clients are cut off.
 
-    gunicorn puts the socket in blocking mode at the start of every request (keep-alive included);
-    that starts the request's read deadline here. Writes only get the per-operation timeout.
+    At the edge the handshake and the request head happen without blocking in the worker's event loop
+    (`soap_edge.worker`), which notes when the head began (start_request). In a plain gthread worker (the
+    portal) a thread does the handshake, within handshake_s. gunicorn then puts the socket in blocking
+    mode for the thread that serves the request: the rest of the request must arrive before request_s has
+    passed since the head began (or since that moment). Writes only get the per-operation timeout.
     """
 
     deadlines = Deadlines()
     _read_deadline: float | None = None
+    _request_started: float | None = None
 
     def do_handshake(self, *args, **kwargs):
+        if self.gettimeout() == 0.0:  # non-blocking: an event loop drives it and keeps its deadline
+            return super().do_handshake(*args, **kwargs)
         super().settimeout(self.deadlines.handshake_s)
         try:
             return super().do_handshake(*args, **kwargs)
         finally:
             super().settimeout(self.deadlines.io_s)
 
+    def start_request(self, at: float) -> None:
+        """The request began at this time.monotonic(): its read deadline counts from then."""
+        self._request_started = at
+
     def setblocking(self, flag: bool) -> None:
         if flag:
-            self._read_deadline = time.monotonic() + self.deadlines.request_s
+            started, self._request_started = self._request_started or time.monotonic(), None
+            self._read_deadline = started + self.deadlines.request_s
             super().settimeout(self.deadlines.io_s)
         else:
             super().setblocking(False)

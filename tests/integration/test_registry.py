@@ -126,14 +126,15 @@ def _registrar(settings, events, log=None):
     """An in-process Registrar on real parts (Kafka, SQLite, blob store, seal), reading the log back."""
     from registry_service.handlers import Registrar
     from registry_service.receipt import ReceiptIssuer
-    from registry_service.wiring import build_claims, build_intake, build_seal
+    from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
     from ventanilla.adapters.blob_store import DirectoryBlobStore
     from ventanilla.adapters.clock import SystemClock
     from ventanilla.adapters.log_lookup import RegistrationLookup
 
     lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
     return Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
-                     log or events, ReceiptIssuer(build_seal(settings), "test"), SystemClock(), lookup=lookup)
+                     log or events, issuer, SystemClock(), lookup=lookup)
 
 
 @pytest.fixture

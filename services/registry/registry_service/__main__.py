@@ -19,10 +19,9 @@ from registry_service.grpc_api import RegistryApi
 from registry_service.handlers import Registrar
 from registry_service.receipt import ReceiptIssuer
 from registry_service.recovery import ClaimsCatchUp
-from registry_service.wiring import build_claims, build_intake, build_seal
+from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
 
 log = logging.getLogger("registry")
-ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 CATCH_UP_INTERVAL_S = 300.0  # how old the log checkpoint in a claims backup can be
 
 
@@ -54,13 +53,14 @@ def build(settings: Settings) -> RegistryService:
     blobs = open_blob_store(settings)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
                       settings.kafka_append_timeout_s)
+    clock = SystemClock()
     registrar = Registrar(
         build_intake(settings),
         claims,
         blobs,
         events,
-        ReceiptIssuer(build_seal(settings), ISSUER),
-        SystemClock(),
+        ReceiptIssuer(build_seal(settings), build_sede(settings), clock),
+        clock,
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
         RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
         timedelta(seconds=2 * settings.kafka_append_timeout_s + 30),

@@ -1,14 +1,17 @@
-"""Startup loading of what the registry judges with: schemas, trust material, the receipt seal."""
+"""Startup loading of what the registry judges with: schemas, trust material, the receipt seal and sede."""
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.config import Settings
 from ventanilla.facturae.configured import build_intake  # noqa: F401 - the registry's checks, as configured
+from registry_service.receipt import Sede
 from registry_service.seal import ReceiptSeal, dev_seal, load_seal
 
 log = logging.getLogger("registry")
+ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 
 
 def build_seal(settings: Settings) -> ReceiptSeal:
@@ -21,6 +24,11 @@ def build_seal(settings: Settings) -> ReceiptSeal:
     log.warning("receipts are sealed with a DEVELOPMENT seal certificate (VENTANILLA_DEV_MODE)",
                 extra={"directory": str(directory)})
     return dev_seal(directory)
+
+
+def build_sede(settings: Settings, issuer: str = ISSUER) -> Sede:
+    """What receipts say of the entry point: its name, its time zone, the public URL that verifies them."""
+    return Sede(issuer, ZoneInfo(settings.time_zone), settings.receipt_url)
 
 
 def build_claims(settings: Settings):

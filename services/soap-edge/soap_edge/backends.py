@@ -23,6 +23,10 @@ STUBS = {
 }
 _LABELS = {"registry": "de registro", "status": "de consulta", "cancellation": "de anulación"}
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# The server-side key of each backend being out of reach: a cancellation is not a registration (PeFAC's own
+# cancellation fails on its back-office connection with sefcan.socket.timeout; docs/architecture.md).
+_UNREACHABLE_KEY = {"registry": ErrorKey.REGISTRO, "status": ErrorKey.REGISTRO,
+                    "cancellation": ErrorKey.SEFCAN_TIMEOUT}
 _NOT_YOURS = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
 
 
@@ -90,8 +94,8 @@ def backend_error(service: str, method: str, error: grpc.RpcError) -> DomainErro
     log.warning("backend call failed", extra={"backend": service, "method": method,
                                              "grpc_code": code.name, "grpc_details": error.details()})
     if code in _UNREACHABLE:
-        return DomainError(ErrorKey.REGISTRO, f"El servicio {_LABELS[service]} no está disponible en este "
-                                              "momento; inténtelo de nuevo en unos minutos.")
+        return DomainError(_UNREACHABLE_KEY[service], f"El servicio {_LABELS[service]} no está disponible en este "
+                                                      "momento; inténtelo de nuevo en unos minutos.")
     if code in _NOT_YOURS:
         return DomainError(ErrorKey.FACTURA_INVALIDA)
     return DomainError(ErrorKey.REGISTRO)
