@@ -40,8 +40,12 @@ class LocalKafkaBroker:
     """One broker+controller node with its state (config, cluster id, log dirs) in one directory."""
 
     def __init__(self, state_dir: Path, port: int, controller_port: int, heap: str = "640m",
-                 lib_dir: Path | None = None, host: str = "127.0.0.1", java: str | None = None):
+                 lib_dir: Path | None = None, host: str = "127.0.0.1", java: str | None = None,
+                 extra_properties: dict[str, str] | None = None, format_args: tuple[str, ...] = ()):
+        """extra_properties are added to (or replace) server.properties (more listeners, SASL, TLS); format_args go
+        to `kafka-storage format` (e.g. `--add-scram SCRAM-SHA-512=[name=u,password=p]`)."""
         self.state_dir, self.host, self.port, self.controller_port, self.heap = state_dir, host, port, controller_port, heap
+        self.extra_properties, self.format_args = dict(extra_properties or {}), tuple(format_args)
         self.lib_dir = lib_dir or deploy_dir() / "lib"
         self.java = java or find_java(os.environ)
         self.properties_path = state_dir / "server.properties"
@@ -75,6 +79,7 @@ class LocalKafkaBroker:
             "offsets.topic.replication.factor": "1", "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1", "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1", "group.initial.rebalance.delay.ms": "0",
+            **self.extra_properties,
         }
 
     def prepare(self) -> None:
@@ -92,7 +97,7 @@ class LocalKafkaBroker:
         if not id_path.exists():
             id_path.write_text(new_cluster_id() + "\n")
         format_ = self._jvm.command("kafka.tools.StorageTool", "format", "-t", id_path.read_text().strip(),
-                                    "-c", str(self.properties_path), "--standalone", heap="256m")
+                                    "-c", str(self.properties_path), "--standalone", *self.format_args, heap="256m")
         done = subprocess.run(format_, capture_output=True, text=True)
         if done.returncode != 0:
             raise KafkaBrokerError(f"formatting {self.state_dir} failed:\n{done.stdout}{done.stderr}")
