@@ -131,7 +131,10 @@ def endpoints(settings: Settings) -> str:
     rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl"),
             ("portal", f"{settings.portal.public_url}/ (integrators; log in with `ventanilla dev-pki client` "
                        "or `dev-pki staff` certificates)")]
-    rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES if isinstance(s.probe, GrpcHealth)]
+    rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES
+             if isinstance(s.probe, GrpcHealth) and s.name != "backoffice-gateway"]
     rows.append(("back office", f"{dialable(settings.backoffice_address)} (gRPC, internal; served by status)"))
+    rows.append(("gateway", f"{dialable(settings.gateway.address)} (back offices: gRPC over mutual TLS; "
+                            "`ventanilla dev-pki backoffice`, docs/backoffice.md)"))
     rows.append(("Kafka", settings.kafka_bootstrap_servers))
     return "\n".join(f"{label:<13}{value}" for label, value in rows)

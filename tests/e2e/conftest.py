@@ -16,6 +16,7 @@ import requests
 from ventanilla import devpki
 from ventanilla.config import Settings
 
+from tests.support import dev_back_office
 from tests.support.stack_env import private_env
 
 from . import soap as soap_client
@@ -104,6 +105,11 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, free_p
         _ventanilla(env, "down")
         pytest.fail(f"`ventanilla up` failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
     running = Stack(settings, env, signing_pki.sign)
+    try:
+        dev_back_office.enrol(env)  # `ventanilla backoffice` acts as this back office, through the gateway
+    except BaseException:
+        _ventanilla(env, "down")
+        raise
     soap_client.use_client_certificate(running.soap_url, running.client(INTEGRATOR_NIF), running.ca)
     try:
         yield running

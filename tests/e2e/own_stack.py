@@ -14,6 +14,7 @@ from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
 from ventanilla.processes import die_with_parent, stop_popen
 
+from tests.support import dev_back_office
 from tests.support.stack_env import private_env
 
 from . import soap as soap_client
@@ -78,6 +79,7 @@ def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> Ow
     try:
         for service in stack_spec.SERVICES:
             started.start(service.name)
+        dev_back_office.enrol(env)  # `ventanilla backoffice` acts as this back office, through the gateway
     except BaseException:
         started.stop_all()
         raise

@@ -22,9 +22,8 @@ def _backoffice(stack) -> backoffice_pb2_grpc.BackOfficeServiceStub:
 def test_happy_path_to_pagada_with_history_documents_and_notice(stack):
     invoice_id, number = lc.register(stack.settings, sign=stack.sign)
     for state in ("REGISTRADA_RCF", "CONTABILIZADA", "PAGADA"):
-        out = lc.cli(stack.env, "backoffice", "set-state", str(invoice_id), state, "--motivo", f"paso {state}",
-                     "--source", "rcf-e2e")
-        assert "sent message" in out
+        out = lc.cli(stack.env, "backoffice", "set-state", str(invoice_id), state, "--motivo", f"paso {state}")
+        assert "accepted message" in out and "from platform rcf-e2e" in out  # the authenticated platform
         assert lc.wait_state(stack.settings, invoice_id, state) == (state, f"paso {state}")
     answer = lc.factura(stack.settings, invoice_id)
     assert (answer["estadoFactura"], answer["observacionesEstado"], answer["numero"]) == ("PAGADA", "paso PAGADA",

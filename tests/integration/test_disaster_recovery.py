@@ -14,6 +14,7 @@ from contextlib import closing, contextmanager
 import grpc
 import pytest
 
+from tests.e2e.lifecycle import producer, state_update
 from tests.support.invoices import fresh_invoice
 from tests.support.registry import submit
 from tests.support.stack_env import private_env
@@ -91,7 +92,10 @@ def test_a_stack_restored_from_its_backups_gives_identical_answers(kafka_bootstr
                 with closing(sqlite3.connect(a.path("registry", "claims.sqlite3"))) as live, \
                         closing(sqlite3.connect(claims_backup)) as copy:
                     live.backup(copy)
-        cli(env_a, "backoffice", "set-state", str(registered[0][0]), "REGISTRADA_RCF")
+        _, value = state_update(registered[0][0], "REGISTRADA_RCF")  # a back-office message, as on the topic
+        sender = producer(a)
+        sender.send(a.backoffice_updates_topic, key=str(registered[0][0]).encode(), value=value).get(30)
+        sender.close()
         wait_for_state(a, registered[0][0], invoices[0].supplier_nif, invoice_pb2.REGISTRADA_RCF)
         before = answers(a, registered)
         cli(env_a, "log", "export", str(tmp_path / "log.jsonl.gz"))
