@@ -32,7 +32,7 @@ class DeadlineSocket(ssl.SSLSocket):
     """An SSLSocket whose reads share one deadline per request: trickling clients are cut off.
 
     At the edge the handshake and the request head happen without blocking in the worker's event loop
-    (`soap_edge.worker`), which notes when the head began (start_request). In a plain gthread worker (the
+    (`soap_edge.http.worker`), which notes when the head began (start_request). In a plain gthread worker (the
     portal) a thread does the handshake, within handshake_s. gunicorn then puts the socket in blocking
     mode for the thread that serves the request: the rest of the request must arrive before request_s has
     passed since the head began (or since that moment). Writes only get the per-operation timeout.

@@ -14,14 +14,14 @@ from .benchstack import INGRESS, BenchStack
 
 # Component -> (file suffix, function name) whose cumulative time it is; "other" is the rest of the request.
 COMPONENTS = {
-    "read body (HTTP front)": ("soap_edge/body.py", "read_body"),
-    "parse: MTOM split + lxml": ("soap_edge/mtom.py", "parse_envelope"),
+    "read body (HTTP front)": ("soap_edge/http/body.py", "read_body"),
+    "parse: MTOM split + lxml": ("soap_edge/soap/mtom.py", "parse_envelope"),
     "schema validation (lxml)": ("spyne/protocol/xml.py", "__validate_lxml"),
     "deserialize (spyne objects)": ("spyne/protocol/soap/soap11.py", "deserialize"),
-    "gRPC call incl. backend work": ("soap_edge/backends.py", "call"),
-    "serialize answer (spyne)": ("soap_edge/protocol.py", "serialize"),
+    "gRPC call incl. backend work": ("soap_edge/backends/clients.py", "_call"),
+    "serialize answer (spyne)": ("soap_edge/soap/protocol.py", "serialize"),
     "answer to bytes (lxml)": ("spyne/protocol/xml.py", "create_out_string"),
-    "MTOM answer (to_mtom)": ("soap_edge/mtom.py", "to_mtom"),
+    "MTOM answer (to_mtom)": ("soap_edge/soap/mtom.py", "to_mtom"),
 }
 CASES = (("consultarEstadoFactura", 300), ("enviarFactura 100 KB MTOM", 150))
 
@@ -70,7 +70,7 @@ def run(stack: BenchStack) -> dict:
         assert statuses == {"200"}, statuses
         stats = pstats.Stats(profile)
         total = sum(cumulative for (f, _, fn), (_, _, _, cumulative, _) in stats.stats.items()
-                    if f.endswith("soap_edge/front.py") and fn == "__call__")
+                    if f.endswith("soap_edge/http/front.py") and fn == "__call__")
         summary[label] = {"requests": count, "ms_per_request_profiled": round(1000 * elapsed / count, 2),
                           "percent_of_request": _share(stats, total)}
     return summary

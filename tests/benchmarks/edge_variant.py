@@ -6,7 +6,7 @@ import sys
 from ventanilla.config import Settings
 
 from soap_edge.__main__ import build
-from soap_edge.server import EdgeServer
+from soap_edge.http.server import EdgeServer
 
 
 class VariantServer(EdgeServer):

@@ -25,7 +25,7 @@ def main() -> None:
     """Serve it with the edge's own gunicorn configuration (EdgeServer) under VENTANILLA_* settings."""
     from ventanilla.config import Settings
 
-    from soap_edge.server import EdgeServer
+    from soap_edge.http.server import EdgeServer
 
     sys.argv = sys.argv[:1]  # gunicorn parses the command line
     EdgeServer(Settings.from_env(), build).run()

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from soap_edge.backends import Backends
+from soap_edge.backends.channels import Channels
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def two_backends(free_ports):
 @pytest.mark.parametrize("policy, pods_used", [("round_robin", 2), ("pick_first", 1)])
 def test_calls_reach_every_pod_only_with_round_robin(two_backends, policy, pods_used):
     target, seen = two_backends
-    backends = Backends({"status": target}, deadline_s=5, max_message_bytes=1024, lb_policy=policy)
+    backends = Channels({"status": target}, max_message_bytes=1024, lb_policy=policy)
     try:
         for _ in range(20):
             assert backends.ready() == {"status": True}

@@ -1,20 +1,27 @@
-"""Test doubles and builders for the SOAP edge: fake backends, a WSGI client, SOAP and MIME bodies."""
+"""Test doubles and builders for the SOAP edge: fake gRPC channels, a WSGI client, SOAP and MIME bodies."""
 from __future__ import annotations
 
 import functools
 import io
 from dataclasses import dataclass, field
 
+import grpc
 from cryptography.hazmat.primitives import serialization
+from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
-from ventanilla.domain.errors import DomainError
+from ventanilla.domain.errors import DomainError, Side
 from ventanilla import pki
 
-from soap_edge.app import soap_wsgi
-from soap_edge.front import Front
-from soap_edge.handlers import Handlers
+from soap_edge.backends.channels import Channels
+from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.http.admission import LargeBodies
+from soap_edge.http.front import Front
+from soap_edge.identity.proxy import networks
+from soap_edge.soap.app import SoapApp
+from soap_edge.soap.operations import Operations
 
 TNS = "http://v2.ws.efactura.ceh.gobiernodecanarias.org/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -53,19 +60,60 @@ def invoice(**overrides) -> ipb.Invoice:
     return message
 
 
+class FakeRpcError(grpc.RpcError):
+    """A failed call as gRPC reports it: a status code, details and trailing metadata."""
+
+    def __init__(self, code, details="", trailing=()):
+        self._code, self._details, self._trailing = code, details, trailing
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+    def trailing_metadata(self):
+        return self._trailing
+
+
+def rpc_error(error: DomainError) -> FakeRpcError:
+    """What a backend's abort_with(error) sends: a status code and the catalogue key in trailing metadata."""
+    code = grpc.StatusCode.FAILED_PRECONDITION if error.key.side is Side.CLIENT else grpc.StatusCode.INTERNAL
+    return FakeRpcError(code, error.detail, ((ERROR_KEY_HEADER, error.key.value),))
+
+
+SERVICES = {"RegistryService": "registry", "StatusService": "status", "CancellationService": "cancellation"}
+
+
 @dataclass
 class FakeBackends:
-    """Records calls; answers from `answers` (method -> message, callable or DomainError)."""
+    """Fake gRPC channels under the real typed clients: records (backend, method, request) and answers from
+    `answers` (method -> message, callable or DomainError, sent as the backend's trailing-metadata error)."""
 
     answers: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     readiness: dict = field(default_factory=lambda: {"registry": True, "status": True, "cancellation": True})
+    deadlines: list = field(default_factory=list)
 
-    def call(self, service: str, method: str, request):
-        self.calls.append((service, method, request))
+    @functools.cached_property
+    def clients(self) -> Backends:
+        """The edge's real Backends over these fake channels (each address is the backend's name)."""
+        channels = Channels({name: name for name in self.readiness}, 1 << 24, open_channel=self._open)
+        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0))
+
+    def _open(self, address: str, options=()):
+        return _FakeChannel(self, address)
+
+    def answer(self, path: str, request, backend: str):
+        service, method = path.strip("/").split("/")
+        if service == "grpc.health.v1.Health":
+            serving = self.readiness[backend]
+            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING if serving
+                                                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.calls.append((SERVICES[service.rsplit(".", 1)[1]], method, request))
         answer = self.answers.get(method)
         if isinstance(answer, DomainError):
-            raise answer
+            raise rpc_error(answer)
         if callable(answer):
             return answer(request)
         if answer is not None:
@@ -75,8 +123,35 @@ class FakeBackends:
             return pb.StatesAnswer(items=[pb.StateItem(state=ipb.REGISTRADA, remarks="ok")] * count)
         return pb.InvoiceAnswer(invoice=invoice(), receipt_pdf=PDF)
 
-    def ready(self) -> dict:
-        return dict(self.readiness)
+
+@dataclass
+class _FakeChannel:
+    """A grpc.Channel whose unary calls FakeBackends answers."""
+
+    backends: FakeBackends
+    backend: str
+
+    def unary_unary(self, path, *_, **__):
+        backends, backend = self.backends, self.backend
+
+        class Call:
+            def __call__(self, request, timeout=None, **_):
+                backends.deadlines.append(timeout)
+                return backends.answer(path, request, backend)
+
+            def future(self, request, timeout=None, **_):
+                answer = self(request, timeout)
+
+                class Done:
+                    def result(self):
+                        return answer
+                return Done()
+        return Call()
+
+    unary_stream = stream_unary = stream_stream = unary_unary
+
+    def close(self):
+        pass
 
 
 CALLER_NIF = "12345678Z"
@@ -141,10 +216,12 @@ class Client:
         return self.request("POST", body=body, content_type=content_type, **headers)
 
 
-def edge(backends: FakeBackends | None = None, group_max_items: int = 500, max_body_bytes: int = 8 << 20):
-    """The edge's WSGI front over fake backends."""
-    backends = backends or FakeBackends()
-    return Front(soap_wsgi(Handlers(backends, group_max_items)), backends.ready, PATH, max_body_bytes)
+def edge(backends: FakeBackends | None = None, group_max_items: int = 500, max_body_bytes: int = 8 << 20,
+         large_bodies: LargeBodies | None = None, trusted_proxies: str = "") -> Front:
+    """The edge's WSGI front over fake backends, wired as build() wires it."""
+    clients = (backends or FakeBackends()).clients
+    return Front(SoapApp(Operations(clients, group_max_items)), clients, PATH, max_body_bytes, large_bodies,
+                 networks(trusted_proxies))
 
 
 def envelope(operation: str, inner: str | bytes = b"", declaration: bool = False) -> bytes:

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from soap_edge.arrival import HEAD_MAX_BYTES, Arrival, Step
+from soap_edge.http.arrival import HEAD_MAX_BYTES, Arrival, Step
 
 from .fakes import _test_ca
 

@@ -1,4 +1,4 @@
-"""gRPC backends: lazy per-process channels, deadlines, error translation, health checks."""
+"""gRPC backends: lazy per-process channels, typed clients, deadlines, error translation, health checks."""
 from __future__ import annotations
 
 import grpc
@@ -6,27 +6,18 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
+from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey, Side
 
-from soap_edge import backends as backends_module
-from soap_edge.backends import Backends
+from soap_edge.backends import channels as channels_module
+from soap_edge.backends.channels import Channels
+from soap_edge.backends.clients import Backends, Deadlines
+
+from .fakes import FakeRpcError
 
 ADDRESSES = {"registry": "r:1", "status": "s:2", "cancellation": "c:3"}
-
-
-class FakeRpcError(grpc.RpcError):
-    def __init__(self, code, details="", trailing=()):
-        self._code, self._details, self._trailing = code, details, trailing
-
-    def code(self):
-        return self._code
-
-    def details(self):
-        return self._details
-
-    def trailing_metadata(self):
-        return self._trailing
+CALLER = pb.Caller(nif="12345678Z", request_id="r")
 
 
 class FakeChannel:
@@ -55,26 +46,36 @@ class FakeChannel:
         self.closed = True
 
 
-def make(behaviour, deadline_s=7.5):
+def make(behaviour, deadline_s=7.5, write_s=None):
     opened = []
 
     def open_channel(address, options):
         opened.append(FakeChannel(address, behaviour, options))
         return opened[-1]
-    return Backends(ADDRESSES, deadline_s, 1 << 24, open_channel), opened
+    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s)
+    return Backends(Channels(ADDRESSES, 1 << 24, open_channel), deadlines), opened
+
+
+def call(backends: Backends, service: str, method: str):
+    """The typed client method standing for service.method (the RPC it makes)."""
+    return {
+        ("registry", "SubmitInvoice"): lambda: backends.registry.submit(CALLER, b"", []),
+        ("status", "GetInvoice"): lambda: backends.status.invoice(CALLER, 1),
+        ("cancellation", "CancelInvoice"): lambda: backends.cancellation.cancel(CALLER, 1, ""),
+    }[service, method]()
 
 
 def test_channels_open_lazily_once_per_process_and_calls_carry_the_deadline(monkeypatch):
     seen = []
     backends, opened = make(lambda path, request, timeout: seen.append((path, timeout)) or pb.InvoiceAnswer())
     assert opened == []
-    backends.call("status", "GetInvoice", pb.InvoiceById(id=1))
-    backends.call("status", "GetInvoice", pb.InvoiceById(id=2))
+    backends.status.invoice(CALLER, 1)
+    backends.status.invoice(CALLER, 2)
     assert [c.address for c in opened] == ["s:2"]
     assert seen == [("/ventanilla.v1.StatusService/GetInvoice", 7.5)] * 2
     assert ("grpc.max_receive_message_length", 1 << 24) in opened[0].options
-    monkeypatch.setattr(backends_module.os, "getpid", lambda: -1)  # as after a fork
-    backends.call("status", "GetInvoice", pb.InvoiceById(id=3))
+    monkeypatch.setattr(channels_module.os, "getpid", lambda: -1)  # as after a fork
+    backends.status.invoice(CALLER, 3)
     assert [c.address for c in opened] == ["s:2", "s:2"]
 
 
@@ -89,7 +90,7 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
                          ((ERROR_KEY_HEADER, "facturae.error.validation.facturaRepetida"),))
     backends, _ = make(failing(error))
     with pytest.raises(DomainError) as caught:
-        backends.call("registry", "SubmitInvoice", pb.SubmitInvoiceRequest())
+        backends.registry.submit(CALLER, b"", [])
     assert caught.value.key is ErrorKey.FACTURA_REPETIDA and caught.value.detail == "La factura ya ha sido enviada."
 
 
@@ -107,7 +108,7 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
 def test_other_failures_get_the_closest_key(service, method, code, key):
     backends, _ = make(failing(FakeRpcError(code, "stack trace with internals")))
     with pytest.raises(DomainError) as caught:
-        backends.call(service, method, pb.CancelById())
+        call(backends, service, method)
     assert caught.value.key is key and "internals" not in caught.value.detail
     assert caught.value.key.side is (Side.CLIENT if key is ErrorKey.FACTURA_INVALIDA else Side.SERVER)
 
@@ -115,7 +116,7 @@ def test_other_failures_get_the_closest_key(service, method, code, key):
 def test_backend_down_is_a_readable_server_error():
     backends, _ = make(failing(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "connection refused")))
     with pytest.raises(DomainError) as caught:
-        backends.call("registry", "SubmitInvoice", pb.SubmitInvoiceRequest())
+        backends.registry.submit(CALLER, b"", [])
     assert caught.value.key.side is Side.SERVER
     assert caught.value.detail.startswith("El servicio de registro no está disponible")
 
@@ -139,6 +140,37 @@ def test_ready_is_false_for_a_backend_that_fails_or_is_not_serving():
 
 def test_close_closes_this_process_channels():
     backends, opened = make(lambda *_: pb.InvoiceAnswer())
-    backends.call("registry", "SubmitInvoice", pb.SubmitInvoiceRequest())
+    backends.registry.submit(CALLER, b"", [])
     backends.close()
     assert opened[0].closed
+
+
+def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
+    seen = []
+    backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
+                       deadline_s=7.5, write_s=20.0)
+    key = ipb.InvoiceTuple(supplier_nif="B23103039", year=2014)
+    backends.registry.submit(CALLER, b"<Facturae/>", [pb.Attachment(name="a.pdf", content=b"%PDF")])
+    backends.registry.receipt("ABC")
+    backends.status.invoice(CALLER, 7)
+    backends.status.invoice_by_tuple(CALLER, key)
+    backends.status.states(CALLER, [7, 8])
+    backends.status.states_by_tuples(CALLER, [key])
+    backends.cancellation.cancel(CALLER, 7, "motivo")
+    backends.cancellation.cancel_by_tuple(CALLER, key, "motivo")
+    assert [(path.rsplit("/", 1)[1], timeout) for path, _, timeout in seen] == [
+        ("SubmitInvoice", 20.0), ("GetReceipt", 7.5), ("GetInvoice", 7.5), ("FindInvoice", 7.5), ("GetStates", 7.5),
+        ("FindStates", 7.5), ("CancelInvoice", 20.0), ("CancelInvoiceByTuple", 20.0)]
+    assert seen[0][1] == pb.SubmitInvoiceRequest(caller=CALLER, facturae=b"<Facturae/>",
+                                                 attachments=[pb.Attachment(name="a.pdf", content=b"%PDF")])
+    assert seen[1][1] == pb.ReceiptByCsv(csv="ABC")
+    assert all(request.caller == CALLER for _, request, _ in seen[2:])
+    assert seen[7][1] == pb.CancelByTuple(caller=CALLER, tuple=key, reason="motivo")
+
+
+def test_a_receipt_the_registry_does_not_know_is_none():
+    backends, _ = make(failing(FakeRpcError(grpc.StatusCode.NOT_FOUND)))
+    assert backends.registry.receipt("ABC") is None
+    down, _ = make(failing(FakeRpcError(grpc.StatusCode.UNAVAILABLE)))
+    with pytest.raises(DomainError):
+        down.registry.receipt("ABC")

@@ -7,8 +7,8 @@ import pytest
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge.contract import EJERCICIO_PATTERN
-from soap_edge.ejercicio import parse_ejercicio
+from soap_edge.soap.contract import EJERCICIO_PATTERN
+from soap_edge.soap.ejercicio import parse_ejercicio
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -7,8 +7,8 @@ from lxml import etree
 from ventanilla.domain.errors import DomainError, ErrorKey
 from spyne import Fault
 
-from soap_edge import faults
-from soap_edge.contract import ServicioError
+from soap_edge.soap import faults
+from soap_edge.soap.contract import ServicioError
 
 from .fakes import SOAP_ENV, TNS
 

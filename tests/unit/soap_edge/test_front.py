@@ -9,7 +9,7 @@ import logging
 import pytest
 from lxml import etree
 
-from soap_edge import mtom
+from soap_edge.soap import mtom
 
 from .fakes import PDF, PATH, ROOT_HEADERS, TNS, Client, FakeBackends, edge, envelope, include, multipart
 
@@ -155,7 +155,7 @@ def test_mtom_faults_are_plain_soap_faults():
 
 def test_a_crash_anywhere_still_answers_with_a_server_fault(monkeypatch):
     front = edge()
-    monkeypatch.setattr(front, "_soap", lambda environ, start_response: 1 / 0)
+    monkeypatch.setattr(front._soap, "answer", lambda environ, facts, envelope: 1 / 0)
     reply = Client(front).post(envelope("version"))
     assert reply.code == 500 and fault_key(reply) == "facturae.error.registro"
     assert b"<faultcode>soap:Server</faultcode>" in reply.body

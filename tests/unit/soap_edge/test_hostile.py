@@ -11,7 +11,7 @@ from lxml import etree
 
 from ventanilla.facturae.xml import RefusedXmlError, XmlLimits, parse_untrusted
 
-from soap_edge.multipart import MAX_HEADER_BYTES, MAX_PARTS
+from soap_edge.soap.multipart import MAX_HEADER_BYTES, MAX_PARTS
 
 from .fakes import ROOT_HEADERS, TNS, Client, FakeBackends, edge, envelope, include, multipart
 

@@ -1,6 +1,7 @@
 """The caller's identity: the TLS peer certificate, or a trusted ingress's headers; nothing else."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from urllib.parse import quote
 
@@ -11,13 +12,11 @@ from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import proxy
-from soap_edge.app import soap_wsgi
-from soap_edge.front import Front
-from soap_edge.handlers import Handlers
-from soap_edge.identity import caller_identity
+from soap_edge.facts import RequestFacts
+from soap_edge.identity import proxy
+from soap_edge.identity.caller import Via, identify
 
-from .fakes import PATH, TNS, Client, FakeBackends, PeerSocket, client_certificate, envelope
+from .fakes import TNS, Client, FakeBackends, PeerSocket, client_certificate, edge, envelope
 
 CONSULTA = envelope("consultarFactura", "<idFactura>7</idFactura>")
 
@@ -28,7 +27,12 @@ def pem_header(der: bytes) -> str:
 
 
 def edge_behind(proxies: str, backends: FakeBackends):
-    return Front(soap_wsgi(Handlers(backends, 500), proxy.networks(proxies)), backends.ready, PATH, 8 << 20)
+    return edge(backends, trusted_proxies=proxies)
+
+
+def caller_identity(environ) -> str:
+    """The caller's NIF as an operation sees it, or the refusal an operation raises."""
+    return RequestFacts("r", caller=identify(environ, (), "r")).identified().nif
 
 
 def fault_key(reply) -> str:
@@ -105,3 +109,20 @@ def test_proxy_networks_parse_cidrs_and_refuse_nonsense():
                                                                                   "::1/128"]
     with pytest.raises(ValueError):
         proxy.networks("10.0.0.0/33")
+
+
+def test_the_caller_carries_its_certificate_fingerprint_and_how_it_was_established():
+    der = client_certificate("99999999R")
+    over_tls = identify({"gunicorn.socket": PeerSocket(der)}, (), "r")
+    forwarded = identify({"HTTP_SSL_CLIENT_CERT": pem_header(der), "HTTP_SSL_CLIENT_VERIFY": "SUCCESS",
+                          "REMOTE_ADDR": "10.1.2.3"}, proxy.networks("10.0.0.0/8"), "r")
+    assert over_tls.nif == forwarded.nif == "99999999R"
+    assert over_tls.fingerprint == forwarded.fingerprint == hashlib.sha256(der).hexdigest()
+    assert (over_tls.via, forwarded.via) == (Via.TLS_PEER, Via.TRUSTED_PROXY)
+
+
+def test_the_access_log_names_the_caller_and_how_it_was_established(caplog):
+    caplog.set_level(logging.INFO, logger="soap_edge.access")
+    Client(edge_behind("", FakeBackends()), peer_der=client_certificate("99999999R")).post(CONSULTA)
+    (record,) = [r for r in caplog.records if r.name == "soap_edge.access"]
+    assert record.caller.startswith("99999999R (tls:") and record.operation == "consultarFactura"

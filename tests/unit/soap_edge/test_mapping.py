@@ -9,7 +9,7 @@ from lxml import etree
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 
-from soap_edge import mapping
+from soap_edge.soap import mapping
 
 from .fakes import PDF, TNS, Client, FakeBackends, edge, envelope, invoice
 from .reference import schema, sequence, xsd_tree

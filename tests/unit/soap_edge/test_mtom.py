@@ -9,7 +9,7 @@ from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import mtom
+from soap_edge.soap import mtom
 
 from .fakes import ROOT_HEADERS, envelope, include, multipart
 

@@ -1,22 +1,17 @@
 """GET /comprobantes/{csv} on the edge's front, over fake backends."""
 from __future__ import annotations
 
-from soap_edge.app import soap_wsgi
-from soap_edge.front import Front
-from soap_edge.handlers import Handlers
-from soap_edge.receipts import registry_lookup
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from .fakes import PATH, Client, FakeBackends
+from .fakes import Client, FakeBackends, edge
 
 CSV = "ABCDEFGHIJKLMNOPQRSTUVWX"
 
 
 def client(answer) -> tuple[Client, FakeBackends]:
     backends = FakeBackends(answers={"GetReceipt": answer})
-    front = Front(soap_wsgi(Handlers(backends, 500)), backends.ready, PATH, 8 << 20, registry_lookup(backends))
-    return Client(front), backends
+    return Client(edge(backends)), backends
 
 
 def test_a_known_code_returns_the_pdf_as_stored():

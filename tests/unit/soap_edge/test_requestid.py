@@ -5,9 +5,13 @@ import re
 
 import pytest
 
-from soap_edge.requestid import request_id
+from soap_edge.http.front import arrived
 
 from .fakes import Client, edge, envelope
+
+
+def request_id(environ) -> str:
+    return arrived(environ).request_id
 
 
 @pytest.mark.parametrize("offered", ["abc", "3f2b-11ee:x.y_z@host", "0" * 128,

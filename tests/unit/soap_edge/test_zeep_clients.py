@@ -8,7 +8,7 @@ from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import mtom
+from soap_edge.soap import mtom
 
 from .fakes import PATH, PDF, TNS, FakeBackends, edge
 from .reference import PEFAC

@@ -1,4 +1,4 @@
-"""The PeFAC operations as calls to the gRPC backends (protobuf in, wire types out)."""
+"""The PeFAC operations as calls to the typed backend clients (wire types in, wire types out)."""
 from __future__ import annotations
 
 from typing import Iterable, Sequence
@@ -6,9 +6,10 @@ from typing import Iterable, Sequence
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import mapping
-from soap_edge.backends import Backends
-from soap_edge.contract import FacturaTupla, RespuestaConsultaGrupoFactura, RespuestaEstadoFactura
+from soap_edge.backends.clients import Backends
+from soap_edge.facts import RequestFacts
+from soap_edge.soap import mapping
+from soap_edge.soap.contract import FacturaTupla, RespuestaConsultaGrupoFactura, RespuestaEstadoFactura
 
 VERSION = "2.0"
 
@@ -21,74 +22,75 @@ def catalogue_error(error: pb.CatalogueError) -> DomainError:
         return DomainError(ErrorKey.REGISTRO)
 
 
-class Handlers:
-    """One method per operation; DomainErrors become SOAP faults further out."""
+def caller(facts: RequestFacts) -> pb.Caller:
+    """Who asks, as the backends hear it; the refusal of a request whose certificate names nobody."""
+    return pb.Caller(nif=facts.identified().nif, request_id=facts.request_id)
+
+
+class Operations:
+    """One method per operation; a refusal is a DomainError, which the front answers as a fault."""
 
     def __init__(self, backends: Backends, group_max_items: int):
-        self._backends = backends
+        self._registry, self._status, self._cancellation = backends.registry, backends.status, backends.cancellation
         self._group_max_items = group_max_items
 
     def version(self) -> str:
         """The service version (manual v2.0)."""
         return VERSION
 
-    def enviar(self, caller: pb.Caller, facturae, anexos: Iterable):
+    def enviar(self, facts: RequestFacts, facturae, anexos: Iterable):
         """enviarFactura: register the Facturae document and its attachments."""
-        request = pb.SubmitInvoiceRequest(
-            caller=caller,
-            facturae=mapping.binary(facturae),
-            attachments=[pb.Attachment(name=a.nombre or "", content=mapping.binary(a.contenido)) for a in anexos],
-        )
-        answer = self._backends.call("registry", "SubmitInvoice", request)
+        who = caller(facts)
+        attachments = [pb.Attachment(name=a.nombre or "", content=mapping.binary(a.contenido)) for a in anexos]
+        answer = self._registry.submit(who, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
-    def consultar(self, caller: pb.Caller, invoice_id: int):
+    def consultar(self, facts: RequestFacts, invoice_id: int):
         """consultarFactura."""
-        answer = self._backends.call("status", "GetInvoice", pb.InvoiceById(caller=caller, id=invoice_id))
+        answer = self._status.invoice(caller(facts), invoice_id)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
-    def consultar_por_valores(self, caller: pb.Caller, tupla: FacturaTupla):
+    def consultar_por_valores(self, facts: RequestFacts, tupla: FacturaTupla):
         """consultarFacturaPorValores."""
-        request = pb.InvoiceByTuple(caller=caller, tuple=mapping.invoice_tuple(tupla))
-        answer = self._backends.call("status", "FindInvoice", request)
+        who = caller(facts)
+        answer = self._status.invoice_by_tuple(who, mapping.invoice_tuple(tupla))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
-    def estado(self, caller: pb.Caller, invoice_id: int) -> RespuestaEstadoFactura:
+    def estado(self, facts: RequestFacts, invoice_id: int) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)Factura: one invoice's state and remarks."""
-        answer = self._backends.call("status", "GetStates", pb.StatesByIds(caller=caller, ids=[invoice_id]))
-        return mapping.respuesta_estado(_single(answer))
+        return mapping.respuesta_estado(_single(self._status.states(caller(facts), [invoice_id])))
 
-    def estado_por_valores(self, caller: pb.Caller, tupla: FacturaTupla) -> RespuestaEstadoFactura:
+    def estado_por_valores(self, facts: RequestFacts, tupla: FacturaTupla) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)FacturaPorValores."""
-        request = pb.StatesByTuples(caller=caller, tuples=[mapping.invoice_tuple(tupla)])
-        return mapping.respuesta_estado(_single(self._backends.call("status", "FindStates", request)))
+        who = caller(facts)
+        return mapping.respuesta_estado(_single(self._status.states_by_tuples(who, [mapping.invoice_tuple(tupla)])))
 
-    def grupo(self, caller: pb.Caller, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
+    def grupo(self, facts: RequestFacts, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
         """consultarGrupoEstadosFactura: item by item, in request order."""
+        who = caller(facts)
         self._check_group(ids)
-        answer = self._backends.call("status", "GetStates", pb.StatesByIds(caller=caller, ids=ids))
+        answer = self._status.states(who, ids)
         return [mapping.grupo_item(item, id=i) for i, item in zip(ids, _items(answer, len(ids)))]
 
-    def grupo_por_valores(self, caller: pb.Caller, tuplas: Sequence[FacturaTupla]):
+    def grupo_por_valores(self, facts: RequestFacts, tuplas: Sequence[FacturaTupla]):
         """consultarGrupoEstadoFacturasPorValores: a bad ejercicio fails only its own item."""
+        who = caller(facts)
         self._check_group(tuplas)
         parsed = [_parsed(t) for t in tuplas]
         valid = [p for p in parsed if not isinstance(p, DomainError)]
-        request = pb.StatesByTuples(caller=caller, tuples=valid)
-        found = iter(_items(self._backends.call("status", "FindStates", request), len(valid)) if valid else ())
+        found = iter(_items(self._status.states_by_tuples(who, valid), len(valid)) if valid else ())
         items = [_failed(p) if isinstance(p, DomainError) else next(found) for p in parsed]
         return [mapping.grupo_item(item, facturaTupla=t) for t, item in zip(tuplas, items)]
 
-    def anular(self, caller: pb.Caller, invoice_id: int, motivo: str):
+    def anular(self, facts: RequestFacts, invoice_id: int, motivo: str):
         """anularFactura."""
-        request = pb.CancelById(caller=caller, id=invoice_id, reason=motivo or "")
-        answer = self._backends.call("cancellation", "CancelInvoice", request)
+        answer = self._cancellation.cancel(caller(facts), invoice_id, motivo or "")
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
-    def anular_por_valores(self, caller: pb.Caller, tupla: FacturaTupla, motivo: str):
+    def anular_por_valores(self, facts: RequestFacts, tupla: FacturaTupla, motivo: str):
         """anularFacturaPorValores."""
-        request = pb.CancelByTuple(caller=caller, tuple=mapping.invoice_tuple(tupla), reason=motivo or "")
-        answer = self._backends.call("cancellation", "CancelInvoiceByTuple", request)
+        who = caller(facts)
+        answer = self._cancellation.cancel_by_tuple(who, mapping.invoice_tuple(tupla), motivo or "")
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def _check_group(self, items: Sequence) -> None:

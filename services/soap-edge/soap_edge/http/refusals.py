@@ -8,9 +8,9 @@ from gunicorn import util
 from gunicorn.http.errors import ParseException
 
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.observability import requestid
 
-from soap_edge import faults
-from soap_edge.requestid import request_id
+from soap_edge.soap import faults
 
 access = logging.getLogger("soap_edge.access")
 
@@ -22,7 +22,7 @@ def address(client) -> str:
 
 def refuse(worker_log, client, addr, exc: Exception) -> None:
     """Answer what gunicorn could not parse with a fault (facturae.error.xml; anything else: registro)."""
-    rid = request_id({})
+    rid = requestid.new()
     if isinstance(exc, (ParseException, ssl.SSLError)):
         worker_log.warning("Invalid request from ip=%s: %s", address(addr), exc)
         error = DomainError(ErrorKey.XML, f"Petición HTTP no válida ({type(exc).__name__}: {str(exc)[:200]}).")

@@ -16,8 +16,10 @@ from lxml import etree
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.facturae.xml import UntrustedXmlError, XmlLimits, parse_untrusted
 
-from soap_edge.multipart import decoded, split
+from soap_edge.soap.multipart import decoded, split
 
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_ENVELOPE, SOAP_BODY = f"{{{SOAP_ENV}}}Envelope", f"{{{SOAP_ENV}}}Body"
 XOP_NS = "http://www.w3.org/2004/08/xop/include"
 XOP_INCLUDE = f"{{{XOP_NS}}}Include"
 MAX_BOUNDARY_CHARS = 70       # RFC 2046
@@ -56,6 +58,13 @@ class Envelope:
 
     root: etree._Element
     parts: dict[bytes, bytes | memoryview] = field(default_factory=dict)
+
+    @property
+    def operation(self) -> str | None:
+        """The local name of the Body's first element (None: not a SOAP 1.1 Envelope with an operation)."""
+        body = self.root.find(SOAP_BODY) if self.root.tag == SOAP_ENVELOPE else None
+        first = body[0] if body is not None and len(body) else None
+        return etree.QName(first).localname if first is not None and isinstance(first.tag, str) else None
 
     def binary(self, value: bytes) -> bytes | memoryview:
         """The part that value is the placeholder of, else value itself."""

@@ -18,8 +18,8 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from ventanilla.tls import Deadlines
 
-from soap_edge import refusals
-from soap_edge.arrival import Arrival, Step
+from soap_edge.http import refusals
+from soap_edge.http.arrival import Arrival, Step
 
 SWEEP_S = 0.25
 log = logging.getLogger("soap_edge.tls")

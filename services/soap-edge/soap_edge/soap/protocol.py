@@ -1,4 +1,4 @@
-"""spyne's Soap11 with the edge's MTOM parsing, PeFAC faults and unqualified result elements."""
+"""spyne's Soap11 over the envelope the front parsed: MTOM parts without base64, unqualified result elements."""
 from __future__ import annotations
 
 import binascii
@@ -9,19 +9,23 @@ from spyne.protocol.soap import Soap11
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import faults, mtom
-from soap_edge.contract import ServicioError
-from soap_edge.keys import BODY, ENVELOPE, FAULT_KEY, OPERATION, REQUEST_ID
+from soap_edge.facts import RequestFacts
+from soap_edge.soap.contract import ServicioError
+from soap_edge.soap.mtom import SOAP_BODY, SOAP_ENVELOPE, Envelope
 
-_ENVELOPE = f"{{{faults.SOAP_ENV}}}Envelope"
-_BODY = f"{{{faults.SOAP_ENV}}}Body"
+REQUEST = "soap_edge.soap.request"  # the one environ key: (facts, envelope) from SoapApp.answer to spyne's context
+
+
+def request_of(ctx) -> tuple[RequestFacts, Envelope]:
+    """The facts and the parsed envelope of the request spyne is handling."""
+    return ctx.transport.req_env[REQUEST]
 
 
 def _refuse(detail: str) -> ServicioError:
     return ServicioError(DomainError(ErrorKey.XML, detail))
 
 
-def _with_parts(value, envelope: mtom.Envelope):
+def _with_parts(value, envelope: Envelope):
     """value with every ByteArray (a 1-tuple of bytes) that is a part placeholder replaced by that part."""
     if isinstance(value, ComplexModelBase):
         for name in type(value).get_flat_type_info(type(value)):
@@ -35,30 +39,23 @@ def _with_parts(value, envelope: mtom.Envelope):
 
 
 class EdgeSoap11(Soap11):
-    """Reads the body the HTTP front stored (plain or MTOM, parsed once, huge_tree) and writes faults."""
+    """Takes the envelope the front parsed (plain or MTOM, once, huge_tree) instead of reading the body itself."""
 
     def create_in_document(self, ctx, charset=None):
-        environ = ctx.transport.req_env
-        body = environ[BODY] if BODY in environ else b"".join(ctx.in_string)  # the front reads it, bounded
-        try:
-            envelope = environ[ENVELOPE] = mtom.parse_envelope(environ.get("CONTENT_TYPE", ""), body)
-        except DomainError as error:
-            raise ServicioError(error) from None
-        ctx.in_document = (envelope.root, None)
+        ctx.in_document = (request_of(ctx)[1].root, None)
 
     def deserialize(self, ctx, message):
         """spyne's objects, each MTOM part placeholder replaced by the part itself (no base64 round trip)."""
         super().deserialize(ctx, message)
-        envelope = ctx.transport.req_env.get(ENVELOPE)
-        if envelope is not None and envelope.parts and ctx.in_object is not None:
+        envelope = request_of(ctx)[1]
+        if envelope.parts and ctx.in_object is not None:
             _with_parts(ctx.in_object, envelope)
 
     def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):
         root = ctx.in_document[0]
-        body = root.find(_BODY) if root.tag == _ENVELOPE else None
+        body = root.find(SOAP_BODY) if root.tag == SOAP_ENVELOPE else None
         if body is None or len(body) == 0:
             raise _refuse("El mensaje no es un Envelope SOAP 1.1 con una operación en su Body.")
-        ctx.transport.req_env[OPERATION] = etree.QName(body[0]).localname
         if body[0].tag not in self.app.interface.service_method_map:
             raise _refuse(f"Operación desconocida: {etree.QName(body[0]).localname}.")
         super().decompose_incoming_envelope(ctx, message)
@@ -71,11 +68,6 @@ class EdgeSoap11(Soap11):
             raise _refuse(f"Contenido base64 no válido en {cls.get_type_name()}.") from None
 
     def serialize(self, ctx, message):
-        if ctx.out_error is not None:
-            error, environ = faults.domain_error(ctx.out_error), ctx.transport.req_env
-            environ[FAULT_KEY] = error.key.value
-            ctx.out_document = faults.envelope(error, environ.get(REQUEST_ID, ""))
-            return
         super().serialize(ctx, message)
         for element in ctx.out_body_doc[0].iterdescendants():
             if isinstance(element.tag, str):  # children unqualified, as in the reference XSD

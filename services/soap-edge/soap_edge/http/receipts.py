@@ -4,29 +4,15 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.config import COMPROBANTES_PATH
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import DomainError
+
+from soap_edge.soap.faults import Response
 
 PREFIX = COMPROBANTES_PATH
 CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
-Lookup = Callable[[str], "bytes | None"]
-Response = tuple[str, list[tuple[str, str]], list[bytes]]
+Lookup = Callable[[str], "bytes | None"]  # the registry client's receipt(csv)
 _NOT_FOUND = b"No existe ning\xc3\xban comprobante con ese c\xc3\xb3digo.\n"
-
-
-def registry_lookup(backends) -> Lookup:
-    """Ask the registry for the receipt of a CSV; None when it has none."""
-
-    def lookup(csv: str) -> bytes | None:
-        try:
-            return backends.call("registry", "GetReceipt", pb.ReceiptByCsv(csv=csv)).receipt_pdf
-        except DomainError as error:
-            if error.key is ErrorKey.FACTURA_INVALIDA:  # NOT_FOUND from the registry
-                return None
-            raise
-
-    return lookup
 
 
 def _text(status: str, payload: bytes) -> Response:

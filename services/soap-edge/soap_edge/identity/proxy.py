@@ -32,7 +32,7 @@ def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
     return any(ip in network for network in proxies)
 
 
-def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...]) -> bytes | None:
+def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...], request_id: str = "") -> bytes | None:
     """The DER of the certificate a trusted proxy verified and forwarded; None otherwise (and logged)."""
     raw = environ.get(CERT_HEADER)
     if raw is None:
@@ -40,7 +40,7 @@ def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...]) -> byt
     remote = environ.get("REMOTE_ADDR", "")
     if not _trusted(remote, proxies):
         log.warning("client certificate header ignored: peer is not a trusted proxy",
-                    extra={"remote_addr": remote, "request_id": environ.get("soap_edge.request_id")})
+                    extra={"remote_addr": remote, "request_id": request_id})
         return None
     verified = environ.get(VERIFY_HEADER, "")
     if verified != "SUCCESS" or len(raw) > _MAX_PEM_CHARS:

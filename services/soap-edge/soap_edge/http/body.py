@@ -5,20 +5,20 @@ from typing import Mapping
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge.mtom import content_type
+from soap_edge.soap.mtom import content_type
 
 _XML = {"text/xml", "application/xml"}
 _XOP = {"application/xop+xml", "text/xml"}
 _CHUNK = 64 * 1024
 
 
-def content_type_error(value: str) -> DomainError | None:
-    """Why a request Content-Type is refused (None: SOAP 1.1 text/xml or MTOM multipart/related)."""
+def check_content_type(value: str) -> None:
+    """Refuse a request Content-Type other than SOAP 1.1 text/xml or MTOM multipart/related."""
     media, params = content_type(value)
     if media in _XML or (media == "multipart/related" and params.get("type", "").lower() in _XOP):
-        return None
-    return DomainError(ErrorKey.XML, f"Tipo de contenido no admitido: «{(value or '')[:80]}». Use text/xml "
-                                     "(SOAP 1.1) o multipart/related; type=\"application/xop+xml\" (MTOM).")
+        return
+    raise DomainError(ErrorKey.XML, f"Tipo de contenido no admitido: «{(value or '')[:80]}». Use text/xml "
+                                    "(SOAP 1.1) o multipart/related; type=\"application/xop+xml\" (MTOM).")
 
 
 class TooLarge(DomainError):

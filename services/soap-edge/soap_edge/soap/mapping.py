@@ -7,13 +7,13 @@ from decimal import Decimal
 from ventanilla.adapters.invoice_messages import moment
 from ventanilla.api.v1 import invoice_pb2, services_pb2
 
-from soap_edge.contract import (
+from soap_edge.soap.contract import (
     FacturaExtendidaV2,
     FacturaTupla,
     RespuestaConsultaGrupoFactura,
     RespuestaEstadoFactura,
 )
-from soap_edge.ejercicio import parse_ejercicio
+from soap_edge.soap.ejercicio import parse_ejercicio
 
 # Dates go out in UTC: a date-only field (fechaFactura) at 00:00 UTC keeps its calendar day for
 # every client between UTC and UTC+12 (Canarias is UTC+0/+1, the peninsula UTC+1/+2), whereas

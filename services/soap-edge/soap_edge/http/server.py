@@ -10,13 +10,13 @@ from ventanilla.config import Settings
 
 from ventanilla import tls
 
-from soap_edge.worker import EdgeWorker
+from soap_edge.http.worker import EdgeWorker
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
 # instant backends sync leads on CPU-bound MTOM (158 vs 129 req/s). Backends wait (Kafka acks, the
 # status service's read-your-writes catch-up): threads keep the edge from queueing behind them.
-# The worker is gthread's (soap_edge.worker.EdgeWorker) with handshakes and request heads in its event loop.
+# The worker is gthread's (soap_edge.http.worker.EdgeWorker) with handshakes and request heads in its event loop.
 THREADS = 8
 
 

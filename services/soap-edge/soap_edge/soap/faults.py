@@ -1,4 +1,4 @@
-"""SOAP 1.1 faults in PeFAC form (manual, Anexo I): faultcode from the key's side, ServicioError detail."""
+"""The one fault path's end: any refusal as a SOAP 1.1 fault in PeFAC form (manual, Anexo I), with HTTP 500."""
 from __future__ import annotations
 
 import html
@@ -8,11 +8,12 @@ from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey, Side
 
-from soap_edge.contract import TNS, ServicioError
+from soap_edge.soap.contract import TNS, ServicioError
+from soap_edge.soap.mtom import SOAP_ENV
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = "text/xml; charset=utf-8"
 STATUS = "500 Internal Server Error"  # every fault, whoever is to blame (WS-I Basic Profile R1126)
+Response = tuple[str, list[tuple[str, str]], list[bytes]]  # WSGI status, headers, body chunks
 _LXML_PREFIX = re.compile(r"^.*?:(?:ERROR|WARNING|FATAL):[A-Z_]+:[A-Z0-9_]+: ")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -23,7 +24,7 @@ def xml_safe(text: str) -> str:
 
 
 def domain_error(fault: BaseException) -> DomainError:
-    """The catalogue error behind anything the SOAP layer raised or spyne reported."""
+    """The catalogue error behind anything the edge raised or spyne reported (anything unknown: registro)."""
     if isinstance(fault, ServicioError):
         return fault.error
     if isinstance(fault, DomainError):
@@ -56,9 +57,19 @@ def fault_bytes(error: DomainError, request_id: str) -> bytes:
     return etree.tostring(envelope(error, request_id), xml_declaration=True, encoding="UTF-8")
 
 
+def response(error: DomainError, request_id: str) -> Response:
+    """The fault answering a refused request, always with HTTP 500.
+
+    SOAP 1.1 over HTTP answers every fault with 500 (WS-I Basic Profile R1126); JAX-WS clients (Metro, CXF)
+    discard a fault that comes with any other status, and their users never see the ServicioError.
+    """
+    payload = fault_bytes(error, request_id)
+    return STATUS, [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(payload)))], [payload]
+
+
 def http_response(error: DomainError, request_id: str) -> bytes:
     """A whole HTTP/1.1 answer carrying the fault, closing the connection (for refusals before any WSGI call)."""
-    payload = fault_bytes(error, request_id)
-    head = (f"HTTP/1.1 {STATUS}\r\nConnection: close\r\nContent-Type: {CONTENT_TYPE}\r\n"
-            f"Content-Length: {len(payload)}\r\nX-Request-ID: {request_id}\r\n\r\n")
-    return head.encode("ascii") + payload
+    status, headers, (payload,) = response(error, request_id)
+    head = "".join(f"{name}: {value}\r\n" for name, value in [("Connection", "close"), *headers,
+                                                                  ("X-Request-ID", request_id)])
+    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode("ascii") + payload

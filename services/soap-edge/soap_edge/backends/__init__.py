@@ -1,0 +1,1 @@
+"""The gRPC backends: channels per worker process and one typed client per service."""

@@ -1,0 +1,113 @@
+"""The edge's WSGI front: routes, the request's facts, body limits, the one fault path, the access log."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import nullcontext
+from dataclasses import replace
+
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.observability import requestid
+
+from soap_edge.backends.clients import Backends
+from soap_edge.facts import RequestFacts, Transfer
+from soap_edge.http import body, receipts
+from soap_edge.http.admission import LargeBodies
+from soap_edge.identity.caller import Caller, identify
+from soap_edge.identity.proxy import Network
+from soap_edge.soap import faults, mtom
+from soap_edge.soap.app import SoapApp
+from soap_edge.soap.service import ANONYMOUS
+
+log = logging.getLogger("soap_edge.access")
+
+
+def arrived(environ) -> RequestFacts:
+    """The facts a request has on arrival: its id (the client's X-Request-ID when sane), method and path."""
+    rid = requestid.accepted(environ.get("HTTP_X_REQUEST_ID", "")) or requestid.new()
+    return RequestFacts(rid, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+
+
+class Front:
+    """Everything HTTP around the SOAP layer: never answers without a SOAP fault or a proper document."""
+
+    def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
+                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = ()):
+        self._soap, self._backends = soap, backends
+        self._soap_path = soap_path.rstrip("/")
+        self._max_body_bytes = max_body_bytes
+        self._large_bodies = large_bodies
+        self._trusted_proxies = trusted_proxies
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        facts, (status, headers, chunks), refusal = self._answer(environ, arrived(environ))
+        start_response(status, headers + [("X-Request-ID", facts.request_id)])
+        _access_log(facts, status, refusal, chunks, started)
+        return chunks
+
+    def _answer(self, environ, facts: RequestFacts) -> tuple[RequestFacts, faults.Response, DomainError | None]:
+        """The answer and the facts learnt on the way; any refusal, or crash, answered by its fault (HTTP 500)."""
+        try:
+            if facts.method != "POST" or facts.path.rstrip("/") != self._soap_path:
+                return facts, self._other(environ, facts), None
+            content_type = environ.get("CONTENT_TYPE", "")
+            facts = replace(facts, transfer=Transfer.MTOM if mtom.is_mtom(content_type) else Transfer.INLINE)
+            body.check_content_type(content_type)
+            with self._large_bodies.admit(environ) if self._large_bodies else nullcontext():
+                data = body.read_body(environ, self._max_body_bytes)
+                facts = replace(facts, body_bytes=len(data))
+                envelope = mtom.parse_envelope(content_type, data)
+                facts = replace(facts, operation=envelope.operation, caller=self._caller(environ, facts, envelope))
+                return facts, self._soap.answer(environ, facts, envelope), None
+        except DomainError as error:
+            refusal = error
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": facts.request_id})
+            refusal = DomainError(ErrorKey.REGISTRO)
+        return facts, faults.response(refusal, facts.request_id), refusal
+
+    def _caller(self, environ, facts: RequestFacts, envelope: mtom.Envelope):
+        """Who calls, for an operation that needs to know (resolved once per request)."""
+        if envelope.operation is None or envelope.operation in ANONYMOUS:
+            return None
+        return identify(environ, self._trusted_proxies, facts.request_id)
+
+    def _other(self, environ, facts: RequestFacts) -> faults.Response:
+        """Readiness, receipts and the WSDL; a refusal for anything else."""
+        path, method = facts.path, facts.method
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            return self._readyz()
+        if path.startswith(receipts.PREFIX):
+            return receipts.receipt_response(path, method, self._backends.registry.receipt)
+        if path.rstrip("/") != self._soap_path:
+            raise DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}.")
+        if method == "GET" and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+            return self._soap.wsdl(environ)
+        raise DomainError(ErrorKey.XML, "Use POST para las operaciones SOAP o GET ?wsdl para el WSDL.")
+
+    def _readyz(self) -> faults.Response:
+        backends = self._backends.ready()
+        ok = all(backends.values())
+        payload = json.dumps({"ready": ok, "backends": backends}).encode()
+        status = "200 OK" if ok else "503 Service Unavailable"
+        return status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))], [payload]
+
+
+def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, chunks: list[bytes],
+                started: float) -> None:
+    level = logging.DEBUG if facts.path == "/readyz" else logging.INFO
+    log.log(level, "request", extra={
+        "request_id": facts.request_id,
+        "method": facts.method,
+        "path": facts.path,
+        "operation": facts.operation,
+        "caller": str(facts.caller) if isinstance(facts.caller, Caller) else None,
+        "status": int(status[:3]),
+        "fault_key": refusal.key.value if refusal is not None else None,
+        "mtom": facts.transfer is Transfer.MTOM,
+        "bytes_in": facts.body_bytes,
+        "bytes_out": sum(map(len, chunks)),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    })

@@ -1,0 +1,60 @@
+"""Who is calling: the NIF in the client certificate, from the TLS handshake or a trusted ingress."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from enum import Enum
+from typing import Mapping
+
+from ventanilla import certnif, tls
+
+from soap_edge.identity import proxy
+
+log = logging.getLogger("soap_edge.identity")
+
+
+class Via(Enum):
+    """How the certificate reached the edge."""
+
+    TLS_PEER = "tls"        # verified in this connection's own handshake
+    TRUSTED_PROXY = "proxy"  # verified by a TLS-terminating ingress in trusted_proxies and forwarded in its headers
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A caller named by a verified client certificate."""
+
+    nif: str
+    fingerprint: str  # SHA-256 of the certificate's DER, lower-case hex (the portal's and the directory's key)
+    via: Via
+    attribute: str    # the certificate attribute that named the NIF
+
+    def __str__(self) -> str:
+        return f"{self.nif} ({self.via.value}:{self.attribute})"
+
+
+@dataclass(frozen=True)
+class Unidentified:
+    """A request whose certificate names nobody: refused by every operation that needs a caller."""
+
+    via: Via
+    certificate: bool  # whether there was a verified certificate at all
+
+
+def identify(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...], request_id: str) -> Caller | Unidentified:
+    """The caller of this request, or why there is none.
+
+    The only source of identity: the certificate verified in this connection's TLS handshake or, for a
+    peer in trusted_proxies, the certificate that ingress verified and forwarded in its headers.
+    """
+    der, via = proxy.forwarded_certificate(environ, trusted_proxies, request_id), Via.TRUSTED_PROXY
+    if der is None:
+        der, via = tls.peer_certificate(environ), Via.TLS_PEER
+    found = certnif.der_nif(der) if der else None
+    if found is None:
+        log.info("no NIF in the client certificate", extra={"request_id": request_id, "certificate": bool(der),
+                                                           "source": via.value})
+        return Unidentified(via, bool(der))
+    nif, attribute = found
+    return Caller(nif, hashlib.sha256(der).hexdigest(), via, attribute)
