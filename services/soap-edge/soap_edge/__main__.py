@@ -9,7 +9,7 @@ from ventanilla.logs import configure_logging
 
 from soap_edge.backends.channels import Channels, OpenChannel
 from soap_edge.backends.clients import Backends, Deadlines
-from soap_edge.http.admission import LargeBodies
+from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
 from soap_edge.http.server import EdgeServer

@@ -17,7 +17,7 @@ from ventanilla import pki
 
 from soap_edge.backends.channels import Channels
 from soap_edge.backends.clients import Backends, Deadlines
-from soap_edge.http.admission import LargeBodies
+from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp

@@ -1,7 +1,7 @@
 """Large bodies take a slot; when none frees in time the answer is a server fault; queries never wait."""
 from __future__ import annotations
 
-from soap_edge.http.admission import LARGE_BYTES, LargeBodies
+from soap_edge.http.body import LARGE_BYTES, LargeBodies
 
 from .fakes import Client, FakeBackends, edge, envelope
 

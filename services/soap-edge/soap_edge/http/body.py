@@ -1,7 +1,14 @@
-"""What the front accepts as a SOAP request body: content type and size, read with bounded memory."""
+"""What the front accepts as a SOAP request body: content type and size, read with bounded memory.
+
+Large bodies one slot at a time: at most N per worker in process at once, so many concurrent uploads cannot
+exhaust memory, and a full collection after each (docs/benchmarks.md, "A burst of large uploads").
+"""
 from __future__ import annotations
 
-from typing import Mapping
+import gc
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Mapping
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -10,6 +17,7 @@ from soap_edge.soap.mtom import content_type
 _XML = {"text/xml", "application/xml"}
 _XOP = {"application/xop+xml", "text/xml"}
 _CHUNK = 64 * 1024
+LARGE_BYTES = 1024 * 1024  # a body over this (or of unknown length) needs a slot
 
 
 def check_content_type(value: str) -> None:
@@ -19,6 +27,37 @@ def check_content_type(value: str) -> None:
         return
     raise DomainError(ErrorKey.XML, f"Tipo de contenido no admitido: «{(value or '')[:80]}». Use text/xml "
                                     "(SOAP 1.1) o multipart/related; type=\"application/xop+xml\" (MTOM).")
+
+
+class Busy(DomainError):
+    """The refusal when no slot frees up in time: facturae.error.registro, a server fault (try again)."""
+
+    def __init__(self):
+        super().__init__(ErrorKey.REGISTRO, "El servicio está atendiendo demasiados envíos grandes a la vez; "
+                                            "inténtelo de nuevo en unos segundos.")
+
+
+class LargeBodies:
+    """A semaphore around large requests; small ones (queries) never wait."""
+
+    def __init__(self, slots: int, wait_s: float):
+        self._slots = threading.BoundedSemaphore(slots)
+        self._wait_s = wait_s
+
+    @contextmanager
+    def admit(self, environ: Mapping) -> Iterator[None]:
+        """Hold a slot while a large request is read and processed; Busy when none frees in time."""
+        raw = (environ.get("CONTENT_LENGTH") or "").strip()
+        if raw.isdigit() and int(raw) <= LARGE_BYTES:
+            yield
+            return
+        if not self._slots.acquire(timeout=self._wait_s):
+            raise Busy()
+        try:
+            yield
+        finally:
+            gc.collect()  # spyne's contexts are cyclic and hold the body, its tree and the decoded invoice
+            self._slots.release()
 
 
 class TooLarge(DomainError):

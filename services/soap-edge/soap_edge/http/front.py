@@ -13,7 +13,7 @@ from ventanilla.observability import requestid
 from soap_edge.backends.clients import Backends
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.http import body, receipts
-from soap_edge.http.admission import LargeBodies
+from soap_edge.http.body import LargeBodies
 from soap_edge.identity.caller import Caller, identify
 from soap_edge.identity.proxy import Network
 from soap_edge.soap import faults, mtom
