@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_LIB := deploy/kafka/lib/.complete
 
-.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz clean
+.PHONY: install proto kafka-jars schemas run up down test test-unit test-integration test-e2e lint bench bench-tools fuzz reliability clean
 
 install: $(STAMP) proto
 
@@ -61,6 +61,12 @@ test-integration: install kafka-jars
 
 test-e2e: install kafka-jars
 	$(PY) -m pytest -q tests/e2e
+
+# Fault injection under load, default timeouts, two rounds of every kill and a 25 s broker freeze
+# (`make test` runs the short profile); the report has the recovery times and every violation.
+reliability: install kafka-jars
+	mkdir -p var
+	$(PY) -m tests.reliability.run --profile long --report var/reliability-report.md
 
 FUZZ_SECONDS ?= 300
 
