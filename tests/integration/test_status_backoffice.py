@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 def service(kafka_settings):
     started = build(kafka_settings)
     started.start()
+    assert started.startup.ready.wait(60), "the status service did not catch up with an empty log"
     yield kafka_settings
     started.stop()
 

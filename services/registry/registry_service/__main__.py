@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.blob_store import DirectoryBlobStore
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
@@ -25,19 +26,24 @@ ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 
 @dataclass
 class RegistryService:
-    """The wired service: the event log producer and a gRPC server."""
+    """The wired service: the event log producer, a gRPC server, and the watch on appends behind its health."""
 
     events: EventLog
     server: GrpcServer
+    health: AppendHealth
+    probe: TopicProbe
 
     def start(self) -> None:
-        """Start serving."""
-        self.server.start()
+        """Start serving; health says SERVING only while appends can succeed."""
+        self.server.start(serving=False)
+        self.health.start()
 
     def stop(self) -> None:
         """Stop serving, then flush the producer."""
+        self.health.stop()
         self.server.stop()
         self.events.close()
+        self.probe.close()
 
 
 def build(settings: Settings) -> RegistryService:
@@ -60,7 +66,8 @@ def build(settings: Settings) -> RegistryService:
     server = GrpcServer(
         settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)]
     )
-    return RegistryService(events, server)
+    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    return RegistryService(events, server, AppendHealth(lambda: events.ready, probe, server.set_serving), probe)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 from ventanilla.adapters.blob_store import DirectoryBlobStore
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
@@ -27,6 +27,7 @@ from status_service.handlers import Queries
 from status_service.intake import Intake
 from status_service.notices import Notifier
 from status_service.projector import Projector
+from status_service.startup import NOT_READY, StartupCatchUp
 
 log = logging.getLogger("status")
 
@@ -56,8 +57,10 @@ class StatusService:
     projector: Projector
     loops: list[GroupLoop]
     servers: list[GrpcServer]
+    startup: StartupCatchUp
     closeables: list = field(default_factory=list)
     failed: threading.Event = field(default_factory=threading.Event)
+    _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _fatal_on_error(self, target):
@@ -72,17 +75,19 @@ class StatusService:
         return run
 
     def start(self) -> None:
-        """Start consuming and serving (the public server last: its health means all is up)."""
+        """Start consuming; serve UNAVAILABLE (health NOT_SERVING) until caught up with the log as of now."""
         targets = [self.projector.run] + [loop.run for loop in self.loops]
         for index, target in enumerate(targets):
             thread = threading.Thread(target=self._fatal_on_error(target), name=f"consumer-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         for server in self.servers:
-            server.start()
+            server.start(serving=False)
+        threading.Thread(target=self.startup.run, args=(self._stopping,), name="startup", daemon=True).start()
 
     def stop(self) -> None:
         """Stop serving, then stop consuming and release producers."""
+        self._stopping.set()
         for server in reversed(self.servers):
             server.stop()
         for loop in self.loops:
@@ -98,31 +103,37 @@ def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = DirectoryBlobStore(settings.path("blobs"))
-    catch_up = CatchUp(_end_offsets_reader(settings), store.positions(settings.invoice_events_topic),
-                       settings.read_your_writes_timeout_s)
+    end_offsets = _end_offsets_reader(settings)
+    catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
+    servers: list[GrpcServer] = []
+    startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up)
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake")
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
+                      settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
     intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
-                  settings.backoffice_updates_topic, intake, "intake"),
+                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices"),
+                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
+                  after=startup.ready),
     ]
     status_api = StatusApi(Queries(store, blobs, catch_up))
     backoffice_api = BackOfficeApi(store, blobs, catch_up)
-    servers = [
+    gate = (ReadyGate(startup.ready, NOT_READY),)
+    servers += [
         GrpcServer(settings.backoffice_address,
-                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)]),
+                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
+                   interceptors=gate),
         GrpcServer(settings.status_address,
-                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)]),
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)], interceptors=gate),
     ]
-    return StatusService(projector, loops, servers, [events, feedback, notices])
+    return StatusService(projector, loops, servers, startup, [events, feedback, notices])
 
 
 def main() -> None:

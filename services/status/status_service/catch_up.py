@@ -56,3 +56,12 @@ class CatchUp:
         with self._changed:
             return self._changed.wait_for(lambda: self._applied.get(partition, 0) >= next_offset,
                                           timeout=self._timeout_s)
+
+    def covers(self, ends: dict[int, int], stopping: threading.Event) -> bool:
+        """Block until every partition is applied up to `ends` (True), or until `stopping` is set (False)."""
+        with self._changed:
+            while not all(self._applied.get(p, 0) >= end for p, end in ends.items()):
+                if stopping.is_set():
+                    return False
+                self._changed.wait(0.5)
+        return True
