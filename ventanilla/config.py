@@ -82,6 +82,7 @@ class Settings:
     max_body_bytes: int
     group_max_items: int
     soap_grpc_deadline_s: float
+    write_deadline_s: float
     read_your_writes_timeout_s: float
     log_level: str
     dev_mode: bool
@@ -116,6 +117,7 @@ class Settings:
         """Build settings from the environment (os.environ by default)."""
         env = os.environ if env is None else env
         kafka_port = _int(env, "VENTANILLA_KAFKA_PORT", 9092)
+        append_timeout_s = _float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0)
         state_dir = Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve()
         pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
         return cls(
@@ -150,6 +152,8 @@ class Settings:
             max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             soap_grpc_deadline_s=_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
+            # enviarFactura and anularFactura: longer than every stage behind them (docs/operations.md)
+            write_deadline_s=_float(env, "VENTANILLA_WRITE_DEADLINE_S", 2 * append_timeout_s + 20),
             read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
             log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
             dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
@@ -163,7 +167,7 @@ class Settings:
             max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
             seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
             seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
-            kafka_append_timeout_s=_float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0),
+            kafka_append_timeout_s=append_timeout_s,
             soap_plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
             soap_tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
             soap_tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),

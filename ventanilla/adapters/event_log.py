@@ -26,6 +26,11 @@ PRODUCER_WAIT_S = 2.0  # how long an append waits for a producer being made (a h
 METADATA_WAIT_S = 5.0  # how long a send waits for the topic's metadata before failing (nothing sent)
 
 
+def append_worst_case_s(timeout_s: float) -> float:
+    """The longest an append can take: a producer, the topic's metadata, then the acknowledgement."""
+    return PRODUCER_WAIT_S + min(timeout_s, METADATA_WAIT_S) + timeout_s + 1
+
+
 def producer_settings(bootstrap_servers: str, client_id: str, timeout_s: float, linger_ms: int = 0) -> dict:
     """An idempotent, acks=all producer that fails a record not acknowledged within timeout_s (never keeps it)."""
     return dict(bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
@@ -46,8 +51,8 @@ class EventLog:
 
     @property
     def worst_case_s(self) -> float:
-        """The longest an append can take: a producer, the topic's metadata, then the acknowledgement."""
-        return PRODUCER_WAIT_S + min(self._timeout_s, METADATA_WAIT_S) + self._timeout_s + 1
+        """The longest an append can take (append_worst_case_s)."""
+        return append_worst_case_s(self._timeout_s)
 
     @property
     def ready(self) -> bool:

@@ -8,7 +8,7 @@ import grpc
 
 from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.clock import SystemClock
-from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -43,6 +43,16 @@ class CancellationService:
         self.probe.close()
 
 
+def status_call_s(settings: Settings) -> float:
+    """The deadline of each call to the status service (it waits for its projection to catch up first)."""
+    return settings.read_your_writes_timeout_s + 5
+
+
+def worst_case_s(settings: Settings) -> float:
+    """The longest a cancellation can take: read the invoice, append, read it again."""
+    return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
+
+
 def build(settings: Settings) -> CancellationService:
     """Wire the cancellation service from settings."""
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
@@ -51,7 +61,7 @@ def build(settings: Settings) -> CancellationService:
     api = CancellationApi(
         Canceller(events, SystemClock()),
         services_pb2_grpc.StatusServiceStub(channel),
-        timeout_s=settings.read_your_writes_timeout_s + 5,
+        timeout_s=status_call_s(settings),
     )
     server = GrpcServer(
         settings.cancellation_address,

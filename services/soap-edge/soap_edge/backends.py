@@ -30,9 +30,11 @@ class Backends:
     """Lazily opened channels (after the worker fork), every call under a deadline."""
 
     def __init__(self, addresses: dict[str, str], deadline_s: float, max_message_bytes: int,
-                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel):
+                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel,
+                 deadlines: dict[str, float] | None = None):
         self._addresses = addresses
         self._deadline_s = deadline_s
+        self._deadlines = deadlines or {}  # by method: longer for writes, whose stages behind must all fit
         self._options = [("grpc.max_send_message_length", max_message_bytes),
                          ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS]
         self._open_channel = open_channel
@@ -52,7 +54,8 @@ class Backends:
         """Call service.method(request) under the deadline; gRPC failures become DomainErrors."""
         stub = STUBS[service](self._channel(self._addresses[service]))
         try:
-            return getattr(stub, method)(request, timeout=self._deadline_s, wait_for_ready=True)
+            return getattr(stub, method)(request, timeout=self._deadlines.get(method, self._deadline_s),
+                                         wait_for_ready=True)
         except grpc.RpcError as error:
             raise backend_error(service, method, error) from None
 
