@@ -70,6 +70,8 @@ class Settings:
     backoffice_partitions: int
     backoffice_group: str
     notices_group: str
+    group_instance_id: str
+    group_session_timeout_ms: int
     backoffice_address: str
     topic_replication_factor: int
     registry_address: str
@@ -140,6 +142,9 @@ class Settings:
             backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
             backoffice_group=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
             notices_group=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
+            # a stable id per status replica (its pod name): static group membership, see docs/operations.md
+            group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
+            group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
             backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:50054"),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
             registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:50051"),

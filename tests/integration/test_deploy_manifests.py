@@ -46,3 +46,15 @@ def test_every_container_reads_the_shared_configuration():
             container = doc["spec"]["template"]["spec"]["containers"][0]
             assert container["envFrom"] == [{"configMapRef": {"name": "ventanilla"}}]
             assert container["readinessProbe"]
+
+
+def test_liveness_is_not_readiness_and_status_replicas_are_static_group_members():
+    """A replica catching up, or a registry without its broker, is alive: not ready, never restarted for it."""
+    workloads = {d["metadata"]["name"]: d for d in build("prod") if d["kind"] in ("Deployment", "StatefulSet")}
+    for name in ("registry", "status", "cancellation"):
+        container = workloads[name]["spec"]["template"]["spec"]["containers"][0]
+        assert container["livenessProbe"]["grpc"]["service"] == "liveness"
+        assert "service" not in container["readinessProbe"]["grpc"]
+    status = workloads["status"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "VENTANILLA_GROUP_INSTANCE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} \
+        in status["env"]

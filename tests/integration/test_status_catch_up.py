@@ -33,6 +33,8 @@ def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_sett
                 serving = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10,
                                        wait_for_ready=True).status == health_pb2.HealthCheckResponse.SERVING
                 health_seen.add(serving)
+                alive = health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=10).status
+                assert alive == health_pb2.HealthCheckResponse.SERVING  # a liveness probe never restarts it
                 assert time.monotonic() - started < 300
                 try:
                     answer = status.GetStates(services_pb2.StatesByIds(caller=caller, ids=[last]), timeout=10)

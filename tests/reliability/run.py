@@ -64,7 +64,8 @@ class Outcome:
 def run(profile: Profile, workdir: Path, rounds: int | None = None, log=print) -> Outcome:
     """Start a stack, load it, inject every fault `rounds` times, stop the load, check everything."""
     started = time.monotonic()
-    stack = chaos_stack(workdir, {"VENTANILLA_LOG_LEVEL": "INFO", **profile.env}, profile.backlog_events)
+    deployed = {"VENTANILLA_LOG_LEVEL": "INFO", "VENTANILLA_GROUP_INSTANCE_ID": "status-0"}  # as the manifests
+    stack = chaos_stack(workdir, {**deployed, **profile.env}, profile.backlog_events)
     log(f"stack up in {time.monotonic() - started:.0f} s (backlog {profile.backlog_events} events)")
     journal, recoveries = Journal(), []
     load, health = Load(stack, journal, profile.pace, profile.suppliers), Health(stack)

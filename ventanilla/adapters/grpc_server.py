@@ -10,6 +10,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 Registrar = Callable[[grpc.Server], None]
+LIVENESS = "liveness"
 
 # Client channel options: a restarted server is found again within seconds, not after the default 120 s backoff.
 RECONNECT_OPTIONS = (
@@ -53,8 +54,12 @@ class GrpcServer:
             raise OSError(f"cannot bind gRPC server to {address}")
 
     def start(self, serving: bool = True) -> None:
-        """Start serving and report SERVING (or NOT_SERVING, until set_serving says otherwise)."""
+        """Start serving and report SERVING (or NOT_SERVING, until set_serving says otherwise).
+
+        Health service "liveness" says SERVING while the process runs, ready or not (for liveness probes).
+        """
         self._server.start()
+        self._health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         self.set_serving(serving)
 
     def set_serving(self, serving: bool) -> None:

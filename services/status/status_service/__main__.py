@@ -46,8 +46,12 @@ def _end_offsets_reader(settings: Settings):
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
+    static = {"group_instance_id": settings.group_instance_id} if settings.group_instance_id else {}
+    session_ms = settings.group_session_timeout_ms
     return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id, group_id=group,
-                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records)
+                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records,
+                         session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
+                         reconnect_backoff_max_ms=1000, **static)
 
 
 @dataclass
@@ -86,13 +90,13 @@ class StatusService:
         threading.Thread(target=self.startup.run, args=(self._stopping,), name="startup", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop serving, then stop consuming and release producers."""
+        """Tell the consumers to end (the group loops leave their groups), stop serving, release producers."""
         self._stopping.set()
-        for server in reversed(self.servers):
-            server.stop()
         for loop in self.loops:
             loop.stop()
         self.projector.stop()
+        for server in reversed(self.servers):
+            server.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         for closeable in self.closeables:
