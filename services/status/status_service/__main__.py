@@ -33,7 +33,8 @@ log = logging.getLogger("status")
 
 
 def _end_offsets_reader(settings: Settings):
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-end-offsets")
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-end-offsets",
+                             reconnect_backoff_max_ms=1000, request_timeout_ms=int(settings.read_your_writes_timeout_s * 1000))
     lock = threading.Lock()
 
     def end_offsets() -> dict[int, int]:
@@ -113,7 +114,7 @@ def build(settings: Settings) -> StatusService:
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=500)
+                             max_poll_records=500, reconnect_backoff_max_ms=1000)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
                       settings.kafka_append_timeout_s)

@@ -1,11 +1,17 @@
 """Read-your-writes: wait until the projection has applied everything already in the log."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
 
+from ventanilla.domain.errors import DomainError, ErrorKey
+
 EndOffsets = Callable[[], dict[int, int]]
+BEHIND = ("El servicio de consulta no ha podido ponerse al día con el registro de eventos; inténtelo de nuevo "
+          "en unos segundos.")
+log = logging.getLogger("status.catch_up")
 
 
 class CatchUp:
@@ -41,15 +47,25 @@ class CatchUp:
             return ends
 
     def wait(self) -> bool:
-        """Block until every partition is applied up to the end seen now; False on timeout."""
+        """Block until every partition is applied up to the end seen now; False on timeout or without a broker."""
         arrived = time.monotonic()
         deadline = arrived + self._timeout_s
-        ends = self._ends_after(arrived)
+        try:
+            ends = self._ends_after(arrived)
+        except Exception as error:  # noqa: BLE001 - the end cannot be known: neither can being at it
+            log.warning("the log's end offsets could not be read", extra={"error": str(error)})
+            return False
         with self._changed:
             return self._changed.wait_for(
                 lambda: all(self._applied.get(p, 0) >= end for p, end in ends.items()),
                 timeout=max(0.0, deadline - time.monotonic()),
             )
+
+    def ensure(self) -> None:
+        """Return once caught up (as wait); else DomainError(registro): an answer now could miss the caller's writes."""
+        if not self.wait():
+            log.warning("projection behind the log after the read-your-writes wait: refused")
+            raise DomainError(ErrorKey.REGISTRO, BEHIND)
 
     def reached(self, partition: int, next_offset: int) -> bool:
         """Block until one partition is applied up to next_offset (no broker call); False on timeout."""
