@@ -15,7 +15,7 @@ from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_rebuild import replay
 from ventanilla.api.v1 import backoffice_pb2
 from ventanilla.domain.events import InvoiceRegistered
-from ventanilla.domain.nif import bare
+from ventanilla.domain.nif import canonical
 
 from tests.e2e.own_stack import SELLER
 
@@ -67,7 +67,7 @@ def one_id_per_key(journal: Journal, registrations: list[InvoiceRegistered]) -> 
     ids = defaultdict(set)
     for event in registrations:
         key = event.invoice.key
-        ids[(bare(key.supplier_nif), key.year, key.series, key.number)].add(event.invoice_id)
+        ids[(canonical(key.supplier_nif), key.year, key.series, key.number)].add(event.invoice_id)
     for key, found in ids.items():
         if len(found) > 1:
             journal.violation(f"business key {key} registered under {len(found)} ids: {sorted(found)}")

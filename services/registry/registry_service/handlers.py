@@ -79,7 +79,7 @@ class Registrar:
         csv = new_csv()
         if deadline - time.monotonic() < self._timing.reserve_s:
             raise DomainError(ErrorKey.REGISTRO, NO_TIME)
-        invoice_id = self._claimer.claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv, deadline)
+        invoice_id = self._claimer.claim(key.canonical(), document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv, deadline)
         try:
             prepared = self._store(invoice_id, submitter_nif, document, key, facturae,
                                    list(zip(uploads, media_types)), now, csv)
