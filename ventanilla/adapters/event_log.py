@@ -41,6 +41,10 @@ def producer_settings(bootstrap_servers: str, client_id: str, timeout_s: float, 
                 reconnect_backoff_max_ms=1000)  # a restarted broker is found again within a second
 
 
+class NotSent(RuntimeError):
+    """The record was never handed to a producer: it is surely not in the log."""
+
+
 class EventLog:
     """An idempotent, acks=all producer of invoice events to one topic, replaced after a failed delivery."""
 
@@ -60,9 +64,16 @@ class EventLog:
         return self._producer.ready
 
     def append(self, event: InvoiceEvent) -> Position:
-        """Append one event and wait until the broker has acknowledged it (at most worst_case_s)."""
-        future = self._producer.send(self._topic, invoice_partition_key(event.invoice_id), encode(event),
-                                     wait_s=PRODUCER_WAIT_S)
+        """Append one event and wait until the broker has acknowledged it (at most worst_case_s).
+
+        NotSent when no producer took the record (none usable, or the topic's metadata did not come):
+        then it is surely not in the log. Any other failure leaves that unknown.
+        """
+        try:
+            future = self._producer.send(self._topic, invoice_partition_key(event.invoice_id), encode(event),
+                                         wait_s=PRODUCER_WAIT_S)
+        except Exception as error:  # noqa: BLE001 - raised before the record was queued
+            raise NotSent(str(error)) from error
         metadata = future.get(timeout=self._timeout_s + 1)
         return Position(metadata.topic, metadata.partition, metadata.offset)
 

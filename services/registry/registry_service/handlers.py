@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 from ventanilla.adapters.blob_store import BlobStore
-from ventanilla.adapters.event_log import Position
+from ventanilla.adapters.event_log import NotSent, Position
 from ventanilla.domain.access import check_submitter
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
@@ -104,6 +104,10 @@ class Registrar:
         """Append the event; when the broker reports a failure, believe the log rather than the report."""
         try:
             position = self._log.append(event)
+        except NotSent:
+            log.warning("the event was not sent; claim released", extra={"invoice_id": event.invoice_id}, exc_info=True)
+            self._claims.release(event.invoice_id)
+            raise DomainError(ErrorKey.REGISTRO) from None
         except Exception:
             log.warning("the append failed; reading the log back", extra={"invoice_id": event.invoice_id},
                         exc_info=True)
