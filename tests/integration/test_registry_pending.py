@@ -13,11 +13,10 @@ from datetime import timedelta
 import pytest
 
 from registry_service.claiming import Timing
-from registry_service.handlers import IN_DOUBT
 from ventanilla.adapters.claims import IN_PROGRESS
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.topics import ensure_topics
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from tests.support.registry import FACE, registrar, signed_intake_env
 
@@ -104,7 +103,7 @@ def test_an_outcome_in_doubt_keeps_the_key_until_the_log_tells(setup):
     blind._log.open.set()
     with pytest.raises(DomainError) as doubt:
         blind.submit(SELLER, facturae, [])
-    assert (doubt.value.key, doubt.value.detail) == (ErrorKey.REGISTRO, IN_DOUBT)
+    assert (doubt.value.key, doubt.value.detail) == (ErrorKey.REGISTRO, REGISTRATION_IN_DOUBT)
     with pytest.raises(DomainError) as pending:  # the key is kept: a resubmission cannot register it twice
         registrar(settings, log, Timing(budget_s=3.0, reserve_s=1.0)).submit(SELLER, facturae, [])
     assert (pending.value.key, pending.value.detail) == (ErrorKey.REGISTRO, IN_PROGRESS)

@@ -14,6 +14,7 @@ from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_rebuild import replay
 from ventanilla.api.v1 import backoffice_pb2
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.nif import canonical
 
@@ -78,14 +79,19 @@ def one_id_per_key(journal: Journal, registrations: list[InvoiceRegistered]) -> 
 
 
 def registro_registered_nothing(journal: Journal, registrations: list[InvoiceRegistered]) -> None:
-    """An attempt answered facturae.error.registro registered nothing (no registration made during it)."""
+    """An attempt answered facturae.error.registro registered nothing (no registration made during it).
+
+    Unless the answer said that the outcome could not be confirmed (REGISTRATION_IN_DOUBT: the registry
+    died in the middle of the call, or the log could not be read back in time); the resubmission then
+    told the truth, which `queryable` and `one_id_per_key` check.
+    """
     made = defaultdict(list)
     for event in registrations:
         if event.invoice.key.supplier_nif == SELLER:
             made[event.invoice.key.number].append((event.invoice.registered_at.timestamp(), event.invoice_id))
     for number, attempts in journal.attempts.items():
         for attempt in attempts:
-            if attempt.key != REGISTRO:
+            if attempt.key != REGISTRO or REGISTRATION_IN_DOUBT in attempt.detail:
                 continue
             during = [i for at, i in made.get(number, ()) if attempt.started <= at <= attempt.ended]
             if during:

@@ -11,7 +11,7 @@ from typing import Callable, Protocol
 from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.event_log import NotSent, Position
 from ventanilla.domain.access import check_submitter
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
 from ventanilla.facturae.intake import FacturaeIntake
@@ -21,8 +21,6 @@ from registry_service.receipt import new_csv
 
 log = logging.getLogger("registry.submit")
 NO_TIME = "No queda tiempo para completar el registro antes del plazo de la llamada; vuelva a enviar la factura."
-IN_DOUBT = ("No se ha podido confirmar el registro de la factura (el registro de eventos no responde); vuelva a "
-            "enviarla más tarde: la respuesta dirá si quedó registrada.")
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ class Registrar:
             if found is None:
                 log.error("registration in doubt (the log could not be read back in time); claim kept pending",
                           extra={"invoice_id": event.invoice_id})
-                raise DomainError(ErrorKey.REGISTRO, IN_DOUBT) from None
+                raise DomainError(ErrorKey.REGISTRO, REGISTRATION_IN_DOUBT) from None
             log.warning("the append reported a failure, but the event is in the log",
                         extra={"invoice_id": event.invoice_id, "offset": found.position.offset})
             position = found.position

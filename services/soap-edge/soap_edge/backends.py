@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
 from ventanilla.api.v1 import services_pb2_grpc
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 log = logging.getLogger("soap_edge.backends")
 
@@ -91,6 +91,9 @@ def backend_error(service: str, method: str, error: grpc.RpcError) -> DomainErro
     code = error.code()
     log.warning("backend call failed", extra={"backend": service, "method": method,
                                              "grpc_code": code.name, "grpc_details": error.details()})
+    if code in _UNREACHABLE and method == "SubmitInvoice":  # it may have registered before the call broke
+        return DomainError(ErrorKey.REGISTRO, f"El servicio de registro no está disponible en este momento. "
+                                              f"{REGISTRATION_IN_DOUBT}")
     if code in _UNREACHABLE:
         return DomainError(ErrorKey.REGISTRO, f"El servicio {_LABELS[service]} no está disponible en este "
                                               "momento; inténtelo de nuevo en unos minutos.")
