@@ -39,6 +39,7 @@ class Profile:
     suppliers: int
     limits_s: dict[str, float]  # by fault: not recovered within this is a violation
     pace: Pace = field(default_factory=Pace)
+    steady_s: float = 3.0  # of plain load between one fault's recovery and the next fault
 
 
 PROFILES = {
@@ -49,7 +50,7 @@ PROFILES = {
                      pace=Pace(timeout_s=60, retry_pause_s=0.5, give_up_s=90)),
     "long": Profile("long", {}, freeze_s=25, backlog_events=200_000, rounds=2, suppliers=4,
                     limits_s={**dict.fromkeys(KILLS, 30.0), "status-fresh": 120.0, "broker": 90.0, "freeze": 90.0},
-                    pace=Pace(timeout_s=60, retry_pause_s=1.0, give_up_s=240)),
+                    pace=Pace(timeout_s=60, retry_pause_s=1.0, give_up_s=240), steady_s=10.0),
 }
 
 
@@ -80,6 +81,7 @@ def run(profile: Profile, workdir: Path, rounds: int | None = None, log=print) -
                 recovery = inject(stack, load, health, fault, round_, profile.freeze_s, profile.limits_s[fault])
                 recoveries.append(recovery)
                 log(f"round {round_} {fault}: {_row(recovery)}")
+                time.sleep(profile.steady_s)
         load.stop(profile.pace.give_up_s + profile.pace.timeout_s)
         health.stop()
         log(f"load stopped: {len(journal.registered)} registered, {len(journal.answers)} answers; checking")
