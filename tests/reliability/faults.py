@@ -27,6 +27,7 @@ class Recovery:
     fault: str
     round: int
     since: float = 0.0  # wall clock the times count from
+    ready_s: float | None = None  # the restarted process ready (health), or the registry SERVING after a thaw
     submission_s: float | None = None
     query_s: float | None = None
     backoffice_s: float | None = None
@@ -118,7 +119,8 @@ def _inject(stack: ChaosStack, load: Load, back_office: BackOffice, health: Heal
         stack.thaw()
         recovery.since = time.time()
         _probe_in_thread(load, back_office, recovery, limit_s).join(limit_s + 30)
-        _check_freeze_health(load.journal, health, frozen, recovery.since, limit_s)
+        serving = _check_freeze_health(load.journal, health, frozen, recovery.since, limit_s)
+        recovery.ready_s = None if serving is None else serving - recovery.since
         return
     name = "status" if fault == "status-fresh" else fault
     recovery.since = time.time()
@@ -128,6 +130,7 @@ def _inject(stack: ChaosStack, load: Load, back_office: BackOffice, health: Heal
         shutil.rmtree(stack.settings.path("status"))
     time.sleep(restart_delay_s)
     stack.start(name)
+    recovery.ready_s = time.time() - recovery.since
     prober.join(limit_s + 30)
 
 
@@ -137,8 +140,12 @@ def _probe_in_thread(load: Load, back_office: BackOffice, recovery: Recovery, li
     return thread
 
 
-def _check_freeze_health(journal: Journal, health: Health, frozen: float, thawed: float, limit_s: float) -> None:
-    """While the broker is frozen the registry must say NOT_SERVING (and the edge not ready); after, SERVING."""
+def _check_freeze_health(journal: Journal, health: Health, frozen: float, thawed: float,
+                         limit_s: float) -> float | None:
+    """While the broker is frozen the registry must say NOT_SERVING (and the edge not ready); after, SERVING.
+
+    The wall clock of the first sample after the thaw with the registry SERVING (None if none).
+    """
     during = health.between(frozen, thawed)
     if not any(not registry for _, registry, _ in during):
         journal.violation(f"freeze: the registry's health said SERVING in all {len(during)} samples while the "
@@ -150,6 +157,7 @@ def _check_freeze_health(journal: Journal, health: Health, frozen: float, thawed
     while time.monotonic() < deadline:
         after = health.between(thawed, time.time())
         if after and after[-1][1] and after[-1][2]:
-            return
+            return next(at for at, registry, _ in after if registry)
         time.sleep(1.0)
     journal.violation(f"freeze: the registry or the edge not ready again within {limit_s} s of the thaw")
+    return None
