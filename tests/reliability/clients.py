@@ -116,6 +116,16 @@ class Journal:
         with self._lock:
             self.attempts[number].append(answer)
 
+    def note(self, table: str, key, value) -> None:
+        """Record a fact in one of the tables (registered, repeated, cancelled)."""
+        with self._lock:
+            getattr(self, table)[key] = value
+
+    def sent(self, invoice_id: int, message_id: str) -> None:
+        """Record a back-office message sent for an invoice."""
+        with self._lock:
+            self.sent_updates[invoice_id].append(message_id)
+
     def violation(self, text: str) -> None:
         """Record something a correct system never does."""
         with self._lock:

@@ -73,8 +73,7 @@ def probe(load: Load, back_office: BackOffice, recovery: Recovery, limit_s: floa
         if answer.ok:
             invoice_id = int(answer.field("id"))
             recovery.submission_s = answer.ended - recovery.since
-            with journal._lock:
-                journal.registered[invoice.number] = invoice_id
+            journal.note("registered", invoice.number, invoice_id)
         else:
             time.sleep(0.2)
     if invoice_id is None:

@@ -77,14 +77,12 @@ class Supplier:
         final = self.until(attempt, f"invoice {number}")
         if final.ok:
             invoice_id = int(final.field("id"))
-            with self._journal._lock:
-                self._journal.registered[number] = invoice_id
+            self._journal.note("registered", number, invoice_id)
             self.read_back(f"<idFactura>{invoice_id}</idFactura>", f"invoice {invoice_id} ({number})", "consultarFactura")
             self._registered(invoice_id)
             return invoice_id
         if final.key == REPETIDA:
-            with self._journal._lock:
-                self._journal.repeated[number] = {"tuple": por_valores(invoice)}
+            self._journal.note("repeated", number, {"tuple": por_valores(invoice)})
             self.read_back(por_valores(invoice), f"invoice {number} answered {REPETIDA}", "consultarFacturaPorValores")
         elif not final.retryable:
             self._journal.violation(f"invoice {number}: {final.key}: {final.detail}")
@@ -112,8 +110,7 @@ class Supplier:
                                                         f"<idFactura>{invoice_id}</idFactura>"), f"state of {invoice_id}")
             final = state if state.ok and state.field("estadoFactura") == "ANULADA" else final
         if final.ok:
-            with self._journal._lock:
-                self._journal.cancelled[invoice_id] = REASON
+            self._journal.note("cancelled", invoice_id, REASON)
         elif not final.retryable:
             self._journal.violation(f"cancellation of {invoice_id}: {final.key}: {final.detail}")
 
@@ -128,8 +125,7 @@ class BackOffice:
     def send(self, invoice_id: int, state: str = "REGISTRADA_RCF", message_id: str | None = None) -> str:
         """Publish one update (twice); its message id."""
         message_id, value = lc.state_update(invoice_id, state, message_id, remarks=f"{state} {invoice_id}")
-        with self._journal._lock:
-            self._journal.sent_updates[invoice_id].append(message_id)
+        self._journal.sent(invoice_id, message_id)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:

@@ -38,10 +38,7 @@ class ChaosStack:
     def kill(self, name: str) -> None:
         """SIGKILL a service (registry, status, cancellation, soap-edge) or the broker."""
         if name == "broker":
-            os.kill(self.broker.process.pid, signal.SIGKILL)
-            self.broker.process.wait()
-            self.broker._jvm.archive.settle(clean_exit=False)
-            self.broker.process = None
+            self.broker.kill()
         else:
             self.own.kill(name)
 
