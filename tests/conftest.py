@@ -150,3 +150,30 @@ def claims_dsn(postgres_server: str) -> str:
     with psycopg.connect(postgres_server, autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")
     return postgres_server.replace("dbname=postgres", f"dbname={name}")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator:
+    """A versitygw S3 server for the session (`make k8s-tools` builds it under .tools/bin)."""
+    from tests.support.s3_server import VERSITYGW, S3Server
+
+    if not VERSITYGW.exists():
+        pytest.fail(f"{VERSITYGW} is missing: run `make k8s-tools` (make test does)", pytrace=False)
+    server = S3Server(_free_ports(1)[0]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_server, tmp_path) -> Settings:
+    """Settings (no broker) whose blob store is a fresh object-lock bucket on the session's S3 server."""
+    import boto3
+
+    bucket = f"docs-{uuid.uuid4().hex[:12]}"
+    settings = Settings.from_env({"VENTANILLA_STATE_DIR": str(tmp_path / "state"), **s3_server.env(bucket)})
+    boto3.client("s3", endpoint_url=s3_server.endpoint, region_name=settings.s3_region,
+                 aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key,
+                 ).create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    return settings

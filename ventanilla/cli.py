@@ -14,9 +14,12 @@ from ventanilla.logs import configure_logging
 COMMANDS = (
     "ventanilla.cli_kafka",  # kafka start|stop
     "ventanilla.cli_stack",  # run, up, down
-    "ventanilla.cli_pki",    # dev-pki init|client
+    "ventanilla.cli_pki",    # dev-pki init|client|staff
     "ventanilla.cli_backoffice",  # backoffice set-state|cancellation
     "ventanilla.cli_projections",  # projections rebuild
+    "ventanilla.cli_health",  # healthcheck (the image's HEALTHCHECK)
+    "ventanilla.cli_log",  # log export|import (backups of the legal log)
+    "ventanilla.cli_dir3",   # dir3 import
 )
 
 

@@ -60,30 +60,42 @@ def _produce(settings: Settings, message, invoice_id: int, message_id: str) -> i
     return 0
 
 
-def _head(args: argparse.Namespace) -> dict:
+def _head(invoice_id: int, message_id: str, source: str) -> dict:
     from ventanilla.adapters.clock import SystemClock
     from ventanilla.adapters.invoice_messages import timestamp
 
-    return {"invoice_id": args.id, "message_id": args.message_id or str(uuid.uuid4()),
-            "occurred_at": timestamp(SystemClock().now()), "source_system": args.source}
+    return {"invoice_id": invoice_id, "message_id": message_id or str(uuid.uuid4()),
+            "occurred_at": timestamp(SystemClock().now()), "source_system": source}
+
+
+def state_update_message(invoice_id: int, estado: str, motivo: str = "", source: str = "ventanilla-cli",
+                         message_id: str = ""):
+    """A BackOfficeMessage moving an invoice to estado (a new message id unless one is given)."""
+    from ventanilla.api.v1 import backoffice_pb2 as pb
+    from ventanilla.api.v1 import invoice_pb2
+
+    update = pb.BackOfficeStateUpdate(state=invoice_pb2.InvoiceState.Value(estado), observaciones=motivo,
+                                      **_head(invoice_id, message_id, source))
+    return pb.BackOfficeMessage(state_update=update)
+
+
+def verdict_message(invoice_id: int, accept: bool, motivo: str = "", source: str = "ventanilla-cli",
+                    message_id: str = ""):
+    """A BackOfficeMessage accepting or rejecting an invoice's cancellation."""
+    from ventanilla.api.v1 import backoffice_pb2 as pb
+
+    verdict = pb.CancellationVerdict.ACCEPTED if accept else pb.CancellationVerdict.REJECTED
+    message = pb.CancellationVerdict(verdict=verdict, motivo=motivo, **_head(invoice_id, message_id, source))
+    return pb.BackOfficeMessage(cancellation_verdict=message)
 
 
 def set_state(settings: Settings, args: argparse.Namespace) -> int:
     """Produce a state update."""
-    from ventanilla.api.v1 import backoffice_pb2 as pb
-    from ventanilla.api.v1 import invoice_pb2
-
-    head = _head(args)
-    update = pb.BackOfficeStateUpdate(state=invoice_pb2.InvoiceState.Value(args.estado), observaciones=args.motivo,
-                                      **head)
-    return _produce(settings, pb.BackOfficeMessage(state_update=update), args.id, head["message_id"])
+    message = state_update_message(args.id, args.estado, args.motivo, args.source, args.message_id)
+    return _produce(settings, message, args.id, message.state_update.message_id)
 
 
 def cancellation(settings: Settings, args: argparse.Namespace) -> int:
     """Produce a cancellation verdict."""
-    from ventanilla.api.v1 import backoffice_pb2 as pb
-
-    head = _head(args)
-    verdict = pb.CancellationVerdict.ACCEPTED if args.verdict == "accept" else pb.CancellationVerdict.REJECTED
-    message = pb.CancellationVerdict(verdict=verdict, motivo=args.motivo, **head)
-    return _produce(settings, pb.BackOfficeMessage(cancellation_verdict=message), args.id, head["message_id"])
+    message = verdict_message(args.id, args.verdict == "accept", args.motivo, args.source, args.message_id)
+    return _produce(settings, message, args.id, message.cancellation_verdict.message_id)

@@ -1,4 +1,4 @@
-"""`ventanilla kafka start|stop`: the local Kafka broker in the background; and how `run` gets a broker."""
+"""`ventanilla kafka start|stop|topics`: the local broker in the background, topics on any cluster; and how `run` gets a broker."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,7 @@ EXTERNAL_VARIABLE = "VENTANILLA_KAFKA_EXTERNAL"
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    """Add `kafka start` and `kafka stop`."""
+    """Add `kafka start`, `kafka stop` and `kafka topics`."""
     kafka = subcommands.add_parser("kafka", help="the local Kafka broker, in the background")
     actions = kafka.add_subparsers(dest="action", required=True, metavar="ACTION")
     start_ = actions.add_parser("start", help="start it (or find it running), create the topics, return when ready")
@@ -28,6 +28,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     stop_ = actions.add_parser("stop", help="stop it and wait until it has ended")
     stop_.add_argument("--timeout", type=float, default=30.0, help="seconds before SIGKILL (default 30)")
     stop_.set_defaults(handler=stop)
+    topics_ = actions.add_parser("topics", help="create the topics on the cluster at the bootstrap servers")
+    topics_.set_defaults(handler=topics)
 
 
 def start(settings: Settings, args: argparse.Namespace) -> int:
@@ -45,6 +47,21 @@ def start(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ventanilla kafka start: {error}", file=sys.stderr)
         return 1
     print(f"Kafka ready at {broker.bootstrap_servers} (pid {pid}; log {broker.log_path})")
+    return 0
+
+
+def topics(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the topics that do not exist yet on an existing cluster (compose, another Kafka)."""
+    from kafka.errors import KafkaError
+
+    from ventanilla.adapters.topics import ensure_topics
+
+    try:
+        names = ensure_topics(settings)
+    except KafkaError as error:
+        print(f"ventanilla kafka topics: {error}", file=sys.stderr)
+        return 1
+    print(f"topics ready at {settings.kafka_bootstrap_servers}: {', '.join(names)}")
     return 0
 
 

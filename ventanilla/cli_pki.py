@@ -20,6 +20,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     client_.add_argument("--entity-nif", default="", help="a representative certificate of this entity")
     client_.add_argument("--out", required=True, type=Path, help="directory for client.pem, client.key.pem, ca.pem")
     client_.set_defaults(handler=client)
+    staff_ = actions.add_parser("staff", help="issue the portal's development staff certificate")
+    staff_.add_argument("--out", required=True, type=Path, help="directory for client.pem, client.key.pem, ca.pem")
+    staff_.set_defaults(handler=staff)
 
 
 def init(settings: Settings, args: argparse.Namespace) -> int:
@@ -37,4 +40,11 @@ def client(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ventanilla dev-pki client: {error}")
         return 2
     print(f"{cert}\n{key}\n{args.out / 'ca.pem'}")
+    return 0
+
+
+def staff(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue the development staff certificate (the NIF `run` makes staff of the portal)."""
+    cert, key = devpki.staff(settings, args.out)
+    print(f"{cert}\n{key}\n{args.out / 'ca.pem'}\nstaff NIF {devpki.STAFF_NIF}")
     return 0

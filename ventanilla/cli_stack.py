@@ -61,7 +61,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if supervisor.stopping.is_set():
             return 0
         ensure_topics(settings)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings)}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
         for service in stack.SERVICES:
             supervisor.spawn(service.name, [sys.executable, "-m", service.module], env)
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
@@ -86,6 +86,13 @@ def seal_env(settings: Settings) -> dict[str, str]:
     if settings.seal_cert or not where.cert("seal").exists():
         return {}
     return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
+
+
+def portal_env(settings: Settings) -> dict[str, str]:
+    """In dev mode, the dev PKI's staff NIF is portal staff unless VENTANILLA_PORTAL_STAFF_NIFS says otherwise."""
+    if not settings.dev_mode or settings.portal.staff_nifs:
+        return {}
+    return {"VENTANILLA_PORTAL_STAFF_NIFS": devpki.STAFF_NIF}
 
 
 def _announce(settings: Settings, supervisor) -> None:

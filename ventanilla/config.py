@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -45,10 +46,103 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _zone(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _str(env, name, default)
+    try:
+        ZoneInfo(raw)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"{name}={raw!r}: not an IANA time zone (e.g. Atlantic/Canary)") from None
+    return raw
+
+
+def _edge_origin(env: Mapping[str, str]) -> str:
+    """The edge's own scheme, host and port: the public URL when nothing else is said (local runs)."""
+    scheme = "http" if _bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False) else "https"
+    return f"{scheme}://{_str(env, 'VENTANILLA_SOAP_HOST', '127.0.0.1')}:{_int(env, 'VENTANILLA_SOAP_PORT', 8443)}"
+
+
+# The edge's path for receipts by secure verification code: GET /comprobantes/{csv}.
+COMPROBANTES_PATH = "/comprobantes/"
+
 # How sure the registry must be that a signer's certificate is not revoked (pyhanko-certvalidator modes):
 # require: revocation status must be established for every certificate (else sign.status.unknown);
 # hard-fail: checked whenever the certificate names a CRL or OCSP location; soft-fail: best effort.
 REVOCATION_POLICIES = ("require", "hard-fail", "soft-fail")
+# Where documents live: a directory (one host, or a ReadWriteMany volume) or an S3-compatible object store.
+BLOB_STORES = ("directory", "s3")
+# How a gRPC client spreads calls over the addresses a name resolves to: pick_first (one connection) or
+# round_robin (every address; with a dns:/// target and a headless Service, every pod).
+GRPC_LB_POLICIES = ("pick_first", "round_robin")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The integrators portal: where it listens, who is staff, how people log in, where mail goes."""
+
+    host: str
+    port: int
+    workers: int
+    public_url: str
+    secret_key: str
+    staff_nifs: frozenset[str]
+    tls_cert: Path
+    tls_key: Path
+    client_ca: Path
+    client_crl: str
+    projection: str
+    claims: str
+    dir3: str
+    oidc_issuer: str
+    oidc_client_id: str
+    oidc_client_secret: str
+    oidc_nif_claim: str
+    smtp_host: str
+    smtp_port: int
+    smtp_sender: str
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    receipts_per_minute: int
+    expiry_check_s: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "PortalSettings":
+        """The VENTANILLA_PORTAL_* and VENTANILLA_SMTP_* variables."""
+        pki = state_dir / "pki"
+        host, port = _str(env, "VENTANILLA_PORTAL_HOST", "127.0.0.1"), _int(env, "VENTANILLA_PORTAL_PORT", 8444)
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+        return cls(
+            host=host, port=port, workers=_int(env, "VENTANILLA_PORTAL_WORKERS", 1),
+            public_url=_str(env, "VENTANILLA_PORTAL_PUBLIC_URL", f"https://{shown}:{port}").rstrip("/"),
+            secret_key=_str(env, "VENTANILLA_PORTAL_SECRET_KEY", ""),
+            staff_nifs=frozenset(n.strip().upper() for n in _str(env, "VENTANILLA_PORTAL_STAFF_NIFS", "").split(",")
+                                 if n.strip()),
+            tls_cert=Path(_str(env, "VENTANILLA_PORTAL_TLS_CERT", str(pki / "server.pem"))),
+            tls_key=Path(_str(env, "VENTANILLA_PORTAL_TLS_KEY", str(pki / "server.key.pem"))),
+            client_ca=Path(_str(env, "VENTANILLA_PORTAL_CLIENT_CA", str(pki / "ca.pem"))),
+            client_crl=_str(env, "VENTANILLA_PORTAL_CLIENT_CRL", ""),
+            projection=_str(env, "VENTANILLA_PORTAL_PROJECTION",
+                            str(state_dir / "portal" / "projection.sqlite3")),
+            claims=_str(env, "VENTANILLA_PORTAL_CLAIMS", str(state_dir / "portal" / "claims.sqlite3")),
+            dir3=_str(env, "VENTANILLA_PORTAL_DIR3", str(state_dir / "portal" / "dir3.sqlite3")),
+            oidc_issuer=_str(env, "VENTANILLA_PORTAL_OIDC_ISSUER", ""),
+            oidc_client_id=_str(env, "VENTANILLA_PORTAL_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=_str(env, "VENTANILLA_PORTAL_OIDC_CLIENT_SECRET", ""),
+            oidc_nif_claim=_str(env, "VENTANILLA_PORTAL_OIDC_NIF_CLAIM", "nif"),
+            smtp_host=_str(env, "VENTANILLA_SMTP_HOST", ""),
+            smtp_port=_int(env, "VENTANILLA_SMTP_PORT", 25),
+            smtp_sender=_str(env, "VENTANILLA_SMTP_SENDER", "ventanilla@localhost"),
+            smtp_starttls=_bool(env, "VENTANILLA_SMTP_STARTTLS", False),
+            smtp_username=_str(env, "VENTANILLA_SMTP_USERNAME", ""),
+            smtp_password=_str(env, "VENTANILLA_SMTP_PASSWORD", ""),
+            receipts_per_minute=_int(env, "VENTANILLA_PORTAL_RECEIPTS_PER_MINUTE", 20),
+            expiry_check_s=_int(env, "VENTANILLA_PORTAL_EXPIRY_CHECK_S", 3600),
+        )
+
+    @staticmethod
+    def is_database_url(target: str) -> bool:
+        """Whether a projection/DIR3 target is a PostgreSQL DSN rather than a file path."""
+        return target.startswith(("postgresql://", "postgres://", "host="))
 
 
 @dataclass(frozen=True)
@@ -113,6 +207,22 @@ class Settings:
     probe_client_cert: Path
     probe_client_key: Path
     claims_dsn: str
+    registry_replicas: int
+    grpc_lb_policy: str
+    blob_store: str
+    blob_dir: Path
+    s3_endpoint: str
+    s3_bucket: str
+    s3_region: str
+    s3_prefix: str
+    s3_access_key_id: str
+    s3_secret_access_key: str
+    s3_retention_days: int
+    integrator_events_topic: str
+    integrator_events_partitions: int
+    portal: PortalSettings
+    time_zone: str
+    soap_public_url: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -145,11 +255,11 @@ class Settings:
             # a stable id per status replica (its pod name): static group membership, see docs/operations.md
             group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
             group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
-            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:50054"),
+            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
-            registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:50051"),
-            status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:50052"),
-            cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:50053"),
+            registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
+            status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),
+            cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:15053"),
             soap_host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
             soap_port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
             soap_path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
@@ -188,7 +298,27 @@ class Settings:
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
             probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
             claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
+            registry_replicas=_int(env, "VENTANILLA_REGISTRY_REPLICAS", 1),
+            grpc_lb_policy=_choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES),
+            blob_store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
+            blob_dir=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",
+            s3_endpoint=_str(env, "VENTANILLA_S3_ENDPOINT", ""),
+            s3_bucket=_str(env, "VENTANILLA_S3_BUCKET", ""),
+            s3_region=_str(env, "VENTANILLA_S3_REGION", "us-east-1"),
+            s3_prefix=_str(env, "VENTANILLA_S3_PREFIX", "blobs/"),
+            s3_access_key_id=_str(env, "VENTANILLA_S3_ACCESS_KEY_ID", ""),
+            s3_secret_access_key=_str(env, "VENTANILLA_S3_SECRET_ACCESS_KEY", ""),
+            s3_retention_days=_int(env, "VENTANILLA_S3_RETENTION_DAYS", 0),
+            integrator_events_topic=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
+            integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
+            portal=PortalSettings.from_env(env, state_dir),
+            time_zone=_zone(env, "VENTANILLA_TIME_ZONE", "Atlantic/Canary"),
+            soap_public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
         )
+
+    def receipt_url(self, csv: str) -> str:
+        """Where anyone holding a receipt's secure verification code gets it, at the edge's public address."""
+        return f"{self.soap_public_url}{COMPROBANTES_PATH}{csv}"
 
     @property
     def soap_url(self) -> str:
@@ -199,3 +329,31 @@ class Settings:
     def path(self, *parts: str) -> Path:
         """A path under the local state directory."""
         return self.state_dir.joinpath(*parts)
+
+
+# /metrics of each process (docs/operations.md, "Observability"): loopback ports below 32768 by default.
+METRICS_PROCESSES = {"registry": ("REGISTRY", 9311), "status": ("STATUS", 9312),
+                     "cancellation": ("CANCELLATION", 9313), "soap-edge": ("SOAP", 9314), "portal": ("PORTAL", 9315)}
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where one process serves /metrics (None: not at all), its optional mutual TLS, the edge's multiprocess dir."""
+
+    address: str | None
+    tls_cert: Path | None
+    tls_key: Path | None
+    client_ca: Path | None
+    multiproc_dir: Path | None
+
+    @classmethod
+    def from_env(cls, process: str, env: Mapping[str, str] | None = None) -> "MetricsSettings":
+        """VENTANILLA_<PROCESS>_METRICS_ADDRESS (host:port, or "off"), VENTANILLA_METRICS_TLS_CERT/_KEY/_CLIENT_CA
+        (all three or none) and PROMETHEUS_MULTIPROC_DIR (the edge's gunicorn workers)."""
+        env = os.environ if env is None else env
+        prefix, port = METRICS_PROCESSES[process]
+        address = _str(env, f"VENTANILLA_{prefix}_METRICS_ADDRESS", f"127.0.0.1:{port}")
+        tls = [_path(env, f"VENTANILLA_METRICS_TLS_{name}") for name in ("CERT", "KEY", "CLIENT_CA")]
+        if any(tls) and not all(tls):
+            raise ValueError("VENTANILLA_METRICS_TLS_CERT, _KEY and _CLIENT_CA go together (mutual TLS) or not at all")
+        return cls(None if address.lower() == "off" else address, *tls, _path(env, "PROMETHEUS_MULTIPROC_DIR"))

@@ -11,7 +11,8 @@ from ventanilla import pki
 from ventanilla.config import Settings
 from ventanilla.domain.nif import is_valid, normalize
 
-ADMINISTRATION_NIF = "S2800000H"  # the dev administration that seals receipts (a valid, made-up CIF)
+ADMINISTRATION_NIF = "S2800000H"
+STAFF_NIF = "00000000T"  # the development staff member of the portal (VENTANILLA_PORTAL_STAFF_NIFS in `run`)  # the dev administration that seals receipts (a valid, made-up CIF)
 _ENTITY_LETTERS = set("ABCDEFGHJNPQRSUVW")
 
 
@@ -102,3 +103,8 @@ def client(settings: Settings, nif: str, out: Path, entity_nif: str = "") -> tup
     paths = pki.issue_leaf(ca, subject, pki.Usage.CLIENT).write(out, "client")
     (out / "ca.pem").write_bytes(layout(settings).cert("ca").read_bytes())
     return paths
+
+
+def staff(settings: Settings, out: Path) -> tuple[Path, Path]:
+    """A client certificate for the development staff member (STAFF_NIF)."""
+    return client(settings, STAFF_NIF, out)

@@ -1,4 +1,4 @@
-"""Structured logging: one JSON object per line, with the `extra` fields of each call."""
+"""Structured logging: one JSON object per line, with the `extra` fields of each call and the request's context."""
 from __future__ import annotations
 
 import json
@@ -6,11 +6,27 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from opentelemetry import trace
+
+from ventanilla.observability import requestid
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+def context_fields() -> dict[str, str]:
+    """The request id, trace id and span id of the work under way in the logging thread (those that exist)."""
+    fields = {}
+    request_id = requestid.current()
+    if request_id is not None:
+        fields["request_id"] = request_id
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        fields["trace_id"], fields["span_id"] = format(span.trace_id, "032x"), format(span.span_id, "016x")
+    return fields
+
+
 class JsonFormatter(logging.Formatter):
-    """Formats records as JSON: time, level, service, logger, message and extra fields."""
+    """Formats records as JSON: time, level, service, logger, message, request/trace context and extra fields."""
 
     def __init__(self, service: str):
         super().__init__()
@@ -23,6 +39,7 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
             "msg": record.getMessage(),
+            **context_fields(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:

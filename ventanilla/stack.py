@@ -72,6 +72,25 @@ class HttpReady:
 
 
 @dataclass(frozen=True)
+class PortalReady:
+    """Ready when GET <portal>/healthz answers 200 over TLS (the dev CA as trust anchor)."""
+
+    def target(self, settings: Settings) -> str:
+        """The URL probed."""
+        return f"https://{dialable(f'{settings.portal.host}:{settings.portal.port}')}/healthz"
+
+    def __call__(self, settings: Settings, timeout_s: float = 5.0) -> bool:
+        """Probe once."""
+        try:
+            context = ssl.create_default_context(cafile=str(settings.portal.client_ca))
+            context.check_hostname = False  # probed by address; the certificate chain is still verified
+            with urllib.request.urlopen(self.target(settings), timeout=timeout_s, context=context) as answer:
+                return answer.status == 200
+        except (OSError, urllib.error.URLError, ssl.SSLError):
+            return False
+
+
+@dataclass(frozen=True)
 class Service:
     """A service of the stack: its name, the module `python -m` runs, its readiness probe."""
 
@@ -85,6 +104,7 @@ SERVICES: tuple[Service, ...] = (
     Service("status", "status_service", GrpcHealth("status_address")),
     Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address")),
     Service("soap-edge", "soap_edge", HttpReady()),
+    Service("portal", "portal_service", PortalReady()),
 )
 
 
@@ -104,7 +124,9 @@ def wait_ready(settings: Settings, timeout_s: float, keep_waiting: Callable[[], 
 
 def endpoints(settings: Settings) -> str:
     """A short, human-readable list of the stack's endpoints."""
-    rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl")]
+    rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl"),
+            ("portal", f"{settings.portal.public_url}/ (integrators; log in with `ventanilla dev-pki client` "
+                       "or `dev-pki staff` certificates)")]
     rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES if isinstance(s.probe, GrpcHealth)]
     rows.append(("back office", f"{dialable(settings.backoffice_address)} (gRPC, internal; served by status)"))
     rows.append(("Kafka", settings.kafka_bootstrap_servers))

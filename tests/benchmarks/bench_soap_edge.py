@@ -26,6 +26,15 @@ def machine() -> dict:
             "python": platform.python_version(), "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
 
 
+def publish(results: dict, out: Path) -> None:
+    """Add the load at the end, write the results as JSON to `out` and print them."""
+    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    text = json.dumps(results, indent=2, ensure_ascii=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+    print(text)
+
+
 def main(argv: list[str]) -> int:
     """Run the named sections (unknown names, such as run_all's own, are ignored); write OUT too."""
     sys.path.insert(0, str(ROOT))
@@ -41,11 +50,7 @@ def main(argv: list[str]) -> int:
         for name in names:
             print(f"-- {name}", file=sys.stderr, flush=True)
             results[name] = importlib.import_module(f"tests.benchmarks.{SECTIONS[name]}").run(stack)
-    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text + "\n")
-    print(text)
+    publish(results, OUT)
     return 0
 
 

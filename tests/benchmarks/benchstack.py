@@ -108,19 +108,23 @@ INGRESS = {"VENTANILLA_SOAP_PLAIN_HTTP": "1", "VENTANILLA_TRUSTED_PROXIES": "127
 
 
 @contextmanager
-def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True) -> Iterator[str]:
+def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True,
+                 env: dict[str, str] | None = None, started: list | None = None) -> Iterator[str]:
     """`python -m <module_args>` (an edge, a variant, the trivial Flask app) on a free port with the stack's settings
     and backends; ingress: plain HTTP behind a trusted TLS-terminating proxy at 127.0.0.1 (docs/security.md),
-    else the stack's own TLS with mandatory client certificates. Its SOAP URL once it answers `version`."""
+    else the stack's own TLS with mandatory client certificates; env: more variables (PYTHONPATH for another
+    version of the edge); started: a list the process is appended to. Its SOAP URL once it answers `version`."""
     import time
 
     from . import requests_
 
     (port,) = free_ports(1)
-    env = {**stack.env, "VENTANILLA_SOAP_PORT": str(port), **(INGRESS if ingress else {})}
+    env = {**stack.env, "VENTANILLA_SOAP_PORT": str(port), **(INGRESS if ingress else {}), **(env or {})}
     settings = Settings.from_env(env)
     process = subprocess.Popen([sys.executable, "-m", *module_args], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if started is not None:
+        started.append(process)
     headers = stack.client.ingress_headers if ingress else None
     try:
         for attempt in range(150):
@@ -135,3 +139,18 @@ def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants alive now."""
+    ticks, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            pending += [int(c) for t in Path(f"/proc/{current}/task").iterdir()
+                        for c in (t / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.topics import ensure_topics
@@ -20,6 +21,7 @@ from ventanilla.facturae.signature import verify_signature
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
 from registry_service.receipt import ReceiptIssuer, new_csv
 from registry_service.seal import dev_seal
+from registry_service.wiring import build_sede
 
 RUNS = 60
 
@@ -60,7 +62,7 @@ def measure_stages(facturae: bytes, pki, env: dict[str, str]) -> dict[str, tuple
     now = datetime.now(timezone.utc)
     blobs, claims = DirectoryBlobStore(work / "blobs"), SqliteClaims(work / "claims.sqlite3")
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "bench")
-    issuer = ReceiptIssuer(dev_seal(work / "seal"), "Ventanilla (benchmark)")
+    issuer = ReceiptIssuer(dev_seal(work / "seal"), build_sede(settings, "Ventanilla (benchmark)"), SystemClock())
     facturae_ref = blobs.put(facturae)
     receipt = issuer(_registration(1, document, facturae_ref), new_csv())
 

@@ -38,9 +38,10 @@ def register_one(url: str, tls: ssl.SSLContext | None = None) -> int:
 
 
 def post(url: str, content_type: str, body: bytes, tls: ssl.SSLContext | None = None,
-         headers: Mapping[str, str] | None = None) -> bytes:
-    """POST once (https: with the client certificate of tls); the answer's bytes (raises unless 200)."""
-    connection = connection_to(url, tls, timeout=120)
+         headers: Mapping[str, str] | None = None, timeout: float = 120) -> bytes:
+    """POST once on a new connection (https: with the client certificate of tls); the answer's bytes (raises
+    unless 200)."""
+    connection = connection_to(url, tls, timeout=timeout)
     try:
         connection.request("POST", urlsplit(url).path, body=body,
                            headers={"Content-Type": content_type, **(headers or {})})

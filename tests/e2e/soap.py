@@ -22,9 +22,11 @@ def envelope(operation: str, body: str) -> bytes:
             f'<ns2:{operation} xmlns:ns2="{NS}">{body}</ns2:{operation}></S:Body></S:Envelope>').encode()
 
 
-def enviar_inline(facturae: bytes) -> tuple[str, bytes]:
-    """enviarFactura with the Facturae as inline base64."""
+def enviar_inline(facturae: bytes, attachments: list[tuple[str, bytes]] = ()) -> tuple[str, bytes]:
+    """enviarFactura with the Facturae (and any attachments) as inline base64."""
     body = f"<facturae>{base64.b64encode(facturae).decode()}</facturae>"
+    for name, content in attachments:
+        body += f"<anexos><nombre>{name}</nombre><contenido>{base64.b64encode(content).decode()}</contenido></anexos>"
     return "text/xml; charset=utf-8", envelope("enviarFactura", body)
 
 

@@ -67,3 +67,15 @@ def test_an_attachment_that_is_not_pdf_or_html_by_content_is_refused(stack, samp
     response = soap.post(stack.soap_url, *soap.enviar_mtom(
         _face_invoice(sample, sign_invoice), [("factura.pdf", b"GIF89a not a pdf")]))
     assert "attachment.error.mimeTypeNotAllowed" in _fault_key(response)
+
+
+def test_an_invoice_without_issue_date_gets_anexo_ii_key_not_the_schema_one(stack, sample, sign_invoice):
+    """The stack validates against the XSDs, which refuse a missing IssueDate first: the answer is still
+    fechaFactura.void, with the schema's message as detail."""
+    root = etree.fromstring(sample("v3.2.2/invopop_invoice-face_unsigned.xml"))
+    root.find("Invoices/Invoice/InvoiceHeader/InvoiceNumber").text = f"E2E-{uuid.uuid4().hex[:10]}"
+    issue = root.find("Invoices/Invoice/InvoiceIssueData/IssueDate")
+    issue.getparent().remove(issue)
+    document = sign_invoice(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    text = _fault_key(soap.post(stack.soap_url, *soap.enviar_inline(document)))
+    assert "facturae.error.validation.fechaFactura.void" in text and "Expected is ( IssueDate )" in text

@@ -31,12 +31,17 @@ class RecordingStatus(services_pb2_grpc.StatusServiceServicer):
 
 @dataclass
 class Edge:
-    """A running edge process and what it needs to be called."""
+    """A running edge process and what it needs to be called; its output is read as it comes (no full pipe)."""
 
     settings: Settings
     process: subprocess.Popen
     status: RecordingStatus
     servers: list = field(default_factory=list)
+    output: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self._reader = threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True)
+        self._reader.start()
 
     @property
     def url(self) -> str:
@@ -63,13 +68,14 @@ class Edge:
         """Stop the edge and the backends; the edge's output."""
         self.process.terminate()
         try:
-            output, _ = self.process.communicate(timeout=20)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            output, _ = self.process.communicate()
+            self.process.wait()
+        self._reader.join(timeout=10)
         for server in self.servers:
             server.stop(0)
-        return output.decode(errors="replace")
+        return b"".join(self.output).decode(errors="replace")
 
 
 def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from cryptography import x509
 
-from soap_edge.certnif import certificate_nif
+from ventanilla.certnif import certificate_nif
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +47,28 @@ def test_init_then_clients(tmp_path):
         assert (out / "ca.pem").read_bytes() == ca
     refused = _ventanilla(state, "client", "--nif", "99999999A", "--out", str(tmp_path / "bad"))
     assert refused.returncode == 2 and "not a valid NIF" in refused.stdout
+
+
+def test_the_seal_paths_docs_operations_names_are_where_the_seal_is(tmp_path):
+    """docs/operations.md tells an operator which file a PDF reader must trust: it must exist, and verify the
+    seal `ventanilla run` gives the registry (the dev PKI's), or the one a lone registry issues itself."""
+    import re
+    from pathlib import Path
+
+    from registry_service.seal import dev_seal
+
+    from ventanilla.cli_stack import seal_env
+    from ventanilla.config import Settings
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    named = set(re.findall(r"`var/((?:dev-)?pki/[a-z.-]+\.pem)`", text))
+    assert {"pki/seal.pem", "pki/ca.pem", "dev-pki/seal-root.pem"} <= named, named
+    state = tmp_path / "var"
+    assert _ventanilla(state, "init").returncode == 0
+    dev_seal(state / "dev-pki")  # what a registry on its own does in dev mode
+    for name in named:
+        assert (state / name).exists(), name
+    given = seal_env(Settings.from_env({"VENTANILLA_STATE_DIR": str(state)}))
+    assert given["VENTANILLA_SEAL_CERT"] == str(state / "pki" / "seal.pem")
+    for seal, root in (("pki/seal.pem", "pki/ca.pem"), ("dev-pki/seal.pem", "dev-pki/seal-root.pem")):
+        _cert(state / seal).verify_directly_issued_by(_cert(state / root))

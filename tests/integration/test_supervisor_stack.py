@@ -87,7 +87,7 @@ def test_run_on_sigint_stops_services_first_then_its_broker_and_exits_0(settings
     finally:
         run.kill() if run.poll() is None else None
     text = output.read_text()
-    assert _stopping_order(text) == ["soap-edge", "cancellation", "status", "registry", "kafka"]
+    assert _stopping_order(text) == ["portal", "soap-edge", "cancellation", "status", "registry", "kafka"]
     assert not any(alive(pid) for pid in _started_pids(text).values())
     assert "kafka       | " in text
 

@@ -35,6 +35,7 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
         "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
         "VENTANILLA_SOAP_HOST": "127.0.0.1",
         "VENTANILLA_SOAP_PORT": str(soap),
+        "VENTANILLA_PORTAL_PORT": str(free_ports(1)[0]),
         "VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.{suffix}",
         "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.{suffix}",
     }

@@ -1,4 +1,4 @@
-"""Content-addressed document storage: a directory by default, S3-compatible later."""
+"""Content-addressed document storage: a directory, or an S3-compatible object store (blob_store_s3)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
 
 
@@ -18,6 +19,15 @@ class BlobStore(Protocol):
 
     def get(self, sha256: str) -> bytes:
         """The bytes stored under this hash; KeyError when absent."""
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store VENTANILLA_BLOB_STORE names: a directory (VENTANILLA_BLOB_DIR) or an S3 bucket."""
+    if settings.blob_store == "s3":
+        from ventanilla.adapters.blob_store_s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings)
+    return DirectoryBlobStore(settings.blob_dir)
 
 
 class DirectoryBlobStore:

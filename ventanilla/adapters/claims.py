@@ -5,6 +5,7 @@ import sqlite3
 from contextlib import closing
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
@@ -39,6 +40,25 @@ class ClaimPending(DomainError):
     def __init__(self, invoice_id: int, claimed_at: datetime):
         super().__init__(ErrorKey.REGISTRO, IN_PROGRESS)
         self.invoice_id, self.claimed_at = invoice_id, claimed_at
+# How far the log has been read into this store (registry_service/recovery.py): a restored store knows
+# where to catch up from, so no id or key registered after its backup is handed out again.
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
+);
+"""
+
+
+class RestoredClaim(NamedTuple):
+    """A registration read back from the log, as a claim."""
+
+    invoice_id: int
+    key: InvoiceKey
+    issue_date: date
+    facturae_sha256: str
+    claimed_at: datetime
+    csv: str | None
+    receipt_sha256: str
 
 
 def _utc(moment: datetime) -> str:
@@ -60,6 +80,7 @@ class SqliteClaims:
                 if column not in present:
                     db.execute(f"ALTER TABLE claims ADD COLUMN {column} {kind}")
             db.execute("CREATE UNIQUE INDEX IF NOT EXISTS claims_csv ON claims (csv)")
+            db.executescript(_CHECKPOINTS)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
@@ -115,3 +136,41 @@ class SqliteClaims:
         """Drop a pending claim whose registration failed, so a retry can succeed."""
         with closing(self._connect()) as db:
             db.execute("DELETE FROM claims WHERE id=? AND status='PENDING'", (invoice_id,))
+
+    def known(self, invoice_ids: list[int]) -> set[int]:
+        """Those of the ids this store holds a claim for."""
+        with closing(self._connect()) as db:
+            marks = ",".join("?" * len(invoice_ids))
+            return {row[0] for row in db.execute(f"SELECT id FROM claims WHERE id IN ({marks})", invoice_ids)}
+
+    def restore(self, claims: list[RestoredClaim]) -> int:
+        """Record registrations read from the log (REGISTERED, under their ids) in one transaction; how many
+        were new. A pending claim among them becomes registered; an id or key held already is left as it is."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            new = 0
+            for c in claims:
+                db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, ?), receipt_sha256=? "
+                           "WHERE id=? AND status='PENDING'", (c.csv, c.receipt_sha256, c.invoice_id))
+                new += db.execute(
+                    "INSERT OR IGNORE INTO claims (id, supplier_nif, year, series, number, issue_date,"
+                    " facturae_sha256, status, claimed_at, csv, receipt_sha256)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'REGISTERED', ?, ?, ?)",
+                    (c.invoice_id, c.key.supplier_nif, c.key.year, c.key.series, c.key.number,
+                     c.issue_date.isoformat(), c.facturae_sha256, _utc(c.claimed_at), c.csv, c.receipt_sha256),
+                ).rowcount
+            db.execute("COMMIT")  # AUTOINCREMENT: later ids are above every id ever inserted, restored ones too
+        return new
+
+    def log_checkpoint(self, topic: str) -> dict[int, int]:
+        """Partition -> next offset of the log already read into this store."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT partition, next_offset FROM log_checkpoints WHERE topic=?", (topic,))
+            return {int(p): int(o) for p, o in rows}
+
+    def save_log_checkpoint(self, topic: str, offsets: dict[int, int]) -> None:
+        """Remember how far the log has been read into this store (never backwards)."""
+        with closing(self._connect()) as db:
+            db.executemany("INSERT INTO log_checkpoints VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE"
+                           " SET next_offset=MAX(next_offset, excluded.next_offset)",
+                           [(topic, p, o) for p, o in offsets.items()])

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from ventanilla.adapters.claims import ClaimPending
+from ventanilla.adapters.claims import ClaimPending, RestoredClaim
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
 
@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS claims (
     UNIQUE (supplier_nif, year, series, number)
 )
 """
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL, PRIMARY KEY (topic, partition)
+)
+"""
 _KEY = "supplier_nif=%s AND year=%s AND series=%s AND number=%s"
 
 
@@ -38,6 +43,7 @@ class PostgresClaims:
         with psycopg.connect(dsn, autocommit=True) as db:
             db.execute("SELECT pg_advisory_lock(4242)")  # replicas starting together create the table once
             db.execute(_SCHEMA)
+            db.execute(_CHECKPOINTS)
             db.execute("SELECT pg_advisory_unlock(4242)")
 
     def _db(self) -> psycopg.Connection:
@@ -84,3 +90,41 @@ class PostgresClaims:
         row = self._db().execute("SELECT receipt_sha256 FROM claims WHERE csv=%s AND status='REGISTERED'",
                                  (csv,)).fetchone()
         return row[0] if row else None
+
+    def known(self, invoice_ids: list[int]) -> set[int]:
+        """Those of the ids this store holds a claim for."""
+        return {row[0] for row in self._db().execute("SELECT id FROM claims WHERE id = ANY(%s)", (invoice_ids,))}
+
+    def restore(self, claims: list[RestoredClaim]) -> int:
+        """Record registrations read from the log (REGISTERED, under their ids) in one transaction; how many
+        were new. A pending claim among them becomes registered; an id or key held already is left as it is."""
+        new, highest = 0, 0
+        with self._db().transaction():
+            db = self._db()
+            for c in claims:
+                db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(csv, %s), receipt_sha256=%s "
+                           "WHERE id=%s AND status='PENDING'", (c.csv, c.receipt_sha256, c.invoice_id))
+                row = db.execute(
+                    "INSERT INTO claims (id, supplier_nif, year, series, number, issue_date, facturae_sha256, status,"
+                    " claimed_at, csv, receipt_sha256) OVERRIDING SYSTEM VALUE VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, 'REGISTERED', %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                    (c.invoice_id, c.key.supplier_nif, c.key.year, c.key.series, c.key.number, c.issue_date,
+                     c.facturae_sha256, c.claimed_at, c.csv, c.receipt_sha256)).fetchone()
+                if row is not None:
+                    new, highest = new + 1, max(highest, c.invoice_id)
+            if new:  # the identity must never hand out a restored id: move it past, never back
+                db.execute("SELECT setval('claims_id_seq', %s) WHERE %s > (SELECT last_value FROM claims_id_seq)",
+                           (highest, highest))
+        return new
+
+    def log_checkpoint(self, topic: str) -> dict[int, int]:
+        """Partition -> next offset of the log already read into this store."""
+        rows = self._db().execute("SELECT partition, next_offset FROM log_checkpoints WHERE topic=%s", (topic,))
+        return {int(p): int(o) for p, o in rows}
+
+    def save_log_checkpoint(self, topic: str, offsets: dict[int, int]) -> None:
+        """Remember how far the log has been read into this store (never backwards)."""
+        with self._db().cursor() as cursor:
+            cursor.executemany("INSERT INTO log_checkpoints VALUES (%s, %s, %s) ON CONFLICT (topic, partition)"
+                               " DO UPDATE SET next_offset=GREATEST(log_checkpoints.next_offset,"
+                               " excluded.next_offset)", [(topic, p, o) for p, o in offsets.items()])

@@ -1,6 +1,7 @@
 """A gRPC server with standard health checking, shared by every Ventanilla service."""
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from concurrent import futures
@@ -10,6 +11,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 Registrar = Callable[[grpc.Server], None]
+# The health service name Kubernetes' liveness probes ask: unlike "" (ready to do the work), it fails only
+# when the server cannot answer at all, which a restart cures.
 LIVENESS = "liveness"
 
 # Client channel options: a restarted server is found again within seconds, not after the default 120 s backoff.
@@ -32,6 +35,12 @@ class ReadyGate(grpc.ServerInterceptor):
         if self._ready.is_set() or handler_call_details.method.startswith("/grpc.health.v1.Health/"):
             return continuation(handler_call_details)
         return self._refusal
+
+
+def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
+    """Client channel options for a load-balancing policy: round_robin with a dns:/// target naming a headless
+    Service keeps a connection to every pod and spreads calls over them; pick_first uses one address."""
+    return (("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]})),)
 
 
 class GrpcServer:

@@ -1,4 +1,4 @@
-"""Reading a whole topic from the beginning up to the end it has now, in large batches."""
+"""Reading a whole topic (or what follows given offsets) up to the end it has now, in large batches."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,8 +6,10 @@ from typing import Iterator
 from kafka import KafkaConsumer, TopicPartition
 
 
-def read_to_end(bootstrap_servers: str, topic: str, max_records: int = 5000) -> Iterator[list]:
-    """Yield batches of records (each partition in order) until the end seen at the start; LookupError if no topic."""
+def read_to_end(bootstrap_servers: str, topic: str, max_records: int = 5000,
+                start: dict[int, int] | None = None, ends_seen: dict[int, int] | None = None) -> Iterator[list]:
+    """Yield batches of records (each partition in order, from `start` or the beginning) until the end seen at
+    the start, which is written into `ends_seen`; LookupError if no topic."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, client_id="ventanilla-log-reader", group_id=None,
                              enable_auto_commit=False, max_poll_records=max_records,
                              fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=16 * 1024 * 1024)
@@ -18,7 +20,13 @@ def read_to_end(bootstrap_servers: str, topic: str, max_records: int = 5000) -> 
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
-        ends = {tp: offset for tp, offset in consumer.end_offsets(tps).items() if offset > 0}
+        for tp in tps:
+            if (start or {}).get(tp.partition):
+                consumer.seek(tp, start[tp.partition])
+        ends = consumer.end_offsets(tps)
+        if ends_seen is not None:
+            ends_seen.update({tp.partition: offset for tp, offset in ends.items()})
+        ends = {tp: offset for tp, offset in ends.items() if offset > (start or {}).get(tp.partition, 0)}
         while ends:
             for tp, records in consumer.poll(timeout_ms=500, max_records=max_records).items():
                 kept = [r for r in records if r.offset < ends.get(tp, 0)]

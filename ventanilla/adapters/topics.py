@@ -48,6 +48,10 @@ TOPICS: tuple[TopicSpec, ...] = (
               configs=(("retention.ms", str(30 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
     TopicSpec("invoices_registered_topic", "VENTANILLA_INVOICES_REGISTERED_TOPIC", "backoffice_partitions",
               configs=(("retention.ms", str(90 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
+    # Integrators (portal, docs/portal.md): the source of truth for certificates, platforms and units; kept forever.
+    TopicSpec("integrator_events_topic", "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "integrator_events_partitions",
+              configs=(("retention.ms", "-1"), ("retention.bytes", "-1"), ("cleanup.policy", "delete"),
+                       ("unclean.leader.election.enable", "false"))),
 )
 
 

@@ -42,12 +42,22 @@ def can_transition(invoice: Invoice, target: State) -> bool:
 
 
 def check_status_change(invoice: Invoice, target: State) -> None:
-    """Refuse a back-office update the transition table does not allow."""
+    """Refuse a back-office update the transition table does not allow, naming the state it was judged from."""
     if not can_transition(invoice, target):
-        raise DomainError(
-            ErrorKey.ESTADO_ACTUALIZACION,
-            f"No se puede pasar de {invoice.state.value} a {target.value}.",
-        )
+        raise DomainError(ErrorKey.ESTADO_ACTUALIZACION, _refused_change(invoice, target))
+
+
+def _refused_change(invoice: Invoice, target: State) -> str:
+    """Why target is refused: the processing state the table was read at, not the ANULADA a cancellation shows."""
+    cancellation = invoice.cancellation
+    if cancellation and cancellation.outcome is CancellationOutcome.ACCEPTED:
+        return (f"La factura está anulada (anulación aceptada) y no admite más cambios de estado: no puede "
+                f"pasar a {target.value}.")
+    detail = f"No se puede pasar de {invoice.processing_state.value} a {target.value}."
+    if cancellation and cancellation.outcome is CancellationOutcome.PENDING:
+        detail += (f" La factura figura como {State.ANULADA.value} por una anulación pendiente; su estado de "
+                   f"tramitación es {invoice.processing_state.value}.")
+    return detail
 
 
 def cancellable(invoice: Invoice) -> bool:

@@ -67,3 +67,12 @@ def canonical(raw: str) -> str:
 def same(a: str, b: str) -> bool:
     """Whether two non-empty identifiers name the same taxpayer (case, separators and ES prefix aside)."""
     return bool(canonical(a)) and canonical(a) == canonical(b)
+
+
+PUBLIC_BODY_LETTERS = frozenset("PQS")  # CIF: P local corporations, Q public bodies, S state/regional organs
+
+
+def is_public_body(nif: str) -> bool:
+    """Whether a NIF belongs to a public body (a CIF starting with P, Q or S)."""
+    value = normalize(nif)
+    return is_valid(value) and value[:1] in PUBLIC_BODY_LETTERS

@@ -14,7 +14,7 @@ Dates, as mapped for PeFAC's catalogue:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -97,7 +97,30 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# The elements each rule's key is about: a schema error naming one of them is that key's refusal too.
+SUBJECTS: dict[ErrorKey, tuple[str, ...]] = {
+    ErrorKey.OFICINA_CONTABLE: ("AdministrativeCentre", "CentreCode", "RoleTypeCode"),
+    ErrorKey.ORGANO_GESTOR: ("AdministrativeCentre", "CentreCode", "RoleTypeCode"),
+    ErrorKey.UNIDAD_TRAMITADORA: ("AdministrativeCentre", "CentreCode", "RoleTypeCode"),
+    ErrorKey.FECHA_FACTURA_VOID: ("IssueDate",),
+    ErrorKey.FECHA_FACTURA_YEAR2000: ("IssueDate",),
+    ErrorKey.FECHA_ENTREGA_VOID: ("OperationDate", "InvoicingPeriod"),
+    ErrorKey.FECHA_ENTREGA_PRIOR: ("IssueDate",),
+    ErrorKey.TOTAL_NEG: ("InvoiceTotal",),
+    ErrorKey.LIQUIDO_NEG: ("TotalExecutableAmount",),
+}
+
+
 def check_business_rules(doc: FacturaeDocument, today: date, rules: Sequence[Rule] = RULES) -> None:
     """Raise the DomainError of the first rule the invoice breaks; `today` is the presentation day."""
     for rule in rules:
         rule(doc, today)
+
+
+def broken_rules(doc: FacturaeDocument, today: date, rules: Sequence[Rule] = RULES) -> Iterator[DomainError]:
+    """The refusal of every rule the invoice breaks, in the rules' order."""
+    for rule in rules:
+        try:
+            rule(doc, today)
+        except DomainError as broken:
+            yield broken

@@ -1,6 +1,7 @@
 """Validation against the official Facturae XSDs, loaded once from a directory and resolved offline."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -61,11 +62,33 @@ class FacturaeSchemas:
         return cls(schemas, directory)
 
     def validate(self, root: etree._Element, version: str) -> None:
-        """Refuse a document that does not conform to its version's schema (facturae.error.xml)."""
+        """Refuse a document that does not conform to its version's schema (SchemaViolation, facturae.error.xml)."""
         schema = self._schemas[version]
         if schema.validate(root):
             return
-        first = schema.error_log[0]
-        where = first.path or ""
-        detail = f"La factura no cumple el esquema Facturae {version}: {first.message} (línea {first.line}, {where})."
-        raise DomainError(ErrorKey.XML, detail)
+        raise SchemaViolation(version, tuple(SchemaError(e.message, e.line, e.path or "") for e in schema.error_log))
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One complaint of the schema validator: its message, the line and the element's path."""
+
+    message: str
+    line: int
+    path: str
+
+
+class SchemaViolation(DomainError):
+    """A document that breaks its version's schema: facturae.error.xml, detailed by the first error."""
+
+    def __init__(self, version: str, errors: tuple[SchemaError, ...]):
+        self.version, self.errors = version, errors
+        super().__init__(ErrorKey.XML, self.describe(errors[0]))
+
+    def describe(self, error: SchemaError) -> str:
+        """One error in words, with its line and path."""
+        return f"La factura no cumple el esquema Facturae {self.version}: {error.message} (línea {error.line}, {error.path})."
+
+    def concerning(self, elements: tuple[str, ...]) -> SchemaError | None:
+        """The first error whose message or path names one of these elements."""
+        return next((e for e in self.errors if any(name in f"{e.message} {e.path}" for name in elements)), None)

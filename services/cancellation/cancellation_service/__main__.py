@@ -9,7 +9,7 @@ import grpc
 from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -57,7 +57,8 @@ def build(settings: Settings) -> CancellationService:
     """Wire the cancellation service from settings."""
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
                       settings.kafka_append_timeout_s)
-    channel = grpc.insecure_channel(settings.status_address, options=RECONNECT_OPTIONS)
+    channel = grpc.insecure_channel(settings.status_address,
+                                    options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         Canceller(events, SystemClock()),
         services_pb2_grpc.StatusServiceStub(channel),

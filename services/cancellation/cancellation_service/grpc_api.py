@@ -10,6 +10,17 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 from cancellation_service.handlers import Canceller
 
 
+
+def state_unreachable() -> DomainError:
+    """The refusal of a cancellation whose invoice state cannot be read now: a server fault, try again later.
+
+    PeFAC checks a cancellation against SEFCAN, the back office, and a connection failure there is
+    facturae.error.sefcan.socket.timeout; here the status service holds what the back office said.
+    """
+    return DomainError(ErrorKey.SEFCAN_TIMEOUT, "No se ha podido comprobar el estado de la factura: el servicio de "
+                                                "estado no está disponible. Inténtelo de nuevo en unos minutos.")
+
+
 class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
     """Answers anularFactura and anularFacturaPorValores."""
 
@@ -23,7 +34,7 @@ class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
             try:
                 return lookup(timeout=self._timeout_s, wait_for_ready=True)
             except grpc.RpcError as error:
-                raise domain_error_of(error) or DomainError(ErrorKey.REGISTRO, "Servicio de estado no disponible.")
+                raise domain_error_of(error) or state_unreachable() from None
         try:
             return self._canceller.cancel(caller.nif, resolved, reason)
         except DomainError as error:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ventanilla.adapters.append_health import AppendHealth, TopicProbe
-from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
@@ -19,29 +20,37 @@ from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
 from registry_service.claiming import Timing
 from registry_service.handlers import Registrar
 from registry_service.receipt import ReceiptIssuer
-from registry_service.wiring import build_claims, build_intake, build_seal
+from registry_service.recovery import ClaimsCatchUp
+from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
 
 log = logging.getLogger("registry")
-ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
+CATCH_UP_INTERVAL_S = 300.0  # how old the log checkpoint in a claims backup can be
 READ_BACK_S = 4.0  # at least one read-back of the log after a failed append, within the deadline
 
 
 @dataclass
 class RegistryService:
-    """The wired service: the event log producer, a gRPC server, and the watch on appends behind its health."""
+    """The wired service: the event log producer, a gRPC server, the claims catch-up with the log, and the
+    watch on appends behind its health."""
 
     events: EventLog
     server: GrpcServer
+    catch_up: ClaimsCatchUp
     health: AppendHealth
     probe: TopicProbe
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        """Start serving; health says SERVING only while appends can succeed."""
+        """Catch the claims up with the log (ids and keys registered after a restored backup), then serve;
+        health says SERVING only while appends can succeed."""
+        self.catch_up()
+        self.catch_up.every(CATCH_UP_INTERVAL_S, self.stopping)
         self.server.start(serving=False)
         self.health.start()
 
     def stop(self) -> None:
         """Stop serving, then flush the producer."""
+        self.stopping.set()
         self.health.stop()
         self.server.stop()
         self.events.close()
@@ -56,16 +65,19 @@ def timing(settings: Settings) -> Timing:
 
 
 def build(settings: Settings) -> RegistryService:
-    """Wire the registry service from settings."""
+    """Wire the registry service from settings (the claims store first: a wrong one stops it at once)."""
+    claims = build_claims(settings)
+    blobs = open_blob_store(settings)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
                       settings.kafka_append_timeout_s)
+    clock = SystemClock()
     registrar = Registrar(
         build_intake(settings),
-        build_claims(settings),
-        DirectoryBlobStore(settings.path("blobs")),
+        claims,
+        blobs,
         events,
-        ReceiptIssuer(build_seal(settings), ISSUER),
-        SystemClock(),
+        ReceiptIssuer(build_seal(settings), build_sede(settings), clock),
+        clock,
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
         RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
         timing(settings),
@@ -75,8 +87,10 @@ def build(settings: Settings) -> RegistryService:
     server = GrpcServer(
         settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)]
     )
+    catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
-    return RegistryService(events, server, AppendHealth(lambda: events.ready, probe, server.set_serving), probe)
+    health = AppendHealth(lambda: events.ready, probe, server.set_serving)
+    return RegistryService(events, server, catch_up, health, probe)
 
 
 def main() -> None:

@@ -4,8 +4,14 @@ from __future__ import annotations
 import base64
 import io
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
 from zoneinfo import ZoneInfo
 
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
@@ -13,7 +19,16 @@ from reportlab.pdfgen import canvas
 from ventanilla.domain.invoice import RegisteredInvoice
 from registry_service.seal import ReceiptSeal
 
-MADRID = ZoneInfo("Europe/Madrid")
+QR_SIZE = 32 * mm
+
+
+@dataclass(frozen=True)
+class Sede:
+    """Who issues the receipts, the entry point's time zone, and where anyone verifies a receipt by its CSV."""
+
+    issuer: str
+    zone: ZoneInfo
+    verification_url: Callable[[str], str]  # CSV -> URL (Settings.receipt_url)
 
 
 def new_csv() -> str:
@@ -21,20 +36,30 @@ def new_csv() -> str:
     return base64.b32encode(secrets.token_bytes(15)).decode("ascii")
 
 
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment in the entry point's zone, with the zone's abbreviation, its UTC offset and its name."""
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")
+    return f"{local:%d/%m/%Y %H:%M:%S} {local:%Z} (UTC{offset[:3]}:{offset[3:]}, {zone.key})"
+
+
 def _party(name: str, nif: str) -> str:
     return f"{name[:70]} (NIF {nif})" if name else nif
 
 
-def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str]) -> list[tuple[str, str]]:
+def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str], sede: Sede,
+           sealed_at: datetime) -> list[tuple[str, str]]:
     key, centres = invoice.key, invoice.centres
     return [
         ("Número de registro", str(invoice.id)),
-        ("Fecha y hora de registro", invoice.registered_at.astimezone(MADRID).strftime("%d/%m/%Y %H:%M:%S %Z")),
+        ("Fecha y hora de registro", local_time(invoice.registered_at, sede.zone)),
+        ("Fecha de firma (sello)", local_time(sealed_at, sede.zone)),
         ("Proveedor", _party(names[0], key.supplier_nif)),
         ("Destinatario", _party(names[1], invoice.customer_nif)),
         ("Serie", key.series or "(sin serie)"),
         ("Número de factura", key.number),
         ("Fecha de la factura", invoice.issue_date.strftime("%d/%m/%Y")),
+        ("Firma de la factura", local_time(invoice.signed_at, sede.zone) if invoice.signed_at else "(sin firma)"),
         ("Importe total", f"{invoice.total} {invoice.currency}"),
         ("Líquido a pagar", f"{invoice.payable} {invoice.currency}"),
         ("Oficina contable", centres.oficina_contable),
@@ -47,28 +72,46 @@ def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str]) -> list
     ]
 
 
-def render_receipt(invoice: RegisteredInvoice, issuer: str, csv: str, names: tuple[str, str] = ("", "")) -> bytes:
-    """The unsealed receipt PDF of a registration (the receipt reference itself is not read)."""
+def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
+    """The verification URL as a QR code of QR_SIZE with its lower left corner at (x, y)."""
+    widget = QrCodeWidget(url, barLevel="M")
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (right - left), 0, 0, QR_SIZE / (top - bottom), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, page, x, y)
+
+
+def render_receipt(invoice: RegisteredInvoice, sede: Sede, csv: str, sealed_at: datetime,
+                   names: tuple[str, str] = ("", "")) -> bytes:
+    """The unsealed receipt PDF of a registration, to be sealed at sealed_at (printed as fechaFirma)."""
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
     page.setTitle(f"Comprobante de registro {invoice.id}")
-    page.setAuthor(issuer)
+    page.setAuthor(sede.issuer)
     page.setSubject(f"CSV {csv}")
     width, height = A4
     page.setFont("Helvetica-Bold", 14)
     page.drawString(20 * mm, height - 25 * mm, "Comprobante de registro de factura electrónica")
     page.setFont("Helvetica", 9)
-    page.drawString(20 * mm, height - 32 * mm, issuer)
+    page.drawString(20 * mm, height - 32 * mm, sede.issuer)
     y = height - 45 * mm
-    for label, value in _lines(invoice, csv, names):
+    for label, value in _lines(invoice, csv, names, sede, sealed_at):
         page.setFont("Helvetica-Bold", 9)
         page.drawString(20 * mm, y, label)
         page.setFont("Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9)
         page.drawString(70 * mm, y, value)
         y -= 6 * mm
+    url = sede.verification_url(csv)
+    _qr(page, url, 20 * mm, y - QR_SIZE - 2 * mm)
+    text_x = 20 * mm + QR_SIZE + 6 * mm
     page.setFont("Helvetica", 8)
-    page.drawString(20 * mm, y - 6 * mm, f"Compruebe este comprobante en GET /comprobantes/{csv} de la sede de registro.")
-    page.drawString(20 * mm, y - 11 * mm, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
+    page.drawString(text_x, y - 8 * mm, "Compruebe este comprobante con su código seguro de verificación en:")
+    page.setFont("Courier", 7)
+    page.drawString(text_x, y - 13 * mm, url)
+    page.linkURL(url, (text_x, y - 14 * mm, width - 15 * mm, y - 10 * mm), relative=0)
+    page.setFont("Helvetica", 8)
+    page.drawString(text_x, y - 19 * mm, "o con el código QR de la izquierda.")
+    page.drawString(text_x, y - 26 * mm, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
     page.showPage()
     page.save()
     return buffer.getvalue()
@@ -77,10 +120,12 @@ def render_receipt(invoice: RegisteredInvoice, issuer: str, csv: str, names: tup
 class ReceiptIssuer:
     """Renders and seals receipts."""
 
-    def __init__(self, seal: ReceiptSeal, issuer: str):
+    def __init__(self, seal: ReceiptSeal, sede: Sede, clock):
         self._seal = seal
-        self._issuer = issuer
+        self._sede = sede
+        self._clock = clock
 
     def __call__(self, invoice: RegisteredInvoice, csv: str, names: tuple[str, str] = ("", "")) -> bytes:
         """The sealed receipt PDF; names are the supplier's and the customer's as the Facturae states them."""
-        return self._seal.seal(render_receipt(invoice, self._issuer, csv, names))
+        sealed_at = self._clock.now().replace(microsecond=0)  # a PDF date has whole seconds
+        return self._seal.seal(render_receipt(invoice, self._sede, csv, sealed_at, names), sealed_at)

@@ -5,6 +5,7 @@ import fcntl
 import io
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
@@ -52,17 +53,30 @@ class ReceiptSeal:
         self.certificate = certificate
         self._lock = threading.Lock()
         self._signer = _HeldKeySigner(certificate, key, chain)
-        self._pdf_signer = signers.PdfSigner(
+        self._pdf_signer = _TimedPdfSigner(
             signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm="sha256",
                                          subfilter=fields.SigSeedSubFilter.PADES,
                                          reason="Comprobante de registro de factura electrónica"),
             signer=self._signer)
 
-    def seal(self, pdf: bytes) -> bytes:
-        """The PDF with the seal's PAdES signature added."""
+    def seal(self, pdf: bytes, at: datetime | None = None) -> bytes:
+        """The PDF with the seal's PAdES signature added, signed at `at` (aware; now by default)."""
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         with self._lock:  # the signer's asn1crypto objects parse lazily, not thread-safely
+            self._pdf_signer.signing_time = at
             return self._pdf_signer.sign_pdf(writer, bytes_reserved=_RESERVED).getvalue()
+
+
+class _TimedPdfSigner(signers.PdfSigner):
+    """A PdfSigner whose signing time (the signature's /M) can be given, so the page can print it beforehand."""
+
+    signing_time: datetime | None = None
+
+    def init_signing_session(self, *args, **kwargs):
+        session = super().init_signing_session(*args, **kwargs)
+        if self.signing_time is not None:
+            session.system_time = self.signing_time
+        return session
 
 
 def load_seal(cert_path: Path, key_path: Path) -> ReceiptSeal:

@@ -1,40 +1,17 @@
-"""Startup loading of what the registry judges with: schemas, trust material, the receipt seal."""
+"""Startup loading of what the registry judges with: schemas, trust material, the receipt seal and sede."""
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.config import Settings
-from ventanilla.facturae.intake import FacturaeIntake
-from ventanilla.facturae.schema import FacturaeSchemas
-from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
+from ventanilla.facturae.configured import build_intake  # noqa: F401 - the registry's checks, as configured
+from registry_service.receipt import Sede
 from registry_service.seal import ReceiptSeal, dev_seal, load_seal
 
 log = logging.getLogger("registry")
-
-
-def build_intake(settings: Settings) -> FacturaeIntake:
-    """The Facturae checks as configured, each missing safeguard logged as a warning."""
-    schemas = None
-    if settings.facturae_schemas is not None:
-        schemas = FacturaeSchemas.load(settings.facturae_schemas)
-        log.info("Facturae schema validation on", extra={"schemas": str(settings.facturae_schemas)})
-    else:
-        log.warning("FACTURAE SCHEMA VALIDATION IS OFF: set VENTANILLA_FACTURAE_SCHEMAS to a schema directory "
-                    "(`make schemas`); only the parser and the business rules judge invoices")
-    checker = None
-    if settings.trust_store is not None:
-        material = TrustMaterial.load(settings.trust_store, settings.crls)
-        checker = CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch)
-        log.info("signature trust store loaded", extra={
-            "roots": len(material.roots), "intermediates": len(material.intermediates), "crls": len(material.crls),
-            "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch})
-    else:
-        log.warning("NO SIGNATURE TRUST STORE: set VENTANILLA_TRUST_STORE; signed invoices are refused with "
-                    "facturae.error.truster")
-    if not settings.require_signature:
-        log.warning("SIGNATURES ARE NOT REQUIRED (VENTANILLA_REQUIRE_SIGNATURE=0): unsigned invoices are registered")
-    return FacturaeIntake(schemas, checker, settings.require_signature)
+ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 
 
 def build_seal(settings: Settings) -> ReceiptSeal:
@@ -49,11 +26,24 @@ def build_seal(settings: Settings) -> ReceiptSeal:
     return dev_seal(directory)
 
 
+def build_sede(settings: Settings, issuer: str = ISSUER) -> Sede:
+    """What receipts say of the entry point: its name, its time zone, the public URL that verifies them."""
+    return Sede(issuer, ZoneInfo(settings.time_zone), settings.receipt_url)
+
+
 def build_claims(settings: Settings):
-    """PostgreSQL claims when VENTANILLA_CLAIMS_DSN is set (several hosts), else SQLite (one host)."""
+    """PostgreSQL claims when VENTANILLA_CLAIMS_DSN is set (several hosts), else SQLite (one host).
+
+    A registry told it has replicas (VENTANILLA_REGISTRY_REPLICAS > 1) refuses the file store: each replica
+    would keep its own claims and hand out the same ids.
+    """
     if settings.claims_dsn:
         from ventanilla.adapters.claims_postgres import PostgresClaims
 
         log.info("claims in PostgreSQL")
         return PostgresClaims(settings.claims_dsn)
+    if settings.registry_replicas > 1:
+        raise SystemExit(f"VENTANILLA_REGISTRY_REPLICAS={settings.registry_replicas}, but the claims store is a "
+                         "SQLite file of this host: replicas would hand out the same invoice ids. Set "
+                         "VENTANILLA_CLAIMS_DSN to the shared PostgreSQL database, or run one replica.")
     return SqliteClaims(settings.path("registry", "claims.sqlite3"))

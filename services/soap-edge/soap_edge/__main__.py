@@ -33,6 +33,7 @@ def build(settings: Settings) -> Front:
          "cancellation": settings.cancellation_address},
         deadline_s=settings.soap_grpc_deadline_s,
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
+        lb_policy=settings.grpc_lb_policy,
         deadlines=dict.fromkeys(WRITES, settings.write_deadline_s),
     )
     handlers = Handlers(backends, settings.group_max_items)

@@ -12,7 +12,7 @@ LARGE_BYTES = 1024 * 1024  # a body over this (or of unknown length) needs a slo
 
 
 class Busy(DomainError):
-    """The refusal when no slot frees up in time (HTTP 503)."""
+    """The refusal when no slot frees up in time: facturae.error.registro, a server fault (try again)."""
 
     def __init__(self):
         super().__init__(ErrorKey.REGISTRO, "El servicio está atendiendo demasiados envíos grandes a la vez; "

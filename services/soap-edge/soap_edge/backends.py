@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, balancing
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
@@ -23,6 +23,10 @@ STUBS = {
 }
 _LABELS = {"registry": "de registro", "status": "de consulta", "cancellation": "de anulación"}
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# The server-side key of each backend being out of reach: a cancellation is not a registration (PeFAC's own
+# cancellation fails on its back-office connection with sefcan.socket.timeout; docs/architecture.md).
+_UNREACHABLE_KEY = {"registry": ErrorKey.REGISTRO, "status": ErrorKey.REGISTRO,
+                    "cancellation": ErrorKey.SEFCAN_TIMEOUT}
 _NOT_YOURS = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
 
 
@@ -30,13 +34,14 @@ class Backends:
     """Lazily opened channels (after the worker fork), every call under a deadline."""
 
     def __init__(self, addresses: dict[str, str], deadline_s: float, max_message_bytes: int,
-                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel,
+                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first",
                  deadlines: dict[str, float] | None = None):
         self._addresses = addresses
         self._deadline_s = deadline_s
         self._deadlines = deadlines or {}  # by method: longer for writes, whose stages behind must all fit
         self._options = [("grpc.max_send_message_length", max_message_bytes),
-                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS]
+                         ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS,
+                         *balancing(lb_policy)]
         self._open_channel = open_channel
         self._lock = threading.Lock()
         self._pid = None
@@ -95,8 +100,8 @@ def backend_error(service: str, method: str, error: grpc.RpcError) -> DomainErro
         return DomainError(ErrorKey.REGISTRO, f"El servicio de registro no está disponible en este momento. "
                                               f"{REGISTRATION_IN_DOUBT}")
     if code in _UNREACHABLE:
-        return DomainError(ErrorKey.REGISTRO, f"El servicio {_LABELS[service]} no está disponible en este "
-                                              "momento; inténtelo de nuevo en unos minutos.")
+        return DomainError(_UNREACHABLE_KEY[service], f"El servicio {_LABELS[service]} no está disponible en este "
+                                                      "momento; inténtelo de nuevo en unos minutos.")
     if code in _NOT_YOURS:
         return DomainError(ErrorKey.FACTURA_INVALIDA)
     return DomainError(ErrorKey.REGISTRO)

@@ -22,10 +22,18 @@ def content_type_error(value: str) -> DomainError | None:
 
 
 class TooLarge(DomainError):
-    """The refusal of a body over the size limit."""
+    """The refusal of a body over the size limit: facturae.error.xml, a client fault (docs/security.md)."""
 
     def __init__(self, limit: int):
-        super().__init__(ErrorKey.XML, f"El mensaje supera el tamaño máximo admitido ({limit} bytes).")
+        super().__init__(ErrorKey.XML, f"El mensaje supera el tamaño máximo admitido ({limit} bytes). Envíe la "
+                                       "factura y sus anexos como partes MTOM, que evitan el tercio de más de base64.")
+
+
+class Unreadable(DomainError):
+    """The refusal of a body that could not be read: a broken chunked encoding, a client that stopped sending."""
+
+    def __init__(self, error: Exception):
+        super().__init__(ErrorKey.XML, f"No se ha podido leer el cuerpo de la petición ({type(error).__name__}).")
 
 
 def declared_length(environ: Mapping) -> int | None:
@@ -45,7 +53,7 @@ def read_body(environ: Mapping, limit: int) -> bytes | bytearray:
     A refused body is still read and discarded up to 2 x limit, so that clients which send the whole
     body before reading the answer get the fault instead of a broken connection.
     """
-    length, stream = declared_length(environ), environ["wsgi.input"]
+    length, stream = declared_length(environ), _Guarded(environ["wsgi.input"])
     if length is not None and length > limit:
         _discard(stream, length if length <= 2 * limit else 0)
         raise TooLarge(limit)
@@ -59,6 +67,21 @@ def read_body(environ: Mapping, limit: int) -> bytes | bytearray:
             raise TooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Guarded:
+    """The request stream, its transport errors (gunicorn's chunk errors, timeouts, resets) as Unreadable."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self._stream.read(size)
+        except DomainError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever the server's reader raises, the body is unusable
+            raise Unreadable(error) from None
 
 
 def _read_exactly(stream, length: int) -> bytearray:

@@ -12,6 +12,7 @@ from soap_edge.contract import TNS, ServicioError
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = "text/xml; charset=utf-8"
+STATUS = "500 Internal Server Error"  # every fault, whoever is to blame (WS-I Basic Profile R1126)
 _LXML_PREFIX = re.compile(r"^.*?:(?:ERROR|WARNING|FATAL):[A-Z_]+:[A-Z0-9_]+: ")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -53,3 +54,11 @@ def envelope(error: DomainError, request_id: str) -> etree._Element:
 def fault_bytes(error: DomainError, request_id: str) -> bytes:
     """The fault as a serialized SOAP message."""
     return etree.tostring(envelope(error, request_id), xml_declaration=True, encoding="UTF-8")
+
+
+def http_response(error: DomainError, request_id: str) -> bytes:
+    """A whole HTTP/1.1 answer carrying the fault, closing the connection (for refusals before any WSGI call)."""
+    payload = fault_bytes(error, request_id)
+    head = (f"HTTP/1.1 {STATUS}\r\nConnection: close\r\nContent-Type: {CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(payload)}\r\nX-Request-ID: {request_id}\r\n\r\n")
+    return head.encode("ascii") + payload

@@ -18,11 +18,15 @@ log = logging.getLogger("soap_edge.access")
 Response = tuple[str, list[tuple[str, str]], list[bytes]]
 
 
-def fault(environ, error: DomainError, status: str = "500 Internal Server Error") -> Response:
-    """A SOAP fault response for this request (its key noted for the access log)."""
+def fault(environ, error: DomainError) -> Response:
+    """A SOAP fault response for this request (its key noted for the access log), always with HTTP 500.
+
+    SOAP 1.1 over HTTP answers every fault with 500 (WS-I Basic Profile R1126); JAX-WS clients (Metro, CXF)
+    discard a fault that comes with any other status, and their users never see the ServicioError.
+    """
     environ[FAULT_KEY] = error.key.value
     payload = faults.fault_bytes(error, environ[REQUEST_ID])
-    return status, [("Content-Type", faults.CONTENT_TYPE), ("Content-Length", str(len(payload)))], [payload]
+    return faults.STATUS, [("Content-Type", faults.CONTENT_TYPE), ("Content-Length", str(len(payload)))], [payload]
 
 
 class Front:
@@ -56,28 +60,26 @@ class Front:
         if path.startswith(receipts.PREFIX):
             return receipts.receipt_response(path, method, self._receipt_lookup)
         if path.rstrip("/") != self._soap_path:
-            return fault(environ, DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}."), "404 Not Found")
+            return fault(environ, DomainError(ErrorKey.XML, f"No hay ningún servicio en {path[:80]}."))
         if method == "GET" and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
             return self._call_soap(environ)
         if method != "POST":
             error = DomainError(ErrorKey.XML, "Use POST para las operaciones SOAP o GET ?wsdl para el WSDL.")
-            return fault(environ, error, "405 Method Not Allowed")
+            return fault(environ, error)
         refusal = body.content_type_error(environ.get("CONTENT_TYPE", ""))
         if refusal is not None:
-            return fault(environ, refusal, "415 Unsupported Media Type")
+            return fault(environ, refusal)
         try:
             with self._large_bodies.admit(environ) if self._large_bodies else nullcontext():
                 return self._post(environ)
         except Busy as error:
-            return fault(environ, error, "503 Service Unavailable")
+            return fault(environ, error)
 
     def _post(self, environ) -> Response:
         try:
             environ[BODY] = body.read_body(environ, self._max_body_bytes)
-        except body.TooLarge as error:
-            return fault(environ, error, "413 Payload Too Large")
-        except DomainError as error:
-            return fault(environ, error, "400 Bad Request")
+        except DomainError as error:  # too large, a bad Content-Length, a broken chunked body
+            return fault(environ, error)
         status, headers, chunks = self._call_soap(environ)
         if status.startswith("200") and mtom.is_mtom(environ.get("CONTENT_TYPE", "")):
             rewritten = mtom.to_mtom(b"".join(chunks))

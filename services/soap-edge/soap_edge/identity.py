@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+from ventanilla import certnif, tls
 from ventanilla.api.v1 import services_pb2
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge import certnif, proxy, tls
+from soap_edge import proxy
 from soap_edge.keys import CALLER, REQUEST_ID
 
 log = logging.getLogger("soap_edge.identity")

@@ -5,9 +5,10 @@ import re
 from typing import Callable
 
 from ventanilla.api.v1 import services_pb2 as pb
+from ventanilla.config import COMPROBANTES_PATH
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-PREFIX = "/comprobantes/"
+PREFIX = COMPROBANTES_PATH
 CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
 Lookup = Callable[[str], "bytes | None"]
 Response = tuple[str, list[tuple[str, str]], list[bytes]]

@@ -8,13 +8,15 @@ from gunicorn.app.base import BaseApplication
 
 from ventanilla.config import Settings
 
-from soap_edge import tls
+from ventanilla import tls
+
+from soap_edge.worker import EdgeWorker
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
 # instant backends sync leads on CPU-bound MTOM (158 vs 129 req/s). Backends wait (Kafka acks, the
 # status service's read-your-writes catch-up): threads keep the edge from queueing behind them.
-WORKER_CLASS = "gthread"
+# The worker is gthread's (soap_edge.worker.EdgeWorker) with handshakes and request heads in its event loop.
 THREADS = 8
 
 
@@ -43,7 +45,19 @@ def limits() -> dict:
         "limit_request_field_size": 16384,  # the nginx ingress's ssl-client-cert header holds a URL-encoded PEM
         "keepalive": 5,
         "backlog": 512,
+        "worker_connections": 1000,  # open connections per worker, arriving ones included (each: a socket, <= 64 KiB)
     }
+
+
+def deadlines(settings: Settings) -> tls.Deadlines:
+    """The configured handshake, request and socket-operation deadlines."""
+    return tls.Deadlines(settings.soap_handshake_timeout_s, settings.soap_request_timeout_s,
+                         settings.soap_io_timeout_s)
+
+
+def worker_class(settings: Settings) -> type[EdgeWorker]:
+    """The edge's worker class, holding the configured deadlines."""
+    return type("EdgeWorker", (EdgeWorker,), {"deadlines": deadlines(settings)})
 
 
 def tls_options(settings: Settings) -> dict:
@@ -52,9 +66,7 @@ def tls_options(settings: Settings) -> dict:
         return {}
     files = tls.TlsFiles(settings.soap_tls_cert, settings.soap_tls_key, settings.soap_client_ca,
                          Path(settings.soap_client_crl) if settings.soap_client_crl else None)
-    deadlines = tls.Deadlines(settings.soap_handshake_timeout_s, settings.soap_request_timeout_s,
-                              settings.soap_io_timeout_s)
-    context = tls.server_context(files, deadlines)  # built in the arbiter: missing files fail the start
+    context = tls.server_context(files, deadlines(settings))  # built in the arbiter: missing files fail the start
 
     def ssl_context(_config, _default_factory):
         return context
@@ -75,7 +87,7 @@ class EdgeServer(BaseApplication):
         options = {
             "bind": f"{s.soap_host}:{s.soap_port}",
             "workers": s.soap_workers,
-            "worker_class": WORKER_CLASS,
+            "worker_class": worker_class(s),
             "threads": THREADS,
             "timeout": int(s.soap_grpc_deadline_s) + 30,
             "graceful_timeout": int(s.soap_grpc_deadline_s) + 5,

@@ -8,42 +8,29 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
-from ventanilla.adapters.blob_store import DirectoryBlobStore
+from ventanilla.adapters.blob_store import open_blob_store
+from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
+from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from status_service.backoffice_api import BackOfficeApi
-from status_service.catch_up import CatchUp
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
 from status_service.intake import Intake
 from status_service.notices import Notifier
-from status_service.projector import Projector
 from status_service.startup import NOT_READY, StartupCatchUp
 
 log = logging.getLogger("status")
-
-
-def _end_offsets_reader(settings: Settings):
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-end-offsets",
-                             reconnect_backoff_max_ms=1000, request_timeout_ms=int(settings.read_your_writes_timeout_s * 1000))
-    lock = threading.Lock()
-
-    def end_offsets() -> dict[int, int]:
-        with lock:
-            partitions = consumer.partitions_for_topic(settings.invoice_events_topic) or set()
-            tps = [TopicPartition(settings.invoice_events_topic, p) for p in partitions]
-            return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
-
-    return end_offsets
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
@@ -107,15 +94,16 @@ class StatusService:
 def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    blobs = DirectoryBlobStore(settings.path("blobs"))
-    end_offsets = _end_offsets_reader(settings)
+    blobs = open_blob_store(settings)
+    end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
+                                     "status-end-offsets", settings.read_your_writes_timeout_s)
     catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
     servers: list[GrpcServer] = []
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500, reconnect_backoff_max_ms=1000)
-    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up)
+    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
                       settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")

@@ -11,7 +11,7 @@ from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import backoffice_pb2_grpc, invoice_pb2
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import DocumentRef, Invoice
-from status_service.catch_up import CatchUp
+from ventanilla.adapters.catch_up import CatchUp
 
 log = logging.getLogger("status.backoffice")
 

@@ -8,6 +8,8 @@ from typing import Protocol
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError
 
+from ventanilla.adapters.projector import partitions
+
 log = logging.getLogger("status.group")
 
 
@@ -94,10 +96,3 @@ class GroupLoop:
         """End the loop after the current batch and leave the group."""
         self._stopping.set()
 
-
-def partitions(consumer: KafkaConsumer, topic: str) -> set[int]:
-    """The topic's partitions, empty while unknown or while the broker cannot be asked."""
-    try:
-        return consumer.partitions_for_topic(topic) or set()
-    except KafkaError:
-        return set()

@@ -5,7 +5,7 @@ from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import Invoice, InvoiceTuple
-from status_service.catch_up import CatchUp
+from ventanilla.adapters.catch_up import CatchUp
 
 
 class Queries:

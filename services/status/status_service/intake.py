@@ -9,7 +9,7 @@ from ventanilla.adapters.event_log import Position, invoice_partition_key
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.domain.backoffice import decide, refused_in_log
 from ventanilla.domain.errors import DomainError
-from status_service.catch_up import CatchUp
+from ventanilla.adapters.catch_up import CatchUp
 from status_service.contract import ContractViolation, Refusal, refusal_of, translate, update_refused
 
 log = logging.getLogger("status.intake")

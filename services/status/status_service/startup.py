@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Callable
 
-from status_service.catch_up import CatchUp, EndOffsets
+from ventanilla.adapters.catch_up import CatchUp, EndOffsets
 
 log = logging.getLogger("status.startup")
 NOT_READY = "El servicio de consulta se está poniendo al día; inténtelo de nuevo en unos segundos."

@@ -110,3 +110,26 @@ def test_visibility_never_matches_an_empty_caller_and_ignores_the_es_prefix():
     anonymous = replace(invoice, registration=replace(invoice.registration, submitter_nif=""))
     assert not anonymous.visible_to("")
     assert invoice.visible_to("ESB12345678") and invoice.visible_to("b12345678")
+
+
+def test_a_refused_update_during_a_pending_cancellation_names_the_processing_state():
+    invoice = fold([registered(), cancel_requested(1)])
+    assert invoice.state is S.ANULADA and invoice.processing_state is S.REGISTRADA
+    with pytest.raises(DomainError) as refused:
+        check_status_change(invoice, S.CONTABILIZADA)
+    assert refused.value.detail.startswith("No se puede pasar de REGISTRADA a CONTABILIZADA.")
+    assert "anulación pendiente" in refused.value.detail and "de ANULADA" not in refused.value.detail
+
+
+def test_a_refused_update_after_an_accepted_cancellation_says_it_is_final():
+    invoice = fold([registered(), cancel_requested(1), cancel_accepted(2)])
+    with pytest.raises(DomainError) as refused:
+        check_status_change(invoice, S.REGISTRADA_RCF)
+    assert "anulación aceptada" in refused.value.detail and "REGISTRADA_RCF" in refused.value.detail
+
+
+def test_a_refused_update_without_a_cancellation_keeps_its_message():
+    invoice = fold([registered(), changed(S.REGISTRADA_RCF, 1)])
+    with pytest.raises(DomainError) as refused:
+        check_status_change(invoice, S.PAGADA)
+    assert refused.value.detail == "No se puede pasar de REGISTRADA_RCF a PAGADA."

@@ -35,8 +35,9 @@ def refusal(intake: FacturaeIntake, data: bytes) -> DomainError:
 
 
 def test_a_good_signature_is_accepted_and_the_signing_time_read(intake, signing_pki, sample):
-    moment = NOW.replace(microsecond=0) - timedelta(minutes=1)
-    document = intake.accept(signing_pki.sign(sample(FACE), signing_time=moment), NOW)
+    now = datetime.now(timezone.utc)  # not NOW: the session's PKI may be issued minutes after this module loads
+    moment = now.replace(microsecond=0) - timedelta(minutes=1)
+    document = intake.accept(signing_pki.sign(sample(FACE), signing_time=moment), now)
     assert document.signed and document.signing_time == moment and document.supplier_nif == "B23103039"
 
 

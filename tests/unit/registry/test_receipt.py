@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import io
+
+import pytest
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from registry_service.receipt import new_csv, render_receipt
+from registry_service.receipt import ReceiptIssuer, Sede, new_csv, render_receipt
+from registry_service.seal import dev_seal
+from ventanilla.config import Settings
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
 
 INVOICE = RegisteredInvoice(
@@ -18,6 +24,12 @@ INVOICE = RegisteredInvoice(
     receipt=DocumentRef("", 0), submitter_nif="B23103039")
 
 
+URL = Settings.from_env({"VENTANILLA_SOAP_PUBLIC_URL": "https://sede.example.es/ventanilla/"}).receipt_url
+MADRID = Sede("Ventanilla", ZoneInfo("Europe/Madrid"), URL)
+CANARY = Sede("Ventanilla", ZoneInfo("Atlantic/Canary"), URL)
+SEALED_AT = datetime(2026, 7, 1, 10, 0, 7, tzinfo=timezone.utc)
+
+
 def page_text(pdf: bytes) -> str:
     page = PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Kids"][0]
     return page["/Contents"].data.decode("latin-1").replace("\\(", "(").replace("\\)", ")")
@@ -25,7 +37,7 @@ def page_text(pdf: bytes) -> str:
 
 def test_every_field_is_on_the_page():
     csv = new_csv()
-    text = page_text(render_receipt(INVOICE, "Ventanilla", csv, ("Hypeprop Sl", "Ayuntamiento de Madrid")))
+    text = page_text(render_receipt(INVOICE, MADRID, csv, SEALED_AT, ("Hypeprop Sl", "Ayuntamiento de Madrid")))
     for value in ("4242", "01/07/2026 12:00:00 CEST", "Hypeprop Sl (NIF B23103039)",
                   "Ayuntamiento de Madrid (NIF P2807900B)", "SER", "TEST01002F", "1210.00 EUR", "1150.00 EUR",
                   "L01280796", "LA0007407", "LA0007408", "ab" * 32, csv):
@@ -39,4 +51,44 @@ def test_csv_codes_are_random_base32_of_24_characters():
 
 
 def test_names_outside_latin1_do_not_break_the_receipt():
-    render_receipt(INVOICE, "Ventanilla", new_csv(), ("Łódź € 株式会社", ""))
+    render_receipt(INVOICE, CANARY, new_csv(), SEALED_AT, ("Łódź € 株式会社", ""))
+
+
+@pytest.mark.parametrize(("registered_at", "shown"), [
+    (datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc), "01/07/2026 11:00:00 WEST (UTC+01:00, Atlantic/Canary)"),
+    (datetime(2026, 1, 15, 23, 30, tzinfo=timezone.utc), "15/01/2026 23:30:00 WET (UTC+00:00, Atlantic/Canary)"),
+])
+def test_times_are_in_the_entry_points_zone_with_the_offset(registered_at, shown):
+    text = page_text(render_receipt(replace(INVOICE, registered_at=registered_at), CANARY, new_csv(), SEALED_AT))
+    assert f"Fecha y hora de registro" in text and shown in text
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return SEALED_AT.replace(microsecond=123456)
+
+
+def rendered(pdf: bytes):
+    """The first page as pdfium sees it: its text and a 3x image."""
+    import pypdfium2
+
+    page = pypdfium2.PdfDocument(pdf)[0]
+    return page.get_textpage().get_text_range(), page.render(scale=3).to_pil()
+
+
+def test_the_sealed_receipt_has_the_seal_time_the_verification_url_and_its_qr_code(tmp_path):
+    import zxingcpp
+
+    from tests.support.registry import pdf_seal_status
+
+    csv = new_csv()
+    pdf = ReceiptIssuer(dev_seal(tmp_path), CANARY, FixedClock())(INVOICE, csv, ("Hypeprop Sl", "Ayuntamiento"))
+    text, image = rendered(pdf)
+    url = f"https://sede.example.es/ventanilla/comprobantes/{csv}"
+    assert "Fecha de firma (sello)" in text and "01/07/2026 11:00:07 WEST (UTC+01:00, Atlantic/Canary)" in text
+    assert "01/07/2026 11:00:00 WEST (UTC+01:00, Atlantic/Canary)" in text  # registration
+    assert url in text and "GET /comprobantes" not in text
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [url]
+    status = pdf_seal_status(pdf, (tmp_path / "seal-root.pem").read_bytes())
+    assert status.bottom_line and status.intact and status.valid and status.trusted
+    assert status.signer_reported_dt == SEALED_AT  # the printed fechaFirma is the seal's signing time

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from registry_service.wiring import build_claims, build_intake, build_seal
+from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
 from tests.support.registry import SCHEMAS
 from ventanilla.adapters.claims import SqliteClaims
 from ventanilla.config import Settings
@@ -53,3 +53,26 @@ def test_a_configured_seal_is_used(tmp_path):
 def test_claims_default_to_sqlite_in_the_state_dir(tmp_path):
     assert isinstance(build_claims(settings(tmp_path)), SqliteClaims)
     assert (tmp_path / "registry" / "claims.sqlite3").exists()
+
+
+def test_the_sede_is_canarian_by_default_and_verifies_at_the_edge_unless_a_public_url_is_set(tmp_path):
+    local = build_sede(settings(tmp_path, VENTANILLA_SOAP_HOST="127.0.0.1", VENTANILLA_SOAP_PORT="8443"))
+    assert local.zone.key == "Atlantic/Canary"
+    assert local.verification_url("ABC") == "https://127.0.0.1:8443/comprobantes/ABC"
+    public = build_sede(settings(tmp_path, VENTANILLA_TIME_ZONE="Europe/Madrid",
+                                 VENTANILLA_SOAP_PUBLIC_URL="https://sede.example.es/facturas/"))
+    assert public.zone.key == "Europe/Madrid"
+    assert public.verification_url("ABC") == "https://sede.example.es/facturas/comprobantes/ABC"
+
+
+def test_a_time_zone_that_does_not_exist_fails_at_start(tmp_path):
+    with pytest.raises(ValueError, match="VENTANILLA_TIME_ZONE"):
+        settings(tmp_path, VENTANILLA_TIME_ZONE="Canarias/LasPalmas")
+
+
+def test_a_replicated_registry_refuses_a_file_claims_store(tmp_path):
+    with pytest.raises(SystemExit) as refused:
+        build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="2"))
+    assert "VENTANILLA_CLAIMS_DSN" in str(refused.value) and "REPLICAS=2" in str(refused.value)
+    assert not (tmp_path / "registry").exists()  # nothing was created
+    assert isinstance(build_claims(settings(tmp_path, VENTANILLA_REGISTRY_REPLICAS="1")), SqliteClaims)

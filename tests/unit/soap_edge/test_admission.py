@@ -1,4 +1,4 @@
-"""Large bodies take a slot; when none frees in time the answer is a 503 fault; queries never wait."""
+"""Large bodies take a slot; when none frees in time the answer is a server fault; queries never wait."""
 from __future__ import annotations
 
 from soap_edge.admission import LARGE_BYTES, LargeBodies
@@ -17,7 +17,7 @@ def test_a_large_body_waits_for_a_slot_and_a_query_does_not():
     with slots.admit({"CONTENT_LENGTH": str(len(large))}):  # the only slot is taken
         busy = client.post(large)
         query = client.post(envelope("consultarFactura", "<idFactura>1</idFactura>"))
-    assert busy.code == 503 and b"facturae.error.registro" in busy.body and backends.calls[0][1] == "GetInvoice"
+    assert busy.code == 500 and b"facturae.error.registro" in busy.body and backends.calls[0][1] == "GetInvoice"
     assert query.code == 200
     assert client.post(large).code == 200  # the slot is free again
 

@@ -93,18 +93,23 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
     assert caught.value.key is ErrorKey.FACTURA_REPETIDA and caught.value.detail == "La factura ya ha sido enviada."
 
 
-@pytest.mark.parametrize("code, key", [
-    (grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
-    (grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
-    (grpc.StatusCode.INTERNAL, ErrorKey.REGISTRO),
-    (grpc.StatusCode.NOT_FOUND, ErrorKey.FACTURA_INVALIDA),
-    (grpc.StatusCode.PERMISSION_DENIED, ErrorKey.FACTURA_INVALIDA),
+@pytest.mark.parametrize("service, method, code, key", [
+    ("registry", "SubmitInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoice", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
+    ("status", "GetInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
+    # a cancellation out of reach is not a registration error (issue 9)
+    ("cancellation", "CancelInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.SEFCAN_TIMEOUT),
+    ("cancellation", "CancelInvoice", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.SEFCAN_TIMEOUT),
+    ("cancellation", "CancelInvoice", grpc.StatusCode.INTERNAL, ErrorKey.REGISTRO),
+    ("cancellation", "CancelInvoice", grpc.StatusCode.NOT_FOUND, ErrorKey.FACTURA_INVALIDA),
+    ("cancellation", "CancelInvoice", grpc.StatusCode.PERMISSION_DENIED, ErrorKey.FACTURA_INVALIDA),
 ])
-def test_other_failures_get_the_closest_key(code, key):
+def test_other_failures_get_the_closest_key(service, method, code, key):
     backends, _ = make(failing(FakeRpcError(code, "stack trace with internals")))
     with pytest.raises(DomainError) as caught:
-        backends.call("cancellation", "CancelInvoice", pb.CancelById())
+        backends.call(service, method, pb.CancelById())
     assert caught.value.key is key and "internals" not in caught.value.detail
+    assert caught.value.key.side is (Side.CLIENT if key is ErrorKey.FACTURA_INVALIDA else Side.SERVER)
 
 
 def test_backend_down_is_a_readable_server_error():

@@ -1,0 +1,101 @@
+"""The portal's Flask application: sessions, CSRF, Babel, rate limits, security headers, blueprints."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import Babel, get_translations
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
+                            views_signup, views_staff, views_tools, views_users)
+from portal_service.web import Deps, is_staff
+
+log = logging.getLogger("portal.app")
+LANGUAGES = ("es", "en")
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def _locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
+
+
+def _translate_once_per_request(app: Flask) -> None:
+    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string)."""
+    def catalogue():
+        if "translations" not in g:
+            g.translations = get_translations()
+        return g.translations
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalogue().ugettext(s), ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
+
+
+def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
+    """A portal app over its dependencies."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key, SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="__Host-portal" if secure_cookies else "portal",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=9 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
+    app.extensions["portal"] = deps
+    Babel(app, locale_selector=_locale)
+    _translate_once_per_request(app)
+    CSRFProtect(app)
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
+    for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
+                      views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
+        app.register_blueprint(blueprint)
+    for endpoint in ("tools.verify", "tools.receipt_pdf"):  # public and unauthenticated: bounded per client
+        app.view_functions[endpoint] = limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions[endpoint])
+
+    @app.context_processor
+    def _globals():
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": _locale(),
+                "methods": {"certificate": _l("Certificado electrónico"), "oidc": _l("Cl@ve (OpenID Connect)")}}
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        if "nif" in session:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _error(status: int, template: str):
+        def handler(error):
+            return render_template(template, status=status), status
+        return handler
+
+    app.register_error_handler(403, _error(403, "error_403.html"))
+    app.register_error_handler(404, _error(404, "error_404.html"))
+    app.register_error_handler(413, _error(413, "error_413.html"))
+    app.register_error_handler(429, _error(429, "error_429.html"))
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        log.info("form refused: CSRF", extra={"reason": error.description, "path": request.path})
+        return render_template("error_csrf.html", status=400), 400
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        log.error("page failed", extra={"path": request.path})
+        return render_template("error_500.html", status=500), 500
+
+    @app.get("/healthz")
+    def _healthz():
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,40 @@
+"""Home (3.3), FAQ and support, the accessibility statement."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, session, url_for
+
+from portal_service.history import describe
+from portal_service.web import acting_state, actor, deps, logged_in
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def root():
+    return redirect(url_for("home.home") if "nif" in session else url_for("auth.login"))
+
+
+@bp.get("/inicio")
+@logged_in
+def home():
+    read_model, who = deps().read_model, actor()
+    state = acting_state()
+    profiles = [(session["nif"], session["name"])] + [(r.nif, r.name) for r in read_model.represented_by(who.nif)]
+    actions = [(e.occurred_at, describe(e), e.actor_nif) for e in read_model.history(who.for_nif, limit=8)]
+    return render_template("home.html", state=state, profiles=profiles, actions=actions,
+                           notices=read_model.notices(limit=5), now=deps().portal.clock.now())
+
+
+@bp.get("/faq")
+def faq():
+    return render_template("faq.html")
+
+
+@bp.get("/soporte")
+def support():
+    return render_template("support.html")
+
+
+@bp.get("/accesibilidad")
+def accessibility():
+    return render_template("accessibility.html")

@@ -1,0 +1,49 @@
+"""Both blob stores keep one contract; the S3 one against a real S3-compatible server (versitygw)."""
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ventanilla.adapters.blob_store import DirectoryBlobStore, open_blob_store
+from ventanilla.adapters.blob_store_s3 import S3BlobStore
+
+pytestmark = pytest.mark.integration
+PDF = b"%PDF-1.7 receipt " * 1000
+
+
+@pytest.fixture(params=["directory", "s3"])
+def store(request, tmp_path):
+    if request.param == "directory":
+        return DirectoryBlobStore(tmp_path / "blobs")
+    return open_blob_store(request.getfixturevalue("s3_settings"))
+
+
+def test_a_document_comes_back_as_stored_under_its_hash(store):
+    ref = store.put(PDF, "comprobante-1.pdf", "application/pdf")
+    assert (ref.size, ref.name, ref.media_type) == (len(PDF), "comprobante-1.pdf", "application/pdf")
+    assert store.get(ref.sha256) == PDF
+    assert store.put(PDF).sha256 == ref.sha256  # stored once, by content
+    with pytest.raises(KeyError):
+        store.get("0" * 64)
+    with pytest.raises(KeyError):
+        store.get("../../etc/passwd")
+
+
+def test_the_object_store_is_chosen_by_the_settings(s3_settings):
+    assert isinstance(open_blob_store(s3_settings), S3BlobStore)
+    assert isinstance(open_blob_store(replace(s3_settings, blob_store="directory")), DirectoryBlobStore)
+
+
+def test_a_retained_document_cannot_be_deleted_before_its_retention_ends(s3_settings):
+    store = S3BlobStore.from_settings(replace(s3_settings, s3_retention_days=30))
+    ref = store.put(PDF, "comprobante-2.pdf", "application/pdf")
+    client, key = store._client, store._key(ref.sha256)
+    retention = client.get_object_retention(Bucket=s3_settings.s3_bucket, Key=key)["Retention"]
+    assert retention["Mode"] == "COMPLIANCE"
+    assert retention["RetainUntilDate"] > datetime.now(timezone.utc) + timedelta(days=29)
+    version = client.head_object(Bucket=s3_settings.s3_bucket, Key=key).get("VersionId")
+    with pytest.raises(ClientError) as refused:
+        client.delete_object(Bucket=s3_settings.s3_bucket, Key=key, **({"VersionId": version} if version else {}))
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert store.get(ref.sha256) == PDF

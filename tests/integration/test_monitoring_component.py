@@ -1,0 +1,68 @@
+"""The monitoring kustomize component builds on the base: metrics ports agree with the settings, PodMonitors find them."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ventanilla.config import MetricsSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+PROCESS_OF = {"soap-edge": "soap-edge", "registry": "registry", "status": "status", "cancellation": "cancellation"}
+
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory) -> list[dict]:
+    overlay = tmp_path_factory.mktemp("overlay")
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [os.path.relpath(KUBERNETES / "overlays" / "prod", overlay)],
+        "components": [os.path.relpath(KUBERNETES / "components" / "monitoring", overlay)]}))
+    from tests.deploy.render import tool  # the pinned kustomize of `make k8s-tools`
+
+    built = subprocess.run([str(tool("kustomize")), "build", "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
+                           capture_output=True, text=True, check=True).stdout
+    return [d for d in yaml.safe_load_all(built) if d]
+
+
+def test_each_process_serves_metrics_on_the_port_its_settings_name(documents):
+    workloads = {d["metadata"]["name"]: d for d in documents if d["kind"] in ("Deployment", "StatefulSet")}
+    assert set(PROCESS_OF) <= set(workloads)
+    for name, process in PROCESS_OF.items():
+        container = workloads[name]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+        settings = MetricsSettings.from_env(process, env)
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
+        assert settings.address == f"0.0.0.0:{port}"
+        assert settings.tls_cert and settings.tls_key and settings.client_ca  # only Prometheus's certificate gets in
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert {str(settings.tls_cert.parent), str(settings.client_ca.parent)} <= mounts
+    edge = workloads["soap-edge"]["spec"]["template"]["spec"]["containers"][0]
+    assert MetricsSettings.from_env("soap-edge", {e["name"]: e["value"] for e in edge["env"] if "value" in e}) \
+        .multiproc_dir is not None
+
+
+def test_a_pod_monitor_per_process_selects_its_pods_and_scrapes_over_tls(documents):
+    monitors = {d["metadata"]["name"]: d for d in documents if d["kind"] == "PodMonitor"}
+    workloads = {d["metadata"]["name"]: d for d in documents if d["kind"] in ("Deployment", "StatefulSet")}
+    assert set(monitors) == set(PROCESS_OF)
+    for name, monitor in monitors.items():
+        labels = workloads[name]["spec"]["template"]["metadata"]["labels"]
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert labels[monitor["spec"]["jobLabel"]] == PROCESS_OF[name]  # the job label the rules expect
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        assert endpoint["port"] == "metrics" and endpoint["scheme"] == "https" and endpoint["tlsConfig"]["cert"]
+        assert monitor["metadata"]["namespace"] == "ventanilla"
+
+
+def test_rules_and_dashboards_come_along(documents):
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in documents}
+    assert ("PrometheusRule", "ventanilla") in kinds
+    dashboards = [d for d in documents if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {})
+                  .get("grafana_dashboard") == "1"]
+    assert len(dashboards) == 6

@@ -1,0 +1,139 @@
+"""Request id, traces and metrics across a real gRPC call through the interceptors every process will use."""
+from __future__ import annotations
+
+import json
+import logging
+from concurrent import futures
+
+import grpc
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from ventanilla.adapters.grpc_errors import abort_with
+from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.logs import JsonFormatter
+from ventanilla.observability import requestid
+from ventanilla.observability.grpc_interceptors import intercept_channel, server_interceptors
+from ventanilla.observability.metrics import Metrics
+from ventanilla.observability.tracing import Tracing
+
+pytestmark = pytest.mark.integration
+log = logging.getLogger("test.observability.handler")
+
+
+class Lines(logging.Handler):
+    """JSON lines as the status service would write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(JsonFormatter("status"))
+        self.lines: list[dict] = []
+
+    def emit(self, record):
+        self.lines.append(json.loads(self.format(record)))
+
+
+def _say(request, context):
+    log.info("handled")
+    return b"ok:" + request
+
+
+def _fail(request, context):
+    abort_with(context, DomainError(ErrorKey.FACTURA_REPETIDA))
+
+
+def _crash(request, context):
+    raise RuntimeError("boom")
+
+
+@pytest.fixture
+def lines():
+    handler = Lines()
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    yield handler.lines
+    log.removeHandler(handler)
+
+
+def _serve(tracing: Tracing, metrics: Metrics):
+    server = grpc.server(futures.ThreadPoolExecutor(4), interceptors=server_interceptors(metrics, tracing))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Echo", {
+        "Say": grpc.unary_unary_rpc_method_handler(_say), "Fail": grpc.unary_unary_rpc_method_handler(_fail),
+        "Crash": grpc.unary_unary_rpc_method_handler(_crash)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+@pytest.fixture
+def traced():
+    exporter = InMemorySpanExporter()
+    client_tracing, server_tracing = Tracing.to("soap-edge", exporter), Tracing.to("status", exporter)
+    client_metrics, server_metrics = Metrics("soap-edge"), Metrics("status")
+    server, port = _serve(server_tracing, server_metrics)
+    channel = intercept_channel(grpc.insecure_channel(f"127.0.0.1:{port}"), client_metrics, client_tracing)
+    yield channel, exporter, client_tracing, client_metrics, server_metrics
+    channel.close()
+    server.stop(None)
+
+
+def _code(metrics: Metrics, side: str, method: str, code: str) -> float | None:
+    return metrics.registry.get_sample_value(f"grpc_{side}_handled_total", {
+        "grpc_type": "UNARY", "grpc_service": "test.Echo", "grpc_method": method, "grpc_code": code})
+
+
+def test_one_trace_and_one_request_id_from_the_caller_to_the_handler_log_line(traced, lines):
+    channel, exporter, client_tracing, _, _ = traced
+    with requestid.bound("rid-edge-1"), client_tracing.tracer("soap").start_as_current_span("enviarFactura") as root:
+        assert channel.unary_unary("/test.Echo/Say")(b"x", timeout=10) == b"ok:x"
+    spans = {s.kind.name: s for s in exporter.get_finished_spans() if s.name == "/test.Echo/Say"}
+    client, server = spans["CLIENT"], spans["SERVER"]
+    assert client.parent.span_id == root.get_span_context().span_id
+    assert server.parent.span_id == client.context.span_id
+    assert server.context.trace_id == root.get_span_context().trace_id
+    (line,) = [l for l in lines if l["msg"] == "handled"]
+    assert line["request_id"] == "rid-edge-1"
+    assert line["trace_id"] == format(root.get_span_context().trace_id, "032x")
+    assert line["span_id"] == format(server.context.span_id, "016x")
+
+
+def test_codes_and_latencies_are_counted_on_both_sides(traced):
+    channel, _, _, client_metrics, server_metrics = traced
+    channel.unary_unary("/test.Echo/Say")(b"x", timeout=10)
+    for method, code in (("Fail", "FAILED_PRECONDITION"), ("Crash", "UNKNOWN")):
+        with pytest.raises(grpc.RpcError) as failed:
+            channel.unary_unary(f"/test.Echo/{method}")(b"x", timeout=10)
+        assert failed.value.code().name == code
+    for metrics, side in ((server_metrics, "server"), (client_metrics, "client")):
+        assert _code(metrics, side, "Say", "OK") == 1
+        assert _code(metrics, side, "Fail", "FAILED_PRECONDITION") == 1
+        assert _code(metrics, side, "Crash", "UNKNOWN") == 1
+        assert metrics.registry.get_sample_value(f"grpc_{side}_handling_seconds_count", {
+            "grpc_type": "UNARY", "grpc_service": "test.Echo", "grpc_method": "Say"}) == 1
+
+
+def test_without_tracing_the_request_id_still_travels_and_no_trace_id_is_invented(lines):
+    server, port = _serve(Tracing.off(), Metrics("registry"))
+    channel = intercept_channel(grpc.insecure_channel(f"127.0.0.1:{port}"), Metrics("soap-edge"), Tracing.off())
+    try:
+        with requestid.bound("rid-2"):
+            channel.unary_unary("/test.Echo/Say")(b"y", timeout=10)
+        channel.unary_unary("/test.Echo/Say")(b"z", timeout=10)  # no id: none is made up downstream
+    finally:
+        channel.close()
+        server.stop(None)
+    first, second = [l for l in lines if l["msg"] == "handled"]
+    assert first["request_id"] == "rid-2" and "trace_id" not in first
+    assert "request_id" not in second
+
+
+def test_an_insane_request_id_in_metadata_is_ignored(lines):
+    server, port = _serve(Tracing.off(), Metrics("registry"))
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        insane = ((requestid.METADATA_KEY, "bad id; <script>"),)
+        channel.unary_unary("/test.Echo/Say")(b"y", timeout=10, metadata=insane)
+    finally:
+        channel.close()
+        server.stop(None)
+    assert "request_id" not in [l for l in lines if l["msg"] == "handled"][0]

@@ -1,0 +1,80 @@
+"""The projection consumer loop: a thin shell that feeds the log's records, decoded, to a projection store."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Protocol
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from ventanilla.adapters.catch_up import CatchUp
+
+log = logging.getLogger("ventanilla.projector")
+
+
+class Store(Protocol):
+    """A projection that applies (event, topic, partition, offset) records once, positions included."""
+
+    def positions(self, topic: str) -> dict[int, int]: ...
+
+    def apply_many(self, records) -> int: ...
+
+
+def partitions(consumer: KafkaConsumer, topic: str) -> set[int]:
+    """The topic's partitions, empty while unknown or while the broker cannot be asked."""
+    try:
+        return consumer.partitions_for_topic(topic) or set()
+    except KafkaError:
+        return set()
+
+
+def handle(store: Store, records, decode: Callable) -> int:
+    """Apply records of a log in one transaction; how many were not applied before."""
+    return store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
+
+
+class Projector:
+    """Reads every partition of an event topic from the stored positions onwards."""
+
+    def __init__(self, consumer: KafkaConsumer, store: Store, topic: str, catch_up: CatchUp, decode: Callable):
+        self._consumer = consumer
+        self._store = store
+        self._topic = topic
+        self._catch_up = catch_up
+        self._decode = decode
+        self._stopping = threading.Event()
+
+    def _assign(self, partitions: set[int]) -> None:
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        self._consumer.assign(tps)
+        stored = self._store.positions(self._topic)
+        for tp in tps:
+            if tp.partition in stored:
+                self._consumer.seek(tp, stored[tp.partition])
+            else:
+                self._consumer.seek_to_beginning(tp)
+
+    def run(self) -> None:
+        """Consume until stopped; an unreadable record stops the loop loudly."""
+        found = partitions(self._consumer, self._topic)
+        while not found and not self._stopping.wait(0.5):
+            found = partitions(self._consumer, self._topic)
+        if self._stopping.is_set():
+            return
+        self._assign(found)
+        log.info("projecting", extra={"topic": self._topic, "partitions": len(found)})
+        while not self._stopping.is_set():
+            try:
+                batches = self._consumer.poll(timeout_ms=200)
+            except KafkaError as error:  # the broker is away: keep the positions, ask again
+                log.warning("poll failed; retrying", extra={"error": str(error)})
+                self._stopping.wait(1.0)
+                continue
+            for tp, records in batches.items():
+                handle(self._store, records, self._decode)
+                self._catch_up.advanced(tp.partition, records[-1].offset + 1)
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current batch."""
+        self._stopping.set()

@@ -1,0 +1,40 @@
+"""The Facturae checks as configured (schemas, trust material, revocation): shared by the registry and the portal."""
+from __future__ import annotations
+
+import logging
+
+from ventanilla.config import Settings
+from ventanilla.facturae.intake import FacturaeIntake
+from ventanilla.facturae.schema import FacturaeSchemas
+from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
+
+log = logging.getLogger("registry")
+
+
+def build_intake(settings: Settings) -> FacturaeIntake:
+    """The Facturae checks as configured, each missing safeguard logged as a warning."""
+    schemas = None
+    if settings.facturae_schemas is not None:
+        schemas = FacturaeSchemas.load(settings.facturae_schemas)
+        log.info("Facturae schema validation on", extra={"schemas": str(settings.facturae_schemas)})
+    else:
+        log.warning("FACTURAE SCHEMA VALIDATION IS OFF: set VENTANILLA_FACTURAE_SCHEMAS to a schema directory "
+                    "(`make schemas`); only the parser and the business rules judge invoices")
+    checker = certificate_checker(settings)
+    if checker is None:
+        log.warning("NO SIGNATURE TRUST STORE: set VENTANILLA_TRUST_STORE; signed invoices are refused with "
+                    "facturae.error.truster")
+    if not settings.require_signature:
+        log.warning("SIGNATURES ARE NOT REQUIRED (VENTANILLA_REQUIRE_SIGNATURE=0): unsigned invoices are registered")
+    return FacturaeIntake(schemas, checker, settings.require_signature)
+
+
+def certificate_checker(settings: Settings) -> CertificateChecker | None:
+    """The signer-certificate checks under VENTANILLA_TRUST_STORE/CRLS and the revocation policy; None without."""
+    if settings.trust_store is None:
+        return None
+    material = TrustMaterial.load(settings.trust_store, settings.crls)
+    log.info("signature trust store loaded", extra={
+        "roots": len(material.roots), "intermediates": len(material.intermediates), "crls": len(material.crls),
+        "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch})
+    return CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch)

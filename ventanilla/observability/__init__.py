@@ -1,0 +1,1 @@
+"""Metrics, traces and log context that every Ventanilla process shares."""

@@ -1,0 +1,90 @@
+"""The /metrics HTTP server of a process, on its own port, optionally behind mutual TLS."""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from prometheus_client import CollectorRegistry, multiprocess, start_http_server, values
+from prometheus_client.process_collector import ProcessCollector
+
+from ventanilla.observability.collectors import ProcessTreeCollector, VolumeCollector
+
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client reads it when first imported
+
+
+@dataclass(frozen=True)
+class MetricsTls:
+    """Server certificate and key, and the CA whose client certificates may scrape (Prometheus's)."""
+
+    certificate: Path
+    key: Path
+    client_ca: Path
+
+
+def with_process_metrics(registry: CollectorRegistry, volumes: Mapping[str, Path] | None = None) -> CollectorRegistry:
+    """Add this process's CPU, memory and open files (and state volumes' free space) to a registry."""
+    ProcessCollector(registry=registry)
+    if volumes:
+        registry.register(VolumeCollector(volumes))
+    return registry
+
+
+def multiprocess_active() -> bool:
+    """Whether prometheus-client was imported with PROMETHEUS_MULTIPROC_DIR set (values shared through files)."""
+    return values.ValueClass is not values.MutexValue
+
+
+def prepare_multiprocess_dir(directory: Path) -> None:
+    """Empty the directory the workers write their values to (a gunicorn master calls it before forking)."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+
+
+def worker_exited(pid: int) -> None:
+    """Forget a dead worker's live gauges (gunicorn's child_exit hook)."""
+    multiprocess.mark_process_dead(pid, os.environ[MULTIPROC_VARIABLE])
+
+
+def multiprocess_registry() -> CollectorRegistry:
+    """A registry adding up every worker's values, and the master's process tree for CPU/RSS/files."""
+    if not multiprocess_active():
+        raise RuntimeError(f"{MULTIPROC_VARIABLE} must be set before prometheus_client is first imported")
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(ProcessTreeCollector())
+    return registry
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class MetricsServer:
+    """Serves a registry at /metrics (Prometheus text format) from a daemon thread."""
+
+    def __init__(self, address: str, registry: CollectorRegistry, tls: MetricsTls | None = None):
+        self._address, self._registry, self._tls = address, registry, tls
+        self._httpd = None
+        self.port: int | None = None
+
+    def start(self) -> int:
+        """Bind and serve; the port bound (an address with port 0 gets a free one)."""
+        host, port = _split(self._address)
+        tls = {} if self._tls is None else {
+            "certfile": str(self._tls.certificate), "keyfile": str(self._tls.key),
+            "client_cafile": str(self._tls.client_ca), "client_auth_required": True}
+        self._httpd, _thread = start_http_server(port, host, registry=self._registry, **tls)
+        self.port = self._httpd.server_port
+        return self.port
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None

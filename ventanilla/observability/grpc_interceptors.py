@@ -1,0 +1,79 @@
+"""The interceptors every gRPC server and channel gets: request id, traces (OpenTelemetry), metrics (Prometheus)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import grpc
+from opentelemetry.instrumentation.grpc import client_interceptor, filters, grpcext, server_interceptor
+
+from ventanilla.observability import requestid
+from ventanilla.observability.metrics import Metrics
+from ventanilla.observability.tracing import Tracing
+
+_NOT_HEALTH = filters.negate(filters.health_check())
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: tuple | None
+    credentials: object
+    wait_for_ready: bool | None
+    compression: object
+
+
+class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Sends the current request id as x-request-id metadata."""
+
+    def _with_id(self, details):
+        request_id = requestid.current()
+        if request_id is None:
+            return details
+        metadata = tuple(m for m in (details.metadata or ()) if m[0] != requestid.METADATA_KEY)
+        return _CallDetails(details.method, details.timeout, metadata + ((requestid.METADATA_KEY, request_id),),
+                            details.credentials, getattr(details, "wait_for_ready", None),
+                            getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._with_id(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._with_id(client_call_details), request)
+
+
+def _bound_to(request_id: str | None, behavior):
+    def run(request, context):
+        with requestid.bound(request_id):
+            return behavior(request, context)
+    return run
+
+
+class RequestIdServerInterceptor(grpc.ServerInterceptor):
+    """Makes the caller's x-request-id (when sane) current while the handler runs."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        offered = dict(handler_call_details.invocation_metadata or ()).get(requestid.METADATA_KEY)
+        request_id = requestid.accepted(offered)
+        if handler is None or request_id is None or handler.request_streaming:
+            return handler
+        if handler.response_streaming:
+            return grpc.unary_stream_rpc_method_handler(_bound_to(request_id, handler.unary_stream),
+                                                        handler.request_deserializer, handler.response_serializer)
+        return grpc.unary_unary_rpc_method_handler(_bound_to(request_id, handler.unary_unary),
+                                                   handler.request_deserializer, handler.response_serializer)
+
+
+def server_interceptors(metrics: Metrics, tracing: Tracing) -> list[grpc.ServerInterceptor]:
+    """For grpc.server(interceptors=...): traces outermost, then the request id, then metrics."""
+    traced = [server_interceptor(tracer_provider=tracing.provider, filter_=_NOT_HEALTH)] if tracing.enabled else []
+    return traced + [RequestIdServerInterceptor(), metrics.grpc_server_interceptor()]
+
+
+def intercept_channel(channel: grpc.Channel, metrics: Metrics, tracing: Tracing) -> grpc.Channel:
+    """The channel with request id and metrics on every call, and a client span when tracing is on."""
+    channel = grpc.intercept_channel(channel, RequestIdClientInterceptor(), metrics.grpc_client_interceptor())
+    if tracing.enabled:
+        channel = grpcext.intercept_channel(channel, client_interceptor(tracer_provider=tracing.provider,
+                                                                        filter_=_NOT_HEALTH))
+    return channel

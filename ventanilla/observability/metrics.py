@@ -1,0 +1,69 @@
+"""A process's metrics, created from the catalogue in a registry its composition root owns."""
+from __future__ import annotations
+
+import threading
+from importlib import metadata
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from py_grpc_prometheus.prometheus_client_interceptor import PromClientInterceptor
+from py_grpc_prometheus.prometheus_server_interceptor import PromServerInterceptor
+
+from ventanilla.observability import catalogue
+from ventanilla.observability.spec import Kind, MetricSpec
+
+
+def _create(spec: MetricSpec, registry: CollectorRegistry):
+    common = {"name": spec.name, "documentation": spec.help, "labelnames": spec.labels, "registry": registry}
+    if spec.kind is Kind.COUNTER:
+        return Counter(**common)
+    if spec.kind is Kind.HISTOGRAM:
+        return Histogram(**common, buckets=spec.buckets) if spec.buckets else Histogram(**common)
+    return Gauge(**common, multiprocess_mode=spec.gauge_mode)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ventanilla")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Metrics:
+    """The catalogue's metrics for one process: `metrics.soap_requests.labels(...).inc()`.
+
+    Built once per process (per gunicorn worker for the edge) by its composition root; the gRPC
+    interceptors are made on first use and shared by every server or channel of the process.
+    """
+
+    def __init__(self, process: str, registry: CollectorRegistry | None = None):
+        self.process = process
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._own = {spec.key: _create(spec, self.registry)
+                     for spec in catalogue.for_process(process) if not spec.made_by}
+        self._lock = threading.Lock()
+        self._server_interceptor: PromServerInterceptor | None = None
+        self._client_interceptor: PromClientInterceptor | None = None
+        if "build_info" in self._own:
+            self._own["build_info"].labels(version=_version()).set(1)
+
+    def __getattr__(self, key: str):
+        try:
+            return self.__dict__["_own"][key]
+        except KeyError:
+            raise AttributeError(f"{key!r} is not a metric of the {self.process} process") from None
+
+    def grpc_server_interceptor(self) -> PromServerInterceptor:
+        """py-grpc-prometheus's server interceptor on this registry (codes and latency per method)."""
+        with self._lock:
+            if self._server_interceptor is None:
+                self._server_interceptor = PromServerInterceptor(enable_handling_time_histogram=True,
+                                                                 registry=self.registry)
+            return self._server_interceptor
+
+    def grpc_client_interceptor(self) -> PromClientInterceptor:
+        """py-grpc-prometheus's client interceptor on this registry (codes and latency per method)."""
+        with self._lock:
+            if self._client_interceptor is None:
+                self._client_interceptor = PromClientInterceptor(enable_client_handling_time_histogram=True,
+                                                                 registry=self.registry)
+            return self._client_interceptor
