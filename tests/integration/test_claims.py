@@ -1,4 +1,5 @@
 """Both claims stores keep one contract: one id under concurrency, pending is not repeated, same day vs another day, no reuse."""
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
@@ -34,14 +35,14 @@ def _claim(open_claims):
 
 def test_fifty_concurrent_claims_from_processes_yield_one_id(open_claims):
     open_claims()
-    with ProcessPoolExecutor(4) as pool:
+    # spawned, not forked: gRPC's fork handlers (earlier tests load gRPC in this process) can block fork()
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
         outcomes = list(pool.map(_claim, [open_claims] * 50))
-    ids = [o for o in outcomes if isinstance(o, int)]
-    assert len(ids) == 1 and ids[0] > 0
-    # while the one registration is in progress, the others are told so (try again), never facturaRepetida
-    assert outcomes.count(("pending", ids[0], ErrorKey.REGISTRO.value)) == 49
-    open_claims().confirm(ids[0], "C" * 24, "f" * 64)
-    with ProcessPoolExecutor(4) as pool:
+        ids = [o for o in outcomes if isinstance(o, int)]
+        assert len(ids) == 1 and ids[0] > 0
+        # while the one registration is in progress, the others are told so (try again), never facturaRepetida
+        assert outcomes.count(("pending", ids[0], ErrorKey.REGISTRO.value)) == 49
+        open_claims().confirm(ids[0], "C" * 24, "f" * 64)
         assert list(pool.map(_claim, [open_claims] * 50)) == [ErrorKey.FACTURA_REPETIDA.value] * 50
 
 
