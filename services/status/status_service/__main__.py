@@ -77,6 +77,10 @@ class StatusService:
             server.start(serving=False)
         threading.Thread(target=self.startup.run, args=(self._stopping,), name="startup", daemon=True).start()
 
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the replica answers (caught up with the log as of its start); False on timeout."""
+        return self.startup.ready.wait(timeout_s)
+
     def stop(self) -> None:
         """Tell the consumers to end (the group loops leave their groups), stop serving, release producers."""
         self._stopping.set()
