@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, balancing
 from ventanilla.api.v1 import services_pb2_grpc
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 log = logging.getLogger("soap_edge.backends")
 
@@ -34,9 +34,11 @@ class Backends:
     """Lazily opened channels (after the worker fork), every call under a deadline."""
 
     def __init__(self, addresses: dict[str, str], deadline_s: float, max_message_bytes: int,
-                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first"):
+                 open_channel: Callable[..., grpc.Channel] = grpc.insecure_channel, lb_policy: str = "pick_first",
+                 deadlines: dict[str, float] | None = None):
         self._addresses = addresses
         self._deadline_s = deadline_s
+        self._deadlines = deadlines or {}  # by method: longer for writes, whose stages behind must all fit
         self._options = [("grpc.max_send_message_length", max_message_bytes),
                          ("grpc.max_receive_message_length", max_message_bytes), *RECONNECT_OPTIONS,
                          *balancing(lb_policy)]
@@ -57,7 +59,8 @@ class Backends:
         """Call service.method(request) under the deadline; gRPC failures become DomainErrors."""
         stub = STUBS[service](self._channel(self._addresses[service]))
         try:
-            return getattr(stub, method)(request, timeout=self._deadline_s, wait_for_ready=True)
+            return getattr(stub, method)(request, timeout=self._deadlines.get(method, self._deadline_s),
+                                         wait_for_ready=True)
         except grpc.RpcError as error:
             raise backend_error(service, method, error) from None
 
@@ -93,6 +96,9 @@ def backend_error(service: str, method: str, error: grpc.RpcError) -> DomainErro
     code = error.code()
     log.warning("backend call failed", extra={"backend": service, "method": method,
                                              "grpc_code": code.name, "grpc_details": error.details()})
+    if code in _UNREACHABLE and method == "SubmitInvoice":  # it may have registered before the call broke
+        return DomainError(ErrorKey.REGISTRO, f"El servicio de registro no está disponible en este momento. "
+                                              f"{REGISTRATION_IN_DOUBT}")
     if code in _UNREACHABLE:
         return DomainError(_UNREACHABLE_KEY[service], f"El servicio {_LABELS[service]} no está disponible en este "
                                                       "momento; inténtelo de nuevo en unos minutos.")
