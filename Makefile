@@ -9,7 +9,7 @@ PICO := services/portal/portal_service/static/vendor/pico.min.css
 PORTAL_I18N := services/portal/portal_service/translations
 PORTAL_MO := $(PORTAL_I18N)/en/LC_MESSAGES/messages.mo
 
-.PHONY: install proto portal-assets portal-translations portal-messages browser-tools kafka-jars schemas run up down test test-unit test-integration test-browser test-e2e lint bench bench-tools fuzz clean promtool monitoring load k8s-tools k8s-topics k8s-check lock
+.PHONY: install proto portal-assets portal-translations portal-messages browser-tools kafka-jars schemas run up down test test-unit test-integration test-browser test-e2e lint bench bench-tools fuzz reliability clean promtool monitoring load k8s-tools k8s-topics k8s-check lock
 
 install: $(STAMP) proto portal-assets portal-translations
 
@@ -111,6 +111,12 @@ test-browser: install kafka-jars browser-tools
 
 test-e2e: install kafka-jars
 	$(PY) -m pytest -q tests/e2e
+
+# Fault injection under load, default timeouts, two rounds of every kill and a 25 s broker freeze
+# (`make test` runs the short profile); the report has the recovery times and every violation.
+reliability: install kafka-jars
+	mkdir -p var
+	$(PY) -m tests.reliability.run --profile long --report var/reliability-report.md
 
 FUZZ_SECONDS ?= 300
 

@@ -217,6 +217,8 @@ class Settings:
     backoffice_partitions: int
     backoffice_group: str
     notices_group: str
+    group_instance_id: str
+    group_session_timeout_ms: int
     backoffice_address: str
     topic_replication_factor: int
     registry_address: str
@@ -229,6 +231,7 @@ class Settings:
     max_body_bytes: int
     group_max_items: int
     soap_grpc_deadline_s: float
+    write_deadline_s: float
     read_your_writes_timeout_s: float
     log_level: str
     dev_mode: bool
@@ -281,6 +284,7 @@ class Settings:
         """Build settings from the environment (os.environ by default)."""
         env = os.environ if env is None else env
         kafka_port = _int(env, "VENTANILLA_KAFKA_PORT", 9092)
+        append_timeout_s = _float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0)
         state_dir = Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve()
         pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
         return cls(
@@ -303,6 +307,9 @@ class Settings:
             backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
             backoffice_group=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
             notices_group=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
+            # a stable id per status replica (its pod name): static group membership, see docs/operations.md
+            group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
+            group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
             backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
             registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
@@ -315,6 +322,8 @@ class Settings:
             max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             soap_grpc_deadline_s=_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
+            # enviarFactura and anularFactura: longer than every stage behind them (docs/operations.md)
+            write_deadline_s=_float(env, "VENTANILLA_WRITE_DEADLINE_S", 2 * append_timeout_s + 20),
             read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
             log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
             dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
@@ -328,7 +337,7 @@ class Settings:
             max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
             seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
             seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
-            kafka_append_timeout_s=_float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0),
+            kafka_append_timeout_s=append_timeout_s,
             soap_plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
             soap_tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
             soap_tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),

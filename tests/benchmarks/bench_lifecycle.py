@@ -15,7 +15,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e import lifecycle as lc  # noqa: E402
 from tests.e2e.own_stack import own_stack  # noqa: E402
+from tests.support.backlog import produce_events  # noqa: E402
 
 
 def machine() -> dict:
@@ -97,30 +97,6 @@ def group(stack, ids: list[int], repeats: int = 30) -> dict:
         samples.append(time.perf_counter() - started)
     assert len(answer[0]) == len(ids[:500]), "not every item answered"
     return {"ids": len(ids[:500]), **percentiles(samples)}
-
-
-def produce_events(bootstrap: str, topic: str, total: int) -> float:
-    """Write `total` invoice events (registration + three updates per invoice) with a batched producer; seconds."""
-    from kafka import KafkaProducer
-
-    from tests.unit.domain.factories import changed, registered
-    from ventanilla.adapters.event_codec import encode
-    from ventanilla.domain.invoice import InvoiceKey, State
-
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=50, batch_size=1024 * 1024,
-                             max_request_size=8 * 1024 * 1024)
-    template, started = registered(), time.perf_counter()
-    states = (State.REGISTRADA_RCF, State.CONTABILIZADA, State.PAGADA)
-    for invoice_id in range(1, total // 4 + 1):
-        reg = replace(template.invoice, id=invoice_id, key=InvoiceKey("B12345678", 2026, "A-", str(invoice_id)))
-        key = str(invoice_id).encode()
-        producer.send(topic, key=key, value=encode(replace(template, invoice_id=invoice_id, invoice=reg)))
-        for step, state in enumerate(states, 1):
-            event = replace(changed(state, step), invoice_id=invoice_id, message_id=f"m-{invoice_id}-{step}")
-            producer.send(topic, key=key, value=encode(event))
-    producer.flush()
-    producer.close()
-    return time.perf_counter() - started
 
 
 def raw_read(bootstrap: str, topic: str) -> dict:

@@ -133,6 +133,15 @@ def test_every_pod_meets_the_restricted_profile_and_is_sized_probed_and_spread(o
             assert container["envFrom"][0]["configMapRef"]["name"].startswith("ventanilla-")  # hashed: rolls pods
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_status_replicas_are_static_members_of_their_consumer_groups(overlay):
+    """A restarted status pod takes its group partitions back at once (docs/operations.md, 'Consumer groups')."""
+    [status] = [w for w in workloads(documents(overlay)) if w["metadata"]["name"] == "status"]
+    assert status["kind"] == "StatefulSet"  # stable pod names: unique, stable instance ids
+    env = status["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "VENTANILLA_GROUP_INSTANCE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in env
+
+
 def test_production_images_are_pinned_by_digest():
     for workload in workloads(documents("prod")):
         for container in workload["spec"]["template"]["spec"]["containers"]:

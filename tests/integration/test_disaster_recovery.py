@@ -37,6 +37,7 @@ def running(settings):
     services = [build_registry(settings), build_status(settings)]
     for service in services:
         service.start()
+    assert services[1].wait_ready(120), "the status service did not catch up with the log"  # UNAVAILABLE until then
     try:
         yield
     finally:

@@ -76,3 +76,16 @@ def test_a_store_of_an_older_shape_is_dropped_and_replayed(tmp_path):
     store = ProjectionStore(path)
     assert store.positions(TOPIC) == {}
     assert store.apply(registered(), TOPIC, 0, 0) and store.load(7).state is State.REGISTRADA
+
+
+def test_a_tuple_finds_the_invoice_in_any_spelling_of_its_nif_and_it_keeps_its_own(tmp_path):
+    from dataclasses import replace
+
+    event = registered(21)
+    written = replace(event.invoice.key, supplier_nif="ESB23103039")
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    store.apply(replace(event, invoice=replace(event.invoice, key=written)), TOPIC, 0, 0)
+    for spelling in ("B23103039", "b-23103039", "ES B23103039", "ESB23103039"):
+        found = store.find(InvoiceKey(spelling, written.year, written.series, written.number))
+        assert found is not None and found.id == 21 and found.registration.key == written, spelling
+    assert store.find(InvoiceKey("B12345674", written.year, written.series, written.number)) is None

@@ -7,7 +7,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from registry_service.__main__ import build
-from tests.support.registry import FACE, pdf_csv, pdf_seal_status, signed_intake_env, submit
+from tests.support.registry import FACE, pdf_csv, pdf_seal_status, registrar, signed_intake_env, submit
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -123,18 +123,8 @@ class _LostAcknowledgement:
 
 
 def _registrar(settings, events, log=None):
-    """An in-process Registrar on real parts (Kafka, SQLite, blob store, seal), reading the log back."""
-    from registry_service.handlers import Registrar
-    from registry_service.receipt import ReceiptIssuer
-    from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
-    from ventanilla.adapters.blob_store import DirectoryBlobStore
-    from ventanilla.adapters.clock import SystemClock
-    from ventanilla.adapters.log_lookup import RegistrationLookup
-
-    lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
-    issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
-    return Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
-                     log or events, issuer, SystemClock(), lookup=lookup)
+    """An in-process Registrar on real parts, reading the log back (tests/support/registry.py)."""
+    return registrar(settings, log or events)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.integration
 def service(kafka_settings):
     started = build(kafka_settings)
     started.start()
+    assert started.wait_ready(60), "the status service did not catch up with an empty log"
     yield kafka_settings
     started.stop()
 
@@ -159,6 +160,7 @@ def test_two_replicas_share_the_intake_and_each_message_has_one_effect(kafka_set
     replicas = [build(kafka_settings), build(other)]
     for replica in replicas:
         replica.start()
+    assert all(replica.wait_ready(60) for replica in replicas)
     try:
         ids = list(range(61, 73))
         for invoice_id in ids:

@@ -38,6 +38,22 @@ def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=()
             return None, known.key.value if known else error.code().name
 
 
+def registrar(settings, log, timing=None, lookup=None):
+    """An in-process Registrar on real parts (Kafka lookup, SQLite claims, blob store, seal) writing to `log`."""
+    from registry_service.claiming import Timing
+    from registry_service.handlers import Registrar
+    from registry_service.receipt import ReceiptIssuer
+    from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.clock import SystemClock
+    from ventanilla.adapters.log_lookup import RegistrationLookup
+
+    lookup = lookup or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
+    return Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
+                     log, issuer, SystemClock(), lookup=lookup, timing=timing or Timing())
+
+
 def pdf_seal_status(pdf: bytes, trust_root_pem: bytes):
     """pyHanko's validation status of the PDF's only signature, trusting one root."""
     from pyhanko.pdf_utils.reader import PdfFileReader

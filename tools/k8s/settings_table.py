@@ -30,8 +30,10 @@ def overlay_values(overlay: str) -> dict[str, str]:
     for doc in filter(None, yaml.safe_load_all(out)):
         if doc["kind"] in ("Deployment", "StatefulSet"):
             for env in doc["spec"]["template"]["spec"]["containers"][0].get("env", []):
+                source = env.get("valueFrom", {})
                 shown = f"`{env['value']}`" if "value" in env else \
-                    f"Secret `{env['valueFrom']['secretKeyRef']['name']}`"
+                    f"the pod's `{source['fieldRef']['fieldPath']}`" if "fieldRef" in source else \
+                    f"Secret `{source['secretKeyRef']['name']}`"
                 per_service.setdefault(env["name"], []).append(f"{doc['metadata']['name']}: {shown}")
     for name, entries in per_service.items():
         shared = f"{values[name]}; " if name in values else ""

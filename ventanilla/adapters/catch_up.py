@@ -1,6 +1,7 @@
 """Read-your-writes: wait until the projection has applied everything already in the log."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
@@ -9,7 +10,12 @@ from kafka import TopicPartition
 
 from ventanilla.adapters import kafka_clients
 
+from ventanilla.domain.errors import DomainError, ErrorKey
+
 EndOffsets = Callable[[], dict[int, int]]
+BEHIND = ("El servicio de consulta no ha podido ponerse al día con el registro de eventos; inténtelo de nuevo "
+          "en unos segundos.")
+log = logging.getLogger("ventanilla.catch_up")
 
 
 class CatchUp:
@@ -45,15 +51,25 @@ class CatchUp:
             return ends
 
     def wait(self) -> bool:
-        """Block until every partition is applied up to the end seen now; False on timeout."""
+        """Block until every partition is applied up to the end seen now; False on timeout or without a broker."""
         arrived = time.monotonic()
         deadline = arrived + self._timeout_s
-        ends = self._ends_after(arrived)
+        try:
+            ends = self._ends_after(arrived)
+        except Exception as error:  # noqa: BLE001 - the end cannot be known: neither can being at it
+            log.warning("the log's end offsets could not be read", extra={"error": str(error)})
+            return False
         with self._changed:
             return self._changed.wait_for(
                 lambda: all(self._applied.get(p, 0) >= end for p, end in ends.items()),
                 timeout=max(0.0, deadline - time.monotonic()),
             )
+
+    def ensure(self) -> None:
+        """Return once caught up (as wait); else DomainError(registro): an answer now could miss the caller's writes."""
+        if not self.wait():
+            log.warning("projection behind the log after the read-your-writes wait: refused")
+            raise DomainError(ErrorKey.REGISTRO, BEHIND)
 
     def reached(self, partition: int, next_offset: int) -> bool:
         """Block until one partition is applied up to next_offset (no broker call); False on timeout."""
@@ -61,10 +77,25 @@ class CatchUp:
             return self._changed.wait_for(lambda: self._applied.get(partition, 0) >= next_offset,
                                           timeout=self._timeout_s)
 
+    def covers(self, ends: dict[int, int], stopping: threading.Event) -> bool:
+        """Block until every partition is applied up to `ends` (True), or until `stopping` is set (False)."""
+        with self._changed:
+            while not all(self._applied.get(p, 0) >= end for p, end in ends.items()):
+                if stopping.is_set():
+                    return False
+                self._changed.wait(0.5)
+        return True
 
-def end_offsets_reader(bootstrap_servers: str, topic: str, client_id: str) -> EndOffsets:
-    """A thread-safe function answering a topic's end offsets per partition (one consumer, no group)."""
-    consumer = kafka_clients.consumer(bootstrap_servers, client_id=client_id)
+
+def end_offsets_reader(bootstrap_servers: str, topic: str, client_id: str,
+                       timeout_s: float | None = None) -> EndOffsets:
+    """A thread-safe function answering a topic's end offsets per partition (one consumer, no group).
+
+    It reconnects within a second of a broker's return; timeout_s bounds each request (kafka-python's 30 s).
+    """
+    timeout = {"request_timeout_ms": int(timeout_s * 1000)} if timeout_s else {}
+    consumer = kafka_clients.consumer(bootstrap_servers, client_id=client_id, reconnect_backoff_max_ms=1000,
+                                      **timeout)
     lock = threading.Lock()
 
     def end_offsets() -> dict[int, int]:

@@ -27,6 +27,19 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 _ADDED_COLUMNS = {"csv": "TEXT", "receipt_sha256": "TEXT"}  # stores created before receipts had a CSV
+IN_PROGRESS = ("Esta factura se está registrando en otra presentación todavía sin concluir; "
+               "vuelva a enviarla en unos segundos.")
+
+
+class ClaimPending(DomainError):
+    """The key is held by a registration still in progress (or whose outcome is not known yet): try later.
+
+    Never facturaRepetida: that answer means "registered, and you can query it".
+    """
+
+    def __init__(self, invoice_id: int, claimed_at: datetime):
+        super().__init__(ErrorKey.REGISTRO, IN_PROGRESS)
+        self.invoice_id, self.claimed_at = invoice_id, claimed_at
 # How far the log has been read into this store (registry_service/recovery.py): a restored store knows
 # where to catch up from, so no id or key registered after its backup is handed out again.
 _CHECKPOINTS = """
@@ -81,11 +94,14 @@ class SqliteClaims:
         try:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
-                "SELECT issue_date FROM claims WHERE supplier_nif=? AND year=? AND series=? AND number=?",
+                "SELECT issue_date, status, id, claimed_at FROM claims"
+                " WHERE supplier_nif=? AND year=? AND series=? AND number=?",
                 (key.supplier_nif, key.year, key.series, key.number),
             ).fetchone()
             if row is not None:
                 db.execute("ROLLBACK")
+                if row[1] == "PENDING":
+                    raise ClaimPending(int(row[2]), datetime.fromisoformat(row[3]))
                 same_day = row[0] == issue_date.isoformat()
                 raise DomainError(ErrorKey.FACTURA_REPETIDA if same_day else ErrorKey.EJERCICIO_DIARIO)
             cursor = db.execute(
@@ -105,14 +121,10 @@ class SqliteClaims:
             db.execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(?, csv), receipt_sha256=? WHERE id=?",
                        (csv, receipt_sha256, invoice_id))
 
-    def stale_pending(self, key: InvoiceKey, before: datetime) -> tuple[int, datetime] | None:
-        """The id and claim time of a pending claim on key taken before `before` (its registrar died or failed)."""
+    def is_pending(self, invoice_id: int) -> bool:
+        """Whether a claim is still pending (neither confirmed nor released)."""
         with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT id, claimed_at FROM claims WHERE supplier_nif=? AND year=? AND series=? AND number=?"
-                " AND status='PENDING' AND claimed_at < ?",
-                (key.supplier_nif, key.year, key.series, key.number, _utc(before))).fetchone()
-        return (int(row[0]), datetime.fromisoformat(row[1])) if row else None
+            return db.execute("SELECT 1 FROM claims WHERE id=? AND status='PENDING'", (invoice_id,)).fetchone() is not None
 
     def receipt_of(self, csv: str) -> str | None:
         """The SHA-256 of the receipt a CSV designates, None when no registration has it."""

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import psycopg
 
-from ventanilla.adapters.claims import RestoredClaim
+from ventanilla.adapters.claims import ClaimPending, RestoredClaim
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
 
@@ -64,7 +64,10 @@ class PostgresClaims:
                 (*values, issue_date, facturae_sha256, now, csv)).fetchone()
             if row is not None:
                 return int(row[0])
-            held = self._db().execute(f"SELECT issue_date FROM claims WHERE {_KEY}", values).fetchone()
+            held = self._db().execute(f"SELECT issue_date, status, id, claimed_at FROM claims WHERE {_KEY}",
+                                      values).fetchone()
+            if held is not None and held[1] == "PENDING":
+                raise ClaimPending(int(held[2]), held[3])
             if held is not None:  # else the holder was released in between: try again
                 raise DomainError(ErrorKey.FACTURA_REPETIDA if held[0] == issue_date else ErrorKey.EJERCICIO_DIARIO)
 
@@ -73,12 +76,10 @@ class PostgresClaims:
         self._db().execute("UPDATE claims SET status='REGISTERED', csv=COALESCE(%s, csv), receipt_sha256=%s"
                            " WHERE id=%s", (csv, receipt_sha256, invoice_id))
 
-    def stale_pending(self, key: InvoiceKey, before: datetime) -> tuple[int, datetime] | None:
-        """The id and claim time of a pending claim on key taken before `before` (its registrar died or failed)."""
-        values = (key.supplier_nif, key.year, key.series, key.number, before)
-        row = self._db().execute(f"SELECT id, claimed_at FROM claims WHERE {_KEY} AND status='PENDING'"
-                                 " AND claimed_at < %s", values).fetchone()
-        return (int(row[0]), row[1]) if row else None
+    def is_pending(self, invoice_id: int) -> bool:
+        """Whether a claim is still pending (neither confirmed nor released)."""
+        return self._db().execute("SELECT 1 FROM claims WHERE id=%s AND status='PENDING'",
+                                  (invoice_id,)).fetchone() is not None
 
     def release(self, invoice_id: int) -> None:
         """Drop a pending claim whose registration failed, so a retry can succeed."""

@@ -23,6 +23,20 @@ RECONNECT_OPTIONS = (
 )
 
 
+class ReadyGate(grpc.ServerInterceptor):
+    """Refuses every call but health checks with UNAVAILABLE until `ready` is set."""
+
+    def __init__(self, ready: threading.Event, reason: str):
+        self._ready = ready
+        self._refusal = grpc.unary_unary_rpc_method_handler(
+            lambda _request, context: context.abort(grpc.StatusCode.UNAVAILABLE, reason))
+
+    def intercept_service(self, continuation, handler_call_details):
+        if self._ready.is_set() or handler_call_details.method.startswith("/grpc.health.v1.Health/"):
+            return continuation(handler_call_details)
+        return self._refusal
+
+
 def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
     """Client channel options for a load-balancing policy: round_robin with a dns:/// target naming a headless
     Service keeps a connection to every pod and spreads calls over them; pick_first uses one address."""
@@ -33,11 +47,13 @@ class GrpcServer:
     """A started gRPC server reporting SERVING on the standard health service (TLS when given credentials)."""
 
     def __init__(self, address: str, registrars: list[Registrar], workers: int = 16,
-                 credentials: grpc.ServerCredentials | None = None):
+                 credentials: grpc.ServerCredentials | None = None,
+                 interceptors: tuple[grpc.ServerInterceptor, ...] = ()):
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+            interceptors=interceptors,
         )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
@@ -48,11 +64,19 @@ class GrpcServer:
         if self.port == 0:
             raise OSError(f"cannot bind gRPC server to {address}")
 
-    def start(self) -> None:
-        """Start serving and report SERVING; "liveness" answers SERVING for as long as the process serves at all."""
+    def start(self, serving: bool = True) -> None:
+        """Start serving and report SERVING (or NOT_SERVING, until set_serving says otherwise).
+
+        Health service "liveness" says SERVING while the process runs, ready or not (for liveness probes).
+        """
         self._server.start()
         self._health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
-        self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self.set_serving(serving)
+
+    def set_serving(self, serving: bool) -> None:
+        """Report SERVING or NOT_SERVING on the standard health service (ignored once stopping)."""
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        self._health.set("", status)
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Report NOT_SERVING, then stop after in-flight calls finish."""

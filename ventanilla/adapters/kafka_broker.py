@@ -157,6 +157,14 @@ class LocalKafkaBroker:
             log.info("kafka broker stopped", extra={"code": code})
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL the child broker, as a crash would end it (its storage is left as it is)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self._jvm.archive.settle(clean_exit=False)
+            self.process = None
+
     def start_detached(self, timeout_s: float = 90.0) -> int:
         """Start the broker in the background with a pid file (reuse a running one); its pid."""
         pid = self.pid_file.live_pid()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,13 +36,26 @@ class RegistrationLookup:
         self._topic = topic
         self._timeout_s = timeout_s
 
-    def __call__(self, invoice_id: int, since: datetime) -> Found | None | bool:
-        """Its position when found, False when the log surely lacks it, None when the log cannot tell."""
+    def __call__(self, invoice_id: int, since: datetime, timeout_s: float | None = None) -> Found | None | bool:
+        """Its position when found, False when the log surely lacks it, None when the log cannot tell in time."""
+        timeout_s = min(timeout_s or self._timeout_s, self._timeout_s)
+        answer: list = []
+        # kafka-python can block without bound on a metadata request to a broker that went away after the
+        # bootstrap: the search runs in a thread of its own, and "cannot tell" is the answer past its time.
+        worker = threading.Thread(target=lambda: answer.append(self._lookup(invoice_id, since, timeout_s)),
+                                  name="registry-lookup", daemon=True)
+        worker.start()
+        worker.join(timeout_s + 2)
+        return answer[0] if answer else None
+
+    def _lookup(self, invoice_id: int, since: datetime, timeout_s: float) -> Found | None | bool:
         consumer = None
         try:
             consumer = kafka_clients.consumer(self._bootstrap_servers, enable_auto_commit=False,
-                                     request_timeout_ms=int(self._timeout_s * 1000), client_id="registry-lookup")
-            return self._search(consumer, invoice_partition_key(invoice_id), since)
+                                              request_timeout_ms=int(timeout_s * 1000),
+                                              bootstrap_timeout_ms=int(timeout_s * 1000),
+                                              reconnect_backoff_max_ms=1000, client_id="registry-lookup")
+            return self._search(consumer, invoice_partition_key(invoice_id), since, timeout_s)
         except Exception:  # noqa: BLE001 - an unreachable log is an answer: "cannot tell"
             log.warning("the log could not be read back", extra={"invoice_id": invoice_id}, exc_info=True)
             return None
@@ -49,10 +63,10 @@ class RegistrationLookup:
             if consumer is not None:
                 consumer.close()
 
-    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime) -> Found | None | bool:
+    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime, timeout_s: float) -> Found | None | bool:
         partitions = sorted(consumer.partitions_for_topic(self._topic) or ())
-        if not partitions:
-            return None
+        if not partitions:  # the broker answered: there is no such topic, so no such event
+            return False
         tp = TopicPartition(self._topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
         consumer.assign([tp])
         start = consumer.offsets_for_times({tp: int((since - _SKEW).timestamp() * 1000)})[tp]
@@ -60,7 +74,7 @@ class RegistrationLookup:
         if start is None:
             return False
         consumer.seek(tp, start.offset)
-        deadline = time.monotonic() + self._timeout_s
+        deadline = time.monotonic() + timeout_s
         while consumer.position(tp) < end:
             if time.monotonic() > deadline:
                 return None

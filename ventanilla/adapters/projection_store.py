@@ -13,7 +13,7 @@ from ventanilla.domain.events import InvoiceEvent
 from ventanilla.domain.invoice import Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey, State
 from ventanilla.domain.lifecycle import evolve
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the key columns hold the NIF's canonical form
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
     id INTEGER PRIMARY KEY,
@@ -115,7 +115,8 @@ class ProjectionStore:
         return self._load(self._db(), invoice_id, with_history)
 
     def find(self, key: InvoiceKey, with_history: bool = True) -> Invoice | None:
-        """The invoice with this business key, or None (history as in `load`)."""
+        """The invoice with this business key (any spelling of the NIF), or None (history as in `load`)."""
+        key = key.canonical()
         row = self._db().execute(
             "SELECT id FROM invoices WHERE supplier_nif=? AND year=? AND series=? AND number=?",
             (key.supplier_nif, key.year, key.series, key.number),
@@ -153,8 +154,9 @@ class ProjectionStore:
                  cancellation.requested_at.isoformat() if cancellation else None,
                  cancellation.outcome.value if cancellation else None)
         if before is None:
+            key = reg.key.canonical()
             db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (reg.id, reg.key.supplier_nif, reg.key.year, reg.key.series, reg.key.number,
+                       (reg.id, key.supplier_nif, key.year, key.series, key.number,
                         registration_to_pb(reg).SerializeToString(), *state))
         else:  # the registration never changes: only the state columns are written again
             db.execute("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"

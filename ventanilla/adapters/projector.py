@@ -6,6 +6,7 @@ import threading
 from typing import Callable, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from ventanilla.adapters.catch_up import CatchUp
 
@@ -18,6 +19,14 @@ class Store(Protocol):
     def positions(self, topic: str) -> dict[int, int]: ...
 
     def apply_many(self, records) -> int: ...
+
+
+def partitions(consumer: KafkaConsumer, topic: str) -> set[int]:
+    """The topic's partitions, empty while unknown or while the broker cannot be asked."""
+    try:
+        return consumer.partitions_for_topic(topic) or set()
+    except KafkaError:
+        return set()
 
 
 def handle(store: Store, records, decode: Callable) -> int:
@@ -48,15 +57,21 @@ class Projector:
 
     def run(self) -> None:
         """Consume until stopped; an unreadable record stops the loop loudly."""
-        partitions = self._consumer.partitions_for_topic(self._topic)
-        while not partitions and not self._stopping.wait(0.5):
-            partitions = self._consumer.partitions_for_topic(self._topic)
+        found = partitions(self._consumer, self._topic)
+        while not found and not self._stopping.wait(0.5):
+            found = partitions(self._consumer, self._topic)
         if self._stopping.is_set():
             return
-        self._assign(partitions)
-        log.info("projecting", extra={"topic": self._topic, "partitions": len(partitions)})
+        self._assign(found)
+        log.info("projecting", extra={"topic": self._topic, "partitions": len(found)})
         while not self._stopping.is_set():
-            for tp, records in self._consumer.poll(timeout_ms=200).items():
+            try:
+                batches = self._consumer.poll(timeout_ms=200)
+            except KafkaError as error:  # the broker is away: keep the positions, ask again
+                log.warning("poll failed; retrying", extra={"error": str(error)})
+                self._stopping.wait(1.0)
+                continue
+            for tp, records in batches.items():
                 handle(self._store, records, self._decode)
                 self._catch_up.advanced(tp.partition, records[-1].offset + 1)
 

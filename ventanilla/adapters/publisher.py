@@ -1,24 +1,23 @@
 """Publishing contract messages (feedback, notices, back-office messages) to Kafka topics."""
 from __future__ import annotations
 
-from ventanilla.adapters import kafka_clients
+from ventanilla.adapters.event_log import PRODUCER_WAIT_S, producer_settings
+from ventanilla.adapters.producer import RecoveringProducer
 from ventanilla.config import KafkaSecurity
 
 
 class Publisher:
-    """An idempotent, acks=all producer for messages that are not invoice events."""
+    """An idempotent, acks=all producer for messages that are not invoice events, replaced after a failure."""
 
     def __init__(self, bootstrap_servers: str, client_id: str, timeout_s: float = 15.0, linger_ms: int = 0,
                  security: KafkaSecurity | None = None):
         self._timeout_s = timeout_s
-        self._producer = kafka_clients.producer(
-            bootstrap_servers, security=security, client_id=client_id, acks="all", enable_idempotence=True,
-            linger_ms=linger_ms, retries=5, request_timeout_ms=int(timeout_s * 1000),
-        )
+        self._producer = RecoveringProducer(security=security,
+                                            **producer_settings(bootstrap_servers, client_id, timeout_s, linger_ms))
 
     def send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None):
-        """Queue one record; the future of its metadata."""
-        return self._producer.send(topic, key=key, value=value, headers=headers or [])
+        """Queue one record (waiting for a producer while one is being made); the future of its metadata."""
+        return self._producer.send(topic, key, value, headers, wait_s=PRODUCER_WAIT_S)
 
     def publish(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None):
         """Send one record and wait until the broker has acknowledged it; its metadata."""
@@ -26,8 +25,8 @@ class Publisher:
 
     def flush(self) -> None:
         """Wait until every queued record is acknowledged."""
-        self._producer.flush(timeout=self._timeout_s)
+        self._producer.flush(self._timeout_s)
 
     def close(self) -> None:
         """Flush and close."""
-        self._producer.close(timeout=self._timeout_s)
+        self._producer.close(self._timeout_s)

@@ -4,16 +4,16 @@ from __future__ import annotations
 from typing import AbstractSet
 
 from ventanilla.domain.errors import DomainError, ErrorKey
-from ventanilla.domain.nif import bare as _bare
+from ventanilla.domain.nif import canonical
 
 
 def check_submitter(caller_nif: str, supplier_nif: str, third_party_billers: AbstractSet[str]) -> None:
     """Refuse a submission by someone who is neither the seller nor a registered third-party biller."""
-    caller = _bare(caller_nif)
+    caller = canonical(caller_nif)
     if not caller:
         raise DomainError(ErrorKey.CERTIFICADO_SIN_NIF)
-    if caller == _bare(supplier_nif) or caller in {_bare(n) for n in third_party_billers}:
+    if caller == canonical(supplier_nif) or caller in {canonical(n) for n in third_party_billers}:
         return
     raise DomainError(ErrorKey.FACTURA_INVALIDA, (
-        f"El NIF del certificado ({caller}) no es el del proveedor de la factura ({_bare(supplier_nif)[:20]}) "
+        f"El NIF del certificado ({caller}) no es el del proveedor de la factura ({canonical(supplier_nif)[:20]}) "
         "ni el de un servicio de facturación de terceros registrado: no puede presentar esta factura."))

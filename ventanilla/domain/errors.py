@@ -175,3 +175,9 @@ class DomainError(Exception):
         self.key = key
         self.detail = detail or key.description
         super().__init__(f"{key.value}: {self.detail}")
+
+
+# facturae.error.registro when the outcome of a registration is not known (the log could not be read
+# back in time, or the registry stopped answering in the middle of the call): resubmitting tells.
+REGISTRATION_IN_DOUBT = ("No se ha podido confirmar el registro de la factura; vuelva a enviarla más tarde: "
+                         "la respuesta dirá si quedó registrada.")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from ventanilla.domain.nif import same
+from ventanilla.domain.nif import canonical, same
 
 
 class State(Enum):
@@ -36,6 +36,10 @@ class InvoiceKey:
     year: int
     series: str
     number: str
+
+    def canonical(self) -> "InvoiceKey":
+        """The key with the NIF in its one form (nif.canonical): what uniqueness and lookups compare."""
+        return InvoiceKey(canonical(self.supplier_nif), self.year, self.series, self.number)
 
 
 @dataclass(frozen=True)
@@ -150,4 +154,5 @@ class Invoice:
     def matches(self, query: InvoiceTuple) -> bool:
         """Whether a tuple query designates this invoice (a full date must match exactly)."""
         reg = self.registration
-        return reg.key == query.key and (query.issue_date is None or query.issue_date == reg.issue_date)
+        return reg.key.canonical() == query.key.canonical() and (
+            query.issue_date is None or query.issue_date == reg.issue_date)

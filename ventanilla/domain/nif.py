@@ -51,15 +51,22 @@ def valid_or_none(raw: str) -> str | None:
     return nif if is_valid(nif) else None
 
 
-def bare(raw: str) -> str:
-    """A normalized NIF without the ES country prefix that Facturae documents sometimes carry."""
+def canonical(raw: str) -> str:
+    """The one form of a tax id for keys, lookups and access: upper case, no separators, no ES prefix.
+
+    The ES prefix (as a VAT number writes a Spanish NIF) is dropped only when what follows has the
+    shape of a NIF (a foreign id keeps it). The shape, not the check character, decides, so that a
+    mistyped NIF still has one form; check characters are validated where an identity is established
+    (client certificates: is_valid).
+    """
     value = normalize(raw)
-    return value[2:] if value.startswith("ES") and len(value) == 11 else value
+    rest = value[2:]
+    return rest if value.startswith("ES") and (_PERSON.match(rest) or _ENTITY.match(rest)) else value
 
 
 def same(a: str, b: str) -> bool:
     """Whether two non-empty identifiers name the same taxpayer (case, separators and ES prefix aside)."""
-    return bool(bare(a)) and bare(a) == bare(b)
+    return bool(canonical(a)) and canonical(a) == canonical(b)
 
 
 PUBLIC_BODY_LETTERS = frozenset("PQS")  # CIF: P local corporations, Q public bodies, S state/regional organs

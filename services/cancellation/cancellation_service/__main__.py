@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import grpc
 
+from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.clock import SystemClock
-from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -20,38 +21,56 @@ log = logging.getLogger("cancellation")
 
 @dataclass
 class CancellationService:
-    """The wired service: event log producer, status client and gRPC server."""
+    """The wired service: event log producer, status client, gRPC server, the watch on appends behind its health."""
 
     events: EventLog
     channel: grpc.Channel
     server: GrpcServer
+    health: AppendHealth
+    probe: TopicProbe
 
     def start(self) -> None:
-        """Start serving."""
-        self.server.start()
+        """Start serving; health says SERVING only while appends can succeed."""
+        self.server.start(serving=False)
+        self.health.start()
 
     def stop(self) -> None:
         """Stop serving, then release clients."""
+        self.health.stop()
         self.server.stop()
         self.events.close()
         self.channel.close()
+        self.probe.close()
+
+
+def status_call_s(settings: Settings) -> float:
+    """The deadline of each call to the status service (it waits for its projection to catch up first)."""
+    return settings.read_your_writes_timeout_s + 5
+
+
+def worst_case_s(settings: Settings) -> float:
+    """The longest a cancellation can take: read the invoice, append, read it again."""
+    return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
 
 
 def build(settings: Settings) -> CancellationService:
     """Wire the cancellation service from settings."""
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation")
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
+                      settings.kafka_append_timeout_s)
     channel = grpc.insecure_channel(settings.status_address,
                                     options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         Canceller(events, SystemClock()),
         services_pb2_grpc.StatusServiceStub(channel),
-        timeout_s=settings.read_your_writes_timeout_s + 5,
+        timeout_s=status_call_s(settings),
     )
     server = GrpcServer(
         settings.cancellation_address,
         [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
     )
-    return CancellationService(events, channel, server)
+    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    health = AppendHealth(lambda: events.ready, probe, server.set_serving)
+    return CancellationService(events, channel, server, health, probe)
 
 
 def main() -> None:

@@ -6,16 +6,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
-from ventanilla.adapters.event_log import EventLog
+from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from registry_service.attachments import AttachmentLimits
-from registry_service.grpc_api import RegistryApi
+from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
+from registry_service.claiming import Timing
 from registry_service.handlers import Registrar
 from registry_service.receipt import ReceiptIssuer
 from registry_service.recovery import ClaimsCatchUp
@@ -23,28 +25,43 @@ from registry_service.wiring import build_claims, build_intake, build_seal, buil
 
 log = logging.getLogger("registry")
 CATCH_UP_INTERVAL_S = 300.0  # how old the log checkpoint in a claims backup can be
+READ_BACK_S = 4.0  # at least one read-back of the log after a failed append, within the deadline
 
 
 @dataclass
 class RegistryService:
-    """The wired service: the event log producer, a gRPC server, the claims' catch-up with the log."""
+    """The wired service: the event log producer, a gRPC server, the claims catch-up with the log, and the
+    watch on appends behind its health."""
 
     events: EventLog
     server: GrpcServer
     catch_up: ClaimsCatchUp
+    health: AppendHealth
+    probe: TopicProbe
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        """Catch the claims up with the log (ids and keys registered after a restored backup), then serve."""
+        """Catch the claims up with the log (ids and keys registered after a restored backup), then serve;
+        health says SERVING only while appends can succeed."""
         self.catch_up()
         self.catch_up.every(CATCH_UP_INTERVAL_S, self.stopping)
-        self.server.start()
+        self.server.start(serving=False)
+        self.health.start()
 
     def stop(self) -> None:
         """Stop serving, then flush the producer."""
         self.stopping.set()
+        self.health.stop()
         self.server.stop()
         self.events.close()
+        self.probe.close()
+
+
+def timing(settings: Settings) -> Timing:
+    """The registry's stages nested in the edge's deadline for enviarFactura (VENTANILLA_WRITE_DEADLINE_S)."""
+    return Timing(budget_s=settings.write_deadline_s - ANSWER_MARGIN_S,
+                  reserve_s=append_worst_case_s(settings.kafka_append_timeout_s) + READ_BACK_S,
+                  lease=timedelta(seconds=settings.write_deadline_s + 30))
 
 
 def build(settings: Settings) -> RegistryService:
@@ -63,7 +80,7 @@ def build(settings: Settings) -> RegistryService:
         clock,
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
         RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
-        timedelta(seconds=2 * settings.kafka_append_timeout_s + 30),
+        timing(settings),
         third_party_billers=settings.third_party_billers,
     )
     api = RegistryApi(registrar)
@@ -71,7 +88,9 @@ def build(settings: Settings) -> RegistryService:
         settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)]
     )
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
-    return RegistryService(events, server, catch_up)
+    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    health = AppendHealth(lambda: events.ready, probe, server.set_serving)
+    return RegistryService(events, server, catch_up, health, probe)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import grpc
 
@@ -17,6 +18,13 @@ from registry_service.handlers import Registrar
 
 log = logging.getLogger("registry.api")
 CSV_SHAPE = re.compile(r"[A-Z2-7]{24}", re.ASCII)
+ANSWER_MARGIN_S = 3.0  # the answer must reach the caller before its deadline
+
+
+def handler_deadline(context) -> float | None:
+    """The time.monotonic() instant by which a use case must have finished, from the call's deadline."""
+    remaining = context.time_remaining()
+    return None if remaining is None else time.monotonic() + remaining - ANSWER_MARGIN_S
 
 
 class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
@@ -28,7 +36,7 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
     def SubmitInvoice(self, request, context):
         uploads = [Upload(a.name, a.content) for a in request.attachments]
         try:
-            done = self._registrar.submit(request.caller.nif, request.facturae, uploads)
+            done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context))
         except DomainError as error:
             abort_with(context, error)
         except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error

@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from ventanilla.adapters.blob_store import BlobStore
-from ventanilla.adapters.event_log import Position
+from ventanilla.adapters.event_log import NotSent, Position
 from ventanilla.domain.access import check_submitter
-from ventanilla.adapters.log_lookup import Found
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
 from ventanilla.facturae.intake import FacturaeIntake
 from registry_service.attachments import AttachmentLimits, Upload, check_attachments
+from registry_service.claiming import Claimer, Claims, Lookup, Timing
 from registry_service.receipt import new_csv
 
 log = logging.getLogger("registry.submit")
+NO_TIME = "No queda tiempo para completar el registro antes del plazo de la llamada; vuelva a enviar la factura."
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,6 @@ class Registration:
     position: Position
 
 
-class Claims(Protocol):
-    """Business-key claims with a unique constraint; receipts filed by CSV once registered."""
-
-    def claim(self, key, issue_date, facturae_sha256, now, csv=None) -> int: ...
-    def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None: ...
-    def stale_pending(self, key, before: datetime) -> tuple[int, datetime] | None: ...
-    def release(self, invoice_id: int) -> None: ...
-    def receipt_of(self, csv: str) -> str | None: ...
-
-
 class Log(Protocol):
     """The invoice event log."""
 
@@ -49,13 +40,19 @@ class Log(Protocol):
 
 
 class Registrar:
-    """Registers invoices: nothing is registered whose documents are not durable."""
+    """Registers invoices: nothing is registered whose documents are not durable.
+
+    Every answer is true when it is given: an id (the event is in the log), facturaRepetida (the
+    key's registration is in the log), or facturae.error.registro (nothing registered; or, only when
+    the log could not be read back before the deadline, not known yet: the claim then stays pending,
+    so that the resubmission gets the one id or a definite answer, never a second id).
+    """
 
     def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
                  issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
                  limits: AttachmentLimits = AttachmentLimits(),
-                 lookup: Callable[[int, datetime], Found | bool | None] | None = None,
-                 lease: timedelta = timedelta(seconds=60), third_party_billers: frozenset[str] = frozenset()):
+                 lookup: Lookup | None = None,
+                 timing: Timing = Timing(), third_party_billers: frozenset[str] = frozenset()):
         self._intake = intake
         self._third_party_billers = third_party_billers
         self._claims = claims
@@ -64,26 +61,31 @@ class Registrar:
         self._issue_receipt = issue_receipt
         self._clock = clock
         self._limits = limits
-        self._lookup = lookup
-        self._lease = lease  # longer than any registration in progress can take
+        self._timing = timing
+        self._claimer = Claimer(claims, lookup, timing)
 
-    def submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload]) -> Registration:
-        """Register one Facturae with its attachments, or refuse it with a catalogue key."""
+    def submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload],
+               deadline: float | None = None) -> Registration:
+        """Register one Facturae with its attachments by `deadline` (time.monotonic), or refuse it with a key."""
+        budget_end = time.monotonic() + self._timing.budget_s
+        deadline = budget_end if deadline is None else min(deadline, budget_end)
         now = self._clock.now()
         document = self._intake.accept(facturae, now)
         check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
         media_types = check_attachments(uploads, self._limits)
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         csv = new_csv()
-        invoice_id = self._claim(key, document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv)
+        if deadline - time.monotonic() < self._timing.reserve_s:
+            raise DomainError(ErrorKey.REGISTRO, NO_TIME)
+        invoice_id = self._claimer.claim(key.canonical(), document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv, deadline)
         try:
             prepared = self._store(invoice_id, submitter_nif, document, key, facturae,
                                    list(zip(uploads, media_types)), now, csv)
-            registration = self._append(*prepared)
         except Exception:
-            log.exception("registration failed; claim released", extra={"invoice_id": invoice_id})
+            log.exception("registration failed before the append; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
             raise DomainError(ErrorKey.REGISTRO) from None
+        registration = self._append(*prepared, deadline=deadline)
         try:
             self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
         except Exception:  # noqa: BLE001 - the event is in the log: the invoice is registered regardless
@@ -96,36 +98,26 @@ class Registrar:
         sha256 = self._claims.receipt_of(csv)
         return self._blobs.get(sha256) if sha256 else None
 
-    def _claim(self, key: InvoiceKey, issue_date, facturae_sha256: str, now: datetime, csv: str) -> int:
-        """Claim the key; a pending claim older than the lease is settled by the log first."""
-        while True:
-            try:
-                return self._claims.claim(key, issue_date, facturae_sha256, now, csv)
-            except DomainError as refusal:
-                stale = self._claims.stale_pending(key, now - self._lease) if self._lookup else None
-                if stale is None:
-                    raise
-                found = self._lookup(*stale)
-                if found is None:
-                    log.warning("a stale claim could not be settled: the log cannot be read", extra={"invoice_id": stale[0]})
-                    raise DomainError(ErrorKey.REGISTRO) from None
-                if found is False:
-                    log.warning("stale claim released: its registration never reached the log",
-                                extra={"invoice_id": stale[0]})
-                    self._claims.release(stale[0])
-                    continue
-                log.warning("stale claim confirmed: its registration is in the log", extra={"invoice_id": stale[0]})
-                self._claims.confirm(stale[0], None, found.event.invoice.receipt.sha256)
-                raise refusal
-
-    def _append(self, event: InvoiceRegistered, receipt_pdf: bytes, csv: str) -> Registration:
+    def _append(self, event: InvoiceRegistered, receipt_pdf: bytes, csv: str, deadline: float) -> Registration:
         """Append the event; when the broker reports a failure, believe the log rather than the report."""
         try:
             position = self._log.append(event)
+        except NotSent:
+            log.warning("the event was not sent; claim released", extra={"invoice_id": event.invoice_id}, exc_info=True)
+            self._claims.release(event.invoice_id)
+            raise DomainError(ErrorKey.REGISTRO) from None
         except Exception:
-            found = self._lookup(event.invoice_id, event.occurred_at) if self._lookup else None
-            if not isinstance(found, Found):
-                raise
+            log.warning("the append failed; reading the log back", extra={"invoice_id": event.invoice_id},
+                        exc_info=True)
+            found = self._claimer.read_back(event, deadline)
+            if found is False:
+                log.warning("registration failed; claim released", extra={"invoice_id": event.invoice_id})
+                self._claims.release(event.invoice_id)
+                raise DomainError(ErrorKey.REGISTRO) from None
+            if found is None:
+                log.error("registration in doubt (the log could not be read back in time); claim kept pending",
+                          extra={"invoice_id": event.invoice_id})
+                raise DomainError(ErrorKey.REGISTRO, REGISTRATION_IN_DOUBT) from None
             log.warning("the append reported a failure, but the event is in the log",
                         extra={"invoice_id": event.invoice_id, "offset": found.position.offset})
             position = found.position

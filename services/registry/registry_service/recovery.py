@@ -73,7 +73,7 @@ class ClaimsCatchUp:
             return 0
         known = self._claims.known([event.invoice_id for event in registrations])
         return self._claims.restore([
-            RestoredClaim(e.invoice.id, e.invoice.key, e.invoice.issue_date, e.invoice.facturae.sha256,
+            RestoredClaim(e.invoice.id, e.invoice.key.canonical(), e.invoice.issue_date, e.invoice.facturae.sha256,
                           e.invoice.registered_at, None if e.invoice_id in known else self._csv(e),
                           e.invoice.receipt.sha256)
             for e in registrations])

@@ -35,8 +35,8 @@ def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_chann
         open_channel=open_channel,
         lb_policy=settings.grpc_lb_policy,
     )
-    backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s,
-                                            write_s=settings.soap_grpc_deadline_s))
+    # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
+    backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
     soap = SoapApp(Operations(backends, settings.group_max_items))
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
     return Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,

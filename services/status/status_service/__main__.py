@@ -17,7 +17,7 @@ from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
@@ -30,13 +30,19 @@ from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
 from status_service.intake import Intake
 from status_service.notices import Notifier
+from status_service.startup import NOT_READY, StartupCatchUp
 
 log = logging.getLogger("status")
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
-    return kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security, client_id=client_id, group_id=group,
-                         enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=max_records)
+    static = {"group_instance_id": settings.group_instance_id} if settings.group_instance_id else {}
+    session_ms = settings.group_session_timeout_ms
+    return kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+                                  client_id=client_id, group_id=group, enable_auto_commit=False,
+                                  auto_offset_reset="earliest", max_poll_records=max_records,
+                                  session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
+                                  reconnect_backoff_max_ms=1000, **static)
 
 
 @dataclass
@@ -46,8 +52,10 @@ class StatusService:
     projector: Projector
     loops: list[GroupLoop]
     servers: list[GrpcServer]
+    startup: StartupCatchUp
     closeables: list = field(default_factory=list)
     failed: threading.Event = field(default_factory=threading.Event)
+    _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _fatal_on_error(self, target):
@@ -62,22 +70,28 @@ class StatusService:
         return run
 
     def start(self) -> None:
-        """Start consuming and serving (the public server last: its health means all is up)."""
+        """Start consuming; serve UNAVAILABLE (health NOT_SERVING) until caught up with the log as of now."""
         targets = [self.projector.run] + [loop.run for loop in self.loops]
         for index, target in enumerate(targets):
             thread = threading.Thread(target=self._fatal_on_error(target), name=f"consumer-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         for server in self.servers:
-            server.start()
+            server.start(serving=False)
+        threading.Thread(target=self.startup.run, args=(self._stopping,), name="startup", daemon=True).start()
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the replica answers (caught up with the log as of its start); False on timeout."""
+        return self.startup.ready.wait(timeout_s)
 
     def stop(self) -> None:
-        """Stop serving, then stop consuming and release producers."""
-        for server in reversed(self.servers):
-            server.stop()
+        """Tell the consumers to end (the group loops leave their groups), stop serving, release producers."""
+        self._stopping.set()
         for loop in self.loops:
             loop.stop()
         self.projector.stop()
+        for server in reversed(self.servers):
+            server.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         for closeable in self.closeables:
@@ -88,33 +102,39 @@ def build(settings: Settings) -> StatusService:
     """Wire the status service from settings."""
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = open_blob_store(settings)
-    catch_up = CatchUp(end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
-                                          "status-end-offsets"), store.positions(settings.invoice_events_topic),
-                       settings.read_your_writes_timeout_s)
+    end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
+                                     "status-end-offsets", settings.read_your_writes_timeout_s)
+    catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
+    servers: list[GrpcServer] = []
+    startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
     consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=500)
+                             max_poll_records=500, reconnect_backoff_max_ms=1000)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake")
+    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
+                      settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
     intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
-                  settings.backoffice_updates_topic, intake, "intake"),
+                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices"),
+                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
+                  after=startup.ready),
     ]
     status_api = StatusApi(Queries(store, blobs, catch_up))
     backoffice_api = BackOfficeApi(store, blobs, catch_up)
-    servers = [
+    gate = (ReadyGate(startup.ready, NOT_READY),)
+    servers += [
         GrpcServer(settings.backoffice_address,
-                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)]),
+                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
+                   interceptors=gate),
         GrpcServer(settings.status_address,
-                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)]),
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)], interceptors=gate),
     ]
-    return StatusService(projector, loops, servers, [events, feedback, notices])
+    return StatusService(projector, loops, servers, startup, [events, feedback, notices])
 
 
 def main() -> None:

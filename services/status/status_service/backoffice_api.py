@@ -28,8 +28,10 @@ class BackOfficeApi(backoffice_pb2_grpc.BackOfficeServiceServicer):
         self._store, self._blobs, self._catch_up = store, blobs, catch_up
 
     def _invoice(self, invoice_id: int, context) -> Invoice:
-        if not self._catch_up.wait():
-            log.warning("projection behind the log after the read-your-writes wait")
+        try:
+            self._catch_up.ensure()
+        except DomainError as behind:
+            abort_with(context, behind)
         invoice = self._store.load(invoice_id) if invoice_id > 0 else None
         if invoice is None:
             abort_with(context, DomainError(ErrorKey.FACTURA_INVALIDA, f"La factura {invoice_id} no está registrada."))

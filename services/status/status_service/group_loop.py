@@ -8,6 +8,8 @@ from typing import Protocol
 from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError
 
+from ventanilla.adapters.projector import partitions
+
 log = logging.getLogger("status.group")
 
 
@@ -22,20 +24,27 @@ class Handler(Protocol):
 class GroupLoop:
     """Replicas in one group share the partitions; a failed record is retried, never skipped."""
 
-    def __init__(self, consumer: KafkaConsumer, topic: str, handler: Handler, name: str, retry_s: float = 1.0):
+    def __init__(self, consumer: KafkaConsumer, topic: str, handler: Handler, name: str, retry_s: float = 1.0,
+                 after: threading.Event | None = None):
         self._consumer, self._topic, self._handler = consumer, topic, handler
         self._name, self._retry_s = name, retry_s
+        self._after = after  # join the group only once this is set (the projection has caught up)
         self._stopping = threading.Event()
 
     def run(self) -> None:
         """Consume until stopped (at least once; handlers are idempotent)."""
-        if not self._await_partitions():
+        if not self._await(self._after) or not self._await_partitions():
             self._consumer.close(autocommit=False)
             return
         self._consumer.subscribe([self._topic])
         log.info("consuming", extra={"loop": self._name, "topic": self._topic})
         while not self._stopping.is_set():
-            batch = self._consumer.poll(timeout_ms=200)
+            try:
+                batch = self._consumer.poll(timeout_ms=200)
+            except KafkaError as error:  # the broker is away: it comes back, the group is joined again
+                log.warning("poll failed; retrying", extra={"loop": self._name, "error": str(error)})
+                self._stopping.wait(self._retry_s)
+                continue
             if not batch:
                 continue
             try:
@@ -52,6 +61,13 @@ class GroupLoop:
             self._commit()
         self._consumer.close(autocommit=False)
 
+    def _await(self, event: threading.Event | None) -> bool:
+        """Wait until event is set; False when stopped first."""
+        while event is not None and not event.wait(0.5):
+            if self._stopping.is_set():
+                return False
+        return True
+
     def _await_partitions(self) -> bool:
         """Join only once the topic's partitions are known; False when stopped first.
 
@@ -59,7 +75,7 @@ class GroupLoop:
         triggers can be dropped by kafka-python 3.0.12 when a poll ends before it completes: the loop
         then sits in the group with no partitions (3 of about 107 test starts with a core kept busy).
         """
-        while not self._consumer.partitions_for_topic(self._topic):
+        while not partitions(self._consumer, self._topic):
             if self._stopping.wait(0.5):
                 return False
         return True
@@ -79,3 +95,4 @@ class GroupLoop:
     def stop(self) -> None:
         """End the loop after the current batch and leave the group."""
         self._stopping.set()
+

@@ -1,15 +1,11 @@
 """Query use cases: find invoices for a caller, never revealing what it may not see."""
 from __future__ import annotations
 
-import logging
-
 from ventanilla.adapters.blob_store import BlobStore
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import Invoice, InvoiceTuple
 from ventanilla.adapters.catch_up import CatchUp
-
-log = logging.getLogger("status.queries")
 
 
 class Queries:
@@ -21,8 +17,7 @@ class Queries:
         self._catch_up = catch_up
 
     def _caught_up(self) -> None:
-        if not self._catch_up.wait():
-            log.warning("projection behind the log after the read-your-writes wait")
+        self._catch_up.ensure()
 
     @staticmethod
     def _visible(invoice: Invoice | None, caller_nif: str) -> Invoice:

@@ -47,3 +47,19 @@ def test_a_reader_never_uses_an_answer_asked_before_it_arrived():
     assert catch_up.wait() is False  # the new end is seen, and it is not applied yet
     catch_up.advanced(0, 2)
     assert catch_up.wait()
+
+
+def test_a_reader_that_cannot_be_caught_up_is_refused_rather_than_told_no_such_invoice():
+    import pytest
+
+    from ventanilla.domain.errors import DomainError, ErrorKey
+
+    def no_broker() -> dict[int, int]:
+        raise ConnectionError("broker away")
+
+    for catch_up in (CatchUp(no_broker, {0: 3}, timeout_s=1), CatchUp(SlowEnds({0: 4}), {0: 3}, timeout_s=0.1)):
+        assert catch_up.wait() is False
+        with pytest.raises(DomainError) as refused:
+            catch_up.ensure()
+        assert refused.value.key is ErrorKey.REGISTRO
+    CatchUp(SlowEnds({0: 3}), {0: 3}, timeout_s=0.1).ensure()

@@ -31,9 +31,27 @@ def test_invalid_identifiers(value):
 def test_normalization_and_es_prefix():
     assert nif.valid_or_none(" 99.999.999-r ") == "99999999R"
     assert nif.valid_or_none("99999999A") is None
-    assert nif.bare("ESB23103039") == "B23103039" and nif.bare("ES99999999R") == "99999999R"
+    assert nif.canonical("ESB23103039") == "B23103039" and nif.canonical("ES99999999R") == "99999999R"
     assert nif.same("esb23103039", "B23103039")
     assert not nif.same("", "") and not nif.same("B23103039", "B12345674")
+
+
+@pytest.mark.parametrize("spelling", ["B35000017", "ESB35000017", "b35000017", "ES-B35000017", "B 35000017",
+                                      "es.b35000017", " B-35.000.017 "])
+def test_every_spelling_of_a_nif_has_one_canonical_form(spelling):
+    assert nif.canonical(spelling) == "B35000017"
+    assert nif.same(spelling, "ESB35000017")
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("ES12345678X", "12345678X"),      # the shape decides: a mistyped check character has one form too
+    ("FR40303265045", "FR40303265045"),  # a foreign VAT number
+    ("ESP0000000", "ESP0000000"),      # ES, then no NIF
+    ("ESA-58818501", "A58818501"),
+    ("", ""),
+])
+def test_the_prefix_goes_only_before_a_nif(raw, kept):
+    assert nif.canonical(raw) == kept
 
 
 def test_the_supplier_and_registered_billers_may_submit():

@@ -8,7 +8,7 @@ from grpc_health.v1 import health_pb2
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
-from ventanilla.domain.errors import DomainError, ErrorKey, Side
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey, Side
 
 from soap_edge.backends import channels as channels_module
 from soap_edge.backends.channels import Channels
@@ -119,6 +119,14 @@ def test_backend_down_is_a_readable_server_error():
         backends.registry.submit(CALLER, b"", [])
     assert caught.value.key.side is Side.SERVER
     assert caught.value.detail.startswith("El servicio de registro no está disponible")
+    assert REGISTRATION_IN_DOUBT in caught.value.detail  # the call may have broken after it registered
+
+
+def test_a_broken_write_other_than_a_registration_is_only_unavailable():
+    backends, _ = make(failing(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "connection reset")))
+    with pytest.raises(DomainError) as caught:
+        backends.status.invoice(CALLER, 1)
+    assert REGISTRATION_IN_DOUBT not in caught.value.detail
 
 
 def test_ready_checks_every_backend_with_the_standard_health_service():

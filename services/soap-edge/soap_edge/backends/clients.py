@@ -9,7 +9,7 @@ import grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.api.v1 import invoice_pb2, services_pb2 as pb, services_pb2_grpc as rpc
-from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
 
@@ -64,14 +64,14 @@ class _Client:
     def _query(self, method, request):
         return self._call(method, request, self._deadlines.query_s)
 
-    def _write(self, method, request):
-        return self._call(method, request, self._deadlines.write_s)
+    def _write(self, method, request, down: DomainError | None = None):
+        return self._call(method, request, self._deadlines.write_s, down)
 
-    def _call(self, method, request, deadline_s: float):
+    def _call(self, method, request, deadline_s: float, down: DomainError | None = None):
         try:
             return method(request, timeout=deadline_s, wait_for_ready=True)
         except grpc.RpcError as error:
-            raise catalogue_error(self.backend, request, error, self.down) from None
+            raise catalogue_error(self.backend, request, error, down or self.down) from None
 
 
 class RegistryClient(_Client):
@@ -79,12 +79,15 @@ class RegistryClient(_Client):
 
     backend, stub_class = "registry", rpc.RegistryServiceStub
     down = unreachable(ErrorKey.REGISTRO, "de registro")
+    # a submission that broke off may have registered before it did: resubmitting tells
+    in_doubt = DomainError(ErrorKey.REGISTRO, f"El servicio de registro no está disponible en este momento. "
+                                              f"{REGISTRATION_IN_DOUBT}")
 
     def submit(self, caller: pb.Caller, facturae: bytes,
                attachments: Iterable[pb.Attachment]) -> pb.SubmitInvoiceResponse:
         """Register a Facturae document and its attachments."""
         request = pb.SubmitInvoiceRequest(caller=caller, facturae=facturae, attachments=attachments)
-        return self._write(self._stub().SubmitInvoice, request)
+        return self._write(self._stub().SubmitInvoice, request, down=self.in_doubt)
 
     def receipt(self, csv: str) -> bytes | None:
         """The sealed receipt filed under a secure verification code; None when there is none."""

@@ -84,13 +84,14 @@ class EdgeServer(BaseApplication):
 
     def load_config(self):
         s = self._settings
+        longest_call_s = max(s.soap_grpc_deadline_s, s.write_deadline_s)  # a stopping worker lets it finish
         options = {
             "bind": f"{s.soap_host}:{s.soap_port}",
             "workers": s.soap_workers,
             "worker_class": worker_class(s),
             "threads": THREADS,
-            "timeout": int(s.soap_grpc_deadline_s) + 30,
-            "graceful_timeout": int(s.soap_grpc_deadline_s) + 5,
+            "timeout": int(longest_call_s) + 30,
+            "graceful_timeout": int(longest_call_s) + 5,
             "preload_app": False,
             "proc_name": "ventanilla-soap-edge",
             "control_socket_disable": True,  # no runtime control surface; several edges may share a host

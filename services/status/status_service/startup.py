@@ -1,0 +1,39 @@
+"""A replica answers only once its projection holds the whole log as it was when the replica started."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from ventanilla.adapters.catch_up import CatchUp, EndOffsets
+
+log = logging.getLogger("status.startup")
+NOT_READY = "El servicio de consulta se está poniendo al día; inténtelo de nuevo en unos segundos."
+
+
+class StartupCatchUp:
+    """Reads the log's end offsets once (until the broker answers), then sets `ready` when they are applied."""
+
+    def __init__(self, end_offsets: EndOffsets, catch_up: CatchUp, on_ready: Callable[[], None],
+                 retry_s: float = 1.0):
+        self._end_offsets, self._catch_up, self._on_ready, self._retry_s = end_offsets, catch_up, on_ready, retry_s
+        self.ready = threading.Event()
+
+    def run(self, stopping: threading.Event) -> None:
+        """Wait for the start's end offsets to be applied (or for `stopping`)."""
+        started = time.monotonic()
+        while True:
+            try:
+                ends = self._end_offsets()
+                break
+            except Exception as error:  # noqa: BLE001 - no broker yet: not ready, ask again
+                log.warning("the log's end offsets could not be read; not ready", extra={"error": str(error)})
+                if stopping.wait(self._retry_s):
+                    return
+        log.info("catching up with the log before answering", extra={"end_offsets": sum(ends.values())})
+        if self._catch_up.covers(ends, stopping):
+            self.ready.set()
+            log.info("caught up with the log as of start; ready",
+                     extra={"seconds": round(time.monotonic() - started, 1)})
+            self._on_ready()

@@ -1,0 +1,56 @@
+"""A status replica with a long log to replay: UNAVAILABLE and NOT_SERVING until it has caught up, never 'no such invoice'."""
+from __future__ import annotations
+
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ventanilla.api.v1 import services_pb2, services_pb2_grpc
+from status_service.__main__ import build
+
+from tests.support.backlog import produce_events
+from tests.unit.domain.factories import registration
+
+pytestmark = pytest.mark.integration
+EVENTS = 40_000  # 10,000 invoices: seconds of replay on this machine
+
+
+def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_settings):
+    settings = kafka_settings
+    produced_s = produce_events(settings.kafka_bootstrap_servers, settings.invoice_events_topic, EVENTS)
+    last = EVENTS // 4
+    caller = services_pb2.Caller(nif=registration().submitter_nif)
+    service = build(settings)
+    started = time.monotonic()
+    service.start()
+    refused, health_seen = 0, set()
+    try:
+        with grpc.insecure_channel(settings.status_address) as channel:
+            status, health = services_pb2_grpc.StatusServiceStub(channel), health_pb2_grpc.HealthStub(channel)
+            while True:
+                serving = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10,
+                                       wait_for_ready=True).status == health_pb2.HealthCheckResponse.SERVING
+                health_seen.add(serving)
+                alive = health.Check(health_pb2.HealthCheckRequest(service="liveness"), timeout=10).status
+                assert alive == health_pb2.HealthCheckResponse.SERVING  # a liveness probe never restarts it
+                assert time.monotonic() - started < 300
+                try:
+                    answer = status.GetStates(services_pb2.StatesByIds(caller=caller, ids=[last]), timeout=10)
+                except grpc.RpcError as error:
+                    assert error.code() is grpc.StatusCode.UNAVAILABLE, error
+                    assert not serving
+                    refused += 1
+                    time.sleep(0.05)
+                    continue
+                assert service.startup.ready.is_set()
+                [item] = answer.items
+                assert not item.HasField("error"), item  # never "no such invoice" once answering
+                break
+        replay_s = time.monotonic() - started
+    finally:
+        service.stop()
+    print(f"produced in {produced_s:.1f} s, replayed in {replay_s:.1f} s")
+    assert refused > 0 and health_seen == {False, True}, (refused, health_seen)
+    assert replay_s > 1.0, f"{EVENTS} events replayed in {replay_s:.1f} s: not a backlog that takes seconds"
