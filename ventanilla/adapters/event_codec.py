@@ -1,17 +1,11 @@
-"""Serialization of domain events into versioned protobuf envelopes and back."""
+"""Serialization of domain events into versioned protobuf envelopes and back; older versions upcast when read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from ventanilla.adapters.invoice_messages import (
-    moment,
-    registration_from_pb,
-    registration_to_pb,
-    state_from_pb,
-    state_to_pb,
-    timestamp,
-)
+from ventanilla.adapters.invoice_messages import moment, state_from_pb, state_to_pb, timestamp
+from ventanilla.adapters.registration_facts import facts_from_pb, facts_to_pb, upcast_v1
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain import events as ev
 
@@ -23,7 +17,7 @@ class UnknownEventType(ValueError):
 @dataclass(frozen=True)
 class _Codec:
     message: type
-    to_pb: Callable
+    to_pb: Callable | None  # None: a version only read, never written again
     from_pb: Callable
 
 
@@ -36,10 +30,15 @@ def _decided(cls):
 
 
 CODECS: dict[tuple[str, int], _Codec] = {
-    (ev.InvoiceRegistered.TYPE, 1): _Codec(
+    (ev.InvoiceRegistered.TYPE, 1): _Codec(  # read only: upcast to v2
         pb.InvoiceRegistered,
-        lambda e: pb.InvoiceRegistered(invoice=registration_to_pb(e.invoice)),
-        lambda head, m: ev.InvoiceRegistered(*head, invoice=registration_from_pb(m.invoice)),
+        None,
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], upcast_v1(m))),
+    ),
+    (ev.InvoiceRegistered.TYPE, 2): _Codec(
+        pb.InvoiceRegisteredV2,
+        lambda e: facts_to_pb(e.invoice),
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], m)),
     ),
     (ev.StatusChanged.TYPE, 1): _Codec(
         pb.StatusChanged,

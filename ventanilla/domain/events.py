@@ -12,7 +12,7 @@ class InvoiceRegistered:
     """An invoice was registered: the supplier holds a receipt for it."""
 
     TYPE = "ventanilla.invoice.registered"
-    VERSION = 1
+    VERSION = 2
 
     event_id: str
     invoice_id: int
