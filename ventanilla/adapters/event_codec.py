@@ -21,10 +21,10 @@ class _Codec:
     from_pb: Callable
 
 
-def _decided(cls):
+def _decided(cls, message=pb.CancellationDecided):
     return _Codec(
-        pb.CancellationDecided,
-        lambda e: pb.CancellationDecided(reason=e.reason, source_system=e.source_system, message_id=e.message_id),
+        message,
+        lambda e: message(reason=e.reason, source_system=e.source_system, message_id=e.message_id),
         lambda head, m: cls(*head, reason=m.reason, source_system=m.source_system, message_id=m.message_id),
     )
 
@@ -57,6 +57,7 @@ CODECS: dict[tuple[str, int], _Codec] = {
     ),
     (ev.CancellationRejected.TYPE, 1): _decided(ev.CancellationRejected),
     (ev.CancellationAccepted.TYPE, 1): _decided(ev.CancellationAccepted),
+    (ev.BackOfficeReportRefused.TYPE, 1): _decided(ev.BackOfficeReportRefused, pb.BackOfficeReportRefused),
 }
 
 

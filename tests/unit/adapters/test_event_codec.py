@@ -8,7 +8,14 @@ from ventanilla.adapters.registration_facts import upcast_v1
 from ventanilla.api.v1 import events_pb2, invoice_pb2
 from ventanilla.domain.invoice import State
 
-from ..domain.factories import cancel_accepted, cancel_rejected, cancel_requested, changed, registered
+from ..domain.factories import (
+    cancel_accepted,
+    cancel_rejected,
+    cancel_requested,
+    changed,
+    registered,
+    report_refused,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -19,6 +26,7 @@ EXAMPLES = {
     "ventanilla.invoice.cancellation_requested.v1": cancel_requested(),
     "ventanilla.invoice.cancellation_rejected.v1": cancel_rejected(),
     "ventanilla.invoice.cancellation_accepted.v1": cancel_accepted(),
+    "ventanilla.invoice.backoffice_report_refused.v1": report_refused(),
 }
 
 
