@@ -12,6 +12,7 @@ from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
+from ventanilla.ports import ABSENT
 
 pytestmark = pytest.mark.integration
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -151,7 +152,7 @@ def test_a_lost_acknowledgement_is_resolved_by_reading_the_log(events, sign_invo
     assert registration.position.offset >= 0
     assert _registrar(settings, log).receipt(registration.csv) == registration.receipt_pdf
     lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
-    assert lookup(registration.invoice.id + 1, event.occurred_at) is False
+    assert lookup(registration.invoice.id + 1, event.occurred_at) == ABSENT
 
 
 def _stale_claim(settings, facturae: bytes) -> int:

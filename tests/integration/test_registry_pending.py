@@ -17,6 +17,7 @@ from ventanilla.adapters.claims import IN_PROGRESS
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
+from ventanilla.ports import ABSENT, UNKNOWN
 
 from tests.support.registry import FACE, registrar, signed_intake_env
 
@@ -99,7 +100,7 @@ def test_an_outcome_in_doubt_keeps_the_key_until_the_log_tells(setup):
     """The append fails and the log cannot be read back: registro, and no second id for the key, ever."""
     settings, log, facturae = setup
     blind = registrar(settings, _Gate(log, fail=True), Timing(budget_s=4.0, reserve_s=1.0),
-                      lookup=lambda *_args: None)  # the log cannot tell until the deadline
+                      lookup=lambda *_args: UNKNOWN)  # the log cannot tell until the deadline
     blind._log.open.set()
     with pytest.raises(DomainError) as doubt:
         blind.submit(SELLER, facturae, [])
@@ -107,5 +108,5 @@ def test_an_outcome_in_doubt_keeps_the_key_until_the_log_tells(setup):
     with pytest.raises(DomainError) as pending:  # the key is kept: a resubmission cannot register it twice
         registrar(settings, log, Timing(budget_s=3.0, reserve_s=1.0)).submit(SELLER, facturae, [])
     assert (pending.value.key, pending.value.detail) == (ErrorKey.REGISTRO, IN_PROGRESS)
-    settled = registrar(settings, log, Timing(reserve_s=1.0, lease=timedelta(0)), lookup=lambda *_args: False)
+    settled = registrar(settings, log, Timing(reserve_s=1.0, lease=timedelta(0)), lookup=lambda *_args: ABSENT)
     assert settled.submit(SELLER, facturae, []).invoice.id > 0  # past the lease, the log says: not there

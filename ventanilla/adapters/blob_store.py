@@ -5,20 +5,10 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
-
-
-class BlobStore(Protocol):
-    """Stores documents by SHA-256; a put returns only once the bytes are durable."""
-
-    def put(self, data: bytes, name: str = "", media_type: str = "") -> DocumentRef:
-        """Store the bytes durably and return their reference."""
-
-    def get(self, sha256: str) -> bytes:
-        """The bytes stored under this hash; KeyError when absent."""
+from ventanilla.ports import BlobStore
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

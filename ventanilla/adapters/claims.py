@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import InvoiceKey
+from ventanilla.ports import IN_PROGRESS, ClaimPending  # noqa: F401 - the Claims port's refusal, raised here
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -27,19 +28,6 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 """
 _ADDED_COLUMNS = {"csv": "TEXT", "receipt_sha256": "TEXT"}  # stores created before receipts had a CSV
-IN_PROGRESS = ("Esta factura se está registrando en otra presentación todavía sin concluir; "
-               "vuelva a enviarla en unos segundos.")
-
-
-class ClaimPending(DomainError):
-    """The key is held by a registration still in progress (or whose outcome is not known yet): try later.
-
-    Never facturaRepetida: that answer means "registered, and you can query it".
-    """
-
-    def __init__(self, invoice_id: int, claimed_at: datetime):
-        super().__init__(ErrorKey.REGISTRO, IN_PROGRESS)
-        self.invoice_id, self.claimed_at = invoice_id, claimed_at
 # How far the log has been read into this store (registry_service/recovery.py): a restored store knows
 # where to catch up from, so no id or key registered after its backup is handed out again.
 _CHECKPOINTS = """

@@ -1,17 +1,11 @@
-"""Serialization of domain events into versioned protobuf envelopes and back."""
+"""Serialization of domain events into versioned protobuf envelopes and back; older versions upcast when read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from ventanilla.adapters.invoice_messages import (
-    moment,
-    registration_from_pb,
-    registration_to_pb,
-    state_from_pb,
-    state_to_pb,
-    timestamp,
-)
+from ventanilla.adapters.invoice_messages import moment, state_from_pb, state_to_pb, timestamp
+from ventanilla.adapters.registration_facts import facts_from_pb, facts_to_pb, upcast_v1
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain import events as ev
 
@@ -23,23 +17,28 @@ class UnknownEventType(ValueError):
 @dataclass(frozen=True)
 class _Codec:
     message: type
-    to_pb: Callable
+    to_pb: Callable | None  # None: a version only read, never written again
     from_pb: Callable
 
 
-def _decided(cls):
+def _decided(cls, message=pb.CancellationDecided):
     return _Codec(
-        pb.CancellationDecided,
-        lambda e: pb.CancellationDecided(reason=e.reason, source_system=e.source_system, message_id=e.message_id),
+        message,
+        lambda e: message(reason=e.reason, source_system=e.source_system, message_id=e.message_id),
         lambda head, m: cls(*head, reason=m.reason, source_system=m.source_system, message_id=m.message_id),
     )
 
 
 CODECS: dict[tuple[str, int], _Codec] = {
-    (ev.InvoiceRegistered.TYPE, 1): _Codec(
+    (ev.InvoiceRegistered.TYPE, 1): _Codec(  # read only: upcast to v2
         pb.InvoiceRegistered,
-        lambda e: pb.InvoiceRegistered(invoice=registration_to_pb(e.invoice)),
-        lambda head, m: ev.InvoiceRegistered(*head, invoice=registration_from_pb(m.invoice)),
+        None,
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], upcast_v1(m))),
+    ),
+    (ev.InvoiceRegistered.TYPE, 2): _Codec(
+        pb.InvoiceRegisteredV2,
+        lambda e: facts_to_pb(e.invoice),
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], m)),
     ),
     (ev.StatusChanged.TYPE, 1): _Codec(
         pb.StatusChanged,
@@ -58,6 +57,7 @@ CODECS: dict[tuple[str, int], _Codec] = {
     ),
     (ev.CancellationRejected.TYPE, 1): _decided(ev.CancellationRejected),
     (ev.CancellationAccepted.TYPE, 1): _decided(ev.CancellationAccepted),
+    (ev.BackOfficeReportRefused.TYPE, 1): _decided(ev.BackOfficeReportRefused, pb.BackOfficeReportRefused),
 }
 
 

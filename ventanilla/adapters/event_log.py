@@ -1,20 +1,10 @@
 """Appending invoice events to the Kafka log, keyed by invoice so each invoice keeps one partition."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ventanilla.adapters.event_codec import encode
 from ventanilla.adapters.producer import RecoveringProducer
 from ventanilla.domain.events import InvoiceEvent
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a record landed: topic, partition, offset."""
-
-    topic: str
-    partition: int
-    offset: int
+from ventanilla.ports import NotSent, Position  # noqa: F401 - the Log port's types, where adapters look for them
 
 
 def invoice_partition_key(invoice_id: int) -> bytes:
@@ -39,10 +29,6 @@ def producer_settings(bootstrap_servers: str, client_id: str, timeout_s: float, 
                 delivery_timeout_ms=int(timeout_s * 1000) + linger_ms,
                 max_block_ms=int(min(timeout_s, METADATA_WAIT_S) * 1000),
                 reconnect_backoff_max_ms=1000)  # a restarted broker is found again within a second
-
-
-class NotSent(RuntimeError):
-    """The record was never handed to a producer: it is surely not in the log."""
 
 
 class EventLog:

@@ -8,6 +8,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ventanilla.api.v1 import invoice_pb2 as pb
 from ventanilla.domain.invoice import (
+    Cancellation,
+    CancellationOutcome,
     Centres,
     DocumentRef,
     Invoice,
@@ -120,6 +122,21 @@ def invoice_to_pb(invoice: Invoice) -> pb.Invoice:
         message.cancellation_requested_at.CopyFrom(timestamp(invoice.cancellation.requested_at))
         message.cancellation_refused = invoice.state is not State.ANULADA
     return message
+
+
+def invoice_from_pb(message: pb.Invoice) -> Invoice:
+    """The invoice an answer shows, as the domain holds it: what a cancellation is judged on.
+
+    An answer does not tell a pending cancellation from an accepted one (both show ANULADA, taken as pending) nor
+    the processing state behind ANULADA (taken as REGISTRADA); invoice_to_pb gives the same answer back.
+    """
+    shown = state_from_pb(message.state)
+    cancellation = None
+    if message.cancellation_reason:
+        outcome = CancellationOutcome.REJECTED if message.cancellation_refused else CancellationOutcome.PENDING
+        cancellation = Cancellation(message.cancellation_reason, moment(message.cancellation_requested_at), outcome)
+    processing = State.REGISTRADA if shown is State.ANULADA else shown
+    return Invoice(registration_from_pb(message), processing, message.state_remarks, cancellation)
 
 
 def tuple_from_pb(message: pb.InvoiceTuple) -> InvoiceTuple:

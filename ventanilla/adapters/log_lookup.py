@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, TopicPartition
@@ -13,19 +12,12 @@ from ventanilla.adapters import kafka_clients
 from kafka.partitioner.default import murmur2
 
 from ventanilla.adapters.event_codec import decode
-from ventanilla.adapters.event_log import Position, invoice_partition_key
+from ventanilla.adapters.event_log import invoice_partition_key
 from ventanilla.domain.events import InvoiceRegistered
+from ventanilla.ports import ABSENT, UNKNOWN, Outcome, Position, ReadBack
 
 log = logging.getLogger("ventanilla.log_lookup")
 _SKEW = timedelta(minutes=1)  # record timestamps come from the producer's clock
-
-
-@dataclass(frozen=True)
-class Found:
-    """A registration read back from the log, and where it is."""
-
-    position: Position
-    event: InvoiceRegistered
 
 
 class RegistrationLookup:
@@ -36,8 +28,8 @@ class RegistrationLookup:
         self._topic = topic
         self._timeout_s = timeout_s
 
-    def __call__(self, invoice_id: int, since: datetime, timeout_s: float | None = None) -> Found | None | bool:
-        """Its position when found, False when the log surely lacks it, None when the log cannot tell in time."""
+    def __call__(self, invoice_id: int, since: datetime, timeout_s: float | None = None) -> ReadBack:
+        """FOUND with its position, ABSENT when the log surely lacks it, UNKNOWN when it cannot tell in time."""
         timeout_s = min(timeout_s or self._timeout_s, self._timeout_s)
         answer: list = []
         # kafka-python can block without bound on a metadata request to a broker that went away after the
@@ -46,9 +38,9 @@ class RegistrationLookup:
                                   name="registry-lookup", daemon=True)
         worker.start()
         worker.join(timeout_s + 2)
-        return answer[0] if answer else None
+        return answer[0] if answer else UNKNOWN
 
-    def _lookup(self, invoice_id: int, since: datetime, timeout_s: float) -> Found | None | bool:
+    def _lookup(self, invoice_id: int, since: datetime, timeout_s: float) -> ReadBack:
         consumer = None
         try:
             consumer = kafka_clients.consumer(self._bootstrap_servers, enable_auto_commit=False,
@@ -58,28 +50,28 @@ class RegistrationLookup:
             return self._search(consumer, invoice_partition_key(invoice_id), since, timeout_s)
         except Exception:  # noqa: BLE001 - an unreachable log is an answer: "cannot tell"
             log.warning("the log could not be read back", extra={"invoice_id": invoice_id}, exc_info=True)
-            return None
+            return UNKNOWN
         finally:
             if consumer is not None:
                 consumer.close()
 
-    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime, timeout_s: float) -> Found | None | bool:
+    def _search(self, consumer: KafkaConsumer, key: bytes, since: datetime, timeout_s: float) -> ReadBack:
         partitions = sorted(consumer.partitions_for_topic(self._topic) or ())
         if not partitions:  # the broker answered: there is no such topic, so no such event
-            return False
+            return ABSENT
         tp = TopicPartition(self._topic, partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)])
         consumer.assign([tp])
         start = consumer.offsets_for_times({tp: int((since - _SKEW).timestamp() * 1000)})[tp]
         end = consumer.end_offsets([tp])[tp]
         if start is None:
-            return False
+            return ABSENT
         consumer.seek(tp, start.offset)
         deadline = time.monotonic() + timeout_s
         while consumer.position(tp) < end:
             if time.monotonic() > deadline:
-                return None
+                return UNKNOWN
             for record in consumer.poll(timeout_ms=500).get(tp, ()):
                 event = decode(record.value) if record.key == key else None
                 if isinstance(event, InvoiceRegistered):
-                    return Found(Position(record.topic, record.partition, record.offset), event)
-        return False
+                    return ReadBack(Outcome.FOUND, Position(record.topic, record.partition, record.offset), event)
+        return ABSENT

@@ -13,7 +13,7 @@ from ventanilla.domain.events import InvoiceEvent
 from ventanilla.domain.invoice import Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey, State
 from ventanilla.domain.lifecycle import evolve
 
-SCHEMA_VERSION = 3  # 3: the key columns hold the NIF's canonical form
+SCHEMA_VERSION = 4  # 3: the key columns hold the NIF's canonical form; 4: refused back-office messages
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
     id INTEGER PRIMARY KEY,
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (invoice_id, seq)
 );
 CREATE TABLE IF NOT EXISTS messages (
-    invoice_id INTEGER NOT NULL, message_id TEXT NOT NULL, PRIMARY KEY (invoice_id, message_id)
+    invoice_id INTEGER NOT NULL, message_id TEXT NOT NULL, refused INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (invoice_id, message_id)
 );
 CREATE TABLE IF NOT EXISTS positions (
     topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
@@ -144,8 +145,9 @@ class ProjectionStore:
                 (invoice_id,),
             )
         )
-        seen = frozenset(m for (m,) in db.execute("SELECT message_id FROM messages WHERE invoice_id=?", (invoice_id,)))
-        return Invoice(registration, State(row[1]), row[2], cancellation, history, seen)
+        messages = db.execute("SELECT message_id, refused FROM messages WHERE invoice_id=?", (invoice_id,)).fetchall()
+        seen, refused = frozenset(m for m, _ in messages), frozenset(m for m, r in messages if r)
+        return Invoice(registration, State(row[1]), row[2], cancellation, history, seen, refused)
 
     def _save(self, db: sqlite3.Connection, invoice: Invoice, before: Invoice | None) -> None:
         reg, cancellation = invoice.registration, invoice.cancellation
@@ -171,5 +173,8 @@ class ProjectionStore:
             ],
         )
         seen_before = before.seen_messages if before else frozenset()
-        db.executemany("INSERT INTO messages VALUES (?, ?)",
-                       [(reg.id, m) for m in sorted(invoice.seen_messages - seen_before)])
+        refused_before = before.refused_messages if before else frozenset()
+        db.executemany("INSERT INTO messages VALUES (?, ?, ?)",
+                       [(reg.id, m, m in invoice.refused_messages) for m in sorted(invoice.seen_messages - seen_before)])
+        db.executemany("UPDATE messages SET refused=1 WHERE invoice_id=? AND message_id=?",
+                       [(reg.id, m) for m in sorted(invoice.refused_messages - refused_before)])

@@ -12,7 +12,7 @@ class InvoiceRegistered:
     """An invoice was registered: the supplier holds a receipt for it."""
 
     TYPE = "ventanilla.invoice.registered"
-    VERSION = 1
+    VERSION = 2
 
     event_id: str
     invoice_id: int
@@ -80,6 +80,26 @@ class CancellationAccepted:
     message_id: str
 
 
+@dataclass(frozen=True)
+class BackOfficeReportRefused:
+    """A back-office report in the log came too late to apply (another writer's event got there first).
+
+    Its StatusChanged or verdict stays in the log and changes nothing; this records that, with the reason the
+    back office was given on the feedback topic.
+    """
+
+    TYPE = "ventanilla.invoice.backoffice_report_refused"
+    VERSION = 1
+
+    event_id: str
+    invoice_id: int
+    occurred_at: datetime
+    reason: str
+    source_system: str
+    message_id: str
+
+
 InvoiceEvent = (
     InvoiceRegistered | StatusChanged | CancellationRequested | CancellationRejected | CancellationAccepted
+    | BackOfficeReportRefused
 )

@@ -130,6 +130,7 @@ class Invoice:
     cancellation: Cancellation | None = None
     history: tuple[HistoryEntry, ...] = field(default=())
     seen_messages: frozenset[str] = frozenset()
+    refused_messages: frozenset[str] = frozenset()  # seen, ignored by the fold, and recorded as refused
 
     def applied(self, message_id: str) -> bool:
         """Whether a back-office message changed this invoice (it is in the history)."""

@@ -8,6 +8,7 @@ from typing import Iterable
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import (
+    BackOfficeReportRefused,
     CancellationAccepted,
     CancellationRejected,
     CancellationRequested,
@@ -122,12 +123,22 @@ EVOLVERS = {
 }
 
 
+def _report_refused(invoice: Invoice, event: BackOfficeReportRefused) -> Invoice:
+    """Record that a report the fold ignored was refused; any other (a repeat, an applied one) changes nothing."""
+    if event.message_id not in invoice.seen_messages or invoice.applied(event.message_id):
+        return invoice
+    return replace(invoice, refused_messages=invoice.refused_messages | {event.message_id})
+
+
 def evolve(invoice: Invoice | None, event: InvoiceEvent) -> Invoice | None:
-    """Apply one event; a repeat (registration, message id) or a move not allowed here changes nothing."""
+    """Apply one event; a repeat (registration, message id) or a move not allowed here changes nothing (its
+    refusal is recorded by a later BackOfficeReportRefused)."""
     if isinstance(event, InvoiceRegistered):
         return invoice if invoice is not None else _registered(None, event)
     if invoice is None:
         return None
+    if isinstance(event, BackOfficeReportRefused):
+        return _report_refused(invoice, event)
     message_id = getattr(event, "message_id", "")
     if not message_id:
         return EVOLVERS[type(event)](invoice, event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import grpc
 
 from ventanilla.adapters.grpc_errors import abort_with, domain_error_of
+from ventanilla.adapters.invoice_messages import invoice_from_pb, invoice_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -32,13 +33,15 @@ class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
     def _run(self, context, caller, lookup, reason):
         def resolved():
             try:
-                return lookup(timeout=self._timeout_s, wait_for_ready=True)
+                answer = lookup(timeout=self._timeout_s, wait_for_ready=True)
             except grpc.RpcError as error:
                 raise domain_error_of(error) or state_unreachable() from None
+            return invoice_from_pb(answer.invoice), answer.receipt_pdf
         try:
-            return self._canceller.cancel(caller.nif, resolved, reason)
+            invoice, receipt_pdf = self._canceller.cancel(caller.nif, resolved, reason)
         except DomainError as error:
             abort_with(context, error)
+        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt_pdf)
 
     def CancelInvoice(self, request, context):
         if request.id <= 0:

@@ -1,42 +1,37 @@
-"""The cancellation use case: check, append, then read back what the log decided."""
+"""The cancellation use case: load the invoice as the caller may see it, decide, append, read back the outcome."""
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Protocol
+from typing import Callable
 
-from ventanilla.adapters.invoice_messages import state_from_pb
-from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
-from ventanilla.domain.events import CancellationRequested
-from ventanilla.domain.invoice import State
-from ventanilla.domain.lifecycle import check_cancellation
+from ventanilla.domain.invoice import Invoice, State
+from ventanilla.domain.invoice_commands import RequestCancellation
+from ventanilla.domain.invoice_decide import decide
+from ventanilla.ports import Clock, Log
 
-Lookup = Callable[[], pb.InvoiceAnswer]
-
-
-class Log(Protocol):
-    """The invoice event log."""
-
-    def append(self, event): ...
+Answer = tuple[Invoice, bytes]  # the invoice and its receipt, as the status service answers a consulta
+Lookup = Callable[[], Answer]
 
 
 class Canceller:
     """Cancels invoices; the order in the invoice's partition has the last word."""
 
-    def __init__(self, log: Log, clock):
+    def __init__(self, log: Log, clock: Clock):
         self._log = log
         self._clock = clock
 
-    def cancel(self, caller_nif: str, lookup: Lookup, reason: str) -> pb.InvoiceAnswer:
-        """Request the cancellation of the invoice `lookup` finds for the caller."""
-        if not reason.strip():
+    def cancel(self, caller_nif: str, lookup: Lookup, reason: str) -> Answer:
+        """Request the cancellation of the invoice `lookup` finds for the caller; the invoice as it is then."""
+        if not reason.strip():  # before any lookup: a request without a reason is refused as such
             raise DomainError(ErrorKey.ANULACION_MOTIVO_OBLIGATORIO)
-        before = lookup().invoice
-        check_cancellation(state_from_pb(before.state), bool(before.cancellation_reason), reason)
-        event_id = str(uuid.uuid4())
-        self._log.append(CancellationRequested(event_id, before.id, self._clock.now(), reason.strip(), caller_nif))
+        before, _ = lookup()
+        command = RequestCancellation(str(uuid.uuid4()), before.id, self._clock.now(), reason, caller_nif)
+        for event in decide(before, command):
+            self._log.append(event)
         after = lookup()
-        if state_from_pb(after.invoice.state) is not State.ANULADA or after.invoice.cancellation_reason != reason.strip():
+        cancellation = after[0].cancellation
+        if after[0].state is not State.ANULADA or cancellation is None or cancellation.reason != reason.strip():
             raise DomainError(
                 ErrorKey.ANULACION_ESTADO_INCORRECTO,
                 "La factura cambió de estado antes de que la anulación quedara registrada.",

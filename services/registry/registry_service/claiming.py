@@ -5,32 +5,13 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Protocol
 
-from ventanilla.adapters.claims import ClaimPending
-from ventanilla.adapters.log_lookup import Found
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import InvoiceKey
+from ventanilla.ports import ABSENT, UNKNOWN, ClaimPending, Claims, Lookup, Outcome, ReadBack
 
 log = logging.getLogger("registry.claims")
 LOOKUP_S = 10.0  # one read-back attempt at most
-
-
-class Claims(Protocol):
-    """Business-key claims with a unique constraint; receipts filed by CSV once registered.
-
-    claim() refuses a key held by a registered invoice with facturaRepetida (or ejercicio.diario),
-    and a key whose registration is still pending with ClaimPending.
-    """
-
-    def claim(self, key, issue_date, facturae_sha256, now, csv=None) -> int: ...
-    def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None: ...
-    def is_pending(self, invoice_id: int) -> bool: ...
-    def release(self, invoice_id: int) -> None: ...
-    def receipt_of(self, csv: str) -> str | None: ...
-
-
-Lookup = Callable[[int, datetime, float], "Found | bool | None"]
 
 
 @dataclass(frozen=True)
@@ -66,16 +47,16 @@ class Claimer:
                     raise
                 # released (claim it now) or registered (the claim now answers facturaRepetida)
 
-    def read_back(self, event: InvoiceRegistered, deadline: float) -> Found | bool | None:
-        """Read the log until it tells (found, or surely absent) or the deadline passes (None)."""
+    def read_back(self, event: InvoiceRegistered, deadline: float) -> ReadBack:
+        """Read the log until it tells (FOUND, or surely ABSENT) or the deadline passes (UNKNOWN)."""
         if self._lookup is None:
-            return False
+            return ABSENT
         while (left := deadline - time.monotonic()) > 0:
-            found = self._lookup(event.invoice_id, event.occurred_at, min(left, LOOKUP_S))
-            if found is not None:
-                return found
+            answer = self._lookup(event.invoice_id, event.occurred_at, min(left, LOOKUP_S))
+            if answer.outcome is not Outcome.UNKNOWN:
+                return answer
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-        return None
+        return UNKNOWN
 
     def _outcome_of(self, invoice_id: int, until: float) -> bool:
         """Wait until a pending claim is confirmed or released; False if still pending at `until`."""
@@ -87,16 +68,16 @@ class Claimer:
 
     def _settle(self, pending: ClaimPending) -> None:
         """A claim pending for longer than any registrar works: the log says whether it registered."""
-        found = self._lookup(pending.invoice_id, pending.claimed_at, LOOKUP_S) if self._lookup else None
-        if found is None:
+        answer = self._lookup(pending.invoice_id, pending.claimed_at, LOOKUP_S) if self._lookup else UNKNOWN
+        if answer.outcome is Outcome.UNKNOWN:
             log.warning("a stale claim could not be settled: the log cannot be read",
                         extra={"invoice_id": pending.invoice_id})
             raise pending
-        if found is False:
+        if answer.outcome is Outcome.ABSENT:
             log.warning("stale claim released: its registration never reached the log",
                         extra={"invoice_id": pending.invoice_id})
             self._claims.release(pending.invoice_id)
         else:
             log.warning("stale claim confirmed: its registration is in the log",
                         extra={"invoice_id": pending.invoice_id})
-            self._claims.confirm(pending.invoice_id, None, found.event.invoice.receipt.sha256)
+            self._claims.confirm(pending.invoice_id, None, answer.event.invoice.receipt.sha256)

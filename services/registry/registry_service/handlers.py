@@ -1,4 +1,4 @@
-"""The submission use case: validate, claim the business key, store, append, issue the receipt."""
+"""The submission use case: validate, claim the business key, store, decide, append, confirm."""
 from __future__ import annotations
 
 import hashlib
@@ -6,17 +6,18 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Callable, Protocol
+from typing import Callable
 
-from ventanilla.adapters.blob_store import BlobStore
-from ventanilla.adapters.event_log import NotSent, Position
 from ventanilla.domain.access import check_submitter
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
+from ventanilla.domain.invoice_commands import Register
+from ventanilla.domain.invoice_decide import decide
 from ventanilla.facturae.intake import FacturaeIntake
+from ventanilla.ports import BlobStore, Claims, Clock, Log, Lookup, NotSent, Outcome, Position
 from registry_service.attachments import AttachmentLimits, Upload, check_attachments
-from registry_service.claiming import Claimer, Claims, Lookup, Timing
+from registry_service.claiming import Claimer, Timing
 from registry_service.receipt import new_csv
 
 log = logging.getLogger("registry.submit")
@@ -33,12 +34,6 @@ class Registration:
     position: Position
 
 
-class Log(Protocol):
-    """The invoice event log."""
-
-    def append(self, event) -> Position: ...
-
-
 class Registrar:
     """Registers invoices: nothing is registered whose documents are not durable.
 
@@ -49,7 +44,7 @@ class Registrar:
     """
 
     def __init__(self, intake: FacturaeIntake, claims: Claims, blobs: BlobStore, log: Log,
-                 issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock,
+                 issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock: Clock,
                  limits: AttachmentLimits = AttachmentLimits(),
                  lookup: Lookup | None = None,
                  timing: Timing = Timing(), third_party_billers: frozenset[str] = frozenset()):
@@ -79,13 +74,14 @@ class Registrar:
             raise DomainError(ErrorKey.REGISTRO, NO_TIME)
         invoice_id = self._claimer.claim(key.canonical(), document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv, deadline)
         try:
-            prepared = self._store(invoice_id, submitter_nif, document, key, facturae,
-                                   list(zip(uploads, media_types)), now, csv)
+            invoice, receipt_pdf = self._store(invoice_id, submitter_nif, document, key, facturae,
+                                               list(zip(uploads, media_types)), now, csv)
+            (event,) = decide(None, Register(str(uuid.uuid4()), invoice))
         except Exception:
             log.exception("registration failed before the append; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
             raise DomainError(ErrorKey.REGISTRO) from None
-        registration = self._append(*prepared, deadline=deadline)
+        registration = self._append(event, receipt_pdf, csv, deadline)
         try:
             self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
         except Exception:  # noqa: BLE001 - the event is in the log: the invoice is registered regardless
@@ -110,11 +106,11 @@ class Registrar:
             log.warning("the append failed; reading the log back", extra={"invoice_id": event.invoice_id},
                         exc_info=True)
             found = self._claimer.read_back(event, deadline)
-            if found is False:
+            if found.outcome is Outcome.ABSENT:
                 log.warning("registration failed; claim released", extra={"invoice_id": event.invoice_id})
                 self._claims.release(event.invoice_id)
                 raise DomainError(ErrorKey.REGISTRO) from None
-            if found is None:
+            if found.outcome is Outcome.UNKNOWN:
                 log.error("registration in doubt (the log could not be read back in time); claim kept pending",
                           extra={"invoice_id": event.invoice_id})
                 raise DomainError(ErrorKey.REGISTRO, REGISTRATION_IN_DOUBT) from None
@@ -125,8 +121,9 @@ class Registrar:
                                       "offset": position.offset})
         return Registration(event.invoice, receipt_pdf, csv, position)
 
-    def _store(self, invoice_id, submitter_nif, document, key, facturae, uploads, now, csv):
-        """Store the documents and the sealed receipt; the event that registers them."""
+    def _store(self, invoice_id, submitter_nif, document, key, facturae, uploads, now,
+               csv) -> tuple[RegisteredInvoice, bytes]:
+        """Store the documents and the sealed receipt: the registration that refers to them, and the receipt."""
         facturae_ref = self._blobs.put(facturae, "facturae.xml", "application/xml")
         attachments = tuple(self._blobs.put(u.content, u.name, media) for u, media in uploads)
         invoice = RegisteredInvoice(
@@ -154,4 +151,4 @@ class Registrar:
         )
         receipt_pdf = self._issue_receipt(invoice, csv, (document.supplier_name, document.customer_name))
         invoice = replace(invoice, receipt=self._blobs.put(receipt_pdf, f"comprobante-{invoice_id}.pdf", "application/pdf"))
-        return InvoiceRegistered(str(uuid.uuid4()), invoice_id, now, invoice), receipt_pdf, csv
+        return invoice, receipt_pdf

@@ -8,7 +8,7 @@ from google.protobuf.message import DecodeError
 
 from ventanilla.adapters.invoice_messages import moment, state_from_pb, timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
-from ventanilla.domain.backoffice import BackOfficeCommand, DecideCancellation, SetState
+from ventanilla.domain.invoice_commands import BackOfficeCommand, DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 _VERDICTS = {pb.CancellationVerdict.ACCEPTED: True, pb.CancellationVerdict.REJECTED: False}

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from typing import Protocol
 
 from ventanilla.adapters.event_log import Position, invoice_partition_key
 from ventanilla.adapters.projection_store import ProjectionStore
-from ventanilla.domain.backoffice import decide, refused_in_log
+from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.domain.errors import DomainError
 from ventanilla.adapters.catch_up import CatchUp
 from status_service.contract import ContractViolation, Refusal, refusal_of, translate, update_refused
@@ -50,21 +51,28 @@ class Intake:
             command = translate(value)
         except ContractViolation as violation:
             return self._refuse(violation.refusal)
+        command = replace(command, command_id=str(uuid.uuid4()))
         try:
-            events = decide(self._store.load(command.invoice_id), command, str(uuid.uuid4()))
+            events = self._decide_and_append(command)
         except DomainError as error:
             return self._refuse(refusal_of(command, error))
-        for event in events:
-            position = self._events.append(event)
-            if not self._catch_up.reached(position.partition, position.offset + 1):
-                raise ProjectionBehind(f"projection did not reach {position}")
         invoice = self._store.load(command.invoice_id)
         if invoice.applied(command.message_id):
             outcome = "applied" if events else "duplicate"
             log.info("back-office message " + outcome,
                      extra={"invoice_id": command.invoice_id, "message_id": command.message_id})
             return outcome
+        self._decide_and_append(command)  # the fold ignored it: its refusal is recorded in the log, once
         return self._refuse(refusal_of(command, refused_in_log(invoice, command)))
+
+    def _decide_and_append(self, command) -> tuple:
+        """Decide against the caught-up projection, append, and wait until the projection has folded it."""
+        events = decide(self._store.load(command.invoice_id), command)
+        for event in events:
+            position = self._events.append(event)
+            if not self._catch_up.reached(position.partition, position.offset + 1):
+                raise ProjectionBehind(f"projection did not reach {position}")
+        return events
 
     def end(self) -> None:
         """After a batch: nothing is buffered (every refusal was acknowledged)."""

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from ventanilla.domain.events import (
+    BackOfficeReportRefused,
     CancellationAccepted,
     CancellationRejected,
     CancellationRequested,
@@ -65,3 +66,10 @@ def cancel_accepted(minutes: int = 2, invoice_id: int = 7) -> CancellationAccept
     """The back office's confirmation of a cancellation."""
     return CancellationAccepted(f"e-acc-{minutes}", invoice_id, T0 + timedelta(minutes=minutes),
                                 "Conforme", "rcf-canarias", f"v-{minutes}")
+
+
+def report_refused(message_id: str = "m-2", minutes: int = 3, invoice_id: int = 7) -> BackOfficeReportRefused:
+    """The refusal of a back-office report that lost a race in the log."""
+    return BackOfficeReportRefused(f"e-refused-{minutes}", invoice_id, T0 + timedelta(minutes=minutes),
+                                   "El mensaje m-2 llegó cuando la factura ya estaba en estado ANULADA; no se aplicó.",
+                                   "rcf-canarias", message_id)

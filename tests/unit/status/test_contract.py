@@ -6,7 +6,7 @@ import pytest
 from ventanilla.adapters.invoice_messages import timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
-from ventanilla.domain.backoffice import DecideCancellation, SetState
+from ventanilla.domain.invoice_commands import DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import State
 from status_service.contract import ContractViolation, refusal_of, translate, update_refused
