@@ -1,4 +1,7 @@
-"""Both blob stores keep one contract; the S3 one against a real S3-compatible server (versitygw)."""
+"""The S3 blob store on a real S3-compatible server (versitygw): chosen by the settings, retention enforced.
+
+The contract both blob stores keep: tests/integration/test_invoice_contracts.py.
+"""
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -10,24 +13,6 @@ from ventanilla.adapters.blob_store_s3 import S3BlobStore
 
 pytestmark = pytest.mark.integration
 PDF = b"%PDF-1.7 receipt " * 1000
-
-
-@pytest.fixture(params=["directory", "s3"])
-def store(request, tmp_path):
-    if request.param == "directory":
-        return DirectoryBlobStore(tmp_path / "blobs")
-    return open_blob_store(request.getfixturevalue("s3_settings"))
-
-
-def test_a_document_comes_back_as_stored_under_its_hash(store):
-    ref = store.put(PDF, "comprobante-1.pdf", "application/pdf")
-    assert (ref.size, ref.name, ref.media_type) == (len(PDF), "comprobante-1.pdf", "application/pdf")
-    assert store.get(ref.sha256) == PDF
-    assert store.put(PDF).sha256 == ref.sha256  # stored once, by content
-    with pytest.raises(KeyError):
-        store.get("0" * 64)
-    with pytest.raises(KeyError):
-        store.get("../../etc/passwd")
 
 
 def test_the_object_store_is_chosen_by_the_settings(s3_settings):
