@@ -97,27 +97,27 @@ class _Claim:
 class MemoryClaims:
     """The claims store over a dictionary: ids never reused, a key held until released or registered.
 
-    fail_next(error) makes the next call of any method raise `error` (a store that went away).
+    fail_next(method, error) makes the next call of that method raise `error` (a store that went away).
     """
 
     def __init__(self):
         self._claims: dict[int, _Claim] = {}
         self._ids = itertools.count(1)
-        self._failures: list[Exception] = []
+        self._failures: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
-    def fail_next(self, error: Exception) -> None:
-        """The next call raises `error`."""
-        self._failures.append(error)
+    def fail_next(self, method: str, error: Exception) -> None:
+        """The next call of `method` raises `error`."""
+        self._failures[method] = error
 
-    def _failing(self) -> None:
-        if self._failures:
-            raise self._failures.pop(0)
+    def _failing(self, method: str) -> None:
+        if method in self._failures:
+            raise self._failures.pop(method)
 
     def claim(self, key: InvoiceKey, issue_date: date, facturae_sha256: str, now: datetime,
               csv: str | None = None) -> int:
         """A new id for a free key; ClaimPending, facturaRepetida or ejercicio.diario for a held one."""
-        self._failing()
+        self._failing("claim")
         with self._lock:
             for invoice_id, held in self._claims.items():
                 if held.key != key:
@@ -132,26 +132,26 @@ class MemoryClaims:
 
     def confirm(self, invoice_id: int, csv: str | None, receipt_sha256: str) -> None:
         """Mark the claim registered and file its receipt under its CSV."""
-        self._failing()
+        self._failing("confirm")
         held = self._claims[invoice_id]
         held.registered, held.receipt_sha256, held.csv = True, receipt_sha256, csv or held.csv
 
     def is_pending(self, invoice_id: int) -> bool:
         """Whether the claim is neither confirmed nor released."""
-        self._failing()
+        self._failing("is_pending")
         held = self._claims.get(invoice_id)
         return held is not None and not held.registered
 
     def release(self, invoice_id: int) -> None:
         """Drop a pending claim (a registered one stays)."""
-        self._failing()
+        self._failing("release")
         with self._lock:
             if invoice_id in self._claims and not self._claims[invoice_id].registered:
                 del self._claims[invoice_id]
 
     def receipt_of(self, csv: str) -> str | None:
         """The receipt's hash a registered claim files under the CSV."""
-        self._failing()
+        self._failing("receipt_of")
         return next((c.receipt_sha256 for c in self._claims.values() if c.registered and c.csv == csv), None)
 
 
