@@ -25,6 +25,7 @@ from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from status_service.backoffice_api import BackOfficeApi
+from status_service.contract import FeedbackTopic, translate
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
@@ -116,7 +117,8 @@ def build(settings: Settings) -> StatusService:
                       settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
-    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
+    intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up, SystemClock(),
+                    translate)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake", after=startup.ready),

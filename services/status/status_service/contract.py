@@ -1,35 +1,18 @@
 """Anti-corruption layer: back-office contract messages (v1) in, domain commands out; refusals back out."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from google.protobuf.message import DecodeError
 
+from ventanilla.adapters.event_log import invoice_partition_key
 from ventanilla.adapters.invoice_messages import moment, state_from_pb, timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.invoice_commands import BackOfficeCommand, DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
+from status_service.refusal import ContractViolation, Refusal
 
 _VERDICTS = {pb.CancellationVerdict.ACCEPTED: True, pb.CancellationVerdict.REJECTED: False}
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """What the feedback topic is told about a refused message."""
-
-    message_id: str
-    invoice_id: int
-    source_system: str
-    error: DomainError
-
-
-class ContractViolation(Exception):
-    """A message that does not follow the contract; carries the refusal to publish."""
-
-    def __init__(self, refusal: Refusal):
-        super().__init__(refusal.error.detail)
-        self.refusal = refusal
 
 
 def _violation(message, detail: str) -> ContractViolation:
@@ -81,13 +64,20 @@ def translate(value: bytes) -> BackOfficeCommand:
     raise _violation(None, "El mensaje no contiene state_update ni cancellation_verdict.")
 
 
-def refusal_of(command: BackOfficeCommand, error: DomainError) -> Refusal:
-    """The refusal of a well-formed command."""
-    return Refusal(command.message_id, command.invoice_id, command.source_system, error)
-
-
 def update_refused(refusal: Refusal, now: datetime) -> pb.UpdateRefused:
     """The feedback message of a refusal."""
     return pb.UpdateRefused(refused_message_id=refusal.message_id, invoice_id=refusal.invoice_id,
                             error_key=refusal.error.key.value, reason=refusal.error.detail,
                             refused_at=timestamp(now), source_system=refusal.source_system)
+
+
+class FeedbackTopic:
+    """The feedback topic, told of each refusal as an UpdateRefused keyed by its invoice."""
+
+    def __init__(self, publisher, topic: str):
+        self._publisher, self._topic = publisher, topic
+
+    def refused(self, refusal: Refusal, at: datetime) -> None:
+        """Publish the refusal and wait for its acknowledgement."""
+        self._publisher.publish(self._topic, invoice_partition_key(refusal.invoice_id),
+                                update_refused(refusal, at).SerializeToString())

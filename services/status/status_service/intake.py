@@ -4,28 +4,36 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import replace
-from typing import Protocol
+from datetime import datetime
+from typing import Callable, Protocol
 
-from ventanilla.adapters.event_log import Position, invoice_partition_key
-from ventanilla.adapters.projection_store import ProjectionStore
-from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.domain.errors import DomainError
-from ventanilla.adapters.catch_up import CatchUp
-from status_service.contract import ContractViolation, Refusal, refusal_of, translate, update_refused
+from ventanilla.domain.invoice import Invoice
+from ventanilla.domain.invoice_commands import BackOfficeCommand
+from ventanilla.domain.invoice_decide import decide, refused_in_log
+from ventanilla.ports import Clock, Log
+from status_service.refusal import ContractViolation, Refusal, refusal_of
 
 log = logging.getLogger("status.intake")
 
 
-class Log(Protocol):
-    """The invoice event log."""
+class Projection(Protocol):
+    """The invoices as the projection has folded them."""
 
-    def append(self, event) -> Position: ...
+    def load(self, invoice_id: int) -> Invoice | None: ...
+
+
+class Progress(Protocol):
+    """How far the projection has applied the invoice log (ventanilla.adapters.catch_up.CatchUp)."""
+
+    def wait(self) -> bool: ...
+    def reached(self, partition: int, next_offset: int) -> bool: ...
 
 
 class Feedback(Protocol):
-    """The feedback topic's producer."""
+    """The feedback topic: what the back office is told of each refused message."""
 
-    def publish(self, topic: str, key: bytes, value: bytes, headers=None): ...
+    def refused(self, refusal: Refusal, at: datetime) -> None: ...
 
 
 class ProjectionBehind(RuntimeError):
@@ -35,10 +43,10 @@ class ProjectionBehind(RuntimeError):
 class Intake:
     """Turns each back-office message into invoice events, or into an UpdateRefused on the feedback topic."""
 
-    def __init__(self, store: ProjectionStore, events: Log, feedback: Feedback, feedback_topic: str,
-                 catch_up: CatchUp, clock):
+    def __init__(self, store: Projection, events: Log, feedback: Feedback, catch_up: Progress, clock: Clock,
+                 translate: Callable[[bytes], BackOfficeCommand]):
         self._store, self._events, self._feedback = store, events, feedback
-        self._feedback_topic, self._catch_up, self._clock = feedback_topic, catch_up, clock
+        self._catch_up, self._clock, self._translate = catch_up, clock, translate
 
     def begin(self) -> None:
         """Before a batch: let the projection apply everything already in the invoice log."""
@@ -48,7 +56,7 @@ class Intake:
     def handle(self, value: bytes) -> str:
         """Apply one record of the back-office topic: 'applied', 'duplicate' or 'refused'."""
         try:
-            command = translate(value)
+            command = self._translate(value)
         except ContractViolation as violation:
             return self._refuse(violation.refusal)
         command = replace(command, command_id=str(uuid.uuid4()))
@@ -78,9 +86,7 @@ class Intake:
         """After a batch: nothing is buffered (every refusal was acknowledged)."""
 
     def _refuse(self, refusal: Refusal) -> str:
-        message = update_refused(refusal, self._clock.now())
-        self._feedback.publish(self._feedback_topic, invoice_partition_key(refusal.invoice_id),
-                               message.SerializeToString())
+        self._feedback.refused(refusal, self._clock.now())
         log.info("back-office message refused", extra={
             "invoice_id": refusal.invoice_id, "message_id": refusal.message_id, "key": refusal.error.key.value,
             "reason": refusal.error.detail})
