@@ -1,17 +1,16 @@
 """Query use cases: find invoices for a caller, never revealing what it may not see."""
 from __future__ import annotations
 
-from ventanilla.adapters.blob_store import BlobStore
-from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import Invoice, InvoiceTuple
-from ventanilla.adapters.catch_up import CatchUp
+from ventanilla.ports import BlobStore
+from status_service.ports import Progress, Projection
 
 
 class Queries:
     """Answers by id, by tuple, and by groups of either, after catching up with the log."""
 
-    def __init__(self, store: ProjectionStore, blobs: BlobStore, catch_up: CatchUp):
+    def __init__(self, store: Projection, blobs: BlobStore, catch_up: Progress):
         self._store = store
         self._blobs = blobs
         self._catch_up = catch_up

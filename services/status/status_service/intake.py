@@ -8,26 +8,13 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from ventanilla.domain.errors import DomainError
-from ventanilla.domain.invoice import Invoice
 from ventanilla.domain.invoice_commands import BackOfficeCommand
 from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.ports import Clock, Log
+from status_service.ports import Progress, Projection
 from status_service.refusal import ContractViolation, Refusal, refusal_of
 
 log = logging.getLogger("status.intake")
-
-
-class Projection(Protocol):
-    """The invoices as the projection has folded them."""
-
-    def load(self, invoice_id: int) -> Invoice | None: ...
-
-
-class Progress(Protocol):
-    """How far the projection has applied the invoice log (ventanilla.adapters.catch_up.CatchUp)."""
-
-    def wait(self) -> bool: ...
-    def reached(self, partition: int, next_offset: int) -> bool: ...
 
 
 class Feedback(Protocol):

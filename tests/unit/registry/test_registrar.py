@@ -29,7 +29,7 @@ LEASE = timedelta(seconds=80)
 class Parts:
     """A registrar on fakes, and the fakes to look at."""
 
-    def __init__(self, timing: Timing = Timing(budget_s=5.0, reserve_s=1.0, lease=LEASE)):
+    def __init__(self, timing: Timing = Timing(budget_s=5.0, reserve_s=0.5, lease=LEASE)):
         self.log, self.claims, self.blobs, self.clock = MemoryLog(), MemoryClaims(), MemoryBlobStore(), FixedClock()
         self.registrar = Registrar(FacturaeIntake(None, None, require_signature=False), self.claims, self.blobs,
                                    self.log, self.receipt, self.clock, lookup=self.log.lookup, timing=timing,
@@ -120,7 +120,7 @@ def test_behind_a_pending_claim_released_meanwhile_the_submission_registers(part
 
 def test_behind_a_pending_claim_still_pending_at_the_deadline_the_caller_is_told_to_try_again(parts):
     held = parts.claims.claim(KEY, FACE_ISSUE_DATE, "h", parts.clock.now(), "S" * 24)
-    refusal = parts.refusal(within_s=1.3)
+    refusal = parts.refusal(within_s=2.0)
     assert (refusal.key, refusal.detail) == (ErrorKey.REGISTRO, IN_PROGRESS)
     assert parts.claims.is_pending(held) and parts.log.events == []
 
@@ -149,7 +149,7 @@ def test_an_event_surely_not_sent_releases_the_claim_without_reading_the_log(par
 def test_an_append_in_doubt_keeps_the_claim_pending_and_says_so(parts):
     parts.log.fail_next(TimeoutError("broker gone"))
     parts.log.readable = False
-    refusal = parts.refusal(within_s=1.5)
+    refusal = parts.refusal(within_s=2.0)
     assert (refusal.key, refusal.detail) == (ErrorKey.REGISTRO, REGISTRATION_IN_DOUBT)
     assert parts.claims.is_pending(1) and parts.log.events == []
 
@@ -169,7 +169,7 @@ def test_a_claim_that_cannot_be_confirmed_leaves_the_invoice_registered(parts):
 
 
 def test_a_deadline_too_close_for_an_append_is_refused_before_any_claim(parts):
-    refusal = parts.refusal(within_s=0.5)
+    refusal = parts.refusal(within_s=0.2)
     assert (refusal.key, refusal.detail) == (ErrorKey.REGISTRO, NO_TIME)
     assert parts.log.events == [] and parts.claims.is_pending(1) is False
     assert parts.submit().invoice.id == 1
