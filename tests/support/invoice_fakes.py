@@ -37,6 +37,11 @@ class MemoryLog:
         self._failures: list[tuple[Exception, bool]] = []
         self._lock = threading.Lock()
 
+    ready = True  # as EventLog.ready: appends can be tried
+
+    def close(self) -> None:
+        """As EventLog.close: nothing is buffered."""
+
     @property
     def events(self) -> list[InvoiceEvent]:
         """Every event written, partition by partition."""

@@ -28,6 +28,7 @@ class CancellationService:
     server: GrpcServer
     health: AppendHealth
     probe: TopicProbe
+    canceller: Canceller
 
     def start(self) -> None:
         """Start serving; health says SERVING only while appends can succeed."""
@@ -53,14 +54,16 @@ def worst_case_s(settings: Settings) -> float:
     return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
 
 
-def build(settings: Settings) -> CancellationService:
-    """Wire the cancellation service from settings."""
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
-                      settings.kafka_append_timeout_s)
+def build(settings: Settings, *, overrides: dict | None = None) -> CancellationService:
+    """Wire the cancellation service from settings; `overrides` replaces ports by name (log, clock)."""
+    o = overrides or {}
+    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
+                                      settings.kafka_append_timeout_s)
+    canceller = Canceller(events, o.get("clock") or SystemClock())
     channel = grpc.insecure_channel(settings.status_address,
                                     options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
-        Canceller(events, SystemClock()),
+        canceller,
         services_pb2_grpc.StatusServiceStub(channel),
         timeout_s=status_call_s(settings),
     )
@@ -70,7 +73,7 @@ def build(settings: Settings) -> CancellationService:
     )
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return CancellationService(events, channel, server, health, probe)
+    return CancellationService(events, channel, server, health, probe, canceller)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ class RegistryService:
     catch_up: ClaimsCatchUp
     health: AppendHealth
     probe: TopicProbe
+    registrar: Registrar
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -64,13 +65,15 @@ def timing(settings: Settings) -> Timing:
                   lease=timedelta(seconds=settings.write_deadline_s + 30))
 
 
-def build(settings: Settings) -> RegistryService:
-    """Wire the registry service from settings (the claims store first: a wrong one stops it at once)."""
-    claims = build_claims(settings)
-    blobs = open_blob_store(settings)
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
-                      settings.kafka_append_timeout_s)
-    clock = SystemClock()
+def build(settings: Settings, *, overrides: dict | None = None) -> RegistryService:
+    """Wire the registry service from settings (the claims store first: a wrong one stops it at once);
+    `overrides` replaces ports by name (log, lookup, claims, blobs, clock: tests assemble the use case with fakes)."""
+    o = overrides or {}
+    claims = o.get("claims") or build_claims(settings)
+    blobs = o.get("blobs") or open_blob_store(settings)
+    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
+                                      settings.kafka_append_timeout_s)
+    clock = o.get("clock") or SystemClock()
     registrar = Registrar(
         build_intake(settings),
         claims,
@@ -79,7 +82,7 @@ def build(settings: Settings) -> RegistryService:
         ReceiptIssuer(build_seal(settings), build_sede(settings), clock),
         clock,
         AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
-        RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
+        o.get("lookup") or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
         timing(settings),
         third_party_billers=settings.third_party_billers,
     )
@@ -90,7 +93,7 @@ def build(settings: Settings) -> RegistryService:
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return RegistryService(events, server, catch_up, health, probe)
+    return RegistryService(events, server, catch_up, health, probe, registrar)
 
 
 def main() -> None:

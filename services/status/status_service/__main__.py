@@ -55,6 +55,8 @@ class StatusService:
     servers: list[GrpcServer]
     startup: StartupCatchUp
     closeables: list = field(default_factory=list)
+    intake: Intake | None = None
+    queries: Queries | None = None
     failed: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -99,10 +101,11 @@ class StatusService:
             closeable.close()
 
 
-def build(settings: Settings) -> StatusService:
-    """Wire the status service from settings."""
+def build(settings: Settings, *, overrides: dict | None = None) -> StatusService:
+    """Wire the status service from settings; `overrides` replaces ports by name (log, blobs, clock)."""
+    o = overrides or {}
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    blobs = open_blob_store(settings)
+    blobs = o.get("blobs") or open_blob_store(settings)
     end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
                                      "status-end-offsets", settings.read_your_writes_timeout_s)
     catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
@@ -113,12 +116,12 @@ def build(settings: Settings) -> StatusService:
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500, reconnect_backoff_max_ms=1000)
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)
-    events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
-                      settings.kafka_append_timeout_s)
+    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
+                                      settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
-    intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up, SystemClock(),
-                    translate)
+    intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up,
+                    o.get("clock") or SystemClock(), translate)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
@@ -126,7 +129,8 @@ def build(settings: Settings) -> StatusService:
                   settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
                   after=startup.ready),
     ]
-    status_api = StatusApi(Queries(store, blobs, catch_up))
+    queries = Queries(store, blobs, catch_up)
+    status_api = StatusApi(queries)
     backoffice_api = BackOfficeApi(store, blobs, catch_up)
     gate = (ReadyGate(startup.ready, NOT_READY),)
     servers += [
@@ -136,7 +140,7 @@ def build(settings: Settings) -> StatusService:
         GrpcServer(settings.status_address,
                    [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)], interceptors=gate),
     ]
-    return StatusService(projector, loops, servers, startup, [events, feedback, notices])
+    return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries)
 
 
 def main() -> None:

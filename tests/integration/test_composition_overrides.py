@@ -1,0 +1,45 @@
+"""The composition roots assemble their use cases with the ports they are given (build(settings, overrides=...)).
+
+Integration only because each root binds its gRPC server (on a free loopback port); no broker is contacted.
+"""
+import pytest
+
+from cancellation_service.__main__ import build as build_cancellation
+from registry_service.__main__ import build as build_registry
+from tests.support.invoice_fakes import FixedClock, MemoryBlobStore, MemoryClaims, MemoryLog
+from tests.support.registry import FACE
+from ventanilla.config import Settings
+from ventanilla.domain.events import CancellationRequested, InvoiceRegistered
+from ventanilla.domain.lifecycle import fold
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({"VENTANILLA_STATE_DIR": str(tmp_path), "VENTANILLA_REQUIRE_SIGNATURE": "0",
+                              "VENTANILLA_REGISTRY_ADDRESS": "127.0.0.1:0",
+                              "VENTANILLA_CANCELLATION_ADDRESS": "127.0.0.1:0",
+                              "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
+
+
+def test_the_registry_and_the_cancellation_services_run_their_use_cases_on_the_ports_given(settings):
+    log, clock = MemoryLog(), FixedClock()
+    registry = build_registry(settings, overrides={"log": log, "lookup": log.lookup, "claims": MemoryClaims(),
+                                                   "blobs": MemoryBlobStore(), "clock": clock})
+    cancellation = build_cancellation(settings, overrides={"log": log, "clock": clock})
+    try:
+        registration = registry.registrar.submit("B23103039", FACE.read_bytes(), [])
+        assert registration.invoice.registered_at == clock.now() and registration.receipt_pdf.startswith(b"%PDF")
+
+        def lookup():
+            return fold(e for e in log.events if e.invoice_id == registration.invoice.id), registration.receipt_pdf
+
+        cancelled, _ = cancellation.canceller.cancel("B23103039", lookup, "Duplicada")
+        assert cancelled.cancellation.reason == "Duplicada"
+        assert [type(e) for e in log.events] == [InvoiceRegistered, CancellationRequested]
+    finally:
+        registry.server.stop()
+        cancellation.server.stop()
+        cancellation.channel.close()
+        registry.events.close()
