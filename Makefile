@@ -73,6 +73,7 @@ down:
 
 lint: install
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check ventanilla services tests tools
 
 test: install kafka-jars browser-tools k8s-tools lint promtool
 	VENTANILLA_TEST_PROMTOOL=$(CURDIR)/$(PROMTOOL) $(PY) -m pytest -q tests

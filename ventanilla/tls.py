@@ -1,7 +1,6 @@
 """TLS for the HTTPS doors (edge, portal): a TLS 1.2+ server context asking for client certificates, read deadlines, the peer."""
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -70,7 +69,7 @@ class DeadlineSocket(ssl.SSLSocket):
             self._read_deadline = time.monotonic() + self.deadlines.request_s
         left = self._read_deadline - time.monotonic()
         if left <= 0:
-            raise socket.timeout("request read deadline passed")
+            raise TimeoutError("request read deadline passed")
         super().settimeout(min(left, self.deadlines.io_s))
 
     def recv(self, *args, **kwargs):

@@ -79,7 +79,9 @@ def measure_stages(facturae: bytes, pki, env: dict[str, str]) -> dict[str, tuple
         blobs.put(data[0])
         blobs.put(data[1])
 
-    unique = lambda i: (facturae + f"<!-- {uuid.uuid4()} -->".encode(), receipt + f"%{uuid.uuid4()}\n".encode())
+    def unique(_):
+        return facturae + f"<!-- {uuid.uuid4()} -->".encode(), receipt + f"%{uuid.uuid4()}\n".encode()
+
     event = InvoiceRegistered(str(uuid.uuid4()), 1, now, _registration(1, document, facturae_ref))
     try:
         return {

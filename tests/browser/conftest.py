@@ -16,9 +16,9 @@ from tests.support.portal import STAFF, build_portal_pki
 from tests.support.portal_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Site, Visitor, receipts
 from tests.support.portal_server import HttpsServer, Nifs, People, SmtpSink, certificate_login, tls_files
 from tests.support.registry import SCHEMAS, SHARED
+from tests.support.stack_env import free_ports, private_env
 
 DIR3_SAMPLE = SHARED / "reference" / "dir3" / "dir3_units_sample_2021.csv"
-from tests.support.stack_env import free_ports, private_env
 
 
 @pytest.fixture(scope="package")

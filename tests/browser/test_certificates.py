@@ -23,7 +23,7 @@ def test_upload_summary_save_and_list_with_states(site, visit):
     removed = site.register(nif, "retirado")
     visitor = visit(nif).login()
     visitor.page.get_by_role("link", name="Certificados", exact=True).click()
-    visitor.page.get_by_role("link", name=f"Eliminar retirado").click()
+    visitor.page.get_by_role("link", name="Eliminar retirado").click()
     visitor.look("certificate-remove-confirm")
     visitor.page.get_by_role("button", name="Confirmar eliminación del certificado").click()
     assert "Certificado «retirado» eliminado." in visitor.page.get_by_role("status").inner_text()

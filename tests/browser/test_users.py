@@ -1,7 +1,6 @@
 """Authorized users (manual 7): associate, the new-user form, revoke; acting on behalf of an integrator, switching."""
 import re
 
-from ventanilla.domain.integrator_events import Role
 
 
 def test_associate_a_new_user_who_then_acts_for_the_integrator_and_switches(site, visit):

@@ -108,7 +108,7 @@ def _trickle(edge, cert, closed: list, stop_after_s: float) -> None:
                     try:
                         tls.recv(4096)  # an answer or the end: the server cut us off (session tickets: no data)
                         break
-                    except (socket.timeout, ssl.SSLWantReadError):
+                    except (TimeoutError, ssl.SSLWantReadError):
                         pass
                     tls.sendall(b"X-Slow: 1\r\n")
     except (OSError, ssl.SSLError):

@@ -1,4 +1,6 @@
 """The SQLite read model: idempotent application by offset, lookups, history, restart."""
+import sqlite3
+
 import pytest
 
 from ventanilla.adapters.projection_store import ProjectionStore
@@ -48,7 +50,7 @@ def test_find_by_business_key(tmp_path):
 def test_a_failed_application_leaves_no_trace(tmp_path):
     store = ProjectionStore(tmp_path / "p.sqlite3")
     store.apply(registered(11), TOPIC, 0, 0)
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):
         store.apply(registered(12), TOPIC, 0, 1)  # same business key, another id: refused by the unique index
     assert store.load(12) is None
     assert store.positions(TOPIC) == {0: 1}

@@ -5,7 +5,7 @@ import io
 import os
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Callable
 
@@ -53,7 +53,7 @@ def draw_size(rng: random.Random) -> int:
     return rng.randint(*SIZE_MIX[-1][1:])
 
 
-@lru_cache(maxsize=None)
+@cache
 def pdf_annex(size: int) -> bytes:
     """A real PDF of about size bytes: a page with an incompressible grey image."""
     from PIL import Image

@@ -16,7 +16,7 @@ O, SN, OI, CN, UID = (NameOID.ORGANIZATION_NAME, NameOID.SERIAL_NUMBER, NameOID.
                       NameOID.COMMON_NAME, certnif.UID)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _key():
     return ec.generate_private_key(ec.SECP256R1())
 

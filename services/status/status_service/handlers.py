@@ -43,7 +43,7 @@ class Queries:
     def states_by_ids(self, caller_nif: str, ids: list[int]) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""
         self._caught_up()
-        return [self._item(lambda: self._store.load(i, with_history=False), caller_nif) for i in ids]
+        return [self._item(lambda i=i: self._store.load(i, with_history=False), caller_nif) for i in ids]
 
     def states_by_tuples(self, caller_nif: str, queries: list[InvoiceTuple]) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""

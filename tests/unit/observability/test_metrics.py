@@ -63,4 +63,4 @@ def test_observations_show_in_the_exposition_with_their_labels():
 
 def test_a_metric_of_another_process_is_a_clear_error():
     with pytest.raises(AttributeError, match="not a metric of the registry process"):
-        Metrics("registry").soap_requests
+        Metrics("registry").soap_requests  # noqa: B018 - the attribute access is what is refused

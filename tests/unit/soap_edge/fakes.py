@@ -157,7 +157,7 @@ class _FakeChannel:
 CALLER_NIF = "12345678Z"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client_certificate(nif: str = CALLER_NIF, common_name_only: bool = False, **attributes) -> bytes:
     """The DER of a client certificate for nif (serialNumber IDCES-nif unless attributes say otherwise)."""
     ca = _test_ca()
@@ -166,7 +166,7 @@ def client_certificate(nif: str = CALLER_NIF, common_name_only: bool = False, **
     return pki.issue_leaf(ca, subject, pki.Usage.CLIENT).certificate.public_bytes(serialization.Encoding.DER)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _test_ca() -> pki.Issued:
     return pki.issue_ca(pki.name("Ventanilla unit-test CA"))
 

@@ -41,7 +41,7 @@ def test_client_fault_shape():
 def test_server_side_keys_give_server_faults():
     fault = parts(faults.fault_bytes(DomainError(ErrorKey.REGISTRO, "El servicio no responde."), "r"))
     assert fault.findtext("faultcode").endswith(":Server")
-    assert fault.findtext("detail/{%s}ServicioError/mensajesError" % TNS) == "facturae.error.registro"
+    assert fault.findtext(f"detail/{{{TNS}}}ServicioError/mensajesError") == "facturae.error.registro"
 
 
 @pytest.mark.parametrize("raised, key", [
