@@ -39,15 +39,18 @@ class MemoryOutbox:
 
 
 class MemoryBackOffice:
-    """Invoices by id: (oficina contable, documents)."""
+    """Invoices by id: (oficina contable, documents); `down` makes reads fail like an unreachable status service."""
 
     def __init__(self):
         self.invoices: dict[int, tuple[str, bytes]] = {}
+        self.down = False
 
     def register(self, invoice_id: int, oficina_contable: str, facturae: bytes = b"<Facturae/>") -> None:
         self.invoices[invoice_id] = (oficina_contable, facturae)
 
     def _get(self, invoice_id: int) -> tuple[str, bytes]:
+        if self.down:
+            raise BackendUnavailable("status service down")
         if invoice_id not in self.invoices:
             raise InvoiceNotFound(f"La factura {invoice_id} no está registrada.")
         return self.invoices[invoice_id]

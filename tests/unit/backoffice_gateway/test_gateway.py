@@ -141,6 +141,20 @@ def test_not_ready_bad_input_and_a_broker_down_are_clear_refusals(world):
         gateway.history(call(RCF), 7)
 
 
+def test_a_status_service_down_is_unavailable_not_a_denial(world):
+    _, outbox, directory, _ = world
+    back_office = MemoryBackOffice()
+    back_office.register(7, "GE0000001")
+    back_office.down = True
+    gateway = Gateway(directory, outbox, back_office, FixedClock(AT))
+    for act in (lambda: gateway.update_state(call(RCF), update()), lambda: gateway.history(call(RCF, "GetHistory"), 7),
+                lambda: gateway.documents(call(RCF, "GetDocuments"), 7)):
+        with pytest.raises(Refused, match="no responde") as refused:
+            act()
+        assert refused.value.code == "UNAVAILABLE"
+    assert outbox.records == []
+
+
 def test_the_fakes_pass_the_port_contracts():
     outbox = MemoryOutbox()
     outbox_contract(outbox, outbox.read_back)
