@@ -1,7 +1,8 @@
 """What the use cases need from outside, declared once for every service: the log, the claims, the blobs, the clock.
 
-Adapters implement these (ventanilla/adapters/); in-memory ones for unit tests pass the same contract tests
-(tests/support/invoice_fakes.py, tests/integration/test_invoice_contracts.py).
+Adapters implement these (ventanilla/adapters/); the in-memory ones for unit tests (tests/support/invoice_fakes.py)
+pass the same contract tests (tests/support/invoice_contracts.py, run by tests/unit/adapters/test_invoice_fakes.py
+and tests/integration/test_invoice_contracts.py).
 """
 from __future__ import annotations
 
