@@ -171,6 +171,45 @@ class PortalSettings:
         return target.startswith(("postgresql://", "postgres://", "host="))
 
 
+# The internal services, by the name their certificate carries (a DNS subjectAltName issued by the internal CA).
+# "health-probe" is the local stack's readiness probe: no method allows it, health checks need no permission.
+SERVICE_NAMES = ("registry", "status", "cancellation", "soap-edge", "backoffice-gateway", "portal", "health-probe")
+
+
+@dataclass(frozen=True)
+class ServiceTls:
+    """Mutual TLS between the services: each process's certificate and key (its identity), the internal CA that
+    every peer's certificate must chain to, and the plaintext health-only ports for Kubernetes' gRPC probes."""
+
+    enabled: bool
+    certificate: Path | None
+    key: Path | None
+    ca: Path
+    directory: Path
+    health_addresses: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "ServiceTls":
+        """VENTANILLA_GRPC_MTLS, VENTANILLA_SERVICE_TLS_CERT/_KEY/_CA (when unset: the dev PKI's internal CA and
+        <VENTANILLA_SERVICE_TLS_DIR, by default <state>/pki/services>/<service>.pem and .key.pem) and VENTANILLA_{REGISTRY,STATUS,CANCELLATION}_HEALTH_ADDRESS (a plaintext port that
+        answers health checks only, for Kubernetes' probes; none when unset)."""
+        pki = state_dir / "pki"
+        return cls(_bool(env, "VENTANILLA_GRPC_MTLS", True), _path(env, "VENTANILLA_SERVICE_TLS_CERT"),
+                   _path(env, "VENTANILLA_SERVICE_TLS_KEY"),
+                   Path(_str(env, "VENTANILLA_SERVICE_TLS_CA", str(pki / "internal-ca.pem"))),
+                   Path(_str(env, "VENTANILLA_SERVICE_TLS_DIR", str(pki / "services"))),
+                   {name: _str(env, f"VENTANILLA_{name.upper()}_HEALTH_ADDRESS", "")
+                    for name in ("registry", "status", "cancellation")})
+
+    def certificate_of(self, service: str) -> Path:
+        """The certificate this process presents when it is `service`."""
+        return self.certificate or self.directory / f"{service}.pem"
+
+    def key_of(self, service: str) -> Path:
+        """The private key of certificate_of(service)."""
+        return self.key or self.directory / f"{service}.key.pem"
+
+
 # How Kafka clients reach the brokers: plaintext on loopback locally; SASL_SSL with SCRAM on Kubernetes (Strimzi).
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
@@ -278,6 +317,7 @@ class Settings:
     soap_public_url: str
     kafka_security: KafkaSecurity
     gateway: "GatewaySettings"
+    service_tls: ServiceTls
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -371,6 +411,7 @@ class Settings:
             soap_public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             kafka_security=KafkaSecurity.from_env(env),
             gateway=GatewaySettings.from_env(env, state_dir),
+            service_tls=ServiceTls.from_env(env, state_dir),
         )
 
     def receipt_url(self, csv: str) -> str:

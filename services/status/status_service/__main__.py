@@ -21,6 +21,7 @@ from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_sig
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
+from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -130,9 +131,10 @@ def build(settings: Settings) -> StatusService:
     servers += [
         GrpcServer(settings.backoffice_address,
                    [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
-                   interceptors=gate),
+                   **server_options(settings.service_tls, "status", gate, health=False)),
         GrpcServer(settings.status_address,
-                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)], interceptors=gate),
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
+                   **server_options(settings.service_tls, "status", gate)),
     ]
     return StatusService(projector, loops, servers, startup, [events, feedback, notices])
 
