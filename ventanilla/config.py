@@ -259,6 +259,7 @@ class Settings:
     group_instance_id: str
     group_session_timeout_ms: int
     backoffice_address: str
+    backoffice_require_sender: bool
     topic_replication_factor: int
     registry_address: str
     status_address: str
@@ -351,6 +352,8 @@ class Settings:
             group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
             group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
             backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
+            # the status service applies only messages the back-office gateway stamped with their sender (v2)
+            backoffice_require_sender=_bool(env, "VENTANILLA_BACKOFFICE_REQUIRE_SENDER", True),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
             registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
             status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),

@@ -1,48 +1,22 @@
-"""Black-box: every internal gRPC door of a real stack (registry, status, cancellation as `ventanilla run` starts
-them) refuses a caller without a client certificate, with an integrator's certificate, or with the certificate of
-a service that has no business there; each refusal writes nothing to the invoice log."""
+"""Black-box: every internal gRPC door of a real stack (its services as processes, as `ventanilla run` starts
+them) refuses a caller without a client certificate, with an integrator's certificate, or with the certificate of a
+service that has no business there; each refusal writes nothing to the invoice log."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Iterator
 
 import grpc
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from ventanilla import devpki
-from ventanilla.adapters.topics import ensure_topics
 from ventanilla.api.v1 import backoffice_pb2, backoffice_pb2_grpc, services_pb2, services_pb2_grpc
 from ventanilla.config import Settings
 
-from tests.e2e.own_stack import OwnStack
 from tests.support.service_pki import dial, service_tls_env
-from tests.support.stack_env import private_env
 
 pytestmark = pytest.mark.e2e
 SUPPLIER = "B23103039"
-
-
-@pytest.fixture(scope="module")
-def internal(kafka_bootstrap: str, tmp_path_factory, free_ports) -> Iterator[OwnStack]:
-    """The registry, status and cancellation services, as processes, over mutual TLS."""
-    state = tmp_path_factory.mktemp("security") / "state"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
-    env.update(private_env(kafka_bootstrap, state, free_ports(5), "security"),
-               PYTHONUNBUFFERED="1", VENTANILLA_REQUIRE_SIGNATURE="0")
-    settings = Settings.from_env(env)
-    ensure_topics(settings)
-    devpki.ensure(settings)
-    logs = state.parent / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    stack = OwnStack(settings, env, logs)
-    try:
-        for name in ("registry", "status", "cancellation"):
-            stack.start(name)
-        yield stack
-    finally:
-        stack.stop_all()
 
 
 # (door, the service answering there, a call, the services allowed to make it)
@@ -97,31 +71,31 @@ def _anonymous_tls_channel(address: str, target: str) -> grpc.Channel:
 
 
 @pytest.mark.parametrize("door", sorted(DOORS))
-def test_every_internal_door_refuses_who_should_not_call_it_and_writes_nothing(internal, door):
+def test_every_internal_door_refuses_who_should_not_call_it_and_writes_nothing(stack, door):
     setting, target, call = DOORS[door]
-    address = getattr(internal.settings, setting)
+    address = getattr(stack.settings, setting)
     allowed, other = ALLOWED[door]
-    before = _log_ends(internal.settings)
+    before = _log_ends(stack.settings)
     attempts = {
         "plaintext": _code(call, grpc.insecure_channel(address)),
         "TLS without a client certificate": _code(call, _anonymous_tls_channel(address, target)),
-        "an integrator's certificate": _code(call, _integrator_channel(internal.settings, address, target)),
+        "an integrator's certificate": _code(call, _integrator_channel(stack.settings, address, target)),
         f"{other}'s certificate": _code(call, dial(address, target, other)),
     }
     assert attempts == {"plaintext": grpc.StatusCode.UNAVAILABLE,  # no TLS: the connection is closed
                         "TLS without a client certificate": grpc.StatusCode.UNAVAILABLE,  # handshake refused
                         "an integrator's certificate": grpc.StatusCode.UNAVAILABLE,  # another CA: handshake refused
                         f"{other}'s certificate": grpc.StatusCode.PERMISSION_DENIED}
-    assert _log_ends(internal.settings) == before
+    assert _log_ends(stack.settings) == before
     # the control: the service that should call it gets through to the handler (which answers on the merits)
     assert _code(call, dial(address, target, allowed)) not in (grpc.StatusCode.UNAVAILABLE,
                                                                grpc.StatusCode.UNAUTHENTICATED,
                                                                grpc.StatusCode.PERMISSION_DENIED)
-    refusal = (internal.logs / f"{target}.log").read_text()
+    refusal = (stack.logs / f"{target}.log").read_text()
     assert '"msg": "refused"' in refusal and f'"caller": ["{other}"]' in refusal
 
 
-def test_a_server_that_is_not_the_service_asked_for_is_refused_by_the_client(internal):
+def test_a_server_that_is_not_the_service_asked_for_is_refused_by_the_client(stack):
     """The edge's channel to `registry` does not accept the status service's certificate (hostname check)."""
     call = DOORS["status.GetInvoice"][2]
-    assert _code(call, dial(internal.settings.status_address, "registry", "soap-edge")) is grpc.StatusCode.UNAVAILABLE
+    assert _code(call, dial(stack.settings.status_address, "registry", "soap-edge")) is grpc.StatusCode.UNAVAILABLE

@@ -94,6 +94,10 @@ class DirectoryFollower:
             return False
         return all(self._catch_up.reached(p, end) for p, end in self._ends_at_start.items())
 
+    def units_at(self, platform_id: str, at: datetime) -> frozenset[str]:
+        """The DIR3 units a platform held at a moment, as of the events followed so far."""
+        return self.store.units_at(platform_id, at)
+
     def stop(self) -> None:
         """Stop following after the current batch."""
         self._projector.stop()

@@ -15,6 +15,7 @@ from ventanilla.adapters import kafka_clients
 from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
@@ -55,6 +56,7 @@ class StatusService:
     servers: list[GrpcServer]
     startup: StartupCatchUp
     closeables: list = field(default_factory=list)
+    directory: DirectoryFollower | None = None
     failed: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -72,6 +74,8 @@ class StatusService:
 
     def start(self) -> None:
         """Start consuming; serve UNAVAILABLE (health NOT_SERVING) until caught up with the log as of now."""
+        if self.directory is not None:
+            self.directory.start()
         targets = [self.projector.run] + [loop.run for loop in self.loops]
         for index, target in enumerate(targets):
             thread = threading.Thread(target=self._fatal_on_error(target), name=f"consumer-{index}", daemon=True)
@@ -95,6 +99,8 @@ class StatusService:
             server.stop()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self.directory is not None:
+            self.directory.stop()
         for closeable in self.closeables:
             closeable.close()
 
@@ -117,7 +123,10 @@ def build(settings: Settings) -> StatusService:
                       settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
-    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
+    directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
+                                  "status-directory", settings.kafka_security)  # who owns which DIR3 unit
+    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock(),
+                    owners=directory, require_sender=settings.backoffice_require_sender)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
@@ -136,7 +145,7 @@ def build(settings: Settings) -> StatusService:
                    [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
                    **server_options(settings.service_tls, "status", gate)),
     ]
-    return StatusService(projector, loops, servers, startup, [events, feedback, notices])
+    return StatusService(projector, loops, servers, startup, [events, feedback, notices], directory=directory)
 
 
 def main() -> None:

@@ -81,6 +81,15 @@ def translate(value: bytes) -> BackOfficeCommand:
     raise _violation(None, "El mensaje no contiene state_update ni cancellation_verdict.")
 
 
+def sender_of(value: bytes) -> str:
+    """The platform the back-office gateway authenticated and stamped on the message (version 2), else ""."""
+    try:
+        envelope = pb.BackOfficeMessage.FromString(value or b"")
+    except DecodeError:
+        return ""
+    return envelope.sender.platform_id.strip() if envelope.version >= 2 else ""
+
+
 def refusal_of(command: BackOfficeCommand, error: DomainError) -> Refusal:
     """The refusal of a well-formed command."""
     return Refusal(command.message_id, command.invoice_id, command.source_system, error)
