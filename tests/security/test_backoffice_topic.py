@@ -6,6 +6,7 @@ The local broker is plaintext, so any process here may produce to the topic (on 
 the gateway write: tests/deploy/test_manifests.py): these tests are such a producer."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -60,9 +61,22 @@ def test_a_back_office_message_the_gateway_did_not_stamp_or_of_another_unit_chan
     assert refusal.error_key == "factura.error.estado.actualizacion" and reason in refusal.reason
     assert lc.invoice_events(stack.settings, invoice_id) == events  # nothing written
     assert lc.estado(stack.settings, invoice_id)[0] == "REGISTRADA"
-    assert _feedback_headers(stack, message_id) == ({"platform": sender.encode()} if sender else {})
+    assert _feedback_headers(stack, message_id) == ({"ventanilla-platform": sender.encode()} if sender else {})
     # the control: the platform that holds the unit, stamped as the gateway stamps it, is applied
     accepted_id, value = _message(invoice_id, "REGISTRADA_RCF", PLATFORM)
     _send(stack, invoice_id, value)
     lc.wait_state(stack.settings, invoice_id, "REGISTRADA_RCF", timeout_s=60)
     assert accepted_id not in lc.refusals(stack.settings)
+
+
+def test_a_registration_notice_names_the_platforms_holding_its_unit(stack):
+    invoice_id, _ = lc.register(stack.settings)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        notices = [r for r in lc.read_all(stack.settings, stack.settings.invoices_registered_topic)
+                   if dict(r.headers or ()).get("ventanilla-invoice-id") == str(invoice_id).encode()]
+        if notices:
+            break
+        time.sleep(0.3)
+    assert [(k, v) for k, v in notices[0].headers if k == "ventanilla-platform"] == [("ventanilla-platform",
+                                                                                       PLATFORM.encode())]

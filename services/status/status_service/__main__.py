@@ -131,7 +131,7 @@ def build(settings: Settings) -> StatusService:
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
+                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic, directory), "notices",
                   after=startup.ready),
     ]
     status_api = StatusApi(Queries(store, blobs, catch_up))

@@ -12,6 +12,7 @@ from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.domain.errors import DomainError
 from ventanilla.adapters.catch_up import CatchUp
 from ventanilla.domain.errors import ErrorKey
+from status_service.notices import PLATFORM_HEADER
 from status_service.contract import ContractViolation, Refusal, refusal_of, sender_of, translate, update_refused
 
 log = logging.getLogger("status.intake")
@@ -115,11 +116,12 @@ class Intake:
         """After a batch: nothing is buffered (every refusal was acknowledged)."""
 
     def _refuse(self, refusal: Refusal, sender: str = "") -> str:
-        """Tell the feedback topic; the header `platform` names the sending platform, the only one it is for."""
+        """Tell the feedback topic; the header ventanilla-platform names the sending platform, the only one it is
+        for."""
         message = update_refused(refusal, self._clock.now())
         self._feedback.publish(self._feedback_topic, invoice_partition_key(refusal.invoice_id),
                                message.SerializeToString(),
-                               headers=[("platform", sender.encode())] if sender else None)
+                               headers=[(PLATFORM_HEADER, sender.encode())] if sender else None)
         log.info("back-office message refused", extra={
             "invoice_id": refusal.invoice_id, "message_id": refusal.message_id, "key": refusal.error.key.value,
             "reason": refusal.error.detail})
