@@ -3,13 +3,12 @@ they mean to, and each server's check of who may call which method (CALLERS, an 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Callable, Mapping
 
 import grpc
 
 from ventanilla.config import ServiceTls
+from ventanilla.logs import Everyso
 
 log = logging.getLogger("ventanilla.service_tls")
 HEALTH = "/grpc.health.v1.Health/"
@@ -27,24 +26,6 @@ CALLERS: Mapping[str, frozenset[str]] = {
     "/ventanilla.v1.BackOfficeService/GetHistory": frozenset({"backoffice-gateway"}),
     "/ventanilla.v1.BackOfficeService/GetDocuments": frozenset({"backoffice-gateway"}),
 }
-
-
-class Everyso:
-    """Says whether a refusal is worth a log line: once per key every period_s, so that a knocking loop cannot
-    flood the logs."""
-
-    def __init__(self, period_s: float):
-        self._period_s, self._last, self._lock = period_s, {}, threading.Lock()
-
-    def due(self, key) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(key, -self._period_s) < self._period_s:
-                return False
-            if len(self._last) > 10_000:
-                self._last.clear()
-            self._last[key] = now
-            return True
 
 
 def server_credentials(tls: ServiceTls, service: str) -> grpc.ServerCredentials | None:

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import grpc
 import pytest
 
-from ventanilla.adapters.service_tls import CALLERS, CallerCheck, Everyso
+from ventanilla.adapters.service_tls import CALLERS, CallerCheck
+from ventanilla.logs import Everyso
 
 
 class Aborted(Exception):
