@@ -171,6 +171,45 @@ class PortalSettings:
         return target.startswith(("postgresql://", "postgres://", "host="))
 
 
+# The internal services, by the name their certificate carries (a DNS subjectAltName issued by the internal CA).
+# "health-probe" is the local stack's readiness probe: no method allows it, health checks need no permission.
+SERVICE_NAMES = ("registry", "status", "cancellation", "soap-edge", "backoffice-gateway", "portal", "health-probe")
+
+
+@dataclass(frozen=True)
+class ServiceTls:
+    """Mutual TLS between the services: each process's certificate and key (its identity), the internal CA that
+    every peer's certificate must chain to, and the plaintext health-only ports for Kubernetes' gRPC probes."""
+
+    enabled: bool
+    certificate: Path | None
+    key: Path | None
+    ca: Path
+    directory: Path
+    health_addresses: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "ServiceTls":
+        """VENTANILLA_GRPC_MTLS, VENTANILLA_SERVICE_TLS_CERT/_KEY/_CA (when unset: the dev PKI's internal CA and
+        <VENTANILLA_SERVICE_TLS_DIR, by default <state>/pki/services>/<service>.pem and .key.pem) and VENTANILLA_{REGISTRY,STATUS,CANCELLATION}_HEALTH_ADDRESS (a plaintext port that
+        answers health checks only, for Kubernetes' probes; none when unset)."""
+        pki = state_dir / "pki"
+        return cls(_bool(env, "VENTANILLA_GRPC_MTLS", True), _path(env, "VENTANILLA_SERVICE_TLS_CERT"),
+                   _path(env, "VENTANILLA_SERVICE_TLS_KEY"),
+                   Path(_str(env, "VENTANILLA_SERVICE_TLS_CA", str(pki / "internal-ca.pem"))),
+                   Path(_str(env, "VENTANILLA_SERVICE_TLS_DIR", str(pki / "services"))),
+                   {name: _str(env, f"VENTANILLA_{name.upper()}_HEALTH_ADDRESS", "")
+                    for name in ("registry", "status", "cancellation")})
+
+    def certificate_of(self, service: str) -> Path:
+        """The certificate this process presents when it is `service`."""
+        return self.certificate or self.directory / f"{service}.pem"
+
+    def key_of(self, service: str) -> Path:
+        """The private key of certificate_of(service)."""
+        return self.key or self.directory / f"{service}.key.pem"
+
+
 # How Kafka clients reach the brokers: plaintext on loopback locally; SASL_SSL with SCRAM on Kubernetes (Strimzi).
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
@@ -220,6 +259,7 @@ class Settings:
     group_instance_id: str
     group_session_timeout_ms: int
     backoffice_address: str
+    backoffice_require_sender: bool
     topic_replication_factor: int
     registry_address: str
     status_address: str
@@ -278,6 +318,7 @@ class Settings:
     soap_public_url: str
     kafka_security: KafkaSecurity
     gateway: "GatewaySettings"
+    service_tls: ServiceTls
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -311,6 +352,8 @@ class Settings:
             group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
             group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
             backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
+            # the status service applies only messages the back-office gateway stamped with their sender (v2)
+            backoffice_require_sender=_bool(env, "VENTANILLA_BACKOFFICE_REQUIRE_SENDER", True),
             topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
             registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
             status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),
@@ -371,6 +414,7 @@ class Settings:
             soap_public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             kafka_security=KafkaSecurity.from_env(env),
             gateway=GatewaySettings.from_env(env, state_dir),
+            service_tls=ServiceTls.from_env(env, state_dir),
         )
 
     def receipt_url(self, csv: str) -> str:

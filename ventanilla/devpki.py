@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ventanilla import pki
-from ventanilla.config import Settings
+from ventanilla.config import SERVICE_NAMES, Settings
 from ventanilla.domain.nif import is_valid, normalize
 
 ADMINISTRATION_NIF = "S2800000H"
@@ -42,19 +42,32 @@ def _load(where: Layout, stem: str) -> pki.Issued:
     return pki.Issued(certificate, key)
 
 
-def _ca(where: Layout) -> pki.Issued:
-    if where.cert("ca").exists() and where.key("ca").exists():
-        return _load(where, "ca")
-    ca = pki.issue_ca(pki.name("Ventanilla DEV CA (not for production)", organization="Ventanilla dev"))
-    ca.write(where.directory, "ca")
+def _ca(where: Layout, stem: str = "ca", common_name: str = "Ventanilla DEV CA (not for production)") -> pki.Issued:
+    if where.cert(stem).exists() and where.key(stem).exists():
+        return _load(where, stem)
+    ca = pki.issue_ca(pki.name(common_name, organization="Ventanilla dev"))
+    ca.write(where.directory, stem)
     return ca
+
+
+def services(where: Layout) -> list[Path]:
+    """The internal CA (apart from the CA of suppliers' and integrators' certificates: theirs never chain to it)
+    and one certificate per service, its name as DNS subjectAltName: what service-to-service mutual TLS checks."""
+    internal = _ca(where, "internal-ca", "Ventanilla DEV internal services CA (not for production)")
+    out = where.directory / "services"
+    for service in SERVICE_NAMES:
+        if not ((out / f"{service}.pem").exists() and (out / f"{service}.key.pem").exists()):
+            pki.issue_leaf(internal, pki.name(service, organization="Ventanilla dev services"), pki.Usage.SERVICE,
+                           dns_names=(service,)).write(out, service)
+    return [where.cert("internal-ca"), *(out / f"{service}.pem" for service in SERVICE_NAMES)]
 
 
 def init(settings: Settings, force: bool = False) -> list[Path]:
     """Create what is missing (everything with force): CA, server, seal and probe certificates."""
     where = layout(settings)
     if force:
-        for stem in ("ca", "server", "seal", "probe"):
+        stems = ("ca", "server", "seal", "probe", "internal-ca", *(f"services/{name}" for name in SERVICE_NAMES))
+        for stem in stems:
             for path in (where.cert(stem), where.key(stem)):
                 path.unlink(missing_ok=True)
     ca = _ca(where)
@@ -72,17 +85,23 @@ def init(settings: Settings, force: bool = False) -> list[Path]:
     for stem, issue in wanted.items():
         if not (where.cert(stem).exists() and where.key(stem).exists()):
             issue().write(where.directory, stem)
-    return [where.cert(stem) for stem in ("ca", *wanted)]
+    return [where.cert(stem) for stem in ("ca", *wanted)] + services(where)
 
 
 def ensure(settings: Settings) -> bool:
-    """init() when the edge uses the dev PKI's default files and they are missing; whether it did."""
+    """Create the dev PKI's missing default files that these settings use (the edge's, the services'); whether it
+    created any."""
     where = layout(settings)
     defaults = (settings.soap_tls_cert, settings.soap_client_ca) == (where.cert("server"), where.cert("ca"))
-    if settings.soap_plain_http or not defaults or settings.soap_tls_cert.exists():
-        return False
-    init(settings)
-    return True
+    edge = not settings.soap_plain_http and defaults and not settings.soap_tls_cert.exists()
+    internal = settings.service_tls
+    mesh = (internal.enabled and internal.certificate is None and internal.ca == where.cert("internal-ca")
+            and internal.directory == where.directory / "services" and not all(internal.certificate_of(name).exists() for name in SERVICE_NAMES))
+    if edge:
+        init(settings)
+    elif mesh:
+        services(where)
+    return edge or mesh
 
 
 def client(settings: Settings, nif: str, out: Path, entity_nif: str = "", stem: str = "client") -> tuple[Path, Path]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from datetime import datetime, timezone
 
 from opentelemetry import trace
@@ -55,3 +57,21 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+class Everyso:
+    """Says whether a refusal is worth a log line: once per key every period_s, so that a knocking loop cannot
+    flood the logs."""
+
+    def __init__(self, period_s: float):
+        self._period_s, self._last, self._lock = period_s, {}, threading.Lock()
+
+    def due(self, key) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(key, -self._period_s) < self._period_s:
+                return False
+            if len(self._last) > 10_000:
+                self._last.clear()
+            self._last[key] = now
+            return True

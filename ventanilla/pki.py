@@ -22,6 +22,7 @@ class Usage(Enum):
     SIGNING = "signing"  # XAdES / PAdES signatures (non-repudiation)
     SERVER = "server"    # TLS server
     CLIENT = "client"    # TLS client authentication
+    SERVICE = "service"  # an internal service: TLS server and client (mutual TLS between services)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def issue_leaf(issuer: Issued, subject: x509.Name, usage: Usage, *, dns_names: t
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
                               critical=False))
     if not signing:
-        purpose = ExtendedKeyUsageOID.SERVER_AUTH if usage is Usage.SERVER else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = builder.add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
+        purposes = {Usage.SERVER: [ExtendedKeyUsageOID.SERVER_AUTH], Usage.CLIENT: [ExtendedKeyUsageOID.CLIENT_AUTH],
+                    Usage.SERVICE: [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]}[usage]
+        builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
     alternative = [x509.DNSName(d) for d in dns_names] + [x509.IPAddress(ipaddress.ip_address(a))
                                                           for a in ip_addresses]
     if alternative:

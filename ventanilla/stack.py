@@ -5,7 +5,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ventanilla.config import Settings
@@ -22,6 +22,7 @@ class GrpcHealth:
     """Ready when the standard gRPC health service (service "") at a settings address says SERVING."""
 
     address_setting: str  # an attribute of Settings, or a dotted path ("gateway.health_address")
+    service: str = ""  # the service answering there over mutual TLS (settings.service_tls); "": a plaintext port
 
     def target(self, settings: Settings) -> str:
         """The address probed."""
@@ -35,7 +36,10 @@ class GrpcHealth:
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-        with grpc.insecure_channel(self.target(settings)) as channel:
+        from ventanilla.adapters.service_tls import channel as service_channel
+
+        tls = settings.service_tls if self.service else replace(settings.service_tls, enabled=False)
+        with service_channel(tls, "health-probe", self.service, self.target(settings)) as channel:
             try:
                 answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""),
                                                                    timeout=timeout_s)
@@ -103,9 +107,9 @@ class Service:
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("registry", "registry_service", GrpcHealth("registry_address")),
-    Service("status", "status_service", GrpcHealth("status_address")),
-    Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address")),
+    Service("registry", "registry_service", GrpcHealth("registry_address", "registry")),
+    Service("status", "status_service", GrpcHealth("status_address", "status")),
+    Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address", "cancellation")),
     Service("soap-edge", "soap_edge", HttpReady()),
     Service("portal", "portal_service", PortalReady()),
     Service("backoffice-gateway", "backoffice_gateway", GrpcHealth("gateway.health_address")),

@@ -18,7 +18,6 @@ import time
 import uuid
 from pathlib import Path
 
-import grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -27,6 +26,7 @@ from tests.benchmarks.bench_lifecycle import broker, machine  # noqa: E402
 from tests.e2e import lifecycle as lc  # noqa: E402
 from tests.e2e.own_stack import OwnStack  # noqa: E402
 from tests.support.stack_env import free_ports, private_env  # noqa: E402
+from tests.support.service_pki import dial  # noqa: E402
 
 VARIANTS = {
     "dynamic-45": {"VENTANILLA_GROUP_SESSION_TIMEOUT_MS": "45000"},
@@ -74,7 +74,7 @@ def _shown(stack: OwnStack, invoice_id: int, state: str, timeout_s: float = 180)
     producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(30)
     producer.close()
     caller = services_pb2.Caller(nif="B12345678")
-    with grpc.insecure_channel(stack.settings.status_address) as channel:
+    with dial(stack.settings.status_address, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         while time.monotonic() - sent < timeout_s:
             [item] = status.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id]), timeout=10,

@@ -9,13 +9,14 @@ from ventanilla.domain.events import StatusChanged
 
 from . import lifecycle as lc
 from . import soap
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.e2e
 ESTADO_ACTUALIZACION = "factura.error.estado.actualizacion"
 
 
 def _backoffice(stack) -> backoffice_pb2_grpc.BackOfficeServiceStub:
-    channel = grpc.insecure_channel(stack.settings.backoffice_address)
+    channel = dial(stack.settings.backoffice_address, "status", "backoffice-gateway")
     return backoffice_pb2_grpc.BackOfficeServiceStub(channel)
 
 

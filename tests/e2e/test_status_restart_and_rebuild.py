@@ -6,7 +6,6 @@ import sys
 import threading
 import time
 
-import grpc
 import pytest
 
 from ventanilla.api.v1 import backoffice_pb2, backoffice_pb2_grpc
@@ -15,6 +14,7 @@ from ventanilla.domain.events import StatusChanged
 from . import lifecycle as lc
 from . import soap
 from .own_stack import OwnStack, own_stack
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.e2e
 PATH = ("REGISTRADA_RCF", "CONTABILIZADA", "PAGADA")
@@ -33,7 +33,7 @@ def own(kafka_bootstrap, tmp_path_factory, free_ports):
 
 
 def _history(own: OwnStack, invoice_id: int) -> backoffice_pb2.History:
-    with grpc.insecure_channel(own.settings.backoffice_address) as channel:
+    with dial(own.settings.backoffice_address, "status", "backoffice-gateway") as channel:
         return backoffice_pb2_grpc.BackOfficeServiceStub(channel).GetHistory(
             backoffice_pb2.HistoryRequest(invoice_id=invoice_id), timeout=30, wait_for_ready=True)
 

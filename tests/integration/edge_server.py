@@ -13,6 +13,7 @@ from pathlib import Path
 from ventanilla import devpki, stack
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.grpc_server import GrpcServer
+from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -90,9 +91,11 @@ def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:
     settings = Settings.from_env(env)
     devpki.init(settings)
     status = RecordingStatus()
-    servers = [GrpcServer(settings.registry_address, []),
-               GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)]),
-               GrpcServer(settings.cancellation_address, [])]
+    tls = settings.service_tls  # the backends as the edge meets them: mutual TLS, the edge allowed
+    servers = [GrpcServer(settings.registry_address, [], **server_options(tls, "registry")),
+               GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)],
+                          **server_options(tls, "status")),
+               GrpcServer(settings.cancellation_address, [], **server_options(tls, "cancellation"))]
     for server in servers:
         server.start()
     process = subprocess.Popen([sys.executable, "-m", "soap_edge"], env=env, stdout=subprocess.PIPE,

@@ -192,7 +192,7 @@ def test_the_real_adapters_pass_the_port_contracts(kafka_settings):
         outbox.close()
     status = build_status(settings)
     status.start()
-    back_office = StatusBackOffice(settings.backoffice_address, 10.0)
+    back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, 10.0)
     try:
         _register(settings, 44)
         until(lambda: _exists(back_office, 44), timeout_s=30, step_s=0.1)

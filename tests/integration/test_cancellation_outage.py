@@ -10,6 +10,7 @@ from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import ErrorKey, Side
 
 from cancellation_service.__main__ import build
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def test_a_cancellation_with_the_status_service_down_is_sefcan_timeout(settings_
     service = build(settings)
     service.start()
     try:
-        with grpc.insecure_channel(settings.cancellation_address) as channel:
+        with dial(settings.cancellation_address, "cancellation") as channel:
             stub = services_pb2_grpc.CancellationServiceStub(channel)
             with pytest.raises(grpc.RpcError) as caught:
                 stub.CancelInvoice(pb.CancelById(caller=pb.Caller(nif="B12345674"), id=7, reason="Duplicada"),

@@ -8,7 +8,6 @@ import subprocess
 import uuid
 from contextlib import closing, contextmanager
 
-import grpc
 import psycopg
 import pytest
 
@@ -19,6 +18,7 @@ from ventanilla.adapters.topics import ensure_topics
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import ErrorKey
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,7 @@ def test_an_old_claims_store_restored_hands_out_no_id_or_key_again(settings_fact
     with registry(restored) as address:
         assert _submit(address, second) == ErrorKey.FACTURA_REPETIDA.value  # its key is known again
         fourth_id, _ = _submit(address, fourth)
-        with grpc.insecure_channel(address) as channel:
+        with dial(address, "registry") as channel:
             receipt = services_pb2_grpc.RegistryServiceStub(channel).GetReceipt(
                 pb.ReceiptByCsv(csv=third_csv), timeout=30)
     assert fourth_id > third_id  # without the catch-up it was second_id again

@@ -11,7 +11,6 @@ import sys
 import time
 from contextlib import closing, contextmanager
 
-import grpc
 import pytest
 
 from tests.e2e.lifecycle import producer, state_update
@@ -24,6 +23,7 @@ from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.domain.errors import ErrorKey
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def cli(env, *args):
 
 def answers(settings, invoices) -> list:
     """What a caller is told about each invoice: the invoice, its receipt and its state."""
-    with grpc.insecure_channel(settings.status_address) as channel:
+    with dial(settings.status_address, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         found = []
         for invoice_id, invoice in invoices:
@@ -67,7 +67,7 @@ def answers(settings, invoices) -> list:
 
 def wait_for_state(settings, invoice_id, nif, state, timeout_s=60):
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(settings.status_address) as channel:
+    with dial(settings.status_address, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         while time.monotonic() < deadline:
             answer = status.GetStates(pb.StatesByIds(caller=pb.Caller(nif=nif), ids=[invoice_id]), timeout=30)

@@ -13,6 +13,7 @@ from ventanilla.adapters.topics import ensure_topics
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.ports import ABSENT
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -66,7 +67,7 @@ def _receipt(address: str, csv: str) -> bytes | None:
     from ventanilla.api.v1 import services_pb2 as pb
     from ventanilla.api.v1 import services_pb2_grpc
 
-    with grpc.insecure_channel(address) as channel:
+    with dial(address, "registry") as channel:
         try:
             return services_pb2_grpc.RegistryServiceStub(channel).GetReceipt(pb.ReceiptByCsv(csv=csv), timeout=10).receipt_pdf
         except grpc.RpcError as error:

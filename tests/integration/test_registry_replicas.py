@@ -18,13 +18,14 @@ from tests.integration.test_registry import registered_events
 from tests.support.registry import FACE, signed_intake_env, submit
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 SUBMISSIONS = 50
 
 
 def _serving(address: str) -> bool:
-    with grpc.insecure_channel(address) as channel:
+    with dial(address, "registry") as channel:
         try:
             answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
         except grpc.RpcError:

@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import replace
 
-import grpc
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -20,6 +19,7 @@ from ventanilla.domain.invoice import State
 from status_service.__main__ import build
 
 from ..unit.domain.factories import T0, registration
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ def _feedback(settings, count: int, timeout_s: float = 30.0) -> list[bpb.UpdateR
 
 
 def _state(settings, invoice_id: int, expected: str, timeout_s: float = 30.0) -> str:
-    with grpc.insecure_channel(settings.status_address) as channel:
+    with dial(settings.status_address, "status") as channel:
         stub, deadline = services_pb2_grpc.StatusServiceStub(channel), time.monotonic() + timeout_s
         while True:
             query = services_pb2.StatesByIds(caller=services_pb2.Caller(nif="B12345678"), ids=[invoice_id])
@@ -89,7 +89,7 @@ def test_updates_are_applied_refused_with_feedback_and_documents_served(service)
     refused = {f.refused_message_id: f for f in _feedback(settings, 2)}
     assert set(refused) == {"it-2", "it-3"}
     assert refused["it-3"].invoice_id == 999 and "no está registrada" in refused["it-3"].reason
-    with grpc.insecure_channel(settings.backoffice_address) as channel:
+    with dial(settings.backoffice_address, "status", "backoffice-gateway") as channel:
         stub = backoffice_pb2_grpc.BackOfficeServiceStub(channel)
         documents = stub.GetDocuments(bpb.DocumentsRequest(invoice_id=41), timeout=10)
         history = stub.GetHistory(bpb.HistoryRequest(invoice_id=41), timeout=10)
@@ -141,7 +141,7 @@ def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
 
 
 def _history(settings, invoice_id: int) -> list[tuple[int, str]]:
-    with grpc.insecure_channel(settings.backoffice_address) as channel:
+    with dial(settings.backoffice_address, "status", "backoffice-gateway") as channel:
         history = backoffice_pb2_grpc.BackOfficeServiceStub(channel).GetHistory(
             bpb.HistoryRequest(invoice_id=invoice_id), timeout=10, wait_for_ready=True)
     return [(e.state, e.message_id) for e in history.entries]

@@ -12,6 +12,7 @@ from status_service.__main__ import build
 
 from tests.support.backlog import produce_events
 from tests.unit.domain.factories import registration
+from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
 EVENTS = 40_000  # 10,000 invoices: seconds of replay on this machine
@@ -27,7 +28,7 @@ def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_sett
     service.start()
     refused, health_seen = 0, set()
     try:
-        with grpc.insecure_channel(settings.status_address) as channel:
+        with dial(settings.status_address, "status") as channel:
             status, health = services_pb2_grpc.StatusServiceStub(channel), health_pb2_grpc.HealthStub(channel)
             while True:
                 serving = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10,

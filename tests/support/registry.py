@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
+from tests.support.service_pki import dial
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 SCHEMAS = SHARED / "reference" / "facturae" / "schemas"
@@ -29,7 +30,7 @@ def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=()
     """SubmitInvoice over a fresh channel: (response, None) or (None, catalogue key)."""
     request = pb.SubmitInvoiceRequest(caller=pb.Caller(nif=nif), facturae=facturae,
                                       attachments=[pb.Attachment(name=n, content=c) for n, c in attachments])
-    with grpc.insecure_channel(address) as channel:
+    with dial(address, "registry") as channel:
         try:
             return services_pb2_grpc.RegistryServiceStub(channel).SubmitInvoice(
                 request, timeout=timeout, wait_for_ready=True), None

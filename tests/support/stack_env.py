@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import Settings
+from tests.support.service_pki import service_tls_env
 
 
 def free_ports(count: int) -> list[int]:
@@ -42,6 +43,10 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
         "VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.{suffix}",
         "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.{suffix}",
     }
+    env.update(service_tls_env())  # the services' mutual TLS: one internal PKI per test session
+    # tests that play a back office by producing to its topic directly (load, recovery, benchmarks): the
+    # security suite turns the gateway-stamp requirement back on
+    env["VENTANILLA_BACKOFFICE_REQUIRE_SENDER"] = "0"
     env.update({spec.name_variable: f"{spec.name(defaults)}.{suffix}" for spec in TOPICS})
     if kafka_bootstrap is not None:
         env.update(VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, VENTANILLA_KAFKA_EXTERNAL="1")

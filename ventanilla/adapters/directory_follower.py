@@ -94,6 +94,14 @@ class DirectoryFollower:
             return False
         return all(self._catch_up.reached(p, end) for p, end in self._ends_at_start.items())
 
+    def units_at(self, platform_id: str, at: datetime) -> frozenset[str]:
+        """The DIR3 units a platform held at a moment, as of the events followed so far."""
+        return self.store.units_at(platform_id, at)
+
+    def owners_of_unit(self, code: str, at: datetime) -> frozenset[str]:
+        """The approved RCF platforms holding a DIR3 unit at a moment, as of the events followed so far."""
+        return self.store.owners_of_unit(code, at)
+
     def stop(self) -> None:
         """Stop following after the current batch."""
         self._projector.stop()

@@ -48,7 +48,7 @@ class GrpcServer:
 
     def __init__(self, address: str, registrars: list[Registrar], workers: int = 16,
                  credentials: grpc.ServerCredentials | None = None,
-                 interceptors: tuple[grpc.ServerInterceptor, ...] = ()):
+                 interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = ""):
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -63,6 +63,10 @@ class GrpcServer:
                      else self._server.add_insecure_port(address))
         if self.port == 0:
             raise OSError(f"cannot bind gRPC server to {address}")
+        # plaintext for Kubernetes' gRPC probes: with mutual TLS, every other method refuses a caller without a
+        # verified service certificate (service_tls.CallerCheck), which a plaintext connection never has
+        if health_address and self._server.add_insecure_port(health_address) == 0:
+            raise OSError(f"cannot bind gRPC health port to {health_address}")
 
     def start(self, serving: bool = True) -> None:
         """Start serving and report SERVING (or NOT_SERVING, until set_serving says otherwise).

@@ -94,7 +94,7 @@ def build(settings: Settings, *, overrides: dict | None = None) -> GatewayProces
         closeables.append(outbox)
     back_office = o.get("back_office")
     if back_office is None:
-        back_office = StatusBackOffice(settings.backoffice_address, settings.soap_grpc_deadline_s)
+        back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, settings.soap_grpc_deadline_s)
         closeables.append(back_office)
     api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock()))
     servers = [

@@ -8,8 +8,10 @@ from ventanilla.adapters.event_log import invoice_partition_key
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS
 from ventanilla.adapters.publisher import Publisher
+from ventanilla.adapters.service_tls import channel
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import backoffice_pb2_grpc
+from ventanilla.config import ServiceTls
 from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound
 
 
@@ -33,10 +35,10 @@ class KafkaOutbox:
 
 
 class StatusBackOffice:
-    """The status service's internal BackOfficeService over gRPC."""
+    """The status service's internal BackOfficeService over gRPC (mutual TLS as the gateway)."""
 
-    def __init__(self, address: str, deadline_s: float):
-        self._channel = grpc.insecure_channel(address, options=RECONNECT_OPTIONS)
+    def __init__(self, tls: ServiceTls, address: str, deadline_s: float):
+        self._channel = channel(tls, "backoffice-gateway", "status", address, RECONNECT_OPTIONS)
         self._stub = backoffice_pb2_grpc.BackOfficeServiceStub(self._channel)
         self._deadline_s = deadline_s
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ventanilla.adapters.invoice_messages import timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.integrators_directory import REASONS, Credential, Unrecognized
+from ventanilla.logs import Everyso
 from backoffice_gateway.ports import BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox
 
 log = logging.getLogger("backoffice_gateway")
@@ -41,10 +42,13 @@ class Gateway:
 
     def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock):
         self._directory, self._outbox, self._back_office, self._clock = directory, outbox, back_office, clock
+        self._log_budget = Everyso(10.0)  # a caller knocking in a loop gets one line per reason every 10 s
 
     def _refuse(self, call: Call, code: str, reason: str, message: str, **who) -> Refused:
-        log.warning("refused", extra={"method": call.method, "peer": call.peer, "fingerprint": call.fingerprint,
-                                      "status": code, "reason": reason, **who})
+        knocker = call.fingerprint or call.peer.rpartition(":")[0]
+        if self._log_budget.due((knocker, reason)):
+            log.warning("refused", extra={"method": call.method, "peer": call.peer, "fingerprint": call.fingerprint,
+                                          "status": code, "reason": reason, **who})
         return Refused(code, message)
 
     def authenticate(self, call: Call) -> Credential:

@@ -10,6 +10,7 @@ from ventanilla.adapters.append_health import AppendHealth, TopicProbe
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled
+from ventanilla.adapters.service_tls import channel as service_channel, server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -60,8 +61,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> CancellationS
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
                                       settings.kafka_append_timeout_s)
     canceller = Canceller(events, o.get("clock") or SystemClock())
-    channel = grpc.insecure_channel(settings.status_address,
-                                    options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
+    channel = service_channel(settings.service_tls, "cancellation", "status", settings.status_address,
+                              [*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         canceller,
         services_pb2_grpc.StatusServiceStub(channel),
@@ -70,7 +71,7 @@ def build(settings: Settings, *, overrides: dict | None = None) -> CancellationS
     server = GrpcServer(
         settings.cancellation_address,
         [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
-    )
+        **server_options(settings.service_tls, "cancellation"))
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
     return CancellationService(events, channel, server, health, probe, canceller)

@@ -22,6 +22,7 @@ from ventanilla.adapters.integrator_log import KafkaIntegratorLog
 from ventanilla.adapters.mail import SmtpMailer, SmtpRelay
 from ventanilla.adapters.portal_projection import PortalProjection
 from ventanilla.adapters.projector import Projector
+from ventanilla.adapters.service_tls import opener
 from ventanilla.config import PortalSettings, Settings
 from ventanilla.facturae.configured import build_intake, certificate_checker
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
@@ -153,7 +154,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
                                  if p.smtp_host else UnconfiguredMailer())
     claims = o.get("claims") or IntegratorClaims(_projection_target(p.claims))
     portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock(), claims, caught_up)
-    registry = o.get("registry") or GrpcRegistry(settings.registry_address, settings.status_address)
+    registry = o.get("registry") or GrpcRegistry(settings.registry_address, settings.status_address, open_channel=opener(
+        settings.service_tls, "portal", {settings.registry_address: "registry", settings.status_address: "status"}))
     authenticators = {"certificate": o.get("certificate_login") or CertificateLogin()}
     deps = Deps(portal=portal, dir3=o.get("dir3") or Dir3Catalogue(_projection_target(p.dir3)),
                 verifier=o.get("verifier") or XadesVerifier(signature_checker(settings)),

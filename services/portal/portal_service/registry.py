@@ -53,14 +53,15 @@ def check_seal(pdf: bytes, roots: tuple[asn1_x509.Certificate, ...]) -> SealChec
 class GrpcRegistry:
     """Channels to the registry and status services, opened on first use."""
 
-    def __init__(self, registry_address: str, status_address: str, deadline_s: float = 5.0):
-        self._addresses = (registry_address, status_address)
+    def __init__(self, registry_address: str, status_address: str, deadline_s: float = 5.0,
+                 open_channel=grpc.insecure_channel):
+        self._addresses, self._open_channel = (registry_address, status_address), open_channel
         self._deadline_s = deadline_s
         self._channels: list[grpc.Channel] = []
 
     def _stubs(self):
         if not self._channels:
-            self._channels = [grpc.insecure_channel(a) for a in self._addresses]
+            self._channels = [self._open_channel(a) for a in self._addresses]
         return (services_pb2_grpc.RegistryServiceStub(self._channels[0]),
                 services_pb2_grpc.StatusServiceStub(self._channels[1]))
 

@@ -12,6 +12,7 @@ from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -88,8 +89,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> RegistryServi
     )
     api = RegistryApi(registrar)
     server = GrpcServer(
-        settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)]
-    )
+        settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
+        **server_options(settings.service_tls, "registry"))
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)

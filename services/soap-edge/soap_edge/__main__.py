@@ -1,9 +1,9 @@
 """Composition root of the SOAP edge: `python -m soap_edge` serves it with gunicorn."""
 from __future__ import annotations
 
-import grpc
 import spyne.const
 
+from ventanilla.adapters.service_tls import opener
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 
@@ -20,7 +20,7 @@ from soap_edge.soap.operations import Operations
 MALLOC_ARENAS = 2  # measured: 12 uploads of 7 MB through one slot, ~60 MB over idle; ~145 MB with glibc's 16
 
 
-def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_channel) -> Front:
+def build(settings: Settings, *, open_channel: OpenChannel | None = None) -> Front:
     """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front."""
     # spyne runs a full gc.collect() after any request at most once a second, because its request
     # contexts are cyclic: tens of milliseconds with the GIL held, a stall for every thread of the
@@ -32,7 +32,9 @@ def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_chann
         {"registry": settings.registry_address, "status": settings.status_address,
          "cancellation": settings.cancellation_address},
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
-        open_channel=open_channel,
+        open_channel=open_channel or opener(settings.service_tls, "soap-edge", {
+            settings.registry_address: "registry", settings.status_address: "status",
+            settings.cancellation_address: "cancellation"}),
         lb_policy=settings.grpc_lb_policy,
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit

@@ -15,17 +15,19 @@ from ventanilla.adapters import kafka_clients
 from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
+from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
+from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from status_service.backoffice_api import BackOfficeApi
-from status_service.contract import FeedbackTopic, translate
+from status_service.contract import FeedbackTopic, sender_of, translate
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
@@ -57,6 +59,7 @@ class StatusService:
     closeables: list = field(default_factory=list)
     intake: Intake | None = None
     queries: Queries | None = None
+    directory: DirectoryFollower | None = None
     failed: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -74,6 +77,8 @@ class StatusService:
 
     def start(self) -> None:
         """Start consuming; serve UNAVAILABLE (health NOT_SERVING) until caught up with the log as of now."""
+        if self.directory is not None:
+            self.directory.start()
         targets = [self.projector.run] + [loop.run for loop in self.loops]
         for index, target in enumerate(targets):
             thread = threading.Thread(target=self._fatal_on_error(target), name=f"consumer-{index}", daemon=True)
@@ -97,6 +102,8 @@ class StatusService:
             server.stop()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self.directory is not None:
+            self.directory.stop()
         for closeable in self.closeables:
             closeable.close()
 
@@ -120,13 +127,16 @@ def build(settings: Settings, *, overrides: dict | None = None) -> StatusService
                                       settings.kafka_append_timeout_s)
     feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
     notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
+    directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
+                                  "status-directory", settings.kafka_security)  # who owns which DIR3 unit
     intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up,
-                    o.get("clock") or SystemClock(), translate)
+                    o.get("clock") or SystemClock(), translate, sender_of,
+                    owners=directory, require_sender=settings.backoffice_require_sender)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
                   settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
+                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic, directory), "notices",
                   after=startup.ready),
     ]
     queries = Queries(store, blobs, catch_up)
@@ -136,11 +146,13 @@ def build(settings: Settings, *, overrides: dict | None = None) -> StatusService
     servers += [
         GrpcServer(settings.backoffice_address,
                    [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
-                   interceptors=gate),
+                   **server_options(settings.service_tls, "status", gate, health=False)),
         GrpcServer(settings.status_address,
-                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)], interceptors=gate),
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
+                   **server_options(settings.service_tls, "status", gate)),
     ]
-    return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries)
+    return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries,
+                         directory=directory)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from ventanilla.adapters.invoice_messages import moment, state_from_pb, timestam
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.invoice_commands import BackOfficeCommand, DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
+from status_service.notices import PLATFORM_HEADER
 from status_service.refusal import ContractViolation, Refusal
 
 _VERDICTS = {pb.CancellationVerdict.ACCEPTED: True, pb.CancellationVerdict.REJECTED: False}
@@ -64,6 +65,16 @@ def translate(value: bytes) -> BackOfficeCommand:
     raise _violation(None, "El mensaje no contiene state_update ni cancellation_verdict.")
 
 
+def sender_of(value: bytes) -> str:
+    """The platform the back-office gateway authenticated and stamped on the message (version 2), else ""."""
+    try:
+        envelope = pb.BackOfficeMessage.FromString(value or b"")
+    except DecodeError:
+        return ""
+    return envelope.sender.platform_id.strip() if envelope.version >= 2 else ""
+
+
+
 def update_refused(refusal: Refusal, now: datetime) -> pb.UpdateRefused:
     """The feedback message of a refusal."""
     return pb.UpdateRefused(refused_message_id=refusal.message_id, invoice_id=refusal.invoice_id,
@@ -77,7 +88,9 @@ class FeedbackTopic:
     def __init__(self, publisher, topic: str):
         self._publisher, self._topic = publisher, topic
 
-    def refused(self, refusal: Refusal, at: datetime) -> None:
-        """Publish the refusal and wait for its acknowledgement."""
+    def refused(self, refusal: Refusal, at: datetime, platform: str = "") -> None:
+        """Publish the refusal and wait for its acknowledgement; the header ventanilla-platform names the sending
+        platform, the only one it is for."""
         self._publisher.publish(self._topic, invoice_partition_key(refusal.invoice_id),
-                                update_refused(refusal, at).SerializeToString())
+                                update_refused(refusal, at).SerializeToString(),
+                                headers=[(PLATFORM_HEADER, platform.encode())] if platform else None)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Callable, Protocol
 
-from ventanilla.domain.errors import DomainError
+from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice_commands import BackOfficeCommand
 from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.ports import Clock, Log
@@ -20,7 +20,15 @@ log = logging.getLogger("status.intake")
 class Feedback(Protocol):
     """The feedback topic: what the back office is told of each refused message."""
 
-    def refused(self, refusal: Refusal, at: datetime) -> None: ...
+    def refused(self, refusal: Refusal, at: datetime, platform: str = "") -> None: ...
+
+
+class Owners(Protocol):
+    """The integrators directory: which DIR3 units a platform holds (ventanilla/adapters/directory_follower.py)."""
+
+    def ready(self) -> bool: ...
+
+    def units_at(self, platform_id: str, at): ...
 
 
 class ProjectionBehind(RuntimeError):
@@ -31,14 +39,18 @@ class Intake:
     """Turns each back-office message into invoice events, or into an UpdateRefused on the feedback topic."""
 
     def __init__(self, store: Projection, events: Log, feedback: Feedback, catch_up: Progress, clock: Clock,
-                 translate: Callable[[bytes], BackOfficeCommand]):
+                 translate: Callable[[bytes], BackOfficeCommand], sender_of: Callable[[bytes], str],
+                 owners: Owners | None = None, require_sender: bool = False):
         self._store, self._events, self._feedback = store, events, feedback
-        self._catch_up, self._clock, self._translate = catch_up, clock, translate
+        self._catch_up, self._clock, self._translate, self._sender_of = catch_up, clock, translate, sender_of
+        self._owners, self._require_sender = owners, require_sender
 
     def begin(self) -> None:
         """Before a batch: let the projection apply everything already in the invoice log."""
         if not self._catch_up.wait():
             raise ProjectionBehind("projection behind the invoice log")
+        if self._owners is not None and not self._owners.ready():
+            raise ProjectionBehind("the integrators directory has not caught up with its topic")
 
     def handle(self, value: bytes) -> str:
         """Apply one record of the back-office topic: 'applied', 'duplicate' or 'refused'."""
@@ -46,11 +58,15 @@ class Intake:
             command = self._translate(value)
         except ContractViolation as violation:
             return self._refuse(violation.refusal)
+        sender = self._sender_of(value)
+        unauthorized = self._unauthorized(command, sender)
+        if unauthorized is not None:
+            return self._refuse(refusal_of(command, unauthorized), sender)
         command = replace(command, command_id=str(uuid.uuid4()))
         try:
             events = self._decide_and_append(command)
         except DomainError as error:
-            return self._refuse(refusal_of(command, error))
+            return self._refuse(refusal_of(command, error), sender)
         invoice = self._store.load(command.invoice_id)
         if invoice.applied(command.message_id):
             outcome = "applied" if events else "duplicate"
@@ -58,7 +74,28 @@ class Intake:
                      extra={"invoice_id": command.invoice_id, "message_id": command.message_id})
             return outcome
         self._decide_and_append(command)  # the fold ignored it: its refusal is recorded in the log, once
-        return self._refuse(refusal_of(command, refused_in_log(invoice, command)))
+        return self._refuse(refusal_of(command, refused_in_log(invoice, command)), sender)
+
+    def _unauthorized(self, command, sender: str) -> DomainError | None:
+        """Why the sender may not report on this invoice: no gateway stamp (when one is required), or the invoice's
+        oficina contable is not one of the sending platform's DIR3 units now. Nothing is written for these."""
+        if not sender:
+            if not self._require_sender:
+                return None
+            return DomainError(ErrorKey.ESTADO_ACTUALIZACION, "El mensaje no lleva el remitente que sella la pasarela "
+                                                              "de back offices (BackOfficeMessage v2); no se aplicó.")
+        invoice = self._store.load(command.invoice_id)
+        if invoice is None or self._owners is None:
+            return None  # not registered: decide() refuses it
+        unit = invoice.registration.centres.oficina_contable
+        if unit in self._owners.units_at(sender, self._clock.now()):
+            return None
+        log.warning("back-office message from a platform without the invoice's unit", extra={
+            "invoice_id": command.invoice_id, "message_id": command.message_id, "platform_id": sender,
+            "oficina_contable": unit})
+        return DomainError(ErrorKey.ESTADO_ACTUALIZACION, f"La oficina contable {unit} de la factura "
+                                                          f"{command.invoice_id} no es de la plataforma {sender}; "
+                                                          "no se aplicó.")
 
     def _decide_and_append(self, command) -> tuple:
         """Decide against the caught-up projection, append, and wait until the projection has folded it."""
@@ -72,8 +109,9 @@ class Intake:
     def end(self) -> None:
         """After a batch: nothing is buffered (every refusal was acknowledged)."""
 
-    def _refuse(self, refusal: Refusal) -> str:
-        self._feedback.refused(refusal, self._clock.now())
+    def _refuse(self, refusal: Refusal, sender: str = "") -> str:
+        """Tell the feedback topic, for the sending platform only when there is one."""
+        self._feedback.refused(refusal, self._clock.now(), sender)
         log.info("back-office message refused", extra={
             "invoice_id": refusal.invoice_id, "message_id": refusal.message_id, "key": refusal.error.key.value,
             "reason": refusal.error.detail})

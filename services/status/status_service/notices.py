@@ -14,6 +14,7 @@ from ventanilla.domain.invoice import DocumentRef, RegisteredInvoice
 log = logging.getLogger("status.notices")
 
 HEADERS = ("oficina-contable", "organo-gestor", "unidad-tramitadora")
+PLATFORM_HEADER = "ventanilla-platform"  # the RCF platform a notice or a refusal is for (one header per platform)
 
 
 def _ref(ref: DocumentRef) -> invoice_pb2.BlobRef:
@@ -44,12 +45,14 @@ def notice_of(reg: RegisteredInvoice) -> tuple[bytes, list[tuple[str, bytes]], b
 class Notifier:
     """Publishes a notice for every registration in the invoice log; flushes before the batch is committed."""
 
-    def __init__(self, publisher: Publisher, topic: str):
-        self._publisher, self._topic = publisher, topic
+    def __init__(self, publisher: Publisher, topic: str, owners=None):
+        self._publisher, self._topic, self._owners = publisher, topic, owners
         self._pending: list = []
 
     def begin(self) -> None:
-        """Nothing to prepare."""
+        """Wait for the integrators directory (who owns which unit) to catch up: raise, the loop retries."""
+        if self._owners is not None and not self._owners.ready():
+            raise RuntimeError("the integrators directory has not caught up with its topic")
 
     def handle(self, value: bytes) -> bool:
         """Queue the notice of a registration record; False for any other record."""
@@ -60,6 +63,9 @@ class Notifier:
         if not isinstance(event, InvoiceRegistered):
             return False
         key, headers, message = notice_of(event.invoice)
+        if self._owners is not None:  # the platforms holding the unit when it was registered: the notice is theirs
+            unit, at = event.invoice.centres.oficina_contable, event.invoice.registered_at
+            headers += [(PLATFORM_HEADER, p.encode()) for p in sorted(self._owners.owners_of_unit(unit, at))]
         self._pending.append(self._publisher.send(self._topic, key, message, headers))
         log.info("notice queued", extra={"invoice_id": event.invoice_id})
         return True

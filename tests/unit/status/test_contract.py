@@ -9,7 +9,7 @@ from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.invoice_commands import DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import State
-from status_service.contract import translate, update_refused
+from status_service.contract import sender_of, translate, update_refused
 from status_service.refusal import ContractViolation, refusal_of
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -68,3 +68,12 @@ def test_feedback_names_the_refused_message_key_and_reason():
             message.source_system) == ("m-1", 7, "factura.error.estado.actualizacion",
                                        "No se puede pasar de REGISTRADA a CONTABILIZADA.", "rcf-sefcan")
     assert message.refused_at.ToDatetime(tzinfo=timezone.utc) == AT
+
+
+def test_only_a_version_2_message_names_its_sender():
+    stamped = pb.BackOfficeMessage(state_update=update(), version=2, sender=pb.Sender(platform_id="rcf-sefcan"))
+    claimed = pb.BackOfficeMessage(state_update=update(), sender=pb.Sender(platform_id="rcf-sefcan"))  # version 1
+    assert sender_of(stamped.SerializeToString()) == "rcf-sefcan"
+    assert sender_of(claimed.SerializeToString()) == ""
+    assert sender_of(pb.BackOfficeMessage(state_update=update()).SerializeToString()) == ""
+    assert sender_of(b"\xff\x00not protobuf") == ""

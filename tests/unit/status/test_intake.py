@@ -16,7 +16,7 @@ from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.errors import ErrorKey
 from ventanilla.domain.events import BackOfficeReportRefused, CancellationAccepted, StatusChanged
 from ventanilla.domain.invoice import State
-from status_service.contract import translate
+from status_service.contract import sender_of, translate
 from status_service.intake import Intake, ProjectionBehind
 from tests.support.invoice_fakes import FixedClock, MemoryLog
 from tests.unit.domain.factories import T0, cancel_accepted, cancel_requested, registered
@@ -30,7 +30,7 @@ class MemoryFeedback:
     def __init__(self):
         self.refusals = []
 
-    def refused(self, refusal, at) -> None:
+    def refused(self, refusal, at, platform="") -> None:
         self.refusals.append((refusal, at))
 
     @property
@@ -48,7 +48,7 @@ class Parts:
         if follow:
             self.log.subscribe(self._apply)
         self.log.append(registered(INVOICE))
-        self.intake = Intake(self.store, self.log, self.feedback, self.catch_up, self.clock, translate)
+        self.intake = Intake(self.store, self.log, self.feedback, self.catch_up, self.clock, translate, sender_of)
 
     def _apply(self, event, topic, partition, offset) -> None:
         self.store.apply(event, topic, partition, offset)
@@ -125,7 +125,7 @@ def test_a_report_the_fold_ignores_because_another_writer_came_first_is_refused_
             return parts.log.append(event)
 
     raced = []
-    intake = Intake(parts.store, Racing(), parts.feedback, parts.catch_up, parts.clock, translate)
+    intake = Intake(parts.store, Racing(), parts.feedback, parts.catch_up, parts.clock, translate, sender_of)
     assert intake.handle(state_update().SerializeToString()) == "refused"
     assert [type(e) for e in parts.log.events[-2:]] == [StatusChanged, BackOfficeReportRefused]
     assert parts.feedback.keys == [ErrorKey.ESTADO_ACTUALIZACION]

@@ -1,0 +1,58 @@
+"""The services' allow-list: who may call which method, decided from the verified certificate's DNS names."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import grpc
+import pytest
+
+from ventanilla.adapters.service_tls import CALLERS, CallerCheck
+from ventanilla.logs import Everyso
+
+
+class Aborted(Exception):
+    pass
+
+
+class Context:
+    def __init__(self, names: tuple[str, ...]):
+        self._auth = {"x509_subject_alternative_name": [n.encode() for n in names]} if names else {}
+        self.code = None
+
+    def auth_context(self):
+        return self._auth
+
+    def peer(self):
+        return "ipv4:127.0.0.1:1"
+
+    def abort(self, code, details):
+        self.code = code
+        raise Aborted(details)
+
+
+def _call(method: str, names: tuple[str, ...]):
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: "answered")
+    checked = CallerCheck("test").intercept_service(lambda _: handler, SimpleNamespace(method=method))
+    context = Context(names)
+    try:
+        return checked.unary_unary("request", context)
+    except Aborted:
+        return context.code
+
+
+@pytest.mark.parametrize("method", sorted(CALLERS))
+def test_each_method_answers_its_callers_only(method):
+    for service in ("registry", "status", "cancellation", "soap-edge", "backoffice-gateway", "portal", "health-probe"):
+        expected = "answered" if service in CALLERS[method] else grpc.StatusCode.PERMISSION_DENIED
+        assert _call(method, (service,)) == expected, service
+    assert _call(method, ()) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_method_nobody_listed_is_closed_and_health_is_open():
+    assert _call("/ventanilla.v1.RegistryService/Future", ("soap-edge",)) == grpc.StatusCode.PERMISSION_DENIED
+    assert _call("/grpc.health.v1.Health/Check", ()) == "answered"
+
+
+def test_a_refusal_is_logged_once_per_period_and_key():
+    every = Everyso(60.0)
+    assert every.due(("m", "portal")) and not every.due(("m", "portal")) and every.due(("m", "edge"))
