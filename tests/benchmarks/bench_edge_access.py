@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args(argv)
-    results: dict = {"machine": machine()}
+    results: dict = {"machine": machine(), "authorization alone": authorization_alone()}
     with running_stack() as stack:
         with integrators(stack.env) as portal:
             portal.sign_up("B23103039")
@@ -73,6 +73,45 @@ def main(argv: list[str]) -> int:
                            f"mode with {stack.settings.soap_workers} workers over the same backends")
     publish(results, OUT)
     return 0
+
+
+def authorization_alone(integrators: int = 1000, per_integrator: int = 5, calls: int = 20000) -> dict:
+    """Microseconds per call of each mode's Access.caller (the whole per-request difference between the modes),
+    registered over a DirectoryStore holding 1,000 integrators x 5 certificates on sending platforms."""
+    import hashlib
+    import time
+
+    from ventanilla.adapters.directory_follower import DirectoryStore
+    from ventanilla.domain.integrator_events import Role
+    from soap_edge.identity.access import OpenAccess, RegisteredAccess
+    from soap_edge.identity.caller import Caller, Via
+    from tests.unit.domain.integrator_portal import AT, Portal
+
+    portal, fingerprints = Portal(), []
+    for i in range(integrators):
+        nif = _nif(10_000_000 + i)
+        portal.integrator(nif)
+        for j in range(per_integrator):
+            fingerprints.append(hashlib.sha256(f"{nif}-{j}".encode()).hexdigest())
+            portal.certificate(nif, fingerprints[-1])
+            portal.platform(nif, f"p-{nif}-{j}", fingerprints[-1], {Role.SENDING})
+    store = DirectoryStore()
+    store.apply_many((event, "t", 0, offset) for offset, event in enumerate(portal.events))
+    callers = [Caller("B23103039", fingerprints[i % len(fingerprints)], Via.TLS_PEER, "x") for i in range(calls)]
+    found = {}
+    for name, access in (("open", OpenAccess()), ("registered", RegisteredAccess(store.credential, lambda: True,
+                                                                                 now=lambda: AT))):
+        started = time.perf_counter()
+        for caller in callers:
+            access.caller(caller, "r")
+        found[f"{name}_us_per_call"] = round((time.perf_counter() - started) / calls * 1e6, 2)
+    found["directory"] = f"{integrators} integrators, {len(fingerprints)} certificates, {len(portal.events)} events"
+    return found
+
+
+def _nif(number: int) -> str:
+    """A valid DNI-style NIF for a number (checksum letter)."""
+    return f"{number:08d}{'TRWAGMYFPDXBNJZSQVHLCKE'[number % 23]}"
 
 
 def _until_answered(requests_, url: str, request: tuple[str, bytes], headers: dict, timeout_s: float = 60) -> None:
