@@ -74,6 +74,9 @@ BLOB_STORES = ("directory", "s3")
 # round_robin (every address; with a dns:/// target and a headless Service, every pod).
 GRPC_LB_POLICIES = ("pick_first", "round_robin")
 EDGE_ACCESS_MODES = ("open", "registered")  # who may call the SOAP edge (docs/security.md)
+# The edge's client certificates' revocation (CRLs in VENTANILLA_CRLS, OCSP/CRL fetching with
+# VENTANILLA_REVOCATION_FETCH): off; soft-fail admits a certificate whose status is unknown; hard-fail refuses it.
+CLIENT_REVOCATION_POLICIES = ("off", "soft-fail", "hard-fail")
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,8 @@ class Settings:
     soap_max_large_bodies: int
     trusted_proxies: str
     edge_access_mode: str
+    soap_client_revocation: str
+    soap_client_revocation_period_s: float
     third_party_billers: frozenset[str]
     probe_client_cert: Path
     probe_client_key: Path
@@ -353,6 +358,8 @@ class Settings:
             # open: a certificate's NIF submits and sees its own invoices; registered: only certificates of the
             # portal's active sending platforms (docs/security.md)
             edge_access_mode=_choice(env, "VENTANILLA_EDGE_ACCESS_MODE", EDGE_ACCESS_MODES),
+            soap_client_revocation=_choice(env, "VENTANILLA_SOAP_CLIENT_REVOCATION", CLIENT_REVOCATION_POLICIES),
+            soap_client_revocation_period_s=_float(env, "VENTANILLA_SOAP_CLIENT_REVOCATION_PERIOD_S", 300.0),
             third_party_billers=frozenset(
                 n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),

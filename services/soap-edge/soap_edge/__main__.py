@@ -17,6 +17,7 @@ from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
 from soap_edge.http.server import EdgeServer
 from soap_edge.identity.access import Access, OpenAccess, RegisteredAccess
+from soap_edge.identity import revocation
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp
 from soap_edge.soap.operations import Operations
@@ -41,7 +42,7 @@ def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_chann
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
     backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
-    access = edge_access(settings)
+    access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.group_max_items, access))
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
     return Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
