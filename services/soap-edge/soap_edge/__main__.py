@@ -16,8 +16,8 @@ from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
 from soap_edge.http.server import EdgeServer
-from soap_edge.identity.access import Access, OpenAccess, RegisteredAccess
 from soap_edge.identity import revocation
+from soap_edge.identity.access import Access, OpenAccess, RegisteredAccess
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp
 from soap_edge.soap.operations import Operations

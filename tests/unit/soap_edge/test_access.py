@@ -105,5 +105,8 @@ def test_readiness_waits_for_the_directory_in_registered_mode(portal):
     client = Client(edge(access=registered(portal, ready=lambda: bool(caught_up))))
     reply = client.request("GET", "/readyz")
     assert reply.code == 503 and json.loads(reply.body)["access"] == {"mode": "registered", "ready": False}
+    refused, backends = call(registered(portal, ready=lambda: bool(caught_up)))
+    assert fault_of(refused)[0] == "facturae.error.registro" and b"soap:Server" in refused.body
+    assert "se está iniciando" in fault_of(refused)[1] and not backends.calls  # never "not registered"
     caught_up.append(True)
     assert client.request("GET", "/readyz").code == 200

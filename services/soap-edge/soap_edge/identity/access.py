@@ -16,6 +16,9 @@ log = logging.getLogger("soap_edge.access")
 Credentials = Callable[[str, datetime], "Credential | Unrecognized"]
 HINT = " Regístrelo en una plataforma con el rol «Servicio de envío» en el portal de integradores."
 NOT_SENDING = "La plataforma del certificado no tiene el rol «Servicio de envío» o no está activa."
+# invariant 8: before the directory has caught up, an unknown certificate may just not have been read yet
+NOT_READY = ("El servicio se está iniciando y aún no conoce los certificados del portal de integradores; "
+             "inténtelo de nuevo en unos segundos.")
 
 
 def _now() -> datetime:
@@ -60,6 +63,8 @@ class RegisteredAccess:
 
     def caller(self, who: Caller, request_id: str) -> pb.Caller:
         """The caller with its integrator, platform and third-party flag; credenciales.error.certificado.nif if none."""
+        if not self._ready():
+            raise DomainError(ErrorKey.REGISTRO, NOT_READY)
         found = self._credentials(who.fingerprint, self._now())
         if isinstance(found, Unrecognized):
             self._refuse(who, request_id, found.reason, REASONS[found.reason] + HINT)
