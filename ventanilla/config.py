@@ -73,6 +73,10 @@ BLOB_STORES = ("directory", "s3")
 # How a gRPC client spreads calls over the addresses a name resolves to: pick_first (one connection) or
 # round_robin (every address; with a dns:/// target and a headless Service, every pod).
 GRPC_LB_POLICIES = ("pick_first", "round_robin")
+EDGE_ACCESS_MODES = ("open", "registered")  # who may call the SOAP edge (docs/security.md)
+# The edge's client certificates' revocation (CRLs in VENTANILLA_CRLS, OCSP/CRL fetching with
+# VENTANILLA_REVOCATION_FETCH): off; soft-fail admits a certificate whose status is unknown; hard-fail refuses it.
+CLIENT_REVOCATION_POLICIES = ("off", "soft-fail", "hard-fail")
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,9 @@ class Settings:
     soap_io_timeout_s: float
     soap_max_large_bodies: int
     trusted_proxies: str
+    edge_access_mode: str
+    soap_client_revocation: str
+    soap_client_revocation_period_s: float
     third_party_billers: frozenset[str]
     probe_client_cert: Path
     probe_client_key: Path
@@ -391,6 +398,11 @@ class Settings:
             soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
             soap_max_large_bodies=_int(env, "VENTANILLA_SOAP_MAX_LARGE_BODIES", 3),
             trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
+            # open: a certificate's NIF submits and sees its own invoices; registered: only certificates of the
+            # portal's active sending platforms (docs/security.md)
+            edge_access_mode=_choice(env, "VENTANILLA_EDGE_ACCESS_MODE", EDGE_ACCESS_MODES),
+            soap_client_revocation=_choice(env, "VENTANILLA_SOAP_CLIENT_REVOCATION", CLIENT_REVOCATION_POLICIES),
+            soap_client_revocation_period_s=_float(env, "VENTANILLA_SOAP_CLIENT_REVOCATION_PERIOD_S", 300.0),
             third_party_billers=frozenset(
                 n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
             probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),

@@ -3,7 +3,8 @@
 
 Each trial enrols an approved RCF platform with two certificates through the portal's use cases on a private broker,
 then (a) takes one certificate off the platform and removes it, (b) deletes the platform, and measures until the
-integrators directory (DirectoryFollower) and the back-office gateway (a real mTLS call) say no. Comparison in the
+integrators directory (DirectoryFollower), the back-office gateway (a real mTLS call) and a SOAP edge in registered
+mode (a real HTTP call, ingress mode, over recording backends) say no. Comparison in the
 same run: how long the portal's own use case takes (append + its read model catching up). Prints JSON, writes
 var/bench/revocation.json."""
 from __future__ import annotations
@@ -42,9 +43,13 @@ def timed(action) -> float:
 def main(argv: list[str]) -> int:
     """Start a broker, a portal, a directory and a gateway; run the trials; print and write the JSON."""
     sys.path.insert(0, str(ROOT))
-    import grpc
+    from urllib.parse import quote
 
-    from ventanilla import devpki
+    import grpc
+    import requests
+
+    from ventanilla import devpki, pki
+    from ventanilla.domain.integrator_events import Role
     from ventanilla.adapters.directory_follower import DirectoryFollower
     from ventanilla.adapters.kafka_broker import LocalKafkaBroker
     from ventanilla.adapters.topics import ensure_topics
@@ -56,6 +61,8 @@ def main(argv: list[str]) -> int:
     from portal_service.handlers import Actor
     from tests.benchmarks.bench_soap_edge import machine
     from tests.support.gateway_client import stub
+    from tests.integration.edge_server import start_edge
+    from tests.integration.test_edge_tls import CONSULTA
     from tests.support.integrators import Enrolment, fingerprint, until
     from tests.support.portal_kafka import portal_env, start_portal
     from tests.support.stack_env import free_ports, private_env
@@ -89,6 +96,12 @@ def main(argv: list[str]) -> int:
         gateway.start()
         stack.callback(gateway.stop)
         server_ca = devpki.layout(settings).cert("ca").read_bytes()
+        edge = start_edge(scratch / "edge", free_ports(4), VENTANILLA_SOAP_PLAIN_HTTP="1",
+                          VENTANILLA_TRUSTED_PROXIES="127.0.0.1/32", VENTANILLA_EDGE_ACCESS_MODE="registered",
+                          VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers,
+                          VENTANILLA_INTEGRATOR_EVENTS_TOPIC=settings.integrator_events_topic,
+                          VENTANILLA_LOG_LEVEL="ERROR")
+        stack.callback(edge.stop)
         enrol.sign_up(BODY)
         owner = Actor(BODY, BODY)
 
@@ -103,14 +116,20 @@ def main(argv: list[str]) -> int:
                 return error.code() is grpc.StatusCode.UNAUTHENTICATED
             return False
 
-        figures = {"remove_certificate": {"directory": [], "gateway": [], "portal_use_case": []},
-                   "delete_platform": {"directory": [], "gateway": [], "portal_use_case": []}}
+        def edge_says_no(issued) -> bool:
+            headers = {"Content-Type": "text/xml; charset=utf-8", "ssl-client-verify": "SUCCESS",
+                       "ssl-client-cert": quote(pki.pem(issued.certificate).decode(), safe="")}
+            answer = requests.post(edge.url, data=CONSULTA, headers=headers, timeout=10)
+            return b"credenciales.error.certificado.nif" in answer.content
+
+        figures = {kind: {"directory": [], "gateway": [], "edge": [], "portal_use_case": []}
+                   for kind in ("remove_certificate", "delete_platform")}
         for trial in range(args.trials):
             first, second = enrol.client(BODY, f"A{trial}"), enrol.client(BODY, f"B{trial}")
-            platform_id = enrol.back_office(BODY, first, ("GE0000001",))
+            platform_id = enrol.back_office(BODY, first, ("GE0000001",), roles=(Role.RECEIVING, Role.SENDING))
             portal.portal.run(owner, cmd.AddPlatformCertificate, platform_id=platform_id,
                               fingerprint=enrol.register(BODY, second))
-            until(lambda: not says_no(second) and not gateway_says_no(second), step_s=0.05)
+            until(lambda: not says_no(second) and not gateway_says_no(second) and not edge_says_no(second), step_s=0.05)
             for kind, issued, actions in (
                     ("remove_certificate", second, [
                         lambda: portal.portal.run(owner, cmd.RemovePlatformCertificate, platform_id=platform_id,
@@ -124,6 +143,8 @@ def main(argv: list[str]) -> int:
                 figures[kind]["directory"].append(time.monotonic() - started)
                 until(lambda: gateway_says_no(issued), step_s=0.01)
                 figures[kind]["gateway"].append(time.monotonic() - started)
+                until(lambda: edge_says_no(issued), step_s=0.01)
+                figures[kind]["edge"].append(time.monotonic() - started)
                 for action in actions[1:]:
                     action()
             print(f"-- trial {trial + 1}/{args.trials}", file=sys.stderr, flush=True)

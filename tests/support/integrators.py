@@ -61,9 +61,9 @@ class Enrolment:
                         roles=frozenset(roles), fingerprint=self.register(nif, issued))
         return platform_id
 
-    def back_office(self, nif: str, issued: pki.Issued, units: tuple[str, ...]) -> str:
+    def back_office(self, nif: str, issued: pki.Issued, units: tuple[str, ...], roles=(Role.RECEIVING,)) -> str:
         """An RCF platform approved by staff with DIR3 units attached; its id."""
-        platform_id = self.platform(nif, issued, (Role.RECEIVING,))
+        platform_id = self.platform(nif, issued, roles)
         staff = Actor(STAFF, nif)
         self.portal.run(staff, cmd.ApprovePlatform, platform_id=platform_id)
         for code in units:

@@ -11,6 +11,7 @@ from ventanilla.domain.invoice import (
     Cancellation,
     CancellationOutcome,
     Centres,
+    Channel,
     DocumentRef,
     Invoice,
     InvoiceKey,
@@ -59,6 +60,17 @@ def centres_to_pb(centres: Centres) -> pb.AdministrativeCentres:
                                     organo_proponente=centres.organo_proponente)
 
 
+
+def channel_fields(channel: Channel | None) -> dict[str, str]:
+    """The integrator_nif and platform_id fields of a registration message (none without a channel)."""
+    return {"integrator_nif": channel.integrator_nif, "platform_id": channel.platform_id} if channel else {}
+
+
+def channel_of(message) -> Channel | None:
+    """The channel a registration message records; None when it records none (open mode, older payloads)."""
+    return Channel(message.integrator_nif, message.platform_id) if message.integrator_nif else None
+
+
 def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
     """The registration facts as a protobuf Invoice (state fields left empty)."""
     message = pb.Invoice(
@@ -78,6 +90,7 @@ def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
         attachments=[_ref_to_pb(a) for a in reg.attachments],
         receipt=_ref_to_pb(reg.receipt),
         submitter_nif=reg.submitter_nif,
+        **channel_fields(reg.channel),
     )
     message.registered_at.CopyFrom(timestamp(reg.registered_at))
     if reg.signed_at is not None:
@@ -108,6 +121,7 @@ def registration_from_pb(message: pb.Invoice) -> RegisteredInvoice:
         facturae=_ref_from_pb(message.facturae),
         receipt=_ref_from_pb(message.receipt),
         submitter_nif=message.submitter_nif,
+        channel=channel_of(message),
         attachments=tuple(_ref_from_pb(a) for a in message.attachments),
     )
 

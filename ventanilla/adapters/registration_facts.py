@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ventanilla.adapters.invoice_messages import moment, timestamp
+from ventanilla.adapters.invoice_messages import channel_fields, channel_of, moment, timestamp
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
 
@@ -32,6 +32,7 @@ def facts_to_pb(reg: RegisteredInvoice) -> Facts:
         treasury_key=reg.treasury_key, facturae=_document_to_pb(reg.facturae),
         attachments=[_document_to_pb(a) for a in reg.attachments], receipt=_document_to_pb(reg.receipt),
         submitter_nif=reg.submitter_nif,
+        **channel_fields(reg.channel),
     )
     message.registered_at.CopyFrom(timestamp(reg.registered_at))
     if reg.signed_at is not None:
@@ -59,6 +60,7 @@ def facts_from_pb(invoice_id: int, message: Facts) -> RegisteredInvoice:
         facturae=_document_from_pb(message.facturae),
         receipt=_document_from_pb(message.receipt),
         submitter_nif=message.submitter_nif,
+        channel=channel_of(message),
         attachments=tuple(_document_from_pb(a) for a in message.attachments),
     )
 

@@ -88,6 +88,14 @@ class Cancellation:
 
 
 @dataclass(frozen=True)
+class Channel:
+    """The portal's integrator and platform a registration came through."""
+
+    integrator_nif: str
+    platform_id: str
+
+
+@dataclass(frozen=True)
 class RegisteredInvoice:
     """What registration establishes: the facts of the Facturae plus Ventanilla's own."""
 
@@ -107,6 +115,7 @@ class RegisteredInvoice:
     receipt: DocumentRef
     submitter_nif: str
     attachments: tuple[DocumentRef, ...] = ()
+    channel: Channel | None = None  # the integrator platform it came through (registered mode)
 
 
 @dataclass(frozen=True)
@@ -149,8 +158,13 @@ class Invoice:
         return self.processing_state
 
     def visible_to(self, nif: str) -> bool:
-        """Whether the caller with this NIF may see and cancel the invoice."""
-        return same(nif, self.registration.submitter_nif) or same(nif, self.registration.key.supplier_nif)
+        """Whether the party with this NIF (a certificate's, or an integrator's) may see and cancel the invoice.
+
+        The seller, the certificate that submitted it, and the integrator whose platform submitted it.
+        """
+        reg = self.registration
+        return (same(nif, reg.submitter_nif) or same(nif, reg.key.supplier_nif)
+                or (reg.channel is not None and same(nif, reg.channel.integrator_nif)))
 
     def matches(self, query: InvoiceTuple) -> bool:
         """Whether a tuple query designates this invoice (a full date must match exactly)."""

@@ -24,9 +24,10 @@ _SUFFIXES = (".pem", ".crt", ".cer", ".der", ".crl")
 
 
 def _der_blobs(directory: Path) -> list[bytes]:
-    """Every DER object in the PEM or DER files of a directory."""
+    """Every DER object in the PEM or DER files of a directory (or in one such file)."""
     blobs = []
-    for path in sorted(p for p in directory.iterdir() if p.suffix.lower() in _SUFFIXES and p.is_file()):
+    paths = [directory] if directory.is_file() else sorted(directory.iterdir())
+    for path in (p for p in paths if p.suffix.lower() in _SUFFIXES and p.is_file()):
         data = path.read_bytes()
         blobs += [der for _, _, der in asn1_pem.unarmor(data, multiple=True)] if asn1_pem.detect(data) else [data]
     return blobs
@@ -42,7 +43,7 @@ class TrustMaterial:
 
     @classmethod
     def load(cls, trust_store: Path, crl_directory: Path | None = None) -> "TrustMaterial":
-        """Read a directory of CA certificates and, optionally, a directory of CRLs."""
+        """Read a directory (or one PEM bundle file) of CA certificates and, optionally, a directory of CRLs."""
         certificates = [asn1_x509.Certificate.load(der) for der in _der_blobs(trust_store)]
         crls = [asn1_crl.CertificateList.load(der) for der in _der_blobs(crl_directory)] if crl_directory else []
         roots = tuple(c for c in certificates if c.self_signed != "no")  # asn1crypto: "no", "maybe" or "yes"
@@ -70,13 +71,7 @@ class CertificateChecker:
                 _check_window(signer, moment, when)
         try:
             with self._lock:  # building the context reads the shared certificates too
-                context = ValidationContext(
-                    trust_roots=self._material.roots, other_certs=self._material.intermediates,
-                    crls=self._material.crls, moment=received_at, allow_fetching=self._fetch,
-                    revocation_mode=self._policy,
-                    fetcher_backend=RequestsFetcherBackend(per_request_timeout=5) if self._fetch else None)
-                validator = CertificateValidator(_asn1(signer), [_asn1(c) for c in others], validation_context=context)
-                asyncio.run(validator.async_validate_path())
+                self._validate(signer, others, received_at, self._policy)
         except cv.RevokedError as error:
             raise DomainError(ErrorKey.SIGN_REVOKED, f"{ErrorKey.SIGN_REVOKED.description} {error}") from None
         except (cv.InsufficientRevinfoError, cv.StaleRevinfoError) as error:
@@ -92,6 +87,31 @@ class CertificateChecker:
             log.info("certificate path refused", extra={"reason": type(error).__name__})
             raise DomainError(ErrorKey.SIGN_ERROR, f"{ErrorKey.SIGN_ERROR.description} {error}") from None
         _check_usage(signer)
+
+    def revocation(self, certificate: x509.Certificate, moment: datetime) -> str:
+        """"good", "revoked" or "unknown" (no path, or revocation information missing, stale or unreachable).
+
+        Established from the CRLs of the material, or fetched from the certificate's CRL and OCSP locations.
+        """
+        try:
+            with self._lock:
+                self._validate(certificate, (), moment, "require")
+        except cv.RevokedError:
+            return "revoked"
+        except (cv.PathBuildingError, cv.PathValidationError, cv.ValidationError, ValueError) as error:
+            log.info("client certificate revocation not established", extra={"reason": type(error).__name__})
+            return "unknown"
+        return "good"
+
+    def _validate(self, certificate: x509.Certificate, others: tuple[x509.Certificate, ...], moment: datetime,
+                  mode: str) -> None:
+        """Build and validate the certificate's path at a moment under a revocation mode (caller holds the lock)."""
+        context = ValidationContext(
+            trust_roots=self._material.roots, other_certs=self._material.intermediates,
+            crls=self._material.crls, moment=moment, allow_fetching=self._fetch, revocation_mode=mode,
+            fetcher_backend=RequestsFetcherBackend(per_request_timeout=5) if self._fetch else None)
+        validator = CertificateValidator(_asn1(certificate), [_asn1(c) for c in others], validation_context=context)
+        asyncio.run(validator.async_validate_path())
 
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:

@@ -7,6 +7,7 @@ import time
 
 import grpc
 
+from ventanilla.adapters import callers
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
@@ -36,7 +37,9 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
     def SubmitInvoice(self, request, context):
         uploads = [Upload(a.name, a.content) for a in request.attachments]
         try:
-            done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context))
+            done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context),
+                                          channel=callers.channel(request.caller),
+                                          third_party=request.caller.third_party)
         except DomainError as error:
             abort_with(context, error)
         except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error

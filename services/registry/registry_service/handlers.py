@@ -8,10 +8,10 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ventanilla.domain.access import check_submitter
+from ventanilla.domain.access import check_integrator_submitter, check_submitter
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 from ventanilla.domain.events import InvoiceRegistered
-from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
+from ventanilla.domain.invoice import Centres, Channel, DocumentRef, InvoiceKey, RegisteredInvoice
 from ventanilla.domain.invoice_commands import Register
 from ventanilla.domain.invoice_decide import decide
 from ventanilla.facturae.intake import FacturaeIntake
@@ -60,13 +60,21 @@ class Registrar:
         self._claimer = Claimer(claims, lookup, timing)
 
     def submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload],
-               deadline: float | None = None) -> Registration:
-        """Register one Facturae with its attachments by `deadline` (time.monotonic), or refuse it with a key."""
+               deadline: float | None = None, channel: Channel | None = None,
+               third_party: bool = False) -> Registration:
+        """Register one Facturae with its attachments by `deadline` (time.monotonic), or refuse it with a key.
+
+        channel: the integrator platform the certificate is registered to (the edge's registered mode), whose
+        integrator may submit its own invoices, or any seller's when it serves third parties.
+        """
         budget_end = time.monotonic() + self._timing.budget_s
         deadline = budget_end if deadline is None else min(deadline, budget_end)
         now = self._clock.now()
         document = self._intake.accept(facturae, now)
-        check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
+        if channel is None:
+            check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
+        else:
+            check_integrator_submitter(channel.integrator_nif, third_party, document.supplier_nif)
         media_types = check_attachments(uploads, self._limits)
         key = InvoiceKey(document.supplier_nif, document.issue_date.year, document.series, document.number)
         csv = new_csv()
@@ -76,6 +84,7 @@ class Registrar:
         try:
             invoice, receipt_pdf = self._store(invoice_id, submitter_nif, document, key, facturae,
                                                list(zip(uploads, media_types)), now, csv)
+            invoice = replace(invoice, channel=channel)
             (event,) = decide(None, Register(str(uuid.uuid4()), invoice))
         except Exception:
             log.exception("registration failed before the append; claim released", extra={"invoice_id": invoice_id})

@@ -1,8 +1,11 @@
 """Composition root of the SOAP edge: `python -m soap_edge` serves it with gunicorn."""
 from __future__ import annotations
 
+import os
+
 import spyne.const
 
+from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.service_tls import opener
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
@@ -13,6 +16,8 @@ from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
 from soap_edge.http.server import EdgeServer
+from soap_edge.identity import revocation
+from soap_edge.identity.access import Access, OpenAccess, RegisteredAccess
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp
 from soap_edge.soap.operations import Operations
@@ -39,10 +44,21 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None) -> Fro
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
     backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
-    soap = SoapApp(Operations(backends, settings.group_max_items))
+    access = revocation.configured(settings, edge_access(settings))
+    soap = SoapApp(Operations(backends, settings.group_max_items, access))
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
     return Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
-                 networks(settings.trusted_proxies))
+                 networks(settings.trusted_proxies), access)
+
+
+def edge_access(settings: Settings) -> Access:
+    """The configured access mode; `registered` follows the integrators topic in this process (one per worker)."""
+    if settings.edge_access_mode == "open":
+        return OpenAccess()
+    directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
+                                  f"soap-edge-directory-{os.getpid()}", settings.kafka_security)
+    directory.start()
+    return RegisteredAccess(directory.store.credential, directory.ready)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """gRPC StatusService: protobuf in, query use cases, protobuf out."""
 from __future__ import annotations
 
+from ventanilla.adapters import callers
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import invoice_to_pb, state_to_pb, tuple_from_pb
 from ventanilla.api.v1 import services_pb2 as pb
@@ -23,23 +24,23 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
 
     def GetInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id)
+            invoice, receipt = self._queries.invoice_by_id(callers.party(request.caller), request.id)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def FindInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_tuple(request.caller.nif, tuple_from_pb(request.tuple))
+            invoice, receipt = self._queries.invoice_by_tuple(callers.party(request.caller), tuple_from_pb(request.tuple))
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def GetStates(self, request, context):
-        items = self._queries.states_by_ids(request.caller.nif, list(request.ids))
+        items = self._queries.states_by_ids(callers.party(request.caller), list(request.ids))
         return pb.StatesAnswer(items=[_state_item(i) for i in items])
 
     def FindStates(self, request, context):
         queries = [tuple_from_pb(t) for t in request.tuples]
-        items = self._queries.states_by_tuples(request.caller.nif, queries)
+        items = self._queries.states_by_tuples(callers.party(request.caller), queries)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])

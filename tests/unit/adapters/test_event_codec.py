@@ -78,3 +78,27 @@ def test_unknown_type_is_refused_loudly():
     envelope = events_pb2.EventEnvelope(type="ventanilla.invoice.teleported", version=1, event_id="x", invoice_id=1)
     with pytest.raises(UnknownEventType):
         decode(envelope.SerializeToString())
+
+
+def test_a_registration_through_an_integrator_platform_records_its_channel_in_v2():
+    """The channel fields (16, 17) are compatible additions: older v2 payloads decode with no channel (above)."""
+    from dataclasses import replace
+
+    from ventanilla.domain.invoice import Channel
+
+    event = registered()
+    event = replace(event, invoice=replace(event.invoice, channel=Channel("B23103039", "plat-1")))
+    golden = (GOLDEN / "ventanilla.invoice.registered.v2.channel.bin").read_bytes()
+    assert encode(event) == golden and decode(golden) == event
+    assert decode((GOLDEN / "ventanilla.invoice.registered.v2.bin").read_bytes()).invoice.channel is None
+
+
+def test_the_status_projection_keeps_the_submitting_integrator():
+    """The projection stores a registration as invoice.proto's Invoice: the channel survives the round trip."""
+    from dataclasses import replace
+
+    from ventanilla.adapters.invoice_messages import registration_from_pb, registration_to_pb
+    from ventanilla.domain.invoice import Channel
+
+    reg = replace(registered().invoice, channel=Channel("B23103039", "plat-1"))
+    assert registration_from_pb(registration_to_pb(reg)) == reg

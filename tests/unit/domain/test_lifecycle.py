@@ -133,3 +133,16 @@ def test_a_refused_update_without_a_cancellation_keeps_its_message():
     with pytest.raises(DomainError) as refused:
         check_status_change(invoice, S.PAGADA)
     assert refused.value.detail == "No se puede pasar de REGISTRADA_RCF a PAGADA."
+
+
+def test_an_integrators_submission_is_visible_to_the_seller_and_to_that_integrator_only():
+    from dataclasses import replace
+
+    from ventanilla.domain.invoice import Channel
+
+    invoice = fold([registered()])
+    through = replace(invoice, registration=replace(invoice.registration, submitter_nif="A58818501",
+                                                    channel=Channel("B23103039", "plat-1")))
+    assert through.visible_to("B23103039") and through.visible_to("ESB23103039")  # the integrator, any platform
+    assert through.visible_to("B12345678") and through.visible_to("A58818501")  # the seller, the certificate
+    assert not through.visible_to("Q2826000H") and not invoice.visible_to("B23103039")

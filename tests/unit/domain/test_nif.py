@@ -67,3 +67,13 @@ def test_anyone_else_is_refused_with_the_access_key():
     with pytest.raises(DomainError) as anonymous:
         check_submitter("", "B23103039", frozenset({""}))
     assert anonymous.value.key is ErrorKey.CERTIFICADO_SIN_NIF
+
+
+def test_an_integrator_submits_its_own_invoices_and_any_seller_only_with_third_party_services():
+    from ventanilla.domain.access import check_integrator_submitter
+
+    check_integrator_submitter("B23103039", False, "ESB23103039")
+    check_integrator_submitter("B23103039", True, "A58818501")
+    with pytest.raises(DomainError) as refused:
+        check_integrator_submitter("B23103039", False, "A58818501")
+    assert refused.value.key is ErrorKey.FACTURA_INVALIDA and "Servicios a terceros" in refused.value.detail

@@ -19,6 +19,7 @@ from soap_edge.backends.channels import Channels
 from soap_edge.backends.clients import Backends, Deadlines
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
+from soap_edge.identity.access import Access, OpenAccess
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp
 from soap_edge.soap.operations import Operations
@@ -217,11 +218,12 @@ class Client:
 
 
 def edge(backends: FakeBackends | None = None, group_max_items: int = 500, max_body_bytes: int = 8 << 20,
-         large_bodies: LargeBodies | None = None, trusted_proxies: str = "") -> Front:
+         large_bodies: LargeBodies | None = None, trusted_proxies: str = "", access: Access | None = None) -> Front:
     """The edge's WSGI front over fake backends, wired as build() wires it."""
     clients = (backends or FakeBackends()).clients
-    return Front(SoapApp(Operations(clients, group_max_items)), clients, PATH, max_body_bytes, large_bodies,
-                 networks(trusted_proxies))
+    access = access or OpenAccess()
+    return Front(SoapApp(Operations(clients, group_max_items, access)), clients, PATH, max_body_bytes, large_bodies,
+                 networks(trusted_proxies), access)
 
 
 def envelope(operation: str, inner: str | bytes = b"", declaration: bool = False) -> bytes:

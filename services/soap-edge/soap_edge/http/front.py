@@ -14,6 +14,7 @@ from soap_edge.backends.clients import Backends
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.http import body, receipts
 from soap_edge.http.body import LargeBodies
+from soap_edge.identity.access import Access, OpenAccess
 from soap_edge.identity.caller import Caller, identify
 from soap_edge.identity.proxy import Network
 from soap_edge.soap import faults, mtom
@@ -33,12 +34,14 @@ class Front:
     """Everything HTTP around the SOAP layer: never answers without a SOAP fault or a proper document."""
 
     def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
-                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = ()):
+                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = (),
+                 access: Access | None = None):
         self._soap, self._backends = soap, backends
         self._soap_path = soap_path.rstrip("/")
         self._max_body_bytes = max_body_bytes
         self._large_bodies = large_bodies
         self._trusted_proxies = trusted_proxies
+        self._access = access or OpenAccess()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -88,9 +91,11 @@ class Front:
         raise DomainError(ErrorKey.XML, "Use POST para las operaciones SOAP o GET ?wsdl para el WSDL.")
 
     def _readyz(self) -> faults.Response:
+        """Ready when every backend is, and (registered mode) the integrators directory has caught up."""
         backends = self._backends.ready()
-        ok = all(backends.values())
-        payload = json.dumps({"ready": ok, "backends": backends}).encode()
+        access = {"mode": self._access.mode, "ready": self._access.ready()}
+        ok = all(backends.values()) and access["ready"]
+        payload = json.dumps({"ready": ok, "backends": backends, "access": access}).encode()
         status = "200 OK" if ok else "503 Service Unavailable"
         return status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))], [payload]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping
 
@@ -29,6 +29,7 @@ class Caller:
     fingerprint: str  # SHA-256 of the certificate's DER, lower-case hex (the portal's and the directory's key)
     via: Via
     attribute: str    # the certificate attribute that named the NIF
+    certificate: bytes = field(default=b"", repr=False, compare=False)  # its DER (for revocation checks)
 
     def __str__(self) -> str:
         return f"{self.nif} ({self.via.value}:{self.attribute})"
@@ -57,4 +58,4 @@ def identify(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...], reque
                                                            "source": via.value})
         return Unidentified(via, bool(der))
     nif, attribute = found
-    return Caller(nif, hashlib.sha256(der).hexdigest(), via, attribute)
+    return Caller(nif, hashlib.sha256(der).hexdigest(), via, attribute, der)

@@ -8,6 +8,7 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.backends.clients import Backends
 from soap_edge.facts import RequestFacts
+from soap_edge.identity.access import Access, OpenAccess
 from soap_edge.soap import mapping
 from soap_edge.soap.contract import FacturaTupla, RespuestaConsultaGrupoFactura, RespuestaEstadoFactura
 
@@ -22,17 +23,17 @@ def catalogue_error(error: pb.CatalogueError) -> DomainError:
         return DomainError(ErrorKey.REGISTRO)
 
 
-def caller(facts: RequestFacts) -> pb.Caller:
-    """Who asks, as the backends hear it; the refusal of a request whose certificate names nobody."""
-    return pb.Caller(nif=facts.identified().nif, request_id=facts.request_id)
-
-
 class Operations:
     """One method per operation; a refusal is a DomainError, which the front answers as a fault."""
 
-    def __init__(self, backends: Backends, group_max_items: int):
+    def __init__(self, backends: Backends, group_max_items: int, access: Access | None = None):
         self._registry, self._status, self._cancellation = backends.registry, backends.status, backends.cancellation
         self._group_max_items = group_max_items
+        self._access = access or OpenAccess()
+
+    def _caller(self, facts: RequestFacts) -> pb.Caller:
+        """Who asks, as the backends hear it; the refusal of a certificate that names nobody or may not call."""
+        return self._access.caller(facts.identified(), facts.request_id)
 
     def version(self) -> str:
         """The service version (manual v2.0)."""
@@ -40,41 +41,41 @@ class Operations:
 
     def enviar(self, facts: RequestFacts, facturae, anexos: Iterable):
         """enviarFactura: register the Facturae document and its attachments."""
-        who = caller(facts)
+        who = self._caller(facts)
         attachments = [pb.Attachment(name=a.nombre or "", content=mapping.binary(a.contenido)) for a in anexos]
         answer = self._registry.submit(who, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def consultar(self, facts: RequestFacts, invoice_id: int):
         """consultarFactura."""
-        answer = self._status.invoice(caller(facts), invoice_id)
+        answer = self._status.invoice(self._caller(facts), invoice_id)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def consultar_por_valores(self, facts: RequestFacts, tupla: FacturaTupla):
         """consultarFacturaPorValores."""
-        who = caller(facts)
+        who = self._caller(facts)
         answer = self._status.invoice_by_tuple(who, mapping.invoice_tuple(tupla))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def estado(self, facts: RequestFacts, invoice_id: int) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)Factura: one invoice's state and remarks."""
-        return mapping.respuesta_estado(_single(self._status.states(caller(facts), [invoice_id])))
+        return mapping.respuesta_estado(_single(self._status.states(self._caller(facts), [invoice_id])))
 
     def estado_por_valores(self, facts: RequestFacts, tupla: FacturaTupla) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)FacturaPorValores."""
-        who = caller(facts)
+        who = self._caller(facts)
         return mapping.respuesta_estado(_single(self._status.states_by_tuples(who, [mapping.invoice_tuple(tupla)])))
 
     def grupo(self, facts: RequestFacts, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
         """consultarGrupoEstadosFactura: item by item, in request order."""
-        who = caller(facts)
+        who = self._caller(facts)
         self._check_group(ids)
         answer = self._status.states(who, ids)
         return [mapping.grupo_item(item, id=i) for i, item in zip(ids, _items(answer, len(ids)))]
 
     def grupo_por_valores(self, facts: RequestFacts, tuplas: Sequence[FacturaTupla]):
         """consultarGrupoEstadoFacturasPorValores: a bad ejercicio fails only its own item."""
-        who = caller(facts)
+        who = self._caller(facts)
         self._check_group(tuplas)
         parsed = [_parsed(t) for t in tuplas]
         valid = [p for p in parsed if not isinstance(p, DomainError)]
@@ -84,12 +85,12 @@ class Operations:
 
     def anular(self, facts: RequestFacts, invoice_id: int, motivo: str):
         """anularFactura."""
-        answer = self._cancellation.cancel(caller(facts), invoice_id, motivo or "")
+        answer = self._cancellation.cancel(self._caller(facts), invoice_id, motivo or "")
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def anular_por_valores(self, facts: RequestFacts, tupla: FacturaTupla, motivo: str):
         """anularFacturaPorValores."""
-        who = caller(facts)
+        who = self._caller(facts)
         answer = self._cancellation.cancel_by_tuple(who, mapping.invoice_tuple(tupla), motivo or "")
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
