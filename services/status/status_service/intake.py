@@ -11,7 +11,7 @@ from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.domain.invoice_decide import decide, refused_in_log
 from ventanilla.domain.errors import DomainError
 from ventanilla.adapters.catch_up import CatchUp
-from status_service.contract import ContractViolation, Refusal, refusal_of, translate, update_refused
+from status_service.backoffice_messages import ContractViolation, Refusal, refusal_of, translate, update_refused
 
 log = logging.getLogger("status.intake")
 
