@@ -50,7 +50,8 @@ def registrar(settings, log, timing=None, lookup=None, claims=None):
 
     lookup = lookup or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
-    return Registrar(build_intake(settings), claims or build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
+    return Registrar(build_intake(settings), claims or build_claims(settings),
+                     DirectoryBlobStore(settings.path("blobs")),
                      log, issuer, SystemClock(), lookup=lookup, timing=timing or Timing())
 
 
