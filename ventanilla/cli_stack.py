@@ -97,7 +97,7 @@ def portal_env(settings: Settings) -> dict[str, str]:
 
 def _announce(settings: Settings, supervisor) -> None:
     """Say once when every service is ready, with the endpoints."""
-    if not stack.wait_ready(settings, timeout_s=600.0, keep_waiting=lambda: not supervisor.stopping.is_set()):
+    if not stack.unready_after(settings, timeout_s=600.0, keep_waiting=lambda: not supervisor.stopping.is_set()):
         supervisor.say("ventanilla", "ready\n" + stack.endpoints(settings))
 
 
@@ -112,7 +112,7 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
             pid = subprocess.Popen([sys.executable, "-m", "ventanilla.cli", "run"], stdin=subprocess.DEVNULL,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True).pid
         pid_file.write(pid)
-    waiting = stack.wait_ready(settings, args.timeout, keep_waiting=lambda: alive(pid))
+    waiting = stack.unready_after(settings, args.timeout, keep_waiting=lambda: alive(pid))
     if waiting:
         reason = "stopped while starting" if not alive(pid) else f"not ready within {args.timeout:.0f} s"
         print(f"ventanilla up: the stack {reason} (waiting for: {', '.join(waiting)}); "

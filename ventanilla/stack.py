@@ -121,9 +121,9 @@ def unready(settings: Settings, services: tuple[Service, ...] = SERVICES) -> lis
     return [service.name for service in services if not service.probe(settings)]
 
 
-def wait_ready(settings: Settings, timeout_s: float, keep_waiting: Callable[[], bool] = lambda: True,
-               services: tuple[Service, ...] = SERVICES) -> list[str]:
-    """Poll until every service is ready, the deadline passes or keep_waiting() is false; those still unready."""
+def unready_after(settings: Settings, timeout_s: float, keep_waiting: Callable[[], bool] = lambda: True,
+                  services: tuple[Service, ...] = SERVICES) -> list[str]:
+    """The services still unready after polling until all are ready, the deadline passes or keep_waiting() is false."""
     deadline = time.monotonic() + timeout_s
     while (waiting := unready(settings, services)) and keep_waiting() and time.monotonic() < deadline:
         time.sleep(0.25)

@@ -37,8 +37,8 @@ class OwnStack:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", service.module], env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
-        waiting = stack_spec.wait_ready(self.settings, timeout_s, lambda: self.processes[name].poll() is None,
-                                        services=(service,))
+        waiting = stack_spec.unready_after(self.settings, timeout_s, lambda: self.processes[name].poll() is None,
+                                           services=(service,))
         assert not waiting, f"{name} not ready; see {self.logs / f'{name}.log'}"
 
     def stop(self, name: str) -> int:

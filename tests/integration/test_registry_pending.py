@@ -7,12 +7,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 
 import pytest
 
 from registry_service.claiming import Timing
+from registry_service.wiring import build_claims
 from ventanilla.adapters.claims import IN_PROGRESS
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.topics import ensure_topics
@@ -41,6 +42,20 @@ class _Gate:
         return self._log.append(event)
 
 
+class _Watched:
+    """The real claims store, signalling once a registrar waits behind a pending claim (asks whether it still is)."""
+
+    def __init__(self, claims):
+        self._claims, self.waiting = claims, threading.Event()
+
+    def is_pending(self, invoice_id: int) -> bool:
+        self.waiting.set()
+        return self._claims.is_pending(invoice_id)
+
+    def __getattr__(self, name):
+        return getattr(self._claims, name)
+
+
 @pytest.fixture
 def setup(settings_factory, signing_pki, sign_invoice):
     settings = settings_factory(signed_intake_env(signing_pki))
@@ -58,14 +73,18 @@ def _outcome(submit):
 
 
 def _race(settings, gate: _Gate, facturae: bytes, second_deadline_s: float | None = None):
-    """The first attempt held in its append; the second submitted meanwhile; then the gate opens."""
-    first, second = registrar(settings, gate), registrar(settings, gate, Timing(reserve_s=1.0))
+    """The first attempt held in its append; the second submitted meanwhile and waiting behind the first's
+    claim (or, with a deadline, answered already); then the gate opens."""
+    watched = _Watched(build_claims(settings))
+    first, second = registrar(settings, gate), registrar(settings, gate, Timing(reserve_s=1.0), claims=watched)
     with ThreadPoolExecutor(2) as pool:
         held = pool.submit(_outcome, lambda: first.submit(SELLER, facturae, []))
         assert gate.reached.wait(60)
         deadline = None if second_deadline_s is None else time.monotonic() + second_deadline_s
         waiting = pool.submit(_outcome, lambda: second.submit(SELLER, facturae, [], deadline))
-        time.sleep(1.0 if second_deadline_s is None else second_deadline_s + 1)
+        assert watched.waiting.wait(60), "the second attempt never waited behind the pending claim"
+        if second_deadline_s is not None:
+            assert wait([waiting], timeout=second_deadline_s + 60).done, "the second attempt outlived its deadline"
         gate.open.set()
         return held.result(timeout=60), waiting.result(timeout=60)
 

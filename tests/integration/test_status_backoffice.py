@@ -198,23 +198,57 @@ def test_two_replicas_share_the_intake_and_each_message_has_one_effect(kafka_set
     assert set(changes) == {f"{s}-{i}" for s in ("REGISTRADA_RCF", "CONTABILIZADA") for i in ids}
 
 
+class _AskingConsumer(KafkaConsumer):
+    """A real consumer that signals every time it is asked for a topic's partitions."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked = threading.Semaphore(0)
+
+    def partitions_for_topic(self, topic):
+        try:
+            return super().partitions_for_topic(topic)
+        finally:
+            self.asked.release()
+
+
+def _members(admin, group: str, timeout_s: float = 30.0) -> list:
+    """The group's members, once the broker's group coordinator answers (a fresh broker starts it lazily)."""
+    from kafka.errors import CoordinatorNotAvailableError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return admin.describe_groups([group])[group]["members"]
+        except CoordinatorNotAvailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_a_group_loop_joins_only_once_its_topic_has_partitions(kafka_settings):
-    from kafka.admin import KafkaAdminClient
+    from kafka.admin import KafkaAdminClient, NewTopic
 
     from status_service.group_loop import GroupLoop
 
     group, missing = f"wait-{uuid.uuid4().hex[:6]}", f"not-yet-{uuid.uuid4().hex[:6]}"
-    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=group,
-                             enable_auto_commit=False)
+    consumer = _AskingConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=group,
+                               enable_auto_commit=False)
     loop = GroupLoop(consumer, missing, handler=None, name="wait")
     thread = threading.Thread(target=loop.run)
     thread.start()
-    time.sleep(1.5)
     admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
     try:
-        members = admin.describe_groups([group])[group]["members"]
+        for _ in range(3):  # the loop has looked for the topic three times (at least a second of waiting)
+            assert consumer.asked.acquire(timeout=30), "the loop never asked for the topic's partitions"
+        assert _members(admin, group) == [] and thread.is_alive()
+        admin.create_topics([NewTopic(missing, num_partitions=1, replication_factor=1)])
+        deadline = time.monotonic() + 60
+        while not _members(admin, group) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_members(admin, group)) == 1, "the loop did not join once the topic had partitions"
     finally:
         admin.close()
-    loop.stop()
-    thread.join(timeout=10)
-    assert members == [] and not thread.is_alive()
+        loop.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

@@ -54,7 +54,7 @@ def test_up_returns_when_every_service_is_ready_and_down_stops_them_all(settings
     up = _ventanilla(env, "up", "--timeout", "120")
     try:
         assert up.returncode == 0, up.stderr
-        assert stack.wait_ready(settings, timeout_s=30) == []  # probes retried: CI is noisy
+        assert stack.unready_after(settings, timeout_s=30) == []  # probes retried: CI is noisy
         assert f"{settings.soap_url}?wsdl" in up.stdout and settings.registry_address in up.stdout
         pids = _started_pids(settings.path("logs", "run.log").read_text())
         assert set(pids) == {service.name for service in stack.SERVICES}
@@ -81,7 +81,7 @@ def test_run_on_sigint_stops_services_first_then_its_broker_and_exits_0(settings
         deadline = time.monotonic() + 120
         while "ventanilla  | ready" not in output.read_text() and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert stack.wait_ready(settings, timeout_s=30) == [], output.read_text()  # probes retried: CI is noisy
+        assert stack.unready_after(settings, timeout_s=30) == [], output.read_text()  # probes retried: CI is noisy
         run.send_signal(signal.SIGINT)
         assert run.wait(120) == 0, output.read_text()
     finally:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tests.e2e import soap
 from tests.support.invoices import UNSIGNED, Invoice, fresh_invoice, unique_number
-from ventanilla.facturae.signing import sign_facturae
+from tests.support.facturae_signing import sign_facturae
 
 from .target import Target
 

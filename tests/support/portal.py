@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ventanilla import pki
 from ventanilla.config import Settings
-from ventanilla.facturae.signing import sign_facturae
+from tests.support.facturae_signing import sign_facturae
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
 from portal_service.auth import CertificateLogin
 from portal_service.signature import XadesVerifier

@@ -39,7 +39,7 @@ def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=()
             return None, known.key.value if known else error.code().name
 
 
-def registrar(settings, log, timing=None, lookup=None):
+def registrar(settings, log, timing=None, lookup=None, claims=None):
     """An in-process Registrar on real parts (Kafka lookup, SQLite claims, blob store, seal) writing to `log`."""
     from registry_service.claiming import Timing
     from registry_service.handlers import Registrar
@@ -51,7 +51,8 @@ def registrar(settings, log, timing=None, lookup=None):
 
     lookup = lookup or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
-    return Registrar(build_intake(settings), build_claims(settings), DirectoryBlobStore(settings.path("blobs")),
+    return Registrar(build_intake(settings), claims or build_claims(settings),
+                     DirectoryBlobStore(settings.path("blobs")),
                      log, issuer, SystemClock(), lookup=lookup, timing=timing or Timing())
 
 

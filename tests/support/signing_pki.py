@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ventanilla import pki
-from ventanilla.facturae.signing import sign_facturae
+from tests.support.facturae_signing import sign_facturae
 
 SUPPLIER_NIF = "B23103039"  # the seller of invopop_invoice-face_unsigned.xml
 

@@ -40,17 +40,12 @@ class EventLog:
         self._producer = RecoveringProducer(**producer_settings(bootstrap_servers, client_id, timeout_s))
 
     @property
-    def worst_case_s(self) -> float:
-        """The longest an append can take (append_worst_case_s)."""
-        return append_worst_case_s(self._timeout_s)
-
-    @property
     def ready(self) -> bool:
         """Whether a producer that has not failed is there (after a failure, a new one is being made)."""
         return self._producer.ready
 
     def append(self, event: InvoiceEvent) -> Position:
-        """Append one event and wait until the broker has acknowledged it (at most worst_case_s).
+        """Append one event and wait until the broker has acknowledged it (at most append_worst_case_s).
 
         NotSent when no producer took the record (none usable, or the topic's metadata did not come):
         then it is surely not in the log. Any other failure leaves that unknown.

@@ -10,7 +10,7 @@ from typing import Callable
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-Registrar = Callable[[grpc.Server], None]
+AddServicers = Callable[[grpc.Server], None]  # e.g. lambda server: add_XServicer_to_server(api, server)
 # The health service name Kubernetes' liveness probes ask: unlike "" (ready to do the work), it fails only
 # when the server cannot answer at all, which a restart cures.
 LIVENESS = "liveness"
@@ -46,7 +46,7 @@ def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
 class GrpcServer:
     """A started gRPC server reporting SERVING on the standard health service (TLS when given credentials)."""
 
-    def __init__(self, address: str, registrars: list[Registrar], workers: int = 16,
+    def __init__(self, address: str, add_servicers: list[AddServicers], workers: int = 16,
                  credentials: grpc.ServerCredentials | None = None,
                  interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = ""):
         self._server = grpc.server(
@@ -57,8 +57,8 @@ class GrpcServer:
         )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        for register in registrars:
-            register(self._server)
+        for add in add_servicers:
+            add(self._server)
         self.port = (self._server.add_secure_port(address, credentials) if credentials is not None
                      else self._server.add_insecure_port(address))
         if self.port == 0:

@@ -236,10 +236,3 @@ class NoticePublished(IntegratorEvent):
 
 
 NOTICES_KEY = "notices"
-
-EVENT_TYPES: tuple[type[IntegratorEvent], ...] = (
-    SignedUp, ProfileChanged, NotificationsChanged, PersonalDataChanged, CertificateRegistered,
-    CertificateRemoved, CertificateExpiryNoticed, PlatformCreated, PlatformRenamed, PlatformCertificateAdded,
-    PlatformCertificateRemoved, PlatformDeleted, PlatformApproved, PlatformRefused, Dir3UnitAttached,
-    Dir3UnitDetached, UserAuthorized, AuthorizationRevoked, NoticePublished,
-)

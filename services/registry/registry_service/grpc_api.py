@@ -47,11 +47,7 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
             abort_with(context, DomainError(ErrorKey.REGISTRO))
         invoice = registration_to_pb(done.invoice)
         invoice.state = state_to_pb(State.REGISTRADA)
-        position = pb.LogPosition(
-            topic=done.position.topic, partition=done.position.partition, offset=done.position.offset
-        )
-        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position,
-                                        receipt_csv=done.csv)
+        return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, receipt_csv=done.csv)
 
     def GetReceipt(self, request, context):
         receipt = self._registrar.receipt(request.csv) if CSV_SHAPE.fullmatch(request.csv) else None

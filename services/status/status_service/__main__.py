@@ -27,7 +27,7 @@ from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from status_service.backoffice_api import BackOfficeApi
-from status_service.contract import FeedbackTopic, sender_of, translate
+from status_service.backoffice_messages import FeedbackTopic, sender_of, translate
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries

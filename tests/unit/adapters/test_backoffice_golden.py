@@ -9,7 +9,7 @@ from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.invoice_commands import DecideCancellation, SetState
 from ventanilla.domain.invoice import State
-from status_service.contract import translate
+from status_service.backoffice_messages import translate
 from status_service.notices import notice_of
 
 from ..domain.factories import registration

@@ -1,10 +1,9 @@
-"""The reference PeFAC WSDL/XSD from the shared folder (read by tests only)."""
+"""The reference PeFAC WSDL/XSD from the shared folder (read by tests only; always beside the checkout)."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
 PEFAC = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "pefac"
@@ -12,11 +11,17 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
 
 
-def _parse(name: str) -> etree._ElementTree:
+def reference(name: str) -> Path:
+    """The path of one reference file; a missing one is an error of the checkout, not a reason to skip."""
     path = PEFAC / name
-    if not path.exists():
-        pytest.skip(f"reference {name} not found at {path}")
-    return etree.parse(str(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"the reference {name} is missing at {path}: the specifications folder "
+                                "../shared must sit beside the checkout")
+    return path
+
+
+def _parse(name: str) -> etree._ElementTree:
+    return etree.parse(str(reference(name)))
 
 
 @lru_cache

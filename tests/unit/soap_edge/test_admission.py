@@ -34,9 +34,3 @@ def test_a_large_body_leaves_no_cyclic_garbage_behind():
         assert not [o for o in gc.get_objects() if isinstance(o, Cycle)]
     finally:
         gc.enable()
-
-
-def test_malloc_arenas_can_be_capped_on_this_c_library():
-    from soap_edge.http.memory import limit_malloc_arenas
-
-    assert limit_malloc_arenas(16)  # glibc's own default on 2 cores: the test process is left as it was

@@ -11,7 +11,7 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 from soap_edge.soap import mtom
 
 from .fakes import PATH, PDF, TNS, FakeBackends, edge
-from .reference import PEFAC
+from .reference import reference
 from .zeep_support import WsgiTransport
 
 BINDING = f"{{{TNS}}}FacturaServicePortBinding"
@@ -21,10 +21,7 @@ FACTURAE, ANEXO = b"<?xml version='1.0'?>\r\n<Facturae/>\r\n", b"\r\n%PDF-1.4 an
 def service(source: str, backends: FakeBackends, mtom_requests: bool):
     transport = WsgiTransport(edge(backends), mtom=mtom_requests)
     if source == "reference":
-        path = PEFAC / "FacturaService.wsdl"
-        if not path.exists():
-            pytest.skip("reference WSDL not available")
-        client = zeep.Client(str(path), transport=transport)
+        client = zeep.Client(str(reference("FacturaService.wsdl")), transport=transport)
         return client.create_service(BINDING, f"http://localhost{PATH}"), transport
     return zeep.Client(f"http://localhost{PATH}?wsdl", transport=transport).service, transport
 

@@ -16,7 +16,7 @@ from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.errors import ErrorKey
 from ventanilla.domain.events import BackOfficeReportRefused, CancellationAccepted, StatusChanged
 from ventanilla.domain.invoice import State
-from status_service.contract import sender_of, translate
+from status_service.backoffice_messages import sender_of, translate
 from status_service.intake import Intake, ProjectionBehind
 from tests.support.invoice_fakes import FixedClock, MemoryLog
 from tests.unit.domain.factories import T0, cancel_accepted, cancel_requested, registered

@@ -10,7 +10,7 @@ import pytest
 
 from soap_edge.http.arrival import HEAD_MAX_BYTES, Arrival, Step
 
-from .fakes import _test_ca
+from tests.unit.soap_edge.fakes import _test_ca
 
 HEAD = b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
 

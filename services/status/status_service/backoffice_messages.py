@@ -1,4 +1,4 @@
-"""Anti-corruption layer: back-office contract messages (v1) in, domain commands out; refusals back out."""
+"""Back-office contract messages (v1) in, domain commands out, refusals back out: the anti-corruption layer."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Sign a Facturae with an enveloped XAdES-EPES signature (Facturae policy v3.1) using python-xmlsec.
 
-For tests and dev tools: the registry never signs invoices, it verifies them.
+For tests, benchmarks and the load kit: the registry never signs invoices, it verifies them.
 """
 from __future__ import annotations
 

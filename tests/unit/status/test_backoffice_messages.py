@@ -9,7 +9,7 @@ from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.invoice_commands import DecideCancellation, SetState
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import State
-from status_service.contract import sender_of, translate, update_refused
+from status_service.backoffice_messages import sender_of, translate, update_refused
 from status_service.refusal import ContractViolation, refusal_of
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
