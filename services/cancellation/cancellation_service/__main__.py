@@ -13,6 +13,7 @@ from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balan
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.process import Observability
 from cancellation_service.grpc_api import CancellationApi
 from cancellation_service.handlers import Canceller
 
@@ -53,20 +54,23 @@ def worst_case_s(settings: Settings) -> float:
     return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
 
 
-def build(settings: Settings) -> CancellationService:
+def build(settings: Settings, observability: Observability | None = None) -> CancellationService:
     """Wire the cancellation service from settings."""
+    obs = observability or Observability.quiet("cancellation")
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
-                      settings.kafka_append_timeout_s)
+                      settings.kafka_append_timeout_s, obs.produce_watch())
     channel = grpc.insecure_channel(settings.status_address,
                                     options=[*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         Canceller(events, SystemClock()),
-        services_pb2_grpc.StatusServiceStub(channel),
+        services_pb2_grpc.StatusServiceStub(obs.channel(channel)),
         timeout_s=status_call_s(settings),
+        counted=obs.metrics.cancellation_requests,
     )
     server = GrpcServer(
         settings.cancellation_address,
         [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
+        interceptors=tuple(obs.server_interceptors()),
     )
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
@@ -77,10 +81,13 @@ def main() -> None:
     """Run the cancellation service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("cancellation", settings.log_level)
-    service = build(settings)
+    observability = Observability.from_env("cancellation")
+    service = build(settings, observability)
     service.start()
+    observability.serve()
     log.info("serving", extra={"address": settings.cancellation_address})
     run_until_signalled(service.stop)
+    observability.close()
 
 
 if __name__ == "__main__":

@@ -30,18 +30,22 @@ def handler_deadline(context) -> float | None:
 class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
     """Answers enviarFactura, and receipts by secure verification code."""
 
-    def __init__(self, registrar: Registrar):
+    def __init__(self, registrar: Registrar, counted=None):
         self._registrar = registrar
+        self._counted = counted  # (outcome, fault key) of each submission decided, when metrics are kept
 
     def SubmitInvoice(self, request, context):
         uploads = [Upload(a.name, a.content) for a in request.attachments]
         try:
             done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context))
         except DomainError as error:
+            self._count(error.key)
             abort_with(context, error)
         except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error
             log.exception("submission failed", extra={"request_id": request.caller.request_id})
+            self._count(ErrorKey.REGISTRO)
             abort_with(context, DomainError(ErrorKey.REGISTRO))
+        self._count(None)
         invoice = registration_to_pb(done.invoice)
         invoice.state = state_to_pb(State.REGISTRADA)
         position = pb.LogPosition(
@@ -49,6 +53,10 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
         )
         return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, position=position,
                                         receipt_csv=done.csv)
+
+    def _count(self, key: ErrorKey | None) -> None:
+        if self._counted is not None:
+            self._counted(key)
 
     def GetReceipt(self, request, context):
         receipt = self._registrar.receipt(request.csv) if CSV_SHAPE.fullmatch(request.csv) else None

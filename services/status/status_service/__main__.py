@@ -24,6 +24,8 @@ from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.consume import ConsumeWatch, ProjectionWatch
+from ventanilla.observability.process import Observability
 from status_service.backoffice_api import BackOfficeApi
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
@@ -98,8 +100,10 @@ class StatusService:
             closeable.close()
 
 
-def build(settings: Settings) -> StatusService:
-    """Wire the status service from settings."""
+def build(settings: Settings, observability: Observability | None = None) -> StatusService:
+    """Wire the status service from settings (metrics nobody scrapes and no tracing unless observability is given)."""
+    obs = observability or Observability.quiet("status")
+    metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = open_blob_store(settings)
     end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
@@ -111,22 +115,27 @@ def build(settings: Settings) -> StatusService:
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500, reconnect_backoff_max_ms=1000)
-    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)
+    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode,
+                          ProjectionWatch("status", metrics, tracer))
+    watch = obs.produce_watch()
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
-                      settings.kafka_append_timeout_s)
-    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
-    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
-    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock())
+                      settings.kafka_append_timeout_s, watch)
+    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback", watch=watch)
+    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5, watch=watch)
+    intake = Intake(store, events, feedback, settings.backoffice_feedback_topic, catch_up, SystemClock(),
+                    metrics.backoffice_messages)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
-                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
+                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready,
+                  watch=ConsumeWatch("intake", metrics, tracer)),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic), "notices",
-                  after=startup.ready),
+                  settings.invoice_events_topic,
+                  Notifier(notices, settings.invoices_registered_topic, metrics.notices_published), "notices",
+                  after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
     ]
     status_api = StatusApi(Queries(store, blobs, catch_up))
     backoffice_api = BackOfficeApi(store, blobs, catch_up)
-    gate = (ReadyGate(startup.ready, NOT_READY),)
+    gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
     servers += [
         GrpcServer(settings.backoffice_address,
                    [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
@@ -141,10 +150,13 @@ def main() -> None:
     """Run the status service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("status", settings.log_level)
-    service = build(settings)
+    observability = Observability.from_env("status", {"projection": settings.path("status")})
+    service = build(settings, observability)
     service.start()
+    observability.serve()
     log.info("serving", extra={"address": settings.status_address, "backoffice_address": settings.backoffice_address})
     run_until_signalled(service.stop)
+    observability.close()
     if service.failed.is_set():
         sys.exit(1)
 

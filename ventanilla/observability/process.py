@@ -1,0 +1,76 @@
+"""One process's observability: its metrics (and their /metrics server), its tracing, and what they hand out."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import grpc
+from prometheus_client import CollectorRegistry
+
+from ventanilla.config import MetricsSettings
+from ventanilla.observability.exposition import MetricsServer, MetricsTls, with_process_metrics
+from ventanilla.observability.grpc_interceptors import intercept_channel, server_interceptors
+from ventanilla.observability.metrics import Metrics
+from ventanilla.observability.produce import ProduceWatch
+from ventanilla.observability.tracing import Tracing
+
+log = logging.getLogger("ventanilla.observability")
+
+
+@dataclass
+class Observability:
+    """Metrics and tracing of one process; `serve()` exposes /metrics where its settings say (main() only)."""
+
+    metrics: Metrics
+    tracing: Tracing
+    settings: MetricsSettings | None = None
+    _server: MetricsServer | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, process: str, volumes: Mapping[str, Path] | None = None,
+                 env: Mapping[str, str] | None = None) -> "Observability":
+        """As VENTANILLA_<PROCESS>_METRICS_* and OTEL_* ask (os.environ by default)."""
+        registry = with_process_metrics(CollectorRegistry(), volumes)
+        return cls(Metrics(process, registry), Tracing.from_env(process, env), MetricsSettings.from_env(process, env))
+
+    @classmethod
+    def quiet(cls, process: str) -> "Observability":
+        """Metrics nobody scrapes and no tracing: a service built in-process (tests, tools)."""
+        return cls(Metrics(process), Tracing.off())
+
+    def serve(self) -> int | None:
+        """Start the /metrics server (the port bound), unless the settings turn it off."""
+        settings = self.settings
+        if settings is None or settings.address is None:
+            return None
+        tls = (MetricsTls(settings.tls_cert, settings.tls_key, settings.client_ca)
+               if settings.tls_cert is not None else None)
+        self._server = MetricsServer(settings.address, self.metrics.registry, tls)
+        port = self._server.start()
+        log.info("metrics served", extra={"address": settings.address, "port": port, "mtls": tls is not None})
+        return port
+
+    def tracer(self, name: str):
+        """A tracer of this process's provider."""
+        return self.tracing.tracer(name)
+
+    def produce_watch(self) -> ProduceWatch:
+        """For this process's Kafka producers: context in headers, produce latency and errors."""
+        return ProduceWatch(self.metrics, self.tracer("ventanilla.kafka") if self.tracing.enabled else None)
+
+    def server_interceptors(self) -> list[grpc.ServerInterceptor]:
+        """Request id, traces and metrics on every gRPC method this process serves."""
+        return server_interceptors(self.metrics, self.tracing)
+
+    def channel(self, channel: grpc.Channel) -> grpc.Channel:
+        """A channel with request id, metrics and client spans on every call."""
+        return intercept_channel(channel, self.metrics, self.tracing)
+
+    def close(self) -> None:
+        """Stop serving /metrics and export the spans still buffered."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.tracing.shutdown()
