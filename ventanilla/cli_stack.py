@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ventanilla import devpki, stack
 from ventanilla.config import Settings
+from ventanilla.observability.exposition import MULTIPROC_VARIABLE
 from ventanilla.processes import PidFile, alive, stop_pid, tail
 
 log = logging.getLogger("ventanilla.run")
@@ -63,7 +64,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ensure_topics(settings)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
         for service in stack.SERVICES:
-            supervisor.spawn(service.name, [sys.executable, "-m", service.module], env)
+            extra = edge_metrics_env(settings) if service.name == "soap-edge" else {}
+            supervisor.spawn(service.name, [sys.executable, "-m", service.module], {**env, **extra})
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
         ended = supervisor.watch()
         if ended is not None:
@@ -86,6 +88,13 @@ def seal_env(settings: Settings) -> dict[str, str]:
     if settings.seal_cert or not where.cert("seal").exists():
         return {}
     return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
+
+
+def edge_metrics_env(settings: Settings) -> dict[str, str]:
+    """Where the edge's gunicorn workers leave their metrics for its /metrics, unless PROMETHEUS_MULTIPROC_DIR is set."""
+    if os.environ.get(MULTIPROC_VARIABLE):
+        return {}
+    return {MULTIPROC_VARIABLE: str(settings.path("soap-edge", "metrics"))}
 
 
 def portal_env(settings: Settings) -> dict[str, str]:

@@ -19,6 +19,26 @@ from ventanilla.observability.tracing import Tracing
 log = logging.getLogger("ventanilla.observability")
 
 
+def metrics_server(settings: MetricsSettings, registry: CollectorRegistry) -> MetricsServer | None:
+    """The /metrics server the settings ask for, not started (None: turned off)."""
+    if settings.address is None:
+        return None
+    tls = MetricsTls(settings.tls_cert, settings.tls_key, settings.client_ca) if settings.tls_cert is not None else None
+    return MetricsServer(settings.address, registry, tls)
+
+
+def serve(server: MetricsServer | None, settings: MetricsSettings) -> None:
+    """Start a /metrics server, saying where; a port taken is logged (the scrape's `up` alerts), not fatal."""
+    if server is None:
+        return
+    try:
+        port = server.start()
+    except OSError as error:
+        log.error("metrics not served: cannot bind", extra={"address": settings.address, "error": str(error)})
+        return
+    log.info("metrics served", extra={"address": settings.address, "port": port, "mtls": settings.tls_cert is not None})
+
+
 @dataclass
 class Observability:
     """Metrics and tracing of one process; `serve()` exposes /metrics where its settings say (main() only)."""
@@ -36,21 +56,21 @@ class Observability:
         return cls(Metrics(process, registry), Tracing.from_env(process, env), MetricsSettings.from_env(process, env))
 
     @classmethod
+    def worker(cls, process: str, env: Mapping[str, str] | None = None) -> "Observability":
+        """A gunicorn worker's: its metrics reach the master's /metrics through PROMETHEUS_MULTIPROC_DIR's files;
+        tracing as OTEL_* asks (made after the fork, so its export thread is the worker's own)."""
+        return cls(Metrics(process), Tracing.from_env(process, env))
+
+    @classmethod
     def quiet(cls, process: str) -> "Observability":
         """Metrics nobody scrapes and no tracing: a service built in-process (tests, tools)."""
         return cls(Metrics(process), Tracing.off())
 
-    def serve(self) -> int | None:
-        """Start the /metrics server (the port bound), unless the settings turn it off."""
-        settings = self.settings
-        if settings is None or settings.address is None:
-            return None
-        tls = (MetricsTls(settings.tls_cert, settings.tls_key, settings.client_ca)
-               if settings.tls_cert is not None else None)
-        self._server = MetricsServer(settings.address, self.metrics.registry, tls)
-        port = self._server.start()
-        log.info("metrics served", extra={"address": settings.address, "port": port, "mtls": tls is not None})
-        return port
+    def serve(self) -> None:
+        """Start the /metrics server, unless the settings turn it off."""
+        if self.settings is not None:
+            self._server = metrics_server(self.settings, self.metrics.registry)
+            serve(self._server, self.settings)
 
     def tracer(self, name: str):
         """A tracer of this process's provider."""

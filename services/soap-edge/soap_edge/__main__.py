@@ -4,14 +4,18 @@ from __future__ import annotations
 import grpc
 import spyne.const
 
-from ventanilla.config import Settings
+from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+
+from ventanilla.config import MetricsSettings, Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.process import Observability
 
 from soap_edge.backends.channels import Channels, OpenChannel
 from soap_edge.backends.clients import Backends, Deadlines
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
+from soap_edge.http.metering import Metering
 from soap_edge.http.server import EdgeServer
 from soap_edge.identity.proxy import networks
 from soap_edge.soap.app import SoapApp
@@ -20,8 +24,11 @@ from soap_edge.soap.operations import Operations
 MALLOC_ARENAS = 2  # measured: 12 uploads of 7 MB through one slot, ~60 MB over idle; ~145 MB with glibc's 16
 
 
-def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_channel) -> Front:
-    """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front."""
+def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_channel,
+          observability: Observability | None = None):
+    """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
+    OTEL_* ask: the WSGI instrumentation around it)."""
+    obs = observability or Observability.quiet("soap-edge")
     # spyne runs a full gc.collect() after any request at most once a second, because its request
     # contexts are cyclic: tens of milliseconds with the GIL held, a stall for every thread of the
     # worker. Small requests leave small cycles to Python's generational collector; LargeBodies
@@ -32,22 +39,24 @@ def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_chann
         {"registry": settings.registry_address, "status": settings.status_address,
          "cancellation": settings.cancellation_address},
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
-        open_channel=open_channel,
+        open_channel=lambda address, **options: obs.channel(open_channel(address, **options)),
         lb_policy=settings.grpc_lb_policy,
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
     backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
     soap = SoapApp(Operations(backends, settings.group_max_items))
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
-    return Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
-                 networks(settings.trusted_proxies))
+    front = Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
+                  networks(settings.trusted_proxies), Metering(obs.metrics))
+    return OpenTelemetryMiddleware(front, tracer_provider=obs.tracing.provider) if obs.tracing.enabled else front
 
 
 def main() -> None:
     """Serve the edge until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("soap-edge", settings.log_level)
-    EdgeServer(settings, build).run()
+    EdgeServer(settings, lambda s: build(s, observability=Observability.worker("soap-edge")),
+               MetricsSettings.from_env("soap-edge")).run()
 
 
 if __name__ == "__main__":

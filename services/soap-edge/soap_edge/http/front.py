@@ -14,6 +14,7 @@ from soap_edge.backends.clients import Backends
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.http import body, receipts
 from soap_edge.http.body import LargeBodies
+from soap_edge.http.metering import Metering
 from soap_edge.identity.caller import Caller, identify
 from soap_edge.identity.proxy import Network
 from soap_edge.soap import faults, mtom
@@ -33,8 +34,10 @@ class Front:
     """Everything HTTP around the SOAP layer: never answers without a SOAP fault or a proper document."""
 
     def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
-                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = ()):
+                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = (),
+                 metering: Metering | None = None):
         self._soap, self._backends = soap, backends
+        self._metering = metering
         self._soap_path = soap_path.rstrip("/")
         self._max_body_bytes = max_body_bytes
         self._large_bodies = large_bodies
@@ -42,9 +45,15 @@ class Front:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        facts, (status, headers, chunks), refusal = self._answer(environ, arrived(environ))
-        start_response(status, headers + [("X-Request-ID", facts.request_id)])
-        _access_log(facts, status, refusal, chunks, started)
+        facts = arrived(environ)
+        if self._metering is not None:
+            self._metering.started()
+        with requestid.bound(facts.request_id):  # gRPC metadata, Kafka headers and every log line carry it on
+            facts, (status, headers, chunks), refusal = self._answer(environ, facts)
+            start_response(status, headers + [("X-Request-ID", facts.request_id)])
+            bytes_out = _access_log(facts, status, refusal, chunks, started)
+        if self._metering is not None:
+            self._metering.answered(facts, refusal, bytes_out, time.perf_counter() - started)
         return chunks
 
     def _answer(self, environ, facts: RequestFacts) -> tuple[RequestFacts, faults.Response, DomainError | None]:
@@ -96,7 +105,9 @@ class Front:
 
 
 def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, chunks: list[bytes],
-                started: float) -> None:
+                started: float) -> int:
+    """Log the request; the size of its answer's body."""
+    bytes_out = sum(map(len, chunks))
     level = logging.DEBUG if facts.path == "/readyz" else logging.INFO
     log.log(level, "request", extra={
         "request_id": facts.request_id,
@@ -108,6 +119,7 @@ def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, c
         "fault_key": refusal.key.value if refusal is not None else None,
         "mtom": facts.transfer is Transfer.MTOM,
         "bytes_in": facts.body_bytes,
-        "bytes_out": sum(map(len, chunks)),
+        "bytes_out": bytes_out,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     })
+    return bytes_out
