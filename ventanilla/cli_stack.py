@@ -63,6 +63,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         ensure_topics(settings)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
+        env.pop(MULTIPROC_VARIABLE, None)  # the edge's alone: it makes prometheus-client write values to files
         for service in stack.SERVICES:
             extra = edge_metrics_env(settings) if service.name == "soap-edge" else {}
             supervisor.spawn(service.name, [sys.executable, "-m", service.module], {**env, **extra})
@@ -91,10 +92,8 @@ def seal_env(settings: Settings) -> dict[str, str]:
 
 
 def edge_metrics_env(settings: Settings) -> dict[str, str]:
-    """Where the edge's gunicorn workers leave their metrics for its /metrics, unless PROMETHEUS_MULTIPROC_DIR is set."""
-    if os.environ.get(MULTIPROC_VARIABLE):
-        return {}
-    return {MULTIPROC_VARIABLE: str(settings.path("soap-edge", "metrics"))}
+    """Where the edge's gunicorn workers leave their metrics for its /metrics (PROMETHEUS_MULTIPROC_DIR if set)."""
+    return {MULTIPROC_VARIABLE: os.environ.get(MULTIPROC_VARIABLE) or str(settings.path("soap-edge", "metrics"))}
 
 
 def portal_env(settings: Settings) -> dict[str, str]:

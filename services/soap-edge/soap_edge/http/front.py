@@ -7,7 +7,10 @@ import time
 from contextlib import nullcontext
 from dataclasses import replace
 
+from opentelemetry import trace
+
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.logs import pseudonym
 from ventanilla.observability import requestid
 
 from soap_edge.backends.clients import Backends
@@ -22,6 +25,7 @@ from soap_edge.soap.app import SoapApp
 from soap_edge.soap.service import ANONYMOUS
 
 log = logging.getLogger("soap_edge.access")
+REQUEST_ID_ATTRIBUTE = "ventanilla.request_id"
 
 
 def arrived(environ) -> RequestFacts:
@@ -46,6 +50,7 @@ class Front:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         facts = arrived(environ)
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, facts.request_id)  # find a trace by request id
         if self._metering is not None:
             self._metering.started()
         with requestid.bound(facts.request_id):  # gRPC metadata, Kafka headers and every log line carry it on
@@ -104,6 +109,13 @@ class Front:
         return status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))], [payload]
 
 
+def _caller_ref(caller) -> str | None:
+    """Who called, for the access log: the NIF's pseudonym and where it came from (no NIF in logs)."""
+    if not isinstance(caller, Caller):
+        return None
+    return f"{pseudonym(caller.nif)} ({caller.via.value}:{caller.attribute})"
+
+
 def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, chunks: list[bytes],
                 started: float) -> int:
     """Log the request; the size of its answer's body."""
@@ -114,7 +126,7 @@ def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, c
         "method": facts.method,
         "path": facts.path,
         "operation": facts.operation,
-        "caller": str(facts.caller) if isinstance(facts.caller, Caller) else None,
+        "caller": _caller_ref(facts.caller),
         "status": int(status[:3]),
         "fault_key": refusal.key.value if refusal is not None else None,
         "mtom": facts.transfer is Transfer.MTOM,
