@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from ventanilla.config import MetricsSettings
 from ventanilla.observability.exposition import MetricsServer, MetricsTls, with_process_metrics
 from ventanilla.observability.grpc_interceptors import intercept_channel, server_interceptors
-from ventanilla.observability.metrics import Metrics
+from ventanilla.observability.metrics import Metrics, NoMetrics
 from ventanilla.observability.produce import ProduceWatch
 from ventanilla.observability.tracing import Tracing
 
@@ -43,7 +43,7 @@ def serve(server: MetricsServer | None, settings: MetricsSettings) -> None:
 class Observability:
     """Metrics and tracing of one process; `serve()` exposes /metrics where its settings say (main() only)."""
 
-    metrics: Metrics
+    metrics: Metrics | NoMetrics
     tracing: Tracing
     settings: MetricsSettings | None = None
     _server: MetricsServer | None = field(default=None, repr=False)
@@ -51,15 +51,18 @@ class Observability:
     @classmethod
     def from_env(cls, process: str, volumes: Mapping[str, Path] | None = None,
                  env: Mapping[str, str] | None = None) -> "Observability":
-        """As VENTANILLA_<PROCESS>_METRICS_* and OTEL_* ask (os.environ by default)."""
-        registry = with_process_metrics(CollectorRegistry(), volumes)
-        return cls(Metrics(process, registry), Tracing.from_env(process, env), MetricsSettings.from_env(process, env))
+        """As VENTANILLA_<PROCESS>_METRICS_* and OTEL_* ask (os.environ by default); "off": no metrics kept at all."""
+        settings = MetricsSettings.from_env(process, env)
+        metrics = (Metrics(process, with_process_metrics(CollectorRegistry(), volumes)) if settings.address
+                   else NoMetrics(process))
+        return cls(metrics, Tracing.from_env(process, env), settings)
 
     @classmethod
     def worker(cls, process: str, env: Mapping[str, str] | None = None) -> "Observability":
         """A gunicorn worker's: its metrics reach the master's /metrics through PROMETHEUS_MULTIPROC_DIR's files;
         tracing as OTEL_* asks (made after the fork, so its export thread is the worker's own)."""
-        return cls(Metrics(process), Tracing.from_env(process, env))
+        metered = MetricsSettings.from_env(process, env).address is not None
+        return cls(Metrics(process) if metered else NoMetrics(process), Tracing.from_env(process, env))
 
     @classmethod
     def quiet(cls, process: str) -> "Observability":
@@ -68,7 +71,7 @@ class Observability:
 
     def serve(self) -> None:
         """Start the /metrics server, unless the settings turn it off."""
-        if self.settings is not None:
+        if self.settings is not None and self._kept is not None:
             self._server = metrics_server(self.settings, self.metrics.registry)
             serve(self._server, self.settings)
 
@@ -76,17 +79,21 @@ class Observability:
         """A tracer of this process's provider."""
         return self.tracing.tracer(name)
 
+    @property
+    def _kept(self) -> Metrics | None:
+        return self.metrics if isinstance(self.metrics, Metrics) else None
+
     def produce_watch(self) -> ProduceWatch:
         """For this process's Kafka producers: context in headers, produce latency and errors."""
-        return ProduceWatch(self.metrics, self.tracer("ventanilla.kafka") if self.tracing.enabled else None)
+        return ProduceWatch(self._kept, self.tracer("ventanilla.kafka") if self.tracing.enabled else None)
 
     def server_interceptors(self) -> list[grpc.ServerInterceptor]:
         """Request id, traces and metrics on every gRPC method this process serves."""
-        return server_interceptors(self.metrics, self.tracing)
+        return server_interceptors(self._kept, self.tracing)
 
     def channel(self, channel: grpc.Channel) -> grpc.Channel:
         """A channel with request id, metrics and client spans on every call."""
-        return intercept_channel(channel, self.metrics, self.tracing)
+        return intercept_channel(channel, self._kept, self.tracing)
 
     def close(self) -> None:
         """Stop serving /metrics and export the spans still buffered."""
