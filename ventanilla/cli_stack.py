@@ -63,9 +63,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         ensure_topics(settings)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
-        env.pop(MULTIPROC_VARIABLE, None)  # the edge's alone: it makes prometheus-client write values to files
+        env.pop(MULTIPROC_VARIABLE, None)  # gunicorn services' alone: it makes prometheus-client write values to files
         for service in stack.SERVICES:
-            extra = edge_metrics_env(settings) if service.name == "soap-edge" else {}
+            extra = gunicorn_metrics_env(settings, service.name) if service.name in GUNICORN_SERVICES else {}
             supervisor.spawn(service.name, [sys.executable, "-m", service.module], {**env, **extra})
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
         ended = supervisor.watch()
@@ -91,9 +91,12 @@ def seal_env(settings: Settings) -> dict[str, str]:
     return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
 
 
-def edge_metrics_env(settings: Settings) -> dict[str, str]:
-    """Where the edge's gunicorn workers leave their metrics for its /metrics (PROMETHEUS_MULTIPROC_DIR if set)."""
-    return {MULTIPROC_VARIABLE: os.environ.get(MULTIPROC_VARIABLE) or str(settings.path("soap-edge", "metrics"))}
+GUNICORN_SERVICES = ("soap-edge", "portal")  # several worker processes behind one /metrics
+
+
+def gunicorn_metrics_env(settings: Settings, service: str) -> dict[str, str]:
+    """Where a gunicorn service's workers leave their metrics for its master's /metrics (one directory each)."""
+    return {MULTIPROC_VARIABLE: str(settings.path(service, "metrics"))}
 
 
 def portal_env(settings: Settings) -> dict[str, str]:

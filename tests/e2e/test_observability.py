@@ -33,7 +33,7 @@ def observed(kafka_bootstrap, tmp_path_factory, free_ports):
            "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_BSP_SCHEDULE_DELAY": "100"}
     started = own_stack(env, base / "state", free_ports(5),
-                        {"soap-edge": {"PROMETHEUS_MULTIPROC_DIR": str(base / "edge-metrics")}})
+                        {name: {"PROMETHEUS_MULTIPROC_DIR": str(base / f"{name}-metrics")} for name in ("soap-edge", "portal")})
     try:
         yield started, receiver, _Run(started)
     finally:
@@ -111,6 +111,8 @@ def test_every_process_metrics_move_with_a_submission_a_fault_an_update_and_a_ca
     assert _total(cancellation, "ventanilla_cancellation_requests_total", outcome="ok") >= 1
     assert _total(cancellation, "grpc_client_handled_total", grpc_method="GetInvoice", grpc_code="OK") >= 1
     assert _total(cancellation, "ventanilla_kafka_produce_duration_seconds_count") >= 1
+    portal = _scrape(own, "portal")  # logins, sign-ups and certificates move in tests/browser
+    assert _total(portal, "ventanilla_build_info") == 1 and _total(portal, "process_cpu_seconds_total") > 0
 
 
 def _one(spans: list[Span], **wanted) -> Span | None:

@@ -15,6 +15,7 @@ from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
@@ -70,6 +71,8 @@ def build(settings: Settings, observability: Observability | None = None) -> Reg
     """Wire the registry service from settings (the claims store first: a wrong one stops it at once)."""
     obs = observability or Observability.quiet("registry")
     metering = Metering(obs.metrics)
+    observe_expiry(obs.metrics.certificate_expiry, "receipt_seal", settings.seal_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "signature_trust", settings.trust_store)
     claims = build_claims(settings)
     blobs = open_blob_store(settings)
     events = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",

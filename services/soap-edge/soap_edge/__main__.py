@@ -8,6 +8,7 @@ from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
 
 from ventanilla.config import MetricsSettings, Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
 
 from soap_edge.backends.channels import Channels, OpenChannel
@@ -29,6 +30,8 @@ def build(settings: Settings, *, open_channel: OpenChannel = grpc.insecure_chann
     """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
     OTEL_* ask: the WSGI instrumentation around it)."""
     obs = observability or Observability.quiet("soap-edge")
+    observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.soap_tls_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.soap_client_ca)
     # spyne runs a full gc.collect() after any request at most once a second, because its request
     # contexts are cyclic: tens of milliseconds with the GIL held, a stall for every thread of the
     # worker. Small requests leave small cycles to Python's generational collector; LargeBodies

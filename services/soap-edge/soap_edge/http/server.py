@@ -9,8 +9,8 @@ from gunicorn.app.base import BaseApplication
 from ventanilla.config import MetricsSettings, Settings
 
 from ventanilla import tls
+from ventanilla.observability.gunicorn import MasterMetrics
 
-from soap_edge.http.master_metrics import MasterMetrics
 from soap_edge.http.worker import EdgeWorker
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends

@@ -1,4 +1,5 @@
-"""The edge's /metrics, served by gunicorn's master: every worker's values added up from PROMETHEUS_MULTIPROC_DIR."""
+"""/metrics of a gunicorn service (the edge, the portal), served by its master: every worker's values added up
+from PROMETHEUS_MULTIPROC_DIR."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ from ventanilla.config import MetricsSettings
 from ventanilla.observability import exposition
 from ventanilla.observability.process import metrics_server, serve
 
-log = logging.getLogger("soap_edge.metrics")
+log = logging.getLogger("ventanilla.observability")
 
 
 class MasterMetrics:
@@ -22,8 +23,8 @@ class MasterMetrics:
         if self._settings.address is None:
             return {}
         if not exposition.multiprocess_active() or self._settings.multiproc_dir is None:
-            log.warning("the edge serves no /metrics: set PROMETHEUS_MULTIPROC_DIR (a directory for its workers' "
-                        "values) in its environment")
+            log.warning("no /metrics: set PROMETHEUS_MULTIPROC_DIR (a directory for the workers' values) in the "
+                        "environment of this gunicorn service")
             return {}
         return {"on_starting": self._serve, "child_exit": self._worker_exited, "on_exit": self._stop}
 
