@@ -1,19 +1,12 @@
-"""The monitoring kustomize component builds on the base: metrics ports agree with the settings, PodMonitors find them."""
+"""The monitoring kustomize component, as both overlays include it: metrics ports agree with the settings,
+PodMonitors find them."""
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ventanilla.config import MetricsSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-KUBERNETES = ROOT / "deploy" / "kubernetes"
 PROCESS_OF = {"soap-edge": "soap-edge", "registry": "registry", "status": "status", "cancellation": "cancellation"}
-
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
