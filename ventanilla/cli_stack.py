@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ventanilla import devpki, stack
 from ventanilla.config import Settings
+from ventanilla.observability.exposition import MULTIPROC_VARIABLE
 from ventanilla.processes import PidFile, alive, stop_pid, tail
 
 log = logging.getLogger("ventanilla.run")
@@ -62,8 +63,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         ensure_topics(settings)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
+        env.pop(MULTIPROC_VARIABLE, None)  # gunicorn services' alone: it makes prometheus-client write values to files
         for service in stack.SERVICES:
-            supervisor.spawn(service.name, [sys.executable, "-m", service.module], env)
+            extra = gunicorn_metrics_env(settings, service.name) if service.name in GUNICORN_SERVICES else {}
+            supervisor.spawn(service.name, [sys.executable, "-m", service.module], {**env, **extra})
         threading.Thread(target=_announce, args=(settings, supervisor), daemon=True).start()
         ended = supervisor.watch()
         if ended is not None:
@@ -86,6 +89,14 @@ def seal_env(settings: Settings) -> dict[str, str]:
     if settings.seal_cert or not where.cert("seal").exists():
         return {}
     return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
+
+
+GUNICORN_SERVICES = ("soap-edge", "portal")  # several worker processes behind one /metrics
+
+
+def gunicorn_metrics_env(settings: Settings, service: str) -> dict[str, str]:
+    """Where a gunicorn service's workers leave their metrics for its master's /metrics (one directory each)."""
+    return {MULTIPROC_VARIABLE: str(settings.path(service, "metrics"))}
 
 
 def portal_env(settings: Settings) -> dict[str, str]:

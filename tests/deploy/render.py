@@ -76,7 +76,7 @@ def _json_schema(node):
 
 
 def schema_errors(overlay: str) -> list[str]:
-    """Every schema error of the overlay: Kubernetes kinds, Strimzi kinds, CloudNativePG kinds."""
+    """Every schema error of the overlay: Kubernetes kinds, Strimzi kinds, CloudNativePG and Prometheus-operator kinds."""
     errors, cnpg = [], []
     for doc in documents(overlay):
         where = f"{doc['kind']}/{doc['metadata']['name']}"
@@ -91,8 +91,8 @@ def schema_errors(overlay: str) -> list[str]:
                        for e in jsonschema.Draft7Validator({**schema, "properties": {
                            k: v for k, v in schema.get("properties", {}).items()
                            if k not in ("apiVersion", "kind", "metadata")}}).iter_errors(body)]
-        elif doc["apiVersion"].startswith("postgresql.cnpg.io/"):
-            cnpg.append(doc)
+        elif doc["apiVersion"].startswith(("postgresql.cnpg.io/", "monitoring.coreos.com/")):
+            cnpg.append(doc)  # both validated by kubernetes-models' generated validators
         else:
             try:
                 kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
@@ -102,7 +102,7 @@ def schema_errors(overlay: str) -> list[str]:
 
 
 def cnpg_errors(docs: list[dict]) -> list[str]:
-    """Errors from CloudNativePG's own API types (the @kubernetes-models/cloudnative-pg validators, node)."""
+    """Errors from CloudNativePG's and the Prometheus operator's API types (@kubernetes-models validators, node)."""
     script = TOOLS / "npm" / "validate.mjs"  # beside its node_modules (tools/k8s/cnpg/validate.mjs)
     if not (TOOLS / "npm" / ".complete").exists():
         pytest.fail("no CloudNativePG schemas under .tools/npm: run `make k8s-tools`", pytrace=False)

@@ -24,6 +24,9 @@ def test_the_schema_check_can_fail():
     broken = [{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
                "spec": {"instances": "three"}}]
     assert render.cnpg_errors(broken) and "instances" in render.cnpg_errors(broken)[0]
+    monitor = [{"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {"name": "x"},
+                "spec": {"selector": {}, "podMetricsEndpoints": "every pod"}}]
+    assert render.cnpg_errors(monitor)
     topic = {"spec": {"partitions": "six", "replicaz": 3}}
     schema = strimzi_schemas()[("kafka.strimzi.io/v1", "KafkaTopic")]["properties"]["spec"]
     import jsonschema

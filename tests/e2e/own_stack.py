@@ -29,13 +29,14 @@ class OwnStack:
     env: dict[str, str]
     logs: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    own_env: dict[str, dict[str, str]] = field(default_factory=dict)  # what one service adds to env
 
     def start(self, name: str, timeout_s: float = 120.0) -> None:
         """Start one service (registry, status, cancellation, soap-edge) and wait until it is ready."""
         service = next(s for s in stack_spec.SERVICES if s.name == name)
         with open(self.logs / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", service.module], env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                [sys.executable, "-m", service.module], env={**self.env, **self.own_env.get(name, {})}, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
         waiting = stack_spec.unready_after(self.settings, timeout_s, lambda: self.processes[name].poll() is None,
                                            services=(service,))
@@ -57,8 +58,9 @@ class OwnStack:
             self.stop(name)
 
 
-def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> OwnStack:
-    """Settings with fresh topics and free ports; topics created; every service started."""
+def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int],
+              own_env: dict[str, dict[str, str]] | None = None) -> OwnStack:
+    """Settings with fresh topics and free ports; topics created; every service started (with own_env's additions)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
     env.update(private_env(env_base["VENTANILLA_KAFKA_BOOTSTRAP_SERVERS"], state_dir, ports, "own"))
     env.update(env_base)
@@ -75,7 +77,7 @@ def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int]) -> Ow
                                 str(client / "ca.pem"))
     logs = state_dir.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    started = OwnStack(settings, env, logs)
+    started = OwnStack(settings, env, logs, own_env=own_env or {})
     try:
         for service in stack_spec.SERVICES:
             started.start(service.name)

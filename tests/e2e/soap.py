@@ -73,13 +73,15 @@ def use_client_certificate(url: str, cert: tuple[str, str] | None, ca: str | Non
         _TLS[_origin(url)] = (cert, ca)
 
 
-def post(url: str, content_type: str, body: bytes, cert: tuple[str, str] | None = None) -> requests.Response:
+def post(url: str, content_type: str, body: bytes, cert: tuple[str, str] | None = None,
+         request_id: str | None = None) -> requests.Response:
     """POST a SOAP request with an empty SOAPAction, as the WSDL declares, over TLS with a client certificate.
 
     The certificate is cert, else the one configured for the URL's origin (the stack's integrator).
     """
     default, ca = _TLS.get(_origin(url), (None, None))
-    return requests.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=60,
+    headers = {"Content-Type": content_type, "SOAPAction": '""'} | ({"X-Request-ID": request_id} if request_id else {})
+    return requests.post(url, data=body, headers=headers, timeout=60,
                          cert=cert or default, verify=ca if ca else True)
 
 

@@ -1,33 +1,20 @@
-"""The monitoring kustomize component builds on the base: metrics ports agree with the settings, PodMonitors find them."""
+"""The monitoring kustomize component, as both overlays include it: metrics ports agree with the settings,
+PodMonitors find them."""
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ventanilla.config import MetricsSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-KUBERNETES = ROOT / "deploy" / "kubernetes"
 PROCESS_OF = {"soap-edge": "soap-edge", "registry": "registry", "status": "status", "cancellation": "cancellation"}
 
 
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def documents(request) -> list[dict]:
+    """Both overlays include the component."""
+    from tests.deploy.render import documents as rendered  # the pinned kustomize of `make k8s-tools`
 
-@pytest.fixture(scope="module")
-def documents(tmp_path_factory) -> list[dict]:
-    overlay = tmp_path_factory.mktemp("overlay")
-    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [os.path.relpath(KUBERNETES / "overlays" / "prod", overlay)],
-        "components": [os.path.relpath(KUBERNETES / "components" / "monitoring", overlay)]}))
-    from tests.deploy.render import tool  # the pinned kustomize of `make k8s-tools`
-
-    built = subprocess.run([str(tool("kustomize")), "build", "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
-                           capture_output=True, text=True, check=True).stdout
-    return [d for d in yaml.safe_load_all(built) if d]
+    return rendered(request.param)
 
 
 def test_each_process_serves_metrics_on_the_port_its_settings_name(documents):

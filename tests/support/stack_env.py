@@ -7,7 +7,7 @@ from contextlib import ExitStack, closing
 from pathlib import Path
 
 from ventanilla.adapters.topics import TOPICS
-from ventanilla.config import Settings
+from ventanilla.config import METRICS_PROCESSES, Settings
 from tests.support.service_pki import service_tls_env
 
 
@@ -18,6 +18,13 @@ def free_ports(count: int) -> list[int]:
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
         return [sock.getsockname()[1] for sock in sockets]
+
+
+def metrics_env() -> dict[str, str]:
+    """A free loopback port for each process's /metrics."""
+    ports = free_ports(len(METRICS_PROCESSES))
+    return {f"VENTANILLA_{prefix}_METRICS_ADDRESS": f"127.0.0.1:{port}"
+            for (prefix, _default), port in zip(METRICS_PROCESSES.values(), ports)}
 
 
 def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], label: str) -> dict[str, str]:
@@ -48,6 +55,7 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
     # security suite turns the gateway-stamp requirement back on
     env["VENTANILLA_BACKOFFICE_REQUIRE_SENDER"] = "0"
     env.update({spec.name_variable: f"{spec.name(defaults)}.{suffix}" for spec in TOPICS})
+    env.update(metrics_env())
     if kafka_bootstrap is not None:
         env.update(VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, VENTANILLA_KAFKA_EXTERNAL="1")
     return env

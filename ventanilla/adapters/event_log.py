@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ventanilla.adapters.event_codec import encode
 from ventanilla.adapters.producer import RecoveringProducer
+from ventanilla.observability.produce import ProduceWatch
 from ventanilla.domain.events import InvoiceEvent
 from ventanilla.ports import NotSent, Position  # noqa: F401 - the Log port's types, where adapters look for them
 
@@ -34,10 +35,11 @@ def producer_settings(bootstrap_servers: str, client_id: str, timeout_s: float, 
 class EventLog:
     """An idempotent, acks=all producer of invoice events to one topic, replaced after a failed delivery."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, client_id: str, timeout_s: float = 15.0):
+    def __init__(self, bootstrap_servers: str, topic: str, client_id: str, timeout_s: float = 15.0,
+                 watch: ProduceWatch | None = None):
         self._topic = topic
         self._timeout_s = timeout_s
-        self._producer = RecoveringProducer(**producer_settings(bootstrap_servers, client_id, timeout_s))
+        self._producer = RecoveringProducer(watch=watch, **producer_settings(bootstrap_servers, client_id, timeout_s))
 
     @property
     def ready(self) -> bool:

@@ -17,6 +17,7 @@ from kafka.errors import KafkaConfigurationError, KafkaConnectionError, KafkaTim
 
 from ventanilla.adapters import kafka_clients
 from ventanilla.config import KafkaSecurity
+from ventanilla.observability.produce import ProduceWatch
 
 log = logging.getLogger("ventanilla.producer")
 
@@ -25,8 +26,10 @@ class RecoveringProducer:
     """A Kafka producer (kafka_clients.producer(**config)), made anew (in a thread, until the broker answers) after
     any failed delivery."""
 
-    def __init__(self, retry_s: float = 1.0, security: KafkaSecurity | None = None, **config):
+    def __init__(self, retry_s: float = 1.0, security: KafkaSecurity | None = None, watch: ProduceWatch | None = None,
+                 **config):
         self._config, self._retry_s, self._security = config, retry_s, security
+        self._watch = watch or ProduceWatch()
         self._changed = threading.Condition()
         self._producer: KafkaProducer | None = None
         self._closed = False
@@ -45,7 +48,8 @@ class RecoveringProducer:
             producer = self._producer
         if producer is None:
             raise KafkaConnectionError("no Kafka producer: the broker has not answered since the last failure")
-        future = producer.send(topic, key=key, value=value, headers=headers or [])
+        future = self._watch.send(topic, headers, lambda carried: producer.send(topic, key=key, value=value,
+                                                                               headers=carried))
         future.add_errback(self._failed, producer)
         return future
 

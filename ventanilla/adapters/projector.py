@@ -9,6 +9,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from ventanilla.adapters.catch_up import CatchUp
+from ventanilla.observability.consume import ProjectionWatch
 
 log = logging.getLogger("ventanilla.projector")
 
@@ -37,7 +38,9 @@ def handle(store: Store, records, decode: Callable) -> int:
 class Projector:
     """Reads every partition of an event topic from the stored positions onwards."""
 
-    def __init__(self, consumer: KafkaConsumer, store: Store, topic: str, catch_up: CatchUp, decode: Callable):
+    def __init__(self, consumer: KafkaConsumer, store: Store, topic: str, catch_up: CatchUp, decode: Callable,
+                 watch: ProjectionWatch | None = None):
+        self._watch = watch or ProjectionWatch("status")
         self._consumer = consumer
         self._store = store
         self._topic = topic
@@ -71,9 +74,21 @@ class Projector:
                 log.warning("poll failed; retrying", extra={"error": str(error)})
                 self._stopping.wait(1.0)
                 continue
+            self._watch.polled(batches)
             for tp, records in batches.items():
-                handle(self._store, records, self._decode)
+                with self._watch.applying(records):
+                    self._watch.applied(tp.partition, records, handle(self._store, records, self._decode))
                 self._catch_up.advanced(tp.partition, records[-1].offset + 1)
+            if self._watch.due():
+                self._read_ends()
+
+    def _read_ends(self) -> None:
+        """The log's end offsets, for the projection's lag; skipped while the broker does not answer."""
+        try:
+            ends = self._consumer.end_offsets(list(self._consumer.assignment()))
+        except KafkaError:
+            return
+        self._watch.ends({tp.partition: offset for tp, offset in ends.items()})
 
     def stop(self) -> None:
         """Ask the loop to end after the current batch."""

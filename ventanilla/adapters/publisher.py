@@ -4,15 +4,16 @@ from __future__ import annotations
 from ventanilla.adapters.event_log import PRODUCER_WAIT_S, producer_settings
 from ventanilla.adapters.producer import RecoveringProducer
 from ventanilla.config import KafkaSecurity
+from ventanilla.observability.produce import ProduceWatch
 
 
 class Publisher:
     """An idempotent, acks=all producer for messages that are not invoice events, replaced after a failure."""
 
     def __init__(self, bootstrap_servers: str, client_id: str, timeout_s: float = 15.0, linger_ms: int = 0,
-                 security: KafkaSecurity | None = None):
+                 security: KafkaSecurity | None = None, watch: ProduceWatch | None = None):
         self._timeout_s = timeout_s
-        self._producer = RecoveringProducer(security=security,
+        self._producer = RecoveringProducer(security=security, watch=watch,
                                             **producer_settings(bootstrap_servers, client_id, timeout_s, linger_ms))
 
     def send(self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]] | None = None):

@@ -5,6 +5,7 @@ sets (operations, outcomes, catalogue keys, stages, topics, partitions). tests/u
 """
 from __future__ import annotations
 
+from ventanilla.domain.errors import ErrorKey, Side
 from ventanilla.observability import external
 from ventanilla.observability.spec import (BODY_BYTES, CANCELLATION, EDGE, GROUP_ITEMS, PORTAL, PROCESSES, REGISTRY,
                                            REQUEST_SECONDS, STAGE_SECONDS, STATUS, Kind, MetricSpec)
@@ -108,3 +109,10 @@ def for_process(process: str) -> tuple[MetricSpec, ...]:
 def series_names() -> frozenset[str]:
     """Every sample name a scrape of any Ventanilla process can show."""
     return frozenset(name for spec in CATALOGUE for name in spec.series_names)
+
+
+def outcome_of(key: ErrorKey | None) -> tuple[str, str]:
+    """(outcome, fault_key) labels of an answer: ok, or the fault's side and catalogue key."""
+    if key is None:
+        return "ok", NO_FAULT
+    return ("client_fault" if key.side is Side.CLIENT else "server_fault"), key.value

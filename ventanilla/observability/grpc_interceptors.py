@@ -64,15 +64,17 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
                                                    handler.request_deserializer, handler.response_serializer)
 
 
-def server_interceptors(metrics: Metrics, tracing: Tracing) -> list[grpc.ServerInterceptor]:
-    """For grpc.server(interceptors=...): traces outermost, then the request id, then metrics."""
+def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
+    """For grpc.server(interceptors=...): traces outermost, then the request id, then metrics (unless None)."""
     traced = [server_interceptor(tracer_provider=tracing.provider, filter_=_NOT_HEALTH)] if tracing.enabled else []
-    return traced + [RequestIdServerInterceptor(), metrics.grpc_server_interceptor()]
+    metered = [metrics.grpc_server_interceptor()] if metrics is not None else []
+    return traced + [RequestIdServerInterceptor()] + metered
 
 
-def intercept_channel(channel: grpc.Channel, metrics: Metrics, tracing: Tracing) -> grpc.Channel:
-    """The channel with request id and metrics on every call, and a client span when tracing is on."""
-    channel = grpc.intercept_channel(channel, RequestIdClientInterceptor(), metrics.grpc_client_interceptor())
+def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:
+    """The channel with request id and metrics (unless None) on every call, and a client span when tracing is on."""
+    metered = [metrics.grpc_client_interceptor()] if metrics is not None else []
+    channel = grpc.intercept_channel(channel, RequestIdClientInterceptor(), *metered)
     if tracing.enabled:
         channel = grpcext.intercept_channel(channel, client_interceptor(tracer_provider=tracing.provider,
                                                                         filter_=_NOT_HEALTH))

@@ -67,3 +67,37 @@ class Metrics:
                 self._client_interceptor = PromClientInterceptor(enable_client_handling_time_histogram=True,
                                                                  registry=self.registry)
             return self._client_interceptor
+
+
+class _Unobserved:
+    """A metric nobody keeps: every observation is dropped."""
+
+    def labels(self, *_values, **_labels) -> "_Unobserved":
+        return self
+
+    def inc(self, _amount: float = 1) -> None:
+        """Dropped."""
+
+    def dec(self, _amount: float = 1) -> None:
+        """Dropped."""
+
+    def set(self, _value: float) -> None:
+        """Dropped."""
+
+    def observe(self, _value: float) -> None:
+        """Dropped."""
+
+
+class NoMetrics:
+    """The metrics of a process whose /metrics is turned off ("off"): nothing is kept, nothing costs."""
+
+    registry = None
+
+    def __init__(self, process: str):
+        self.process = process
+        self._dropped = _Unobserved()
+
+    def __getattr__(self, key: str) -> _Unobserved:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self.__dict__["_dropped"]

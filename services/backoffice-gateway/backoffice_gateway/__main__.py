@@ -18,6 +18,7 @@ from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import GatewaySettings, Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.grpc_interceptors import RequestIdServerInterceptor
 from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
 from backoffice_gateway.grpc_api import GatewayApi
 from backoffice_gateway.handlers import Gateway
@@ -100,7 +101,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> GatewayProces
     servers = [
         GrpcServer(g.health_address, []),  # plaintext, health only: Kubernetes' gRPC probes cannot present a certificate
         GrpcServer(g.address, [lambda s: backoffice_pb2_grpc.add_BackOfficeGatewayServicer_to_server(api, s)],
-                   credentials=o.get("credentials") or server_credentials(g)),
+                   credentials=o.get("credentials") or server_credentials(g),
+                   interceptors=(RequestIdServerInterceptor(),)),  # a back office's x-request-id rides on to Kafka
     ]
     return GatewayProcess(directory, servers, g.ready_timeout_s, closeables)
 

@@ -14,6 +14,7 @@ from ventanilla.adapters.service_tls import channel as service_channel, server_o
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.process import Observability
 from cancellation_service.grpc_api import CancellationApi
 from cancellation_service.handlers import Canceller
 
@@ -55,23 +56,26 @@ def worst_case_s(settings: Settings) -> float:
     return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
 
 
-def build(settings: Settings, *, overrides: dict | None = None) -> CancellationService:
+def build(settings: Settings, observability: Observability | None = None, *,
+          overrides: dict | None = None) -> CancellationService:
     """Wire the cancellation service from settings; `overrides` replaces ports by name (log, clock)."""
     o = overrides or {}
+    obs = observability or Observability.quiet("cancellation")
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
-                                      settings.kafka_append_timeout_s)
+                                      settings.kafka_append_timeout_s, obs.produce_watch())
     canceller = Canceller(events, o.get("clock") or SystemClock())
     channel = service_channel(settings.service_tls, "cancellation", "status", settings.status_address,
                               [*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
     api = CancellationApi(
         canceller,
-        services_pb2_grpc.StatusServiceStub(channel),
+        services_pb2_grpc.StatusServiceStub(obs.channel(channel)),
         timeout_s=status_call_s(settings),
+        counted=obs.metrics.cancellation_requests,
     )
     server = GrpcServer(
         settings.cancellation_address,
         [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
-        **server_options(settings.service_tls, "cancellation"))
+        **server_options(settings.service_tls, "cancellation", tuple(obs.server_interceptors())))
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
     return CancellationService(events, channel, server, health, probe, canceller)
@@ -81,10 +85,13 @@ def main() -> None:
     """Run the cancellation service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("cancellation", settings.log_level)
-    service = build(settings)
+    observability = Observability.from_env("cancellation")
+    service = build(settings, observability)
     service.start()
+    observability.serve()
     log.info("serving", extra={"address": settings.cancellation_address})
     run_until_signalled(service.stop)
+    observability.close()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """gRPC CancellationService: resolves the invoice through the status service, then cancels."""
 from __future__ import annotations
 
+import logging
+
 import grpc
 
 from ventanilla.adapters.grpc_errors import abort_with, domain_error_of
@@ -8,8 +10,10 @@ from ventanilla.adapters.invoice_messages import invoice_from_pb, invoice_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.observability.catalogue import outcome_of
 from cancellation_service.handlers import Canceller
 
+log = logging.getLogger("cancellation.api")
 
 
 def state_unreachable() -> DomainError:
@@ -25,8 +29,10 @@ def state_unreachable() -> DomainError:
 class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
     """Answers anularFactura and anularFacturaPorValores."""
 
-    def __init__(self, canceller: Canceller, status: services_pb2_grpc.StatusServiceStub, timeout_s: float):
+    def __init__(self, canceller: Canceller, status: services_pb2_grpc.StatusServiceStub, timeout_s: float,
+                 counted=None):
         self._canceller = canceller
+        self._counted = counted  # ventanilla_cancellation_requests_total, when metrics are kept
         self._status = status
         self._timeout_s = timeout_s
 
@@ -40,8 +46,17 @@ class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
         try:
             invoice, receipt_pdf = self._canceller.cancel(caller.nif, resolved, reason)
         except DomainError as error:
+            self._decided(error.key)
             abort_with(context, error)
+        self._decided(None)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt_pdf)
+
+    def _decided(self, key: ErrorKey | None) -> None:
+        """Log and count a cancellation decided: done (None) or refused with key."""
+        outcome, fault_key = outcome_of(key)
+        log.info("cancellation " + ("done" if key is None else "refused"), extra={"fault_key": fault_key})
+        if self._counted is not None:
+            self._counted.labels(outcome=outcome, fault_key=fault_key).inc()
 
     def CancelInvoice(self, request, context):
         if request.id <= 0:

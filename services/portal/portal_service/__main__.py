@@ -23,13 +23,15 @@ from ventanilla.adapters.mail import SmtpMailer, SmtpRelay
 from ventanilla.adapters.portal_projection import PortalProjection
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.service_tls import opener
-from ventanilla.config import PortalSettings, Settings
+from ventanilla.config import MetricsSettings, PortalSettings, Settings
 from ventanilla.facturae.configured import build_intake, certificate_checker
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
 from ventanilla.logs import configure_logging
+from ventanilla.observability.process import Observability
 from portal_service.app import create_app
 from portal_service.auth import CertificateLogin, OidcLogin
 from portal_service.handlers import Portal
+from portal_service.metering import Metering
 from portal_service.registry import GrpcRegistry
 from portal_service.signature import XadesVerifier
 from portal_service.web import Deps
@@ -128,9 +130,11 @@ def _projection_target(target: str) -> Path | str:
     return target if PortalSettings.is_database_url(target) else Path(target)
 
 
-def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess:
-    """Wire the portal from settings; `overrides` replaces adapters by name (tests: fakes and test doubles)."""
+def build(settings: Settings, *, overrides: dict | None = None, metrics=None) -> PortalProcess:
+    """Wire the portal from settings; `overrides` replaces adapters by name (tests: fakes and test doubles);
+    `metrics`: this worker's (none kept without)."""
     o, p = overrides or {}, settings.portal
+    metering = Metering(metrics)
     read_model = o.get("read_model") or PortalProjection(_projection_target(p.projection))
     closeables, projector, caught_up = [], None, lambda: True
     if "settle" in o:
@@ -153,7 +157,8 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
                                                       p.smtp_username, p.smtp_password))
                                  if p.smtp_host else UnconfiguredMailer())
     claims = o.get("claims") or IntegratorClaims(_projection_target(p.claims))
-    portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock(), claims, caught_up)
+    portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock(), claims, caught_up,
+                    metering.decided)
     registry = o.get("registry") or GrpcRegistry(settings.registry_address, settings.status_address, open_channel=opener(
         settings.service_tls, "portal", {settings.registry_address: "registry", settings.status_address: "status"}))
     authenticators = {"certificate": o.get("certificate_login") or CertificateLogin()}
@@ -161,7 +166,7 @@ def build(settings: Settings, *, overrides: dict | None = None) -> PortalProcess
                 verifier=o.get("verifier") or XadesVerifier(signature_checker(settings)),
                 intake=o.get("intake") or build_intake(settings), registry=registry,
                 seal_roots=o.get("seal_roots", _ca_certificates(settings.soap_client_ca)),
-                authenticators=authenticators, staff_nifs=p.staff_nifs)
+                authenticators=authenticators, staff_nifs=p.staff_nifs, metering=metering)
     app = create_app(deps, secret_key(settings), p.receipts_per_minute, secure_cookies=o.get("secure_cookies", True))
     if p.oidc_issuer:
         authenticators["oidc"] = OidcLogin(app, p.oidc_issuer, p.oidc_client_id, p.oidc_client_secret,
@@ -176,7 +181,8 @@ def main() -> None:
 
     settings = Settings.from_env()
     configure_logging("portal", settings.log_level)
-    PortalServer(settings, build).run()
+    PortalServer(settings, lambda s: build(s, metrics=Observability.worker("portal").metrics),
+                 MetricsSettings.from_env("portal")).run()
 
 
 if __name__ == "__main__":

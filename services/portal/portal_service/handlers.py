@@ -37,8 +37,10 @@ class Portal:
     """
 
     def __init__(self, log_: IntegratorLog, read_model: ReadModel, settle: Settle, mailer: Mailer, clock: Clock,
-                 claims: Claims, caught_up: Callable[[], bool] = lambda: True):
+                 claims: Claims, caught_up: Callable[[], bool] = lambda: True,
+                 decided: Callable[[list[str]], None] = lambda event_types: None):
         self.read_model, self.clock = read_model, clock
+        self._decided = decided  # hears the types of the events each command appended (metrics)
         self._log, self._settle, self._mailer, self._claims, self._caught_up = log_, settle, mailer, claims, caught_up
 
     def run(self, actor: Actor, command_type: type[cmd.Command], **values) -> tuple[IntegratorEvent, ...]:
@@ -79,6 +81,7 @@ class Portal:
         if position is not None and not self._settle(position):
             log.warning("read model behind the log after a write", extra={"nif": command.nif})
         log.info("decided", extra={"nif": command.nif, "actor": command.actor_nif, "events": [e.TYPE for e in events]})
+        self._decided([e.TYPE for e in events])
         self._tell(events)
         return events
 

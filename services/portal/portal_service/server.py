@@ -7,7 +7,8 @@ from typing import Callable
 from gunicorn.app.base import BaseApplication
 
 from ventanilla import tls
-from ventanilla.config import Settings
+from ventanilla.config import MetricsSettings, Settings
+from ventanilla.observability.gunicorn import MasterMetrics
 
 THREADS = 8
 
@@ -26,8 +27,9 @@ def logging_config(level: str) -> dict:
 class PortalServer(BaseApplication):
     """Serves build(settings).app in each worker, with its background loops started after the fork."""
 
-    def __init__(self, settings: Settings, build: Callable):
+    def __init__(self, settings: Settings, build: Callable, metrics: MetricsSettings | None = None):
         self._settings, self._build = settings, build
+        self._metrics = MasterMetrics(metrics) if metrics is not None else None
         super().__init__()
 
     def load_config(self):
@@ -41,6 +43,8 @@ class PortalServer(BaseApplication):
             "certfile": str(files.certificate), "keyfile": str(files.key), "ca_certs": str(files.client_ca_bundle),
             "cert_reqs": 1, "ssl_context": lambda _config, _default: context,
         }
+        if self._metrics is not None:
+            options.update(self._metrics.hooks())
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -36,6 +36,7 @@ def _start(method: str):
         outcome = authenticator.begin()
     except LoginRefused as refused:
         log.info("login refused", extra={"method": method, "reason": str(refused)})
+        deps().metering.login("refused")
         return redirect(url_for("auth.login", error=str(refused)))
     if isinstance(outcome, Identity):
         return _logged_in(outcome)
@@ -45,6 +46,7 @@ def _start(method: str):
 def _logged_in(identity: Identity):
     start_session(identity.nif, identity.name, identity.method)
     log.info("login", extra={"nif": identity.nif, "method": identity.method})
+    deps().metering.login("ok")
     return redirect(url_for("auth.choose_profile"))
 
 

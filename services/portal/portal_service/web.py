@@ -11,6 +11,7 @@ from ventanilla.domain.integrator import Integrator
 from ventanilla.domain.integrator_decide import Refused
 from portal_service.handlers import Actor, Portal
 from portal_service.messages import refusal_text
+from portal_service.metering import Metering
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Deps:
     authenticators: dict
     staff_nifs: frozenset[str]
     extra: dict = field(default_factory=dict)
+    metering: Metering = field(default_factory=Metering)
 
     @property
     def read_model(self):

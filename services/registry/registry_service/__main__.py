@@ -16,10 +16,13 @@ from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.certificates import observe_expiry
+from ventanilla.observability.process import Observability
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
 from registry_service.claiming import Timing
 from registry_service.handlers import Registrar
+from registry_service.metering import Metering
 from registry_service.receipt import ReceiptIssuer
 from registry_service.recovery import ClaimsCatchUp
 from registry_service.wiring import build_claims, build_intake, build_seal, build_sede
@@ -66,14 +69,19 @@ def timing(settings: Settings) -> Timing:
                   lease=timedelta(seconds=settings.write_deadline_s + 30))
 
 
-def build(settings: Settings, *, overrides: dict | None = None) -> RegistryService:
+def build(settings: Settings, observability: Observability | None = None, *,
+          overrides: dict | None = None) -> RegistryService:
     """Wire the registry service from settings (the claims store first: a wrong one stops it at once);
     `overrides` replaces ports by name (log, lookup, claims, blobs, clock: tests assemble the use case with fakes)."""
     o = overrides or {}
+    obs = observability or Observability.quiet("registry")
+    metering = Metering(obs.metrics)
+    observe_expiry(obs.metrics.certificate_expiry, "receipt_seal", settings.seal_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "signature_trust", settings.trust_store)
     claims = o.get("claims") or build_claims(settings)
     blobs = o.get("blobs") or open_blob_store(settings)
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
-                                      settings.kafka_append_timeout_s)
+                                      settings.kafka_append_timeout_s, obs.produce_watch())
     clock = o.get("clock") or SystemClock()
     registrar = Registrar(
         build_intake(settings),
@@ -86,11 +94,12 @@ def build(settings: Settings, *, overrides: dict | None = None) -> RegistryServi
         o.get("lookup") or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
         timing(settings),
         third_party_billers=settings.third_party_billers,
+        observe_stage=metering.stage,
     )
-    api = RegistryApi(registrar)
+    api = RegistryApi(registrar, metering.submission)
     server = GrpcServer(
         settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
-        **server_options(settings.service_tls, "registry"))
+        **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
@@ -101,10 +110,14 @@ def main() -> None:
     """Run the registry service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("registry", settings.log_level)
-    service = build(settings)
+    observability = Observability.from_env("registry", {"blobs": settings.blob_dir,
+                                                        "claims": settings.path("registry")})
+    service = build(settings, observability)
     service.start()
+    observability.serve()
     log.info("serving", extra={"address": settings.registry_address})
     run_until_signalled(service.stop)
+    observability.close()
 
 
 if __name__ == "__main__":

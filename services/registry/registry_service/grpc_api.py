@@ -31,8 +31,9 @@ def handler_deadline(context) -> float | None:
 class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
     """Answers enviarFactura, and receipts by secure verification code."""
 
-    def __init__(self, registrar: Registrar):
+    def __init__(self, registrar: Registrar, counted=None):
         self._registrar = registrar
+        self._counted = counted  # (outcome, fault key) of each submission decided, when metrics are kept
 
     def SubmitInvoice(self, request, context):
         uploads = [Upload(a.name, a.content) for a in request.attachments]
@@ -41,13 +42,20 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
                                           channel=callers.channel(request.caller),
                                           third_party=request.caller.third_party)
         except DomainError as error:
+            self._count(error.key)
             abort_with(context, error)
         except Exception:  # noqa: BLE001 - logged, and answered with the catalogue's server error
             log.exception("submission failed", extra={"request_id": request.caller.request_id})
+            self._count(ErrorKey.REGISTRO)
             abort_with(context, DomainError(ErrorKey.REGISTRO))
+        self._count(None)
         invoice = registration_to_pb(done.invoice)
         invoice.state = state_to_pb(State.REGISTRADA)
         return pb.SubmitInvoiceResponse(invoice=invoice, receipt_pdf=done.receipt_pdf, receipt_csv=done.csv)
+
+    def _count(self, key: ErrorKey | None) -> None:
+        if self._counted is not None:
+            self._counted(key)
 
     def GetReceipt(self, request, context):
         receipt = self._registrar.receipt(request.csv) if CSV_SHAPE.fullmatch(request.csv) else None

@@ -19,6 +19,7 @@ from ventanilla.ports import BlobStore, Claims, Clock, Log, Lookup, NotSent, Out
 from registry_service.attachments import AttachmentLimits, Upload, check_attachments
 from registry_service.claiming import Claimer, Timing
 from registry_service.receipt import new_csv
+from registry_service.stages import Laps, Observe
 
 log = logging.getLogger("registry.submit")
 NO_TIME = "No queda tiempo para completar el registro antes del plazo de la llamada; vuelva a enviar la factura."
@@ -47,8 +48,10 @@ class Registrar:
                  issue_receipt: Callable[[RegisteredInvoice, str, tuple[str, str]], bytes], clock: Clock,
                  limits: AttachmentLimits = AttachmentLimits(),
                  lookup: Lookup | None = None,
-                 timing: Timing = Timing(), third_party_billers: frozenset[str] = frozenset()):
+                 timing: Timing = Timing(), third_party_billers: frozenset[str] = frozenset(),
+                 observe_stage: Observe | None = None):
         self._intake = intake
+        self._observe_stage = observe_stage
         self._third_party_billers = third_party_billers
         self._claims = claims
         self._blobs = blobs
@@ -67,10 +70,18 @@ class Registrar:
         channel: the integrator platform the certificate is registered to (the edge's registered mode), whose
         integrator may submit its own invoices, or any seller's when it serves third parties.
         """
+        laps = Laps(self._observe_stage)
+        try:
+            return self._submit(submitter_nif, facturae, uploads, deadline, channel, third_party, laps)
+        finally:
+            laps.done()
+
+    def _submit(self, submitter_nif: str, facturae: bytes, uploads: list[Upload], deadline: float | None,
+                channel: Channel | None, third_party: bool, laps: Laps) -> Registration:
         budget_end = time.monotonic() + self._timing.budget_s
         deadline = budget_end if deadline is None else min(deadline, budget_end)
         now = self._clock.now()
-        document = self._intake.accept(facturae, now)
+        document = self._intake.accept(facturae, now, laps.intake_step)
         if channel is None:
             check_submitter(submitter_nif, document.supplier_nif, self._third_party_billers)
         else:
@@ -80,22 +91,27 @@ class Registrar:
         csv = new_csv()
         if deadline - time.monotonic() < self._timing.reserve_s:
             raise DomainError(ErrorKey.REGISTRO, NO_TIME)
+        laps.lap("parse")
         invoice_id = self._claimer.claim(key.canonical(), document.issue_date, hashlib.sha256(facturae).hexdigest(), now, csv, deadline)
+        laps.lap("claims")
         try:
             invoice, receipt_pdf = self._store(invoice_id, submitter_nif, document, key, facturae,
-                                               list(zip(uploads, media_types)), now, csv)
+                                               list(zip(uploads, media_types)), now, csv, laps)
             invoice = replace(invoice, channel=channel)
             (event,) = decide(None, Register(str(uuid.uuid4()), invoice))
         except Exception:
             log.exception("registration failed before the append; claim released", extra={"invoice_id": invoice_id})
             self._claims.release(invoice_id)
             raise DomainError(ErrorKey.REGISTRO) from None
+        laps.lap("storage")
         registration = self._append(event, receipt_pdf, csv, deadline)
+        laps.lap("append")
         try:
             self._claims.confirm(invoice_id, registration.csv, registration.invoice.receipt.sha256)
         except Exception:  # noqa: BLE001 - the event is in the log: the invoice is registered regardless
             log.exception("registered, but the claim could not be confirmed (its CSV will not be found)",
                           extra={"invoice_id": invoice_id})
+        laps.lap("claims")
         return registration
 
     def receipt(self, csv: str) -> bytes | None:
@@ -131,7 +147,7 @@ class Registrar:
         return Registration(event.invoice, receipt_pdf, csv, position)
 
     def _store(self, invoice_id, submitter_nif, document, key, facturae, uploads, now,
-               csv) -> tuple[RegisteredInvoice, bytes]:
+               csv, laps: Laps) -> tuple[RegisteredInvoice, bytes]:
         """Store the documents and the sealed receipt: the registration that refers to them, and the receipt."""
         facturae_ref = self._blobs.put(facturae, "facturae.xml", "application/xml")
         attachments = tuple(self._blobs.put(u.content, u.name, media) for u, media in uploads)
@@ -158,6 +174,8 @@ class Registrar:
             submitter_nif=submitter_nif,
             attachments=attachments,
         )
+        laps.lap("storage")
         receipt_pdf = self._issue_receipt(invoice, csv, (document.supplier_name, document.customer_name))
+        laps.lap("receipt")
         invoice = replace(invoice, receipt=self._blobs.put(receipt_pdf, f"comprobante-{invoice_id}.pdf", "application/pdf"))
         return invoice, receipt_pdf

@@ -5,16 +5,21 @@ import os
 
 import spyne.const
 
+from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.service_tls import opener
-from ventanilla.config import Settings
+from ventanilla.config import MetricsSettings, Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.certificates import observe_expiry
+from ventanilla.observability.process import Observability
 
 from soap_edge.backends.channels import Channels, OpenChannel
 from soap_edge.backends.clients import Backends, Deadlines
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
+from soap_edge.http.metering import Metering
 from soap_edge.http.server import EdgeServer
 from soap_edge.identity import revocation
 from soap_edge.identity.access import Access, OpenAccess, RegisteredAccess
@@ -25,21 +30,27 @@ from soap_edge.soap.operations import Operations
 MALLOC_ARENAS = 2  # measured: 12 uploads of 7 MB through one slot, ~60 MB over idle; ~145 MB with glibc's 16
 
 
-def build(settings: Settings, *, open_channel: OpenChannel | None = None) -> Front:
-    """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front."""
+def build(settings: Settings, *, open_channel: OpenChannel | None = None,
+          observability: Observability | None = None):
+    """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
+    OTEL_* ask: the WSGI instrumentation around it)."""
+    obs = observability or Observability.quiet("soap-edge")
+    observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.soap_tls_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.soap_client_ca)
     # spyne runs a full gc.collect() after any request at most once a second, because its request
     # contexts are cyclic: tens of milliseconds with the GIL held, a stall for every thread of the
     # worker. Small requests leave small cycles to Python's generational collector; LargeBodies
     # collects after each large body, whose cycles hold megabytes.
     spyne.const.MIN_GC_INTERVAL = float("inf")
     limit_malloc_arenas(MALLOC_ARENAS)
+    open_channel = open_channel or opener(settings.service_tls, "soap-edge", {
+        settings.registry_address: "registry", settings.status_address: "status",
+        settings.cancellation_address: "cancellation"})
     channels = Channels(
         {"registry": settings.registry_address, "status": settings.status_address,
          "cancellation": settings.cancellation_address},
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
-        open_channel=open_channel or opener(settings.service_tls, "soap-edge", {
-            settings.registry_address: "registry", settings.status_address: "status",
-            settings.cancellation_address: "cancellation"}),
+        open_channel=lambda address, **options: obs.channel(open_channel(address, **options)),
         lb_policy=settings.grpc_lb_policy,
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
@@ -47,8 +58,9 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None) -> Fro
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.group_max_items, access))
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
-    return Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
-                 networks(settings.trusted_proxies), access)
+    front = Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
+                  networks(settings.trusted_proxies), access, Metering(obs.metrics))
+    return OpenTelemetryMiddleware(front, tracer_provider=obs.tracing.provider) if obs.tracing.enabled else front
 
 
 def edge_access(settings: Settings) -> Access:
@@ -65,7 +77,8 @@ def main() -> None:
     """Serve the edge until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("soap-edge", settings.log_level)
-    EdgeServer(settings, build).run()
+    EdgeServer(settings, lambda s: build(s, observability=Observability.worker("soap-edge")),
+               MetricsSettings.from_env("soap-edge")).run()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla.observability.consume import ConsumeWatch, ProjectionWatch
+from ventanilla.observability.process import Observability
 from status_service.backoffice_api import BackOfficeApi
 from status_service.backoffice_messages import FeedbackTopic, sender_of, translate
 from status_service.group_loop import GroupLoop
@@ -108,9 +110,13 @@ class StatusService:
             closeable.close()
 
 
-def build(settings: Settings, *, overrides: dict | None = None) -> StatusService:
-    """Wire the status service from settings; `overrides` replaces ports by name (log, blobs, clock)."""
+def build(settings: Settings, observability: Observability | None = None, *,
+          overrides: dict | None = None) -> StatusService:
+    """Wire the status service from settings (metrics nobody scrapes and no tracing unless observability is given);
+    `overrides` replaces ports by name (log, blobs, clock)."""
     o = overrides or {}
+    obs = observability or Observability.quiet("status")
+    metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = o.get("blobs") or open_blob_store(settings)
     end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
@@ -122,27 +128,32 @@ def build(settings: Settings, *, overrides: dict | None = None) -> StatusService
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=500, reconnect_backoff_max_ms=1000)
-    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode)
+    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode,
+                          ProjectionWatch("status", metrics, tracer))
+    watch = obs.produce_watch()
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
-                                      settings.kafka_append_timeout_s)
-    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback")
-    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5)
+                                      settings.kafka_append_timeout_s, watch)
+    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback", watch=watch)
+    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5, watch=watch)
     directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
                                   "status-directory", settings.kafka_security)  # who owns which DIR3 unit
     intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up,
                     o.get("clock") or SystemClock(), translate, sender_of,
-                    owners=directory, require_sender=settings.backoffice_require_sender)
+                    owners=directory, require_sender=settings.backoffice_require_sender,
+                    counted=metrics.backoffice_messages)
     loops = [
         GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
-                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready),
+                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready,
+                  watch=ConsumeWatch("intake", metrics, tracer)),
         GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic, Notifier(notices, settings.invoices_registered_topic, directory), "notices",
-                  after=startup.ready),
+                  settings.invoice_events_topic,
+                  Notifier(notices, settings.invoices_registered_topic, directory, metrics.notices_published),
+                  "notices", after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
     ]
     queries = Queries(store, blobs, catch_up)
     status_api = StatusApi(queries)
     backoffice_api = BackOfficeApi(store, blobs, catch_up)
-    gate = (ReadyGate(startup.ready, NOT_READY),)
+    gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
     servers += [
         GrpcServer(settings.backoffice_address,
                    [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
@@ -159,10 +170,13 @@ def main() -> None:
     """Run the status service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("status", settings.log_level)
-    service = build(settings)
+    observability = Observability.from_env("status", {"projection": settings.path("status")})
+    service = build(settings, observability)
     service.start()
+    observability.serve()
     log.info("serving", extra={"address": settings.status_address, "backoffice_address": settings.backoffice_address})
     run_until_signalled(service.stop)
+    observability.close()
     if service.failed.is_set():
         sys.exit(1)
 

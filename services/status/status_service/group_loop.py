@@ -9,6 +9,7 @@ from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError
 
 from ventanilla.adapters.projector import partitions
+from ventanilla.observability.consume import ConsumeWatch
 
 log = logging.getLogger("status.group")
 
@@ -25,8 +26,9 @@ class GroupLoop:
     """Replicas in one group share the partitions; a failed record is retried, never skipped."""
 
     def __init__(self, consumer: KafkaConsumer, topic: str, handler: Handler, name: str, retry_s: float = 1.0,
-                 after: threading.Event | None = None):
+                 after: threading.Event | None = None, watch: ConsumeWatch | None = None):
         self._consumer, self._topic, self._handler = consumer, topic, handler
+        self._watch = watch or ConsumeWatch(name)
         self._name, self._retry_s = name, retry_s
         self._after = after  # join the group only once this is set (the projection has caught up)
         self._stopping = threading.Event()
@@ -45,13 +47,15 @@ class GroupLoop:
                 log.warning("poll failed; retrying", extra={"loop": self._name, "error": str(error)})
                 self._stopping.wait(self._retry_s)
                 continue
+            self._watch.polled(batch)
             if not batch:
                 continue
             try:
                 self._handler.begin()
                 for records in batch.values():
                     for record in records:
-                        self._handler.handle(record.value)
+                        with self._watch.handling(record):
+                            self._handler.handle(record.value)
                 self._handler.end()
             except Exception:  # noqa: BLE001 - broker or projection trouble: rewind and retry
                 log.exception("batch failed; retrying", extra={"loop": self._name})

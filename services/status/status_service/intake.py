@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Callable, Protocol
 
 from ventanilla.domain.errors import DomainError, ErrorKey
-from ventanilla.domain.invoice_commands import BackOfficeCommand
+from ventanilla.domain.invoice_commands import BackOfficeCommand, DecideCancellation
 from ventanilla.domain.invoice_decide import decide, refused_in_log
+from ventanilla.observability.catalogue import NO_FAULT
 from ventanilla.ports import Clock, Log
 from status_service.ports import Progress, Projection
 from status_service.refusal import ContractViolation, Refusal, refusal_of
@@ -40,10 +41,11 @@ class Intake:
 
     def __init__(self, store: Projection, events: Log, feedback: Feedback, catch_up: Progress, clock: Clock,
                  translate: Callable[[bytes], BackOfficeCommand], sender_of: Callable[[bytes], str],
-                 owners: Owners | None = None, require_sender: bool = False):
+                 owners: Owners | None = None, require_sender: bool = False, counted=None):
         self._store, self._events, self._feedback = store, events, feedback
         self._catch_up, self._clock, self._translate, self._sender_of = catch_up, clock, translate, sender_of
         self._owners, self._require_sender = owners, require_sender
+        self._counted = counted  # ventanilla_backoffice_messages_total, when metrics are kept
 
     def begin(self) -> None:
         """Before a batch: let the projection apply everything already in the invoice log."""
@@ -53,28 +55,40 @@ class Intake:
             raise ProjectionBehind("the integrators directory has not caught up with its topic")
 
     def handle(self, value: bytes) -> str:
-        """Apply one record of the back-office topic: 'applied', 'duplicate' or 'refused'."""
+        """Apply one record of the back-office topic: 'applied', 'duplicate' or 'refused' (counted by kind)."""
         try:
             command = self._translate(value)
         except ContractViolation as violation:
-            return self._refuse(violation.refusal)
-        sender = self._sender_of(value)
-        unauthorized = self._unauthorized(command, sender)
-        if unauthorized is not None:
-            return self._refuse(refusal_of(command, unauthorized), sender)
-        command = replace(command, command_id=str(uuid.uuid4()))
+            kind, outcome, refusal, sender = "unreadable", "refused", violation.refusal, ""
+        else:
+            kind = "cancellation_verdict" if isinstance(command, DecideCancellation) else "state_update"
+            sender = self._sender_of(value)
+            unauthorized = self._unauthorized(command, sender)
+            if unauthorized is not None:
+                outcome, refusal = "refused", refusal_of(command, unauthorized)
+            else:
+                outcome, refusal = self._apply(replace(command, command_id=str(uuid.uuid4())))
+        if refusal is not None:
+            self._refuse(refusal, sender)
+        if self._counted is not None:
+            reason = refusal.error.key.value if refusal is not None else NO_FAULT
+            self._counted.labels(kind=kind, outcome=outcome, reason=reason).inc()
+        return outcome
+
+    def _apply(self, command) -> tuple[str, Refusal | None]:
+        """Decide and append; the outcome, and the refusal to publish when refused."""
         try:
             events = self._decide_and_append(command)
         except DomainError as error:
-            return self._refuse(refusal_of(command, error), sender)
+            return "refused", refusal_of(command, error)
         invoice = self._store.load(command.invoice_id)
         if invoice.applied(command.message_id):
             outcome = "applied" if events else "duplicate"
             log.info("back-office message " + outcome,
                      extra={"invoice_id": command.invoice_id, "message_id": command.message_id})
-            return outcome
+            return outcome, None
         self._decide_and_append(command)  # the fold ignored it: its refusal is recorded in the log, once
-        return self._refuse(refusal_of(command, refused_in_log(invoice, command)), sender)
+        return "refused", refusal_of(command, refused_in_log(invoice, command))
 
     def _unauthorized(self, command, sender: str) -> DomainError | None:
         """Why the sender may not report on this invoice: no gateway stamp (when one is required), or the invoice's
@@ -109,10 +123,9 @@ class Intake:
     def end(self) -> None:
         """After a batch: nothing is buffered (every refusal was acknowledged)."""
 
-    def _refuse(self, refusal: Refusal, sender: str = "") -> str:
+    def _refuse(self, refusal: Refusal, sender: str = "") -> None:
         """Tell the feedback topic, for the sending platform only when there is one."""
         self._feedback.refused(refusal, self._clock.now(), sender)
         log.info("back-office message refused", extra={
             "invoice_id": refusal.invoice_id, "message_id": refusal.message_id, "key": refusal.error.key.value,
             "reason": refusal.error.detail})
-        return "refused"

@@ -45,8 +45,9 @@ def notice_of(reg: RegisteredInvoice) -> tuple[bytes, list[tuple[str, bytes]], b
 class Notifier:
     """Publishes a notice for every registration in the invoice log; flushes before the batch is committed."""
 
-    def __init__(self, publisher: Publisher, topic: str, owners=None):
+    def __init__(self, publisher: Publisher, topic: str, owners=None, published=None):
         self._publisher, self._topic, self._owners = publisher, topic, owners
+        self._published = published  # ventanilla_backoffice_notices_published_total, when metrics are kept
         self._pending: list = []
 
     def begin(self) -> None:
@@ -76,3 +77,5 @@ class Notifier:
         self._publisher.flush()
         for future in pending:
             future.get(timeout=0)
+        if self._published is not None and pending:
+            self._published.inc(len(pending))

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
+from ventanilla.logs import pseudonym
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.facts import RequestFacts
@@ -125,4 +126,5 @@ def test_the_access_log_names_the_caller_and_how_it_was_established(caplog):
     caplog.set_level(logging.INFO, logger="soap_edge.access")
     Client(edge_behind("", FakeBackends()), peer_der=client_certificate("99999999R")).post(CONSULTA)
     (record,) = [r for r in caplog.records if r.name == "soap_edge.access"]
-    assert record.caller.startswith("99999999R (tls:") and record.operation == "consultarFactura"
+    assert record.caller.startswith(f"{pseudonym('99999999R')} (tls:") and record.operation == "consultarFactura"
+    assert "99999999R" not in record.getMessage() + str(record.__dict__)  # the NIF itself never reaches the log

@@ -7,13 +7,17 @@ import time
 from contextlib import nullcontext
 from dataclasses import replace
 
+from opentelemetry import trace
+
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.logs import pseudonym
 from ventanilla.observability import requestid
 
 from soap_edge.backends.clients import Backends
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.http import body, receipts
 from soap_edge.http.body import LargeBodies
+from soap_edge.http.metering import Metering
 from soap_edge.identity.access import Access, OpenAccess
 from soap_edge.identity.caller import Caller, identify
 from soap_edge.identity.proxy import Network
@@ -22,6 +26,7 @@ from soap_edge.soap.app import SoapApp
 from soap_edge.soap.service import ANONYMOUS
 
 log = logging.getLogger("soap_edge.access")
+REQUEST_ID_ATTRIBUTE = "ventanilla.request_id"
 
 
 def arrived(environ) -> RequestFacts:
@@ -35,8 +40,9 @@ class Front:
 
     def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
                  large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = (),
-                 access: Access | None = None):
+                 access: Access | None = None, metering: Metering | None = None):
         self._soap, self._backends = soap, backends
+        self._metering = metering
         self._soap_path = soap_path.rstrip("/")
         self._max_body_bytes = max_body_bytes
         self._large_bodies = large_bodies
@@ -45,9 +51,16 @@ class Front:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        facts, (status, headers, chunks), refusal = self._answer(environ, arrived(environ))
-        start_response(status, headers + [("X-Request-ID", facts.request_id)])
-        _access_log(facts, status, refusal, chunks, started)
+        facts = arrived(environ)
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, facts.request_id)  # find a trace by request id
+        if self._metering is not None:
+            self._metering.started()
+        with requestid.bound(facts.request_id):  # gRPC metadata, Kafka headers and every log line carry it on
+            facts, (status, headers, chunks), refusal = self._answer(environ, facts)
+            start_response(status, headers + [("X-Request-ID", facts.request_id)])
+            bytes_out = _access_log(facts, status, refusal, chunks, started)
+        if self._metering is not None:
+            self._metering.answered(facts, refusal, bytes_out, time.perf_counter() - started)
         return chunks
 
     def _answer(self, environ, facts: RequestFacts) -> tuple[RequestFacts, faults.Response, DomainError | None]:
@@ -100,19 +113,29 @@ class Front:
         return status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))], [payload]
 
 
+def _caller_ref(caller) -> str | None:
+    """Who called, for the access log: the NIF's pseudonym and where it came from (no NIF in logs)."""
+    if not isinstance(caller, Caller):
+        return None
+    return f"{pseudonym(caller.nif)} ({caller.via.value}:{caller.attribute})"
+
+
 def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, chunks: list[bytes],
-                started: float) -> None:
+                started: float) -> int:
+    """Log the request; the size of its answer's body."""
+    bytes_out = sum(map(len, chunks))
     level = logging.DEBUG if facts.path == "/readyz" else logging.INFO
     log.log(level, "request", extra={
         "request_id": facts.request_id,
         "method": facts.method,
         "path": facts.path,
         "operation": facts.operation,
-        "caller": str(facts.caller) if isinstance(facts.caller, Caller) else None,
+        "caller": _caller_ref(facts.caller),
         "status": int(status[:3]),
         "fault_key": refusal.key.value if refusal is not None else None,
         "mtom": facts.transfer is Transfer.MTOM,
         "bytes_in": facts.body_bytes,
-        "bytes_out": sum(map(len, chunks)),
+        "bytes_out": bytes_out,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     })
+    return bytes_out

@@ -6,9 +6,10 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from ventanilla.config import Settings
+from ventanilla.config import MetricsSettings, Settings
 
 from ventanilla import tls
+from ventanilla.observability.gunicorn import MasterMetrics
 
 from soap_edge.http.worker import EdgeWorker
 
@@ -76,10 +77,11 @@ def tls_options(settings: Settings) -> dict:
 
 
 class EdgeServer(BaseApplication):
-    """Serves the WSGI app that build(settings) returns, once per worker process."""
+    """Serves the WSGI app that build(settings) returns, once per worker process; /metrics from the master."""
 
-    def __init__(self, settings: Settings, build: Callable):
+    def __init__(self, settings: Settings, build: Callable, metrics: MetricsSettings | None = None):
         self._settings, self._build = settings, build
+        self._metrics = MasterMetrics(metrics) if metrics is not None else None
         super().__init__()
 
     def load_config(self):
@@ -99,6 +101,8 @@ class EdgeServer(BaseApplication):
             **limits(),
         }
         options.update(tls_options(s))
+        if self._metrics is not None:
+            options.update(self._metrics.hooks())
         for key, value in options.items():
             self.cfg.set(key, value)
 
