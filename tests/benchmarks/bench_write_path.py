@@ -95,10 +95,26 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
     invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(count)]
     closed_loop(url, warm, clients, lambda: tls_session(client))
     pids = stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
-    before = sum(own_cpu(p) for p in pids)
+    before = {p: own_cpu(p) for p in pids}
     result = closed_loop(url, invoices, clients, lambda: tls_session(client))
-    cpu = sum(own_cpu(p) for p in pids) - before
-    return {**result, "stack_processes": len(pids), "cpu_ms_per_invoice": round(cpu * 1000 / result["invoices"], 2)}
+    per_process: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        per_process[name] = per_process.get(name, 0.0) + (own_cpu(pid) - before[pid]) * 1000 / result["invoices"]
+    return {**result, "stack_processes": len(pids),
+            "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
+            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())}}
+
+
+def process_name(pid: int) -> str:
+    """The stack's name for a process: the service module it runs, or the broker."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    if b"-m" in argv:
+        return argv[argv.index(b"-m") + 1].decode()
+    return "kafka broker" if any(b"kafka" in a for a in argv) else argv[0].decode().rsplit("/", 1)[-1]
 
 
 def prepared_registry(answer):
