@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
 
 from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
-from tests.benchmarks.benchstack import issue_client  # noqa: E402
+from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
@@ -169,7 +169,10 @@ def edge_only(answer, invoices: list[bytes], clients: int, workers: int) -> dict
                 return own
 
             closed_loop(edge.url, invoices[:2 * clients], clients, session)
-            return closed_loop(edge.url, invoices, clients, session)
+            before = cpu_seconds(edge.process.pid)
+            result = closed_loop(edge.url, invoices, clients, session)
+            edge_cpu = cpu_seconds(edge.process.pid) - before  # the edge's gunicorn arbiter and workers
+            return {**result, "edge_cpu_ms_per_request": round(edge_cpu * 1000 / result["invoices"], 2)}
         finally:
             edge.stop()
 
