@@ -285,6 +285,7 @@ class Settings:
     crls: Path | None
     revocation_policy: str
     revocation_fetch: bool
+    certificate_path_cache_s: float
     max_attachments: int
     max_attachment_bytes: int
     seal_cert: Path | None
@@ -383,6 +384,8 @@ class Settings:
             crls=_path(env, "VENTANILLA_CRLS"),
             revocation_policy=_choice(env, "VENTANILLA_REVOCATION_POLICY", REVOCATION_POLICIES),
             revocation_fetch=_bool(env, "VENTANILLA_REVOCATION_FETCH", False),
+            # how long an accepted signer's certificate path is trusted without validating it again (0: never)
+            certificate_path_cache_s=_float(env, "VENTANILLA_CERTIFICATE_PATH_CACHE_S", 300.0),
             max_attachments=_int(env, "VENTANILLA_MAX_ATTACHMENTS", 10),
             max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
             seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),

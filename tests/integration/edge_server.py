@@ -79,8 +79,9 @@ class Edge:
         return b"".join(self.output).decode(errors="replace")
 
 
-def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:
-    """Start backends on ports[0:3] and the edge on ports[3]; return once /readyz answers 200."""
+def start_edge(state: Path, ports: list[int], registry=None, **variables: str) -> Edge:
+    """Start backends on ports[0:3] and the edge on ports[3]; return once /readyz answers 200. The registry
+    answers UNIMPLEMENTED unless a RegistryService servicer is given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")}
     env.update({
         "VENTANILLA_STATE_DIR": str(state), "VENTANILLA_SOAP_HOST": "127.0.0.1",
@@ -92,7 +93,8 @@ def start_edge(state: Path, ports: list[int], **variables: str) -> Edge:
     devpki.init(settings)
     status = RecordingStatus()
     tls = settings.service_tls  # the backends as the edge meets them: mutual TLS, the edge allowed
-    servers = [GrpcServer(settings.registry_address, [], **server_options(tls, "registry")),
+    registrars = [] if registry is None else [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(registry, s)]
+    servers = [GrpcServer(settings.registry_address, registrars, **server_options(tls, "registry")),
                GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)],
                           **server_options(tls, "status")),
                GrpcServer(settings.cancellation_address, [], **server_options(tls, "cancellation"))]

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from ventanilla.config import Settings
 from ventanilla.facturae.intake import FacturaeIntake
+from ventanilla.facturae.path_cache import AcceptedPaths
 from ventanilla.facturae.schema import FacturaeSchemas
 from ventanilla.facturae.trust import CertificateChecker, TrustMaterial
 
@@ -36,5 +38,7 @@ def certificate_checker(settings: Settings) -> CertificateChecker | None:
     material = TrustMaterial.load(settings.trust_store, settings.crls)
     log.info("signature trust store loaded", extra={
         "roots": len(material.roots), "intermediates": len(material.intermediates), "crls": len(material.crls),
-        "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch})
-    return CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch)
+        "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch,
+        "certificate_path_cache_s": settings.certificate_path_cache_s})
+    return CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch,
+                              AcceptedPaths(max_age=timedelta(seconds=settings.certificate_path_cache_s)))

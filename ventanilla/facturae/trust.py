@@ -18,6 +18,7 @@ from pyhanko_certvalidator import errors as cv
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.facturae.path_cache import AcceptedPaths, path_key
 
 log = logging.getLogger("facturae.trust")
 _SUFFIXES = (".pem", ".crt", ".cer", ".der", ".crl")
@@ -55,10 +56,13 @@ class TrustMaterial:
 class CertificateChecker:
     """Judges a signer's certificate against the trust material under a revocation policy."""
 
-    def __init__(self, material: TrustMaterial, revocation_policy: str = "require", fetch: bool = False):
+    def __init__(self, material: TrustMaterial, revocation_policy: str = "require", fetch: bool = False,
+                 accepted: AcceptedPaths | None = None):
         self._material = material
         self._policy = revocation_policy
         self._fetch = fetch
+        self.accepted = accepted if accepted is not None else AcceptedPaths()
+        self._crl_updates = tuple(c["tbs_cert_list"]["next_update"].native for c in material.crls)
         # asn1crypto parses lazily and not thread-safely: the shared trust material is used by one
         # validation at a time (certvalidator is pure Python: the GIL serialises it anyway).
         self._lock = threading.Lock()
@@ -69,9 +73,18 @@ class CertificateChecker:
         for moment, when in ((signing_time, "en la fecha de firma"), (received_at, "en la fecha de recepción")):
             if moment is not None:
                 _check_window(signer, moment, when)
+        key = path_key(signer, others)
+        if not self.accepted.accepted(key, received_at):
+            path_ends = self._path_ends(signer, others, received_at)
+            self.accepted.remember(key, received_at, path_ends, self._crl_updates)
+        _check_usage(signer)
+
+    def _path_ends(self, signer: x509.Certificate, others: tuple[x509.Certificate, ...],
+                   received_at: datetime) -> list[datetime]:
+        """Validate the signer's path with revocation at received_at (pyhanko-certvalidator); its certificates' ends."""
         try:
             with self._lock:  # building the context reads the shared certificates too
-                self._validate(signer, others, received_at, self._policy)
+                return self._validate(signer, others, received_at, self._policy)
         except cv.RevokedError as error:
             raise DomainError(ErrorKey.SIGN_REVOKED, f"{ErrorKey.SIGN_REVOKED.description} {error}") from None
         except (cv.InsufficientRevinfoError, cv.StaleRevinfoError) as error:
@@ -86,7 +99,6 @@ class CertificateChecker:
         except (cv.PathValidationError, cv.ValidationError, ValueError) as error:
             log.info("certificate path refused", extra={"reason": type(error).__name__})
             raise DomainError(ErrorKey.SIGN_ERROR, f"{ErrorKey.SIGN_ERROR.description} {error}") from None
-        _check_usage(signer)
 
     def revocation(self, certificate: x509.Certificate, moment: datetime) -> str:
         """"good", "revoked" or "unknown" (no path, or revocation information missing, stale or unreachable).
@@ -104,14 +116,16 @@ class CertificateChecker:
         return "good"
 
     def _validate(self, certificate: x509.Certificate, others: tuple[x509.Certificate, ...], moment: datetime,
-                  mode: str) -> None:
-        """Build and validate the certificate's path at a moment under a revocation mode (caller holds the lock)."""
+                  mode: str) -> list[datetime]:
+        """Build and validate the certificate's path at a moment under a revocation mode (caller holds the lock);
+        the ends of its certificates' validity."""
         context = ValidationContext(
             trust_roots=self._material.roots, other_certs=self._material.intermediates,
             crls=self._material.crls, moment=moment, allow_fetching=self._fetch, revocation_mode=mode,
             fetcher_backend=RequestsFetcherBackend(per_request_timeout=5) if self._fetch else None)
         validator = CertificateValidator(_asn1(certificate), [_asn1(c) for c in others], validation_context=context)
-        asyncio.run(validator.async_validate_path())
+        path = asyncio.run(validator.async_validate_path())
+        return [c.not_valid_after for c in path.iter_certs(include_root=True)]
 
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:

@@ -92,3 +92,26 @@ def test_the_sealed_receipt_has_the_seal_time_the_verification_url_and_its_qr_co
     status = pdf_seal_status(pdf, (tmp_path / "seal-root.pem").read_bytes())
     assert status.bottom_line and status.intact and status.valid and status.trusted
     assert status.signer_reported_dt == SEALED_AT  # the printed fechaFirma is the seal's signing time
+
+
+def test_openssl_verifies_the_seals_cms_over_the_signed_byte_ranges(tmp_path):
+    """A second, independent validator: OpenSSL's CMS verification of the receipt's signature and chain."""
+    import shutil
+    import subprocess
+
+    from asn1crypto import cms
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command on this machine")
+    pdf = ReceiptIssuer(dev_seal(tmp_path / "seal"), CANARY, FixedClock())(INVOICE, new_csv())
+    signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].sig_object
+    start1, length1, start2, length2 = (int(n) for n in signature["/ByteRange"])
+    (tmp_path / "signed.bin").write_bytes(pdf[start1:start1 + length1] + pdf[start2:start2 + length2])
+    cms_der = cms.ContentInfo.load(bytes(signature["/Contents"])).dump()  # without the reserved space's padding
+    (tmp_path / "cms.der").write_bytes(cms_der)
+    verify = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "cms.der"),
+              "-content", str(tmp_path / "signed.bin"), "-CAfile", str(tmp_path / "seal" / "seal-root.pem"),
+              "-purpose", "any", "-out", "/dev/null"]
+    assert subprocess.run(verify, capture_output=True).returncode == 0
+    (tmp_path / "signed.bin").write_bytes(pdf[start1:start1 + length1] + b" " + pdf[start2 + 1:start2 + length2])
+    assert subprocess.run(verify, capture_output=True).returncode != 0  # one byte changed: refused

@@ -1,0 +1,270 @@
+"""Issue 15, the write path: `python tests/benchmarks/bench_write_path.py [--clients 8] [--invoices 240]`.
+
+One run gives, with the machine and load average and the baselines of the same run:
+1. the registry's stages alone (CPU per signed ~100 KB invoice; their sum is the floor);
+2. enviarFactura over MTOM from closed-loop clients over TLS to a private stack (signatures required), with the
+   CPU of every stack process (edges, registry, status, cancellation, broker) per invoice, against the floor;
+3. the same requests to an edge whose registry answers a prepared registration at once: the edge-only ceiling;
+4. 20 concurrent 8 MB MTOM uploads to one edge worker (prepared registration): peak RSS over idle per upload.
+To measure another commit's product with the same script, put its `ventanilla` and `services/*` first on
+PYTHONPATH (docs/benchmarks.md, "Write path (issue 15)").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
+
+from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
+from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
+from tests.e2e import soap  # noqa: E402
+from tests.support.signing_pki import build_signing_pki  # noqa: E402
+
+LARGE_UPLOADS, LARGE_BYTES = 20, 8 * 1024 * 1024 - 64 * 1024
+
+
+def own_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, its own threads only."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_processes(state: Path) -> list[int]:
+    """Every process started for this stack (its environment names the stack's state directory)."""
+    entry = f"VENTANILLA_STATE_DIR={state}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and entry in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def closed_loop(url: str, invoices: list[bytes], clients: int, session) -> dict:
+    """`clients` threads, each posting its next invoice as soon as the last one is answered."""
+    pending, latencies, lock = iter(invoices), [], threading.Lock()
+
+    def client() -> None:
+        own = session()
+        while True:
+            with lock:
+                facturae = next(pending, None)
+            if facturae is None:
+                return
+            content_type, body = soap.enviar_mtom(facturae)
+            started = time.perf_counter()
+            answer = own.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=120)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert answer.status_code == 200 and b"enviarFacturaResponse" in answer.content, answer.text[:300]
+            with lock:
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {"invoices": len(latencies), "seconds": round(wall, 2), "per_s": round(len(latencies) / wall, 1),
+            "p50_ms": round(ordered[len(ordered) // 2], 1), "p99_ms": round(p99(latencies), 1)}
+
+
+def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
+    """The private stack under closed-loop load: throughput, latency, CPU per invoice of all its processes."""
+    client = issue_client(env)
+    url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+    run = uuid.uuid4().hex[:6]
+    warm = [pki.sign(big_invoice(f"W{run}-{i}")) for i in range(2 * clients)]
+    invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(count)]
+    closed_loop(url, warm, clients, lambda: tls_session(client))
+    pids = stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
+    before = {p: own_cpu(p) for p in pids}
+    result = closed_loop(url, invoices, clients, lambda: tls_session(client))
+    per_process: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        per_process[name] = per_process.get(name, 0.0) + (own_cpu(pid) - before[pid]) * 1000 / result["invoices"]
+    return {**result, "stack_processes": len(pids),
+            "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
+            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())}}
+
+
+def process_name(pid: int) -> str:
+    """The stack's name for a process: the service module it runs, or the broker."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    if b"-m" in argv:
+        return argv[argv.index(b"-m") + 1].decode()
+    return "kafka broker" if any(b"kafka" in a for a in argv) else argv[0].decode().rsplit("/", 1)[-1]
+
+
+def prepared_registry(answer):
+    """A RegistryService that answers every submission with the same real registration (the edge's own cost)."""
+    from ventanilla.api.v1 import services_pb2_grpc
+
+    class PreparedRegistry(services_pb2_grpc.RegistryServiceServicer):
+        def SubmitInvoice(self, request, context):
+            return answer
+
+    return PreparedRegistry()
+
+
+def prepared_answer(sample: bytes, env: dict[str, str]):
+    """A real SubmitInvoiceResponse: a registration of the sample with a sealed receipt."""
+    from registry_service.receipt import ReceiptIssuer, new_csv
+    from registry_service.seal import dev_seal
+    from registry_service.wiring import build_sede
+    from ventanilla.adapters.clock import SystemClock
+    from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
+    from ventanilla.api.v1 import services_pb2 as pb
+    from ventanilla.config import Settings
+    from ventanilla.domain.invoice import DocumentRef, State
+    from ventanilla.facturae.parser import parse_facturae_tree, read_facturae
+
+    document = read_facturae(parse_facturae_tree(sample)[0])
+    invoice = _registration(1, document, DocumentRef("0" * 64, len(sample)))
+    csv = new_csv()
+    issuer = ReceiptIssuer(dev_seal(Path(env["VENTANILLA_STATE_DIR"]) / "prepared-seal"),
+                           build_sede(Settings.from_env(env)), SystemClock())
+    message = registration_to_pb(invoice)
+    message.state = state_to_pb(State.REGISTRADA)
+    return pb.SubmitInvoiceResponse(invoice=message, receipt_pdf=issuer(invoice, csv), receipt_csv=csv,
+                                    position=pb.LogPosition(topic="t", partition=0, offset=1))
+
+
+def edge_only(answer, invoices: list[bytes], clients: int, workers: int) -> dict:
+    """The same closed loop against an edge (same server settings) whose registry answers at once."""
+    import requests
+
+    from tests.integration.edge_server import start_edge
+    from tests.support.stack_env import free_ports
+
+    with tempfile.TemporaryDirectory() as state:
+        edge = start_edge(Path(state), free_ports(4), registry=prepared_registry(answer),
+                          VENTANILLA_SOAP_WORKERS=str(workers))
+        cert, ca = edge.client("99999999R"), str(edge.pki.cert("ca"))
+        try:
+            def session():
+                own = requests.Session()
+                own.cert, own.verify, own.trust_env = cert, ca, False
+                return own
+
+            closed_loop(edge.url, invoices[:2 * clients], clients, session)
+            before = cpu_seconds(edge.process.pid)
+            result = closed_loop(edge.url, invoices, clients, session)
+            edge_cpu = cpu_seconds(edge.process.pid) - before  # the edge's gunicorn arbiter and workers
+            return {**result, "edge_cpu_ms_per_request": round(edge_cpu * 1000 / result["invoices"], 2)}
+        finally:
+            edge.stop()
+
+
+def large_uploads(answer, count: int) -> dict:
+    """`count` concurrent MTOM uploads of ~8 MB to one edge worker: peak RSS over idle, and the burst's time
+    against one upload alone (how much the uploads were serialized)."""
+    import requests
+
+    from tests.benchmarks import requests_
+    from tests.integration.edge_server import start_edge
+    from tests.support.stack_env import free_ports
+
+    content_type, body = requests_.enviar_mtom(LARGE_BYTES)
+    with tempfile.TemporaryDirectory() as state:
+        edge = start_edge(Path(state), free_ports(4), registry=prepared_registry(answer))
+        cert, ca = edge.client("99999999R"), str(edge.pki.cert("ca"))
+
+        def upload(answers: list) -> None:
+            try:
+                answers.append(requests.post(edge.url, data=body, headers={"Content-Type": content_type},
+                                             cert=cert, verify=ca, timeout=120).status_code)
+            except requests.RequestException as error:
+                answers.append(type(error).__name__)
+
+        try:
+            upload([])  # warm-up
+            alone = time.perf_counter()
+            upload([])
+            alone = time.perf_counter() - alone
+            idle, peak, answers, done = edge.rss_mb(), [0], [], threading.Event()
+
+            def watch() -> None:
+                while not done.wait(0.02):
+                    peak[0] = max(peak[0], edge.rss_mb())
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            threads = [threading.Thread(target=upload, args=(answers,)) for _ in range(count)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=300)
+            burst = time.perf_counter() - started
+            done.set()
+            watcher.join()
+        finally:
+            edge.stop()
+    payload_mb = len(body) / 1e6
+    return {"uploads": count, "body_mb": round(payload_mb, 2), "idle_mb": idle, "peak_mb": peak[0],
+            "over_idle_per_upload_mb": round((peak[0] - idle) / count, 1),
+            "per_upload_over_payload": round((peak[0] - idle) / count / payload_mb, 2),
+            "one_alone_s": round(alone, 2), "burst_s": round(burst, 2),
+            "burst_over_alone": round(burst / alone, 1), "answers": sorted(set(map(str, answers)))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--invoices", type=int, default=240)
+    parser.add_argument("--skip-uploads", action="store_true")
+    args = parser.parse_args()
+    report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "command": " ".join(["bench_write_path.py", *sys.argv[1:]]), "pythonpath": os.environ.get("PYTHONPATH", "")}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pki = build_signing_pki(tmp / "pki")
+        sample = pki.sign(big_invoice("BENCH-STAGES"))
+        env = stack_env(tmp / "state", pki)
+        _ventanilla(env, "up", "--timeout", "240")
+        try:
+            stages = measure_stages(sample, pki, env)
+            report["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
+            report["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
+            report["stack"] = whole_stack(env, pki, args.clients, args.invoices)
+            answer = prepared_answer(sample, env)
+        finally:
+            _ventanilla(env, "down")
+        invoices = [pki.sign(big_invoice(f"E{i}")) for i in range(args.invoices)]
+        report["edge_only"] = edge_only(answer, invoices, args.clients, int(env.get("VENTANILLA_SOAP_WORKERS", "2")))
+        if not args.skip_uploads:
+            report["large_uploads"] = large_uploads(answer, LARGE_UPLOADS)
+    report["stack_over_edge_only"] = round(report["stack"]["per_s"] / report["edge_only"]["per_s"], 3)
+    report["stack_cpu_over_floor"] = round(report["stack"]["cpu_ms_per_invoice"] / report["floor_cpu_ms"], 2)
+    report["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(report, indent=2))
+    out = ROOT / "var" / "bench" / "write_path.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
