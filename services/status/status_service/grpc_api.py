@@ -23,23 +23,24 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
 
     def GetInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id)
+            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id, request.caller.read_own_writes)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def FindInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_tuple(request.caller.nif, tuple_from_pb(request.tuple))
+            invoice, receipt = self._queries.invoice_by_tuple(request.caller.nif, tuple_from_pb(request.tuple),
+                                                             request.caller.read_own_writes)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def GetStates(self, request, context):
-        items = self._queries.states_by_ids(request.caller.nif, list(request.ids))
+        items = self._queries.states_by_ids(request.caller.nif, list(request.ids), request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])
 
     def FindStates(self, request, context):
         queries = [tuple_from_pb(t) for t in request.tuples]
-        items = self._queries.states_by_tuples(request.caller.nif, queries)
+        items = self._queries.states_by_tuples(request.caller.nif, queries, request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])
