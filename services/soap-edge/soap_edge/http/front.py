@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 
 from ventanilla.domain.errors import DomainError, ErrorKey
+from ventanilla.memo import Memo
 from ventanilla.observability import requestid
 
 from soap_edge.backends.clients import Backends
@@ -21,6 +22,8 @@ from soap_edge.soap.app import SoapApp
 from soap_edge.soap.service import ANONYMOUS
 
 log = logging.getLogger("soap_edge.access")
+# What a client certificate says is read once per worker and kept a while (a few KiB each; callers are few)
+CERTIFICATES_REMEMBERED, CERTIFICATE_MEMO_S = 1024, 600.0
 
 
 def arrived(environ) -> RequestFacts:
@@ -33,12 +36,14 @@ class Front:
     """Everything HTTP around the SOAP layer: never answers without a SOAP fault or a proper document."""
 
     def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
-                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = ()):
+                 large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = (),
+                 certificates: Memo | None = None):
         self._soap, self._backends = soap, backends
         self._soap_path = soap_path.rstrip("/")
         self._max_body_bytes = max_body_bytes
         self._large_bodies = large_bodies
         self._trusted_proxies = trusted_proxies
+        self._certificates = Memo(CERTIFICATES_REMEMBERED, CERTIFICATE_MEMO_S) if certificates is None else certificates
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -72,7 +77,7 @@ class Front:
         """Who calls, for an operation that needs to know (resolved once per request)."""
         if envelope.operation is None or envelope.operation in ANONYMOUS:
             return None
-        return identify(environ, self._trusted_proxies, facts.request_id)
+        return identify(environ, self._trusted_proxies, facts.request_id, self._certificates)
 
     def _other(self, environ, facts: RequestFacts) -> faults.Response:
         """Readiness, receipts and the WSDL; a refusal for anything else."""

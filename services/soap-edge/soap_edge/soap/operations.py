@@ -34,7 +34,7 @@ class Operations:
     def __init__(self, backends: Backends, group_max_items: int, writers: RecentWriters | None = None):
         self._registry, self._status, self._cancellation = backends.registry, backends.status, backends.cancellation
         self._group_max_items = group_max_items
-        self._writers = writers or RecentWriters()
+        self._writers = writers if writers is not None else RecentWriters()
 
     def _reader(self, facts: RequestFacts) -> pb.Caller:
         """The caller of a query: asking for read-your-writes if it cancelled through this edge a moment ago."""
