@@ -23,7 +23,8 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
 
     def GetInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id, request.caller.read_own_writes)
+            invoice, receipt = self._queries.invoice_by_id(request.caller.nif, request.id,
+                                                          request.caller.read_own_writes)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)

@@ -132,7 +132,8 @@ def test_a_remembered_certificate_names_the_same_caller_and_the_trust_checks_sti
     from ventanilla.memo import Memo
 
     der, memo = client_certificate("99999999R"), Memo(limit=8, ttl_s=60)
-    forwarded = {"HTTP_SSL_CLIENT_CERT": pem_header(der), "HTTP_SSL_CLIENT_VERIFY": "SUCCESS", "REMOTE_ADDR": "10.1.2.3"}
+    forwarded = {"HTTP_SSL_CLIENT_CERT": pem_header(der), "HTTP_SSL_CLIENT_VERIFY": "SUCCESS",
+                 "REMOTE_ADDR": "10.1.2.3"}
     proxies = proxy.networks("10.0.0.0/8")
     first, again = (identify(forwarded, proxies, "r", memo) for _ in range(2))
     assert first == again == identify(forwarded, proxies, "r") and len(memo) == 2  # the PEM's DER, the DER's names
