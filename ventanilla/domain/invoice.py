@@ -144,16 +144,47 @@ class Invoice:
     @property
     def state(self) -> State:
         """The state shown to suppliers: ANULADA while a cancellation stands."""
-        if self.cancellation and self.cancellation.outcome is not CancellationOutcome.REJECTED:
-            return State.ANULADA
-        return self.processing_state
+        return shown_state(self.processing_state, self.cancellation.outcome if self.cancellation else None)
 
     def visible_to(self, nif: str) -> bool:
         """Whether the caller with this NIF may see and cancel the invoice."""
-        return same(nif, self.registration.submitter_nif) or same(nif, self.registration.key.supplier_nif)
+        return may_see(nif, self.registration.submitter_nif, self.registration.key.supplier_nif)
 
     def matches(self, query: InvoiceTuple) -> bool:
         """Whether a tuple query designates this invoice (a full date must match exactly)."""
         reg = self.registration
         return reg.key.canonical() == query.key.canonical() and (
             query.issue_date is None or query.issue_date == reg.issue_date)
+
+
+def shown_state(processing_state: State, cancellation: CancellationOutcome | None) -> State:
+    """The state shown to suppliers: ANULADA while a cancellation stands (none rejected it)."""
+    if cancellation is not None and cancellation is not CancellationOutcome.REJECTED:
+        return State.ANULADA
+    return processing_state
+
+
+def may_see(nif: str, submitter_nif: str, supplier_nif: str) -> bool:
+    """Whether the caller with this NIF may see and cancel an invoice it submitted or issued."""
+    return same(nif, submitter_nif) or same(nif, supplier_nif)
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    """What a state query shows of an invoice, and who may see it, without its registration facts."""
+
+    id: int
+    supplier_nif: str
+    submitter_nif: str
+    processing_state: State
+    state_remarks: str
+    cancellation: CancellationOutcome | None = None
+
+    @property
+    def state(self) -> State:
+        """The state shown to suppliers (as Invoice.state)."""
+        return shown_state(self.processing_state, self.cancellation)
+
+    def visible_to(self, nif: str) -> bool:
+        """Whether the caller with this NIF may see it (as Invoice.visible_to)."""
+        return may_see(nif, self.submitter_nif, self.supplier_nif)
