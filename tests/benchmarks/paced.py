@@ -2,7 +2,6 @@
 omission: a slow answer delays the requests queued behind it, and their latency shows it)."""
 from __future__ import annotations
 
-import http.client
 import queue
 import ssl
 import threading
@@ -10,7 +9,7 @@ import time
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from .loadgen import _percentile, connection_to
+from .loadgen import _percentile, connection_to, post_once
 
 
 def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float, connections: int = 32,
@@ -25,15 +24,7 @@ def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float
         connection = connection_to(url, tls)
         while (scheduled := due.get()) is not None:
             time.sleep(max(0.0, scheduled - time.perf_counter()))
-            try:
-                connection.request("POST", path, body=body, headers=extra)
-                answer = connection.getresponse()
-                answer.read()
-                ok = answer.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = connection_to(url, tls)
+            connection, ok = post_once(connection, url, tls, path, body, extra)
             done = time.perf_counter()
             with lock:
                 latencies.append(done - scheduled)
