@@ -1,7 +1,9 @@
 """The trivial Flask endpoint the edge is compared with: a fixed SOAP answer, served like the edge."""
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from flask import Flask, Response
 
@@ -11,12 +13,13 @@ ANSWER = (b"<?xml version='1.0' encoding='UTF-8'?><S:Envelope xmlns:S=\"http://s
 
 
 def build(settings) -> Flask:
-    """A Flask app answering every POST on the SOAP path with a fixed SOAP answer."""
+    """A Flask app answering every POST on the SOAP path with a fixed SOAP answer (BENCH_ANSWER_FILE: those bytes)."""
     app = Flask("trivial")
+    fixed = Path(os.environ["BENCH_ANSWER_FILE"]).read_bytes() if os.environ.get("BENCH_ANSWER_FILE") else ANSWER
 
     @app.post(settings.soap_path)
     def answer():
-        return Response(ANSWER, content_type="text/xml; charset=utf-8")
+        return Response(fixed, content_type="text/xml; charset=utf-8")
 
     return app
 

@@ -72,6 +72,19 @@ def connection_to(url: str, tls: ssl.SSLContext | None = None, timeout: float = 
     return http.client.HTTPConnection(target.hostname, target.port, timeout=timeout)
 
 
+def post_once(connection: http.client.HTTPConnection, url: str, tls: ssl.SSLContext | None, path: str, body: bytes,
+              headers: Mapping[str, str]) -> tuple[http.client.HTTPConnection, bool]:
+    """POST on a keep-alive connection: (the connection to use next, whether the answer was a 200)."""
+    try:
+        connection.request("POST", path, body=body, headers=dict(headers))
+        answer = connection.getresponse()
+        answer.read()
+        return connection, answer.status == 200
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        return connection_to(url, tls), False
+
+
 def python_load(url: str, requests: Iterable[tuple[str, bytes]], concurrency: int = 4,
                 timeout_s: float = 120.0, tls: ssl.SSLContext | None = None,
                 headers: Mapping[str, str] | None = None) -> LoadResult:
@@ -95,16 +108,8 @@ def python_load(url: str, requests: Iterable[tuple[str, bytes]], concurrency: in
                 break
             content_type, body = item
             started = time.perf_counter()
-            try:
-                connection.request("POST", target.path, body=body,
-                                   headers={"Content-Type": content_type, "SOAPAction": '""', **extra})
-                answer = connection.getresponse()
-                answer.read()
-                ok = answer.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = connection_to(url, tls)
+            connection, ok = post_once(connection, url, tls, target.path, body,
+                                       {"Content-Type": content_type, "SOAPAction": '""', **extra})
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)

@@ -71,6 +71,12 @@ class CatchUp:
             log.warning("projection behind the log after the read-your-writes wait: refused")
             raise DomainError(ErrorKey.REGISTRO, BEHIND)
 
+    def at_known_end(self) -> bool:
+        """Whether everything up to the last end offsets read from the broker is applied (no broker call)."""
+        _, ends = self._latest
+        with self._changed:
+            return all(self._applied.get(p, 0) >= end for p, end in ends.items())
+
     def reached(self, partition: int, next_offset: int) -> bool:
         """Block until one partition is applied up to next_offset (no broker call); False on timeout."""
         with self._changed:

@@ -1,7 +1,7 @@
 """Translation between domain invoices and their protobuf messages."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,6 +20,8 @@ from ventanilla.domain.invoice import (
     State,
 )
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
 
 def timestamp(moment: datetime | None) -> Timestamp | None:
     """A protobuf Timestamp for an aware datetime (None stays None)."""
@@ -32,7 +34,9 @@ def timestamp(moment: datetime | None) -> Timestamp | None:
 
 def moment(stamp: Timestamp, present: bool = True) -> datetime | None:
     """An aware UTC datetime from a Timestamp, None when the field is unset."""
-    return stamp.ToDatetime(tzinfo=timezone.utc) if present else None
+    if not present:
+        return None  # Timestamp.ToDatetime is exact too, but validates and converts through several steps
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def state_to_pb(state: State) -> int:

@@ -10,17 +10,21 @@ from typing import Iterable
 from ventanilla.adapters.invoice_messages import registration_from_pb, registration_to_pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.events import InvoiceEvent
-from ventanilla.domain.invoice import Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey, State
+from ventanilla.domain.invoice import (Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey,
+                                      InvoiceStatus, State)
 from ventanilla.domain.lifecycle import evolve
 
-SCHEMA_VERSION = 4  # 3: the key columns hold the NIF's canonical form; 4: refused back-office messages
+SCHEMA_VERSION = 5  # 3: the key columns hold the NIF's canonical form; 4: refused back-office messages;
+# 5: submitter_nif and the channel's integrator_nif, so that state queries read neither the registration blob nor
+# its conversion
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
     id INTEGER PRIMARY KEY,
     supplier_nif TEXT NOT NULL, year INTEGER NOT NULL, series TEXT NOT NULL, number TEXT NOT NULL,
     registration BLOB NOT NULL,
     processing_state TEXT NOT NULL, state_remarks TEXT NOT NULL,
-    cancellation_reason TEXT, cancellation_requested_at TEXT, cancellation_outcome TEXT
+    cancellation_reason TEXT, cancellation_requested_at TEXT, cancellation_outcome TEXT,
+    submitter_nif TEXT NOT NULL, integrator_nif TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_key ON invoices (supplier_nif, year, series, number);
 CREATE TABLE IF NOT EXISTS history (
@@ -37,6 +41,8 @@ CREATE TABLE IF NOT EXISTS positions (
     PRIMARY KEY (topic, partition)
 );
 """
+
+_IDS_PER_STATEMENT = 500  # bound parameters per statement (SQLite allows 32,766 since 3.32)
 
 
 class ProjectionStore:
@@ -115,6 +121,20 @@ class ProjectionStore:
         """
         return self._load(self._db(), invoice_id, with_history)
 
+    def statuses(self, ids: list[int]) -> dict[int, InvoiceStatus]:
+        """The status of each invoice of `ids` that exists, by id (a few statements for any number of ids)."""
+        db, found = self._db(), {}
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start:start + _IDS_PER_STATEMENT]
+            rows = db.execute(
+                "SELECT id, supplier_nif, submitter_nif, processing_state, state_remarks, cancellation_outcome,"
+                " integrator_nif"
+                f" FROM invoices WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            for i, supplier, submitter, state, remarks, outcome, integrator in rows:
+                found[i] = InvoiceStatus(i, supplier, submitter, State(state), remarks,
+                                         CancellationOutcome(outcome) if outcome is not None else None, integrator)
+        return found
+
     def find(self, key: InvoiceKey, with_history: bool = True) -> Invoice | None:
         """The invoice with this business key (any spelling of the NIF), or None (history as in `load`)."""
         key = key.canonical()
@@ -157,9 +177,10 @@ class ProjectionStore:
                  cancellation.outcome.value if cancellation else None)
         if before is None:
             key = reg.key.canonical()
-            db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (reg.id, key.supplier_nif, key.year, key.series, key.number,
-                        registration_to_pb(reg).SerializeToString(), *state))
+                        registration_to_pb(reg).SerializeToString(), *state, reg.submitter_nif,
+                        reg.channel.integrator_nif if reg.channel is not None else ""))
         else:  # the registration never changes: only the state columns are written again
             db.execute("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"
                        " cancellation_requested_at=?, cancellation_outcome=? WHERE id=?", (*state, reg.id))

@@ -153,9 +153,7 @@ class Invoice:
     @property
     def state(self) -> State:
         """The state shown to suppliers: ANULADA while a cancellation stands."""
-        if self.cancellation and self.cancellation.outcome is not CancellationOutcome.REJECTED:
-            return State.ANULADA
-        return self.processing_state
+        return shown_state(self.processing_state, self.cancellation.outcome if self.cancellation else None)
 
     def visible_to(self, nif: str) -> bool:
         """Whether the party with this NIF (a certificate's, or an integrator's) may see and cancel the invoice.
@@ -163,11 +161,46 @@ class Invoice:
         The seller, the certificate that submitted it, and the integrator whose platform submitted it.
         """
         reg = self.registration
-        return (same(nif, reg.submitter_nif) or same(nif, reg.key.supplier_nif)
-                or (reg.channel is not None and same(nif, reg.channel.integrator_nif)))
+        return may_see(nif, reg.submitter_nif, reg.key.supplier_nif,
+                       reg.channel.integrator_nif if reg.channel is not None else "")
 
     def matches(self, query: InvoiceTuple) -> bool:
         """Whether a tuple query designates this invoice (a full date must match exactly)."""
         reg = self.registration
         return reg.key.canonical() == query.key.canonical() and (
             query.issue_date is None or query.issue_date == reg.issue_date)
+
+
+def shown_state(processing_state: State, cancellation: CancellationOutcome | None) -> State:
+    """The state shown to suppliers: ANULADA while a cancellation stands (none rejected it)."""
+    if cancellation is not None and cancellation is not CancellationOutcome.REJECTED:
+        return State.ANULADA
+    return processing_state
+
+
+def may_see(nif: str, submitter_nif: str, supplier_nif: str, integrator_nif: str = "") -> bool:
+    """Whether the caller with this NIF may see and cancel an invoice it submitted or issued, or whose submitting
+    platform is its own (integrator_nif: the registration's channel, in the edge's registered mode)."""
+    return same(nif, submitter_nif) or same(nif, supplier_nif) or (bool(integrator_nif) and same(nif, integrator_nif))
+
+
+@dataclass(frozen=True)
+class InvoiceStatus:
+    """What a state query shows of an invoice, and who may see it, without its registration facts."""
+
+    id: int
+    supplier_nif: str
+    submitter_nif: str
+    processing_state: State
+    state_remarks: str
+    cancellation: CancellationOutcome | None = None
+    integrator_nif: str = ""  # the integrator whose platform submitted it (registered mode), else ""
+
+    @property
+    def state(self) -> State:
+        """The state shown to suppliers (as Invoice.state)."""
+        return shown_state(self.processing_state, self.cancellation)
+
+    def visible_to(self, nif: str) -> bool:
+        """Whether the caller with this NIF may see it (as Invoice.visible_to)."""
+        return may_see(nif, self.submitter_nif, self.supplier_nif, self.integrator_nif)

@@ -15,7 +15,6 @@ from cancellation_service.handlers import Canceller
 
 log = logging.getLogger("cancellation.api")
 
-
 def state_unreachable() -> DomainError:
     """The refusal of a cancellation whose invoice state cannot be read now: a server fault, try again later.
 
@@ -24,6 +23,11 @@ def state_unreachable() -> DomainError:
     """
     return DomainError(ErrorKey.SEFCAN_TIMEOUT, "No se ha podido comprobar el estado de la factura: el servicio de "
                                                 "estado no está disponible. Inténtelo de nuevo en unos minutos.")
+
+
+def _own_writes(caller: pb.Caller) -> pb.Caller:
+    """The caller, asking the status service for the log's end: the decision and its read-back need every write."""
+    return pb.Caller(nif=caller.nif, request_id=caller.request_id, read_own_writes=True)
 
 
 class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
@@ -61,11 +65,11 @@ class CancellationApi(services_pb2_grpc.CancellationServiceServicer):
     def CancelInvoice(self, request, context):
         if request.id <= 0:
             abort_with(context, DomainError(ErrorKey.ANULACION_FACTURA_OBLIGATORIA))
-        query = pb.InvoiceById(caller=request.caller, id=request.id)
+        query = pb.InvoiceById(caller=_own_writes(request.caller), id=request.id)
         return self._run(context, request.caller, lambda **kw: self._status.GetInvoice(query, **kw), request.reason)
 
     def CancelInvoiceByTuple(self, request, context):
         if not request.tuple.supplier_nif or not request.tuple.number:
             abort_with(context, DomainError(ErrorKey.ANULACION_FACTURA_OBLIGATORIA))
-        query = pb.InvoiceByTuple(caller=request.caller, tuple=request.tuple)
+        query = pb.InvoiceByTuple(caller=_own_writes(request.caller), tuple=request.tuple)
         return self._run(context, request.caller, lambda **kw: self._status.FindInvoice(query, **kw), request.reason)

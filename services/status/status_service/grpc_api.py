@@ -24,23 +24,27 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
 
     def GetInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_id(callers.party(request.caller), request.id)
+            invoice, receipt = self._queries.invoice_by_id(callers.party(request.caller), request.id,
+                                                          request.caller.read_own_writes)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def FindInvoice(self, request, context):
         try:
-            invoice, receipt = self._queries.invoice_by_tuple(callers.party(request.caller), tuple_from_pb(request.tuple))
+            invoice, receipt = self._queries.invoice_by_tuple(callers.party(request.caller),
+                                                              tuple_from_pb(request.tuple),
+                                                              request.caller.read_own_writes)
         except DomainError as error:
             abort_with(context, error)
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def GetStates(self, request, context):
-        items = self._queries.states_by_ids(callers.party(request.caller), list(request.ids))
+        items = self._queries.states_by_ids(callers.party(request.caller), list(request.ids),
+                                            request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])
 
     def FindStates(self, request, context):
         queries = [tuple_from_pb(t) for t in request.tuples]
-        items = self._queries.states_by_tuples(callers.party(request.caller), queries)
+        items = self._queries.states_by_tuples(callers.party(request.caller), queries, request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])

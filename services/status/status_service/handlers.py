@@ -2,56 +2,82 @@
 from __future__ import annotations
 
 from ventanilla.domain.errors import DomainError, ErrorKey
-from ventanilla.domain.invoice import Invoice, InvoiceTuple
+from ventanilla.domain.invoice import Invoice, InvoiceStatus, InvoiceTuple
 from ventanilla.ports import BlobStore
 from status_service.ports import Progress, Projection
 
 
 class Queries:
-    """Answers by id, by tuple, and by groups of either, after catching up with the log."""
+    """Answers by id, by tuple, and by groups of either, from the projection; with the log's end where it matters.
+
+    Read-your-writes (invariant 5) costs a broker round trip (CatchUp.ensure). It is paid only where the caller may
+    be reading its own write: an invoice the projection does not show the caller (an id it was just given) and a
+    caller flagged `read_own_writes` (a cancellation it just made). Any other answer comes from the projection as
+    applied, provided it is not behind the last end offsets the broker gave.
+    """
 
     def __init__(self, store: Projection, blobs: BlobStore, catch_up: Progress):
         self._store = store
         self._blobs = blobs
         self._catch_up = catch_up
 
-    def _caught_up(self) -> None:
-        self._catch_up.ensure()
+    def _answered(self, fetch, keys: list, caller_nif: str, own_writes: bool) -> list:
+        """Each key's invoice as the caller may see it (or its error); misses fetched again once caught up."""
+        fast = not own_writes and self._catch_up.at_known_end()
+        items = self._checked(fetch(keys), caller_nif) if fast else [None] * len(keys)
+        missed = [n for n, item in enumerate(items) if item is None or isinstance(item, DomainError)]
+        if missed:
+            self._catch_up.ensure()
+            for n, item in zip(missed, self._checked(fetch([keys[n] for n in missed]), caller_nif)):
+                items[n] = item
+        return items
+
+    def _checked(self, found: list, caller_nif: str) -> list:
+        return [self._item(f, caller_nif) for f in found]
+
+    def _one(self, fetch, key, caller_nif: str, own_writes: bool) -> tuple[Invoice, bytes]:
+        (item,) = self._answered(fetch, [key], caller_nif, own_writes)
+        if isinstance(item, DomainError):
+            raise item
+        return item, self._blobs.get(item.registration.receipt.sha256)
 
     @staticmethod
-    def _visible(invoice: Invoice | None, caller_nif: str) -> Invoice:
+    def _visible(invoice, caller_nif: str):
         if invoice is None or not invoice.visible_to(caller_nif):
             raise DomainError(ErrorKey.FACTURA_INVALIDA)
         return invoice
 
-    def _by_tuple(self, query: InvoiceTuple) -> Invoice | None:
-        invoice = self._store.find(query.key, with_history=False)
-        return invoice if invoice is not None and invoice.matches(query) else None
+    def _invoices(self, ids: list[int]) -> list[Invoice | None]:
+        return [self._store.load(i, with_history=False) for i in ids]
 
-    def invoice_by_id(self, caller_nif: str, invoice_id: int) -> tuple[Invoice, bytes]:
+    def _statuses(self, ids: list[int]) -> list[InvoiceStatus | None]:
+        found = self._store.statuses(ids)
+        return [found.get(i) for i in ids]
+
+    def _by_tuples(self, queries: list[InvoiceTuple]) -> list[Invoice | None]:
+        found = [(q, self._store.find(q.key, with_history=False)) for q in queries]
+        return [invoice if invoice is not None and invoice.matches(q) else None for q, invoice in found]
+
+    def invoice_by_id(self, caller_nif: str, invoice_id: int, own_writes: bool = False) -> tuple[Invoice, bytes]:
         """The invoice and its receipt PDF."""
-        self._caught_up()
-        invoice = self._visible(self._store.load(invoice_id, with_history=False), caller_nif)
-        return invoice, self._blobs.get(invoice.registration.receipt.sha256)
+        return self._one(self._invoices, invoice_id, caller_nif, own_writes)
 
-    def invoice_by_tuple(self, caller_nif: str, query: InvoiceTuple) -> tuple[Invoice, bytes]:
+    def invoice_by_tuple(self, caller_nif: str, query: InvoiceTuple, own_writes: bool = False) -> tuple[Invoice, bytes]:
         """The invoice designated by a tuple, and its receipt PDF."""
-        self._caught_up()
-        invoice = self._visible(self._by_tuple(query), caller_nif)
-        return invoice, self._blobs.get(invoice.registration.receipt.sha256)
+        return self._one(self._by_tuples, query, caller_nif, own_writes)
 
-    def states_by_ids(self, caller_nif: str, ids: list[int]) -> list[Invoice | DomainError]:
+    def states_by_ids(self, caller_nif: str, ids: list[int],
+                      own_writes: bool = False) -> list[InvoiceStatus | DomainError]:
+        """Item by item, in request order: the invoice's status or the error for that item."""
+        return self._answered(self._statuses, ids, caller_nif, own_writes)
+
+    def states_by_tuples(self, caller_nif: str, queries: list[InvoiceTuple],
+                         own_writes: bool = False) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""
-        self._caught_up()
-        return [self._item(lambda i=i: self._store.load(i, with_history=False), caller_nif) for i in ids]
+        return self._answered(self._by_tuples, queries, caller_nif, own_writes)
 
-    def states_by_tuples(self, caller_nif: str, queries: list[InvoiceTuple]) -> list[Invoice | DomainError]:
-        """Item by item, in request order: the invoice or the error for that item."""
-        self._caught_up()
-        return [self._item(lambda q=q: self._by_tuple(q), caller_nif) for q in queries]
-
-    def _item(self, lookup, caller_nif: str) -> Invoice | DomainError:
+    def _item(self, found, caller_nif: str):
         try:
-            return self._visible(lookup(), caller_nif)
+            return self._visible(found, caller_nif)
         except DomainError as error:
             return error

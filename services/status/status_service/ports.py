@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ventanilla.domain.invoice import Invoice, InvoiceKey
+from ventanilla.domain.invoice import Invoice, InvoiceKey, InvoiceStatus
 
 
 class Projection(Protocol):
@@ -15,6 +15,7 @@ class Projection(Protocol):
 
     def load(self, invoice_id: int, with_history: bool = True) -> Invoice | None: ...
     def find(self, key: InvoiceKey, with_history: bool = True) -> Invoice | None: ...
+    def statuses(self, ids: list[int]) -> dict[int, InvoiceStatus]: ...
 
 
 class Progress(Protocol):
@@ -28,3 +29,6 @@ class Progress(Protocol):
 
     def reached(self, partition: int, next_offset: int) -> bool:
         """Until one partition is applied up to next_offset; False on timeout."""
+
+    def at_known_end(self) -> bool:
+        """Whether everything up to the last end offsets the broker gave is applied (no round trip)."""

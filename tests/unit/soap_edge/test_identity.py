@@ -128,3 +128,19 @@ def test_the_access_log_names_the_caller_and_how_it_was_established(caplog):
     (record,) = [r for r in caplog.records if r.name == "soap_edge.access"]
     assert record.caller.startswith(f"{pseudonym('99999999R')} (tls:") and record.operation == "consultarFactura"
     assert "99999999R" not in record.getMessage() + str(record.__dict__)  # the NIF itself never reaches the log
+
+
+def test_a_remembered_certificate_names_the_same_caller_and_the_trust_checks_still_run_every_time(caplog):
+    from ventanilla.memo import Memo
+
+    der, memo = client_certificate("99999999R"), Memo(limit=8, ttl_s=60)
+    forwarded = {"HTTP_SSL_CLIENT_CERT": pem_header(der), "HTTP_SSL_CLIENT_VERIFY": "SUCCESS",
+                 "REMOTE_ADDR": "10.1.2.3"}
+    proxies = proxy.networks("10.0.0.0/8")
+    first, again = (identify(forwarded, proxies, "r", memo) for _ in range(2))
+    assert first == again == identify(forwarded, proxies, "r") and len(memo) == 2  # the PEM's DER, the DER's names
+    for changed in ({"REMOTE_ADDR": "192.0.2.9"}, {"HTTP_SSL_CLIENT_VERIFY": "FAILED:expired"}):
+        refused = identify({**forwarded, **changed}, proxies, "r", memo)
+        assert not isinstance(refused, type(first))  # a remembered certificate never skips who forwarded it
+    over_tls = identify({"gunicorn.socket": PeerSocket(der)}, (), "r", memo)
+    assert (over_tls.nif, over_tls.via) == ("99999999R", Via.TLS_PEER)

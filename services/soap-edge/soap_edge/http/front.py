@@ -11,6 +11,7 @@ from opentelemetry import trace
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.logs import pseudonym
+from ventanilla.memo import Memo
 from ventanilla.observability import requestid
 
 from soap_edge.backends.clients import Backends
@@ -27,6 +28,8 @@ from soap_edge.soap.service import ANONYMOUS
 
 log = logging.getLogger("soap_edge.access")
 REQUEST_ID_ATTRIBUTE = "ventanilla.request_id"
+# What a client certificate says is read once per worker and kept a while (a few KiB each; callers are few)
+CERTIFICATES_REMEMBERED, CERTIFICATE_MEMO_S = 1024, 600.0
 
 
 def arrived(environ) -> RequestFacts:
@@ -40,7 +43,7 @@ class Front:
 
     def __init__(self, soap: SoapApp, backends: Backends, soap_path: str, max_body_bytes: int,
                  large_bodies: LargeBodies | None = None, trusted_proxies: tuple[Network, ...] = (),
-                 access: Access | None = None, metering: Metering | None = None):
+                 access: Access | None = None, metering: Metering | None = None, certificates: Memo | None = None):
         self._soap, self._backends = soap, backends
         self._metering = metering
         self._soap_path = soap_path.rstrip("/")
@@ -48,6 +51,7 @@ class Front:
         self._large_bodies = large_bodies
         self._trusted_proxies = trusted_proxies
         self._access = access or OpenAccess()
+        self._certificates = Memo(CERTIFICATES_REMEMBERED, CERTIFICATE_MEMO_S) if certificates is None else certificates
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -88,7 +92,7 @@ class Front:
         """Who calls, for an operation that needs to know (resolved once per request)."""
         if envelope.operation is None or envelope.operation in ANONYMOUS:
             return None
-        return identify(environ, self._trusted_proxies, facts.request_id)
+        return identify(environ, self._trusted_proxies, facts.request_id, self._certificates)
 
     def _other(self, environ, facts: RequestFacts) -> faults.Response:
         """Readiness, receipts and the WSDL; a refusal for anything else."""

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Mapping
 
 from ventanilla import certnif, tls
+from ventanilla.memo import Memo
 
 from soap_edge.identity import proxy
 
@@ -43,19 +44,29 @@ class Unidentified:
     certificate: bool  # whether there was a verified certificate at all
 
 
-def identify(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...], request_id: str) -> Caller | Unidentified:
+def identify(environ: Mapping, trusted_proxies: tuple[proxy.Network, ...], request_id: str,
+             memo: Memo | None = None) -> Caller | Unidentified:
     """The caller of this request, or why there is none.
 
     The only source of identity: the certificate verified in this connection's TLS handshake or, for a
     peer in trusted_proxies, the certificate that ingress verified and forwarded in its headers.
+    memo: remembers what each certificate already read says (its bytes name the same NIF every time).
     """
-    der, via = proxy.forwarded_certificate(environ, trusted_proxies, request_id), Via.TRUSTED_PROXY
+    der, via = proxy.forwarded_certificate(environ, trusted_proxies, request_id, memo), Via.TRUSTED_PROXY
     if der is None:
         der, via = tls.peer_certificate(environ), Via.TLS_PEER
-    found = certnif.der_nif(der) if der else None
+    found = None
+    if der:
+        found = memo(("der", der), lambda: _named(der)) if memo is not None else _named(der)
     if found is None:
         log.info("no NIF in the client certificate", extra={"request_id": request_id, "certificate": bool(der),
                                                            "source": via.value})
         return Unidentified(via, bool(der))
-    nif, attribute = found
-    return Caller(nif, hashlib.sha256(der).hexdigest(), via, attribute, der)
+    nif, attribute, fingerprint = found
+    return Caller(nif, fingerprint, via, attribute, der)
+
+
+def _named(der: bytes) -> tuple[str, str, str] | None:
+    """(NIF, attribute that named it, SHA-256 fingerprint) of a DER certificate; None when it names nobody."""
+    found = certnif.der_nif(der)
+    return (*found, hashlib.sha256(der).hexdigest()) if found else None

@@ -9,6 +9,8 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ventanilla.memo import Memo
+
 log = logging.getLogger("soap_edge.identity")
 
 CERT_HEADER = "HTTP_SSL_CLIENT_CERT"      # ssl-client-cert: URL-encoded PEM ($ssl_client_escaped_cert)
@@ -32,8 +34,12 @@ def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
     return any(ip in network for network in proxies)
 
 
-def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...], request_id: str = "") -> bytes | None:
-    """The DER of the certificate a trusted proxy verified and forwarded; None otherwise (and logged)."""
+def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...], request_id: str = "",
+                          memo: Memo | None = None) -> bytes | None:
+    """The DER of the certificate a trusted proxy verified and forwarded; None otherwise (and logged).
+
+    memo: remembers the DER of each forwarded PEM already read (the trust checks above it run on every request).
+    """
     raw = environ.get(CERT_HEADER)
     if raw is None:
         return None
@@ -46,9 +52,15 @@ def forwarded_certificate(environ: Mapping, proxies: tuple[Network, ...], reques
     if verified != "SUCCESS" or len(raw) > _MAX_PEM_CHARS:
         log.warning("forwarded client certificate refused", extra={"remote_addr": remote, "verify": verified[:40]})
         return None
+    der = memo(("pem", raw), lambda: _der(raw)) if memo is not None else _der(raw)
+    if der is None:
+        log.warning("forwarded client certificate unreadable", extra={"remote_addr": remote})
+    return der
+
+
+def _der(raw: str) -> bytes | None:
     try:
         certificate = x509.load_pem_x509_certificate(unquote(raw).encode("ascii"))
     except (ValueError, UnicodeEncodeError):
-        log.warning("forwarded client certificate unreadable", extra={"remote_addr": remote})
         return None
     return certificate.public_bytes(serialization.Encoding.DER)

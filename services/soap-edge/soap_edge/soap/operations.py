@@ -7,6 +7,7 @@ from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.backends.clients import Backends
+from soap_edge.backends.own_writes import RecentWriters
 from soap_edge.facts import RequestFacts
 from soap_edge.identity.access import Access, OpenAccess
 from soap_edge.soap import mapping
@@ -26,14 +27,26 @@ def catalogue_error(error: pb.CatalogueError) -> DomainError:
 class Operations:
     """One method per operation; a refusal is a DomainError, which the front answers as a fault."""
 
-    def __init__(self, backends: Backends, group_max_items: int, access: Access | None = None):
+    def __init__(self, backends: Backends, group_max_items: int, access: Access | None = None,
+                 writers: RecentWriters | None = None):
         self._registry, self._status, self._cancellation = backends.registry, backends.status, backends.cancellation
         self._group_max_items = group_max_items
         self._access = access or OpenAccess()
+        self._writers = writers if writers is not None else RecentWriters()
 
     def _caller(self, facts: RequestFacts) -> pb.Caller:
         """Who asks, as the backends hear it; the refusal of a certificate that names nobody or may not call."""
         return self._access.caller(facts.identified(), facts.request_id)
+
+    def _reader(self, facts: RequestFacts) -> pb.Caller:
+        """The caller of a query: asking for read-your-writes if it cancelled through this edge a moment ago."""
+        who = self._caller(facts)
+        who.read_own_writes = self._writers.recent(who.nif)
+        return who
+
+    def _cancelled(self, who: pb.Caller, answer: pb.InvoiceAnswer) -> pb.InvoiceAnswer:
+        self._writers.wrote(who.nif)
+        return answer
 
     def version(self) -> str:
         """The service version (manual v2.0)."""
@@ -48,34 +61,34 @@ class Operations:
 
     def consultar(self, facts: RequestFacts, invoice_id: int):
         """consultarFactura."""
-        answer = self._status.invoice(self._caller(facts), invoice_id)
+        answer = self._status.invoice(self._reader(facts), invoice_id)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def consultar_por_valores(self, facts: RequestFacts, tupla: FacturaTupla):
         """consultarFacturaPorValores."""
-        who = self._caller(facts)
+        who = self._reader(facts)
         answer = self._status.invoice_by_tuple(who, mapping.invoice_tuple(tupla))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def estado(self, facts: RequestFacts, invoice_id: int) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)Factura: one invoice's state and remarks."""
-        return mapping.respuesta_estado(_single(self._status.states(self._caller(facts), [invoice_id])))
+        return mapping.respuesta_estado(_single(self._status.states(self._reader(facts), [invoice_id])))
 
     def estado_por_valores(self, facts: RequestFacts, tupla: FacturaTupla) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)FacturaPorValores."""
-        who = self._caller(facts)
+        who = self._reader(facts)
         return mapping.respuesta_estado(_single(self._status.states_by_tuples(who, [mapping.invoice_tuple(tupla)])))
 
     def grupo(self, facts: RequestFacts, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
         """consultarGrupoEstadosFactura: item by item, in request order."""
-        who = self._caller(facts)
+        who = self._reader(facts)
         self._check_group(ids)
         answer = self._status.states(who, ids)
         return [mapping.grupo_item(item, id=i) for i, item in zip(ids, _items(answer, len(ids)))]
 
     def grupo_por_valores(self, facts: RequestFacts, tuplas: Sequence[FacturaTupla]):
         """consultarGrupoEstadoFacturasPorValores: a bad ejercicio fails only its own item."""
-        who = self._caller(facts)
+        who = self._reader(facts)
         self._check_group(tuplas)
         parsed = [_parsed(t) for t in tuplas]
         valid = [p for p in parsed if not isinstance(p, DomainError)]
@@ -85,13 +98,15 @@ class Operations:
 
     def anular(self, facts: RequestFacts, invoice_id: int, motivo: str):
         """anularFactura."""
-        answer = self._cancellation.cancel(self._caller(facts), invoice_id, motivo or "")
+        who = self._caller(facts)
+        answer = self._cancelled(who, self._cancellation.cancel(who, invoice_id, motivo or ""))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def anular_por_valores(self, facts: RequestFacts, tupla: FacturaTupla, motivo: str):
         """anularFacturaPorValores."""
         who = self._caller(facts)
-        answer = self._cancellation.cancel_by_tuple(who, mapping.invoice_tuple(tupla), motivo or "")
+        answer = self._cancelled(who, self._cancellation.cancel_by_tuple(who, mapping.invoice_tuple(tupla),
+                                                                         motivo or ""))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def _check_group(self, items: Sequence) -> None:

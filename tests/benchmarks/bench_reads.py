@@ -1,0 +1,47 @@
+"""Issue 15's read paths against one private stack, each beside a baseline of the same run:
+`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N]` (all by default; also
+run by `make bench`). Prints JSON and writes var/bench/reads.json."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks import reads  # noqa: E402
+from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
+from tests.benchmarks.benchstack import extra_server, running_stack  # noqa: E402
+
+SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
+OUT = ROOT / "var" / "bench" / "reads.json"
+
+
+def _events(argv: list[str]) -> int:
+    return int(argv[argv.index("--events") + 1]) if "--events" in argv else 1_000_000
+
+
+def main(argv: list[str]) -> int:
+    """Run the named sections (unknown names, such as run_all's own, are ignored)."""
+    names = [a for a in argv if a in SECTIONS] or list(SECTIONS)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    results = {"machine": machine(), "commit": commit.strip(),
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "command": "python tests/benchmarks/bench_reads.py " + " ".join(argv)}
+    with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp:
+        answers = Path(tmp)
+        with extra_server(stack, "soap_edge") as edge:
+            for name in names:
+                print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+                results[name] = getattr(reads, name)(stack, edge, answers, _events(argv))
+                results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
+    publish(results, OUT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

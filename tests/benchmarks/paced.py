@@ -1,0 +1,48 @@
+"""Open-loop load: requests sent on a fixed schedule, each timed from its scheduled send time (no coordinated
+omission: a slow answer delays the requests queued behind it, and their latency shows it)."""
+from __future__ import annotations
+
+import queue
+import ssl
+import threading
+import time
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from .loadgen import _percentile, connection_to, post_once
+
+
+def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float, connections: int = 32,
+               tls: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None) -> dict:
+    """`rate` requests/s for `seconds` over up to `connections` keep-alive connections; latency percentiles."""
+    content_type, body = request
+    path, extra = urlsplit(url).path, {"Content-Type": content_type, "SOAPAction": '""', **(headers or {})}
+    due: queue.Queue = queue.Queue()
+    latencies, errors, lock = [], [0], threading.Lock()
+
+    def worker() -> None:
+        connection = connection_to(url, tls)
+        while (scheduled := due.get()) is not None:
+            time.sleep(max(0.0, scheduled - time.perf_counter()))
+            connection, ok = post_once(connection, url, tls, path, body, extra)
+            done = time.perf_counter()
+            with lock:
+                latencies.append(done - scheduled)
+                errors[0] += 0 if ok else 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    start = time.perf_counter() + 0.2
+    total = int(rate * seconds)
+    for n in range(total):  # the schedule is fixed up front; a worker takes the next due request when free
+        due.put(start + n / rate)
+    for _ in threads:
+        due.put(None)
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+    return {"rate_per_s": rate, "seconds": seconds, "requests": len(ordered), "errors": errors[0],
+            "p50_ms": round(_percentile(ordered, 50) * 1000, 1), "p99_ms": round(_percentile(ordered, 99) * 1000, 1),
+            "max_ms": round(ordered[-1] * 1000, 1) if ordered else None}

@@ -1,0 +1,225 @@
+"""The sections of bench_reads.py: each read path of issue 15 and the baseline it is compared with in the same run."""
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+
+from tests.benchmarks import requests_
+from tests.benchmarks.benchstack import SELLER, BenchStack, extra_server
+from tests.benchmarks.loadgen import _percentile, connection_to, python_load, wrk
+from tests.benchmarks.paced import paced_load
+from tests.e2e import soap
+
+ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
+RATE, PACED_S = 500, 10
+
+
+def _ms(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"n": len(ordered), "p50_ms": round(_percentile(ordered, 50) * 1000, 2),
+            "p99_ms": round(_percentile(ordered, 99) * 1000, 2), "max_ms": round(ordered[-1] * 1000, 2)}
+
+
+def _flask_with(stack: BenchStack, answers: Path, name: str, answer: bytes):
+    """The trivial Flask endpoint serving exactly these answer bytes (ingress mode, like the edge under test)."""
+    (answers / name).write_bytes(answer)
+    return extra_server(stack, "tests.benchmarks.flask_app", env={"BENCH_ANSWER_FILE": str(answers / name)})
+
+
+def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
+    connection = connection_to(url)
+    connection.request("POST", "/" + url.split("/", 3)[3], body=request[1],
+                       headers={"Content-Type": request[0], "SOAPAction": '""', **headers})
+    answer = connection.getresponse()
+    body = answer.read()
+    connection.close()
+    assert answer.status == 200, body[:500]
+    return body
+
+
+def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: int = 1000) -> dict:
+    """GetStates straight to the status service, one caller thread: with and without read-your-writes."""
+    from ventanilla.api.v1 import services_pb2 as pb
+    from ventanilla.api.v1 import services_pb2_grpc as rpc
+
+    request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
+    with grpc.insecure_channel(stack.settings.status_address) as channel:
+        stub, samples = rpc.StatusServiceStub(channel), []
+        for _ in range(calls):
+            started = time.perf_counter()
+            stub.GetStates(request, timeout=10)
+            samples.append(time.perf_counter() - started)
+    return _ms(samples)
+
+
+def estado(stack: BenchStack, edge: str, answers: Path, _events: int) -> dict:
+    """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes."""
+    headers = stack.client.ingress_headers
+    invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
+    request = requests_.estado(invoice_id)
+    rounds = {"edge consultarEstadoFactura": [], "edge version": [], "trivial Flask, same bytes": []}
+    with _flask_with(stack, answers, "estado.xml", _answer(edge, request, headers)) as flask:
+        for url in (edge, flask):
+            wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
+        for _ in range(ROUNDS):
+            rounds["edge consultarEstadoFactura"].append(wrk(edge, *request, SECONDS, CONNECTIONS, headers=headers))
+            rounds["edge version"].append(wrk(edge, *requests_.version(), SECONDS, CONNECTIONS, headers=headers))
+            rounds["trivial Flask, same bytes"].append(wrk(flask, *request, SECONDS, CONNECTIONS, headers=headers))
+    summary = {name: {"rps": statistics.median(r.rps for r in rs), "p99_ms": statistics.median(r.p99_ms for r in rs),
+                      "errors": sum(r.errors for r in rs), "rounds_rps": [r.rps for r in rs]}
+               for name, rs in rounds.items()}
+    for name in ("edge consultarEstadoFactura", "edge version"):
+        summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"], 3)
+    summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, invoice_id, False),
+                                             "read_own_writes (broker round trip)": _status_calls(stack, invoice_id,
+                                                                                                  True)}
+    summary["load"] = f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} interleaved rounds, ingress mode; median"
+    return summary
+
+
+def paced(stack: BenchStack, edge: str, answers: Path, _events: int) -> dict:
+    """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes."""
+    headers = stack.client.ingress_headers
+    invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
+    request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
+    answer = _answer(edge, request, headers)
+    with _flask_with(stack, answers, "factura.xml", answer) as flask:
+        return {"answer_bytes": len(answer),
+                "edge consultarFactura": paced_load(edge, request, RATE, PACED_S, headers=headers),
+                "trivial Flask, same bytes": paced_load(flask, request, RATE, PACED_S, headers=headers)}
+
+
+def _registered(stack: BenchStack, count: int) -> list[int]:
+    """`count` invoices of the benchmark's seller written straight to the log (ids far from the registry's)."""
+    from kafka import KafkaProducer
+
+    from ventanilla.adapters.event_codec import encode
+    from ventanilla.domain.invoice import InvoiceKey
+    from tests.unit.domain.factories import registered
+
+    first, template = 10_000_000 + int(time.time()) % 1_000_000 * 10, registered()
+    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, acks="all", linger_ms=20)
+    ids = list(range(first, first + count))
+    for i in ids:
+        reg = replace(template.invoice, id=i, key=InvoiceKey(SELLER, 2026, "BENCH-", str(i)), submitter_nif=SELLER)
+        producer.send(stack.settings.invoice_events_topic, key=str(i).encode(),
+                      value=encode(replace(template, invoice_id=i, invoice=reg, event_id=str(uuid.uuid4()))))
+    producer.flush()
+    producer.close()
+    return ids
+
+
+def group(stack: BenchStack, edge: str, answers: Path, _events: int, repeats: int = 30) -> dict:
+    """consultarGrupoEstadosFactura of 500 ids, sequential, keep-alive; Flask returning the same bytes."""
+    headers = stack.client.ingress_headers
+    ids = _registered(stack, 500)
+    body = "".join(f"<facturaId>{i}</facturaId>" for i in ids)
+    request = (requests_.XML, soap.envelope("consultarGrupoEstadosFactura", body))
+    deadline = time.monotonic() + 60
+    while (answer := _answer(edge, request, headers)).count(b"REGISTRADA") < 500:  # the projection applied them
+        assert time.monotonic() < deadline, answer[:400]
+        time.sleep(0.2)
+    with _flask_with(stack, answers, "grupo.xml", answer) as flask:
+        return {"ids": 500, "answer_bytes": len(answer),
+                "edge": python_load(edge, [request] * repeats, 1, headers=headers).as_dict(),
+                "trivial Flask, same bytes": python_load(flask, [request] * repeats, 1, headers=headers).as_dict()}
+
+
+def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int = 100, rate: float = 25) -> dict:
+    """A back-office update acknowledged by the broker (acks=all: what the back-office API waits for before it
+    answers) → visible through consultarEstadoFactura, polled every 2 ms over keep-alive connections."""
+    from tests.e2e import lifecycle as lc
+
+    headers, ids, samples = stack.client.ingress_headers, _registered(stack, updates), []
+    producer = lc.producer(stack.settings)
+    path = "/" + edge.split("/", 3)[3]
+
+    def visible(invoice_id: int, acked_at: float) -> None:
+        connection, request = connection_to(edge), requests_.estado(invoice_id)
+        while True:
+            connection.request("POST", path, body=request[1], headers={"Content-Type": request[0], **headers})
+            if b"REGISTRADA_RCF" in connection.getresponse().read():
+                samples.append(time.perf_counter() - acked_at)
+                connection.close()
+                return
+            time.sleep(0.002)
+
+    time.sleep(2)  # the registrations above are applied before the first update is timed
+    pollers, started = [], time.perf_counter()
+    for n, invoice_id in enumerate(ids):
+        time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+        _, value = lc.state_update(invoice_id, "REGISTRADA_RCF")
+        producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(10)
+        acked_at = time.perf_counter()
+        pollers.append(threading.Thread(target=visible, args=(invoice_id, acked_at), daemon=True))
+        pollers[-1].start()
+    for poller in pollers:
+        poller.join(60)
+    producer.close()
+    return {"updates": updates, "rate_per_s": rate, **_ms(samples)}
+
+
+def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
+    """`events` on a fresh topic: a raw kafka-python read, `projections rebuild`, and a new status replica's
+    catch-up (start → ready) on the same log."""
+    from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
+    from ventanilla.adapters.topics import TOPICS, ensure_topics
+    from ventanilla.config import Settings
+    from tests.benchmarks.bench_lifecycle import raw_read
+    from tests.support.backlog import produce_events
+    from tests.support.stack_env import free_ports
+
+    bootstrap = stack.settings.kafka_bootstrap_servers
+    topic = f"bench.invoice-events.{uuid.uuid4().hex[:8]}"
+    settings = Settings.from_env({**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic})
+    ensure_topics(settings, TOPICS[:1])
+    produced_s = produce_events(bootstrap, topic, events)
+    raw = raw_read(bootstrap, topic)
+    report = rebuild_store(bootstrap, topic, answers / "rebuilt.sqlite3")
+    replica = _replica_catch_up(stack, topic, answers / "replica", free_ports(2))
+    return {"events": events, "produce_s": round(produced_s, 1), "raw_read": raw,
+            "rebuild": {"seconds": round(report.seconds, 1), "events_per_s": round(report.events_per_s)},
+            "rebuild_vs_raw_ratio": round(report.events_per_s / raw["events_per_s"], 3),
+            "new_status_replica": replica}
+
+
+def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[int]) -> dict:
+    """A status service process of its own (fresh state) on the topic: seconds from start to ready."""
+    import subprocess
+    import sys
+
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    env = {**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic, "VENTANILLA_STATE_DIR": str(state),
+           "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
+           "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{ports[0]}",
+           "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{ports[1]}",
+           "VENTANILLA_BACKOFFICE_GROUP": f"bench-{uuid.uuid4().hex[:6]}",
+           "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}"}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{ports[0]}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while True:
+                assert process.poll() is None and time.perf_counter() - started < 600, "the replica did not get ready"
+                try:
+                    if health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status == \
+                            health_pb2.HealthCheckResponse.SERVING:
+                        break
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.1)
+        seconds = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {"seconds_to_ready": round(seconds, 1), "cpu_count": os.cpu_count()}
