@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
@@ -27,16 +28,33 @@ def _locale() -> str:
 
 
 def _translate_once_per_request(app: Flask) -> None:
-    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string)."""
+    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string), and `_`
+    keeps each translated HTML string per catalogue instead of going through Jinja's i18n wrappers every time."""
     def catalogue():
-        if "translations" not in g:
+        try:
+            return g.translations
+        except AttributeError:
             g.translations = get_translations()
-        return g.translations
+            return g.translations
+
+    translated: dict = {}  # catalogue -> {message: Markup}; a catalogue per language, kept by Flask-Babel too
+
+    def template_gettext(message: str, **variables):
+        """Jinja's newstyle gettext for the portal's (autoescaped, HTML) templates, without its two wrappers."""
+        books = catalogue()
+        if variables:
+            return Markup(books.ugettext(message)) % variables
+        known = translated.setdefault(books, {})
+        text = known.get(message)
+        if text is None:
+            text = known[message] = Markup(books.ugettext(message)) % {}
+        return text
 
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: catalogue().ugettext(s), ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
         pgettext=lambda c, s: catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
+    app.jinja_env.globals["_"] = template_gettext
 
 
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
@@ -46,6 +64,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         SECRET_KEY=secret_key, SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="__Host-portal" if secure_cookies else "portal",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=9 * 1024 * 1024,
+        SESSION_REFRESH_EACH_REQUEST=False,  # 8 h from the last change (login), not sliding: no re-signing per page
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
