@@ -5,15 +5,15 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, g, render_template, request, session
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
+from portal_service.links import install_cached_url_for
+from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
 
 log = logging.getLogger("portal.app")
@@ -69,17 +69,18 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
     _translate_once_per_request(app)
+    install_cached_url_for(app)
     CSRFProtect(app)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
                       views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
         app.register_blueprint(blueprint)
+    per_client = PerClientLimit(receipts_per_minute)
     for endpoint in ("tools.verify", "tools.receipt_pdf"):  # public and unauthenticated: bounded per client
-        app.view_functions[endpoint] = limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions[endpoint])
+        app.view_functions[endpoint] = per_client(app.view_functions[endpoint])
 
     @app.context_processor
     def _globals():
-        return {"is_staff": is_staff() if "nif" in session else False, "lang": _locale(),
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": str(get_locale()),
                 "methods": {"certificate": _l("Certificado electrónico"), "oidc": _l("Cl@ve (OpenID Connect)")}}
 
     @app.after_request
