@@ -4,14 +4,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, g, render_template, request, session
-from flask_babel import Babel, get_locale, get_translations
-from flask_babel import lazy_gettext as _l
+from flask import Flask, render_template, request, session
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from markupsafe import Markup
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
+from portal_service.catalogue import install_template_gettext
 from portal_service.links import install_cached_url_for
 from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
@@ -27,36 +26,6 @@ def _locale() -> str:
     return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
 
 
-def _translate_once_per_request(app: Flask) -> None:
-    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string), and `_`
-    keeps each translated HTML string per catalogue instead of going through Jinja's i18n wrappers every time."""
-    def catalogue():
-        try:
-            return g.translations
-        except AttributeError:
-            g.translations = get_translations()
-            return g.translations
-
-    translated: dict = {}  # catalogue -> {message: Markup}; a catalogue per language, kept by Flask-Babel too
-
-    def template_gettext(message: str, **variables):
-        """Jinja's newstyle gettext for the portal's (autoescaped, HTML) templates, without its two wrappers."""
-        books = catalogue()
-        if variables:
-            return Markup(books.ugettext(message)) % variables
-        known = translated.setdefault(books, {})
-        text = known.get(message)
-        if text is None:
-            text = known[message] = Markup(books.ugettext(message)) % {}
-        return text
-
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: catalogue().ugettext(s), ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
-        pgettext=lambda c, s: catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
-    app.jinja_env.globals["_"] = template_gettext
-
-
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
     """A portal app over its dependencies."""
     app = Flask(__name__)
@@ -68,7 +37,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
-    _translate_once_per_request(app)
+    install_template_gettext(app)
     install_cached_url_for(app)
     CSRFProtect(app)
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
@@ -80,8 +49,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
 
     @app.context_processor
     def _globals():
-        return {"is_staff": is_staff() if "nif" in session else False, "lang": str(get_locale()),
-                "methods": {"certificate": _l("Certificado electrónico"), "oidc": _l("Cl@ve (OpenID Connect)")}}
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": get_locale().language}
 
     @app.after_request
     def _headers(response):
