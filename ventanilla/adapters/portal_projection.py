@@ -10,11 +10,12 @@ from typing import Iterable
 from ventanilla.adapters.integrator_codec import decode, encode
 from ventanilla.adapters.sql import Database
 from ventanilla.domain import integrator_events as ev
-from ventanilla.domain.integrator import Integrator, PlatformState, fold
+from ventanilla.domain.integrator import Integrator, PlatformState, evolve, fold
 from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
 
 SCHEMA_VERSION = 1
 CACHED_STATES = 4096
+RECENT_EVENTS = 16  # kept with each cached state: the home page shows the latest 8
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS portal_streams (nif TEXT NOT NULL, seq INTEGER NOT NULL, payload {blob} NOT NULL,
     PRIMARY KEY (nif, seq));
@@ -31,7 +32,11 @@ CREATE TABLE IF NOT EXISTS portal_notices (notice_id TEXT PRIMARY KEY, title TEX
     at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS portal_positions (topic TEXT NOT NULL, part INTEGER NOT NULL, next_offset INTEGER NOT NULL,
     PRIMARY KEY (topic, part));
-CREATE TABLE IF NOT EXISTS portal_schema (version INTEGER NOT NULL)
+CREATE TABLE IF NOT EXISTS portal_schema (version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS portal_certificates_by_nif ON portal_certificates (nif);
+CREATE INDEX IF NOT EXISTS portal_authorizations_by_nif ON portal_authorizations (nif);
+CREATE INDEX IF NOT EXISTS portal_platforms_by_nif ON portal_platforms (nif);
+CREATE INDEX IF NOT EXISTS portal_notices_by_time ON portal_notices (at)
 """
 _INDEXES = ("portal_integrators", "portal_certificates", "portal_authorizations", "portal_platforms")
 _RANK = {"own": 2, "integrator": 1, "authorized": 0}  # whose word on a person's name wins
@@ -42,7 +47,7 @@ class PortalProjection:
 
     def __init__(self, target: Path | str):
         self._db = Database(target)
-        self._cache: OrderedDict[str, tuple[int, Integrator]] = OrderedDict()  # NIF -> (events, state), LRU
+        self._cache: OrderedDict[str, tuple[int, Integrator, tuple]] = OrderedDict()  # NIF -> (events, state, latest)
         self._cache_lock = threading.Lock()
         self._db.script(_SCHEMA.format(blob=self._db.blob))
         if self._db.execute("SELECT version FROM portal_schema").fetchone() is None:
@@ -57,12 +62,13 @@ class PortalProjection:
         return dict(self._db.execute("SELECT part, next_offset FROM portal_positions WHERE topic=?", (topic,)).fetchall())
 
     def apply_many(self, records: Iterable[tuple[ev.IntegratorEvent, str, int, int]]) -> int:
-        """Fold records (event, topic, partition, offset) in one transaction with their positions; how many were new."""
+        """Fold records (event, topic, partition, offset) in one transaction with their positions; how many were new.
+        Each touched NIF's state is evolved from its kept (or folded) state, not folded again from its stream."""
         db = self._db
         db.begin("portal_positions")
         try:
             positions = {(t, p): o for t, p, o in db.execute("SELECT topic, part, next_offset FROM portal_positions")}
-            known, touched, new = dict(positions), set(), 0
+            known, touched, new = dict(positions), {}, 0
             for event, topic, partition, offset in records:
                 if offset < positions.get((topic, partition), 0):
                     continue
@@ -72,21 +78,40 @@ class PortalProjection:
                     db.execute("INSERT INTO portal_notices VALUES (?, ?, ?, ?) ON CONFLICT (notice_id) DO NOTHING",
                                (event.notice_id, event.title, event.body, event.occurred_at.isoformat()))
                     continue
-                seq = db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM portal_streams WHERE nif=?",
-                                 (event.nif,)).fetchone()[0]
-                db.execute("INSERT INTO portal_streams VALUES (?, ?, ?)", (event.nif, seq, encode(event)))
-                touched.add(event.nif)
+                if event.nif not in touched:
+                    touched[event.nif] = self._current(event.nif)
+                state, latest = touched[event.nif]
+                db.execute("INSERT INTO portal_streams VALUES (?, ?, ?)",
+                           (event.nif, state.version if state else 0, encode(event)))
+                touched[event.nif] = (evolve(state, event), (event, *latest[:RECENT_EVENTS - 1]))
                 self._people(event)
             for nif in sorted(touched):
-                self._reindex(self._fold(nif))
+                self._reindex(touched[nif][0])
             db.executemany("INSERT INTO portal_positions VALUES (?, ?, ?) ON CONFLICT (topic, part)"
                            " DO UPDATE SET next_offset=excluded.next_offset",
                            [(t, p, o) for (t, p), o in positions.items() if known.get((t, p)) != o])
             db.commit()
-            return new
         except BaseException:
             db.rollback()
             raise
+        for nif, (state, latest) in touched.items():  # kept only once committed
+            self._keep(nif, state, latest)
+        return new
+
+    def _current(self, nif: str) -> tuple[Integrator | None, tuple]:
+        """A NIF's state and latest events (newest first) as stored now: the kept ones, else folded."""
+        cached = self._cached(nif, self._length(nif))
+        if cached is not None:
+            return cached[1], cached[2]
+        events = self._events(nif)
+        return fold(events), tuple(reversed(events[-RECENT_EVENTS:]))
+
+    def _keep(self, nif: str, state: Integrator, latest: tuple) -> None:
+        with self._cache_lock:
+            self._cache[nif] = (state.version, state, latest)
+            self._cache.move_to_end(nif)
+            while len(self._cache) > CACHED_STATES:
+                self._cache.popitem(last=False)
 
     def _person(self, nif: str, name: str, email: str, rank: int) -> None:
         self._db.execute("INSERT INTO portal_people VALUES (?, ?, ?, ?) ON CONFLICT (nif) DO UPDATE SET"
@@ -122,27 +147,35 @@ class PortalProjection:
                                 + (" LIMIT ?" if limit >= 0 else ""), (nif, limit) if limit >= 0 else (nif,))
         return [decode(bytes(payload)) for (payload,) in rows.fetchall()]
 
-    def _fold(self, nif: str) -> Integrator:
-        return fold(self._events(nif))
+    def _length(self, nif: str) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM portal_streams WHERE nif=?", (nif,)).fetchone()[0]
 
-    def integrator(self, nif: str) -> Integrator | None:
-        """Everything known under a NIF, or None (a state folded once per stream length, kept in this process)."""
-        length = self._db.execute("SELECT COUNT(*) FROM portal_streams WHERE nif=?", (nif,)).fetchone()[0]
+    def _cached(self, nif: str, length: int) -> tuple[int, Integrator, tuple] | None:
         with self._cache_lock:
             cached = self._cache.get(nif)
-            if cached is not None and cached[0] == length:
-                self._cache.move_to_end(nif)
-                return cached[1]
-        state = fold(self._events(nif))
+            if cached is None or cached[0] != length:
+                return None
+            self._cache.move_to_end(nif)
+            return cached
+
+    def integrator(self, nif: str) -> Integrator | None:
+        """Everything known under a NIF, or None (a state folded once per stream length, kept in this process
+        with the stream's latest events)."""
+        length = self._length(nif)
+        cached = self._cached(nif, length)
+        if cached is not None:
+            return cached[1]
+        events = self._events(nif)
+        state = fold(events)
         if state is not None and state.version == length:  # else the stream grew meanwhile: do not keep it
-            with self._cache_lock:
-                self._cache[nif] = (length, state)
-                while len(self._cache) > CACHED_STATES:
-                    self._cache.popitem(last=False)
+            self._keep(nif, state, tuple(reversed(events[-RECENT_EVENTS:])))
         return state
 
     def history(self, nif: str, limit: int = 10) -> list[ev.IntegratorEvent]:
-        """The NIF's latest events, newest first."""
+        """The NIF's latest events, newest first (from the kept state's when it is current)."""
+        cached = self._cached(nif, self._length(nif)) if 0 <= limit <= RECENT_EVENTS else None
+        if cached is not None:
+            return list(cached[2][:limit])
         return self._events(nif, newest_first=True, limit=limit)
 
     def certificate_holder(self, fingerprint: str) -> str | None:

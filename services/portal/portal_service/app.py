@@ -4,15 +4,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, g, render_template, request, session
-from flask_babel import Babel, get_translations
-from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, render_template, request, session
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
+from portal_service.catalogue import install_template_gettext
+from portal_service.links import install_cached_url_for
+from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
 
 log = logging.getLogger("portal.app")
@@ -26,19 +26,6 @@ def _locale() -> str:
     return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
 
 
-def _translate_once_per_request(app: Flask) -> None:
-    """Templates look the request's catalogue up once (Flask-Babel looks it up again for every string)."""
-    def catalogue():
-        if "translations" not in g:
-            g.translations = get_translations()
-        return g.translations
-
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: catalogue().ugettext(s), ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
-        pgettext=lambda c, s: catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
-
-
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
     """A portal app over its dependencies."""
     app = Flask(__name__)
@@ -46,22 +33,23 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         SECRET_KEY=secret_key, SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="__Host-portal" if secure_cookies else "portal",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8), MAX_CONTENT_LENGTH=9 * 1024 * 1024,
+        SESSION_REFRESH_EACH_REQUEST=False,  # 8 h from the last change (login), not sliding: no re-signing per page
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
-    _translate_once_per_request(app)
+    install_template_gettext(app)
+    install_cached_url_for(app)
     CSRFProtect(app)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", default_limits=[])
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
                       views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
         app.register_blueprint(blueprint)
+    per_client = PerClientLimit(receipts_per_minute)
     for endpoint in ("tools.verify", "tools.receipt_pdf"):  # public and unauthenticated: bounded per client
-        app.view_functions[endpoint] = limiter.limit(f"{receipts_per_minute}/minute")(app.view_functions[endpoint])
+        app.view_functions[endpoint] = per_client(app.view_functions[endpoint])
 
     @app.context_processor
     def _globals():
-        return {"is_staff": is_staff() if "nif" in session else False, "lang": _locale(),
-                "methods": {"certificate": _l("Certificado electrónico"), "oidc": _l("Cl@ve (OpenID Connect)")}}
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": get_locale().language}
 
     @app.after_request
     def _headers(response):

@@ -1,9 +1,8 @@
 """The last actions on the home page: one readable line per integrator event."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from ventanilla.domain import integrator_events as ev
+from portal_service.catalogue import gettext as _
 
 _TEXTS = {
     ev.SignedUp: lambda e: _("Alta como integrador"),

@@ -1,0 +1,78 @@
+"""Issue 11, where a portal page's time goes: `python tests/benchmarks/bench_portal_inprocess.py [--integrators N]
+[--requests R]`. The benchmark's data applied to a new SQLite projection (events/s), then each page through the
+Flask test client (no TLS, no gunicorn), CPU time per request, next to the trivial Flask page, a logged-in page with
+an empty layout and the session-only `/healthz`. Prints JSON. Run it under `py-spy record` for a profile."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str]) -> int:
+    """Load, then measure every page in turn; print the JSON."""
+    sys.path.insert(0, str(ROOT))
+    from cryptography.hazmat.primitives import serialization
+    from flask import render_template
+
+    from portal_service.__main__ import build
+    from portal_service.web import logged_in
+    from tests.benchmarks import portal_data, portal_trivial
+    from tests.benchmarks.bench_portal import SECRET, cookies
+    from tests.support.portal import build_portal_pki, fake_overrides, portal_settings
+    from ventanilla import pki
+    from ventanilla.adapters.portal_projection import PortalProjection
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--integrators", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args(argv)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-portal-inprocess-") as scratch:
+        scratch = Path(scratch)
+        store = PortalProjection(scratch / "projection.sqlite3")
+        ca = pki.issue_ca(pki.name("Portal Bench CA"))
+        der = pki.issue_leaf(ca, pki.name("SISTEMA"), pki.Usage.CLIENT).certificate.public_bytes(
+            serialization.Encoding.DER)
+        offset, started = 0, time.perf_counter()
+        for first in range(0, args.integrators, 100):
+            records = []
+            for n in range(first, min(args.integrators, first + 100)):
+                for event in portal_data.integrator_events(n, der):
+                    records.append((event, "bench", 0, offset))
+                    offset += 1
+            store.apply_many(records)
+        results["apply_events_per_s"] = round(offset / (time.perf_counter() - started))
+        overrides = fake_overrides(build_portal_pki(scratch / "pki"), read_model=store, secure_cookies=True)
+        app = build(portal_settings(scratch, VENTANILLA_PORTAL_SECRET_KEY=SECRET), overrides=overrides).app
+        layout = app.jinja_env.from_string('{% extends "base.html" %}')
+        app.add_url_rule("/_layout", "layout", logged_in(lambda: render_template(layout)))
+        portal, bare = app.test_client(), portal_trivial.build(None).app.test_client()
+        sessions = [c.split("=", 1)[1] for c in cookies(8)]
+        pages = {"bare_flask_page": (bare, lambda n: "/inicio"), "healthz": (portal, lambda n: "/healthz"),
+                 "layout_only": (portal, lambda n: "/_layout"), "home": (portal, lambda n: "/inicio"),
+                 "certificates": (portal, lambda n: "/certificados"),
+                 "platform_detail": (portal, lambda n: f"/plataformas/{portal_data.platform_id(n, 0)}")}
+        for name, (client, path) in pages.items():
+            def get(n):
+                client.set_cookie("__Host-portal", sessions[n % 8], domain="localhost", secure=True)
+                assert client.get(path(n % 8), base_url="https://localhost").status_code == 200, name
+            for n in range(8):
+                get(n)
+            cpu = time.process_time()
+            for n in range(args.requests):
+                get(n)
+            results[f"{name}_cpu_ms"] = round((time.process_time() - cpu) / args.requests * 1000, 3)
+    for name in ("healthz", "layout_only", "home", "certificates", "platform_detail"):
+        results[f"{name}_vs_bare"] = round(results[f"{name}_cpu_ms"] / results["bare_flask_page_cpu_ms"], 2)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
