@@ -1,17 +1,21 @@
 """The overhead of metrics and tracing on consultarEstadoFactura and enviarFactura throughput, same run.
 
-`python tests/benchmarks/bench_observability.py [rounds]`. One private stack (backends as deployed: metrics on,
+`python tests/benchmarks/bench_observability.py [rounds] [--before REV]`. One private stack (backends as deployed: metrics on,
 tracing off); three extra edges on it, in ingress mode so that wrk can load them, differing only in their
 environment: metrics off (VENTANILLA_SOAP_METRICS_ADDRESS=off), metrics on (gunicorn multiprocess files, /metrics
 served), and metrics on + tracing sampled at 10 % (OTLP/HTTP to a receiver on loopback in this process). Rounds
-are interleaved (off, metrics, traced, off, ...) so the machine's drift falls on every variant alike; medians.
+are interleaved (off, metrics, traced, off, ...); --before REV adds the traced edge of another commit (its
+`ventanilla` and `soap_edge` exported by git archive, this checkout's generated protobuf modules copied in) so the machine's drift falls on every variant alike; medians.
 Besides throughput, the edge's own CPU time per request answered (master and workers, from /proc): on a shared,
 loaded machine it is the steadier measure of what the instrumentation costs.
 Prints JSON and writes var/bench/observability.json.
 """
 from __future__ import annotations
 
+import argparse
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,25 +32,46 @@ from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 from tests.support.stack_env import free_ports  # noqa: E402
 
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+_PARSER = argparse.ArgumentParser()
+_PARSER.add_argument("rounds", type=int, nargs="?", default=3)
+_PARSER.add_argument("--before", help="also the traced edge of this commit")
+_ARGS = _PARSER.parse_args()
+ROUNDS, BEFORE = _ARGS.rounds, _ARGS.before
 SECONDS, CONNECTIONS = 8, 8
 ENVIAR = (100 * 1024, 60, 4)  # Facturae size, requests per round (each a new invoice), connections
 OUT = ROOT / "var" / "bench" / "observability.json"
 
 
+TRACED = "metrics on, tracing sampled 10 %"
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """rev's ventanilla and soap_edge packages under into, with this checkout's generated protobuf modules."""
+    archive = subprocess.run(["git", "archive", rev, "ventanilla", "services/soap-edge"], cwd=ROOT,
+                             capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    for generated in (ROOT / "ventanilla" / "api" / "v1").glob("*_pb2*.py"):
+        shutil.copy(generated, into / "ventanilla" / "api" / "v1" / generated.name)
+    return into
+
+
 def variants(receiver: OtlpReceiver, scratch: Path) -> dict[str, dict[str, str]]:
-    """The three edges' environments."""
+    """The edges' environments (three, four with --before)."""
     def metered(name: str) -> dict[str, str]:
         return {"VENTANILLA_SOAP_METRICS_ADDRESS": f"127.0.0.1:{free_ports(1)[0]}",
                 "PROMETHEUS_MULTIPROC_DIR": str(scratch / name)}
-    return {
-        "metrics off, tracing off": {"VENTANILLA_SOAP_METRICS_ADDRESS": "off"},
-        "metrics on, tracing off": metered("metrics"),
-        "metrics on, tracing sampled 10 %": {
-            **metered("traced"), "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
-            "OTEL_TRACES_SAMPLER_ARG": "0.1"},
-    }
+    def traced(name: str) -> dict[str, str]:
+        return {**metered(name), "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+    found = {"metrics off, tracing off": {"VENTANILLA_SOAP_METRICS_ADDRESS": "off"},
+             "metrics on, tracing off": metered("metrics"), TRACED: traced("traced")}
+    if BEFORE is not None:
+        before = scratch / "before"
+        before.mkdir()
+        found[f"{TRACED} ({BEFORE})"] = {**traced("traced-before"),
+                                          "PYTHONPATH": str(export_tree(BEFORE, before) / "services" / "soap-edge")}
+    return found
 
 
 def _median(results: list, cpu: list[float]) -> dict:
@@ -78,7 +103,8 @@ def run(stack) -> dict:
         started: list = []
         urls, pids = {}, {}
         for name, env in variants(receiver, Path(scratch)).items():
-            urls[name] = edges.enter_context(extra_server(stack, "soap_edge", env=env, started=started))
+            cwd = Path(env["PYTHONPATH"]).parents[1] if "PYTHONPATH" in env else ROOT
+            urls[name] = edges.enter_context(extra_server(stack, "soap_edge", env=env, started=started, cwd=cwd))
             pids[name] = started[-1].pid
         size, count, concurrency = ENVIAR
         for url in urls.values():  # warm-up: channels, spyne, the first invoices
@@ -106,7 +132,7 @@ def run(stack) -> dict:
     summary["spans_received"] = len(receiver.spans)
     summary["load"] = (f"consultarEstadoFactura: wrk -t1 -c{CONNECTIONS} -d{SECONDS}s per round; enviarFactura: "
                        f"{count} new {size // 1024} KB MTOM invoices per round over {concurrency} connections "
-                       f"(Python client); {ROUNDS} interleaved rounds; edges in ingress mode (plain HTTP + the "
+                       f"(Python client); {ROUNDS} interleaved rounds{f'; before: {BEFORE}' if BEFORE else ''}; edges in ingress mode (plain HTTP + the "
                        "ingress's client-certificate headers), 2 gunicorn workers each; backends shared, metrics on, "
                        "tracing off")
     return summary

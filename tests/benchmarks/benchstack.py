@@ -109,11 +109,13 @@ INGRESS = {"VENTANILLA_SOAP_PLAIN_HTTP": "1", "VENTANILLA_TRUSTED_PROXIES": "127
 
 @contextmanager
 def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True,
-                 env: dict[str, str] | None = None, started: list | None = None) -> Iterator[str]:
+                 env: dict[str, str] | None = None, started: list | None = None,
+                 cwd: Path = ROOT) -> Iterator[str]:
     """`python -m <module_args>` (an edge, a variant, the trivial Flask app) on a free port with the stack's settings
     and backends; ingress: plain HTTP behind a trusted TLS-terminating proxy at 127.0.0.1 (docs/security.md),
     else the stack's own TLS with mandatory client certificates; env: more variables (PYTHONPATH for another
-    version of the edge); started: a list the process is appended to. Its SOAP URL once it answers `version`."""
+    version of the edge; cwd: where it starts, first on its path: another commit's tree); started: a list the
+    process is appended to. Its SOAP URL once it answers `version`."""
     import time
 
     from . import requests_
@@ -121,7 +123,7 @@ def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True,
     (port,) = free_ports(1)
     env = {**stack.env, "VENTANILLA_SOAP_PORT": str(port), **(INGRESS if ingress else {}), **(env or {})}
     settings = Settings.from_env(env)
-    process = subprocess.Popen([sys.executable, "-m", *module_args], env=env, cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", *module_args], env=env, cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if started is not None:
         started.append(process)

@@ -7,7 +7,10 @@ from concurrent import futures
 
 import grpc
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.domain.errors import DomainError, ErrorKey
@@ -137,3 +140,23 @@ def test_an_insane_request_id_in_metadata_is_ignored(lines):
         channel.close()
         server.stop(None)
     assert "request_id" not in [l for l in lines if l["msg"] == "handled"][0]
+
+
+def test_an_unsampled_trace_reaches_the_callee_without_client_spans_and_is_not_sampled_there(lines):
+    exporter = InMemorySpanExporter()
+    server_provider = TracerProvider(sampler=ParentBased(ALWAYS_ON))  # samples all unless told otherwise
+    server_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    client_provider = TracerProvider(sampler=ALWAYS_OFF)
+    client_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    server, port = _serve(Tracing(server_provider, True), Metrics("status"))
+    channel = intercept_channel(grpc.insecure_channel(f"127.0.0.1:{port}"), Metrics("soap-edge"),
+                                Tracing(client_provider, True))
+    try:
+        with client_provider.get_tracer("edge").start_as_current_span("POST /ws") as root:
+            assert channel.unary_unary("/test.Echo/Say")(b"u", timeout=10) == b"ok:u"
+    finally:
+        channel.close()
+        server.stop(None)
+    assert not root.is_recording() and exporter.get_finished_spans() == ()
+    (line,) = [l for l in lines if l["msg"] == "handled"]
+    assert line["trace_id"] == format(root.get_span_context().trace_id, "032x")

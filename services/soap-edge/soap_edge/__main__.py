@@ -5,14 +5,13 @@ import os
 
 import spyne.const
 
-from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
-
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.service_tls import opener
 from ventanilla.config import MetricsSettings, Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
+from ventanilla.observability.wsgi import ServerSpans
 
 from soap_edge.backends.channels import Channels, OpenChannel
 from soap_edge.backends.clients import Backends, Deadlines
@@ -33,7 +32,7 @@ MALLOC_ARENAS = 2  # measured: 12 uploads of 7 MB through one slot, ~60 MB over 
 def build(settings: Settings, *, open_channel: OpenChannel | None = None,
           observability: Observability | None = None):
     """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
-    OTEL_* ask: the WSGI instrumentation around it)."""
+    OTEL_* ask: server spans, attributes only when sampled)."""
     obs = observability or Observability.quiet("soap-edge")
     observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.soap_tls_cert)
     observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.soap_client_ca)
@@ -60,7 +59,7 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
     front = Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
                   networks(settings.trusted_proxies), access, Metering(obs.metrics))
-    return OpenTelemetryMiddleware(front, tracer_provider=obs.tracing.provider) if obs.tracing.enabled else front
+    return ServerSpans(front, obs.tracing.provider) if obs.tracing.enabled else front
 
 
 def edge_access(settings: Settings) -> Access:
