@@ -449,7 +449,8 @@ class Settings:
 
 # /metrics of each process (docs/operations.md, "Observability"): loopback ports below 32768 by default.
 METRICS_PROCESSES = {"registry": ("REGISTRY", 9311), "status": ("STATUS", 9312),
-                     "cancellation": ("CANCELLATION", 9313), "soap-edge": ("SOAP", 9314), "portal": ("PORTAL", 9315)}
+                     "cancellation": ("CANCELLATION", 9313), "soap-edge": ("SOAP", 9314), "portal": ("PORTAL", 9315),
+                     "backoffice-gateway": ("BACKOFFICE_GATEWAY", 9316)}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ventanilla.domain.errors import ErrorKey, Side
 from ventanilla.observability import external
-from ventanilla.observability.spec import (BODY_BYTES, CANCELLATION, EDGE, GROUP_ITEMS, PORTAL, PROCESSES, REGISTRY,
-                                           REQUEST_SECONDS, STAGE_SECONDS, STATUS, Kind, MetricSpec)
+from ventanilla.observability.spec import (BODY_BYTES, CANCELLATION, EDGE, GATEWAY, GROUP_ITEMS, PORTAL, PROCESSES,
+                                           REGISTRY, REQUEST_SECONDS, STAGE_SECONDS, STATUS, Kind, MetricSpec)
 
 # Closed sets of label values (phase B observes with these).
 OUTCOMES = ("ok", "client_fault", "server_fault")  # a SOAP answer, a submission, a cancellation
@@ -18,7 +18,7 @@ BACKOFFICE_OUTCOMES = ("applied", "duplicate", "refused")
 NO_FAULT = "none"  # fault_key / reason when there is none
 
 _C, _G, _H = Kind.COUNTER, Kind.GAUGE, Kind.HISTOGRAM
-_KAFKA_WRITERS = (REGISTRY, STATUS, CANCELLATION)
+_KAFKA_WRITERS = (REGISTRY, STATUS, CANCELLATION, GATEWAY)
 
 OWN: tuple[MetricSpec, ...] = (
     # SOAP edge
@@ -79,6 +79,11 @@ OWN: tuple[MetricSpec, ...] = (
                ("kind", "outcome", "reason"), (STATUS,)),
     MetricSpec("notices_published", "ventanilla_backoffice_notices_published_total", _C,
                "Registered-invoice notices published to the back offices.", (), (STATUS,)),
+    # Back-office gateway (its calls by method and code: grpc_server_handled_total)
+    MetricSpec("gateway_refusals", "ventanilla_backoffice_gateway_refusals_total", _C,
+               "Calls the back-office gateway refused, by gRPC method and reason (not ready, no or unknown certificate, "
+               "not a back office, not its invoice, incomplete request, backend unavailable).",
+               ("grpc_method", "reason"), (GATEWAY,)),
     # Cancellation
     MetricSpec("cancellation_requests", "ventanilla_cancellation_requests_total", _C,
                "Cancellation requests decided, by outcome and PeFAC fault key.",

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 EDGE, REGISTRY, STATUS, CANCELLATION, PORTAL = "soap-edge", "registry", "status", "cancellation", "portal"
-PROCESSES = (EDGE, REGISTRY, STATUS, CANCELLATION, PORTAL)
-GRPC_SERVERS = (REGISTRY, STATUS, CANCELLATION)
-GRPC_CLIENTS = (EDGE, CANCELLATION)
+GATEWAY = "backoffice-gateway"
+PROCESSES = (EDGE, REGISTRY, STATUS, CANCELLATION, PORTAL, GATEWAY)
+GRPC_SERVERS = (REGISTRY, STATUS, CANCELLATION, GATEWAY)
+GRPC_CLIENTS = (EDGE, CANCELLATION, GATEWAY)
 
 # Bucket boundaries (seconds, bytes). 1 s and 5 s are SLO thresholds (docs/operations.md): keep them.
 REQUEST_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

@@ -18,7 +18,7 @@ from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import GatewaySettings, Settings
 from ventanilla.logs import configure_logging
-from ventanilla.observability.grpc_interceptors import RequestIdServerInterceptor
+from ventanilla.observability.process import Observability
 from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
 from backoffice_gateway.grpc_api import GatewayApi
 from backoffice_gateway.handlers import Gateway
@@ -79,10 +79,12 @@ class GatewayProcess:
             closeable.close()
 
 
-def build(settings: Settings, *, overrides: dict | None = None) -> GatewayProcess:
+def build(settings: Settings, observability: Observability | None = None, *,
+          overrides: dict | None = None) -> GatewayProcess:
     """Wire the gateway from settings; `overrides` replaces adapters by name (directory, outbox, back_office,
     clock, credentials)."""
     o, g = overrides or {}, settings.gateway
+    obs = observability or Observability.quiet("backoffice-gateway")
     directory = o.get("directory") or FollowerDirectory(DirectoryFollower(
         settings.kafka_bootstrap_servers, settings.integrator_events_topic, "backoffice-gateway-directory",
         settings.kafka_security))
@@ -90,19 +92,23 @@ def build(settings: Settings, *, overrides: dict | None = None) -> GatewayProces
     outbox = o.get("outbox")
     if outbox is None:
         outbox = KafkaOutbox(Publisher(settings.kafka_bootstrap_servers, "backoffice-gateway",
-                                       settings.kafka_append_timeout_s, security=settings.kafka_security),
+                                       settings.kafka_append_timeout_s, security=settings.kafka_security,
+                                       watch=obs.produce_watch()),
                              settings.backoffice_updates_topic)
         closeables.append(outbox)
     back_office = o.get("back_office")
     if back_office is None:
-        back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, settings.soap_grpc_deadline_s)
+        back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, settings.soap_grpc_deadline_s,
+                                       obs.channel)
         closeables.append(back_office)
-    api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock()))
+    api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock(),
+                             refusals=obs.metrics.gateway_refusals))
     servers = [
         GrpcServer(g.health_address, []),  # plaintext, health only: Kubernetes' gRPC probes cannot present a certificate
         GrpcServer(g.address, [lambda s: backoffice_pb2_grpc.add_BackOfficeGatewayServicer_to_server(api, s)],
                    credentials=o.get("credentials") or server_credentials(g),
-                   interceptors=(RequestIdServerInterceptor(),)),  # a back office's x-request-id rides on to Kafka
+                   # traces, metrics, and a back office's x-request-id riding on to Kafka
+                   interceptors=tuple(obs.server_interceptors())),
     ]
     return GatewayProcess(directory, servers, g.ready_timeout_s, closeables)
 
@@ -125,11 +131,14 @@ def main() -> None:
     """Run the gateway until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("backoffice-gateway", settings.log_level)
-    process = build(settings)
+    observability = Observability.from_env("backoffice-gateway")
+    process = build(settings, observability)
     process.start()
+    observability.serve()
     _exit_when_the_directory_fails(process)
     log.info("serving", extra={"address": settings.gateway.address, "health_address": settings.gateway.health_address})
     run_until_signalled(process.stop)
+    observability.close()
     if process.failed.is_set():
         sys.exit(1)
 

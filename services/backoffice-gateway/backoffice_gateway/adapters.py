@@ -1,6 +1,8 @@
 """The gateway's real adapters: the back-office topic (Kafka) and the status service's BackOfficeService (gRPC)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import grpc
 from kafka.errors import KafkaError
 
@@ -37,9 +39,10 @@ class KafkaOutbox:
 class StatusBackOffice:
     """The status service's internal BackOfficeService over gRPC (mutual TLS as the gateway)."""
 
-    def __init__(self, tls: ServiceTls, address: str, deadline_s: float):
+    def __init__(self, tls: ServiceTls, address: str, deadline_s: float,
+                 intercepted: Callable[[grpc.Channel], grpc.Channel] = lambda plain: plain):
         self._channel = channel(tls, "backoffice-gateway", "status", address, RECONNECT_OPTIONS)
-        self._stub = backoffice_pb2_grpc.BackOfficeServiceStub(self._channel)
+        self._stub = backoffice_pb2_grpc.BackOfficeServiceStub(intercepted(self._channel))
         self._deadline_s = deadline_s
 
     def _ask(self, method, request):

@@ -40,16 +40,26 @@ class Call:
 class Gateway:
     """Authorizes every call against the integrators directory; appends stamped messages; relays reads."""
 
-    def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock):
+    def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock, refusals=None):
         self._directory, self._outbox, self._back_office, self._clock = directory, outbox, back_office, clock
         self._log_budget = Everyso(10.0)  # a caller knocking in a loop gets one line per reason every 10 s
+        self._refusals = refusals  # ventanilla_backoffice_gateway_refusals_total, when metrics are kept
+
+    def _counted(self, call: Call, reason: str, refused: Refused) -> Refused:
+        """refused, counted by method and reason (never by caller: no NIF, no fingerprint in labels)."""
+        if self._refusals is not None:
+            self._refusals.labels(grpc_method=call.method, reason=reason).inc()
+        return refused
+
+    def _unavailable(self, call: Call, message: str) -> Refused:
+        return self._counted(call, "backend_unavailable", Refused("UNAVAILABLE", message))
 
     def _refuse(self, call: Call, code: str, reason: str, message: str, **who) -> Refused:
         knocker = call.fingerprint or call.peer.rpartition(":")[0]
         if self._log_budget.due((knocker, reason)):
             log.warning("refused", extra={"method": call.method, "peer": call.peer, "fingerprint": call.fingerprint,
                                           "status": code, "reason": reason, **who})
-        return Refused(code, message)
+        return self._counted(call, reason, Refused(code, message))
 
     def authenticate(self, call: Call) -> Credential:
         """The approved RCF platform the call's certificate is registered to; Refused otherwise."""
@@ -79,7 +89,7 @@ class Gateway:
         except InvoiceNotFound:
             history, unit = None, ""
         except BackendUnavailable as error:
-            raise Refused("UNAVAILABLE", "El servicio de estados no responde; reintente.") from error
+            raise self._unavailable(call, "El servicio de estados no responde; reintente.") from error
         if history is None or unit not in caller.dir3_units:
             raise self._refuse(call, "PERMISSION_DENIED", "not_registered" if history is None else "other_unit",
                                f"La factura {invoice_id} no es de ninguna oficina contable de la plataforma "
@@ -100,7 +110,7 @@ class Gateway:
         try:
             self._outbox.append(stamped.invoice_id, record)
         except BackendUnavailable as error:
-            raise Refused("UNAVAILABLE", "No se pudo registrar el mensaje; reintente con el mismo message_id.") \
+            raise self._unavailable(call, "No se pudo registrar el mensaje; reintente con el mismo message_id.") \
                 from error
         log.info("appended", extra={"method": call.method, "platform_id": caller.platform_id,
                                     "invoice_id": stamped.invoice_id, "message_id": stamped.message_id})
@@ -136,4 +146,4 @@ class Gateway:
         try:
             return self._back_office.documents(invoice_id)
         except (InvoiceNotFound, BackendUnavailable) as error:
-            raise Refused("UNAVAILABLE", "El servicio de estados no responde; reintente.") from error
+            raise self._unavailable(call, "El servicio de estados no responde; reintente.") from error

@@ -9,6 +9,7 @@ from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain import integrator_commands as cmd
 from ventanilla.domain.integrator_events import Role
+from ventanilla.observability.metrics import Metrics
 from backoffice_gateway.handlers import Call, Gateway, Refused
 from tests.support.backoffice_contracts import back_office_contract, outbox_contract
 from tests.support.portal_fakes import FixedClock
@@ -161,3 +162,25 @@ def test_the_fakes_pass_the_port_contracts():
     back_office = MemoryBackOffice()
     back_office.register(5, "GE0000001", b"<F/>")
     back_office_contract(back_office, 5, "GE0000001", b"<F/>")
+
+
+def test_refusals_are_counted_by_method_and_reason_and_never_by_caller(world):
+    _, outbox, directory, _ = world
+    metrics = Metrics("backoffice-gateway")
+    back_office = MemoryBackOffice()
+    back_office.register(7, "GE0000001")
+    gateway = Gateway(directory, outbox, back_office, FixedClock(AT), refusals=metrics.gateway_refusals)
+    for attempt in (lambda: gateway.update_state(call(SENDER), update()),
+                    lambda: gateway.history(call(OTHER_RCF, "GetHistory"), 7),
+                    lambda: gateway.history(call(OTHER_RCF, "GetHistory"), 7)):
+        with pytest.raises(Refused):
+            attempt()
+    gateway.update_state(call(RCF), update())
+
+    def counted(**labels):
+        return metrics.registry.get_sample_value("ventanilla_backoffice_gateway_refusals_total", labels)
+    assert counted(grpc_method="UpdateState", reason="not_back_office") == 1
+    assert counted(grpc_method="GetHistory", reason="other_unit") == 2
+    samples = [s for f in metrics.registry.collect() if f.name == "ventanilla_backoffice_gateway_refusals"
+               for s in f.samples if s.name.endswith("_total")]
+    assert len(samples) == 2 and all(set(s.labels) == {"grpc_method", "reason"} for s in samples)
