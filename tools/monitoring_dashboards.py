@@ -201,6 +201,21 @@ PORTAL = {
     "Process": process_row("portal"),
 }
 
+GATEWAY = {
+    "Back offices": [
+        panel("Calls refused by method and reason",
+              (f"sum by (grpc_method, reason) (rate(ventanilla_backoffice_gateway_refusals_total[{RATE}]))",
+               "{{grpc_method}} {{reason}}"), unit="reqps", width=24,
+              description="Who is refused is in the gateway's log (rate-limited), never in a label."),
+    ],
+    "gRPC and Kafka": grpc_server_row("backoffice-gateway") + kafka_produce_row("backoffice-gateway") + [
+        panel("Calls to the status service by method and code",
+              (f'sum by (grpc_method, grpc_code) (rate(grpc_client_handled_total{{job="backoffice-gateway"}}[{RATE}]))',
+               "{{grpc_method}} {{grpc_code}}"), unit="reqps", width=24),
+    ],
+    "Process": process_row("backoffice-gateway"),
+}
+
 DASHBOARDS = {
     "overview": ("Ventanilla · Overview", OVERVIEW),
     "soap-edge": ("Ventanilla · SOAP edge", EDGE),
@@ -208,4 +223,5 @@ DASHBOARDS = {
     "status": ("Ventanilla · Status and back office", STATUS),
     "cancellation": ("Ventanilla · Cancellation", CANCELLATION),
     "portal": ("Ventanilla · Portal", PORTAL),
+    "backoffice-gateway": ("Ventanilla · Back-office gateway", GATEWAY),
 }

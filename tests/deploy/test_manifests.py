@@ -6,7 +6,7 @@ from registry_service.wiring import build_claims
 from tests.deploy.render import documents, find
 from tools.k8s import gen_topics
 from ventanilla.adapters.topics import TOPICS
-from ventanilla.config import Settings
+from ventanilla.config import METRICS_PROCESSES, Settings
 
 OVERLAYS = ["dev", "prod"]
 WORKLOADS = ("Deployment", "StatefulSet")
@@ -293,3 +293,22 @@ def test_every_grpc_call_between_services_is_an_allowed_flow():
                                  ("backoffice-gateway", "status", 15054)):
         assert allowed(source, target, port), (source, target, port)
     assert not allowed("cancellation", "registry", 15051)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_process_serves_metrics_that_a_pod_monitor_scrapes_and_the_network_lets_through(overlay):
+    docs = documents(overlay)
+    monitors = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "PodMonitor"}
+    [scrape] = [d["spec"] for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "metrics-scrape"]
+    [selected] = scrape["podSelector"]["matchExpressions"]
+    open_ports = {p["port"] for p in scrape["ingress"][0]["ports"]}
+    for process, (prefix, _default) in METRICS_PROCESSES.items():
+        [workload] = [w for w in workloads(docs) if w["metadata"]["name"] == process]
+        [container] = [c for c in workload["spec"]["template"]["spec"]["containers"] if c["name"] == process]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        port = int(env[f"VENTANILLA_{prefix}_METRICS_ADDRESS"].rpartition(":")[2])
+        assert {"name": "metrics", "containerPort": port} in container["ports"], process
+        assert env["VENTANILLA_METRICS_TLS_CLIENT_CA"], process  # only Prometheus's scrape certificate gets in
+        assert monitors[process]["selector"]["matchLabels"] == {"app.kubernetes.io/name": process}
+        assert monitors[process]["podMetricsEndpoints"][0]["port"] == "metrics"
+        assert process in selected["values"] and port in open_ports, process

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ventanilla.observability.catalogue import series_names
+from ventanilla.observability.spec import PROCESSES
 
 from .promql import metric_names
 
@@ -39,7 +40,7 @@ def _dashboard_expressions(path: Path) -> list[tuple[str, str]]:
 
 
 def test_an_overview_and_one_dashboard_per_service():
-    assert {p.stem for p in DASHBOARDS} == {"overview", "soap-edge", "registry", "status", "cancellation", "portal"}
+    assert {p.stem for p in DASHBOARDS} == {"overview", *PROCESSES}
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
