@@ -113,6 +113,8 @@ def test_every_process_metrics_move_with_a_submission_a_fault_an_update_and_a_ca
     assert _total(cancellation, "ventanilla_kafka_produce_duration_seconds_count") >= 1
     portal = _scrape(own, "portal")  # logins, sign-ups and certificates move in tests/browser
     assert _total(portal, "ventanilla_build_info") == 1 and _total(portal, "process_cpu_seconds_total") > 0
+    gateway = _scrape(own, "backoffice-gateway")  # its calls and refusals move in tests/integration
+    assert _total(gateway, "ventanilla_build_info") == 1 and _total(gateway, "process_cpu_seconds_total") > 0
 
 
 def _one(spans: list[Span], **wanted) -> Span | None:

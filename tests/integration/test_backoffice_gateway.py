@@ -19,6 +19,7 @@ from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.config import Settings
 from ventanilla.domain import integrator_commands as cmd
+from ventanilla.observability.process import Observability
 from backoffice_gateway.__main__ import build
 from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
 from portal_service.handlers import Actor
@@ -37,8 +38,9 @@ UNIT = "A05003638"  # the oficina contable of tests/unit/domain/factories.regist
 class World:
     """Everything the doors are tried with."""
 
-    def __init__(self, settings, enrol, gateway, env):
+    def __init__(self, settings, enrol, gateway, env, observability):
         self.settings, self.enrol, self.gateway, self.env = settings, enrol, gateway, env
+        self.metrics = observability.metrics
         self.server_ca = devpki.layout(settings).cert("ca").read_bytes()
         self.address = settings.gateway.address
 
@@ -62,10 +64,11 @@ def world(settings_env, tmp_path):
     enrol.portal = portal.portal
     status = build_status(settings)
     status.start()
-    gateway = build(settings)
+    observability = Observability.quiet("backoffice-gateway")
+    gateway = build(settings, observability)
     try:
         gateway.start()
-        yield World(settings, enrol, gateway, env)
+        yield World(settings, enrol, gateway, env, observability)
     finally:
         gateway.stop()
         status.stop()
@@ -163,6 +166,16 @@ def test_every_other_caller_is_refused_and_nothing_is_written(world, who, code):
             attempt(world.stub(client))
         assert refused.value.code() == code, refused.value.details()
     assert world.records() == []
+    counted = world.metrics.registry.get_sample_value
+    for method in ("UpdateState", "DecideCancellation", "GetDocuments", "GetHistory"):
+        handled = counted("grpc_server_handled_total", {"grpc_type": "UNARY", "grpc_method": method,
+                                                         "grpc_service": "ventanilla.v1.BackOfficeGateway",
+                                                         "grpc_code": code.name})
+        assert handled == (None if code is grpc.StatusCode.UNAVAILABLE else 1), method  # no TLS, no call
+    reasons = {s.labels["reason"] for f in world.metrics.registry.collect() for s in f.samples
+               if s.name == "ventanilla_backoffice_gateway_refusals_total"}
+    assert reasons == {None: set(), "untrusted": set(), "unregistered": {"unregistered"},
+                       "sender": {"not_back_office"}, "other": {"other_unit"}}[who]
 
 
 def test_a_platform_deleted_in_the_portal_stops_working_within_5_s(world):
