@@ -74,21 +74,25 @@ BLOB_STORES = ("directory", "s3")
 # round_robin (every address; with a dns:/// target and a headless Service, every pod).
 GRPC_LB_POLICIES = ("pick_first", "round_robin")
 EDGE_ACCESS_MODES = ("open", "registered")  # who may call the SOAP edge (docs/security.md)
-# The edge's client certificates' revocation (CRLs in VENTANILLA_CRLS, OCSP/CRL fetching with
-# VENTANILLA_REVOCATION_FETCH): off; soft-fail admits a certificate whose status is unknown; hard-fail refuses it.
+# Client certificates' revocation at the edge and at the back-office gateway, one setting per door (CRLs in
+# VENTANILLA_CRLS, OCSP/CRL fetching with VENTANILLA_REVOCATION_FETCH): off; soft-fail admits a certificate whose
+# status is unknown; hard-fail refuses it.
 CLIENT_REVOCATION_POLICIES = ("off", "soft-fail", "hard-fail")
 
 
 @dataclass(frozen=True)
 class GatewaySettings:
     """The back-office gateway: where it listens over mutual TLS (and serves plaintext health for probes only),
-    which CA client certificates chain to, how long it may take to catch up with the integrators topic."""
+    which CA client certificates chain to and how their revocation is checked, how long it may take to catch up
+    with the integrators topic."""
 
     address: str
     health_address: str
     tls_cert: Path
     tls_key: Path
     client_ca: Path
+    client_revocation: str
+    client_revocation_period_s: float
     ready_timeout_s: float
 
     @classmethod
@@ -101,6 +105,9 @@ class GatewaySettings:
             tls_cert=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_CERT", str(pki / "server.pem"))),
             tls_key=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_TLS_KEY", str(pki / "server.key.pem"))),
             client_ca=Path(_str(env, "VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_CA", str(pki / "ca.pem"))),
+            client_revocation=_choice(env, "VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_REVOCATION",
+                                      CLIENT_REVOCATION_POLICIES),
+            client_revocation_period_s=_float(env, "VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_REVOCATION_PERIOD_S", 300.0),
             ready_timeout_s=_float(env, "VENTANILLA_BACKOFFICE_GATEWAY_READY_TIMEOUT_S", 120.0),
         )
 

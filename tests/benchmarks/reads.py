@@ -16,6 +16,7 @@ from tests.benchmarks.benchstack import SELLER, BenchStack, extra_server
 from tests.benchmarks.loadgen import _percentile, connection_to, python_load, wrk
 from tests.benchmarks.paced import paced_load
 from tests.e2e import soap
+from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S = 500, 10
@@ -50,7 +51,7 @@ def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: i
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
     request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
-    with grpc.insecure_channel(stack.settings.status_address) as channel:
+    with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
         for _ in range(calls):
             started = time.perf_counter()
@@ -207,7 +208,7 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
     process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{ports[0]}") as channel:
+        with dial(f"127.0.0.1:{ports[0]}", "status") as channel:
             health = health_pb2_grpc.HealthStub(channel)
             while True:
                 assert process.poll() is None and time.perf_counter() - started < 600, "the replica did not get ready"

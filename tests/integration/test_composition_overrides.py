@@ -8,6 +8,7 @@ from cancellation_service.__main__ import build as build_cancellation
 from registry_service.__main__ import build as build_registry
 from tests.support.invoice_fakes import FixedClock, MemoryBlobStore, MemoryClaims, MemoryLog
 from tests.support.registry import FACE
+from tests.support.service_pki import service_tls_env
 from ventanilla.config import Settings
 from ventanilla.domain.events import CancellationRequested, InvoiceRegistered
 from ventanilla.domain.lifecycle import fold
@@ -20,7 +21,7 @@ def settings(tmp_path) -> Settings:
     return Settings.from_env({"VENTANILLA_STATE_DIR": str(tmp_path), "VENTANILLA_REQUIRE_SIGNATURE": "0",
                               "VENTANILLA_REGISTRY_ADDRESS": "127.0.0.1:0",
                               "VENTANILLA_CANCELLATION_ADDRESS": "127.0.0.1:0",
-                              "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
+                              "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", **service_tls_env()})
 
 
 def test_the_registry_and_the_cancellation_services_run_their_use_cases_on_the_ports_given(settings):

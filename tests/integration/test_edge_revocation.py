@@ -13,7 +13,8 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.identity.access import OpenAccess
 from soap_edge.identity.caller import Caller, Via
-from soap_edge.identity.revocation import UNKNOWN, RevocationChecked, RevocationWatch, configured
+from ventanilla.adapters.client_revocation import UNKNOWN, ClientRevocation, RevocationWatch
+from soap_edge.identity.revocation import RevocationChecked, configured
 
 pytestmark = pytest.mark.integration
 
@@ -78,4 +79,4 @@ def test_off_checks_nothing_and_a_failing_judge_counts_as_unknown(issued):
 
     watch = RevocationWatch(lambda: broken, period_s=60)
     assert watch.status("ab", b"der") == UNKNOWN
-    assert RevocationChecked(inner, watch, hard_fail=False).caller(caller_of(leaf), "r").nif == "B23103039"
+    assert RevocationChecked(inner, ClientRevocation(watch, hard_fail=False)).caller(caller_of(leaf), "r").nif == "B23103039"

@@ -52,7 +52,7 @@ class Health:
         self._thread.join(10)
 
     def _run(self) -> None:
-        registry, edge = GrpcHealth("registry_address"), HttpReady()
+        registry, edge = GrpcHealth("registry_address", "registry"), HttpReady()
         while not self._stop.wait(1.0):
             self.samples.append((time.time(), registry(self._settings, 1.0), edge(self._settings, 4.0)))
 

@@ -36,7 +36,7 @@ def registered_edge(env: dict[str, str], log: Path, **variables: str) -> Iterato
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=die_with_parent())
     try:
-        waiting = stack_spec.wait_ready(settings, 90.0, lambda: process.poll() is None, services=(EDGE,))
+        waiting = stack_spec.unready_after(settings, 90.0, lambda: process.poll() is None, services=(EDGE,))
         assert not waiting, f"the registered edge is not ready; see {log}"
         yield settings
     finally:

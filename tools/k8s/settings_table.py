@@ -44,7 +44,7 @@ def overlay_values(overlay: str) -> dict[str, str]:
 def main() -> int:
     """Print the table."""
     sys.path.insert(0, str(ROOT))
-    from ventanilla.config import Settings
+    from ventanilla.config import METRICS_PROCESSES, Settings
 
     defaults = Settings.from_env({})
     fields = {f"VENTANILLA_{name.upper()}": getattr(defaults, name) for name in defaults.__dataclass_fields__}
@@ -57,6 +57,12 @@ def main() -> int:
     for name in defaults.kafka_security.__dataclass_fields__:  # VENTANILLA_KAFKA_* (security)
         variable = "VENTANILLA_KAFKA_SECURITY_PROTOCOL" if name == "protocol" else f"VENTANILLA_KAFKA_{name.upper()}"
         fields[variable] = getattr(defaults.kafka_security, name)
+    for prefix, port in METRICS_PROCESSES.values():  # MetricsSettings builds these names
+        fields[f"VENTANILLA_{prefix}_METRICS_ADDRESS"] = f"127.0.0.1:{port}"
+    for name in ("VENTANILLA_METRICS_TLS_CERT", "VENTANILLA_METRICS_TLS_KEY", "VENTANILLA_METRICS_TLS_CLIENT_CA",
+                 "PROMETHEUS_MULTIPROC_DIR", *(f"VENTANILLA_{service.upper()}_HEALTH_ADDRESS"
+                                               for service in defaults.service_tls.health_addresses)):
+        fields[name] = ""  # unset by default (ServiceTls builds the health names)
     dev, prod = overlay_values("dev"), overlay_values("prod")
     print("| setting | default (`make run`) | dev overlay | prod overlay |")
     print("| --- | --- | --- | --- |")
@@ -66,9 +72,11 @@ def main() -> int:
         default = "(derived)" if name not in fields else ("(empty)" if default in ("", None) else f"`{default}`")
         default = default.replace(str(ROOT), ".")
         print(f"| `{name}` | {default} | {dev.get(name, '=')} | {prod.get(name, '=')} |")
-    for name in sorted(set(dev) | set(prod) - set(known)):  # read by services other work adds (issue 12)
+    for name in sorted(set(dev) | set(prod) - set(known)):  # names config.py builds (metrics) or reads nowhere
         if name not in known:
-            print(f"| `{name}` | (read by issue 12 code) | {dev.get(name, '=')} | {prod.get(name, '=')} |")
+            default = fields.get(name)
+            default = "(read by no setting)" if default is None else f"`{default}`" if default else "(empty)"
+            print(f"| `{name}` | {default} | {dev.get(name, '=')} | {prod.get(name, '=')} |")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Composition root of the back-office gateway: directory follower, outbox, status client, mTLS gRPC server."""
+"""Composition root of the back-office gateway: directory follower, revocation watch, outbox, status client, mTLS gRPC
+server."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from ventanilla.adapters.client_revocation import watched
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
@@ -101,7 +103,11 @@ def build(settings: Settings, observability: Observability | None = None, *,
         back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, settings.soap_grpc_deadline_s,
                                        obs.channel)
         closeables.append(back_office)
-    api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock(),
+    revocation = watched(g.client_revocation, g.client_revocation_period_s, g.client_ca, settings.crls,
+                         settings.revocation_fetch)  # gRPC Python's server credentials take no CRL: checked here
+    if revocation is not None:
+        closeables.append(revocation)
+    api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock(), revocation,
                              refusals=obs.metrics.gateway_refusals))
     servers = [
         GrpcServer(g.health_address, []),  # plaintext, health only: Kubernetes' gRPC probes cannot present a certificate

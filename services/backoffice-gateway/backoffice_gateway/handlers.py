@@ -1,4 +1,5 @@
-"""The gateway's use cases: authenticate the caller's certificate, check the invoice is of its units, then act."""
+"""The gateway's use cases: authenticate the caller's certificate (registered, not revoked), check the invoice is of
+its units, then act."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,8 @@ from ventanilla.adapters.invoice_messages import timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.integrators_directory import REASONS, Credential, Unrecognized
 from ventanilla.logs import Everyso
-from backoffice_gateway.ports import BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox
+from backoffice_gateway.ports import (BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox,
+                                     Revocation)
 
 log = logging.getLogger("backoffice_gateway")
 STAMPED_VERSION = 2
@@ -40,8 +42,10 @@ class Call:
 class Gateway:
     """Authorizes every call against the integrators directory; appends stamped messages; relays reads."""
 
-    def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock, refusals=None):
+    def __init__(self, directory: Directory, outbox: Outbox, back_office: BackOffice, clock: Clock,
+                 revocation: Revocation | None = None, refusals=None):
         self._directory, self._outbox, self._back_office, self._clock = directory, outbox, back_office, clock
+        self._revocation = revocation  # None: not checked (VENTANILLA_BACKOFFICE_GATEWAY_CLIENT_REVOCATION=off)
         self._log_budget = Everyso(10.0)  # a caller knocking in a loop gets one line per reason every 10 s
         self._refusals = refusals  # ventanilla_backoffice_gateway_refusals_total, when metrics are kept
 
@@ -62,7 +66,7 @@ class Gateway:
         return self._counted(call, reason, Refused(code, message))
 
     def authenticate(self, call: Call) -> Credential:
-        """The approved RCF platform the call's certificate is registered to; Refused otherwise."""
+        """The approved RCF platform the call's certificate is registered to, not revoked; Refused otherwise."""
         if not self._directory.ready():
             raise self._refuse(call, "UNAVAILABLE", "not_ready", "El servicio aún no está listo; reintente.")
         if not call.certificate:
@@ -71,6 +75,11 @@ class Gateway:
         if isinstance(found, Unrecognized):
             raise self._refuse(call, "UNAUTHENTICATED", found.reason, REASONS[found.reason],
                                integrator_nif=found.integrator_nif)
+        refusal = self._revocation.refusal(call.fingerprint, call.certificate) if self._revocation else None
+        if refusal:
+            reason, message = refusal
+            raise self._refuse(call, "UNAUTHENTICATED", reason, message,
+                               integrator_nif=found.integrator_nif, platform_id=found.platform_id)
         if not found.is_back_office:
             raise self._refuse(call, "PERMISSION_DENIED", "not_back_office",
                                f"La plataforma {found.platform_id} no es una plataforma RCF aprobada.",

@@ -1,5 +1,5 @@
-"""What the gateway's use cases need from outside: the integrators directory, the back-office topic, the status
-service's back-office reads, a clock."""
+"""What the gateway's use cases need from outside: the integrators directory, client certificates' revocation, the
+back-office topic, the status service's back-office reads, a clock."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,6 +23,13 @@ class Directory(Protocol):
     def ready(self) -> bool: ...
 
     def credential(self, fingerprint: str, now: datetime) -> Credential | Unrecognized: ...
+
+
+class Revocation(Protocol):
+    """Client certificates' revocation (ventanilla/adapters/client_revocation.py), looked up without I/O."""
+
+    def refusal(self, fingerprint: str, der: bytes) -> tuple[str, str] | None:
+        """(reason, message) when the certificate must be refused (revoked; unknown under hard-fail); else None."""
 
 
 class Outbox(Protocol):

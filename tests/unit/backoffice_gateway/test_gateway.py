@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from ventanilla.adapters.client_revocation import REVOKED, UNKNOWN, ClientRevocation, RevocationWatch
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain import integrator_commands as cmd
@@ -154,6 +155,28 @@ def test_a_status_service_down_is_unavailable_not_a_denial(world):
             act()
         assert refused.value.code == "UNAVAILABLE"
     assert outbox.records == []
+
+
+@pytest.mark.parametrize("status, hard_fail, reason", [
+    (REVOKED, False, "revoked"), (UNKNOWN, True, "unknown"), (UNKNOWN, False, None), ("good", True, None)])
+def test_a_revoked_certificate_is_unauthenticated_and_an_unknown_status_follows_the_policy(
+        world, caplog, status, hard_fail, reason):
+    _, outbox, directory, _ = world
+    back_office = MemoryBackOffice()
+    back_office.register(7, "GE0000001")
+    judged = []
+    watch = RevocationWatch(lambda: lambda der: judged.append(der) or status, period_s=60)
+    gateway = Gateway(directory, outbox, back_office, FixedClock(AT), ClientRevocation(watch, hard_fail))
+    with caplog.at_level(logging.WARNING, "backoffice_gateway"):
+        if reason is None:
+            assert gateway.update_state(call(RCF), update()).source_system == "rcf"
+        else:
+            with pytest.raises(Refused, match="revocado") as refused:
+                gateway.update_state(call(RCF), update())
+            assert refused.value.code == "UNAUTHENTICATED" and outbox.records == []
+            [line] = caplog.records
+            assert (line.reason, line.platform_id, line.fingerprint) == (reason, "rcf", fp(RCF))
+    assert judged == [RCF]
 
 
 def test_the_fakes_pass_the_port_contracts():
