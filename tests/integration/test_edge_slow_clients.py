@@ -30,11 +30,16 @@ def test_idle_stalled_and_trickling_connections_do_not_starve_a_normal_client(ed
     attack = Attack(edge.settings.soap_port, cert, str(edge.pki.cert("ca")))
     with SlowClients(attack) as slow:
         # for about 4 s (deadlines: 10 s), a new connection (TCP, TLS with a client certificate) per request
+        started = time.monotonic()
         times = latencies(lambda: _ok(post(edge, version, cert, timeout=30)), 80, every_s=0.05)
+        took_s = time.monotonic() - started
         held = slow.stop()
     assert slow.trickling == attack.trickling
-    # the attack was real: the server still held its connections (deadlines of 10 s and more)
-    assert held >= attack.idle + attack.stalled + attack.trickling - 5, held
+    # the attack was real: the server still held its connections while the normal client ran. Idle and stalled
+    # connections are closed at their 10 s deadline, so on a machine so loaded that the run outlasted it, only
+    # the trickling ones (which keep sending) must still be held.
+    expected = attack.trickling if took_s > 9.0 else attack.idle + attack.stalled + attack.trickling
+    assert held >= expected - 5, (held, took_s)
     p99 = sorted(times)[int(0.99 * len(times)) - 1]
     assert p99 < 1.0, f"p99 {p99:.2f} s, max {max(times):.2f} s"
 
