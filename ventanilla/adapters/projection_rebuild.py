@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ventanilla.adapters.blob_store import fsync_path
 from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_store import ProjectionStore
@@ -42,14 +43,6 @@ def apply_batch(store: ProjectionStore, records) -> int:
     return store.apply_many([(decode_facts(r.value), r.topic, r.partition, r.offset) for r in records])
 
 
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included).
 
@@ -63,7 +56,7 @@ def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 
             count += apply_batch(store, records)
     finally:
         store.close()
-    _sync(path)
+    fsync_path(path)
     return RebuildReport(count, time.monotonic() - started)
 
 
@@ -72,7 +65,7 @@ def swap_in(fresh: Path, target: Path) -> None:
     for suffix in SIDE_FILES:  # a stale WAL of the old store must never be replayed into the new one
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     os.replace(fresh, target)
-    _sync(target.parent)
+    fsync_path(target.parent)
 
 
 def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000) -> RebuildReport:
