@@ -24,7 +24,7 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
     from ventanilla.stack import GrpcHealth
 
-    if GrpcHealth("status_address", "status")(settings):
+    if GrpcHealth("status_address", "status")(settings):  # the status port requires mutual TLS
         print(f"ventanilla projections rebuild: the status service answers at {settings.status_address}; "
               "stop it first (it holds the store open), then start it again after the rebuild", file=sys.stderr)
         return 1

@@ -9,7 +9,6 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-import grpc
 
 from tests.benchmarks import requests_
 from tests.benchmarks.benchstack import SELLER, BenchStack, extra_server
@@ -196,7 +195,8 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
     import subprocess
     import sys
 
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from ventanilla.config import Settings
+    from ventanilla.stack import GrpcHealth
 
     env = {**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic, "VENTANILLA_STATE_DIR": str(state),
            "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
@@ -204,21 +204,16 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
            "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{ports[1]}",
            "VENTANILLA_BACKOFFICE_GROUP": f"bench-{uuid.uuid4().hex[:6]}",
            "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}"}
+    serving = GrpcHealth("status_address", "status")  # the status port requires mutual TLS
+    replica = Settings.from_env(env)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        with dial(f"127.0.0.1:{ports[0]}", "status") as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while True:
-                assert process.poll() is None and time.perf_counter() - started < 600, "the replica did not get ready"
-                try:
-                    if health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status == \
-                            health_pb2.HealthCheckResponse.SERVING:
-                        break
-                except grpc.RpcError:
-                    pass
-                time.sleep(0.1)
+        while not serving(replica, timeout_s=5):
+            assert process.poll() is None, "the replica stopped"
+            assert time.perf_counter() - started < 600, "the replica did not get ready"
+            time.sleep(0.1)
         seconds = time.perf_counter() - started
     finally:
         process.terminate()

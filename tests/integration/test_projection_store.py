@@ -91,3 +91,19 @@ def test_a_tuple_finds_the_invoice_in_any_spelling_of_its_nif_and_it_keeps_its_o
         found = store.find(InvoiceKey(spelling, written.year, written.series, written.number))
         assert found is not None and found.id == 21 and found.registration.key == written, spelling
     assert store.find(InvoiceKey("B12345674", written.year, written.series, written.number)) is None
+
+
+def test_a_bulk_filled_store_stores_registration_payloads_as_read_and_equals_one_fed_event_by_event(tmp_path):
+    from ventanilla.adapters.event_codec import decode_facts, encode
+
+    events = [registered(), changed(State.REGISTRADA_RCF, 1), cancel_requested(), changed(State.RECHAZADA, 2),
+              cancel_rejected()]
+    live = ProjectionStore(tmp_path / "live.sqlite3")
+    for offset, event in enumerate(events):
+        live.apply(event, TOPIC, 0, offset)
+    bulk = ProjectionStore(tmp_path / "bulk.sqlite3", bulk=True)
+    decoded = [decode_facts(encode(e)) for e in events]
+    assert bulk.apply_many([(d, TOPIC, 0, offset) for offset, d in enumerate(decoded)]) == len(events)
+    assert bulk.load(7) == live.load(7) and bulk.positions(TOPIC) == live.positions(TOPIC) == {0: len(events)}
+    blob = sqlite3.connect(tmp_path / "bulk.sqlite3").execute("SELECT registration FROM invoices").fetchone()[0]
+    assert blob == decoded[0].facts

@@ -48,7 +48,7 @@ class DirectoryBlobStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
         return DocumentRef(digest, len(data), name, media_type)
 
     def get(self, sha256: str) -> bytes:
@@ -59,8 +59,9 @@ class DirectoryBlobStore:
             raise KeyError(sha256) from None
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

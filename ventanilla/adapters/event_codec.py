@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ventanilla.adapters.invoice_messages import moment, state_from_pb, state_to_pb, timestamp
 from ventanilla.adapters.registration_facts import facts_from_pb, facts_to_pb, upcast_v1
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain import events as ev
+
+
+class Decoded(NamedTuple):
+    """A decoded event with its registration facts as the v2 payload bytes (None for other events)."""
+
+    event: ev.InvoiceEvent
+    facts: bytes | None
 
 
 class UnknownEventType(ValueError):
@@ -75,11 +82,26 @@ def encode(event: ev.InvoiceEvent) -> bytes:
     return envelope.SerializeToString()
 
 
-def decode(data: bytes) -> ev.InvoiceEvent:
-    """The domain event in envelope bytes; UnknownEventType for a type this build cannot read."""
+def _read(data: bytes) -> tuple[pb.EventEnvelope, ev.InvoiceEvent]:
     envelope = pb.EventEnvelope.FromString(data)
     codec = CODECS.get((envelope.type, envelope.version))
     if codec is None:
         raise UnknownEventType(f"{envelope.type} v{envelope.version}")
     head = (envelope.event_id, envelope.invoice_id, moment(envelope.occurred_at))
-    return codec.from_pb(head, codec.message.FromString(envelope.payload))
+    return envelope, codec.from_pb(head, codec.message.FromString(envelope.payload))
+
+
+def decode(data: bytes) -> ev.InvoiceEvent:
+    """The domain event in envelope bytes; UnknownEventType for a type this build cannot read."""
+    return _read(data)[1]
+
+
+def decode_facts(data: bytes) -> Decoded:
+    """The domain event in envelope bytes, and for a registration its facts as v2 payload bytes (a v2 payload as
+    read, a v1 payload upcast), so that a projection can store them without encoding the registration again."""
+    envelope, event = _read(data)
+    if envelope.type != ev.InvoiceRegistered.TYPE:
+        return Decoded(event, None)
+    if envelope.version == 2:
+        return Decoded(event, envelope.payload)
+    return Decoded(event, facts_to_pb(event.invoice).SerializeToString())

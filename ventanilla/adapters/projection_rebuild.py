@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.blob_store import fsync_path
+from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_store import ProjectionStore
 
@@ -31,16 +32,31 @@ def _remove(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
-    """Fold the whole log into a new store at path (one transaction per fetched batch, positions included)."""
+def fresh_store(path: Path) -> ProjectionStore:
+    """An empty store at path for a bulk fill: no journal on disk, no sync per commit (see `replay`)."""
     _remove(path)
-    store = ProjectionStore(path)
+    return ProjectionStore(path, bulk=True)
+
+
+def apply_batch(store: ProjectionStore, records) -> int:
+    """Apply fetched records in one transaction, the registrations' payloads stored as read; how many were new."""
+    return store.apply_many([(decode_facts(r.value), r.topic, r.partition, r.offset) for r in records])
+
+
+def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
+    """Fold the whole log into a new store at path (one transaction per fetched batch, positions included).
+
+    The file is filled without a sync per commit and synced once at the end: a crash before that leaves a file
+    that the next replay removes, and nothing reads it before `swap_in`.
+    """
+    store = fresh_store(path)
     started, count = time.monotonic(), 0
     try:
         for records in read_to_end(bootstrap_servers, topic, batch_records):
-            count += store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
+            count += apply_batch(store, records)
     finally:
         store.close()
+    fsync_path(path)
     return RebuildReport(count, time.monotonic() - started)
 
 
@@ -49,11 +65,7 @@ def swap_in(fresh: Path, target: Path) -> None:
     for suffix in SIDE_FILES:  # a stale WAL of the old store must never be replayed into the new one
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     os.replace(fresh, target)
-    fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(target.parent)
 
 
 def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000) -> RebuildReport:

@@ -7,16 +7,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from ventanilla.adapters.invoice_messages import registration_from_pb, registration_to_pb
-from ventanilla.api.v1 import invoice_pb2
-from ventanilla.domain.events import InvoiceEvent
+from ventanilla.adapters.event_codec import Decoded
+from ventanilla.adapters.projection_rows import BatchRows
+from ventanilla.adapters.registration_facts import Facts, facts_from_pb
+from ventanilla.domain.events import InvoiceEvent, InvoiceRegistered
 from ventanilla.domain.invoice import (Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey,
                                       InvoiceStatus, State)
 from ventanilla.domain.lifecycle import evolve
 
-SCHEMA_VERSION = 5  # 3: the key columns hold the NIF's canonical form; 4: refused back-office messages;
+SCHEMA_VERSION = 6  # 3: the key columns hold the NIF's canonical form; 4: refused back-office messages;
 # 5: submitter_nif and the channel's integrator_nif, so that state queries read neither the registration blob nor
-# its conversion
+# its conversion; 6: the registration blob is the log's v2 facts payload (InvoiceRegisteredV2), kept as read
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS invoices (
     id INTEGER PRIMARY KEY,
@@ -48,12 +49,15 @@ _IDS_PER_STATEMENT = 500  # bound parameters per statement (SQLite allows 32,766
 class ProjectionStore:
     """Invoices as of the log positions recorded beside them."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, bulk: bool = False):
+        """bulk: a fresh file filled offline and made durable by its filler (`projection_rebuild`): no journal on
+        disk and no sync per commit. The live store keeps WAL with synchronous=NORMAL."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._local = threading.local()
+        self._synchronous = "OFF" if bulk else "NORMAL"
         db = self._db()
-        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA journal_mode=MEMORY" if bulk else "PRAGMA journal_mode=WAL")
         if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # A read model of an older shape is derived data: drop it, the projector replays the log.
             db.executescript("DROP TABLE IF EXISTS invoices; DROP TABLE IF EXISTS history;"
@@ -64,7 +68,7 @@ class ProjectionStore:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL: an application crash loses nothing committed
+            db.execute(f"PRAGMA synchronous={self._synchronous}")  # WAL+NORMAL: an application crash loses nothing
             self._local.db = db
         return db
 
@@ -84,34 +88,62 @@ class ProjectionStore:
         """Fold one event into the read model, once: a redelivered offset changes nothing."""
         return self.apply_many([(event, topic, partition, offset)]) == 1
 
-    def apply_many(self, records: Iterable[tuple[InvoiceEvent, str, int, int]]) -> int:
-        """Fold records (event, topic, partition, offset) in one transaction with their positions; how many were new."""
+    def apply_many(self, records: Iterable[tuple[InvoiceEvent | Decoded, str, int, int]]) -> int:
+        """Fold records (event, topic, partition, offset) in one transaction with their positions; how many were new.
+
+        An event may come as `Decoded` (event and its registration payload as read), so that the registration is
+        stored without being encoded again.
+        """
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
             positions = {(t, p): o for t, p, o in db.execute("SELECT topic, partition, next_offset FROM positions")}
             known = dict(positions)
-            touched: dict[int, tuple[Invoice | None, Invoice | None]] = {}
-            new = 0
-            for event, topic, partition, offset in records:
+            fresh: list[Decoded] = []
+            for item, topic, partition, offset in records:
                 if offset < positions.get((topic, partition), 0):
                     continue
-                loaded, current = touched.get(event.invoice_id) or (self._load(db, event.invoice_id),) * 2
-                touched[event.invoice_id] = (loaded, evolve(current, event))
+                fresh.append(item if isinstance(item, Decoded) else Decoded(item, None))
                 positions[(topic, partition)] = offset + 1
-                new += 1
-            for loaded, after in touched.values():
-                if after is not None and after is not loaded:
-                    self._save(db, after, loaded)
+            self._fold(db, fresh).write(db)
             moved = [(t, p, o) for (t, p), o in positions.items() if known.get((t, p)) != o]
             db.executemany(
                 "INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?)"
                 " ON CONFLICT (topic, partition) DO UPDATE SET next_offset=excluded.next_offset", moved)
             db.execute("COMMIT")
-            return new
+            return len(fresh)
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _fold(self, db: sqlite3.Connection, decoded: list[Decoded]) -> BatchRows:
+        """The rows that fold these events into the stored invoices (each stored invoice loaded once)."""
+        stored = self._stored_ids(db, list({d.event.invoice_id for d in decoded}))
+        touched: dict[int, tuple[Invoice | None, Invoice | None]] = {}
+        facts: dict[int, bytes] = {}
+        for event, payload in decoded:
+            invoice_id = event.invoice_id
+            if invoice_id in touched:
+                loaded, current = touched[invoice_id]
+            else:
+                loaded = current = self._load(db, invoice_id) if invoice_id in stored else None
+            if current is None and payload is not None and isinstance(event, InvoiceRegistered):
+                facts[invoice_id] = payload
+            touched[invoice_id] = (loaded, evolve(current, event))
+        rows = BatchRows()
+        for invoice_id, (loaded, after) in touched.items():
+            if after is not None and after is not loaded:
+                rows.add(after, loaded, facts.get(invoice_id))
+        return rows
+
+    @staticmethod
+    def _stored_ids(db: sqlite3.Connection, ids: list[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = ids[start:start + _IDS_PER_STATEMENT]
+            found.update(i for i, in db.execute(
+                f"SELECT id FROM invoices WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
 
     def load(self, invoice_id: int, with_history: bool = True) -> Invoice | None:
         """The invoice with this id, or None; without history, its history and seen messages are left empty.
@@ -152,7 +184,7 @@ class ProjectionStore:
         ).fetchone()
         if row is None:
             return None
-        registration = registration_from_pb(invoice_pb2.Invoice.FromString(row[0]))
+        registration = facts_from_pb(invoice_id, Facts.FromString(row[0]))
         cancellation = None
         if row[3] is not None:
             cancellation = Cancellation(row[3], datetime.fromisoformat(row[4]), CancellationOutcome(row[5]))
@@ -168,34 +200,3 @@ class ProjectionStore:
         messages = db.execute("SELECT message_id, refused FROM messages WHERE invoice_id=?", (invoice_id,)).fetchall()
         seen, refused = frozenset(m for m, _ in messages), frozenset(m for m, r in messages if r)
         return Invoice(registration, State(row[1]), row[2], cancellation, history, seen, refused)
-
-    def _save(self, db: sqlite3.Connection, invoice: Invoice, before: Invoice | None) -> None:
-        reg, cancellation = invoice.registration, invoice.cancellation
-        state = (invoice.processing_state.value, invoice.state_remarks,
-                 cancellation.reason if cancellation else None,
-                 cancellation.requested_at.isoformat() if cancellation else None,
-                 cancellation.outcome.value if cancellation else None)
-        if before is None:
-            key = reg.key.canonical()
-            db.execute("INSERT INTO invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (reg.id, key.supplier_nif, key.year, key.series, key.number,
-                        registration_to_pb(reg).SerializeToString(), *state, reg.submitter_nif,
-                        reg.channel.integrator_nif if reg.channel is not None else ""))
-        else:  # the registration never changes: only the state columns are written again
-            db.execute("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"
-                       " cancellation_requested_at=?, cancellation_outcome=? WHERE id=?", (*state, reg.id))
-        known_history = len(before.history) if before else 0
-        db.executemany(
-            "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (reg.id, seq, e.state.value, e.remarks, e.source, e.at.isoformat(), e.message_id)
-                for seq, e in enumerate(invoice.history)
-                if seq >= known_history
-            ],
-        )
-        seen_before = before.seen_messages if before else frozenset()
-        refused_before = before.refused_messages if before else frozenset()
-        db.executemany("INSERT INTO messages VALUES (?, ?, ?)",
-                       [(reg.id, m, m in invoice.refused_messages) for m in sorted(invoice.seen_messages - seen_before)])
-        db.executemany("UPDATE messages SET refused=1 WHERE invoice_id=? AND message_id=?",
-                       [(reg.id, m) for m in sorted(invoice.refused_messages - refused_before)])

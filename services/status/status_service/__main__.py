@@ -16,7 +16,7 @@ from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
-from ventanilla.adapters.event_codec import decode
+from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.event_log import EventLog
 from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
 from ventanilla.adapters.projection_store import ProjectionStore
@@ -127,8 +127,8 @@ def build(settings: Settings, observability: Observability | None = None, *,
     consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=500, reconnect_backoff_max_ms=1000)
-    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode,
+                             max_poll_records=5000, reconnect_backoff_max_ms=1000)  # catch-up: large transactions
+    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode_facts,
                           ProjectionWatch("status", metrics, tracer))
     watch = obs.produce_watch()
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ventanilla.adapters.event_codec import CODECS, UnknownEventType, decode, encode
-from ventanilla.adapters.registration_facts import upcast_v1
+from ventanilla.adapters.event_codec import CODECS, UnknownEventType, decode, decode_facts, encode
+from ventanilla.adapters.registration_facts import facts_from_pb, upcast_v1
 from ventanilla.api.v1 import events_pb2, invoice_pb2
 from ventanilla.domain.invoice import State
 
@@ -102,3 +102,17 @@ def test_the_status_projection_keeps_the_submitting_integrator():
 
     reg = replace(registered().invoice, channel=Channel("B23103039", "plat-1"))
     assert registration_from_pb(registration_to_pb(reg)) == reg
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_decode_facts_gives_the_event_and_a_registration_s_v2_payload(name):
+    golden = (GOLDEN / f"{name}.bin").read_bytes()
+    event, facts = decode_facts(golden)
+    assert event == decode(golden)
+    if not name.startswith("ventanilla.invoice.registered."):
+        assert facts is None
+        return
+    assert facts_from_pb(event.invoice_id, events_pb2.InvoiceRegisteredV2.FromString(facts)) == event.invoice
+    if name.endswith(".v2"):  # kept as read, not encoded again
+        assert facts == events_pb2.EventEnvelope.FromString(golden).payload
+
