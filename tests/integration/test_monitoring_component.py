@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ventanilla.config import MetricsSettings
+from ventanilla.config import METRICS_PROCESSES, MetricsSettings
 
-PROCESS_OF = {"soap-edge": "soap-edge", "registry": "registry", "status": "status", "cancellation": "cancellation"}
+PROCESS_OF = {process: process for process in METRICS_PROCESSES}  # workload name = process name
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -52,4 +52,4 @@ def test_rules_and_dashboards_come_along(documents):
     assert ("PrometheusRule", "ventanilla") in kinds
     dashboards = [d for d in documents if d["kind"] == "ConfigMap" and d["metadata"].get("labels", {})
                   .get("grafana_dashboard") == "1"]
-    assert len(dashboards) == 6
+    assert len(dashboards) == 1 + len(PROCESS_OF)  # the overview and one per process
