@@ -27,7 +27,8 @@ def test_configured_schemas_and_trust_store_are_not_warned_about(tmp_path, caplo
     with caplog.at_level(logging.INFO, logger="registry"):
         build_intake(settings(tmp_path, VENTANILLA_FACTURAE_SCHEMAS=str(SCHEMAS),
                               VENTANILLA_TRUST_STORE=str(signing_pki.trust_store), VENTANILLA_CRLS=str(signing_pki.crls)))
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # the registry's own warnings (a Kafka client left running by an earlier test may warn in the same process)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.split(".")[0] in ("registry", "ventanilla")]
 
 
 def test_the_development_seal_is_created_once_and_refused_outside_dev_mode(tmp_path):
