@@ -23,6 +23,11 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def xml_compatible(text: str) -> bool:
+    """Whether lxml would take text as an element's content (no character XML 1.0 forbids)."""
+    return _NOT_XML.search(text) is None
+
+
 def domain_error(fault: BaseException) -> DomainError:
     """The catalogue error behind anything the edge raised or spyne reported (anything unknown: registro)."""
     if isinstance(fault, ServicioError):
