@@ -84,9 +84,9 @@ def grupo(ids: Iterable[int], items: Iterable[pb.StateItem]) -> str:
 def factura(answer: pb.InvoiceAnswer, name: str, parts: list[tuple[str, bytes]] | None) -> str:
     """A FacturaExtendidaV2 (mapping.factura) as element `name`; with parts (MTOM) the receipt is appended there
     and an xop:Include stands in its place, else it is inline base64."""
-    value, out = mapping.factura(answer.invoice, answer.receipt_pdf), []
+    values, out = mapping.factura_values(answer.invoice, answer.receipt_pdf), []
     for field, kind in _factura_fields():
-        content = getattr(value, field)
+        content = values[field]
         if content is None:
             continue
         if kind is ByteArray:

@@ -44,8 +44,13 @@ def estado(state: int) -> str | None:
 
 def factura(invoice: invoice_pb2.Invoice, receipt_pdf: bytes = b"") -> FacturaExtendidaV2:
     """The FacturaExtendidaV2 answer for an invoice and its receipt (comprobanteRegistro)."""
+    return FacturaExtendidaV2(**factura_values(invoice, receipt_pdf))
+
+
+def factura_values(invoice: invoice_pb2.Invoice, receipt_pdf: bytes = b"") -> dict:
+    """FacturaExtendidaV2's element values for an invoice and its receipt (None: omitted)."""
     key, centres = invoice.key, invoice.centres
-    return FacturaExtendidaV2(
+    return dict(
         id=invoice.id or None,
         serie=_text(key.series),
         numero=_text(key.number),

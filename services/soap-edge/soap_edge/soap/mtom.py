@@ -6,7 +6,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Mapping
 from urllib.parse import unquote
@@ -59,7 +59,7 @@ class Envelope:
     root: etree._Element
     parts: dict[bytes, bytes | memoryview] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def operation(self) -> str | None:
         """The local name of the Body's first element (None: not a SOAP 1.1 Envelope with an operation)."""
         body = self.root.find(SOAP_BODY) if self.root.tag == SOAP_ENVELOPE else None
