@@ -26,7 +26,7 @@ log = logging.getLogger("soap_edge.answers")
 _HEAD = (f"<?xml version='1.0' encoding='UTF-8'?>\n<soap11env:Envelope xmlns:soap11env=\"{mtom.SOAP_ENV}\" "
          f'xmlns:tns="{TNS}"><soap11env:Body>')
 _TAIL = "</soap11env:Body></soap11env:Envelope>"
-_ESCAPED = re.compile("[&<>\r]")
+_SPECIAL = re.compile("[&<>\r]|" + faults.NOT_XML.pattern)  # to escape, or to refuse
 
 
 def envelope(operation: str, content: str) -> bytes:
@@ -38,11 +38,11 @@ def envelope(operation: str, content: str) -> bytes:
 
 def text(value: str) -> str:
     """Element content as lxml escapes it; a character XML cannot carry fails the answer, as it does in spyne."""
+    if _SPECIAL.search(value) is None:
+        return value
     if not faults.xml_compatible(value):
         log.warning("an answer's text has a character XML cannot carry")
         raise DomainError(ErrorKey.REGISTRO)
-    if _ESCAPED.search(value) is None:
-        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import cache
 
 from ventanilla.adapters.invoice_messages import moment
 from ventanilla.api.v1 import invoice_pb2, services_pb2
@@ -37,6 +38,7 @@ def _day(iso: str) -> datetime | None:
     return datetime.combine(date.fromisoformat(iso), time(), UTC) if iso else None
 
 
+@cache  # a handful of values, asked for every item of a group
 def estado(state: int) -> str | None:
     """The wire enumeration value of a protobuf InvoiceState (None when unspecified)."""
     return invoice_pb2.InvoiceState.Name(state) if state else None
