@@ -53,11 +53,13 @@ def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: i
     request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
     with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
+        cpu_started = time.process_time()
         for _ in range(calls):
             started = time.perf_counter()
             stub.GetStates(request, timeout=10)
             samples.append(time.perf_counter() - started)
-    return _ms(samples)
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / calls  # the gRPC client's own CPU (this process)
+    return {**_ms(samples), "client_cpu_ms_per_call": round(cpu_ms, 3)}
 
 
 def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
