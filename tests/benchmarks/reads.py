@@ -45,12 +45,12 @@ def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
     return body
 
 
-def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: int = 1000) -> dict:
-    """GetStates straight to the status service, one caller thread: with and without read-your-writes."""
+def _status_calls(stack: BenchStack, ids: list[int], own_writes: bool, calls: int = 1000) -> dict:
+    """GetStates of ids straight to the status service, one caller thread: with or without read-your-writes."""
     from ventanilla.api.v1 import services_pb2 as pb
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
-    request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
+    request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=ids)
     with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
         cpu_started = time.process_time()
@@ -94,8 +94,8 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
         if name.startswith("edge"):
             summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"],
                                                     3)
-    summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, invoice_id, False),
-                                             "read_own_writes (broker round trip)": _status_calls(stack, invoice_id,
+    summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, [invoice_id], False),
+                                             "read_own_writes (broker round trip)": _status_calls(stack, [invoice_id],
                                                                                                   True)}
     summary["load"] = f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} interleaved rounds, ingress mode; median"
     return summary
@@ -154,7 +154,8 @@ def group(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
                  "trivial Flask, same bytes": python_load(flask, [request] * repeats, 1, headers=headers).as_dict()}
         if before:
             found["edge (before)"] = python_load(before, [request] * repeats, 1, headers=headers).as_dict()
-        return found
+    found["status GetStates of the 500 ids, direct"] = _status_calls(stack, ids, False, calls=repeats)
+    return found
 
 
 def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int = 100, rate: float = 25) -> dict:
