@@ -5,13 +5,15 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, render_template, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
-from portal_service.catalogue import install_template_gettext
+from portal_service.catalogue import install_template_gettext, language
+from portal_service.frame import install_page_frame
 from portal_service.links import install_cached_url_for
+from portal_service.sessions import VerifiedCookies, install_reused_csrf_tokens
 from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
 
@@ -37,9 +39,12 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
     Babel(app, locale_selector=_locale)
-    install_template_gettext(app)
+    install_template_gettext(app, _locale)
     install_cached_url_for(app)
     CSRFProtect(app)
+    install_reused_csrf_tokens(app)
+    install_page_frame(app)
+    app.session_interface = VerifiedCookies()
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
                       views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
         app.register_blueprint(blueprint)
@@ -49,7 +54,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
 
     @app.context_processor
     def _globals():
-        return {"is_staff": is_staff() if "nif" in session else False, "lang": get_locale().language}
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": language()}
 
     @app.after_request
     def _headers(response):
