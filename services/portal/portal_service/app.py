@@ -13,6 +13,7 @@ from portal_service import (views_account, views_auth, views_certificates, views
 from portal_service.catalogue import install_template_gettext, language
 from portal_service.frame import install_page_frame
 from portal_service.links import install_cached_url_for
+from portal_service.marks import install_marks
 from portal_service.sessions import VerifiedCookies, install_reused_csrf_tokens
 from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
@@ -41,6 +42,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
     Babel(app, locale_selector=_locale)
     install_template_gettext(app, _locale)
     install_cached_url_for(app)
+    install_marks(app)
     CSRFProtect(app)
     install_reused_csrf_tokens(app)
     install_page_frame(app)
