@@ -1,9 +1,10 @@
-"""The state and role marks of the certificate and platform tables, as template functions (a Jinja macro per row
-costs a module import per page and a macro call per row)."""
+"""The certificate and platform tables' rows, state marks and role names, as template functions: plain strings with
+every value escaped (a Jinja macro costs a module import per page and a macro call per row; each expression of a
+template loop a context call or a lookup per row)."""
 from __future__ import annotations
 
 from flask import Flask
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 
 def N_(message: str) -> str:
@@ -36,4 +37,22 @@ def install_marks(app: Flask) -> None:
     def role_names(values) -> Markup:
         return Markup(", ").join(_(ROLES.get(role.value, SENDING)) for role in sorted(values))
 
-    app.jinja_env.globals.update(cert_state=cert_state, platform_state=platform_state, role_names=role_names)
+    def certificate_rows(certificates, platforms: dict, now) -> Markup:
+        """The rows of the certificates list (certificates.html)."""
+        link, remove = app.jinja_env.globals["url_for"], _("Eliminar")
+        rows = []
+        for c in certificates:
+            alias, serial = escape(c.alias), c.serial_number
+            held = (f'<a href="{escape(link("platforms.detail", platform_id=c.platform_id))}">'
+                    f'{escape(platforms[c.platform_id])}</a>') if c.platform_id else "—"
+            action = (f'<a href="{escape(link("certificates.remove", fingerprint=c.fingerprint))}">{remove}'
+                      f'<span class="visually-hidden"> {alias}</span></a>') if not c.removed and not c.platform_id \
+                else ""
+            rows.append(f'<tr>\n    <td>{alias}</td><td>{escape(c.holder_nif or "—")}</td>'
+                        f'<td class="mono nowrap" title="{escape(serial)}">{escape(serial[:10])}'
+                        f'{"…" if len(serial) > 10 else ""}</td>\n    <td>{c.not_after.strftime("%d/%m/%Y")}</td>\n'
+                        f'    <td>{held}</td>\n    <td>{cert_state(c.state(now))}</td>\n    <td>{action}</td>\n  </tr>')
+        return Markup("\n  ".join(rows))
+
+    app.jinja_env.globals.update(cert_state=cert_state, platform_state=platform_state, role_names=role_names,
+                                 certificate_rows=certificate_rows)
