@@ -68,4 +68,5 @@ def install_template_gettext(app: Flask, select: Callable[[], str]) -> None:
         pgettext=lambda c, s: catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n), newstyle=True)
     app.jinja_env.globals["_"] = lambda message, **variables: translator()(message, **variables)
+    app.extensions["portal.translator"] = translator  # for template functions written in Python (marks.py)
     app.context_processor(lambda: {"_": translator()})
