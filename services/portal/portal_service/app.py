@@ -24,9 +24,23 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-def _locale() -> str:
-    chosen = session.get("lang")
-    return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
+def _language_selector(remembered: int = 256):
+    """The session's language, else the best of the browser's (each Accept-Language header parsed once; at most
+    `remembered` headers kept, then all forgotten), else Spanish."""
+    by_header: dict[str, str] = {}
+
+    def select() -> str:
+        chosen = session.get("lang")
+        if chosen in LANGUAGES:
+            return chosen
+        header = request.headers.get("Accept-Language", "")
+        found = by_header.get(header)
+        if found is None:
+            if len(by_header) >= remembered:
+                by_header.clear()
+            found = by_header[header] = request.accept_languages.best_match(LANGUAGES) or "es"
+        return found
+    return select
 
 
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
@@ -39,8 +53,9 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         SESSION_REFRESH_EACH_REQUEST=False,  # 8 h from the last change (login), not sliding: no re-signing per page
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
-    Babel(app, locale_selector=_locale)
-    install_template_gettext(app, _locale)
+    select_language = _language_selector()
+    Babel(app, locale_selector=select_language)
+    install_template_gettext(app, select_language)
     install_cached_url_for(app)
     install_marks(app)
     CSRFProtect(app)
