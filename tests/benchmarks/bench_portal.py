@@ -171,6 +171,9 @@ def main(argv: list[str]) -> int:
         sessions = cookies(USERS)
         pages = {"home": lambda n: "/inicio", "certificates": lambda n: "/certificados",
                  "platform_detail": lambda n: f"/plataformas/{portal_data.platform_id(n, 0)}"}
+        for path in [*pages.values(), None]:  # warm-up, not measured: templates compiled, caches and SQLite pages warm
+            wrk_get(portal if path else trivial, [(c, path(n) if path else "/inicio") for n, c in enumerate(sessions)],
+                    max(1, args.seconds // 3))
         # the trivial page right before and right after each page (the machine's load drifts): the page's ratio is
         # to the mean of its two neighbours
         trivials = [wrk_get(trivial, [(c, "/inicio") for c in sessions], args.seconds)]
