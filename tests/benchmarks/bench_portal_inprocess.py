@@ -1,7 +1,9 @@
 """Issue 11, where a portal page's time goes: `python tests/benchmarks/bench_portal_inprocess.py [--integrators N]
-[--requests R] [--rounds K] [--profile PAGE]`. The benchmark's data applied to a new SQLite projection (events/s), then each page through the
-Flask test client (no TLS, no gunicorn), CPU time per request, next to the trivial Flask page, a logged-in page with
-an empty layout and the session-only `/healthz`. Prints JSON. Run it under `py-spy record` for a profile."""
+[--requests R] [--rounds K] [--profile PAGE]`. The benchmark's data applied to a new SQLite projection (events/s),
+then each page through the Flask test client (no TLS, no gunicorn), CPU time per request, next to the trivial Flask
+page, a logged-in page with an empty layout and the session-only `/healthz`, every page once per round; medians of
+the rounds. Prints JSON. `--profile PAGE` adds cProfile's top functions on stderr (`BENCH_SORT`, `BENCH_TOP`: its
+order and length); or run it under `py-spy record`."""
 from __future__ import annotations
 
 import argparse
@@ -100,7 +102,8 @@ def _profile(get, requests: int) -> None:
     import pstats
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [get(n) for n in range(requests)])
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(int(os.environ.get("BENCH_TOP", "40")))
+    order, top = os.environ.get("BENCH_SORT", "tottime"), int(os.environ.get("BENCH_TOP", "40"))
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(top)
 
 
 if __name__ == "__main__":
