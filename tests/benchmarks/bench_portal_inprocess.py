@@ -2,12 +2,11 @@
 [--requests R] [--rounds K] [--profile PAGE]`. The benchmark's data applied to a new SQLite projection (events/s),
 then each page through the Flask test client (no TLS, no gunicorn), CPU time per request, next to the trivial Flask
 page, a logged-in page with an empty layout and the session-only `/healthz`, every page once per round; medians of
-the rounds. Prints JSON. `--profile PAGE` adds cProfile's top functions on stderr (`BENCH_SORT`, `BENCH_TOP`: its
+the rounds. Prints JSON and writes var/bench/portal_inprocess.json. `--profile PAGE` adds cProfile's top functions on stderr (`BENCH_SORT`, `BENCH_TOP`: its
 order and length); or run it under `py-spy record`."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -28,6 +27,7 @@ def main(argv: list[str]) -> int:
     from portal_service.web import logged_in
     from tests.benchmarks import portal_data, portal_trivial
     from tests.benchmarks.bench_portal import SECRET, cookies
+    from tests.benchmarks.bench_soap_edge import publish
     from tests.support.portal import build_portal_pki, fake_overrides, portal_settings
     from ventanilla import pki
     from ventanilla.adapters.portal_projection import PortalProjection
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
                                                   for name in ("home", "certificates", "platform_detail"))
     results["load_avg_1min"]["end"] = os.getloadavg()[0]
     results["portal_service"] = sys.modules["portal_service"].__file__
-    print(json.dumps(results, indent=2))
+    publish(results, ROOT / "var" / "bench" / "portal_inprocess.json")
     return 0
 
 
