@@ -5,7 +5,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
+from ventanilla.adapters.submission_stream import Attachment, Submission
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey, Side
@@ -42,6 +44,11 @@ class FakeChannel:
 
     unary_stream = unary_unary
 
+    def stream_unary(self, path, *args, **kwargs):
+        """A client stream, seen by the behaviour as the submission its parts put back together."""
+        call = self.unary_unary(path)
+        return lambda parts, timeout=None, **_: call(submission_stream.reassembled(parts), timeout)
+
     def close(self):
         self.closed = True
 
@@ -59,7 +66,7 @@ def make(behaviour, deadline_s=7.5, write_s=None):
 def call(backends: Backends, service: str, method: str):
     """The typed client method standing for service.method (the RPC it makes)."""
     return {
-        ("registry", "SubmitInvoice"): lambda: backends.registry.submit(CALLER, b"", []),
+        ("registry", "SubmitInvoiceStream"): lambda: backends.registry.submit(CALLER, b"", []),
         ("status", "GetInvoice"): lambda: backends.status.invoice(CALLER, 1),
         ("cancellation", "CancelInvoice"): lambda: backends.cancellation.cancel(CALLER, 1, ""),
     }[service, method]()
@@ -95,8 +102,8 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
 
 
 @pytest.mark.parametrize("service, method, code, key", [
-    ("registry", "SubmitInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
-    ("registry", "SubmitInvoice", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
     ("status", "GetInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
     # a cancellation out of reach is not a registration error (issue 9)
     ("cancellation", "CancelInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.SEFCAN_TIMEOUT),
@@ -158,7 +165,7 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
                        deadline_s=7.5, write_s=20.0)
     key = ipb.InvoiceTuple(supplier_nif="B23103039", year=2014)
-    backends.registry.submit(CALLER, b"<Facturae/>", [pb.Attachment(name="a.pdf", content=b"%PDF")])
+    backends.registry.submit(CALLER, b"<Facturae/>", [Attachment("a.pdf", memoryview(b"%PDF"))])
     backends.registry.receipt("ABC")
     backends.status.invoice(CALLER, 7)
     backends.status.invoice_by_tuple(CALLER, key)
@@ -167,10 +174,9 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     backends.cancellation.cancel(CALLER, 7, "motivo")
     backends.cancellation.cancel_by_tuple(CALLER, key, "motivo")
     assert [(path.rsplit("/", 1)[1], timeout) for path, _, timeout in seen] == [
-        ("SubmitInvoice", 20.0), ("GetReceipt", 7.5), ("GetInvoice", 7.5), ("FindInvoice", 7.5), ("GetStates", 7.5),
+        ("SubmitInvoiceStream", 20.0), ("GetReceipt", 7.5), ("GetInvoice", 7.5), ("FindInvoice", 7.5), ("GetStates", 7.5),
         ("FindStates", 7.5), ("CancelInvoice", 20.0), ("CancelInvoiceByTuple", 20.0)]
-    assert seen[0][1] == pb.SubmitInvoiceRequest(caller=CALLER, facturae=b"<Facturae/>",
-                                                 attachments=[pb.Attachment(name="a.pdf", content=b"%PDF")])
+    assert seen[0][1] == Submission(CALLER, b"<Facturae/>", [Attachment("a.pdf", b"%PDF")])
     assert seen[1][1] == pb.ReceiptByCsv(csv="ABC")
     assert all(request.caller == CALLER for _, request, _ in seen[2:])
     assert seen[7][1] == pb.CancelByTuple(caller=CALLER, tuple=key, reason="motivo")
