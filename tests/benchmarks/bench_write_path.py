@@ -122,7 +122,12 @@ def prepared_registry(answer):
     from ventanilla.api.v1 import services_pb2_grpc
 
     class PreparedRegistry(services_pb2_grpc.RegistryServiceServicer):
-        def SubmitInvoice(self, request, context):
+        def SubmitInvoice(self, request, context):  # the unary method, for an edge before issue 15's streaming
+            return answer
+
+        def SubmitInvoiceStream(self, request_iterator, context):
+            for _ in request_iterator:  # received in full, as the registry would
+                pass
             return answer
 
     return PreparedRegistry()

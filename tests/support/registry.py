@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ventanilla.adapters.grpc_errors import domain_error_of
+from ventanilla.adapters.submission_stream import Attachment, parts
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from tests.support.service_pki import dial
@@ -27,12 +28,11 @@ def signed_intake_env(signing_pki) -> dict[str, str]:
 
 
 def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=(), timeout: float = 60):
-    """SubmitInvoice over a fresh channel: (response, None) or (None, catalogue key)."""
-    request = pb.SubmitInvoiceRequest(caller=pb.Caller(nif=nif), facturae=facturae,
-                                      attachments=[pb.Attachment(name=n, content=c) for n, c in attachments])
+    """SubmitInvoiceStream over a fresh channel: (response, None) or (None, catalogue key)."""
+    request = parts(pb.Caller(nif=nif), facturae, [Attachment(n, c) for n, c in attachments])
     with dial(address, "registry") as channel:
         try:
-            return services_pb2_grpc.RegistryServiceStub(channel).SubmitInvoice(
+            return services_pb2_grpc.RegistryServiceStub(channel).SubmitInvoiceStream(
                 request, timeout=timeout, wait_for_ready=True), None
         except grpc.RpcError as error:
             known = domain_error_of(error)
