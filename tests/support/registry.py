@@ -10,7 +10,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ventanilla.adapters.grpc_errors import domain_error_of
-from ventanilla.adapters.submission_stream import Attachment, parts
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc
 from tests.support.service_pki import dial
@@ -29,6 +28,8 @@ def signed_intake_env(signing_pki) -> dict[str, str]:
 
 def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=(), timeout: float = 60):
     """SubmitInvoiceStream over a fresh channel: (response, None) or (None, catalogue key)."""
+    from ventanilla.adapters.submission_stream import Attachment, parts  # here: benchmarks import this module
+                                                                        # with an earlier commit's product too
     request = parts(pb.Caller(nif=nif), facturae, [Attachment(n, c) for n, c in attachments])
     with dial(address, "registry") as channel:
         try:
