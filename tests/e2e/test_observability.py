@@ -91,14 +91,14 @@ def test_every_process_metrics_move_with_a_submission_a_fault_an_update_and_a_ca
     assert _total(edge, "ventanilla_soap_requests_total", operation="enviarFactura", outcome="client_fault") >= 1
     assert _total(edge, "ventanilla_soap_requests_total", operation="anularFactura") >= 1
     assert _total(edge, "ventanilla_soap_request_body_bytes_count", operation="enviarFactura", transfer="inline") >= 2
-    assert _total(edge, "grpc_client_handled_total", grpc_method="SubmitInvoiceStream") >= 2
+    assert _total(edge, "grpc_client_handled_total", grpc_method="SubmitInvoice") >= 2
     assert _total(edge, "process_resident_memory_bytes") > 0
     registry = _scrape(own, "registry")
     for stage in REGISTRY_STAGES:
         assert _total(registry, "ventanilla_registry_stage_duration_seconds_count", stage=stage) >= 1, stage
     assert _total(registry, "ventanilla_invoices_registered_total") >= 1
     assert _total(registry, "ventanilla_registry_submissions_total", outcome="client_fault") >= 1
-    assert _total(registry, "grpc_server_handled_total", grpc_method="SubmitInvoiceStream", grpc_code="OK") >= 1
+    assert _total(registry, "grpc_server_handled_total", grpc_method="SubmitInvoice", grpc_code="OK") >= 1
     assert _total(registry, "ventanilla_kafka_produce_duration_seconds_count") >= 1
     status = _scrape(own, "status")
     assert _total(status, "ventanilla_projection_events_applied_total", projection="status") >= 3
@@ -141,7 +141,7 @@ def test_one_trace_crosses_the_edge_the_registry_kafka_and_the_status_consumers(
         return (call, served, sent, applied, noticed) if applied and noticed else None
 
     call, served, sent, applied, noticed = receiver.wait_for(chain)
-    assert "SubmitInvoiceStream" in served.name and "SubmitInvoiceStream" in call.name
+    assert "SubmitInvoice" in served.name and "SubmitInvoice" in call.name
 
 
 def _lines(own: OwnStack, service: str) -> list[dict]:

@@ -15,6 +15,7 @@ HEALTH = "/grpc.health.v1.Health/"
 
 # Who may call which method, by the service name its certificate carries; a method not listed: nobody.
 CALLERS: Mapping[str, frozenset[str]] = {
+    "/ventanilla.v1.RegistryService/SubmitInvoice": frozenset({"soap-edge"}),
     "/ventanilla.v1.RegistryService/SubmitInvoiceStream": frozenset({"soap-edge"}),
     "/ventanilla.v1.RegistryService/GetReceipt": frozenset({"soap-edge", "portal"}),
     "/ventanilla.v1.StatusService/GetInvoice": frozenset({"soap-edge", "cancellation"}),

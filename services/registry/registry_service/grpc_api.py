@@ -35,13 +35,19 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
         self._registrar = registrar
         self._counted = counted  # (outcome, fault key) of each submission decided, when metrics are kept
 
+    def SubmitInvoice(self, request, context):
+        return self._submit(submission_stream.of_message(request), context)
+
     def SubmitInvoiceStream(self, request_iterator, context):
         try:
-            request = submission_stream.reassembled(request_iterator)
+            submission = submission_stream.reassembled(request_iterator)
         except DomainError as error:
             abort_with(context, error)
         except grpc.RpcError:  # the caller broke off before the last part: nothing to decide
             context.abort(grpc.StatusCode.CANCELLED, "the submission broke off")
+        return self._submit(submission, context)
+
+    def _submit(self, request: submission_stream.Submission, context) -> pb.SubmitInvoiceResponse:
         uploads = [Upload(a.name, a.content) for a in request.attachments]
         try:
             done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context),

@@ -61,9 +61,10 @@ def test_each_method_answers_its_callers_only(method):
     assert _call(method, ()) == grpc.StatusCode.UNAUTHENTICATED
 
 
-def test_the_registry_takes_submissions_as_a_client_stream_from_the_edge_only():
+def test_the_registry_takes_submissions_in_one_message_or_as_a_client_stream_from_the_edge_only():
     assert _client_streaming("/ventanilla.v1.RegistryService/SubmitInvoiceStream")
     assert CALLERS["/ventanilla.v1.RegistryService/SubmitInvoiceStream"] == {"soap-edge"}
+    assert CALLERS["/ventanilla.v1.RegistryService/SubmitInvoice"] == {"soap-edge"}  # a small one, in one message
 
 
 def test_a_method_that_answers_with_a_stream_is_closed_to_everyone():

@@ -46,7 +46,7 @@ def test_enviar_factura_forwards_document_attachments_and_caller():
     reply, backends = run("enviarFactura", inner)
     schema().assertValid(response(reply))
     ((service, method, request),) = backends.calls
-    assert (service, method) == ("registry", "SubmitInvoiceStream")
+    assert (service, method) == ("registry", "SubmitInvoice")  # small: one message
     assert request.facturae == facturae
     assert [(a.name, a.content) for a in request.attachments] == [("a.pdf", pdf)]
     assert request.caller.request_id
@@ -182,7 +182,7 @@ def test_empty_group_is_a_schema_fault():
 
 @pytest.mark.parametrize("key", [ErrorKey.FACTURA_REPETIDA, ErrorKey.SIGN_EXPIRED, ErrorKey.REGISTRO, ErrorKey.REPORT])
 def test_backend_catalogue_errors_become_faults_with_their_side(key):
-    backends = FakeBackends({"SubmitInvoiceStream": DomainError(key, "detalle del servicio")})
+    backends = FakeBackends({"SubmitInvoice": DomainError(key, "detalle del servicio")})
     reply, _ = run("enviarFactura", "<facturae>PEEvPg==</facturae>", backends)
     assert fault_of(reply) == (key.side.value, key.value)
     assert b"<faultstring>detalle del servicio</faultstring>" in reply.body

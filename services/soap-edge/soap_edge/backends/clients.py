@@ -87,7 +87,11 @@ class RegistryClient(_Client):
 
     def submit(self, caller: pb.Caller, facturae: Content,
                attachments: Sequence[Attachment]) -> pb.SubmitInvoiceResponse:
-        """Register a Facturae document and its attachments, streamed in parts of ~256 KB (no whole copy)."""
+        """Register a Facturae document and its attachments: one message when small, else streamed in parts of
+        ~256 KB (no whole copy of a large body's parts)."""
+        if submission_stream.fits_one_message(facturae, attachments):
+            request = submission_stream.one_message(caller, facturae, attachments)
+            return self._write(self._stub().SubmitInvoice, request, down=self.in_doubt)
         parts = submission_stream.parts(caller, facturae, attachments)
         return self._write(self._stub().SubmitInvoiceStream, parts, down=self.in_doubt)
 
