@@ -25,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
 # bound now, from PYTHONPATH when set: bench_registry puts this checkout first on sys.path when imported
-import registry_service, soap_edge, ventanilla  # noqa: E402,F401
+import registry_service  # noqa: E402,F401
+import soap_edge  # noqa: E402,F401
+import ventanilla  # noqa: E402,F401
 
 from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
