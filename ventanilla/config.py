@@ -306,7 +306,7 @@ class Settings:
     soap_handshake_timeout_s: float
     soap_request_timeout_s: float
     soap_io_timeout_s: float
-    soap_max_large_bodies: int
+    soap_large_body_memory_mb: int
     trusted_proxies: str
     edge_access_mode: str
     soap_client_revocation: str
@@ -406,7 +406,8 @@ class Settings:
             soap_handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             soap_request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
-            soap_max_large_bodies=_int(env, "VENTANILLA_SOAP_MAX_LARGE_BODIES", 3),
+            # per edge worker: 20 concurrent 8 MB MTOM uploads at 2x their size fit (docs/operations.md)
+            soap_large_body_memory_mb=_int(env, "VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB", 384),
             trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
             # open: a certificate's NIF submits and sees its own invoices; registered: only certificates of the
             # portal's active sending platforms (docs/security.md)

@@ -197,7 +197,8 @@ def test_a_revoked_client_certificate_is_refused(tmp_path, free_ports):
 
 
 def test_many_concurrent_large_uploads_keep_memory_bounded(tmp_path, free_ports):
-    edge = start_edge(tmp_path / "state", free_ports(4), VENTANILLA_SOAP_MAX_LARGE_BODIES="1")
+    # a budget that lets one 7.3 MB inline envelope in at a time (it reserves 4x its length)
+    edge = start_edge(tmp_path / "state", free_ports(4), VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB="32")
     try:
         burst = large_upload_burst(edge, sample_s=0.05)
     finally:

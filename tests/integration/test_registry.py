@@ -45,8 +45,10 @@ def registered_events(settings) -> list[InvoiceRegistered]:
     return events
 
 
-def test_a_signed_invoice_gets_a_sealed_receipt_retrievable_by_its_csv(registry, sign_invoice):
-    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=[("a.pdf", PDF)])
+@pytest.mark.parametrize("one_message", [False, True], ids=["streamed", "one message"])
+def test_a_signed_invoice_gets_a_sealed_receipt_retrievable_by_its_csv(registry, sign_invoice, one_message):
+    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=[("a.pdf", PDF)],
+                           one_message=one_message)
     assert error is None
     assert answer.invoice.id > 0 and len(answer.receipt_csv) == 24
     status = pdf_seal_status(answer.receipt_pdf, registry.path("dev-pki", "seal-root.pem").read_bytes())
@@ -84,6 +86,16 @@ def _receipt(address: str, csv: str) -> bytes | None:
 def test_bad_attachments_write_nothing(registry, sign_invoice, attachments, key):
     answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=attachments)
     assert (answer, error) == (None, key)
+    assert registered_events(registry) == []
+
+
+def test_a_stream_whose_bytes_do_not_match_its_header_writes_nothing(registry, sign_invoice):
+    from ventanilla.adapters.submission_stream import parts
+    from ventanilla.api.v1 import services_pb2 as pb
+
+    facturae = sign_invoice(FACE.read_bytes())
+    short = list(parts(pb.Caller(nif="B23103039"), facturae, []))[:-1]  # the last part never sent
+    assert submit(registry.registry_address, facturae, stream=iter(short)) == (None, "facturae.error.xml")
     assert registered_events(registry) == []
 
 

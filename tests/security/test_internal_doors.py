@@ -10,6 +10,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from ventanilla import devpki
+from ventanilla.adapters.submission_stream import parts
 from ventanilla.api.v1 import backoffice_pb2, backoffice_pb2_grpc, services_pb2, services_pb2_grpc
 from ventanilla.config import Settings
 
@@ -24,6 +25,8 @@ DOORS = {
     "registry.SubmitInvoice": ("registry_address", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
         ch).SubmitInvoice(services_pb2.SubmitInvoiceRequest(caller=services_pb2.Caller(nif=SUPPLIER),
                                                             facturae=b"<Facturae/>"), timeout=20)),
+    "registry.SubmitInvoiceStream": ("registry_address", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
+        ch).SubmitInvoiceStream(parts(services_pb2.Caller(nif=SUPPLIER), b"<Facturae/>", []), timeout=20)),
     "status.GetInvoice": ("status_address", "status", lambda ch: services_pb2_grpc.StatusServiceStub(ch).GetInvoice(
         services_pb2.InvoiceById(id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
     "status.BackOfficeService.GetHistory": ("backoffice_address", "status", lambda ch: backoffice_pb2_grpc
@@ -34,7 +37,8 @@ DOORS = {
                                        id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
 }
 # For each door, a service that may call it (the control: the door opens) and one that may not.
-ALLOWED = {"registry.SubmitInvoice": ("soap-edge", "cancellation"), "status.GetInvoice": ("cancellation", "portal"),
+ALLOWED = {"registry.SubmitInvoice": ("soap-edge", "cancellation"),
+           "registry.SubmitInvoiceStream": ("soap-edge", "cancellation"), "status.GetInvoice": ("cancellation", "portal"),
            "status.BackOfficeService.GetHistory": ("backoffice-gateway", "soap-edge"),
            "cancellation.CancelInvoice": ("soap-edge", "backoffice-gateway")}
 

@@ -29,7 +29,8 @@ class _CallDetails(NamedTuple):
     compression: object
 
 
-class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                                 grpc.StreamUnaryClientInterceptor):
     """Sends the current request id as x-request-id metadata."""
 
     def _with_id(self, details):
@@ -47,6 +48,9 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
     def intercept_unary_stream(self, continuation, client_call_details, request):
         return continuation(self._with_id(client_call_details), request)
 
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return continuation(self._with_id(client_call_details), request_iterator)
+
 
 def _bound_to(request_id: str | None, behavior):
     def run(request, context):
@@ -62,8 +66,11 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         offered = dict(handler_call_details.invocation_metadata or ()).get(requestid.METADATA_KEY)
         request_id = requestid.accepted(offered)
-        if handler is None or request_id is None or handler.request_streaming:
+        if handler is None or request_id is None or (handler.request_streaming and handler.response_streaming):
             return handler
+        if handler.request_streaming:
+            return grpc.stream_unary_rpc_method_handler(_bound_to(request_id, handler.stream_unary),
+                                                        handler.request_deserializer, handler.response_serializer)
         if handler.response_streaming:
             return grpc.unary_stream_rpc_method_handler(_bound_to(request_id, handler.unary_stream),
                                                         handler.request_deserializer, handler.response_serializer)

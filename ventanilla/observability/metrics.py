@@ -5,6 +5,7 @@ import threading
 from importlib import metadata
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from py_grpc_prometheus import grpc_utils
 from py_grpc_prometheus.prometheus_client_interceptor import PromClientInterceptor
 from py_grpc_prometheus.prometheus_server_interceptor import PromServerInterceptor
 
@@ -64,9 +65,22 @@ class Metrics:
         """py-grpc-prometheus's client interceptor on this registry (codes and latency per method)."""
         with self._lock:
             if self._client_interceptor is None:
-                self._client_interceptor = PromClientInterceptor(enable_client_handling_time_histogram=True,
-                                                                 registry=self.registry)
+                self._client_interceptor = _ClientInterceptor(enable_client_handling_time_histogram=True,
+                                                              registry=self.registry)
             return self._client_interceptor
+
+
+class _ClientInterceptor(PromClientInterceptor):
+    """py-grpc-prometheus's client interceptor, counting the codes of client-streaming calls too (enviarFactura's
+    SubmitInvoiceStream): 0.8.0 counts only their start."""
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        outcome = super().intercept_stream_unary(continuation, client_call_details, request_iterator)
+        service, method, _ = grpc_utils.split_method_call(client_call_details)
+        self._metrics["grpc_client_handled_counter"].labels(
+            grpc_type=grpc_utils.CLIENT_STREAMING, grpc_service=service, grpc_method=method,
+            grpc_code=outcome.code().name).inc()
+        return outcome
 
 
 class _Unobserved:

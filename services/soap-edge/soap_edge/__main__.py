@@ -56,7 +56,8 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.group_max_items, access))
-    large = LargeBodies(settings.soap_max_large_bodies, wait_s=settings.soap_request_timeout_s)
+    large = LargeBodies(settings.soap_large_body_memory_mb * 1024 * 1024, settings.max_body_bytes,
+                        wait_s=settings.soap_request_timeout_s)
     front = Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
                   networks(settings.trusted_proxies), access, Metering(obs.metrics))
     return ServerSpans(front, obs.tracing.provider) if obs.tracing.enabled else front

@@ -9,6 +9,7 @@ import grpc
 from cryptography.hazmat.primitives import serialization
 from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
@@ -149,7 +150,12 @@ class _FakeChannel:
                 return Done()
         return Call()
 
-    unary_stream = stream_unary = stream_stream = unary_unary
+    def stream_unary(self, path, *_, **__):
+        """A client stream (enviarFactura's parts), answered as the submission they put back together."""
+        call = self.unary_unary(path)
+        return lambda parts, timeout=None, **_: call(submission_stream.reassembled(parts), timeout)
+
+    unary_stream = stream_stream = unary_unary
 
     def close(self):
         pass

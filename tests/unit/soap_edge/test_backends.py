@@ -5,7 +5,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
+from ventanilla.adapters.submission_stream import ONE_MESSAGE_BYTES, Attachment, Submission
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey, Side
@@ -18,6 +20,7 @@ from .fakes import FakeRpcError
 
 ADDRESSES = {"registry": "r:1", "status": "s:2", "cancellation": "c:3"}
 CALLER = pb.Caller(nif="12345678Z", request_id="r")
+LARGE = memoryview(bytes(ONE_MESSAGE_BYTES + 1))  # a document one byte over what goes in one message
 
 
 class FakeChannel:
@@ -42,6 +45,11 @@ class FakeChannel:
 
     unary_stream = unary_unary
 
+    def stream_unary(self, path, *args, **kwargs):
+        """A client stream, seen by the behaviour as the submission its parts put back together."""
+        call = self.unary_unary(path)
+        return lambda parts, timeout=None, **_: call(submission_stream.reassembled(parts), timeout)
+
     def close(self):
         self.closed = True
 
@@ -60,6 +68,7 @@ def call(backends: Backends, service: str, method: str):
     """The typed client method standing for service.method (the RPC it makes)."""
     return {
         ("registry", "SubmitInvoice"): lambda: backends.registry.submit(CALLER, b"", []),
+        ("registry", "SubmitInvoiceStream"): lambda: backends.registry.submit(CALLER, LARGE, []),
         ("status", "GetInvoice"): lambda: backends.status.invoice(CALLER, 1),
         ("cancellation", "CancelInvoice"): lambda: backends.cancellation.cancel(CALLER, 1, ""),
     }[service, method]()
@@ -97,6 +106,8 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
 @pytest.mark.parametrize("service, method, code, key", [
     ("registry", "SubmitInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
     ("registry", "SubmitInvoice", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
     ("status", "GetInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
     # a cancellation out of reach is not a registration error (issue 9)
     ("cancellation", "CancelInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.SEFCAN_TIMEOUT),
@@ -158,7 +169,7 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
                        deadline_s=7.5, write_s=20.0)
     key = ipb.InvoiceTuple(supplier_nif="B23103039", year=2014)
-    backends.registry.submit(CALLER, b"<Facturae/>", [pb.Attachment(name="a.pdf", content=b"%PDF")])
+    backends.registry.submit(CALLER, b"<Facturae/>", [Attachment("a.pdf", memoryview(b"%PDF"))])
     backends.registry.receipt("ABC")
     backends.status.invoice(CALLER, 7)
     backends.status.invoice_by_tuple(CALLER, key)
@@ -174,6 +185,20 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     assert seen[1][1] == pb.ReceiptByCsv(csv="ABC")
     assert all(request.caller == CALLER for _, request, _ in seen[2:])
     assert seen[7][1] == pb.CancelByTuple(caller=CALLER, tuple=key, reason="motivo")
+
+
+def test_a_submission_over_one_message_is_streamed_to_the_registry_and_arrives_whole():
+    seen = []
+    backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
+                       write_s=20.0)
+    document, pdf = bytearray(b"<Facturae/>" * (ONE_MESSAGE_BYTES // 11)), memoryview(b"%PDF" * 1000)
+    backends.registry.submit(CALLER, memoryview(document), [Attachment("a.pdf", pdf)])
+    backends.registry.submit(CALLER, memoryview(document)[:ONE_MESSAGE_BYTES - 4000], [Attachment("a.pdf", pdf)])
+    (path, request, timeout), (small_path, small, _) = seen
+    assert (path.rsplit("/", 1)[1], timeout) == ("SubmitInvoiceStream", 20.0)
+    assert request == Submission(CALLER, bytes(document), [Attachment("a.pdf", bytes(pdf))])
+    assert small_path.rsplit("/", 1)[1] == "SubmitInvoice"  # exactly 1 MiB in all: one message
+    assert small.facturae == bytes(document[:ONE_MESSAGE_BYTES - 4000]) and small.attachments[0].content == pdf
 
 
 def test_a_receipt_the_registry_does_not_know_is_none():
