@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ventanilla.adapters.blob_store import fsync_path
-from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_store import ProjectionStore
 
@@ -39,8 +38,8 @@ def fresh_store(path: Path) -> ProjectionStore:
 
 
 def apply_batch(store: ProjectionStore, records) -> int:
-    """Apply fetched records in one transaction, the registrations' payloads stored as read; how many were new."""
-    return store.apply_many([(decode_facts(r.value), r.topic, r.partition, r.offset) for r in records])
+    """Apply fetched records in one transaction, folded from their payloads into rows; how many were new."""
+    return store.replay_many([(r.value, r.topic, r.partition, r.offset) for r in records])
 
 
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
