@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile of one row replay")
     parser.add_argument("--short", action="store_true", help="20,000 events, 2 rounds")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # make bench passes its own arguments through
     if args.short:
         args.events, args.rounds = 20_000, 2
     load_start, log = os.getloadavg()[0], records(args.events)
