@@ -146,16 +146,18 @@ def _status_changed(replay: RowReplay, envelope, row: _Row | None) -> None:
     if row is None:
         return
     m = pb.StatusChanged.FromString(envelope.payload)
-    target, invoice_id = _STATES[m.state], envelope.invoice_id
-    if m.message_id and m.message_id in row.seen:
+    message_id = m.message_id
+    if message_id and message_id in row.seen:
         return
+    target = _STATES[m.state]
     if allowed(row.state, row.outcome, target):
         if row.outcome is _PENDING:
             row.outcome = _REJECTED
-        row.state, row.remarks = target, m.remarks
-        replay._entry(invoice_id, row, target, m.remarks, m.source_system, _at(envelope), m.message_id)
-    if m.message_id:
-        replay._seen(invoice_id, row, m.message_id)
+        row.state = target
+        row.remarks = remarks = m.remarks
+        replay._entry(envelope.invoice_id, row, target, remarks, m.source_system, _at(envelope), message_id)
+    if message_id:
+        replay._seen(envelope.invoice_id, row, message_id)
 
 
 def _cancellation_requested(replay: RowReplay, envelope, row: _Row | None) -> None:
