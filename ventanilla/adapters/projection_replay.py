@@ -7,9 +7,11 @@ logs with every event type, and the reliability run's rebuild-equals-live check 
 from __future__ import annotations
 
 import sqlite3
+from datetime import date, timedelta
+from functools import lru_cache
 
 from ventanilla.adapters.event_codec import UnknownEventType
-from ventanilla.adapters.invoice_messages import moment, state_to_pb
+from ventanilla.adapters.invoice_messages import state_to_pb
 from ventanilla.adapters.registration_facts import Facts, upcast_v1
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain import events as ev
@@ -19,6 +21,7 @@ from ventanilla.domain.nif import canonical
 
 _STATES = {state_to_pb(s): s for s in State}
 _PENDING, _REJECTED, _ACCEPTED = CancellationOutcome.PENDING, CancellationOutcome.REJECTED, CancellationOutcome.ACCEPTED
+_EPOCH_DAY = date(1970, 1, 1)
 IDS_PER_STATEMENT = 500  # bound parameters per statement (SQLite allows 32,766 since 3.32)
 
 
@@ -123,7 +126,22 @@ class RowReplay:
 
 
 def _at(envelope) -> str:
-    return moment(envelope.occurred_at).isoformat()
+    return iso_text(envelope.occurred_at)
+
+
+@lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return (_EPOCH_DAY + timedelta(days=days)).isoformat()
+
+
+def iso_text(stamp) -> str:
+    """`moment(stamp).isoformat()` without building a datetime (the same text; tested on random timestamps)."""
+    days, second = divmod(stamp.seconds, 86400)
+    hours, second = divmod(second, 3600)
+    minutes, second = divmod(second, 60)
+    micros = stamp.nanos // 1000
+    fraction = f".{micros:06d}" if micros else ""
+    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{second:02d}{fraction}+00:00"
 
 
 def _registered(replay: RowReplay, envelope, row: _Row | None) -> None:

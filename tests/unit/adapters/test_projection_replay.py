@@ -95,3 +95,15 @@ def test_the_row_replay_writes_the_rows_of_the_domain_fold(tmp_path, seed, batch
     assert any(row[2] for row in folded["messages"]), "no refusal was recorded"
     verdicts = {row[6][:1] for row in folded["history"] if row[4] == "rcf-canarias"}  # message ids: m-, v-, none
     assert {row[2] for row in folded["history"]} >= {"ANULADA", "REGISTRADA_RCF"} and verdicts == {"m", "v", ""}
+
+
+def test_a_timestamp_s_text_is_the_datetime_s_isoformat():
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    from ventanilla.adapters.invoice_messages import moment
+    from ventanilla.adapters.projection_replay import iso_text
+
+    rng = random.Random(9)
+    stamps = [Timestamp(seconds=rng.randint(0, 4_102_444_800), nanos=rng.choice([0, 1000, rng.randint(0, 999_999_999)]))
+              for _ in range(20_000)] + [Timestamp(seconds=0), Timestamp(seconds=86_399, nanos=999_999_999)]
+    assert [iso_text(s) for s in stamps] == [moment(s).isoformat() for s in stamps]
