@@ -13,9 +13,7 @@ Prints JSON and writes var/bench/observability.json.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import cpu_seconds, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import cpu_seconds, export_tree, extra_server, running_stack  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 from tests.support.stack_env import free_ports  # noqa: E402
@@ -43,16 +41,6 @@ OUT = ROOT / "var" / "bench" / "observability.json"
 
 
 TRACED = "metrics on, tracing sampled 10 %"
-
-
-def export_tree(rev: str, into: Path) -> Path:
-    """rev's ventanilla and soap_edge packages under into, with this checkout's generated protobuf modules."""
-    archive = subprocess.run(["git", "archive", rev, "ventanilla", "services/soap-edge"], cwd=ROOT,
-                             capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    for generated in (ROOT / "ventanilla" / "api" / "v1").glob("*_pb2*.py"):
-        shutil.copy(generated, into / "ventanilla" / "api" / "v1" / generated.name)
-    return into
 
 
 def variants(receiver: OtlpReceiver, scratch: Path) -> dict[str, dict[str, str]]:

@@ -112,6 +112,13 @@ def upload_step2(url: str, trivial: str, cookie: str, ca: Path, times: int) -> d
             "trivial_p50_ms": percentile(plain, 50), "trivial_p95_ms": percentile(plain, 95)}
 
 
+def _product() -> str:
+    """Where the served portal's code comes from (`PYTHONPATH=<an export of another commit>/services/portal` measures
+    that commit's portal with this script: how docs/benchmarks.md compares before and after)."""
+    return subprocess.run([sys.executable, "-c", "import portal_service; print(portal_service.__file__)"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def main(argv: list[str]) -> int:
     """Load, rebuild, serve, measure; print and write the JSON."""
     sys.path.insert(0, str(ROOT))
@@ -129,7 +136,8 @@ def main(argv: list[str]) -> int:
     args, _ = parser.parse_known_args(argv)
     results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                        text=True).stdout.strip()}
+                                        text=True).stdout.strip(), "portal_service": _product(),
+               "load_avg_1min": {"start": os.getloadavg()[0]}}
     with tempfile.TemporaryDirectory(prefix="bench-portal-") as scratch, ExitStack() as stack:
         scratch = Path(scratch)
         tls = loopback_tls(scratch / "tls")
@@ -163,6 +171,9 @@ def main(argv: list[str]) -> int:
         sessions = cookies(USERS)
         pages = {"home": lambda n: "/inicio", "certificates": lambda n: "/certificados",
                  "platform_detail": lambda n: f"/plataformas/{portal_data.platform_id(n, 0)}"}
+        for path in [*pages.values(), None]:  # warm-up, not measured: templates compiled, caches and SQLite pages warm
+            wrk_get(portal if path else trivial, [(c, path(n) if path else "/inicio") for n, c in enumerate(sessions)],
+                    max(1, args.seconds // 3))
         # the trivial page right before and right after each page (the machine's load drifts): the page's ratio is
         # to the mean of its two neighbours
         trivials = [wrk_get(trivial, [(c, "/inicio") for c in sessions], args.seconds)]
@@ -176,6 +187,7 @@ def main(argv: list[str]) -> int:
         results["upload_step2"] = upload_step2(portal, trivial, sessions[0], tls.ca, 100)
         results["goal"] = {name: results[name]["p95_ms"] <= 50 and results[name]["vs_trivial_rps"] >= 0.3
                            for name in pages}
+    results["load_avg_1min"]["end"] = os.getloadavg()[0]
     publish(results, OUT)
     return 0
 

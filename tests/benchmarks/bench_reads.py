@@ -1,10 +1,12 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
-`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N]` (all by default; also
-run by `make bench`). Prints JSON and writes var/bench/reads.json."""
+`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]` (all by
+default; also run by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced
+and group). Prints JSON and writes var/bench/reads.json."""
 from __future__ import annotations
 
 import os
 import subprocess
+from contextlib import ExitStack
 import sys
 import tempfile
 import time
@@ -15,14 +17,19 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import reads  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import export_tree, extra_server, running_stack  # noqa: E402
 
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
+BESIDE_BEFORE = ("estado", "paced", "group")
 OUT = ROOT / "var" / "bench" / "reads.json"
 
 
 def _events(argv: list[str]) -> int:
     return int(argv[argv.index("--events") + 1]) if "--events" in argv else 1_000_000
+
+
+def _before(argv: list[str]) -> str | None:
+    return argv[argv.index("--before") + 1] if "--before" in argv else None
 
 
 def main(argv: list[str]) -> int:
@@ -32,13 +39,25 @@ def main(argv: list[str]) -> int:
     results = {"machine": machine(), "commit": commit.strip(),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "command": "python tests/benchmarks/bench_reads.py " + " ".join(argv)}
-    with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp:
+    rev = _before(argv)
+    with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as edges:
         answers = Path(tmp)
-        with extra_server(stack, "soap_edge") as edge:
-            for name in names:
-                print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-                results[name] = getattr(reads, name)(stack, edge, answers, _events(argv))
-                results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
+        started: list = []
+        edge = edges.enter_context(extra_server(stack, "soap_edge", started=started))
+        before = None
+        if rev:
+            tree = export_tree(rev, answers / "before")
+            before = edges.enter_context(extra_server(stack, "soap_edge", cwd=tree, started=started, env={
+                "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}"}))
+            results["before"] = rev
+        pids = dict(zip([edge, before] if before else [edge], (p.pid for p in started)))
+        for name in names:
+            print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            extra = {"before": before} if before and name in BESIDE_BEFORE else {}
+            if name == "estado":
+                extra["pids"] = pids
+            results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)
+            results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
     publish(results, OUT)
     return 0
 

@@ -3,6 +3,7 @@ and a dev client certificate of the sample's seller so its clients are let in (H
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -156,3 +157,14 @@ def cpu_seconds(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """rev's ventanilla and soap_edge packages under into (created), with this checkout's generated protobuf modules."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", rev, "ventanilla", "services/soap-edge"], cwd=ROOT,
+                             capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    for generated in (ROOT / "ventanilla" / "api" / "v1").glob("*_pb2*.py"):
+        shutil.copy(generated, into / "ventanilla" / "api" / "v1" / generated.name)
+    return into

@@ -12,10 +12,12 @@ ANSWER = (b"<?xml version='1.0' encoding='UTF-8'?><S:Envelope xmlns:S=\"http://s
           b"<return>REGISTRADA</return></ns2:consultarEstadoFacturaResponse></S:Body></S:Envelope>")
 
 
-def build(settings) -> Flask:
-    """A Flask app answering every POST on the SOAP path with a fixed SOAP answer (BENCH_ANSWER_FILE: those bytes)."""
+def build(settings, answer: bytes | None = None) -> Flask:
+    """A Flask app answering every POST on the SOAP path with a fixed SOAP answer (answer, else the bytes of
+    BENCH_ANSWER_FILE, else ANSWER)."""
     app = Flask("trivial")
-    fixed = Path(os.environ["BENCH_ANSWER_FILE"]).read_bytes() if os.environ.get("BENCH_ANSWER_FILE") else ANSWER
+    fixed = answer or (Path(os.environ["BENCH_ANSWER_FILE"]).read_bytes() if os.environ.get("BENCH_ANSWER_FILE")
+                       else ANSWER)
 
     @app.post(settings.soap_path)
     def answer():

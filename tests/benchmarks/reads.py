@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 from tests.benchmarks import requests_
-from tests.benchmarks.benchstack import SELLER, BenchStack, extra_server
+from tests.benchmarks.benchstack import SELLER, BenchStack, cpu_seconds, extra_server
 from tests.benchmarks.loadgen import _percentile, connection_to, python_load, wrk
 from tests.benchmarks.paced import paced_load
 from tests.e2e import soap
@@ -27,10 +27,11 @@ def _ms(samples: list[float]) -> dict:
             "p99_ms": round(_percentile(ordered, 99) * 1000, 2), "max_ms": round(ordered[-1] * 1000, 2)}
 
 
-def _flask_with(stack: BenchStack, answers: Path, name: str, answer: bytes):
+def _flask_with(stack: BenchStack, answers: Path, name: str, answer: bytes, started: list | None = None):
     """The trivial Flask endpoint serving exactly these answer bytes (ingress mode, like the edge under test)."""
     (answers / name).write_bytes(answer)
-    return extra_server(stack, "tests.benchmarks.flask_app", env={"BENCH_ANSWER_FILE": str(answers / name)})
+    return extra_server(stack, "tests.benchmarks.flask_app", env={"BENCH_ANSWER_FILE": str(answers / name)},
+                        started=started)
 
 
 def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
@@ -44,56 +45,76 @@ def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
     return body
 
 
-def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: int = 1000) -> dict:
-    """GetStates straight to the status service, one caller thread: with and without read-your-writes."""
+def _status_calls(stack: BenchStack, ids: list[int], own_writes: bool, calls: int = 1000) -> dict:
+    """GetStates of ids straight to the status service, one caller thread: with or without read-your-writes."""
     from ventanilla.api.v1 import services_pb2 as pb
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
-    request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
+    request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=ids)
     with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
+        cpu_started = time.process_time()
         for _ in range(calls):
             started = time.perf_counter()
             stub.GetStates(request, timeout=10)
             samples.append(time.perf_counter() - started)
-    return _ms(samples)
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / calls  # the gRPC client's own CPU (this process)
+    return {**_ms(samples), "client_cpu_ms_per_call": round(cpu_ms, 3)}
 
 
-def estado(stack: BenchStack, edge: str, answers: Path, _events: int) -> dict:
-    """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes."""
-    headers = stack.client.ingress_headers
+def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
+           pids: dict[str, int] | None = None) -> dict:
+    """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes (and on the
+    edge of another commit, `before`, interleaved); pids: each edge URL's server process, for its CPU per request."""
+    headers, pids, flask_process = stack.client.ingress_headers, dict(pids or {}), []
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = requests_.estado(invoice_id)
-    rounds = {"edge consultarEstadoFactura": [], "edge version": [], "trivial Flask, same bytes": []}
-    with _flask_with(stack, answers, "estado.xml", _answer(edge, request, headers)) as flask:
-        for url in (edge, flask):
+    edges = {"edge": edge, **({"edge (before)": before} if before else {})}
+    with _flask_with(stack, answers, "estado.xml", _answer(edge, request, headers), flask_process) as flask:
+        pids[flask] = flask_process[0].pid
+        if before:
+            assert _answer(before, request, headers) == _answer(edge, request, headers), "the answers differ"
+        targets = {**{f"{label} consultarEstadoFactura": (url, request) for label, url in edges.items()},
+                   **{f"{label} version": (url, requests_.version()) for label, url in edges.items()},
+                   "trivial Flask, same bytes": (flask, request)}
+        for url, _ in targets.values():
             wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
+        rounds, cpu = {name: [] for name in targets}, {name: [] for name in targets}
         for _ in range(ROUNDS):
-            rounds["edge consultarEstadoFactura"].append(wrk(edge, *request, SECONDS, CONNECTIONS, headers=headers))
-            rounds["edge version"].append(wrk(edge, *requests_.version(), SECONDS, CONNECTIONS, headers=headers))
-            rounds["trivial Flask, same bytes"].append(wrk(flask, *request, SECONDS, CONNECTIONS, headers=headers))
+            for name, (url, sent) in targets.items():
+                cpu_before = cpu_seconds(pids[url]) if url in pids else 0.0
+                rounds[name].append(wrk(url, *sent, SECONDS, CONNECTIONS, headers=headers))
+                if url in pids:  # the server's CPU (arbiter and workers) per request answered
+                    cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / max(1, rounds[name][-1].requests))
     summary = {name: {"rps": statistics.median(r.rps for r in rs), "p99_ms": statistics.median(r.p99_ms for r in rs),
-                      "errors": sum(r.errors for r in rs), "rounds_rps": [r.rps for r in rs]}
+                      "errors": sum(r.errors for r in rs), "rounds_rps": [r.rps for r in rs],
+                      **({"server_cpu_ms_per_request": round(statistics.median(cpu[name]), 3)} if cpu[name] else {})}
                for name, rs in rounds.items()}
-    for name in ("edge consultarEstadoFactura", "edge version"):
-        summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"], 3)
-    summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, invoice_id, False),
-                                             "read_own_writes (broker round trip)": _status_calls(stack, invoice_id,
+    for name in targets:
+        if name.startswith("edge"):
+            summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"],
+                                                    3)
+    summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, [invoice_id], False),
+                                             "read_own_writes (broker round trip)": _status_calls(stack, [invoice_id],
                                                                                                   True)}
     summary["load"] = f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} interleaved rounds, ingress mode; median"
     return summary
 
 
-def paced(stack: BenchStack, edge: str, answers: Path, _events: int) -> dict:
-    """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes."""
+def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None) -> dict:
+    """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes (and
+    the edge of another commit, `before`)."""
     headers = stack.client.ingress_headers
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
     answer = _answer(edge, request, headers)
     with _flask_with(stack, answers, "factura.xml", answer) as flask:
-        return {"answer_bytes": len(answer),
-                "edge consultarFactura": paced_load(edge, request, RATE, PACED_S, headers=headers),
-                "trivial Flask, same bytes": paced_load(flask, request, RATE, PACED_S, headers=headers)}
+        found = {"answer_bytes": len(answer),
+                 "edge consultarFactura": paced_load(edge, request, RATE, PACED_S, headers=headers),
+                 "trivial Flask, same bytes": paced_load(flask, request, RATE, PACED_S, headers=headers)}
+        if before:
+            found["edge consultarFactura (before)"] = paced_load(before, request, RATE, PACED_S, headers=headers)
+        return found
 
 
 def _registered(stack: BenchStack, count: int) -> list[int]:
@@ -116,7 +137,8 @@ def _registered(stack: BenchStack, count: int) -> list[int]:
     return ids
 
 
-def group(stack: BenchStack, edge: str, answers: Path, _events: int, repeats: int = 30) -> dict:
+def group(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
+          repeats: int = 30) -> dict:
     """consultarGrupoEstadosFactura of 500 ids, sequential, keep-alive; Flask returning the same bytes."""
     headers = stack.client.ingress_headers
     ids = _registered(stack, 500)
@@ -127,9 +149,13 @@ def group(stack: BenchStack, edge: str, answers: Path, _events: int, repeats: in
         assert time.monotonic() < deadline, answer[:400]
         time.sleep(0.2)
     with _flask_with(stack, answers, "grupo.xml", answer) as flask:
-        return {"ids": 500, "answer_bytes": len(answer),
-                "edge": python_load(edge, [request] * repeats, 1, headers=headers).as_dict(),
-                "trivial Flask, same bytes": python_load(flask, [request] * repeats, 1, headers=headers).as_dict()}
+        found = {"ids": 500, "answer_bytes": len(answer),
+                 "edge": python_load(edge, [request] * repeats, 1, headers=headers).as_dict(),
+                 "trivial Flask, same bytes": python_load(flask, [request] * repeats, 1, headers=headers).as_dict()}
+        if before:
+            found["edge (before)"] = python_load(before, [request] * repeats, 1, headers=headers).as_dict()
+    found["status GetStates of the 500 ids, direct"] = _status_calls(stack, ids, False, calls=repeats)
+    return found
 
 
 def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int = 100, rate: float = 25) -> dict:

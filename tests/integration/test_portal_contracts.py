@@ -85,6 +85,8 @@ def test_read_model_answers_from_the_log(read_model, history):
     assert set(state.platforms) == {"rcf", "env"} and state.platforms["rcf"].state is PlatformState.PENDING
     assert read_model.integrator("B00000000") is None
     assert [type(e) for e in read_model.history(PUBLIC_BODY, limit=2)] == [ev.UserAuthorized, ev.CertificateRemoved]
+    assert read_model.integrator_with_history(PUBLIC_BODY, limit=2) == (state, read_model.history(PUBLIC_BODY, 2))
+    assert read_model.integrator_with_history("B00000000", limit=2) == (None, [])
     assert read_model.certificate_holder(facts[0].fingerprint) == PUBLIC_BODY
     assert read_model.certificate_holder(facts[2].fingerprint) is None  # removed
     assert read_model.person(PERSON).email == "ana@propio.es"  # their own word beats the integrator's

@@ -77,6 +77,9 @@ class MemoryReadModel:
     def history(self, nif, limit=10):
         return list(reversed(self._streams.get(nif, [])))[:limit]
 
+    def integrator_with_history(self, nif, limit=10):
+        return self.integrator(nif), self.history(nif, limit)
+
     def certificate_holder(self, fingerprint):
         return next((nif for nif, s in self._states.items()
                      if fingerprint in s.certificates and not s.certificates[fingerprint].removed), None)

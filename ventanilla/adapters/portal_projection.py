@@ -178,6 +178,14 @@ class PortalProjection:
             return list(cached[2][:limit])
         return self._events(nif, newest_first=True, limit=limit)
 
+    def integrator_with_history(self, nif: str, limit: int = 10) -> tuple[Integrator | None,
+                                                                          list[ev.IntegratorEvent]]:
+        """`integrator` and `history` together, one look at the stream's length for both (the home page)."""
+        cached = self._cached(nif, self._length(nif)) if 0 <= limit <= RECENT_EVENTS else None
+        if cached is not None:
+            return cached[1], list(cached[2][:limit])
+        return self.integrator(nif), self.history(nif, limit)
+
     def certificate_holder(self, fingerprint: str) -> str | None:
         """The NIF that registered a live certificate, or None."""
         row = self._db.execute("SELECT nif FROM portal_certificates WHERE fingerprint=? AND live=1",

@@ -5,13 +5,16 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, render_template, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal_service import (views_account, views_auth, views_certificates, views_home, views_platforms,
                             views_signup, views_staff, views_tools, views_users)
-from portal_service.catalogue import install_template_gettext
+from portal_service.catalogue import install_template_gettext, language
+from portal_service.frame import install_page_frame
 from portal_service.links import install_cached_url_for
+from portal_service.marks import install_marks
+from portal_service.sessions import VerifiedCookies, install_reused_csrf_tokens
 from portal_service.throttle import PerClientLimit
 from portal_service.web import Deps, is_staff
 
@@ -21,9 +24,23 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-def _locale() -> str:
-    chosen = session.get("lang")
-    return chosen if chosen in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "es")
+def _language_selector(remembered: int = 256):
+    """The session's language, else the best of the browser's (each Accept-Language header parsed once; at most
+    `remembered` headers kept, then all forgotten), else Spanish."""
+    by_header: dict[str, str] = {}
+
+    def select() -> str:
+        chosen = session.get("lang")
+        if chosen in LANGUAGES:
+            return chosen
+        header = request.headers.get("Accept-Language", "")
+        found = by_header.get(header)
+        if found is None:
+            if len(by_header) >= remembered:
+                by_header.clear()
+            found = by_header[header] = request.accept_languages.best_match(LANGUAGES) or "es"
+        return found
+    return select
 
 
 def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secure_cookies: bool = True) -> Flask:
@@ -36,10 +53,15 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
         SESSION_REFRESH_EACH_REQUEST=False,  # 8 h from the last change (login), not sliding: no re-signing per page
         WTF_CSRF_TIME_LIMIT=8 * 3600, BABEL_DEFAULT_LOCALE="es", PREFERRED_URL_SCHEME="https")
     app.extensions["portal"] = deps
-    Babel(app, locale_selector=_locale)
-    install_template_gettext(app)
+    select_language = _language_selector()
+    Babel(app, locale_selector=select_language)
+    install_template_gettext(app, select_language)
     install_cached_url_for(app)
+    install_marks(app)
     CSRFProtect(app)
+    install_reused_csrf_tokens(app)
+    install_page_frame(app)
+    app.session_interface = VerifiedCookies()
     for blueprint in (views_auth.bp, views_home.bp, views_signup.bp, views_account.bp, views_certificates.bp,
                       views_platforms.bp, views_users.bp, views_staff.bp, views_tools.bp):
         app.register_blueprint(blueprint)
@@ -49,7 +71,7 @@ def create_app(deps: Deps, secret_key: str, receipts_per_minute: int = 20, secur
 
     @app.context_processor
     def _globals():
-        return {"is_staff": is_staff() if "nif" in session else False, "lang": get_locale().language}
+        return {"is_staff": is_staff() if "nif" in session else False, "lang": language()}
 
     @app.after_request
     def _headers(response):

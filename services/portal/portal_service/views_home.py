@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, session, url_for
 
 from portal_service.history import describe
-from portal_service.web import acting_state, actor, deps, logged_in
+from portal_service.web import actor, deps, logged_in
 
 bp = Blueprint("home", __name__)
 
@@ -18,10 +18,11 @@ def root():
 @logged_in
 def home():
     read_model, who = deps().read_model, actor()
-    state = acting_state()
+    state, events = read_model.integrator_with_history(who.for_nif, limit=8)
     profiles = [(session["nif"], session["name"])] + [(r.nif, r.name) for r in read_model.represented_by(who.nif)]
-    actions = [(e.occurred_at, describe(e), e.actor_nif) for e in read_model.history(who.for_nif, limit=8)]
-    return render_template("home.html", state=state, profiles=profiles, actions=actions,
+    actions = [(e.occurred_at.strftime("%d/%m/%Y %H:%M"), describe(e), e.actor_nif) for e in events]
+    counts = (len(state.live_platforms()), sum(not c.removed for c in state.certificates.values())) if state else None
+    return render_template("home.html", state=state, profiles=profiles, actions=actions, counts=counts,
                            notices=read_model.notices(limit=5), now=deps().portal.clock.now())
 
 

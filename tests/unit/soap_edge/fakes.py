@@ -218,11 +218,12 @@ class Client:
 
 
 def edge(backends: FakeBackends | None = None, group_max_items: int = 500, max_body_bytes: int = 8 << 20,
-         large_bodies: LargeBodies | None = None, trusted_proxies: str = "", access: Access | None = None) -> Front:
-    """The edge's WSGI front over fake backends, wired as build() wires it."""
+         large_bodies: LargeBodies | None = None, trusted_proxies: str = "", access: Access | None = None,
+         direct: bool = True) -> Front:
+    """The edge's WSGI front over fake backends, wired as build() wires it (direct=False: spyne answers all)."""
     clients = (backends or FakeBackends()).clients
     access = access or OpenAccess()
-    return Front(SoapApp(Operations(clients, group_max_items, access)), clients, PATH, max_body_bytes, large_bodies,
+    return Front(SoapApp(Operations(clients, group_max_items, access), direct), clients, PATH, max_body_bytes, large_bodies,
                  networks(trusted_proxies), access)
 
 

@@ -14,6 +14,7 @@ from ventanilla.domain.errors import DomainError
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.soap import faults, mtom
 from soap_edge.soap.contract import TNS, ServicioError
+from soap_edge.soap.direct import Direct
 from soap_edge.soap.operations import Operations
 from soap_edge.soap.protocol import REQUEST, EdgeSoap11, request_of
 from soap_edge.soap.service import FacturaService
@@ -88,14 +89,16 @@ class _Wsgi(WsgiApplication):
 
 
 class SoapApp:
-    """FacturaService in spyne: the contract, the WSDL, validation and dispatch to the operations."""
+    """FacturaService: spyne for the contract, the WSDL and every operation; the direct path (`direct.py`) for the
+    fixed-shape queries whose request is plain (direct=False: spyne for every request, the reference in tests)."""
 
-    def __init__(self, operations: Operations):
+    def __init__(self, operations: Operations, direct: bool = True):
         app = _Application([FacturaService], tns=TNS, name="Factura", documents_container=_Documents,
                            in_protocol=EdgeSoap11(validator="lxml"), out_protocol=EdgeSoap11())
         app.event_manager.add_listener("method_call",
                                        lambda ctx: setattr(ctx, "udc", Call(operations, request_of(ctx)[0])))
         self._wsgi = _Wsgi(app)
+        self._direct = Direct(operations) if direct else None
 
     def wsdl(self, environ: dict) -> faults.Response:
         """The WSDL, its addresses from the request's host."""
@@ -103,6 +106,9 @@ class SoapApp:
 
     def answer(self, environ: dict, facts: RequestFacts, envelope: mtom.Envelope) -> faults.Response:
         """The operation's answer, MTOM for an MTOM request; a refusal is raised as its DomainError."""
+        answered = self._direct.answer(facts, envelope) if self._direct is not None else None
+        if answered is not None:
+            return answered
         environ[REQUEST] = (facts, envelope)
         status, headers, chunks = self._call(environ)
         if facts.transfer is Transfer.MTOM:

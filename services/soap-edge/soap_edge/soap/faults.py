@@ -15,12 +15,17 @@ CONTENT_TYPE = "text/xml; charset=utf-8"
 STATUS = "500 Internal Server Error"  # every fault, whoever is to blame (WS-I Basic Profile R1126)
 Response = tuple[str, list[tuple[str, str]], list[bytes]]  # WSGI status, headers, body chunks
 _LXML_PREFIX = re.compile(r"^.*?:(?:ERROR|WARNING|FATAL):[A-Z_]+:[A-Z0-9_]+: ")
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_safe(text: str) -> str:
     """Text that XML can carry: characters XML 1.0 forbids (NUL, controls, lone surrogates) become U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
+    return NOT_XML.sub("\ufffd", text)
+
+
+def xml_compatible(text: str) -> bool:
+    """Whether lxml would take text as an element's content (no character XML 1.0 forbids)."""
+    return NOT_XML.search(text) is None
 
 
 def domain_error(fault: BaseException) -> DomainError:

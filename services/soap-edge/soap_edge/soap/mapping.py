@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
+from functools import cache
 
 from ventanilla.adapters.invoice_messages import moment
 from ventanilla.api.v1 import invoice_pb2, services_pb2
@@ -37,6 +38,7 @@ def _day(iso: str) -> datetime | None:
     return datetime.combine(date.fromisoformat(iso), time(), UTC) if iso else None
 
 
+@cache  # a handful of values, asked for every item of a group
 def estado(state: int) -> str | None:
     """The wire enumeration value of a protobuf InvoiceState (None when unspecified)."""
     return invoice_pb2.InvoiceState.Name(state) if state else None
@@ -44,8 +46,13 @@ def estado(state: int) -> str | None:
 
 def factura(invoice: invoice_pb2.Invoice, receipt_pdf: bytes = b"") -> FacturaExtendidaV2:
     """The FacturaExtendidaV2 answer for an invoice and its receipt (comprobanteRegistro)."""
+    return FacturaExtendidaV2(**factura_values(invoice, receipt_pdf))
+
+
+def factura_values(invoice: invoice_pb2.Invoice, receipt_pdf: bytes = b"") -> dict:
+    """FacturaExtendidaV2's element values for an invoice and its receipt (None: omitted)."""
     key, centres = invoice.key, invoice.centres
-    return FacturaExtendidaV2(
+    return dict(
         id=invoice.id or None,
         serie=_text(key.series),
         numero=_text(key.number),

@@ -6,7 +6,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Mapping
 from urllib.parse import unquote
@@ -59,7 +59,7 @@ class Envelope:
     root: etree._Element
     parts: dict[bytes, bytes | memoryview] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def operation(self) -> str | None:
         """The local name of the Body's first element (None: not a SOAP 1.1 Envelope with an operation)."""
         body = self.root.find(SOAP_BODY) if self.root.tag == SOAP_ENVELOPE else None
@@ -132,15 +132,29 @@ def to_mtom(envelope: bytes, fields: tuple[str, ...] = ("comprobanteRegistro",))
     attachments = []
     for element in root.iter(*fields):
         if (element.text or "").strip():
-            cid = f"{uuid.uuid4().hex}@ventanilla"
+            cid = new_cid()
             attachments.append((cid, binascii.a2b_base64(element.text)))
             element.text = None
             etree.SubElement(element, XOP_INCLUDE, href=f"cid:{cid}", nsmap={"xop": XOP_NS})
     if not attachments:
         return None
+    return package(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), attachments)
+
+
+def new_cid() -> str:
+    """A fresh Content-ID for an answer's part."""
+    return f"{uuid.uuid4().hex}@ventanilla"
+
+
+def include(cid: str) -> str:
+    """The xop:Include element standing for part cid, as lxml writes it in an answer."""
+    return f'<xop:Include xmlns:xop="{XOP_NS}" href="cid:{cid}"/>'
+
+
+def package(root: bytes, attachments: list[tuple[str, bytes]]) -> tuple[str, list[bytes]]:
+    """(content type, body chunks) of an MTOM answer: the root envelope, then each (cid, content) part."""
     boundary, root_cid = f"uuid:{uuid.uuid4()}", f"root.{uuid.uuid4().hex}@ventanilla"
-    chunks = [_part_head("", boundary, 'application/xop+xml; charset=UTF-8; type="text/xml"', root_cid),
-              etree.tostring(root, xml_declaration=True, encoding="UTF-8")]
+    chunks = [_part_head("", boundary, 'application/xop+xml; charset=UTF-8; type="text/xml"', root_cid), root]
     for cid, data in attachments:
         chunks += [_part_head("\r\n", boundary, "application/octet-stream", cid), data]
     chunks.append(f"\r\n--{boundary}--\r\n".encode("ascii"))

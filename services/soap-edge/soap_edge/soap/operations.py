@@ -59,9 +59,13 @@ class Operations:
         answer = self._registry.submit(who, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
+    def invoice(self, facts: RequestFacts, invoice_id: int) -> pb.InvoiceAnswer:
+        """consultarFactura's invoice and receipt, as the status service answers them."""
+        return self._status.invoice(self._reader(facts), invoice_id)
+
     def consultar(self, facts: RequestFacts, invoice_id: int):
         """consultarFactura."""
-        answer = self._status.invoice(self._reader(facts), invoice_id)
+        answer = self.invoice(facts, invoice_id)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def consultar_por_valores(self, facts: RequestFacts, tupla: FacturaTupla):
@@ -70,21 +74,28 @@ class Operations:
         answer = self._status.invoice_by_tuple(who, mapping.invoice_tuple(tupla))
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
+    def state(self, facts: RequestFacts, invoice_id: int) -> pb.StateItem:
+        """One invoice's state and remarks, as the status service answers them; its error raised."""
+        return _single(self._status.states(self._reader(facts), [invoice_id]))
+
     def estado(self, facts: RequestFacts, invoice_id: int) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)Factura: one invoice's state and remarks."""
-        return mapping.respuesta_estado(_single(self._status.states(self._reader(facts), [invoice_id])))
+        return mapping.respuesta_estado(self.state(facts, invoice_id))
 
     def estado_por_valores(self, facts: RequestFacts, tupla: FacturaTupla) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)FacturaPorValores."""
         who = self._reader(facts)
         return mapping.respuesta_estado(_single(self._status.states_by_tuples(who, [mapping.invoice_tuple(tupla)])))
 
-    def grupo(self, facts: RequestFacts, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
-        """consultarGrupoEstadosFactura: item by item, in request order."""
+    def states(self, facts: RequestFacts, ids: Sequence[int]) -> Sequence[pb.StateItem]:
+        """A group's items as the status service answers them, in request order (a failed item carries its error)."""
         who = self._reader(facts)
         self._check_group(ids)
-        answer = self._status.states(who, ids)
-        return [mapping.grupo_item(item, id=i) for i, item in zip(ids, _items(answer, len(ids)))]
+        return _items(self._status.states(who, ids), len(ids))
+
+    def grupo(self, facts: RequestFacts, ids: Sequence[int]) -> list[RespuestaConsultaGrupoFactura]:
+        """consultarGrupoEstadosFactura: item by item, in request order."""
+        return [mapping.grupo_item(item, id=i) for i, item in zip(ids, self.states(facts, ids))]
 
     def grupo_por_valores(self, facts: RequestFacts, tuplas: Sequence[FacturaTupla]):
         """consultarGrupoEstadoFacturasPorValores: a bad ejercicio fails only its own item."""
