@@ -103,11 +103,12 @@ def raw_read(bootstrap: str, topic: str) -> dict:
     """kafka-python reading the whole topic, doing nothing with the records."""
     from ventanilla.adapters.log_reader import read_to_end
 
-    started, count = time.perf_counter(), 0
+    started, cpu, count = time.perf_counter(), time.process_time(), 0
     for records in read_to_end(bootstrap, topic):
         count += len(records)
-    seconds = time.perf_counter() - started
-    return {"events": count, "seconds": round(seconds, 1), "events_per_s": round(count / seconds)}
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"events": count, "seconds": round(seconds, 1), "events_per_s": round(count / seconds),
+            "cpu_us_per_event": round(cpu / count * 1e6, 1)}
 
 
 def per_event_transactions(bootstrap: str, topic: str, path: Path, limit: int) -> dict:

@@ -129,7 +129,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
                              max_poll_records=5000, reconnect_backoff_max_ms=1000)  # catch-up: large transactions
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode_facts,
-                          ProjectionWatch("status", metrics, tracer))
+                          ProjectionWatch("status", metrics, tracer), replay_until=startup.ready)
     watch = obs.produce_watch()
     events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
                                       settings.kafka_append_timeout_s, watch)
