@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
 
-from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.bench_registry import big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
@@ -107,13 +108,16 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
 
 
 def process_name(pid: int) -> str:
-    """The stack's name for a process: the service module it runs, or the broker."""
+    """The stack's name for a process: the service module it runs (a registry child: its index), or the broker."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return "gone"
     if b"-m" in argv:
-        return argv[argv.index(b"-m") + 1].decode()
+        child = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"VENTANILLA_REGISTRY_PROCESS=")),
+                     None)
+        return argv[argv.index(b"-m") + 1].decode() + ("" if child is None else f" {child}")
     return "kafka broker" if any(b"kafka" in a for a in argv) else argv[0].decode().rsplit("/", 1)[-1]
 
 
@@ -147,8 +151,7 @@ def prepared_answer(sample: bytes, env: dict[str, str]):
                            build_sede(Settings.from_env(env)), SystemClock())
     message = registration_to_pb(invoice)
     message.state = state_to_pb(State.REGISTRADA)
-    return pb.SubmitInvoiceResponse(invoice=message, receipt_pdf=issuer(invoice, csv), receipt_csv=csv,
-                                    position=pb.LogPosition(topic="t", partition=0, offset=1))
+    return pb.SubmitInvoiceResponse(invoice=message, receipt_pdf=issuer(invoice, csv), receipt_csv=csv)
 
 
 def edge_only(answer, invoices: list[bytes], clients: int, workers: int) -> dict:
@@ -230,11 +233,41 @@ def large_uploads(answer, count: int) -> dict:
             "burst_over_alone": round(burst / alone, 1), "answers": sorted(set(map(str, answers)))}
 
 
+def before_env(env: dict[str, str], product: Path) -> dict[str, str]:
+    """The stack's environment running another commit's product (an exported tree with generated protobuf)."""
+    paths = [str(product), *(str(p) for p in sorted((product / "services").iterdir()) if p.is_dir())]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), "BENCH_CWD": str(product)}
+
+
+def stack_variant(env: dict[str, str], pki, args, stages_sample: bytes | None = None) -> dict:
+    """One private stack (started, loaded, stopped): its closed-loop figures, and the stages measured beside it."""
+    cwd = Path(env.pop("BENCH_CWD", ROOT))  # `python -m` puts its cwd first on sys.path
+    subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, check=True,
+                   cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    out = {"load_average_start": round(os.getloadavg()[0], 1)}
+    try:
+        if stages_sample is not None:
+            stages = measure_stages(stages_sample, pki, env)
+            out["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
+            out["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
+        out.update(whole_stack(env, pki, args.clients, args.invoices))
+    finally:
+        subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, check=True, cwd=cwd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    out["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(out), file=sys.stderr, flush=True)  # each stack as it ends: a later failure loses nothing
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--invoices", type=int, default=240)
     parser.add_argument("--skip-uploads", action="store_true")
+    parser.add_argument("--registry-processes", default="1,2",
+                        help="one stack per count of registry processes (VENTANILLA_REGISTRY_PROCESSES), in order")
+    parser.add_argument("--before", type=Path, help="another commit's product tree (git archive + generated "
+                        "protobuf): its stack runs first, as the baseline of the same run")
     args = parser.parse_args()
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "command": " ".join(["bench_write_path.py", *sys.argv[1:]]), "pythonpath": os.environ.get("PYTHONPATH", "")}
@@ -242,22 +275,29 @@ def main() -> int:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
         sample = pki.sign(big_invoice("BENCH-STAGES"))
-        env = stack_env(tmp / "state", pki)
-        _ventanilla(env, "up", "--timeout", "240")
-        try:
-            stages = measure_stages(sample, pki, env)
-            report["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
-            report["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
-            report["stack"] = whole_stack(env, pki, args.clients, args.invoices)
-            answer = prepared_answer(sample, env)
-        finally:
-            _ventanilla(env, "down")
+        if args.before is not None:
+            report["before"] = stack_variant(before_env(stack_env(tmp / "state-before", pki), args.before), pki,
+                                             args)
+        report["stacks"] = {}
+        for count in [int(c) for c in args.registry_processes.split(",")]:
+            env = {**stack_env(tmp / f"state-{count}", pki), "VENTANILLA_REGISTRY_PROCESSES": str(count)}
+            first = not report["stacks"]
+            report["stacks"][f"registry_processes_{count}"] = stack_variant(env, pki, args, sample if first else None)
+            if first:
+                report["stages_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("stages_cpu_ms")
+                report["floor_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("floor_cpu_ms")
+                answer = prepared_answer(sample, env)
+        report["stack"] = max(report["stacks"].values(), key=lambda stack: stack["per_s"])
         invoices = [pki.sign(big_invoice(f"E{i}")) for i in range(args.invoices)]
         report["edge_only"] = edge_only(answer, invoices, args.clients, int(env.get("VENTANILLA_SOAP_WORKERS", "2")))
         if not args.skip_uploads:
             report["large_uploads"] = large_uploads(answer, LARGE_UPLOADS)
-    report["stack_over_edge_only"] = round(report["stack"]["per_s"] / report["edge_only"]["per_s"], 3)
-    report["stack_cpu_over_floor"] = round(report["stack"]["cpu_ms_per_invoice"] / report["floor_cpu_ms"], 2)
+    ceiling, floor = report["edge_only"]["per_s"], report["floor_cpu_ms"]
+    for stack in [*report["stacks"].values(), *([report["before"]] if "before" in report else [])]:
+        stack["over_edge_only"] = round(stack["per_s"] / ceiling, 3)
+        stack["cpu_over_floor"] = round(stack["cpu_ms_per_invoice"] / floor, 2)
+    report["stack_over_edge_only"] = report["stack"]["over_edge_only"]  # the goal rows: the best stack of the run
+    report["stack_cpu_over_floor"] = report["stack"]["cpu_over_floor"]
     report["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(report, indent=2))
     out = ROOT / "var" / "bench" / "write_path.json"
