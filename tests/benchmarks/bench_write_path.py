@@ -31,6 +31,7 @@ from tests.benchmarks.registry_stages import _registration, measure_stages  # no
 from tests.e2e import soap  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
 
+IDLE_S = 5.0
 LARGE_UPLOADS, LARGE_BYTES = 20, 8 * 1024 * 1024 - 64 * 1024
 
 
@@ -96,7 +97,13 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
     invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(count)]
     closed_loop(url, warm, clients, lambda: tls_session(client))
     pids = stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
+    idle = {p: own_cpu(p) for p in pids}
+    time.sleep(IDLE_S)  # the stack with nothing to do: its pollers' CPU per second
     before = {p: own_cpu(p) for p in pids}
+    idle_ms_per_s: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        idle_ms_per_s[name] = idle_ms_per_s.get(name, 0.0) + (before[pid] - idle[pid]) * 1000 / IDLE_S
     result = closed_loop(url, invoices, clients, lambda: tls_session(client))
     per_process: dict[str, float] = {}
     for pid in pids:
@@ -104,7 +111,8 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
         per_process[name] = per_process.get(name, 0.0) + (own_cpu(pid) - before[pid]) * 1000 / result["invoices"]
     return {**result, "stack_processes": len(pids),
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
-            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())}}
+            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
+            "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())}}
 
 
 def process_name(pid: int) -> str:
