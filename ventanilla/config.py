@@ -432,7 +432,7 @@ class Settings:
             registry_processes=_positive(env, "VENTANILLA_REGISTRY_PROCESSES", 1),
             # HTTP/2 connections per edge worker to the registry address: calls round-robin over them, and the
             # kernel spreads connections over the processes sharing the port
-            edge_registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 4),
+            edge_registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             grpc_lb_policy=_choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES),
             blob_store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
             blob_dir=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",
