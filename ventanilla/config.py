@@ -13,6 +13,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name}={value} must be at least 1")
+    return value
+
+
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name)
     return raw if raw not in (None, "") else default
@@ -316,6 +323,8 @@ class Settings:
     probe_client_key: Path
     claims_dsn: str
     registry_replicas: int
+    registry_processes: int
+    edge_registry_channels: int
     grpc_lb_policy: str
     blob_store: str
     blob_dir: Path
@@ -420,6 +429,11 @@ class Settings:
             probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
             claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
             registry_replicas=_int(env, "VENTANILLA_REGISTRY_REPLICAS", 1),
+            # registry processes per pod (host) on one port (SO_REUSEPORT): each is GIL-bound, so one per core
+            registry_processes=_positive(env, "VENTANILLA_REGISTRY_PROCESSES", 1),
+            # HTTP/2 connections per edge worker to the registry address: calls round-robin over them, and the
+            # kernel spreads connections over the processes sharing the port
+            edge_registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             grpc_lb_policy=_choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES),
             blob_store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
             blob_dir=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",

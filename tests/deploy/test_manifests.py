@@ -86,6 +86,15 @@ def test_each_kafka_client_has_its_own_user_and_only_the_gateway_writes_the_back
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_registry_pod_runs_one_registry_process_per_cpu_of_its_limit(overlay):
+    container = find(documents(overlay), "Deployment", "registry")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    cpus = float(str(container["resources"]["limits"]["cpu"]).removesuffix("m")) / (
+        1000 if str(container["resources"]["limits"]["cpu"]).endswith("m") else 1)
+    assert int(env["VENTANILLA_REGISTRY_PROCESSES"]) == int(cpus) >= 1
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_registry_always_knows_its_replicas_and_never_gets_a_file_claims_store(overlay, tmp_path):
     docs = documents(overlay)
     registry = find(docs, "Deployment", "registry")

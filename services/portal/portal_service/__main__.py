@@ -145,7 +145,7 @@ def build(settings: Settings, *, overrides: dict | None = None, metrics=None) ->
                            read_model.positions(settings.integrator_events_topic), settings.read_your_writes_timeout_s)
         consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
                                           client_id="portal-projector",
-                                 group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+                                 group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", **kafka_clients.FOLLOWING)
         projector = Projector(consumer, read_model, settings.integrator_events_topic, catch_up, decode)
         settle = lambda position: catch_up.reached(position.partition, position.offset + 1)  # noqa: E731
         caught_up = catch_up.wait

@@ -18,6 +18,7 @@ from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
+from registry_service import processes
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
 from registry_service.claiming import Timing
@@ -99,7 +100,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     api = RegistryApi(registrar, metering.submission)
     server = GrpcServer(
         settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
-        **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
+        share_port=True, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
@@ -107,11 +108,15 @@ def build(settings: Settings, observability: Observability | None = None, *,
 
 
 def main() -> None:
-    """Run the registry service until SIGINT or SIGTERM."""
+    """Run the registry service until SIGINT or SIGTERM: this process, or VENTANILLA_REGISTRY_PROCESSES children
+    of it sharing the port."""
     settings = Settings.from_env()
     configure_logging("registry", settings.log_level)
-    observability = Observability.from_env("registry", {"blobs": settings.blob_dir,
-                                                        "claims": settings.path("registry")})
+    volumes = {"blobs": settings.blob_dir, "claims": settings.path("registry")}
+    if settings.registry_processes > 1 and not processes.is_child():
+        raise SystemExit(processes.RegistryProcesses(settings, settings.registry_processes, volumes).run())
+    observability = (Observability.worker("registry") if processes.is_child()
+                     else Observability.from_env("registry", volumes))
     service = build(settings, observability)
     service.start()
     observability.serve()

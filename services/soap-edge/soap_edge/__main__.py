@@ -51,6 +51,7 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
         max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
         open_channel=lambda address, **options: obs.channel(open_channel(address, **options)),
         lb_policy=settings.grpc_lb_policy,
+        spread={"registry": settings.edge_registry_channels},
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
     backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))

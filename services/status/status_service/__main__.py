@@ -47,7 +47,7 @@ def _group_consumer(settings: Settings, group: str, client_id: str, max_records:
                                   client_id=client_id, group_id=group, enable_auto_commit=False,
                                   auto_offset_reset="earliest", max_poll_records=max_records,
                                   session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
-                                  reconnect_backoff_max_ms=1000, **static)
+                                  reconnect_backoff_max_ms=1000, **static, **kafka_clients.FOLLOWING)
 
 
 @dataclass
@@ -127,7 +127,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=5000, reconnect_backoff_max_ms=1000)  # catch-up: large transactions
+                             max_poll_records=5000, reconnect_backoff_max_ms=1000, **kafka_clients.FOLLOWING)  # catch-up: large transactions
     projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode_facts,
                           ProjectionWatch("status", metrics, tracer), replay_until=startup.ready)
     watch = obs.produce_watch()

@@ -64,6 +64,25 @@ def make(behaviour, deadline_s=7.5, write_s=None):
     return Backends(Channels(ADDRESSES, 1 << 24, open_channel), deadlines), opened
 
 
+def test_a_spread_backend_has_its_calls_round_robin_over_channels_of_their_own():
+    opened, used = [], []
+
+    def open_channel(address, options):
+        opened.append(FakeChannel(address, lambda *_: used.append(channel) or pb.SubmitInvoiceResponse(), options))
+        channel = opened[-1]
+        return channel
+    channels = Channels(ADDRESSES, 1 << 24, open_channel, spread={"registry": 3})
+    backends = Backends(channels, Deadlines(query_s=1, write_s=1))
+    for _ in range(6):
+        backends.registry.submit(CALLER, b"", [])
+    backends.status.invoice(CALLER, 1)
+    registry = [c for c in opened if c.address == "r:1"]
+    assert len(registry) == 3 and used == registry * 2 + [opened[-1]]
+    # each its own connection (no shared subchannel); a backend with one channel keeps the default pool
+    assert all(channels_module.OWN_CONNECTION in c.options for c in registry)
+    assert channels_module.OWN_CONNECTION not in opened[-1].options
+
+
 def call(backends: Backends, service: str, method: str):
     """The typed client method standing for service.method (the RPC it makes)."""
     return {
