@@ -50,7 +50,7 @@ def _status_calls(stack: BenchStack, invoice_id: int, own_writes: bool, calls: i
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
     request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=[invoice_id])
-    with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
+    with dial(stack.settings.addresses.status, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
         for _ in range(calls):
             started = time.perf_counter()
@@ -105,11 +105,11 @@ def _registered(stack: BenchStack, count: int) -> list[int]:
     from tests.unit.domain.factories import registered
 
     first, template = 10_000_000 + int(time.time()) % 1_000_000 * 10, registered()
-    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, acks="all", linger_ms=20)
+    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka.bootstrap_servers, acks="all", linger_ms=20)
     ids = list(range(first, first + count))
     for i in ids:
         reg = replace(template.invoice, id=i, key=InvoiceKey(SELLER, 2026, "BENCH-", str(i)), submitter_nif=SELLER)
-        producer.send(stack.settings.invoice_events_topic, key=str(i).encode(),
+        producer.send(stack.settings.topics.invoice_events, key=str(i).encode(),
                       value=encode(replace(template, invoice_id=i, invoice=reg, event_id=str(uuid.uuid4()))))
     producer.flush()
     producer.close()
@@ -156,7 +156,7 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
     for n, invoice_id in enumerate(ids):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
         _, value = lc.state_update(invoice_id, "REGISTRADA_RCF")
-        producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(10)
+        producer.send(stack.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value).get(10)
         acked_at = time.perf_counter()
         pollers.append(threading.Thread(target=visible, args=(invoice_id, acked_at), daemon=True))
         pollers[-1].start()
@@ -176,7 +176,7 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     from tests.support.backlog import produce_events
     from tests.support.stack_env import free_ports
 
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    bootstrap = stack.settings.kafka.bootstrap_servers
     topic = f"bench.invoice-events.{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic})
     ensure_topics(settings, TOPICS[:1])
@@ -196,7 +196,7 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
     import sys
 
     from ventanilla.config import Settings
-    from ventanilla.stack import GrpcHealth
+    from ventanilla.stack import STATUS_HEALTH
 
     env = {**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic, "VENTANILLA_STATE_DIR": str(state),
            "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
@@ -204,7 +204,7 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
            "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{ports[1]}",
            "VENTANILLA_BACKOFFICE_GROUP": f"bench-{uuid.uuid4().hex[:6]}",
            "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}"}
-    serving = GrpcHealth("status_address", "status")  # the status port requires mutual TLS
+    serving = STATUS_HEALTH  # the status port requires mutual TLS
     replica = Settings.from_env(env)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
