@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
 
 from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
@@ -57,30 +58,19 @@ def stack_processes(state: Path) -> list[int]:
 
 def closed_loop(url: str, invoices: list[bytes], clients: int, session) -> dict:
     """`clients` threads, each posting its next invoice as soon as the last one is answered."""
-    pending, latencies, lock = iter(invoices), [], threading.Lock()
-
-    def client() -> None:
+    def sender():
         own = session()
-        while True:
-            with lock:
-                facturae = next(pending, None)
-            if facturae is None:
-                return
+
+        def send(facturae: bytes) -> float:
             content_type, body = soap.enviar_mtom(facturae)
             started = time.perf_counter()
             answer = own.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=120)
             elapsed = (time.perf_counter() - started) * 1000
             assert answer.status_code == 200 and b"enviarFacturaResponse" in answer.content, answer.text[:300]
-            with lock:
-                latencies.append(elapsed)
+            return elapsed
+        return send
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    latencies, wall = timed_clients(invoices, clients, sender)
     ordered = sorted(latencies)
     return {"invoices": len(latencies), "seconds": round(wall, 2), "per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(ordered[len(ordered) // 2], 1), "p99_ms": round(p99(latencies), 1)}
