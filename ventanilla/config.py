@@ -362,9 +362,9 @@ class Addresses:
 
 @dataclass(frozen=True)
 class Deadlines:
-    """How long a caller waits: a gRPC read, a write (enviarFactura, anularFactura), a read of one's own write."""
+    """How long a caller waits: a query over gRPC, a write (enviarFactura, anularFactura), a read of one's own write."""
 
-    grpc_s: float
+    query_s: float
     write_s: float
     read_your_writes_s: float
 

@@ -21,4 +21,4 @@ def test_the_write_deadline_outlives_the_registry_and_the_cancellation(env):
     assert registry.reserve_s + 5 <= registry.budget_s  # time left for the checks and for a pending claim
     assert registry.lease.total_seconds() > settings.deadlines.write_s  # no claim is settled while in progress
     assert cancellation_worst_case_s(settings) + ANSWER_MARGIN_S <= settings.deadlines.write_s
-    assert settings.deadlines.grpc_s < settings.deadlines.write_s
+    assert settings.deadlines.query_s < settings.deadlines.write_s

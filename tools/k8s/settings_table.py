@@ -47,7 +47,7 @@ GROUPED = {
     "VENTANILLA_CANCELLATION_ADDRESS": "addresses.cancellation",
     "VENTANILLA_BACKOFFICE_ADDRESS": "addresses.backoffice",
     "VENTANILLA_GRPC_LB_POLICY": "addresses.lb_policy",
-    "VENTANILLA_SOAP_GRPC_DEADLINE_S": "deadlines.grpc_s",
+    "VENTANILLA_SOAP_GRPC_DEADLINE_S": "deadlines.query_s",
     "VENTANILLA_WRITE_DEADLINE_S": "deadlines.write_s",
     "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S": "deadlines.read_your_writes_s",
     "VENTANILLA_SOAP_HOST": "edge.host",

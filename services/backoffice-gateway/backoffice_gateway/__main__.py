@@ -100,7 +100,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
         closeables.append(outbox)
     back_office = o.get("back_office")
     if back_office is None:
-        back_office = StatusBackOffice(settings.service_tls, settings.addresses.backoffice, settings.deadlines.grpc_s,
+        back_office = StatusBackOffice(settings.service_tls, settings.addresses.backoffice, settings.deadlines.query_s,
                                        obs.channel)
         closeables.append(back_office)
     revocation = watched(g.client_revocation, g.client_revocation_period_s, g.client_ca, settings.trust.crls,

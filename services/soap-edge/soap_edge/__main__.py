@@ -14,7 +14,7 @@ from ventanilla.observability.process import Observability
 from ventanilla.observability.wsgi import ServerSpans
 
 from soap_edge.backends.channels import Channels, OpenChannel
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
@@ -53,7 +53,7 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
         lb_policy=settings.addresses.lb_policy,
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
-    backends = Backends(channels, Deadlines(query_s=settings.deadlines.grpc_s, write_s=settings.deadlines.write_s))
+    backends = Backends(channels, settings.deadlines)
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.edge.group_max_items, access))
     large = LargeBodies(settings.edge.max_large_bodies, wait_s=settings.edge.request_timeout_s)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Iterable
 
 import grpc
 
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.api.v1 import invoice_pb2, services_pb2 as pb, services_pb2_grpc as rpc
+from ventanilla.config import Deadlines
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
@@ -17,14 +17,6 @@ log = logging.getLogger("soap_edge.backends")
 
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 _NOT_YOURS = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """How long the edge waits for each kind of call, in seconds."""
-
-    query_s: float
-    write_s: float
 
 
 def unreachable(key: ErrorKey, label: str) -> DomainError:

@@ -50,9 +50,9 @@ def limits() -> dict:
     }
 
 
-def deadlines(settings: Settings) -> tls.Deadlines:
+def deadlines(settings: Settings) -> tls.ArrivalDeadlines:
     """The configured handshake, request and socket-operation deadlines."""
-    return tls.Deadlines(settings.edge.handshake_timeout_s, settings.edge.request_timeout_s,
+    return tls.ArrivalDeadlines(settings.edge.handshake_timeout_s, settings.edge.request_timeout_s,
                          settings.edge.io_timeout_s)
 
 
@@ -86,7 +86,7 @@ class EdgeServer(BaseApplication):
 
     def load_config(self):
         s = self._settings
-        longest_call_s = max(s.deadlines.grpc_s, s.deadlines.write_s)  # a stopping worker lets it finish
+        longest_call_s = max(s.deadlines.query_s, s.deadlines.write_s)  # a stopping worker lets it finish
         options = {
             "bind": f"{s.edge.host}:{s.edge.port}",
             "workers": s.edge.workers,
