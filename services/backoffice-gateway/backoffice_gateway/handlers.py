@@ -11,7 +11,8 @@ from ventanilla.adapters.invoice_messages import timestamp
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.integrators_directory import REASONS, Credential, Unrecognized
 from ventanilla.logs import Everyso
-from backoffice_gateway.ports import (BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox,
+from ventanilla.ports import Clock
+from backoffice_gateway.ports import (BackOffice, BackendUnavailable, Directory, InvoiceNotFound, Outbox,
                                      Revocation)
 
 log = logging.getLogger("backoffice_gateway")

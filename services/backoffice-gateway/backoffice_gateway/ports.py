@@ -1,5 +1,5 @@
 """What the gateway's use cases need from outside: the integrators directory, client certificates' revocation, the
-back-office topic, the status service's back-office reads, a clock."""
+back-office topic, the status service's back-office reads (the clock is ventanilla.ports.Clock)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -44,9 +44,3 @@ class BackOffice(Protocol):
     def history(self, invoice_id: int) -> pb.History: ...
 
     def documents(self, invoice_id: int) -> pb.Documents: ...
-
-
-class Clock(Protocol):
-    """Now, aware."""
-
-    def now(self) -> datetime: ...
