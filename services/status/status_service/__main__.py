@@ -33,7 +33,7 @@ from status_service.backoffice_messages import FeedbackTopic, sender_of, transla
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
-from status_service.intake import Intake
+from status_service.backoffice_intake import BackOfficeIntake
 from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp
 
@@ -58,8 +58,10 @@ class StatusService:
     loops: list[GroupLoop]
     servers: list[GrpcServer]
     startup: StartupCatchUp
+    store: ProjectionStore
+    catch_up: CatchUp
     closeables: list = field(default_factory=list)
-    intake: Intake | None = None
+    intake: BackOfficeIntake | None = None
     queries: Queries | None = None
     directory: DirectoryFollower | None = None
     failed: threading.Event = field(default_factory=threading.Event)
@@ -113,14 +115,16 @@ class StatusService:
 def build(settings: Settings, observability: Observability | None = None, *,
           overrides: dict | None = None) -> StatusService:
     """Wire the status service from settings (metrics nobody scrapes and no tracing unless observability is given);
-    `overrides` replaces ports by name (log, blobs, clock)."""
+    `overrides` replaces ports by name (log, blobs, clock, and end_offsets: where the log ends, what catching up
+    means)."""
     o = overrides or {}
     obs = observability or Observability.quiet("status")
     metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = o.get("blobs") or open_blob_store(settings)
-    end_offsets = end_offsets_reader(settings.kafka.bootstrap_servers, settings.topics.invoice_events,
-                                     "status-end-offsets", settings.deadlines.read_your_writes_s)
+    end_offsets = o.get("end_offsets") or end_offsets_reader(
+        settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-end-offsets",
+        settings.deadlines.read_your_writes_s)
     catch_up = CatchUp(end_offsets, store.positions(settings.topics.invoice_events), settings.deadlines.read_your_writes_s)
     servers: list[GrpcServer] = []
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
@@ -137,7 +141,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     notices = Publisher(settings.kafka.bootstrap_servers, "status-notices", linger_ms=5, watch=watch)
     directory = DirectoryFollower(settings.kafka.bootstrap_servers, settings.topics.integrator_events,
                                   "status-directory", settings.kafka.security)  # who owns which DIR3 unit
-    intake = Intake(store, events, FeedbackTopic(feedback, settings.topics.backoffice_feedback), catch_up,
+    intake = BackOfficeIntake(store, events, FeedbackTopic(feedback, settings.topics.backoffice_feedback), catch_up,
                     o.get("clock") or SystemClock(), translate, sender_of,
                     owners=directory, require_sender=settings.status_groups.backoffice_require_sender,
                     counted=metrics.backoffice_messages)
@@ -162,8 +166,8 @@ def build(settings: Settings, observability: Observability | None = None, *,
                    [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
                    **server_options(settings.service_tls, "status", gate)),
     ]
-    return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries,
-                         directory=directory)
+    return StatusService(projector, loops, servers, startup, store, catch_up, [events, feedback, notices],
+                         intake=intake, queries=queries, directory=directory)
 
 
 def main() -> None:
