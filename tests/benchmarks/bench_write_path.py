@@ -30,6 +30,7 @@ import soap_edge  # noqa: E402,F401
 import ventanilla  # noqa: E402,F401
 
 from tests.benchmarks.bench_registry import big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
@@ -63,30 +64,19 @@ def stack_processes(state: Path) -> list[int]:
 
 def closed_loop(url: str, invoices: list[bytes], clients: int, session) -> dict:
     """`clients` threads, each posting its next invoice as soon as the last one is answered."""
-    pending, latencies, lock = iter(invoices), [], threading.Lock()
-
-    def client() -> None:
+    def sender():
         own = session()
-        while True:
-            with lock:
-                facturae = next(pending, None)
-            if facturae is None:
-                return
+
+        def send(facturae: bytes) -> float:
             content_type, body = soap.enviar_mtom(facturae)
             started = time.perf_counter()
             answer = own.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=120)
             elapsed = (time.perf_counter() - started) * 1000
             assert answer.status_code == 200 and b"enviarFacturaResponse" in answer.content, answer.text[:300]
-            with lock:
-                latencies.append(elapsed)
+            return elapsed
+        return send
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    latencies, wall = timed_clients(invoices, clients, sender)
     ordered = sorted(latencies)
     return {"invoices": len(latencies), "seconds": round(wall, 2), "per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(ordered[len(ordered) // 2], 1), "p99_ms": round(p99(latencies), 1)}
@@ -263,9 +253,9 @@ def admitted(length: int, count: int, settings) -> int:
     from soap_edge.http import body, server  # the measured product's (PYTHONPATH first)
 
     if not hasattr(body.LargeBodies, "cost"):
-        return min(count, server.THREADS, settings.soap_max_large_bodies)
-    budget = settings.soap_large_body_memory_mb * 1024 * 1024
-    return min(count, server.THREADS, budget // body.LargeBodies(budget, settings.max_body_bytes, 0).cost(
+        return min(count, server.THREADS, settings.soap_max_large_bodies)  # a commit before the budget: flat settings
+    budget = settings.edge.large_body_memory_mb * 1024 * 1024
+    return min(count, server.THREADS, budget // body.LargeBodies(budget, settings.edge.max_body_bytes, 0).cost(
         {"CONTENT_LENGTH": str(length)}, mtom=True))
 
 

@@ -68,13 +68,13 @@ def test_pages_rendered_from_a_projection_rebuilt_from_offset_zero_are_identical
         assert first.portal.read_model.integrator(PUBLIC_BODY).platforms[platform_id].state.value == "approved"
     finally:
         first.stop()
-    written = sum(first.portal.read_model.positions(settings.integrator_events_topic).values())
+    written = sum(first.portal.read_model.positions(settings.topics.integrator_events).values())
     assert written >= 12  # every action above is an event on the topic
 
     rebuilt_env = {**env, "VENTANILLA_PORTAL_PROJECTION": str(tmp_path / "rebuilt.sqlite3")}
     second = start_portal(rebuilt_env, **real)  # an empty projection: read from offset 0
     try:
-        assert sum(second.portal.read_model.positions(settings.integrator_events_topic).values()) == written
+        assert sum(second.portal.read_model.positions(settings.topics.integrator_events).values()) == written
         after = pages(second, portal_pki, platform_id)
     finally:
         second.stop()

@@ -36,7 +36,7 @@ CHANNELS = 16  # 16 connections all hashed to one of two processes: odds 2**-15
 
 def _edge_channels(settings: Settings) -> Channels:
     """The edge's own backends, its registry calls spread over CHANNELS channels to the one address."""
-    address = settings.registry_address
+    address = settings.addresses.registry
     return Channels({"registry": address}, 64 << 20, opener(settings.service_tls, "soap-edge", {address: "registry"}),
                     spread={"registry": CHANNELS})
 
@@ -93,7 +93,7 @@ def test_two_registry_processes_share_a_port_one_id_per_key_and_stop_together(
     backends = Backends(channels, Deadlines(query_s=30, write_s=120))
     try:
         deadline = time.monotonic() + 90
-        while not _serving(settings.registry_address):
+        while not _serving(settings.addresses.registry):
             assert parent.poll() is None, log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "registry processes not serving"
             time.sleep(0.2)

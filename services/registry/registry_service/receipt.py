@@ -30,7 +30,7 @@ class Sede:
 
     issuer: str
     zone: ZoneInfo
-    verification_url: Callable[[str], str]  # CSV -> URL (Settings.receipt_url)
+    verification_url: Callable[[str], str]  # CSV -> URL (EdgeSettings.receipt_url)
 
 
 def new_csv() -> str:

@@ -24,7 +24,7 @@ INVOICE = RegisteredInvoice(
     receipt=DocumentRef("", 0), submitter_nif="B23103039")
 
 
-URL = Settings.from_env({"VENTANILLA_SOAP_PUBLIC_URL": "https://sede.example.es/ventanilla/"}).receipt_url
+URL = Settings.from_env({"VENTANILLA_SOAP_PUBLIC_URL": "https://sede.example.es/ventanilla/"}).edge.receipt_url
 MADRID = Sede("Ventanilla", ZoneInfo("Europe/Madrid"), URL)
 CANARY = Sede("Ventanilla", ZoneInfo("Atlantic/Canary"), URL)
 SEALED_AT = datetime(2026, 7, 1, 10, 0, 7, tzinfo=timezone.utc)

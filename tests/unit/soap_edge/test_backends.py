@@ -14,7 +14,8 @@ from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKe
 
 from soap_edge.backends import channels as channels_module
 from soap_edge.backends.channels import Channels
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
+from ventanilla.config import Deadlines
 
 from .fakes import FakeRpcError
 
@@ -60,7 +61,8 @@ def make(behaviour, deadline_s=7.5, write_s=None):
     def open_channel(address, options):
         opened.append(FakeChannel(address, behaviour, options))
         return opened[-1]
-    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s)
+    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s,
+                          read_your_writes_s=5.0)
     return Backends(Channels(ADDRESSES, 1 << 24, open_channel), deadlines), opened
 
 
