@@ -90,7 +90,7 @@ def test_two_registry_processes_share_a_port_one_id_per_key_and_stop_together(
         parent = subprocess.Popen([sys.executable, "-m", "registry_service"], env=env, stdout=log,
                                   stderr=subprocess.STDOUT)
     channels = _edge_channels(settings)
-    backends = Backends(channels, Deadlines(query_s=30, write_s=120))
+    backends = Backends(channels, Deadlines(query_s=30, write_s=120, read_your_writes_s=5))
     try:
         deadline = time.monotonic() + 90
         while not _serving(settings.addresses.registry):

@@ -74,7 +74,7 @@ def test_a_spread_backend_has_its_calls_round_robin_over_channels_of_their_own()
         channel = opened[-1]
         return channel
     channels = Channels(ADDRESSES, 1 << 24, open_channel, spread={"registry": 3})
-    backends = Backends(channels, Deadlines(query_s=1, write_s=1))
+    backends = Backends(channels, Deadlines(query_s=1, write_s=1, read_your_writes_s=1))
     for _ in range(6):
         backends.registry.submit(CALLER, b"", [])
     backends.status.invoice(CALLER, 1)
