@@ -1,14 +1,15 @@
 """The overhead of metrics and tracing on consultarEstadoFactura and enviarFactura throughput, same run.
 
-`python tests/benchmarks/bench_observability.py [rounds] [--before REV]`. One private stack (backends as deployed: metrics on,
+`python tests/benchmarks/bench_observability.py [rounds] [--before REV] [--short]`. One private stack (backends as deployed: metrics on,
 tracing off); three extra edges on it, in ingress mode so that wrk can load them, differing only in their
 environment: metrics off (VENTANILLA_SOAP_METRICS_ADDRESS=off), metrics on (gunicorn multiprocess files, /metrics
 served), and metrics on + tracing sampled at 10 % (OTLP/HTTP to a receiver on loopback in this process). Rounds
-are interleaved (off, metrics, traced, off, ...); --before REV adds the traced edge of another commit (its
-`ventanilla` and `soap_edge` exported by git archive, this checkout's generated protobuf modules copied in) so the machine's drift falls on every variant alike; medians.
+are interleaved (off, metrics, traced, off, ...); --before REV adds the metrics and the traced edges of another
+commit (its `ventanilla` and `soap_edge` exported by git archive, this checkout's generated protobuf modules copied
+in) so the machine's drift falls on every variant alike; medians. --short: 2 rounds of 4 s and 20 invoices.
 Besides throughput, the edge's own CPU time per request answered (master and workers, from /proc): on a shared,
 loaded machine it is the steadier measure of what the instrumentation costs.
-Prints JSON and writes var/bench/observability.json.
+Prints JSON (with the goal rows: each variant against metrics off, same run) and writes var/bench/observability.json.
 """
 from __future__ import annotations
 
@@ -34,15 +35,17 @@ from tests.support.stack_env import free_ports  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
 _PARSER.add_argument("rounds", type=int, nargs="?", default=3)
-_PARSER.add_argument("--before", help="also the traced edge of this commit")
-_ARGS = _PARSER.parse_args()
-ROUNDS, BEFORE = _ARGS.rounds, _ARGS.before
-SECONDS, CONNECTIONS = 8, 8
-ENVIAR = (100 * 1024, 60, 4)  # Facturae size, requests per round (each a new invoice), connections
+_PARSER.add_argument("--before", help="also the metrics and traced edges of this commit")
+_PARSER.add_argument("--short", action="store_true", help="2 rounds of 4 s and 20 invoices (make bench)")
+_ARGS, _ = _PARSER.parse_known_args()  # run_all.py's own arguments (script names) are not ours
+ROUNDS, BEFORE = (2 if _ARGS.short else _ARGS.rounds), _ARGS.before
+SECONDS, CONNECTIONS = (4 if _ARGS.short else 8), 8
+ENVIAR = (100 * 1024, 20 if _ARGS.short else 60, 4)  # Facturae size, requests per round (each a new invoice), connections
 OUT = ROOT / "var" / "bench" / "observability.json"
 
 
-TRACED = "metrics on, tracing sampled 10 %"
+OFF, METRICS, TRACED = "metrics off, tracing off", "metrics on, tracing off", "metrics on, tracing sampled 10 %"
+GOALS = {METRICS: 1.03, TRACED: 1.10}  # issue 14: overhead at most 3 % (tracing off), 10 % (sampled at 10 %)
 
 
 def export_tree(rev: str, into: Path) -> Path:
@@ -64,14 +67,29 @@ def variants(receiver: OtlpReceiver, scratch: Path) -> dict[str, dict[str, str]]
         return {**metered(name), "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
                 "OTEL_TRACES_SAMPLER_ARG": "0.1"}
-    found = {"metrics off, tracing off": {"VENTANILLA_SOAP_METRICS_ADDRESS": "off"},
-             "metrics on, tracing off": metered("metrics"), TRACED: traced("traced")}
+    found = {OFF: {"VENTANILLA_SOAP_METRICS_ADDRESS": "off"}, METRICS: metered("metrics"), TRACED: traced("traced")}
     if BEFORE is not None:
         before = scratch / "before"
         before.mkdir()
-        found[f"{TRACED} ({BEFORE})"] = {**traced("traced-before"),
-                                          "PYTHONPATH": str(export_tree(BEFORE, before) / "services" / "soap-edge")}
+        path = {"PYTHONPATH": str(export_tree(BEFORE, before) / "services" / "soap-edge")}
+        found[f"{METRICS} ({BEFORE})"] = {**metered("metrics-before"), **path}
+        found[f"{TRACED} ({BEFORE})"] = {**traced("traced-before"), **path}
     return found
+
+
+def goal_rows(summary: dict) -> list[str]:
+    """Each variant's overhead against metrics off in the same run, next to the issue's goal."""
+    rows = []
+    for operation in ("consultarEstadoFactura", "enviarFactura"):
+        for name, median in summary[operation].items():
+            goal = next((g for variant, g in GOALS.items() if name.startswith(variant)), None)
+            if goal is None:
+                continue
+            cpu, rps = median["edge_cpu_per_request_vs_off"], median["throughput_vs_off"]
+            rows.append(f"{operation} | {name} | edge CPU/request {cpu:.3f}x off | throughput {rps:.3f}x off | "
+                        f"goal: overhead <= {round((goal - 1) * 100)} % -> CPU {'met' if cpu <= goal else 'NOT met'}, "
+                        f"throughput {'met' if rps >= 2 - goal else 'NOT met'}")
+    return rows
 
 
 def _median(results: list, cpu: list[float]) -> dict:
@@ -123,7 +141,7 @@ def run(stack) -> dict:
     summary = {}
     for operation, results in (("consultarEstadoFactura", consultar), ("enviarFactura", enviar)):
         medians = {name: _median(rounds, cpu[operation, name]) for name, rounds in results.items()}
-        base = medians["metrics off, tracing off"]
+        base = medians[OFF]
         for median in medians.values():
             median["throughput_vs_off"] = round(median["rps"] / base["rps"], 3)
             median["edge_cpu_per_request_vs_off"] = round(median["edge_cpu_ms_per_request"]
@@ -139,9 +157,12 @@ def run(stack) -> dict:
 
 
 def main() -> int:
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "commit": commit.stdout.strip(), "command": " ".join(["bench_observability.py", *sys.argv[1:]])}
     with running_stack() as stack:
         results["overhead"] = run(stack)
+    results["goals"] = goal_rows(results["overhead"])
     publish(results, OUT)
     return 0
 
