@@ -33,6 +33,7 @@ from status_service.backoffice_messages import FeedbackTopic, sender_of, transla
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
+from status_service.metering import MeteredProgress
 from status_service.intake import Intake
 from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp
@@ -150,9 +151,10 @@ def build(settings: Settings, observability: Observability | None = None, *,
                   Notifier(notices, settings.invoices_registered_topic, directory, metrics.notices_published),
                   "notices", after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
     ]
-    queries = Queries(store, blobs, catch_up)
-    status_api = StatusApi(queries)
-    backoffice_api = BackOfficeApi(store, blobs, catch_up)
+    reads = MeteredProgress(catch_up, metrics.catch_up_wait, metrics.catch_up_timeouts)  # readers' waits only
+    queries = Queries(store, blobs, reads)
+    status_api = StatusApi(queries, metrics.group_query_items)
+    backoffice_api = BackOfficeApi(store, blobs, reads)
     gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
     servers += [
         GrpcServer(settings.backoffice_address,
