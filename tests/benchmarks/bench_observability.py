@@ -1,6 +1,6 @@
 """The overhead of metrics and tracing on consultarEstadoFactura and enviarFactura throughput, same run.
 
-`python tests/benchmarks/bench_observability.py [rounds] [--before REV] [--short]`. One private stack (backends as deployed: metrics on,
+`python tests/benchmarks/bench_observability.py [rounds] [--before REV] [--short] [--in-process-only]`. One private stack (backends as deployed: metrics on,
 tracing off); three extra edges on it, in ingress mode so that wrk can load them, differing only in their
 environment: metrics off (VENTANILLA_SOAP_METRICS_ADDRESS=off), metrics on (gunicorn multiprocess files, /metrics
 served), and metrics on + tracing sampled at 10 % (OTLP/HTTP to a receiver on loopback in this process). Rounds
@@ -9,11 +9,14 @@ commit (its `ventanilla` and `soap_edge` exported by git archive, this checkout'
 in) so the machine's drift falls on every variant alike; medians. --short: 2 rounds of 4 s and 20 invoices.
 Besides throughput, the edge's own CPU time per request answered (master and workers, from /proc): on a shared,
 loaded machine it is the steadier measure of what the instrumentation costs.
+Then the same edges' CPU per consultarEstadoFactura measured in one process (tests/benchmarks/edge_overhead.py:
+WSGI apps side by side, no HTTP server, slices interleaved), the steadier figure on a loaded machine.
 Prints JSON (with the goal rows: each variant against metrics off, same run) and writes var/bench/observability.json.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -37,6 +40,7 @@ _PARSER = argparse.ArgumentParser()
 _PARSER.add_argument("rounds", type=int, nargs="?", default=3)
 _PARSER.add_argument("--before", help="also the metrics and traced edges of this commit")
 _PARSER.add_argument("--short", action="store_true", help="2 rounds of 4 s and 20 invoices (make bench)")
+_PARSER.add_argument("--in-process-only", action="store_true", help="skip the HTTP rounds (edge_overhead.py only)")
 _ARGS, _ = _PARSER.parse_known_args()  # run_all.py's own arguments (script names) are not ours
 ROUNDS, BEFORE = (2 if _ARGS.short else _ARGS.rounds), _ARGS.before
 SECONDS, CONNECTIONS = (4 if _ARGS.short else 8), 8
@@ -77,11 +81,21 @@ def variants(receiver: OtlpReceiver, scratch: Path) -> dict[str, dict[str, str]]
     return found
 
 
+def in_process(stack) -> dict:
+    """tests/benchmarks/edge_overhead.py in its own process against this stack (its prometheus-client in
+    multiprocess mode from the start)."""
+    given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key), "ca": str(stack.client.ca),
+             "slices": 10 if _ARGS.short else 40, "per_slice": 50, "before": BEFORE}
+    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.edge_overhead"], input=json.dumps(given), cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=1800)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def goal_rows(summary: dict) -> list[str]:
     """Each variant's overhead against metrics off in the same run, next to the issue's goal."""
     rows = []
     for operation in ("consultarEstadoFactura", "enviarFactura"):
-        for name, median in summary[operation].items():
+        for name, median in summary.get(operation, {}).items():
             goal = next((g for variant, g in GOALS.items() if name.startswith(variant)), None)
             if goal is None:
                 continue
@@ -89,6 +103,12 @@ def goal_rows(summary: dict) -> list[str]:
             rows.append(f"{operation} | {name} | edge CPU/request {cpu:.3f}x off | throughput {rps:.3f}x off | "
                         f"goal: overhead <= {round((goal - 1) * 100)} % -> CPU {'met' if cpu <= goal else 'NOT met'}, "
                         f"throughput {'met' if rps >= 2 - goal else 'NOT met'}")
+    for name, variant in summary["in_process"]["variants"].items():
+        goal = next((g for prefix, g in GOALS.items() if name.startswith(prefix)), None)
+        if goal is not None:
+            rows.append(f"consultarEstadoFactura in one process | {name} | edge CPU/request {variant['vs_off']:.3f}x off "
+                        f"(+{variant['added_us']} us) | goal: overhead <= {round((goal - 1) * 100)} % -> "
+                        f"{'met' if variant['vs_off'] <= goal else 'NOT met'}")
     return rows
 
 
@@ -148,6 +168,7 @@ def run(stack) -> dict:
                                                           / base["edge_cpu_ms_per_request"], 3)
         summary[operation] = medians
     summary["spans_received"] = len(receiver.spans)
+    summary["in_process"] = in_process(stack)
     summary["load"] = (f"consultarEstadoFactura: wrk -t1 -c{CONNECTIONS} -d{SECONDS}s per round; enviarFactura: "
                        f"{count} new {size // 1024} KB MTOM invoices per round over {concurrency} connections "
                        f"(Python client); {ROUNDS} interleaved rounds{f'; before: {BEFORE}' if BEFORE else ''}; edges in ingress mode (plain HTTP + the "
@@ -161,7 +182,7 @@ def main() -> int:
     results = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "commit": commit.stdout.strip(), "command": " ".join(["bench_observability.py", *sys.argv[1:]])}
     with running_stack() as stack:
-        results["overhead"] = run(stack)
+        results["overhead"] = {"in_process": in_process(stack)} if _ARGS.in_process_only else run(stack)
     results["goals"] = goal_rows(results["overhead"])
     publish(results, OUT)
     return 0
