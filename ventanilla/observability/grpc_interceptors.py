@@ -62,13 +62,21 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
+        if handler is None or handler.request_streaming:
+            return handler
         offered = dict(handler_call_details.invocation_metadata or ()).get(requestid.METADATA_KEY)
         request_id = requestid.accepted(offered)
-        if handler is None or request_id is None or handler.request_streaming:
-            return handler
         if handler.response_streaming:
+            if request_id is None:
+                return handler
             return grpc.unary_stream_rpc_method_handler(_bound_to(request_id, handler.unary_stream),
                                                         handler.request_deserializer, handler.response_serializer)
+        return self._wrapped(handler, handler_call_details, request_id)
+
+    def _wrapped(self, handler, _details, request_id: str | None):
+        """A unary handler with the request id current (none offered: the handler as it is)."""
+        if request_id is None:
+            return handler
         return grpc.unary_unary_rpc_method_handler(_bound_to(request_id, handler.unary_unary),
                                                    handler.request_deserializer, handler.response_serializer)
 
@@ -103,10 +111,9 @@ class SampledClientSpans(grpcext.UnaryClientInterceptor, grpcext.StreamClientInt
 
 
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
-    """For grpc.server(interceptors=...): traces outermost, then the request id, then metrics (unless None)."""
+    """For grpc.server(interceptors=...): traces outermost, then the request id and metrics (unless None) in one."""
     traced = [server_interceptor(tracer_provider=tracing.provider, filter_=_not_health)] if tracing.enabled else []
-    metered = [metrics.grpc_server_interceptor()] if metrics is not None else []
-    return traced + [RequestIdServerInterceptor()] + metered
+    return traced + [metrics.grpc_server_interceptor() if metrics is not None else RequestIdServerInterceptor()]
 
 
 def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:

@@ -1,17 +1,19 @@
-"""gRPC client calls metered on prometheus-client in the same interceptor that sends the request id: one layer
-of grpc's interceptor chain instead of two, children looked up once per method and code.
+"""gRPC calls metered on prometheus-client in the same interceptor that carries the request id: one layer of
+grpc's interceptor chain instead of two, children looked up once per method and code.
 
-Names and labels are go-grpc-prometheus's, as py-grpc-prometheus writes them (grpc_client_started_total,
-grpc_client_handled_total{grpc_code}, grpc_client_handling_seconds), so dashboards and rules are unchanged."""
+Names and labels are go-grpc-prometheus's, as py-grpc-prometheus writes them (grpc_{client,server}_started_total,
+grpc_{client,server}_handled_total{grpc_code}, grpc_{client,server}_handling_seconds), so dashboards and rules are
+unchanged; py-grpc-prometheus's own interceptors cost 15-30 µs a call, mostly in labels() (docs/benchmarks.md)."""
 from __future__ import annotations
 
 import time
 
+import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from ventanilla.observability import external
+from ventanilla.observability import external, requestid
 from ventanilla.observability.children import Children
-from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor
+from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor, RequestIdServerInterceptor
 
 UNARY = "UNARY"  # grpc_type: Ventanilla's services have unary methods only (proto/ventanilla/v1)
 
@@ -24,26 +26,35 @@ def _method_labels(method: str | bytes) -> tuple[str, str]:
     return service, name
 
 
+class _Calls:
+    """started, handled (by code) and handling-time children of one side's three metrics, by method."""
+
+    def __init__(self, registry: CollectorRegistry, side: str):
+        specs = {spec.key: spec for spec in external.SPECS}
+
+        def made(fact: str, kind):
+            spec = specs[f"grpc_{side}_{fact}"]
+            return Children(kind(spec.name, spec.help, spec.labels, registry=registry))
+        self.started, self.handled, self.handling = made("started", Counter), made("handled", Counter), \
+            made("handling", Histogram)
+        self._methods: dict[str | bytes, tuple[str, str]] = {}
+
+    def labels(self, method: str | bytes) -> tuple[str, str]:
+        """(grpc_service, grpc_method) of a full method name, split once."""
+        found = self._methods.get(method)
+        if found is None:
+            found = self._methods[method] = _method_labels(method)
+        return found
+
+
 class MeteredClientCalls(RequestIdClientInterceptor):
     """The request id on every call, and each unary call counted when started, and when handled by its code, and
     timed until its answer (the same observations py-grpc-prometheus's PromClientInterceptor makes)."""
 
     def __init__(self, registry: CollectorRegistry):
-        specs = {spec.key: spec for spec in external.CLIENT_SPECS}
-
-        def made(key: str, kind):
-            spec = specs[key]
-            return kind(spec.name, spec.help, spec.labels, registry=registry)
-        self._started = Children(made("grpc_client_started", Counter))
-        self._handled = Children(made("grpc_client_handled", Counter))
-        self._handling = Children(made("grpc_client_handling", Histogram))
-        self._methods: dict[str | bytes, tuple[str, str]] = {}
-
-    def _labels(self, method: str | bytes) -> tuple[str, str]:
-        found = self._methods.get(method)
-        if found is None:
-            found = self._methods[method] = _method_labels(method)
-        return found
+        calls = _Calls(registry, "client")
+        self._started, self._handled, self._handling, self._labels = (calls.started, calls.handled, calls.handling,
+                                                                      calls.labels)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         service, method = self._labels(client_call_details.method)
@@ -53,3 +64,41 @@ class MeteredClientCalls(RequestIdClientInterceptor):
         self._handling(UNARY, service, method).observe(time.perf_counter() - start)
         self._handled(UNARY, service, method, outcome.code().name).inc()
         return outcome
+
+
+def _code(context) -> grpc.StatusCode:
+    """The code a unary handler ended with (as py-grpc-prometheus reads it: grpc's servicer context state)."""
+    state = context._state  # noqa: SLF001 - grpc offers no public accessor for the code a handler set
+    if state.client == "cancelled":
+        return grpc.StatusCode.CANCELLED
+    return state.code or grpc.StatusCode.OK
+
+
+class MeteredServerCalls(RequestIdServerInterceptor):
+    """The caller's request id made current, and each unary call counted when started, and when handled by its
+    code, and timed (the observations of py-grpc-prometheus's PromServerInterceptor), in one wrapper."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self._calls = _Calls(registry, "server")
+
+    def _wrapped(self, handler, details, request_id: str | None):
+        service, method = self._calls.labels(details.method)
+        started = self._calls.started(UNARY, service, method)
+        handling = self._calls.handling(UNARY, service, method)
+        handled, behavior = self._calls.handled, handler.unary_unary
+
+        def run(request, context):
+            started.inc()
+            begun = time.perf_counter()
+            code = None
+            try:
+                with requestid.bound(request_id):
+                    return behavior(request, context)
+            except Exception:
+                code = _code(context)
+                code = grpc.StatusCode.UNKNOWN if code is grpc.StatusCode.OK else code
+                raise
+            finally:
+                handling.observe(time.perf_counter() - begun)
+                handled(UNARY, service, method, (code or _code(context)).name).inc()
+        return grpc.unary_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
