@@ -85,7 +85,7 @@ def in_process(stack) -> dict:
     """tests/benchmarks/edge_overhead.py in its own process against this stack (its prometheus-client in
     multiprocess mode from the start)."""
     given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key), "ca": str(stack.client.ca),
-             "slices": 10 if _ARGS.short else 40, "per_slice": 50, "before": BEFORE}
+             "slices": 12 if _ARGS.short else 40, "per_slice": 60, "before": BEFORE}
     done = subprocess.run([sys.executable, "-m", "tests.benchmarks.edge_overhead"], input=json.dumps(given), cwd=ROOT,
                           capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])

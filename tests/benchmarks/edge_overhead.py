@@ -78,7 +78,8 @@ def edges(settings, receiver_endpoint: str, before: str | None) -> dict:
 
 
 def measure(given: dict) -> dict:
-    """CPU µs per request of each variant: `slices` turns of `per_slice` requests each, variants in turn."""
+    """CPU µs per request of each variant: `slices` turns of `per_slice` requests each, variants in turn (each
+    turn starting with the next one); each variant's ratio to off is the median of its per-turn ratios."""
     from ventanilla.config import Settings
     from tests.benchmarks import requests_
     from tests.benchmarks.benchstack import INGRESS, ClientCert
@@ -104,19 +105,20 @@ def measure(given: dict) -> dict:
         for _ in range(100):
             call(app)
     cpu: dict[str, list[float]] = {name: [] for name in apps}
-    for _ in range(given["slices"]):
-        for name, app in apps.items():
+    names = list(apps)
+    for turn in range(given["slices"]):
+        for name in names[turn % len(names):] + names[:turn % len(names)]:  # each variant first in turn
             started = time.process_time()
             for _ in range(given["per_slice"]):
-                call(app)
+                call(apps[name])
             cpu[name].append((time.process_time() - started) * 1e6 / given["per_slice"])
     tracing.shutdown()  # the last spans exported
     receiver.stop()
-    base = statistics.median(cpu[OFF])
     return {"requests_per_variant": given["slices"] * given["per_slice"], "spans_received": len(receiver.spans),
             "variants": {name: {"cpu_us_per_request": round(statistics.median(v), 1),
-                                "vs_off": round(statistics.median(v) / base, 3),
-                                "added_us": round(statistics.median(v) - base, 1),
+                                # each slice against the off slice of the same turn: drift cancels out
+                                "vs_off": round(statistics.median(x / o for x, o in zip(v, cpu[OFF])), 3),
+                                "added_us": round(statistics.median(x - o for x, o in zip(v, cpu[OFF])), 1),
                                 "slices_us": [round(x) for x in v]} for name, v in cpu.items()}}
 
 
