@@ -11,7 +11,8 @@ Besides throughput, the edge's own CPU time per request answered (master and wor
 loaded machine it is the steadier measure of what the instrumentation costs.
 Then the same edges' CPU per consultarEstadoFactura measured in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), the steadier figure on a loaded machine.
-Prints JSON (with the goal rows: each variant against metrics off, same run) and writes var/bench/observability.json.
+Last, each part of the metrics alone, as this checkout and --before REV (or main) have it
+(tests/benchmarks/metering_cost.py). Prints JSON (with the goal rows: each variant against metrics off, same run) and writes var/bench/observability.json.
 """
 from __future__ import annotations
 
@@ -87,6 +88,13 @@ def in_process(stack) -> dict:
     given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key), "ca": str(stack.client.ca),
              "slices": 12 if _ARGS.short else 40, "per_slice": 60, "before": BEFORE}
     done = subprocess.run([sys.executable, "-m", "tests.benchmarks.edge_overhead"], input=json.dumps(given), cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=1800)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def parts(rev: str) -> dict:
+    """tests/benchmarks/metering_cost.py in its own process: each part of the metrics alone, this checkout and rev."""
+    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.metering_cost", rev], cwd=ROOT,
                           capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -184,6 +192,7 @@ def main() -> int:
     with running_stack() as stack:
         results["overhead"] = {"in_process": in_process(stack)} if _ARGS.in_process_only else run(stack)
     results["goals"] = goal_rows(results["overhead"])
+    results["metering_parts_us_per_request"] = parts(BEFORE or "main")
     publish(results, OUT)
     return 0
 
