@@ -1,6 +1,6 @@
 """The overhead of metrics and tracing on consultarEstadoFactura and enviarFactura throughput, same run.
 
-`python tests/benchmarks/bench_observability.py [rounds] [--before REV] [--short] [--in-process-only]`. One private stack (backends as deployed: metrics on,
+`python tests/benchmarks/bench_observability.py [rounds] [--before REV] [--short] [--in-process-only] [--ratios 0,1]`. One private stack (backends as deployed: metrics on,
 tracing off); three extra edges on it, in ingress mode so that wrk can load them, differing only in their
 environment: metrics off (VENTANILLA_SOAP_METRICS_ADDRESS=off), metrics on (gunicorn multiprocess files, /metrics
 served), and metrics on + tracing sampled at 10 % (OTLP/HTTP to a receiver on loopback in this process). Rounds
@@ -41,6 +41,7 @@ _PARSER = argparse.ArgumentParser()
 _PARSER.add_argument("rounds", type=int, nargs="?", default=3)
 _PARSER.add_argument("--before", help="also the metrics and traced edges of this commit")
 _PARSER.add_argument("--short", action="store_true", help="2 rounds of 4 s and 20 invoices (make bench)")
+_PARSER.add_argument("--ratios", default="", help="in one process, traced edges at these sampling ratios too (0,1)")
 _PARSER.add_argument("--in-process-only", action="store_true", help="skip the HTTP rounds (edge_overhead.py only)")
 _ARGS, _ = _PARSER.parse_known_args()  # run_all.py's own arguments (script names) are not ours
 ROUNDS, BEFORE = (2 if _ARGS.short else _ARGS.rounds), _ARGS.before
@@ -86,7 +87,8 @@ def in_process(stack) -> dict:
     """tests/benchmarks/edge_overhead.py in its own process against this stack (its prometheus-client in
     multiprocess mode from the start)."""
     given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key), "ca": str(stack.client.ca),
-             "slices": 12 if _ARGS.short else 40, "per_slice": 60, "before": BEFORE}
+             "slices": 12 if _ARGS.short else 40, "per_slice": 60, "before": BEFORE,
+             "ratios": [r for r in _ARGS.ratios.split(",") if r]}
     done = subprocess.run([sys.executable, "-m", "tests.benchmarks.edge_overhead"], input=json.dumps(given), cwd=ROOT,
                           capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])

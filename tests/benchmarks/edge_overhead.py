@@ -7,6 +7,7 @@ values (files, as in gunicorn workers) when first imported. CPU is the process's
 thread and gRPC's), which a neighbour's load disturbs far less than the wall clock of a whole HTTP stack.
 
 Variants: off (nothing kept), metrics, metrics + tracing sampled at 10 % (OTLP/HTTP to a loopback receiver), and
+with "ratios" more traced edges (e.g. 0 and 1: the unsampled path alone, every request sampled), and
 with --before REV the metrics as REV observed them (REV's soap_edge/http/metering.py, loaded from git, and
 py-grpc-prometheus's client interceptor as a second layer of the channel, as before branch i14-overhead).
 """
@@ -42,8 +43,8 @@ def _module_of(rev: str, path: str, name: str):
     return module
 
 
-def edges(settings, receiver_endpoint: str, before: str | None) -> dict:
-    """The WSGI app of each variant."""
+def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[str, ...] = ()):
+    """The WSGI app of each variant (and more traced ones at the sampling ratios given), and the 10 % tracing."""
     import grpc
     from prometheus_client import CollectorRegistry
     from py_grpc_prometheus.prometheus_client_interceptor import PromClientInterceptor
@@ -54,11 +55,18 @@ def edges(settings, receiver_endpoint: str, before: str | None) -> dict:
     from ventanilla.observability.process import Observability
     from ventanilla.observability.tracing import Tracing
 
-    os.environ.update({**SAMPLED, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver_endpoint})  # the SDK reads them
-    traced = Tracing.from_env("soap-edge")
+    def tracing(ratio: str) -> Tracing:
+        os.environ.update({**SAMPLED, "OTEL_TRACES_SAMPLER_ARG": ratio,  # the SDK reads them
+                           "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver_endpoint})
+        return Tracing.from_env("soap-edge")
+
+    traced = tracing(SAMPLED["OTEL_TRACES_SAMPLER_ARG"])
     found = {OFF: edge_main.build(settings, observability=Observability(NoMetrics("soap-edge"), Tracing.off())),
              METRICS: edge_main.build(settings, observability=Observability(Metrics("soap-edge"), Tracing.off())),
              TRACED: edge_main.build(settings, observability=Observability(Metrics("soap-edge"), traced))}
+    for ratio in ratios:  # where tracing's time goes: none sampled (the unsampled path alone), all sampled
+        found[f"metrics on, tracing sampled at {ratio}"] = edge_main.build(
+            settings, observability=Observability(Metrics("soap-edge"), tracing(ratio)))
     if before is not None:
         class Before(Observability):
             """REV's channel: the request id, then py-grpc-prometheus's interceptor (a second layer)."""
@@ -90,7 +98,7 @@ def measure(given: dict) -> dict:
     settings = Settings.from_env({**given["env"], **INGRESS, "VENTANILLA_EDGE_ACCESS_MODE": "open"})
     invoice_id = requests_.register_one(Settings.from_env(given["env"]).soap_url, client.ssl_context)
     receiver = OtlpReceiver().start()
-    apps, tracing = edges(settings, receiver.endpoint, given.get("before"))
+    apps, tracing = edges(settings, receiver.endpoint, given.get("before"), tuple(given.get("ratios", ())))
     content_type, body = requests_.estado(invoice_id)
     headers = client.ingress_headers
 
