@@ -252,3 +252,41 @@ def test_a_group_loop_joins_only_once_its_topic_has_partitions(kafka_settings):
         loop.stop()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_read_your_writes_waits_and_group_sizes_move_its_metrics(kafka_settings):
+    from prometheus_client.parser import text_string_to_metric_families
+    import urllib.request
+
+    from ventanilla.observability.process import Observability
+
+    observed = Observability.from_env("status", env={"VENTANILLA_STATUS_METRICS_ADDRESS": "127.0.0.1:0"})
+    started = build(kafka_settings, observed)
+    started.start()
+    observed.serve()
+    try:
+        assert started.wait_ready(60)
+        invoice_id = 880_000 + uuid.uuid4().int % 100_000
+        _register(kafka_settings, invoice_id)
+        caller = services_pb2.Caller(nif=registration().submitter_nif, read_own_writes=True)
+        with dial(kafka_settings.status_address, "status") as channel:
+            stub = services_pb2_grpc.StatusServiceStub(channel)
+            stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id]), timeout=30)
+            stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id, invoice_id + 1, 7]), timeout=30)
+            reg = registration()
+            tuples = [invoice_pb2.InvoiceTuple(supplier_nif=reg.key.supplier_nif, year=2024, series="", number=n)
+                      for n in ("A", "B")]
+            stub.FindStates(services_pb2.StatesByTuples(caller=caller, tuples=tuples), timeout=30)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{observed._server.port}/metrics", timeout=10).read().decode()
+    finally:
+        started.stop()
+        observed.close()
+    samples = {s.name: s for f in text_string_to_metric_families(text) for s in f.samples if s.labels.keys() <= {"le"}}
+    assert samples["ventanilla_status_catch_up_wait_seconds_count"].value == 3  # one wait per read of own writes
+    assert samples["ventanilla_status_catch_up_wait_seconds_sum"].value > 0
+    assert samples["ventanilla_status_catch_up_timeouts_total"].value == 0
+    assert samples["ventanilla_status_group_query_items_count"].value == 3
+    assert samples["ventanilla_status_group_query_items_sum"].value == 6
+    buckets = {s.labels["le"]: s.value for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == "ventanilla_status_group_query_items_bucket"}
+    assert buckets["1.0"] == 1 and buckets["10.0"] == 3  # sizes only, no label naming a caller or an invoice

@@ -34,6 +34,7 @@ from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
 from status_service.backoffice_intake import BackOfficeIntake
+from status_service.metering import MeteredProgress
 from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp
 
@@ -154,9 +155,10 @@ def build(settings: Settings, observability: Observability | None = None, *,
                   Notifier(notices, settings.topics.invoices_registered, directory, metrics.notices_published),
                   "notices", after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
     ]
-    queries = Queries(store, blobs, catch_up)
-    status_api = StatusApi(queries)
-    backoffice_api = BackOfficeApi(store, blobs, catch_up)
+    reads = MeteredProgress(catch_up, metrics.catch_up_wait, metrics.catch_up_timeouts)  # readers' waits only
+    queries = Queries(store, blobs, reads)
+    status_api = StatusApi(queries, metrics.group_query_items)
+    backoffice_api = BackOfficeApi(store, blobs, reads)
     gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
     servers += [
         GrpcServer(settings.addresses.backoffice,
