@@ -96,7 +96,7 @@ def measure(given: dict) -> dict:
 
     client = ClientCert(*(Path(given[k]) for k in ("cert", "key", "ca")))
     settings = Settings.from_env({**given["env"], **INGRESS, "VENTANILLA_EDGE_ACCESS_MODE": "open"})
-    invoice_id = requests_.register_one(Settings.from_env(given["env"]).soap_url, client.ssl_context)
+    invoice_id = requests_.register_one(Settings.from_env(given["env"]).edge.url, client.ssl_context)
     receiver = OtlpReceiver().start()
     apps, tracing = edges(settings, receiver.endpoint, given.get("before"), tuple(given.get("ratios", ())))
     content_type, body = requests_.estado(invoice_id)
@@ -104,7 +104,7 @@ def measure(given: dict) -> dict:
 
     def call(app) -> None:
         statuses = []
-        chunks = app(_environ(settings.soap_path, content_type, body, headers),
+        chunks = app(_environ(settings.edge.path, content_type, body, headers),
                      lambda status, _headers, *_: statuses.append(status))
         b"".join(chunks)
         assert statuses[0].startswith("200"), statuses

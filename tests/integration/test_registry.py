@@ -95,7 +95,7 @@ def test_a_stream_whose_bytes_do_not_match_its_header_writes_nothing(registry, s
 
     facturae = sign_invoice(FACE.read_bytes())
     short = list(parts(pb.Caller(nif="B23103039"), facturae, []))[:-1]  # the last part never sent
-    assert submit(registry.registry_address, facturae, stream=iter(short)) == (None, "facturae.error.xml")
+    assert submit(registry.addresses.registry, facturae, stream=iter(short)) == (None, "facturae.error.xml")
     assert registered_events(registry) == []
 
 

@@ -269,7 +269,7 @@ def test_read_your_writes_waits_and_group_sizes_move_its_metrics(kafka_settings)
         invoice_id = 880_000 + uuid.uuid4().int % 100_000
         _register(kafka_settings, invoice_id)
         caller = services_pb2.Caller(nif=registration().submitter_nif, read_own_writes=True)
-        with dial(kafka_settings.status_address, "status") as channel:
+        with dial(kafka_settings.addresses.status, "status") as channel:
             stub = services_pb2_grpc.StatusServiceStub(channel)
             stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id]), timeout=30)
             stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id, invoice_id + 1, 7]), timeout=30)

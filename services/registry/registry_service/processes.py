@@ -66,7 +66,7 @@ class RegistryProcesses:
                 [sys.executable, "-m", "registry_service"], env={**env, CHILD_VARIABLE: str(index)},
                 stdin=subprocess.DEVNULL, preexec_fn=die_with_parent()))
         log.info("registry processes started", extra={"pids": [c.pid for c in self._children],
-                                                      "address": self._settings.registry_address})
+                                                      "address": self._settings.addresses.registry})
         metrics = MetricsSettings.from_env("registry")
         server = metrics_server(metrics, summed_registry(directory, self._volumes))
         serve(server, metrics)
