@@ -140,6 +140,29 @@ def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]
 
 
+def test_a_rebuild_read_in_a_second_process_equals_one_read_in_process(kafka_settings, tmp_path):
+    import sqlite3
+
+    from ventanilla.adapters.log_pipe import read_to_end_in_child
+    from ventanilla.adapters.log_reader import read_to_end
+    from ventanilla.adapters.projection_rebuild import rebuild
+    from tests.support.backlog import produce_events
+
+    bootstrap, topic = kafka_settings.kafka.bootstrap_servers, kafka_settings.topics.invoice_events
+    produce_events(bootstrap, topic, 2_000)
+    piped = [item for batch in read_to_end_in_child(bootstrap, topic, 300) for item in batch]
+    read = [(r.value, r.topic, r.partition, r.offset) for batch in read_to_end(bootstrap, topic, 300) for r in batch]
+    assert len(piped) == 2_000 and sorted(piped, key=lambda r: (r[2], r[3])) == sorted(read, key=lambda r: (r[2], r[3]))
+    tables = []
+    for name, in_child in (("piped", True), ("in-process", False)):
+        report = rebuild(bootstrap, topic, tmp_path / f"{name}.sqlite3", 300, reader_process=in_child)
+        assert report.events == 2_000
+        with sqlite3.connect(tmp_path / f"{name}.sqlite3") as db:
+            tables.append({t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                           for t in ("invoices", "history", "messages", "positions")})
+    assert tables[0] == tables[1] and len(tables[0]["invoices"]) == 500
+
+
 def _history(settings, invoice_id: int) -> list[tuple[int, str]]:
     with dial(settings.addresses.backoffice, "status", "backoffice-gateway") as channel:
         history = backoffice_pb2_grpc.BackOfficeServiceStub(channel).GetHistory(

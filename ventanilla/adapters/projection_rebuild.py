@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ventanilla.adapters.blob_store import fsync_path
+from ventanilla.adapters.log_pipe import read_to_end_in_child
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import replay as replay_records
@@ -38,8 +39,10 @@ def fresh_store(path: Path) -> ProjectionStore:
     return ProjectionStore(path, bulk=True)
 
 
-def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
-    """Fold the whole log into a new store at path (one transaction per fetched batch, positions included).
+def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
+           reader_process: bool = True) -> RebuildReport:
+    """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
+    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay.
 
     The file is filled without a sync per commit and synced once at the end: a crash before that leaves a file
     that the next replay removes, and nothing reads it before `swap_in`.
@@ -47,8 +50,12 @@ def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 
     store = fresh_store(path)
     started, count = time.monotonic(), 0
     try:
-        for records in read_to_end(bootstrap_servers, topic, batch_records):
-            count += replay_records(store, records)
+        if reader_process:
+            for records in read_to_end_in_child(bootstrap_servers, topic, batch_records):
+                count += store.replay_many(records)
+        else:
+            for records in read_to_end(bootstrap_servers, topic, batch_records):
+                count += replay_records(store, records)
     finally:
         store.close()
     fsync_path(path)
@@ -63,12 +70,13 @@ def swap_in(fresh: Path, target: Path) -> None:
     fsync_path(target.parent)
 
 
-def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000) -> RebuildReport:
+def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000,
+            reader_process: bool = True) -> RebuildReport:
     """Replay into target's sibling '.rebuild' file, then swap it in."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(target.name + ".rebuild")
     try:
-        report = replay(bootstrap_servers, topic, fresh, batch_records)
+        report = replay(bootstrap_servers, topic, fresh, batch_records, reader_process)
     except BaseException:
         _remove(fresh)
         raise
