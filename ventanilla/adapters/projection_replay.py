@@ -167,10 +167,12 @@ def _registered(replay: RowReplay, envelope, invoice_id: int, row: _Row | None) 
     row.history = 1
 
 
-def _status_changed(replay: RowReplay, envelope, invoice_id: int, row: _Row | None) -> None:
+def _status_changed(replay: RowReplay, envelope, invoice_id: int, row: _Row | None,
+                    parse=pb.StatusChanged.FromString) -> None:
+    """The commonest event, so `_entry` and `_seen` are written out here."""
     if row is None:
         return
-    m = pb.StatusChanged.FromString(envelope.payload)
+    m = parse(envelope.payload)
     message_id = m.message_id
     if message_id and message_id in row.seen:
         return
@@ -180,9 +182,15 @@ def _status_changed(replay: RowReplay, envelope, invoice_id: int, row: _Row | No
             row.outcome = _REJECTED
         row.state = target
         row.remarks = remarks = m.remarks
-        replay._entry(invoice_id, row, target, remarks, m.source_system, iso_text(envelope.occurred_at), message_id)
+        replay.history.append((invoice_id, row.history, target, remarks, m.source_system,
+                               iso_text(envelope.occurred_at), message_id))
+        row.history += 1
+        row.changed = True
+        if message_id:
+            row.applied.add(message_id)
     if message_id:
-        replay._seen(invoice_id, row, message_id)
+        row.seen.add(message_id)
+        replay.messages.append((invoice_id, message_id, False))
 
 
 def _cancellation_requested(replay: RowReplay, envelope, invoice_id: int, row: _Row | None) -> None:
