@@ -1,18 +1,22 @@
 """Reading a topic to its end in a second process: kafka-python's fetch and record parsing overlap the caller's work.
 
-The child sends each batch as (topic, partition, offsets, values) through a pipe; a full pipe holds the child back,
-so at most about one batch waits beside the one being handled. The child is forked before any Kafka client exists
-in it and uses nothing of the parent's but its arguments.
+The child sends each batch as (topic, partition, offsets, values) through a pipe; a thread of the parent takes them
+off the pipe as they come (so the child never waits for the caller's work to end a batch) into a queue of a few
+batches, whose bound holds the child back. The child is forked before any Kafka client exists in it and uses nothing
+of the parent's but its arguments.
 """
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import threading
 from itertools import repeat
 from typing import Iterator
 
 from ventanilla.adapters.log_reader import read_to_end
 
 _DONE = "done"
+QUEUED_BATCHES = 4  # batches received and not yet handled: the memory bound of the read-ahead
 
 
 def _read(connection, bootstrap_servers: str, topic: str, max_records: int) -> None:
@@ -36,9 +40,12 @@ def read_to_end_in_child(bootstrap_servers: str, topic: str, max_records: int = 
                             name="ventanilla-log-reader", daemon=True)
     child.start()
     sending.close()
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED_BATCHES)
+    receiver = threading.Thread(target=_receive, args=(receiving, batches), name="log-pipe-receiver", daemon=True)
+    receiver.start()
     try:
         while True:
-            batch = receiving.recv()
+            batch = batches.get()
             if batch == _DONE:
                 break
             if isinstance(batch, BaseException):
@@ -46,7 +53,24 @@ def read_to_end_in_child(bootstrap_servers: str, topic: str, max_records: int = 
             topic_name, partition, offsets, values = batch
             yield list(zip(values, repeat(topic_name), repeat(partition), offsets))
     finally:
-        receiving.close()
         if child.is_alive():
             child.terminate()
         child.join()
+        while receiver.is_alive():  # it ends at the pipe's end; make room if it waits on a full queue
+            try:
+                batches.get_nowait()
+            except queue.Empty:
+                receiver.join(0.05)
+        receiving.close()
+
+
+def _receive(receiving, batches: queue.Queue) -> None:
+    """Move the child's batches from the pipe into the queue until its last (done, or an error)."""
+    try:
+        while True:
+            batch = receiving.recv()
+            batches.put(batch)
+            if batch == _DONE or isinstance(batch, BaseException):
+                return
+    except (EOFError, OSError) as error:  # the child died without a word
+        batches.put(EOFError(f"the log reader process ended early: {error!r}"))
