@@ -40,9 +40,10 @@ def fresh_store(path: Path) -> ProjectionStore:
 
 
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
-           reader_process: bool = True) -> RebuildReport:
+           reader_process: bool = False) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
-    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay.
+    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (off
+    by default: on the shared 2-core machine it was not reliably faster; docs/benchmarks.md, i15-replay2).
 
     The file is filled without a sync per commit and synced once at the end: a crash before that leaves a file
     that the next replay removes, and nothing reads it before `swap_in`.
@@ -71,7 +72,7 @@ def swap_in(fresh: Path, target: Path) -> None:
 
 
 def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000,
-            reader_process: bool = True) -> RebuildReport:
+            reader_process: bool = False) -> RebuildReport:
     """Replay into target's sibling '.rebuild' file, then swap it in."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(target.name + ".rebuild")
