@@ -51,7 +51,7 @@ def _status_calls(stack: BenchStack, ids: list[int], own_writes: bool, calls: in
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
     request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=ids)
-    with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
+    with dial(stack.settings.addresses.status, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
         cpu_started = time.process_time()
         for _ in range(calls):
@@ -126,11 +126,11 @@ def _registered(stack: BenchStack, count: int) -> list[int]:
     from tests.unit.domain.factories import registered
 
     first, template = 10_000_000 + int(time.time()) % 1_000_000 * 10, registered()
-    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, acks="all", linger_ms=20)
+    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka.bootstrap_servers, acks="all", linger_ms=20)
     ids = list(range(first, first + count))
     for i in ids:
         reg = replace(template.invoice, id=i, key=InvoiceKey(SELLER, 2026, "BENCH-", str(i)), submitter_nif=SELLER)
-        producer.send(stack.settings.invoice_events_topic, key=str(i).encode(),
+        producer.send(stack.settings.topics.invoice_events, key=str(i).encode(),
                       value=encode(replace(template, invoice_id=i, invoice=reg, event_id=str(uuid.uuid4()))))
     producer.flush()
     producer.close()
@@ -160,10 +160,15 @@ def group(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
 
 def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int = 100, rate: float = 25) -> dict:
     """A back-office update acknowledged by the broker (acks=all: what the back-office API waits for before it
-    answers) → visible through consultarEstadoFactura, polled every 2 ms over keep-alive connections."""
+    answers) → visible through consultarEstadoFactura, polled every 2 ms over keep-alive connections.
+
+    Traced in two stages by the log's own timestamps: acknowledged → the intake's StatusChanged created (intake
+    poll, the end-offsets round trip of `CatchUp.wait`, decide), and created → visible (append acks=all, projector
+    fetch, apply + commit, the query)."""
     from tests.e2e import lifecycle as lc
 
     headers, ids, samples = stack.client.ingress_headers, _registered(stack, updates), []
+    acked, seen = {}, {}
     producer = lc.producer(stack.settings)
     path = "/" + edge.split("/", 3)[3]
 
@@ -173,6 +178,7 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
             connection.request("POST", path, body=request[1], headers={"Content-Type": request[0], **headers})
             if b"REGISTRADA_RCF" in connection.getresponse().read():
                 samples.append(time.perf_counter() - acked_at)
+                seen[invoice_id] = time.time()
                 connection.close()
                 return
             time.sleep(0.002)
@@ -182,19 +188,41 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
     for n, invoice_id in enumerate(ids):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
         _, value = lc.state_update(invoice_id, "REGISTRADA_RCF")
-        producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(10)
-        acked_at = time.perf_counter()
+        producer.send(stack.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value).get(10)
+        acked_at, acked[invoice_id] = time.perf_counter(), time.time()
         pollers.append(threading.Thread(target=visible, args=(invoice_id, acked_at), daemon=True))
         pollers[-1].start()
     for poller in pollers:
         poller.join(60)
     producer.close()
-    return {"updates": updates, "rate_per_s": rate, **_ms(samples)}
+    created = _changes_created(stack, set(ids))
+    stages = {"acked_to_event_created": [created[i] - acked[i] for i in ids if i in created],
+              "event_created_to_visible": [seen[i] - created[i] for i in ids if i in created and i in seen]}
+    return {"updates": updates, "rate_per_s": rate, **_ms(samples),
+            "stages (log timestamps, ms resolution)": {name: _ms([max(0.0, x) for x in xs]) for name, xs in
+                                                       stages.items() if xs}}
+
+
+def _changes_created(stack: BenchStack, ids: set[int]) -> dict[int, float]:
+    """When each invoice's StatusChanged was created (the record's timestamp, seconds since the epoch)."""
+    from ventanilla.adapters.event_codec import decode
+    from ventanilla.adapters.log_reader import read_to_end
+    from ventanilla.domain.events import StatusChanged
+
+    created = {}
+    for batch in read_to_end(stack.settings.kafka.bootstrap_servers, stack.settings.topics.invoice_events):
+        for record in batch:
+            event = decode(record.value)
+            if event.invoice_id in ids and isinstance(event, StatusChanged):
+                created[event.invoice_id] = record.timestamp / 1000
+    return created
 
 
 def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
-    """`events` on a fresh topic: a raw kafka-python read, `projections rebuild`, and a new status replica's
-    catch-up (start → ready) on the same log."""
+    """`events` on a fresh topic: a raw kafka-python read, a replay through the domain fold (what `projections
+    rebuild` did before the row replay), `projections rebuild` (the row replay), and a new status replica's
+    catch-up (start → ready) on the same log; with BENCH_BASELINE_CHECKOUT (a checkout of main with its protobuf
+    generated) also that checkout's replica, in the same run."""
     from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
     from ventanilla.adapters.topics import TOPICS, ensure_topics
     from ventanilla.config import Settings
@@ -202,27 +230,60 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     from tests.support.backlog import produce_events
     from tests.support.stack_env import free_ports
 
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    bootstrap = stack.settings.kafka.bootstrap_servers
     topic = f"bench.invoice-events.{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic})
     ensure_topics(settings, TOPICS[:1])
     produced_s = produce_events(bootstrap, topic, events)
+    loads = [os.getloadavg()[0]]
     raw = raw_read(bootstrap, topic)
+    fold = _fold_replay(bootstrap, topic, answers / "folded.sqlite3")
+    cpu = time.process_time()
     report = rebuild_store(bootstrap, topic, answers / "rebuilt.sqlite3")
+    cpu = time.process_time() - cpu
+    raw_again = raw_read(bootstrap, topic)  # the raw read moves between runs: one before and one after
+    raw_rate = (raw["events_per_s"] + raw_again["events_per_s"]) / 2
+    loads.append(os.getloadavg()[0])
     replica = _replica_catch_up(stack, topic, answers / "replica", free_ports(2))
-    return {"events": events, "produce_s": round(produced_s, 1), "raw_read": raw,
-            "rebuild": {"seconds": round(report.seconds, 1), "events_per_s": round(report.events_per_s)},
-            "rebuild_vs_raw_ratio": round(report.events_per_s / raw["events_per_s"], 3),
-            "new_status_replica": replica}
+    result = {"events": events, "produce_s": round(produced_s, 1), "raw_read": [raw, raw_again],
+              "domain_fold_replay": fold,
+              "rebuild": {"seconds": round(report.seconds, 1), "events_per_s": round(report.events_per_s),
+                          "cpu_us_per_event": round(cpu / report.events * 1e6, 1)},
+              "rebuild_vs_raw_ratio": round(report.events_per_s / raw_rate, 3),
+              "rebuild_vs_raw_cpu_ratio": round((raw["cpu_us_per_event"] + raw_again["cpu_us_per_event"]) / 2
+                                                / (cpu / report.events * 1e6), 3),
+              "domain_fold_vs_raw_ratio": round(fold["events_per_s"] / raw_rate, 3),
+              "new_status_replica": replica, "loadavg_around_rebuilds": loads}
+    baseline = os.environ.get("BENCH_BASELINE_CHECKOUT")
+    if baseline:
+        result["new_status_replica_baseline"] = _replica_catch_up(stack, topic, answers / "replica-baseline",
+                                                                  free_ports(2), Path(baseline))
+    return result
 
 
-def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[int]) -> dict:
-    """A status service process of its own (fresh state) on the topic: seconds from start to ready."""
+def _fold_replay(bootstrap: str, topic: str, path: Path) -> dict:
+    """The whole log through the domain fold (decode, evolve, rows) in batches: the rebuild before the row replay."""
+    from ventanilla.adapters.event_codec import decode_facts
+    from ventanilla.adapters.log_reader import read_to_end
+    from ventanilla.adapters.projection_rebuild import fresh_store
+
+    store, count, started, cpu = fresh_store(path), 0, time.perf_counter(), time.process_time()
+    for records in read_to_end(bootstrap, topic):
+        count += store.apply_many([(decode_facts(r.value), r.topic, r.partition, r.offset) for r in records])
+    store.close()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"events": count, "seconds": round(seconds, 1), "events_per_s": round(count / seconds),
+            "cpu_us_per_event": round(cpu / count * 1e6, 1)}
+
+
+def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[int], code: Path | None = None) -> dict:
+    """A status service process of its own (fresh state) on the topic: seconds from start to ready (code: another
+    checkout's product code, for a baseline)."""
     import subprocess
     import sys
 
     from ventanilla.config import Settings
-    from ventanilla.stack import GrpcHealth
+    from ventanilla.stack import STATUS_HEALTH
 
     env = {**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic, "VENTANILLA_STATE_DIR": str(state),
            "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
@@ -230,7 +291,9 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
            "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{ports[1]}",
            "VENTANILLA_BACKOFFICE_GROUP": f"bench-{uuid.uuid4().hex[:6]}",
            "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}"}
-    serving = GrpcHealth("status_address", "status")  # the status port requires mutual TLS
+    if code is not None:
+        env["PYTHONPATH"] = f"{code}:{code / 'services' / 'status'}"
+    serving = STATUS_HEALTH  # the status port requires mutual TLS
     replica = Settings.from_env(env)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
@@ -240,8 +303,15 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
             assert process.poll() is None, "the replica stopped"
             assert time.perf_counter() - started < 600, "the replica did not get ready"
             time.sleep(0.1)
-        seconds = time.perf_counter() - started
+        seconds, cpu_s = time.perf_counter() - started, _cpu_s(process.pid)
     finally:
         process.terminate()
         process.wait(30)
-    return {"seconds_to_ready": round(seconds, 1), "cpu_count": os.cpu_count()}
+    return {"seconds_to_ready": round(seconds, 1), "cpu_s_to_ready": round(cpu_s, 1), "cpu_count": os.cpu_count(),
+            "code": str(code) if code else "this checkout"}
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -41,6 +41,11 @@ def _say(request, context):
     return b"ok:" + request
 
 
+def _gather(requests, context):
+    log.info("handled")
+    return b"ok:" + b"".join(requests)
+
+
 def _fail(request, context):
     abort_with(context, DomainError(ErrorKey.FACTURA_REPETIDA))
 
@@ -62,7 +67,8 @@ def _serve(tracing: Tracing, metrics: Metrics):
     server = grpc.server(futures.ThreadPoolExecutor(4), interceptors=server_interceptors(metrics, tracing))
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Echo", {
         "Say": grpc.unary_unary_rpc_method_handler(_say), "Fail": grpc.unary_unary_rpc_method_handler(_fail),
-        "Crash": grpc.unary_unary_rpc_method_handler(_crash)})])
+        "Crash": grpc.unary_unary_rpc_method_handler(_crash),
+        "Gather": grpc.stream_unary_rpc_method_handler(_gather)})])
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     return server, port
@@ -98,6 +104,28 @@ def test_one_trace_and_one_request_id_from_the_caller_to_the_handler_log_line(tr
     assert line["request_id"] == "rid-edge-1"
     assert line["trace_id"] == format(root.get_span_context().trace_id, "032x")
     assert line["span_id"] == format(server.context.span_id, "016x")
+
+
+def test_a_client_stream_carries_the_trace_and_the_request_id_and_is_counted(traced, lines):
+    """enviarFactura reaches the registry as a client stream (SubmitInvoiceStream)."""
+    channel, exporter, client_tracing, client_metrics, server_metrics = traced
+    with requestid.bound("rid-stream"), client_tracing.tracer("soap").start_as_current_span("enviarFactura") as root:
+        assert channel.stream_unary("/test.Echo/Gather")(iter([b"a", b"b", b"c"]), timeout=10) == b"ok:abc"
+    spans = {s.kind.name: s for s in exporter.get_finished_spans() if s.name == "/test.Echo/Gather"}
+    assert spans["CLIENT"].parent.span_id == root.get_span_context().span_id
+    assert spans["SERVER"].parent.span_id == spans["CLIENT"].context.span_id
+    (line,) = [l for l in lines if l["msg"] == "handled"]
+    assert line["request_id"] == "rid-stream"
+    assert line["trace_id"] == format(root.get_span_context().trace_id, "032x")
+    for metrics, side in ((server_metrics, "server"), (client_metrics, "client")):
+        assert metrics.registry.get_sample_value(f"grpc_{side}_handled_total", {
+            "grpc_type": "CLIENT_STREAMING", "grpc_service": "test.Echo", "grpc_method": "Gather",
+            "grpc_code": "OK"}) == 1
+    with pytest.raises(grpc.RpcError):  # a failed one is counted by its code (what the alerts on backends read)
+        channel.stream_unary("/test.Echo/Scatter")(iter([b"a"]), timeout=10)
+    assert client_metrics.registry.get_sample_value("grpc_client_handled_total", {
+        "grpc_type": "CLIENT_STREAMING", "grpc_service": "test.Echo", "grpc_method": "Scatter",
+        "grpc_code": "UNIMPLEMENTED"}) == 1
 
 
 def test_codes_and_latencies_are_counted_on_both_sides(traced):

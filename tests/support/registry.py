@@ -26,14 +26,21 @@ def signed_intake_env(signing_pki) -> dict[str, str]:
             "VENTANILLA_TRUST_STORE": str(signing_pki.trust_store), "VENTANILLA_CRLS": str(signing_pki.crls)}
 
 
-def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=(), timeout: float = 60):
-    """SubmitInvoice over a fresh channel: (response, None) or (None, catalogue key)."""
-    request = pb.SubmitInvoiceRequest(caller=pb.Caller(nif=nif), facturae=facturae,
-                                      attachments=[pb.Attachment(name=n, content=c) for n, c in attachments])
+def submit(address: str, facturae: bytes, nif: str = "B23103039", attachments=(), timeout: float = 60,
+           one_message: bool = False, stream=None):
+    """SubmitInvoiceStream (one_message: SubmitInvoice) over a fresh channel: (response, None) or (None, catalogue
+    key). stream: the SubmissionParts to send instead of the submission's own."""
+    from ventanilla.adapters import submission_stream  # here: benchmarks import this module with an earlier
+                                                       # commit's product too
+    caller, attachments = pb.Caller(nif=nif), [submission_stream.Attachment(n, c) for n, c in attachments]
     with dial(address, "registry") as channel:
+        stub = services_pb2_grpc.RegistryServiceStub(channel)
         try:
-            return services_pb2_grpc.RegistryServiceStub(channel).SubmitInvoice(
-                request, timeout=timeout, wait_for_ready=True), None
+            if one_message:
+                return stub.SubmitInvoice(submission_stream.one_message(caller, facturae, attachments),
+                                          timeout=timeout, wait_for_ready=True), None
+            parts = stream if stream is not None else submission_stream.parts(caller, facturae, attachments)
+            return stub.SubmitInvoiceStream(parts, timeout=timeout, wait_for_ready=True), None
         except grpc.RpcError as error:
             known = domain_error_of(error)
             return None, known.key.value if known else error.code().name
@@ -49,7 +56,7 @@ def registrar(settings, log, timing=None, lookup=None, claims=None):
     from ventanilla.adapters.clock import SystemClock
     from ventanilla.adapters.log_lookup import RegistrationLookup
 
-    lookup = lookup or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    lookup = lookup or RegistrationLookup(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
     return Registrar(build_intake(settings), claims or build_claims(settings),
                      DirectoryBlobStore(settings.path("blobs")),

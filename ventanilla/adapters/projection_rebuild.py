@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ventanilla.adapters.blob_store import fsync_path
-from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.log_reader import read_to_end
 from ventanilla.adapters.projection_store import ProjectionStore
+from ventanilla.adapters.projector import replay as replay_records
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -38,11 +38,6 @@ def fresh_store(path: Path) -> ProjectionStore:
     return ProjectionStore(path, bulk=True)
 
 
-def apply_batch(store: ProjectionStore, records) -> int:
-    """Apply fetched records in one transaction, the registrations' payloads stored as read; how many were new."""
-    return store.apply_many([(decode_facts(r.value), r.topic, r.partition, r.offset) for r in records])
-
-
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included).
 
@@ -53,7 +48,7 @@ def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 
     started, count = time.monotonic(), 0
     try:
         for records in read_to_end(bootstrap_servers, topic, batch_records):
-            count += apply_batch(store, records)
+            count += replay_records(store, records)
     finally:
         store.close()
     fsync_path(path)

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Iterable
 
 from ventanilla.adapters.event_codec import Decoded
+from ventanilla.adapters.projection_replay import IDS_PER_STATEMENT, RowReplay
 from ventanilla.adapters.projection_rows import BatchRows
-from ventanilla.adapters.registration_facts import Facts, facts_from_pb
+from ventanilla.adapters.invoice_messages import registration_from_pb
+from ventanilla.adapters.registration_facts import Facts
 from ventanilla.domain.events import InvoiceEvent, InvoiceRegistered
 from ventanilla.domain.invoice import (Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey,
                                       InvoiceStatus, State)
@@ -42,8 +44,6 @@ CREATE TABLE IF NOT EXISTS positions (
     PRIMARY KEY (topic, partition)
 );
 """
-
-_IDS_PER_STATEMENT = 500  # bound parameters per statement (SQLite allows 32,766 since 3.32)
 
 
 class ProjectionStore:
@@ -94,18 +94,28 @@ class ProjectionStore:
         An event may come as `Decoded` (event and its registration payload as read), so that the registration is
         stored without being encoded again.
         """
+        return self._applying(records, lambda db, items: self._fold(
+            db, [item if isinstance(item, Decoded) else Decoded(item, None) for item in items]))
+
+    def replay_many(self, records: Iterable[tuple[bytes, str, int, int]]) -> int:
+        """As `apply_many` for records (envelope bytes, topic, partition, offset), folded from their payloads into
+        the rows (`projection_replay`: no domain object per event); how many were new."""
+        return self._applying(records, lambda db, values: RowReplay().fold(db, values))
+
+    def _applying(self, records, fold) -> int:
+        """One transaction: fold the records past the stored positions, write their rows and the new positions."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
             positions = {(t, p): o for t, p, o in db.execute("SELECT topic, partition, next_offset FROM positions")}
             known = dict(positions)
-            fresh: list[Decoded] = []
+            fresh = []
             for item, topic, partition, offset in records:
                 if offset < positions.get((topic, partition), 0):
                     continue
-                fresh.append(item if isinstance(item, Decoded) else Decoded(item, None))
+                fresh.append(item)
                 positions[(topic, partition)] = offset + 1
-            self._fold(db, fresh).write(db)
+            fold(db, fresh).write(db)
             moved = [(t, p, o) for (t, p), o in positions.items() if known.get((t, p)) != o]
             db.executemany(
                 "INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?)"
@@ -139,8 +149,8 @@ class ProjectionStore:
     @staticmethod
     def _stored_ids(db: sqlite3.Connection, ids: list[int]) -> set[int]:
         found: set[int] = set()
-        for start in range(0, len(ids), _IDS_PER_STATEMENT):
-            chunk = ids[start:start + _IDS_PER_STATEMENT]
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            chunk = ids[start:start + IDS_PER_STATEMENT]
             found.update(i for i, in db.execute(
                 f"SELECT id FROM invoices WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return found
@@ -156,8 +166,8 @@ class ProjectionStore:
     def statuses(self, ids: list[int]) -> dict[int, InvoiceStatus]:
         """The status of each invoice of `ids` that exists, by id (a few statements for any number of ids)."""
         db, found = self._db(), {}
-        for start in range(0, len(ids), _IDS_PER_STATEMENT):
-            chunk = ids[start:start + _IDS_PER_STATEMENT]
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            chunk = ids[start:start + IDS_PER_STATEMENT]
             rows = db.execute(
                 "SELECT id, supplier_nif, submitter_nif, processing_state, state_remarks, cancellation_outcome,"
                 " integrator_nif"
@@ -184,7 +194,7 @@ class ProjectionStore:
         ).fetchone()
         if row is None:
             return None
-        registration = facts_from_pb(invoice_id, Facts.FromString(row[0]))
+        registration = registration_from_pb(Facts.FromString(row[0]), invoice_id)
         cancellation = None
         if row[3] is not None:
             cancellation = Cancellation(row[3], datetime.fromisoformat(row[4]), CancellationOutcome(row[5]))

@@ -35,12 +35,21 @@ def handle(store: Store, records, decode: Callable) -> int:
     return store.apply_many([(decode(r.value), r.topic, r.partition, r.offset) for r in records])
 
 
+def replay(store, records) -> int:
+    """Apply records of the invoice log in one transaction folded from their payloads into the store's rows
+    (`ProjectionStore.replay_many`: a rebuild, a replica's catch-up); how many were not applied before."""
+    return store.replay_many([(r.value, r.topic, r.partition, r.offset) for r in records])
+
+
 class Projector:
     """Reads every partition of an event topic from the stored positions onwards."""
 
     def __init__(self, consumer: KafkaConsumer, store: Store, topic: str, catch_up: CatchUp, decode: Callable,
-                 watch: ProjectionWatch | None = None):
+                 watch: ProjectionWatch | None = None, replay_until: threading.Event | None = None):
+        """replay_until: until it is set (the replica caught up with the log as of its start), batches go through
+        `replay` instead of the domain fold."""
         self._watch = watch or ProjectionWatch("status")
+        self._replay_until = replay_until
         self._consumer = consumer
         self._store = store
         self._topic = topic
@@ -77,10 +86,15 @@ class Projector:
             self._watch.polled(batches)
             for tp, records in batches.items():
                 with self._watch.applying(records):
-                    self._watch.applied(tp.partition, records, handle(self._store, records, self._decode))
+                    self._watch.applied(tp.partition, records, self._apply(records))
                 self._catch_up.advanced(tp.partition, records[-1].offset + 1)
             if self._watch.due():
                 self._read_ends()
+
+    def _apply(self, records) -> int:
+        if self._replay_until is not None and not self._replay_until.is_set():
+            return replay(self._store, records)
+        return handle(self._store, records, self._decode)
 
     def _read_ends(self) -> None:
         """The log's end offsets, for the projection's lag; skipped while the broker does not answer."""

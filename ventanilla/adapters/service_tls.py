@@ -16,6 +16,7 @@ HEALTH = "/grpc.health.v1.Health/"
 # Who may call which method, by the service name its certificate carries; a method not listed: nobody.
 CALLERS: Mapping[str, frozenset[str]] = {
     "/ventanilla.v1.RegistryService/SubmitInvoice": frozenset({"soap-edge"}),
+    "/ventanilla.v1.RegistryService/SubmitInvoiceStream": frozenset({"soap-edge"}),
     "/ventanilla.v1.RegistryService/GetReceipt": frozenset({"soap-edge", "portal"}),
     "/ventanilla.v1.StatusService/GetInvoice": frozenset({"soap-edge", "cancellation"}),
     "/ventanilla.v1.StatusService/FindInvoice": frozenset({"soap-edge", "cancellation", "portal"}),
@@ -67,11 +68,12 @@ class CallerCheck(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.startswith(HEALTH):
             return handler
-        if handler.unary_unary is None:  # every Ventanilla method is unary: anything else is refused (fail closed)
+        if handler.response_streaming:  # every Ventanilla method answers once: anything else is refused (fail closed)
             return None
-        allowed, behaviour = self._callers.get(method, frozenset()), handler.unary_unary
+        kind = "stream_unary" if handler.request_streaming else "unary_unary"
+        allowed, behaviour = self._callers.get(method, frozenset()), getattr(handler, kind)
 
-        def checked(request, context):
+        def checked(request_or_iterator, context):
             caller = caller_of(context)
             if not caller & allowed:
                 code = grpc.StatusCode.PERMISSION_DENIED if caller else grpc.StatusCode.UNAUTHENTICATED
@@ -80,9 +82,9 @@ class CallerCheck(grpc.ServerInterceptor):
                                                   "caller": sorted(caller), "status": code.name})
                 who = ", ".join(sorted(caller)) or "a caller without a service certificate"
                 context.abort(code, f"{method} is not open to {who}")
-            return behaviour(request, context)
+            return behaviour(request_or_iterator, context)
 
-        return handler._replace(unary_unary=checked)
+        return handler._replace(**{kind: checked})
 
 
 def server_options(tls: ServiceTls, service: str, interceptors: tuple = (), health: bool = True) -> dict:

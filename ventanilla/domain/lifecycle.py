@@ -35,11 +35,17 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 CANCELLABLE: frozenset[State] = frozenset({State.REGISTRADA, State.REGISTRADA_RCF})
 
 
+def allowed(processing_state: State, cancellation: CancellationOutcome | None, target: State) -> bool:
+    """Whether the table allows a back-office update to `target` from these state values (a replay of rows uses
+    this too: one table for both folds)."""
+    if cancellation is CancellationOutcome.ACCEPTED:
+        return False
+    return target in TRANSITIONS.get(processing_state, frozenset())
+
+
 def can_transition(invoice: Invoice, target: State) -> bool:
     """Whether a back-office update to `target` is allowed now."""
-    if invoice.cancellation and invoice.cancellation.outcome is CancellationOutcome.ACCEPTED:
-        return False
-    return target in TRANSITIONS.get(invoice.processing_state, frozenset())
+    return allowed(invoice.processing_state, invoice.cancellation.outcome if invoice.cancellation else None, target)
 
 
 def check_status_change(invoice: Invoice, target: State) -> None:
@@ -63,7 +69,12 @@ def _refused_change(invoice: Invoice, target: State) -> str:
 
 def cancellable(invoice: Invoice) -> bool:
     """Whether the supplier may still ask to cancel: never twice, only up to REGISTRADA_RCF."""
-    return invoice.cancellation is None and invoice.processing_state in CANCELLABLE
+    return may_cancel(invoice.processing_state, invoice.cancellation is not None)
+
+
+def may_cancel(processing_state: State, already_requested: bool) -> bool:
+    """Whether a cancellation request applies to these state values: never twice, only up to REGISTRADA_RCF."""
+    return not already_requested and processing_state in CANCELLABLE
 
 
 def check_cancellation(state: State, already_requested: bool, reason: str) -> None:

@@ -7,7 +7,7 @@ import time
 
 import grpc
 
-from ventanilla.adapters import callers
+from ventanilla.adapters import callers, submission_stream
 from ventanilla.adapters.grpc_errors import abort_with
 from ventanilla.adapters.invoice_messages import registration_to_pb, state_to_pb
 from ventanilla.api.v1 import services_pb2 as pb
@@ -36,6 +36,18 @@ class RegistryApi(services_pb2_grpc.RegistryServiceServicer):
         self._counted = counted  # (outcome, fault key) of each submission decided, when metrics are kept
 
     def SubmitInvoice(self, request, context):
+        return self._submit(submission_stream.of_message(request), context)
+
+    def SubmitInvoiceStream(self, request_iterator, context):
+        try:
+            submission = submission_stream.reassembled(request_iterator)
+        except DomainError as error:
+            abort_with(context, error)
+        except grpc.RpcError:  # the caller broke off before the last part: nothing to decide
+            context.abort(grpc.StatusCode.CANCELLED, "the submission broke off")
+        return self._submit(submission, context)
+
+    def _submit(self, request: submission_stream.Submission, context) -> pb.SubmitInvoiceResponse:
         uploads = [Upload(a.name, a.content) for a in request.attachments]
         try:
             done = self._registrar.submit(request.caller.nif, request.facturae, uploads, handler_deadline(context),

@@ -6,7 +6,10 @@ from types import SimpleNamespace
 import grpc
 import pytest
 
+from google.protobuf import descriptor_pool as pool
+
 from ventanilla.adapters.service_tls import CALLERS, CallerCheck
+from ventanilla.api.v1 import backoffice_pb2, services_pb2  # noqa: F401 - their services in the default pool
 from ventanilla.logs import Everyso
 
 
@@ -30,12 +33,22 @@ class Context:
         raise Aborted(details)
 
 
+def _client_streaming(method: str) -> bool:
+    """Whether the method (as the protos declare it) takes a stream of requests."""
+    service, name = method.strip("/").split("/")
+    found = pool.Default().FindServiceByName(service).methods_by_name.get(name) if service.startswith("ventanilla") \
+        else None
+    return bool(found and found.client_streaming)
+
+
 def _call(method: str, names: tuple[str, ...]):
-    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: "answered")
+    answer = lambda request, context: "answered"  # noqa: E731
+    handler = (grpc.stream_unary_rpc_method_handler(answer) if _client_streaming(method)
+               else grpc.unary_unary_rpc_method_handler(answer))
     checked = CallerCheck("test").intercept_service(lambda _: handler, SimpleNamespace(method=method))
     context = Context(names)
     try:
-        return checked.unary_unary("request", context)
+        return (checked.stream_unary if handler.request_streaming else checked.unary_unary)(iter(()), context)
     except Aborted:
         return context.code
 
@@ -46,6 +59,18 @@ def test_each_method_answers_its_callers_only(method):
         expected = "answered" if service in CALLERS[method] else grpc.StatusCode.PERMISSION_DENIED
         assert _call(method, (service,)) == expected, service
     assert _call(method, ()) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_the_registry_takes_submissions_in_one_message_or_as_a_client_stream_from_the_edge_only():
+    assert _client_streaming("/ventanilla.v1.RegistryService/SubmitInvoiceStream")
+    assert CALLERS["/ventanilla.v1.RegistryService/SubmitInvoiceStream"] == {"soap-edge"}
+    assert CALLERS["/ventanilla.v1.RegistryService/SubmitInvoice"] == {"soap-edge"}  # a small one, in one message
+
+
+def test_a_method_that_answers_with_a_stream_is_closed_to_everyone():
+    handler = grpc.unary_stream_rpc_method_handler(lambda request, context: iter(("answered",)))
+    method = SimpleNamespace(method="/ventanilla.v1.RegistryService/SubmitInvoiceStream")
+    assert CallerCheck("test").intercept_service(lambda _: handler, method) is None
 
 
 def test_a_method_nobody_listed_is_closed_and_health_is_open():

@@ -9,6 +9,7 @@ import grpc
 from cryptography.hazmat.primitives import serialization
 from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
@@ -16,7 +17,8 @@ from ventanilla.domain.errors import DomainError, Side
 from ventanilla import pki
 
 from soap_edge.backends.channels import Channels
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
+from ventanilla.config import Deadlines
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.identity.access import Access, OpenAccess
@@ -100,7 +102,7 @@ class FakeBackends:
     def clients(self) -> Backends:
         """The edge's real Backends over these fake channels (each address is the backend's name)."""
         channels = Channels({name: name for name in self.readiness}, 1 << 24, open_channel=self._open)
-        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0))
+        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0, read_your_writes_s=5.0))
 
     def _open(self, address: str, options=()):
         return _FakeChannel(self, address)
@@ -149,7 +151,12 @@ class _FakeChannel:
                 return Done()
         return Call()
 
-    unary_stream = stream_unary = stream_stream = unary_unary
+    def stream_unary(self, path, *_, **__):
+        """A client stream (enviarFactura's parts), answered as the submission they put back together."""
+        call = self.unary_unary(path)
+        return lambda parts, timeout=None, **_: call(submission_stream.reassembled(parts), timeout)
+
+    unary_stream = stream_stream = unary_unary
 
     def close(self):
         pass

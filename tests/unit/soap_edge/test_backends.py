@@ -5,19 +5,23 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import ERROR_KEY_HEADER
+from ventanilla.adapters.submission_stream import ONE_MESSAGE_BYTES, Attachment, Submission
 from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey, Side
 
 from soap_edge.backends import channels as channels_module
 from soap_edge.backends.channels import Channels
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
+from ventanilla.config import Deadlines
 
 from .fakes import FakeRpcError
 
 ADDRESSES = {"registry": "r:1", "status": "s:2", "cancellation": "c:3"}
 CALLER = pb.Caller(nif="12345678Z", request_id="r")
+LARGE = memoryview(bytes(ONE_MESSAGE_BYTES + 1))  # a document one byte over what goes in one message
 
 
 class FakeChannel:
@@ -42,6 +46,11 @@ class FakeChannel:
 
     unary_stream = unary_unary
 
+    def stream_unary(self, path, *args, **kwargs):
+        """A client stream, seen by the behaviour as the submission its parts put back together."""
+        call = self.unary_unary(path)
+        return lambda parts, timeout=None, **_: call(submission_stream.reassembled(parts), timeout)
+
     def close(self):
         self.closed = True
 
@@ -52,14 +61,35 @@ def make(behaviour, deadline_s=7.5, write_s=None):
     def open_channel(address, options):
         opened.append(FakeChannel(address, behaviour, options))
         return opened[-1]
-    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s)
+    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s,
+                          read_your_writes_s=5.0)
     return Backends(Channels(ADDRESSES, 1 << 24, open_channel), deadlines), opened
+
+
+def test_a_spread_backend_has_its_calls_round_robin_over_channels_of_their_own():
+    opened, used = [], []
+
+    def open_channel(address, options):
+        opened.append(FakeChannel(address, lambda *_: used.append(channel) or pb.SubmitInvoiceResponse(), options))
+        channel = opened[-1]
+        return channel
+    channels = Channels(ADDRESSES, 1 << 24, open_channel, spread={"registry": 3})
+    backends = Backends(channels, Deadlines(query_s=1, write_s=1, read_your_writes_s=1))
+    for _ in range(6):
+        backends.registry.submit(CALLER, b"", [])
+    backends.status.invoice(CALLER, 1)
+    registry = [c for c in opened if c.address == "r:1"]
+    assert len(registry) == 3 and used == registry * 2 + [opened[-1]]
+    # each its own connection (no shared subchannel); a backend with one channel keeps the default pool
+    assert all(channels_module.OWN_CONNECTION in c.options for c in registry)
+    assert channels_module.OWN_CONNECTION not in opened[-1].options
 
 
 def call(backends: Backends, service: str, method: str):
     """The typed client method standing for service.method (the RPC it makes)."""
     return {
         ("registry", "SubmitInvoice"): lambda: backends.registry.submit(CALLER, b"", []),
+        ("registry", "SubmitInvoiceStream"): lambda: backends.registry.submit(CALLER, LARGE, []),
         ("status", "GetInvoice"): lambda: backends.status.invoice(CALLER, 1),
         ("cancellation", "CancelInvoice"): lambda: backends.cancellation.cancel(CALLER, 1, ""),
     }[service, method]()
@@ -97,6 +127,8 @@ def test_catalogue_errors_from_trailing_metadata_pass_through():
 @pytest.mark.parametrize("service, method, code, key", [
     ("registry", "SubmitInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
     ("registry", "SubmitInvoice", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
+    ("registry", "SubmitInvoiceStream", grpc.StatusCode.DEADLINE_EXCEEDED, ErrorKey.REGISTRO),
     ("status", "GetInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.REGISTRO),
     # a cancellation out of reach is not a registration error (issue 9)
     ("cancellation", "CancelInvoice", grpc.StatusCode.UNAVAILABLE, ErrorKey.SEFCAN_TIMEOUT),
@@ -158,7 +190,7 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
                        deadline_s=7.5, write_s=20.0)
     key = ipb.InvoiceTuple(supplier_nif="B23103039", year=2014)
-    backends.registry.submit(CALLER, b"<Facturae/>", [pb.Attachment(name="a.pdf", content=b"%PDF")])
+    backends.registry.submit(CALLER, b"<Facturae/>", [Attachment("a.pdf", memoryview(b"%PDF"))])
     backends.registry.receipt("ABC")
     backends.status.invoice(CALLER, 7)
     backends.status.invoice_by_tuple(CALLER, key)
@@ -174,6 +206,20 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     assert seen[1][1] == pb.ReceiptByCsv(csv="ABC")
     assert all(request.caller == CALLER for _, request, _ in seen[2:])
     assert seen[7][1] == pb.CancelByTuple(caller=CALLER, tuple=key, reason="motivo")
+
+
+def test_a_submission_over_one_message_is_streamed_to_the_registry_and_arrives_whole():
+    seen = []
+    backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
+                       write_s=20.0)
+    document, pdf = bytearray(b"<Facturae/>" * (ONE_MESSAGE_BYTES // 11)), memoryview(b"%PDF" * 1000)
+    backends.registry.submit(CALLER, memoryview(document), [Attachment("a.pdf", pdf)])
+    backends.registry.submit(CALLER, memoryview(document)[:ONE_MESSAGE_BYTES - 4000], [Attachment("a.pdf", pdf)])
+    (path, request, timeout), (small_path, small, _) = seen
+    assert (path.rsplit("/", 1)[1], timeout) == ("SubmitInvoiceStream", 20.0)
+    assert request == Submission(CALLER, bytes(document), [Attachment("a.pdf", bytes(pdf))])
+    assert small_path.rsplit("/", 1)[1] == "SubmitInvoice"  # exactly 1 MiB in all: one message
+    assert small.facturae == bytes(document[:ONE_MESSAGE_BYTES - 4000]) and small.attachments[0].content == pdf
 
 
 def test_a_receipt_the_registry_does_not_know_is_none():

@@ -46,7 +46,7 @@ def test_enviar_factura_forwards_document_attachments_and_caller():
     reply, backends = run("enviarFactura", inner)
     schema().assertValid(response(reply))
     ((service, method, request),) = backends.calls
-    assert (service, method) == ("registry", "SubmitInvoice")
+    assert (service, method) == ("registry", "SubmitInvoice")  # small: one message
     assert request.facturae == facturae
     assert [(a.name, a.content) for a in request.attachments] == [("a.pdf", pdf)]
     assert request.caller.request_id

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import grpc
 
+from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import domain_error_of
+from ventanilla.adapters.submission_stream import Attachment, Content
 from ventanilla.api.v1 import invoice_pb2, services_pb2 as pb, services_pb2_grpc as rpc
+from ventanilla.config import Deadlines
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
@@ -17,14 +19,6 @@ log = logging.getLogger("soap_edge.backends")
 
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 _NOT_YOURS = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """How long the edge waits for each kind of call, in seconds."""
-
-    query_s: float
-    write_s: float
 
 
 def unreachable(key: ErrorKey, label: str) -> DomainError:
@@ -83,11 +77,15 @@ class RegistryClient(_Client):
     in_doubt = DomainError(ErrorKey.REGISTRO, f"El servicio de registro no está disponible en este momento. "
                                               f"{REGISTRATION_IN_DOUBT}")
 
-    def submit(self, caller: pb.Caller, facturae: bytes,
-               attachments: Iterable[pb.Attachment]) -> pb.SubmitInvoiceResponse:
-        """Register a Facturae document and its attachments."""
-        request = pb.SubmitInvoiceRequest(caller=caller, facturae=facturae, attachments=attachments)
-        return self._write(self._stub().SubmitInvoice, request, down=self.in_doubt)
+    def submit(self, caller: pb.Caller, facturae: Content,
+               attachments: Sequence[Attachment]) -> pb.SubmitInvoiceResponse:
+        """Register a Facturae document and its attachments: one message when small, else streamed in parts of
+        ~256 KB (no whole copy of a large body's parts)."""
+        if submission_stream.fits_one_message(facturae, attachments):
+            request = submission_stream.one_message(caller, facturae, attachments)
+            return self._write(self._stub().SubmitInvoice, request, down=self.in_doubt)
+        parts = submission_stream.parts(caller, facturae, attachments)
+        return self._write(self._stub().SubmitInvoiceStream, parts, down=self.in_doubt)
 
     def receipt(self, csv: str) -> bytes | None:
         """The sealed receipt filed under a secure verification code; None when there is none."""

@@ -1,7 +1,8 @@
 """What the front accepts as a SOAP request body: content type and size, read with bounded memory.
 
-Large bodies one slot at a time: at most N per worker in process at once, so many concurrent uploads cannot
-exhaust memory, and a full collection after each (docs/benchmarks.md, "A burst of large uploads").
+Large bodies under a memory budget per worker: each reserves what it costs in process (measured, below) while it is
+read and processed, so many concurrent uploads cannot exhaust memory, yet run side by side while the budget allows;
+and a full collection after each (docs/benchmarks.md, "A burst of large uploads", "Write path (issue 15)").
 """
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from soap_edge.soap.mtom import content_type
 _XML = {"text/xml", "application/xml"}
 _XOP = {"application/xop+xml", "text/xml"}
 _CHUNK = 64 * 1024
-LARGE_BYTES = 1024 * 1024  # a body over this (or of unknown length) needs a slot
+LARGE_BYTES = 1024 * 1024  # a body over this (or of unknown length) reserves its memory first
+# What a body costs in process, in multiples of its length (docs/benchmarks.md, "Write path (issue 15)"): MTOM, the
+# body and a few 256 KB parts on their way to the registry (measured 1.0-1.1x); inline base64, at most the body, the
+# text in the lxml tree, spyne's str of it and the decoded bytes (an upper bound: 12 concurrent 7.3 MB envelopes
+# measured 195 MB over idle, 2.2x each).
+COST_MTOM, COST_INLINE = 2, 4
 
 
 def check_content_type(value: str) -> None:
@@ -30,7 +36,7 @@ def check_content_type(value: str) -> None:
 
 
 class Busy(DomainError):
-    """The refusal when no slot frees up in time: facturae.error.registro, a server fault (try again)."""
+    """The refusal when the budget does not free up in time: facturae.error.registro, a server fault (try again)."""
 
     def __init__(self):
         super().__init__(ErrorKey.REGISTRO, "El servicio está atendiendo demasiados envíos grandes a la vez; "
@@ -38,26 +44,43 @@ class Busy(DomainError):
 
 
 class LargeBodies:
-    """A semaphore around large requests; small ones (queries) never wait."""
+    """A memory budget (bytes) around large requests; small ones (queries) never wait.
 
-    def __init__(self, slots: int, wait_s: float):
-        self._slots = threading.BoundedSemaphore(slots)
-        self._wait_s = wait_s
+    A large body reserves COST_MTOM (or COST_INLINE) x its declared length (x max_body_bytes when chunked), at most
+    the whole budget, and waits while the reservations in process leave too little of it.
+    """
 
-    @contextmanager
-    def admit(self, environ: Mapping) -> Iterator[None]:
-        """Hold a slot while a large request is read and processed; Busy when none frees in time."""
+    def __init__(self, budget_bytes: int, max_body_bytes: int, wait_s: float):
+        self._budget, self._free = budget_bytes, budget_bytes
+        self._max_body_bytes, self._wait_s = max_body_bytes, wait_s
+        self._freed = threading.Condition()
+
+    def cost(self, environ: Mapping, mtom: bool) -> int:
+        """The bytes a request reserves: 0 for a small one."""
         raw = (environ.get("CONTENT_LENGTH") or "").strip()
         if raw.isdigit() and int(raw) <= LARGE_BYTES:
+            return 0
+        length = min(int(raw), self._max_body_bytes) if raw.isdigit() else self._max_body_bytes
+        return min(self._budget, (COST_MTOM if mtom else COST_INLINE) * length)
+
+    @contextmanager
+    def admit(self, environ: Mapping, mtom: bool) -> Iterator[None]:
+        """Hold the request's reservation while it is read and processed; Busy when it does not fit in time."""
+        cost = self.cost(environ, mtom)
+        if not cost:
             yield
             return
-        if not self._slots.acquire(timeout=self._wait_s):
-            raise Busy()
+        with self._freed:
+            if not self._freed.wait_for(lambda: self._free >= cost, timeout=self._wait_s):
+                raise Busy()
+            self._free -= cost
         try:
             yield
         finally:
             gc.collect()  # spyne's contexts are cyclic and hold the body, its tree and the decoded invoice
-            self._slots.release()
+            with self._freed:
+                self._free += cost
+                self._freed.notify_all()
 
 
 class TooLarge(DomainError):

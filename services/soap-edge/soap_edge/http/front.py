@@ -75,7 +75,8 @@ class Front:
             content_type = environ.get("CONTENT_TYPE", "")
             facts = replace(facts, transfer=Transfer.MTOM if mtom.is_mtom(content_type) else Transfer.INLINE)
             body.check_content_type(content_type)
-            with self._large_bodies.admit(environ) if self._large_bodies else nullcontext():
+            mtom_body = facts.transfer is Transfer.MTOM
+            with self._large_bodies.admit(environ, mtom_body) if self._large_bodies else nullcontext():
                 data = body.read_body(environ, self._max_body_bytes)
                 facts = replace(facts, body_bytes=len(data))
                 envelope = mtom.parse_envelope(content_type, data)

@@ -109,6 +109,9 @@ def invoice_tuple(tupla: FacturaTupla) -> invoice_pb2.InvoiceTuple:
     )
 
 
-def binary(value) -> bytes:
-    """The bytes of a spyne ByteArray value (a sequence of chunks, or None)."""
-    return b"".join(value) if value else b""
+def binary(value) -> bytes | memoryview:
+    """The bytes of a spyne ByteArray value (a sequence of chunks, or None); one chunk (an MTOM part: a view of
+    the request body) as it is, without a copy."""
+    if not value:
+        return b""
+    return value[0] if len(value) == 1 else b"".join(value)

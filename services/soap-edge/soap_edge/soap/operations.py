@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from ventanilla.adapters.submission_stream import Attachment
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -55,7 +56,7 @@ class Operations:
     def enviar(self, facts: RequestFacts, facturae, anexos: Iterable):
         """enviarFactura: register the Facturae document and its attachments."""
         who = self._caller(facts)
-        attachments = [pb.Attachment(name=a.nombre or "", content=mapping.binary(a.contenido)) for a in anexos]
+        attachments = [Attachment(a.nombre or "", mapping.binary(a.contenido)) for a in anexos]
         answer = self._registry.submit(who, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
