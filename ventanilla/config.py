@@ -70,6 +70,9 @@ COMPROBANTES_PATH = "/comprobantes/"
 REVOCATION_POLICIES = ("require", "hard-fail", "soft-fail")
 # Where documents live: a directory (one host, or a ReadWriteMany volume) or an S3-compatible object store.
 BLOB_STORES = ("directory", "s3")
+# A new status replica (no projection file yet) restores the latest snapshot from the blob store, or replays the
+# whole log (docs/operations.md, "Snapshots of the status projection").
+STATUS_SNAPSHOTS = ("off", "latest")
 # How a gRPC client spreads calls over the addresses a name resolves to: pick_first (one connection) or
 # round_robin (every address; with a dns:/// target and a headless Service, every pod).
 GRPC_LB_POLICIES = ("pick_first", "round_robin")
@@ -284,6 +287,7 @@ class Settings:
     soap_grpc_deadline_s: float
     write_deadline_s: float
     read_your_writes_timeout_s: float
+    status_snapshot: str
     log_level: str
     dev_mode: bool
     facturae_schemas: Path | None
@@ -383,6 +387,7 @@ class Settings:
             # enviarFactura and anularFactura: longer than every stage behind them (docs/operations.md)
             write_deadline_s=_float(env, "VENTANILLA_WRITE_DEADLINE_S", 2 * append_timeout_s + 20),
             read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
+            status_snapshot=_choice(env, "VENTANILLA_STATUS_SNAPSHOT", STATUS_SNAPSHOTS),
             log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
             dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
             facturae_schemas=_path(env, "VENTANILLA_FACTURAE_SCHEMAS"),

@@ -58,6 +58,32 @@ class DirectoryBlobStore:
         except FileNotFoundError:
             raise KeyError(sha256) from None
 
+    def put_named(self, name: str, data: bytes) -> None:
+        """Replace a small named object (a pointer) atomically and durably."""
+        target = self._root / "named" / named(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        fsync_path(target.parent)
+
+    def get_named(self, name: str) -> bytes:
+        """A named object's bytes; KeyError when absent."""
+        try:
+            return (self._root / "named" / named(name)).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(name) from None
+
+
+def named(name: str) -> str:
+    """A named object's name: lower-case letters, digits, dots and dashes only."""
+    if not name or name.startswith(".") or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789.-" for c in name):
+        raise KeyError(name)
+    return name
+
 
 def fsync_path(path: Path) -> None:
     """Flush a file or a directory (its entries) to disk."""

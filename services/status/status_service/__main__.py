@@ -35,7 +35,7 @@ from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
 from status_service.intake import Intake
 from status_service.notices import Notifier
-from status_service.startup import NOT_READY, StartupCatchUp
+from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 
 log = logging.getLogger("status")
 
@@ -59,6 +59,7 @@ class StatusService:
     servers: list[GrpcServer]
     startup: StartupCatchUp
     closeables: list = field(default_factory=list)
+    seeded: str = "not asked"  # what became of the snapshot a new replica may start from
     intake: Intake | None = None
     queries: Queries | None = None
     directory: DirectoryFollower | None = None
@@ -117,10 +118,11 @@ def build(settings: Settings, observability: Observability | None = None, *,
     o = overrides or {}
     obs = observability or Observability.quiet("status")
     metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
-    store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = o.get("blobs") or open_blob_store(settings)
     end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
                                      "status-end-offsets", settings.read_your_writes_timeout_s)
+    seeded = seed_from_snapshot(settings, blobs, end_offsets)
+    store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
     servers: list[GrpcServer] = []
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
@@ -163,7 +165,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
                    **server_options(settings.service_tls, "status", gate)),
     ]
     return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries,
-                         directory=directory)
+                         directory=directory, seeded=seeded)
 
 
 def main() -> None:
