@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from ventanilla.adapters.blob_store import fsync_path
+from ventanilla.adapters.blob_store import fsync_path, synced_temp
 
 POINTER = "status-projection-latest.json"
 
@@ -103,18 +103,13 @@ def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version
     if reason:
         return reason
     data = store.get(pointer.sha256)  # the store checks the bytes against their hash
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".restore-")
+    tmp = synced_temp(target.parent, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        version, offsets = recorded(Path(tmp), topic)  # the file itself, not only its pointer, must agree
+        version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree
         reason = refusal(version, topic, offsets, schema_version, topic, log_end)
         if reason is None:
             os.replace(tmp, target)
             fsync_path(target.parent)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return reason

@@ -53,7 +53,7 @@ def test_a_pointer_that_lies_is_checked_against_the_file_itself(world):
     blobs.put_named(POINTER, replace(pointer, schema_version=SCHEMA_VERSION).to_json())
     assert "schema version" in seed_from_snapshot(settings, blobs, lambda: {0: 40, 1: 60})
     assert not settings.path("status", "projection.sqlite3").exists()
-    assert not list(settings.path("status").glob(".restore-*"))
+    assert not list(settings.path("status").glob(".tmp-*"))
 
 
 def test_no_snapshot_off_a_projection_on_disk_or_no_broker_mean_no_restore(world):
