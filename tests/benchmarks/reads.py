@@ -251,7 +251,8 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     loads.append(os.getloadavg()[0])
     replica = _replica_catch_up(stack, topic, answers / "replica", free_ports(2))
     from_snapshot = _replica_catch_up(stack, topic, answers / "replica-from-snapshot", free_ports(2), env={
-        "VENTANILLA_STATUS_SNAPSHOT": "latest", "VENTANILLA_BLOB_DIR": str(answers / "snapshots")})
+        "VENTANILLA_STATUS_SNAPSHOT": "latest", "VENTANILLA_BLOB_DIR": str(answers / "snapshots"),
+        "VENTANILLA_LOG_LEVEL": "INFO"})  # its restore's log line says that it did restore
     result = {"events": events, "produce_s": round(produced_s, 1), "raw_read": [raw, raw_again],
               "domain_fold_replay": fold,
               "rebuild": {"seconds": round(report.seconds, 1), "events_per_s": round(report.events_per_s),
