@@ -1,6 +1,7 @@
 """Snapshots of the status projection: a consistent copy of its SQLite file, stored by hash, named by a pointer."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -102,7 +103,9 @@ def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version
     reason = refusal(pointer.schema_version, pointer.topic, pointer.offsets, schema_version, topic, log_end)
     if reason:
         return reason
-    data = store.get(pointer.sha256)  # the store checks the bytes against their hash
+    data = store.get(pointer.sha256)
+    if hashlib.sha256(data).hexdigest() != pointer.sha256:  # a directory store does not check on read
+        return f"the stored snapshot {pointer.sha256} does not match its hash"
     tmp = synced_temp(target.parent, data)
     try:
         version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree

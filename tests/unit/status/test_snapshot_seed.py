@@ -73,3 +73,12 @@ def test_no_snapshot_off_a_projection_on_disk_or_no_broker_mean_no_restore(world
 def test_named_objects_have_plain_names(tmp_path, name):
     with pytest.raises(KeyError):
         DirectoryBlobStore(tmp_path).put_named(name, b"{}")
+
+
+def test_a_corrupt_snapshot_blob_is_refused(world):
+    settings, live, blobs = world
+    pointer = take(live, TOPIC, blobs)
+    blob = blobs._path(pointer.sha256)
+    blob.write_bytes(blob.read_bytes()[:-1] + b"\x01")
+    assert "does not match its hash" in seed_from_snapshot(settings, blobs, lambda: {0: 40, 1: 60})
+    assert not settings.path("status", "projection.sqlite3").exists()
