@@ -173,7 +173,7 @@ def s3_settings(s3_server, tmp_path) -> Settings:
 
     bucket = f"docs-{uuid.uuid4().hex[:12]}"
     settings = Settings.from_env({"VENTANILLA_STATE_DIR": str(tmp_path / "state"), **s3_server.env(bucket)})
-    boto3.client("s3", endpoint_url=s3_server.endpoint, region_name=settings.s3_region,
-                 aws_access_key_id=settings.s3_access_key_id, aws_secret_access_key=settings.s3_secret_access_key,
+    boto3.client("s3", endpoint_url=s3_server.endpoint, region_name=settings.blobs.s3_region,
+                 aws_access_key_id=settings.blobs.s3_access_key_id, aws_secret_access_key=settings.blobs.s3_secret_access_key,
                  ).create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     return settings

@@ -42,7 +42,7 @@ def start(settings: Settings, args: argparse.Namespace) -> int:
     broker = LocalKafkaBroker.from_settings(settings)
     try:
         pid = broker.start_detached(args.timeout)
-        ensure_topics(replace(settings, kafka_bootstrap_servers=broker.bootstrap_servers))
+        ensure_topics(replace(settings, kafka=replace(settings.kafka, bootstrap_servers=broker.bootstrap_servers)))
     except (KafkaBrokerError, KafkaError) as error:
         print(f"ventanilla kafka start: {error}", file=sys.stderr)
         return 1
@@ -61,7 +61,7 @@ def topics(settings: Settings, args: argparse.Namespace) -> int:
     except KafkaError as error:
         print(f"ventanilla kafka topics: {error}", file=sys.stderr)
         return 1
-    print(f"topics ready at {settings.kafka_bootstrap_servers}: {', '.join(names)}")
+    print(f"topics ready at {settings.kafka.bootstrap_servers}: {', '.join(names)}")
     return 0
 
 
@@ -78,14 +78,14 @@ def start_kafka(settings: Settings, supervisor: Supervisor) -> None:
     """Give `run` a broker: an external one, a running `kafka start` one, or a new supervised child."""
     from ventanilla.adapters.kafka_broker import KafkaBrokerError, LocalKafkaBroker
 
-    if settings.kafka_external:  # use the broker at the bootstrap servers; start none
-        log.info("using an external Kafka", extra={"bootstrap": settings.kafka_bootstrap_servers})
+    if settings.local_broker.external:  # use the broker at the bootstrap servers; start none
+        log.info("using an external Kafka", extra={"bootstrap": settings.kafka.bootstrap_servers})
         return
     broker = LocalKafkaBroker.from_settings(settings)
-    host, _, port = settings.kafka_bootstrap_servers.strip().rpartition(":")
+    host, _, port = settings.kafka.bootstrap_servers.strip().rpartition(":")
     if host not in ("127.0.0.1", "localhost") or port != str(broker.port):
         raise KafkaBrokerError(
-            f"VENTANILLA_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} is not the local broker "
+            f"VENTANILLA_KAFKA_BOOTSTRAP_SERVERS={settings.kafka.bootstrap_servers} is not the local broker "
             f"({broker.bootstrap_servers}): set {EXTERNAL_VARIABLE}=1 to use it as it is, or unset it")
     if broker.pid_file.live_pid() is not None:
         log.info("using the local broker of `ventanilla kafka start`", extra={"bootstrap": broker.bootstrap_servers})

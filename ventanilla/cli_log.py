@@ -24,14 +24,14 @@ def permanent_topics(settings: Settings) -> dict[str, str]:
     """The topics kept forever (retention.ms -1), by role: the records a restore cannot do without."""
     from ventanilla.adapters.topics import TOPICS
 
-    return {spec.name_setting: spec.name(settings) for spec in TOPICS if dict(spec.configs).get("retention.ms") == "-1"}
+    return {spec.role: spec.name(settings) for spec in TOPICS if dict(spec.configs).get("retention.ms") == "-1"}
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
     """Export the permanent topics."""
     from ventanilla.adapters.log_archive import export_topics
 
-    report = export_topics(settings.kafka_bootstrap_servers, permanent_topics(settings), args.file)
+    report = export_topics(settings.kafka.bootstrap_servers, permanent_topics(settings), args.file)
     print(f"exported {report.records} to {args.file}")
     return 0
 
@@ -43,9 +43,9 @@ def import_(settings: Settings, args: argparse.Namespace) -> int:
 
     topics = permanent_topics(settings)
     for topic in topics.values():
-        if next(read_to_end(settings.kafka_bootstrap_servers, topic, max_records=1), None):
+        if next(read_to_end(settings.kafka.bootstrap_servers, topic, max_records=1), None):
             print(f"ventanilla log import: {topic} is not empty; import only into a new cluster", file=sys.stderr)
             return 1
-    report = import_topics(settings.kafka_bootstrap_servers, args.file, topics)
+    report = import_topics(settings.kafka.bootstrap_servers, args.file, topics)
     print(f"imported {report.records} from {args.file}")
     return 0

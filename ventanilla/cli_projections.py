@@ -25,10 +25,10 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from kafka.errors import KafkaError
 
     from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
-    from ventanilla.stack import GrpcHealth
+    from ventanilla.stack import STATUS_HEALTH
 
-    if GrpcHealth("status_address", "status")(settings):  # the status port requires mutual TLS
-        print(f"ventanilla projections rebuild: the status service answers at {settings.status_address}; "
+    if STATUS_HEALTH(settings):  # the status port requires mutual TLS
+        print(f"ventanilla projections rebuild: the status service answers at {settings.addresses.status}; "
               "stop it first (it holds the store open), then start it again after the rebuild", file=sys.stderr)
         return 1
     if args.batch < 1:
@@ -36,11 +36,11 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     target = settings.path("status", "projection.sqlite3")
     try:
-        report = rebuild_store(settings.kafka_bootstrap_servers, settings.invoice_events_topic, target, args.batch)
+        report = rebuild_store(settings.kafka.bootstrap_servers, settings.topics.invoice_events, target, args.batch)
     except (KafkaError, LookupError) as error:
         print(f"ventanilla projections rebuild: {error}", file=sys.stderr)
         return 1
-    print(f"rebuilt {target} from {settings.invoice_events_topic}: {report.events} events in "
+    print(f"rebuilt {target} from {settings.topics.invoice_events}: {report.events} events in "
           f"{report.seconds:.1f} s ({report.events_per_s:,.0f} events/s)")
     return 0
 
@@ -54,7 +54,7 @@ def snapshot(settings: Settings, args: argparse.Namespace) -> int:
     if not source.exists():
         print(f"ventanilla projections snapshot: no projection at {source}", file=sys.stderr)
         return 1
-    pointer = projection_snapshot.take(source, settings.invoice_events_topic, open_blob_store(settings))
+    pointer = projection_snapshot.take(source, settings.topics.invoice_events, open_blob_store(settings))
     print(f"snapshot {pointer.sha256} ({pointer.size:,} bytes, schema {pointer.schema_version}) of "
           f"{pointer.topic} at {sum(pointer.offsets.values()):,} events, taken {pointer.taken_at}")
     return 0

@@ -86,7 +86,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def seal_env(settings: Settings) -> dict[str, str]:
     """The dev PKI's receipt seal for the registry, unless VENTANILLA_SEAL_CERT/KEY are set."""
     where = devpki.layout(settings)
-    if settings.seal_cert or not where.cert("seal").exists():
+    if settings.registry.seal_cert or not where.cert("seal").exists():
         return {}
     return {"VENTANILLA_SEAL_CERT": str(where.cert("seal")), "VENTANILLA_SEAL_KEY": str(where.key("seal"))}
 

@@ -13,6 +13,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ValueError(f"{name}={value} must be at least 1")
+    return value
+
+
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name)
     return raw if raw not in (None, "") else default
@@ -252,77 +259,271 @@ class KafkaSecurity:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything a Ventanilla process can be told; sane local defaults."""
+class KafkaSettings:
+    """How every Kafka client reaches the brokers, and how long an append may wait for their acknowledgement."""
 
-    state_dir: Path
-    kafka_bootstrap_servers: str
-    kafka_port: int
-    kafka_controller_port: int
-    kafka_heap: str
-    kafka_external: bool
-    kafka_lib: Path | None
-    invoice_events_topic: str
+    bootstrap_servers: str
+    security: KafkaSecurity
+    append_timeout_s: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "KafkaSettings":
+        """VENTANILLA_KAFKA_BOOTSTRAP_SERVERS (by default the local broker's port), _APPEND_TIMEOUT_S, security."""
+        return cls(_str(env, "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{_int(env, 'VENTANILLA_KAFKA_PORT', 9092)}"),
+                   KafkaSecurity.from_env(env), _append_timeout_s(env))
+
+
+def _append_timeout_s(env: Mapping[str, str]) -> float:
+    return _float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0)
+
+
+@dataclass(frozen=True)
+class LocalBrokerSettings:
+    """The single-node KRaft broker `ventanilla kafka` runs locally (nothing else reads these)."""
+
+    port: int
+    controller_port: int
+    heap: str
+    external: bool
+    lib: Path | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "LocalBrokerSettings":
+        """VENTANILLA_KAFKA_PORT, _CONTROLLER_PORT, _HEAP, _EXTERNAL (a broker run elsewhere), _LIB (its jars)."""
+        port = _int(env, "VENTANILLA_KAFKA_PORT", 9092)
+        return cls(port, _int(env, "VENTANILLA_KAFKA_CONTROLLER_PORT", port + 1), _str(env, "VENTANILLA_KAFKA_HEAP", "640m"),
+                   _bool(env, "VENTANILLA_KAFKA_EXTERNAL", False), _path(env, "VENTANILLA_KAFKA_LIB"))
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Kafka topics' names and partition counts (ventanilla/adapters/topics.py creates them)."""
+
+    invoice_events: str
     invoice_events_partitions: int
-    backoffice_updates_topic: str
-    backoffice_feedback_topic: str
-    invoices_registered_topic: str
+    backoffice_updates: str
+    backoffice_feedback: str
+    invoices_registered: str
     backoffice_partitions: int
-    backoffice_group: str
-    notices_group: str
-    group_instance_id: str
-    group_session_timeout_ms: int
-    backoffice_address: str
+    integrator_events: str
+    integrator_events_partitions: int
+    replication_factor: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Topics":
+        """VENTANILLA_<TOPIC>_TOPIC, VENTANILLA_<TOPIC>_PARTITIONS and VENTANILLA_TOPIC_REPLICATION_FACTOR."""
+        return cls(
+            invoice_events=_str(env, "VENTANILLA_INVOICE_EVENTS_TOPIC", "ventanilla.invoice-events.v1"),
+            invoice_events_partitions=_int(env, "VENTANILLA_INVOICE_EVENTS_PARTITIONS", 6),
+            backoffice_updates=_str(env, "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "ventanilla.backoffice-updates.v1"),
+            backoffice_feedback=_str(env, "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC", "ventanilla.backoffice-feedback.v1"),
+            invoices_registered=_str(env, "VENTANILLA_INVOICES_REGISTERED_TOPIC", "ventanilla.invoices-registered.v1"),
+            backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
+            integrator_events=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
+            integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
+            replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
+        )
+
+
+@dataclass(frozen=True)
+class StatusGroups:
+    """The status service's consumer groups: their names, static membership, and what the back-office one applies."""
+
+    backoffice: str
+    notices: str
+    instance_id: str
+    session_timeout_ms: int
     backoffice_require_sender: bool
-    topic_replication_factor: int
-    registry_address: str
-    status_address: str
-    cancellation_address: str
-    soap_host: str
-    soap_port: int
-    soap_path: str
-    soap_workers: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "StatusGroups":
+        """VENTANILLA_BACKOFFICE_GROUP, _NOTICES_GROUP, _GROUP_INSTANCE_ID, _GROUP_SESSION_TIMEOUT_MS,
+        _BACKOFFICE_REQUIRE_SENDER."""
+        return cls(
+            backoffice=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
+            notices=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
+            # a stable id per status replica (its pod name): static group membership, see docs/operations.md
+            instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
+            session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
+            # the status service applies only messages the back-office gateway stamped with their sender (v2)
+            backoffice_require_sender=_bool(env, "VENTANILLA_BACKOFFICE_REQUIRE_SENDER", True),
+        )
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where the internal gRPC services listen (and are dialled), and how a client spreads its calls."""
+
+    registry: str
+    status: str
+    cancellation: str
+    backoffice: str
+    lb_policy: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Addresses":
+        """VENTANILLA_{REGISTRY,STATUS,CANCELLATION,BACKOFFICE}_ADDRESS and VENTANILLA_GRPC_LB_POLICY."""
+        return cls(_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
+                   _str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),
+                   _str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:15053"),
+                   _str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
+                   _choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES))
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long a caller waits: a query over gRPC, a write (enviarFactura, anularFactura), a read of one's own write."""
+
+    query_s: float
+    write_s: float
+    read_your_writes_s: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Deadlines":
+        """VENTANILLA_SOAP_GRPC_DEADLINE_S, _WRITE_DEADLINE_S, _READ_YOUR_WRITES_TIMEOUT_S."""
+        return cls(_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
+                   # longer than every stage behind a write (docs/operations.md)
+                   _float(env, "VENTANILLA_WRITE_DEADLINE_S", 2 * _append_timeout_s(env) + 20),
+                   _float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0))
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """The SOAP edge: where it listens and is reached, its TLS and who may call, its limits and timeouts."""
+
+    host: str
+    port: int
+    path: str
+    workers: int
+    public_url: str
+    plain_http: bool
+    tls_cert: Path
+    tls_key: Path
+    client_ca: Path
+    client_crl: str
+    client_revocation: str
+    client_revocation_period_s: float
+    access_mode: str
+    trusted_proxies: str
     max_body_bytes: int
+    large_body_memory_mb: int
+    registry_channels: int
     group_max_items: int
-    soap_grpc_deadline_s: float
-    write_deadline_s: float
-    read_your_writes_timeout_s: float
-    status_snapshot: str
-    log_level: str
-    dev_mode: bool
+    handshake_timeout_s: float
+    request_timeout_s: float
+    io_timeout_s: float
+    probe_client_cert: Path
+    probe_client_key: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "EdgeSettings":
+        """The VENTANILLA_SOAP_* variables, VENTANILLA_EDGE_ACCESS_MODE, _TRUSTED_PROXIES, _MAX_BODY_BYTES,
+        _GROUP_MAX_ITEMS, _EDGE_REGISTRY_CHANNELS and the probe's client certificate (the dev PKI's files by default)."""
+        pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
+        return cls(
+            host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
+            port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
+            path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
+            workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
+            public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
+            plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
+            tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
+            tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),
+            client_ca=Path(_str(env, "VENTANILLA_SOAP_CLIENT_CA", str(pki / "ca.pem"))),
+            client_crl=_str(env, "VENTANILLA_SOAP_CLIENT_CRL", ""),
+            client_revocation=_choice(env, "VENTANILLA_SOAP_CLIENT_REVOCATION", CLIENT_REVOCATION_POLICIES),
+            client_revocation_period_s=_float(env, "VENTANILLA_SOAP_CLIENT_REVOCATION_PERIOD_S", 300.0),
+            # open: a certificate's NIF submits and sees its own invoices; registered: only certificates of the
+            # portal's active sending platforms (docs/security.md)
+            access_mode=_choice(env, "VENTANILLA_EDGE_ACCESS_MODE", EDGE_ACCESS_MODES),
+            trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
+            max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
+            # per edge worker: 20 concurrent 8 MB MTOM uploads at 2x their size fit (docs/operations.md)
+            large_body_memory_mb=_int(env, "VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB", 384),
+            # HTTP/2 connections per edge worker to the registry address: calls round-robin over them, and the
+            # kernel spreads connections over the processes sharing the port
+            registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
+            group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
+            handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
+            request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
+            io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
+            probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
+            probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
+        )
+
+    @property
+    def url(self) -> str:
+        """The SOAP endpoint URL this process serves or calls."""
+        scheme = "http" if self.plain_http else "https"
+        return f"{scheme}://{self.host}:{self.port}{self.path}"
+
+    def receipt_url(self, csv: str) -> str:
+        """Where anyone holding a receipt's secure verification code gets it, at the edge's public address."""
+        return f"{self.public_url}{COMPROBANTES_PATH}{csv}"
+
+
+@dataclass(frozen=True)
+class CertificateTrust:
+    """The trust anchors and revocation lists every door checking certificates shares (signers, clients)."""
+
+    store: Path | None
+    crls: Path | None
+    revocation_fetch: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "CertificateTrust":
+        """VENTANILLA_TRUST_STORE, VENTANILLA_CRLS, VENTANILLA_REVOCATION_FETCH (OCSP/CRL fetching)."""
+        return cls(_path(env, "VENTANILLA_TRUST_STORE"), _path(env, "VENTANILLA_CRLS"),
+                   _bool(env, "VENTANILLA_REVOCATION_FETCH", False))
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """The registry: how it checks an invoice and its signature, what it accepts, how it seals receipts, its claims."""
+
     facturae_schemas: Path | None
     require_signature: bool
-    trust_store: Path | None
-    crls: Path | None
     revocation_policy: str
-    revocation_fetch: bool
     certificate_path_cache_s: float
     max_attachments: int
     max_attachment_bytes: int
     seal_cert: Path | None
     seal_key: Path | None
-    kafka_append_timeout_s: float
-    soap_plain_http: bool
-    soap_tls_cert: Path
-    soap_tls_key: Path
-    soap_client_ca: Path
-    soap_client_crl: str
-    soap_handshake_timeout_s: float
-    soap_request_timeout_s: float
-    soap_io_timeout_s: float
-    soap_large_body_memory_mb: int
-    trusted_proxies: str
-    edge_access_mode: str
-    soap_client_revocation: str
-    soap_client_revocation_period_s: float
-    third_party_billers: frozenset[str]
-    probe_client_cert: Path
-    probe_client_key: Path
     claims_dsn: str
-    registry_replicas: int
-    grpc_lb_policy: str
-    blob_store: str
-    blob_dir: Path
+    replicas: int
+    processes: int
+    third_party_billers: frozenset[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "RegistrySettings":
+        """VENTANILLA_FACTURAE_SCHEMAS, _REQUIRE_SIGNATURE, _REVOCATION_POLICY, _CERTIFICATE_PATH_CACHE_S,
+        _MAX_ATTACHMENTS, _MAX_ATTACHMENT_BYTES, _SEAL_CERT/_KEY, _CLAIMS_DSN, _REGISTRY_REPLICAS, _REGISTRY_PROCESSES,
+        _THIRD_PARTY_BILLERS."""
+        return cls(
+            facturae_schemas=_path(env, "VENTANILLA_FACTURAE_SCHEMAS"),
+            require_signature=_bool(env, "VENTANILLA_REQUIRE_SIGNATURE", True),
+            revocation_policy=_choice(env, "VENTANILLA_REVOCATION_POLICY", REVOCATION_POLICIES),
+            # how long an accepted signer's certificate path is trusted without validating it again (0: never)
+            certificate_path_cache_s=_float(env, "VENTANILLA_CERTIFICATE_PATH_CACHE_S", 300.0),
+            max_attachments=_int(env, "VENTANILLA_MAX_ATTACHMENTS", 10),
+            max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
+            seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
+            seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
+            claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
+            replicas=_int(env, "VENTANILLA_REGISTRY_REPLICAS", 1),
+            # registry processes per pod (host) on one port (SO_REUSEPORT): each is GIL-bound, so one per core
+            processes=_positive(env, "VENTANILLA_REGISTRY_PROCESSES", 1),
+            third_party_billers=frozenset(
+                n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
+        )
+
+
+@dataclass(frozen=True)
+class BlobSettings:
+    """Where documents live: a directory, or an S3-compatible bucket (its endpoint, credentials and retention)."""
+
+    store: str
+    directory: Path
     s3_endpoint: str
     s3_bucket: str
     s3_region: str
@@ -330,104 +531,13 @@ class Settings:
     s3_access_key_id: str
     s3_secret_access_key: str
     s3_retention_days: int
-    integrator_events_topic: str
-    integrator_events_partitions: int
-    portal: PortalSettings
-    time_zone: str
-    soap_public_url: str
-    kafka_security: KafkaSecurity
-    gateway: "GatewaySettings"
-    service_tls: ServiceTls
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        """Build settings from the environment (os.environ by default)."""
-        env = os.environ if env is None else env
-        kafka_port = _int(env, "VENTANILLA_KAFKA_PORT", 9092)
-        append_timeout_s = _float(env, "VENTANILLA_KAFKA_APPEND_TIMEOUT_S", 15.0)
-        state_dir = Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve()
-        pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
+    def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "BlobSettings":
+        """VENTANILLA_BLOB_STORE, VENTANILLA_BLOB_DIR (<state>/blobs by default) and the VENTANILLA_S3_* variables."""
         return cls(
-            state_dir=state_dir,
-            kafka_bootstrap_servers=_str(
-                env, "VENTANILLA_KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{kafka_port}"
-            ),
-            kafka_port=kafka_port,
-            kafka_controller_port=_int(env, "VENTANILLA_KAFKA_CONTROLLER_PORT", kafka_port + 1),
-            kafka_heap=_str(env, "VENTANILLA_KAFKA_HEAP", "640m"),
-            kafka_external=_bool(env, "VENTANILLA_KAFKA_EXTERNAL", False),
-            kafka_lib=_path(env, "VENTANILLA_KAFKA_LIB"),
-            invoice_events_topic=_str(env, "VENTANILLA_INVOICE_EVENTS_TOPIC", "ventanilla.invoice-events.v1"),
-            invoice_events_partitions=_int(env, "VENTANILLA_INVOICE_EVENTS_PARTITIONS", 6),
-            backoffice_updates_topic=_str(env, "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "ventanilla.backoffice-updates.v1"),
-            backoffice_feedback_topic=_str(env, "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC",
-                                           "ventanilla.backoffice-feedback.v1"),
-            invoices_registered_topic=_str(env, "VENTANILLA_INVOICES_REGISTERED_TOPIC",
-                                           "ventanilla.invoices-registered.v1"),
-            backoffice_partitions=_int(env, "VENTANILLA_BACKOFFICE_PARTITIONS", 6),
-            backoffice_group=_str(env, "VENTANILLA_BACKOFFICE_GROUP", "ventanilla-status-backoffice-intake"),
-            notices_group=_str(env, "VENTANILLA_NOTICES_GROUP", "ventanilla-status-notices"),
-            # a stable id per status replica (its pod name): static group membership, see docs/operations.md
-            group_instance_id=_str(env, "VENTANILLA_GROUP_INSTANCE_ID", ""),
-            group_session_timeout_ms=_int(env, "VENTANILLA_GROUP_SESSION_TIMEOUT_MS", 10_000),
-            backoffice_address=_str(env, "VENTANILLA_BACKOFFICE_ADDRESS", "127.0.0.1:15054"),
-            # the status service applies only messages the back-office gateway stamped with their sender (v2)
-            backoffice_require_sender=_bool(env, "VENTANILLA_BACKOFFICE_REQUIRE_SENDER", True),
-            topic_replication_factor=_int(env, "VENTANILLA_TOPIC_REPLICATION_FACTOR", 1),
-            registry_address=_str(env, "VENTANILLA_REGISTRY_ADDRESS", "127.0.0.1:15051"),
-            status_address=_str(env, "VENTANILLA_STATUS_ADDRESS", "127.0.0.1:15052"),
-            cancellation_address=_str(env, "VENTANILLA_CANCELLATION_ADDRESS", "127.0.0.1:15053"),
-            soap_host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
-            soap_port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
-            soap_path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
-            soap_workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
-            max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
-            group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
-            soap_grpc_deadline_s=_float(env, "VENTANILLA_SOAP_GRPC_DEADLINE_S", 15.0),
-            # enviarFactura and anularFactura: longer than every stage behind them (docs/operations.md)
-            write_deadline_s=_float(env, "VENTANILLA_WRITE_DEADLINE_S", 2 * append_timeout_s + 20),
-            read_your_writes_timeout_s=_float(env, "VENTANILLA_READ_YOUR_WRITES_TIMEOUT_S", 5.0),
-            status_snapshot=_choice(env, "VENTANILLA_STATUS_SNAPSHOT", STATUS_SNAPSHOTS),
-            log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
-            dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
-            facturae_schemas=_path(env, "VENTANILLA_FACTURAE_SCHEMAS"),
-            require_signature=_bool(env, "VENTANILLA_REQUIRE_SIGNATURE", True),
-            trust_store=_path(env, "VENTANILLA_TRUST_STORE"),
-            crls=_path(env, "VENTANILLA_CRLS"),
-            revocation_policy=_choice(env, "VENTANILLA_REVOCATION_POLICY", REVOCATION_POLICIES),
-            revocation_fetch=_bool(env, "VENTANILLA_REVOCATION_FETCH", False),
-            # how long an accepted signer's certificate path is trusted without validating it again (0: never)
-            certificate_path_cache_s=_float(env, "VENTANILLA_CERTIFICATE_PATH_CACHE_S", 300.0),
-            max_attachments=_int(env, "VENTANILLA_MAX_ATTACHMENTS", 10),
-            max_attachment_bytes=_int(env, "VENTANILLA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024),
-            seal_cert=_path(env, "VENTANILLA_SEAL_CERT"),
-            seal_key=_path(env, "VENTANILLA_SEAL_KEY"),
-            kafka_append_timeout_s=append_timeout_s,
-            soap_plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
-            soap_tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
-            soap_tls_key=Path(_str(env, "VENTANILLA_SOAP_TLS_KEY", str(pki / "server.key.pem"))),
-            soap_client_ca=Path(_str(env, "VENTANILLA_SOAP_CLIENT_CA", str(pki / "ca.pem"))),
-            soap_client_crl=_str(env, "VENTANILLA_SOAP_CLIENT_CRL", ""),
-            soap_handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
-            soap_request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
-            soap_io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),
-            # per edge worker: 20 concurrent 8 MB MTOM uploads at 2x their size fit (docs/operations.md)
-            soap_large_body_memory_mb=_int(env, "VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB", 384),
-            trusted_proxies=_str(env, "VENTANILLA_TRUSTED_PROXIES", ""),
-            # open: a certificate's NIF submits and sees its own invoices; registered: only certificates of the
-            # portal's active sending platforms (docs/security.md)
-            edge_access_mode=_choice(env, "VENTANILLA_EDGE_ACCESS_MODE", EDGE_ACCESS_MODES),
-            soap_client_revocation=_choice(env, "VENTANILLA_SOAP_CLIENT_REVOCATION", CLIENT_REVOCATION_POLICIES),
-            soap_client_revocation_period_s=_float(env, "VENTANILLA_SOAP_CLIENT_REVOCATION_PERIOD_S", 300.0),
-            third_party_billers=frozenset(
-                n.strip().upper() for n in _str(env, "VENTANILLA_THIRD_PARTY_BILLERS", "").split(",") if n.strip()),
-            probe_client_cert=Path(_str(env, "VENTANILLA_PROBE_CLIENT_CERT", str(pki / "probe.pem"))),
-            probe_client_key=Path(_str(env, "VENTANILLA_PROBE_CLIENT_KEY", str(pki / "probe.key.pem"))),
-            claims_dsn=_str(env, "VENTANILLA_CLAIMS_DSN", ""),
-            registry_replicas=_int(env, "VENTANILLA_REGISTRY_REPLICAS", 1),
-            grpc_lb_policy=_choice(env, "VENTANILLA_GRPC_LB_POLICY", GRPC_LB_POLICIES),
-            blob_store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
-            blob_dir=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",
+            store=_choice(env, "VENTANILLA_BLOB_STORE", BLOB_STORES),
+            directory=_path(env, "VENTANILLA_BLOB_DIR") or state_dir / "blobs",
             s3_endpoint=_str(env, "VENTANILLA_S3_ENDPOINT", ""),
             s3_bucket=_str(env, "VENTANILLA_S3_BUCKET", ""),
             s3_region=_str(env, "VENTANILLA_S3_REGION", "us-east-1"),
@@ -435,25 +545,60 @@ class Settings:
             s3_access_key_id=_str(env, "VENTANILLA_S3_ACCESS_KEY_ID", ""),
             s3_secret_access_key=_str(env, "VENTANILLA_S3_SECRET_ACCESS_KEY", ""),
             s3_retention_days=_int(env, "VENTANILLA_S3_RETENTION_DAYS", 0),
-            integrator_events_topic=_str(env, "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "ventanilla.integrator-events.v1"),
-            integrator_events_partitions=_int(env, "VENTANILLA_INTEGRATOR_EVENTS_PARTITIONS", 3),
-            portal=PortalSettings.from_env(env, state_dir),
+        )
+
+    def __repr__(self) -> str:  # the secret key never reaches a log
+        return f"BlobSettings(store={self.store!r}, directory={str(self.directory)!r}, s3_bucket={self.s3_bucket!r})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Ventanilla process can be told, one group per concern; sane local defaults."""
+
+    state_dir: Path
+    log_level: str
+    dev_mode: bool
+    time_zone: str
+    kafka: KafkaSettings
+    local_broker: LocalBrokerSettings
+    topics: Topics
+    status_groups: StatusGroups
+    status_snapshot: str
+    addresses: Addresses
+    deadlines: Deadlines
+    edge: EdgeSettings
+    trust: CertificateTrust
+    registry: RegistrySettings
+    blobs: BlobSettings
+    portal: PortalSettings
+    gateway: GatewaySettings
+    service_tls: ServiceTls
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from the environment (os.environ by default)."""
+        env = os.environ if env is None else env
+        state_dir = Path(_str(env, "VENTANILLA_STATE_DIR", "var")).resolve()
+        return cls(
+            state_dir=state_dir,
+            log_level=_str(env, "VENTANILLA_LOG_LEVEL", "INFO"),
+            dev_mode=_bool(env, "VENTANILLA_DEV_MODE", True),
             time_zone=_zone(env, "VENTANILLA_TIME_ZONE", "Atlantic/Canary"),
-            soap_public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
-            kafka_security=KafkaSecurity.from_env(env),
+            kafka=KafkaSettings.from_env(env),
+            local_broker=LocalBrokerSettings.from_env(env),
+            topics=Topics.from_env(env),
+            status_groups=StatusGroups.from_env(env),
+            status_snapshot=_choice(env, "VENTANILLA_STATUS_SNAPSHOT", STATUS_SNAPSHOTS),
+            addresses=Addresses.from_env(env),
+            deadlines=Deadlines.from_env(env),
+            edge=EdgeSettings.from_env(env, state_dir),
+            trust=CertificateTrust.from_env(env),
+            registry=RegistrySettings.from_env(env),
+            blobs=BlobSettings.from_env(env, state_dir),
+            portal=PortalSettings.from_env(env, state_dir),
             gateway=GatewaySettings.from_env(env, state_dir),
             service_tls=ServiceTls.from_env(env, state_dir),
         )
-
-    def receipt_url(self, csv: str) -> str:
-        """Where anyone holding a receipt's secure verification code gets it, at the edge's public address."""
-        return f"{self.soap_public_url}{COMPROBANTES_PATH}{csv}"
-
-    @property
-    def soap_url(self) -> str:
-        """The SOAP endpoint URL this process serves or calls."""
-        scheme = "http" if self.soap_plain_http else "https"
-        return f"{scheme}://{self.soap_host}:{self.soap_port}{self.soap_path}"
 
     def path(self, *parts: str) -> Path:
         """A path under the local state directory."""

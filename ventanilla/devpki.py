@@ -71,7 +71,7 @@ def init(settings: Settings, force: bool = False) -> list[Path]:
             for path in (where.cert(stem), where.key(stem)):
                 path.unlink(missing_ok=True)
     ca = _ca(where)
-    hosts = {"localhost", settings.soap_host} - {"", "0.0.0.0", "::"}
+    hosts = {"localhost", settings.edge.host} - {"", "0.0.0.0", "::"}
     names = tuple(sorted(h for h in hosts if not h.replace(".", "").isdigit() and ":" not in h))
     addresses = tuple(sorted({"127.0.0.1", "::1"} | {h for h in hosts if h not in names}))
     wanted = {
@@ -92,8 +92,8 @@ def ensure(settings: Settings) -> bool:
     """Create the dev PKI's missing default files that these settings use (the edge's, the services'); whether it
     created any."""
     where = layout(settings)
-    defaults = (settings.soap_tls_cert, settings.soap_client_ca) == (where.cert("server"), where.cert("ca"))
-    edge = not settings.soap_plain_http and defaults and not settings.soap_tls_cert.exists()
+    defaults = (settings.edge.tls_cert, settings.edge.client_ca) == (where.cert("server"), where.cert("ca"))
+    edge = not settings.edge.plain_http and defaults and not settings.edge.tls_cert.exists()
     internal = settings.service_tls
     mesh = (internal.enabled and internal.certificate is None and internal.ca == where.cert("internal-ca")
             and internal.directory == where.directory / "services" and not all(internal.certificate_of(name).exists() for name in SERVICE_NAMES))

@@ -34,7 +34,7 @@ def context_fields() -> dict[str, str]:
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats records as JSON: time, level, service, logger, message, request/trace context and extra fields."""
+    """Formats records as JSON: time, level, service, pid, logger, message, request/trace context and extra fields."""
 
     def __init__(self, service: str):
         super().__init__()
@@ -45,6 +45,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self._service,
+            "pid": record.process,  # several processes of one service may share a stream (the registry's)
             "logger": record.name,
             "msg": record.getMessage(),
             **context_fields(),

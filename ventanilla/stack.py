@@ -21,15 +21,12 @@ def dialable(address: str) -> str:
 class GrpcHealth:
     """Ready when the standard gRPC health service (service "") at a settings address says SERVING."""
 
-    address_setting: str  # an attribute of Settings, or a dotted path ("gateway.health_address")
+    address_of: Callable[[Settings], str]
     service: str = ""  # the service answering there over mutual TLS (settings.service_tls); "": a plaintext port
 
     def target(self, settings: Settings) -> str:
         """The address probed."""
-        value = settings
-        for name in self.address_setting.split("."):
-            value = getattr(value, name)
-        return dialable(value)
+        return dialable(self.address_of(settings))
 
     def __call__(self, settings: Settings, timeout_s: float = 3.0) -> bool:
         """Probe once."""
@@ -50,10 +47,10 @@ class GrpcHealth:
 
 def probe_context(settings: Settings) -> ssl.SSLContext | None:
     """TLS for probing the edge: its client CA bundle as trust anchors, the probe's client certificate."""
-    if settings.soap_plain_http:
+    if settings.edge.plain_http:
         return None
-    context = ssl.create_default_context(cafile=str(settings.soap_client_ca))
-    context.load_cert_chain(str(settings.probe_client_cert), str(settings.probe_client_key))
+    context = ssl.create_default_context(cafile=str(settings.edge.client_ca))
+    context.load_cert_chain(str(settings.edge.probe_client_cert), str(settings.edge.probe_client_key))
     return context
 
 
@@ -65,8 +62,8 @@ class HttpReady:
 
     def target(self, settings: Settings) -> str:
         """The URL probed."""
-        scheme = "http" if settings.soap_plain_http else "https"
-        return f"{scheme}://{dialable(f'{settings.soap_host}:{settings.soap_port}')}{self.path}"
+        scheme = "http" if settings.edge.plain_http else "https"
+        return f"{scheme}://{dialable(f'{settings.edge.host}:{settings.edge.port}')}{self.path}"
 
     def __call__(self, settings: Settings, timeout_s: float = 5.0) -> bool:
         """Probe once (the edge itself waits up to 2 s for its backends' health)."""
@@ -106,13 +103,18 @@ class Service:
     probe: Callable[[Settings], bool]
 
 
+REGISTRY_HEALTH = GrpcHealth(lambda settings: settings.addresses.registry, "registry")
+STATUS_HEALTH = GrpcHealth(lambda settings: settings.addresses.status, "status")
+CANCELLATION_HEALTH = GrpcHealth(lambda settings: settings.addresses.cancellation, "cancellation")
+GATEWAY_HEALTH = GrpcHealth(lambda settings: settings.gateway.health_address)  # plaintext, health only
+
 SERVICES: tuple[Service, ...] = (
-    Service("registry", "registry_service", GrpcHealth("registry_address", "registry")),
-    Service("status", "status_service", GrpcHealth("status_address", "status")),
-    Service("cancellation", "cancellation_service", GrpcHealth("cancellation_address", "cancellation")),
+    Service("registry", "registry_service", REGISTRY_HEALTH),
+    Service("status", "status_service", STATUS_HEALTH),
+    Service("cancellation", "cancellation_service", CANCELLATION_HEALTH),
     Service("soap-edge", "soap_edge", HttpReady()),
     Service("portal", "portal_service", PortalReady()),
-    Service("backoffice-gateway", "backoffice_gateway", GrpcHealth("gateway.health_address")),
+    Service("backoffice-gateway", "backoffice_gateway", GATEWAY_HEALTH),
 )
 
 
@@ -132,13 +134,13 @@ def unready_after(settings: Settings, timeout_s: float, keep_waiting: Callable[[
 
 def endpoints(settings: Settings) -> str:
     """A short, human-readable list of the stack's endpoints."""
-    rows = [("SOAP", settings.soap_url), ("WSDL", f"{settings.soap_url}?wsdl"),
+    rows = [("SOAP", settings.edge.url), ("WSDL", f"{settings.edge.url}?wsdl"),
             ("portal", f"{settings.portal.public_url}/ (integrators; log in with `ventanilla dev-pki client` "
                        "or `dev-pki staff` certificates)")]
     rows += [(s.name, f"{s.probe.target(settings)} (gRPC)") for s in SERVICES
              if isinstance(s.probe, GrpcHealth) and s.name != "backoffice-gateway"]
-    rows.append(("back office", f"{dialable(settings.backoffice_address)} (gRPC, internal; served by status)"))
+    rows.append(("back office", f"{dialable(settings.addresses.backoffice)} (gRPC, internal; served by status)"))
     rows.append(("gateway", f"{dialable(settings.gateway.address)} (back offices: gRPC over mutual TLS; "
                             "`ventanilla dev-pki backoffice`, docs/backoffice.md)"))
-    rows.append(("Kafka", settings.kafka_bootstrap_servers))
+    rows.append(("Kafka", settings.kafka.bootstrap_servers))
     return "\n".join(f"{label:<13}{value}" for label, value in rows)

@@ -19,7 +19,7 @@ class TlsFiles:
 
 
 @dataclass(frozen=True)
-class Deadlines:
+class ArrivalDeadlines:
     """How long one request may take to arrive, and how long any single socket operation may wait."""
 
     handshake_s: float = 10.0
@@ -37,7 +37,7 @@ class DeadlineSocket(ssl.SSLSocket):
     passed since the head began (or since that moment). Writes only get the per-operation timeout.
     """
 
-    deadlines = Deadlines()
+    deadlines = ArrivalDeadlines()
     _read_deadline: float | None = None
     _request_started: float | None = None
 
@@ -86,7 +86,7 @@ class DeadlineSocket(ssl.SSLSocket):
         return super().sendall(*args, **kwargs)
 
 
-def server_context(files: TlsFiles, deadlines: Deadlines = Deadlines(), client_required: bool = True) -> ssl.SSLContext:
+def server_context(files: TlsFiles, deadlines: ArrivalDeadlines = ArrivalDeadlines(), client_required: bool = True) -> ssl.SSLContext:
     """TLS 1.2 or later, the server chain loaded, client certificates verified against the bundle.
 
     client_required=False lets a client without a certificate in (the portal's other login methods);

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env({"VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                                       "VENTANILLA_INVOICE_EVENTS_TOPIC": f"bench.claims.{uuid.uuid4().hex[:8]}"})
         ensure_topics(settings, TOPICS[:1])
-        topic = settings.invoice_events_topic
+        topic = settings.topics.invoice_events
         produce_events(bootstrap, topic, args.events)
         raw = raw_read(bootstrap, topic)
         claims, blobs = SqliteClaims(Path(work) / "claims.sqlite3"), DirectoryBlobStore(Path(work) / "blobs")

@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
         results["load"] = (f"wrk -t1 -c{CONNECTIONS} -d{args.seconds}s x {args.rounds} rounds per (operation, mode), "
                            f"interleaved; enviarFactura: 2 x {ENVIAR_REQUESTS // 2} fresh {ENVIAR_SIZE // 1024} KB "
                            "invoices over MTOM per mode, 4 keep-alive connections, alternating; both edges in ingress "
-                           f"mode with {stack.settings.soap_workers} workers over the same backends")
+                           f"mode with {stack.settings.edge.workers} workers over the same backends")
     publish(results, OUT)
     return 0
 

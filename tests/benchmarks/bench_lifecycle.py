@@ -61,7 +61,7 @@ def broker(workdir: Path):
 
 def lag(stack, invoices: list[int], rate: float) -> dict:
     """Updates produced at a steady rate; each timed from send to visible through SOAP consultarEstadoFactura."""
-    producer, topic = lc.producer(stack.settings), stack.settings.backoffice_updates_topic
+    producer, topic = lc.producer(stack.settings), stack.settings.topics.backoffice_updates
     samples: list[float] = []
 
     def visible(invoice_id: int, state: str, sent_at: float) -> None:
@@ -137,7 +137,7 @@ def rebuild(bootstrap: str, workdir: Path, total: int) -> dict:
     settings = Settings.from_env({"VENTANILLA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                                   "VENTANILLA_INVOICE_EVENTS_TOPIC": f"bench.invoice-events.{uuid.uuid4().hex[:8]}"})
     ensure_topics(settings, TOPICS[:1])
-    topic = settings.invoice_events_topic
+    topic = settings.topics.invoice_events
     produced_s = produce_events(bootstrap, topic, total)
     raw = raw_read(bootstrap, topic)
     report = rebuild_store(bootstrap, topic, workdir / "rebuilt.sqlite3")

@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
                "VENTANILLA_PORTAL_RECEIPTS_PER_MINUTE": "1000000"}
         settings = Settings.from_env(env)
         ensure_topics(settings)
-        topic = settings.integrator_events_topic
+        topic = settings.topics.integrator_events
         events = portal_data.load_topic(broker.bootstrap_servers, topic, args.integrators)
         print(f"-- {events} events on {topic}; rebuilding", file=sys.stderr, flush=True)
         results["data"] = {"integrators": args.integrators, "certificates": args.integrators * portal_data.CERTIFICATES,

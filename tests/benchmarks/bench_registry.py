@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from lxml import etree  # noqa: E402
 
+from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
 from tests.benchmarks.benchstack import ClientCert, bench_env, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
@@ -88,26 +88,11 @@ def end_to_end(url: str, invoices: list[bytes], cert: ClientCert) -> dict[str, f
     for facturae in invoices[:5]:
         post(session, url, facturae)
     sequential = [post(session, url, f) for f in invoices[5:5 + SEQUENTIAL]]
-    rest, latencies, lock = iter(invoices[5 + SEQUENTIAL:]), [], threading.Lock()
-
-    def client() -> None:
+    def client():
         own = tls_session(cert)
-        while True:
-            with lock:
-                facturae = next(rest, None)
-            if facturae is None:
-                return
-            elapsed = post(own, url, facturae)
-            with lock:
-                latencies.append(elapsed)
+        return lambda facturae: post(own, url, facturae)
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
+    latencies, wall = timed_clients(invoices[5 + SEQUENTIAL:], CLIENTS, client)
     return {"seq_mean": statistics.mean(sequential), "seq_p99": p99(sequential),
             "throughput": len(latencies) / wall, "conc_p99": p99(latencies), "conc_mean": statistics.mean(latencies)}
 

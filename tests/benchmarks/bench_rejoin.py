@@ -57,7 +57,7 @@ def _register(stack: OwnStack, invoice_id: int) -> None:
     from ventanilla.adapters.event_log import EventLog
     from tests.unit.domain.factories import registered
 
-    log = EventLog(stack.settings.kafka_bootstrap_servers, stack.settings.invoice_events_topic, "bench")
+    log = EventLog(stack.settings.kafka.bootstrap_servers, stack.settings.topics.invoice_events, "bench")
     template = registered(invoice_id)
     key = replace(template.invoice.key, number=f"RJ-{invoice_id}")
     log.append(replace(template, invoice=replace(template.invoice, key=key)))
@@ -71,10 +71,10 @@ def _shown(stack: OwnStack, invoice_id: int, state: str, timeout_s: float = 180)
     producer = lc.producer(stack.settings)
     _, value = lc.state_update(invoice_id, state, str(uuid.uuid4()))
     sent = time.monotonic()
-    producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(30)
+    producer.send(stack.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value).get(30)
     producer.close()
     caller = services_pb2.Caller(nif="B12345678")
-    with dial(stack.settings.status_address, "status") as channel:
+    with dial(stack.settings.addresses.status, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         while time.monotonic() - sent < timeout_s:
             [item] = status.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id]), timeout=10,

@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
         portal = start_portal(env)
         stack.callback(portal.stop)
         enrol.portal = portal.portal
-        directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic, "bench")
+        directory = DirectoryFollower(settings.kafka.bootstrap_servers, settings.topics.integrator_events, "bench")
         directory.start()
         stack.callback(directory.stop)
         gateway = build(settings)
@@ -98,8 +98,8 @@ def main(argv: list[str]) -> int:
         server_ca = devpki.layout(settings).cert("ca").read_bytes()
         edge = start_edge(scratch / "edge", free_ports(4), VENTANILLA_SOAP_PLAIN_HTTP="1",
                           VENTANILLA_TRUSTED_PROXIES="127.0.0.1/32", VENTANILLA_EDGE_ACCESS_MODE="registered",
-                          VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers,
-                          VENTANILLA_INTEGRATOR_EVENTS_TOPIC=settings.integrator_events_topic,
+                          VENTANILLA_KAFKA_BOOTSTRAP_SERVERS=settings.kafka.bootstrap_servers,
+                          VENTANILLA_INTEGRATOR_EVENTS_TOPIC=settings.topics.integrator_events,
                           VENTANILLA_LOG_LEVEL="ERROR")
         stack.callback(edge.stop)
         enrol.sign_up(BODY)

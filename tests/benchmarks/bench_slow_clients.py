@@ -111,8 +111,8 @@ def start_variants(stack: BenchStack, before_rev: str, exported: Path, edges: Ex
         variants[name] = Variant(tls_url, ingress_url, started)
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         settings, started = stack.settings, [variants["after"].processes[1]]
-        url = edges.enter_context(nginx_front(variants["after"].ingress_url, settings.soap_tls_cert,
-                                              settings.soap_tls_key, settings.soap_client_ca, started))
+        url = edges.enter_context(nginx_front(variants["after"].ingress_url, settings.edge.tls_cert,
+                                              settings.edge.tls_key, settings.edge.client_ca, started))
         variants[NGINX] = Variant(url, None, started)
     return variants
 

@@ -29,12 +29,14 @@ import registry_service  # noqa: E402,F401
 import soap_edge  # noqa: E402,F401
 import ventanilla  # noqa: E402,F401
 
-from tests.benchmarks.bench_registry import _ventanilla, big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.bench_registry import big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
 
+IDLE_S = 5.0
 LARGE_UPLOADS, LARGE_BYTES = 20, 8 * 1024 * 1024 - 64 * 1024
 
 
@@ -62,30 +64,19 @@ def stack_processes(state: Path) -> list[int]:
 
 def closed_loop(url: str, invoices: list[bytes], clients: int, session) -> dict:
     """`clients` threads, each posting its next invoice as soon as the last one is answered."""
-    pending, latencies, lock = iter(invoices), [], threading.Lock()
-
-    def client() -> None:
+    def sender():
         own = session()
-        while True:
-            with lock:
-                facturae = next(pending, None)
-            if facturae is None:
-                return
+
+        def send(facturae: bytes) -> float:
             content_type, body = soap.enviar_mtom(facturae)
             started = time.perf_counter()
             answer = own.post(url, data=body, headers={"Content-Type": content_type, "SOAPAction": '""'}, timeout=120)
             elapsed = (time.perf_counter() - started) * 1000
             assert answer.status_code == 200 and b"enviarFacturaResponse" in answer.content, answer.text[:300]
-            with lock:
-                latencies.append(elapsed)
+            return elapsed
+        return send
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    latencies, wall = timed_clients(invoices, clients, sender)
     ordered = sorted(latencies)
     return {"invoices": len(latencies), "seconds": round(wall, 2), "per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(ordered[len(ordered) // 2], 1), "p99_ms": round(p99(latencies), 1)}
@@ -100,7 +91,13 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
     invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(count)]
     closed_loop(url, warm, clients, lambda: tls_session(client))
     pids = stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
+    idle = {p: own_cpu(p) for p in pids}
+    time.sleep(IDLE_S)  # the stack with nothing to do: its pollers' CPU per second
     before = {p: own_cpu(p) for p in pids}
+    idle_ms_per_s: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        idle_ms_per_s[name] = idle_ms_per_s.get(name, 0.0) + (before[pid] - idle[pid]) * 1000 / IDLE_S
     result = closed_loop(url, invoices, clients, lambda: tls_session(client))
     per_process: dict[str, float] = {}
     for pid in pids:
@@ -108,17 +105,21 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
         per_process[name] = per_process.get(name, 0.0) + (own_cpu(pid) - before[pid]) * 1000 / result["invoices"]
     return {**result, "stack_processes": len(pids),
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
-            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())}}
+            "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
+            "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())}}
 
 
 def process_name(pid: int) -> str:
-    """The stack's name for a process: the service module it runs, or the broker."""
+    """The stack's name for a process: the service module it runs (a registry child: its index), or the broker."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return "gone"
     if b"-m" in argv:
-        return argv[argv.index(b"-m") + 1].decode()
+        child = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"VENTANILLA_REGISTRY_PROCESS=")),
+                     None)
+        return argv[argv.index(b"-m") + 1].decode() + ("" if child is None else f" {child}")
     return "kafka broker" if any(b"kafka" in a for a in argv) else argv[0].decode().rsplit("/", 1)[-1]
 
 
@@ -252,10 +253,36 @@ def admitted(length: int, count: int, settings) -> int:
     from soap_edge.http import body, server  # the measured product's (PYTHONPATH first)
 
     if not hasattr(body.LargeBodies, "cost"):
-        return min(count, server.THREADS, settings.soap_max_large_bodies)
-    budget = settings.soap_large_body_memory_mb * 1024 * 1024
-    return min(count, server.THREADS, budget // body.LargeBodies(budget, settings.max_body_bytes, 0).cost(
+        return min(count, server.THREADS, settings.soap_max_large_bodies)  # a commit before the budget: flat settings
+    budget = settings.edge.large_body_memory_mb * 1024 * 1024
+    return min(count, server.THREADS, budget // body.LargeBodies(budget, settings.edge.max_body_bytes, 0).cost(
         {"CONTENT_LENGTH": str(length)}, mtom=True))
+
+
+def before_env(env: dict[str, str], product: Path) -> dict[str, str]:
+    """The stack's environment running another commit's product (an exported tree with generated protobuf)."""
+    paths = [str(product), *(str(p) for p in sorted((product / "services").iterdir()) if p.is_dir())]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), "BENCH_CWD": str(product)}
+
+
+def stack_variant(env: dict[str, str], pki, args, stages_sample: bytes | None = None) -> dict:
+    """One private stack (started, loaded, stopped): its closed-loop figures, and the stages measured beside it."""
+    cwd = Path(env.pop("BENCH_CWD", ROOT))  # `python -m` puts its cwd first on sys.path
+    subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, check=True,
+                   cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    out = {"load_average_start": round(os.getloadavg()[0], 1)}
+    try:
+        if stages_sample is not None:
+            stages = measure_stages(stages_sample, pki, env)
+            out["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
+            out["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
+        out.update(whole_stack(env, pki, args.clients, args.invoices))
+    finally:
+        subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, check=True, cwd=cwd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    out["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(out), file=sys.stderr, flush=True)  # each stack as it ends: a later failure loses nothing
+    return out
 
 
 def main() -> int:
@@ -265,6 +292,10 @@ def main() -> int:
     parser.add_argument("--skip-uploads", action="store_true")
     parser.add_argument("--edge-only", action="store_true",
                         help="short mode: no private stack (stages, whole stack); the edge-only run and the uploads")
+    parser.add_argument("--registry-processes", default="1,2",
+                        help="one stack per count of registry processes (VENTANILLA_REGISTRY_PROCESSES), in order")
+    parser.add_argument("--before", type=Path, help="another commit's product tree (git archive + generated "
+                        "protobuf): its stack runs first, as the baseline of the same run")
     args = parser.parse_args()
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "command": " ".join(["bench_write_path.py", *sys.argv[1:]]), "pythonpath": os.environ.get("PYTHONPATH", ""),
@@ -274,25 +305,36 @@ def main() -> int:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
         sample = pki.sign(big_invoice("BENCH-STAGES"))
-        env = stack_env(tmp / "state", pki)
         report["load_average_start"] = round(os.getloadavg()[0], 1)
-        if not args.edge_only:
-            _ventanilla(env, "up", "--timeout", "240")
-            try:
-                stages = measure_stages(sample, pki, env)
-                report["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
-                report["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
-                report["stack"] = whole_stack(env, pki, args.clients, args.invoices)
-            finally:
-                _ventanilla(env, "down")
-        answer = prepared_answer(sample, env)
+        if args.edge_only:
+            env = stack_env(tmp / "state", pki)
+            answer = prepared_answer(sample, env)
+        else:
+            if args.before is not None:
+                report["before"] = stack_variant(before_env(stack_env(tmp / "state-before", pki), args.before), pki,
+                                                 args)
+            report["stacks"] = {}
+            for count in [int(c) for c in args.registry_processes.split(",")]:
+                env = {**stack_env(tmp / f"state-{count}", pki), "VENTANILLA_REGISTRY_PROCESSES": str(count)}
+                first = not report["stacks"]
+                report["stacks"][f"registry_processes_{count}"] = stack_variant(env, pki, args,
+                                                                                sample if first else None)
+                if first:
+                    report["stages_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("stages_cpu_ms")
+                    report["floor_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("floor_cpu_ms")
+                    answer = prepared_answer(sample, env)
+            report["stack"] = max(report["stacks"].values(), key=lambda stack: stack["per_s"])
         invoices = [pki.sign(big_invoice(f"E{i}")) for i in range(args.invoices)]
         report["edge_only"] = edge_only(answer, invoices, args.clients, int(env.get("VENTANILLA_SOAP_WORKERS", "2")))
         if not args.skip_uploads:
             report["large_uploads"] = large_uploads(answer, LARGE_UPLOADS)
     if "stack" in report:
-        report["stack_over_edge_only"] = round(report["stack"]["per_s"] / report["edge_only"]["per_s"], 3)
-        report["stack_cpu_over_floor"] = round(report["stack"]["cpu_ms_per_invoice"] / report["floor_cpu_ms"], 2)
+        ceiling, floor = report["edge_only"]["per_s"], report["floor_cpu_ms"]
+        for stack in [*report["stacks"].values(), *([report["before"]] if "before" in report else [])]:
+            stack["over_edge_only"] = round(stack["per_s"] / ceiling, 3)
+            stack["cpu_over_floor"] = round(stack["cpu_ms_per_invoice"] / floor, 2)
+        report["stack_over_edge_only"] = report["stack"]["over_edge_only"]  # the goal rows: the best stack of the run
+        report["stack_cpu_over_floor"] = report["stack"]["cpu_over_floor"]
     report["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(report, indent=2))
     out = ROOT / "var" / "bench" / ("write_path_edge.json" if args.edge_only else "write_path.json")

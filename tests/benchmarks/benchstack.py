@@ -67,7 +67,7 @@ class BenchStack:
 
     @property
     def soap_url(self) -> str:
-        return self.settings.soap_url
+        return self.settings.edge.url
 
 
 def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -132,13 +132,13 @@ def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True,
     try:
         for attempt in range(150):
             try:
-                requests_.post(settings.soap_url, *requests_.version(), tls=stack.client.ssl_context, headers=headers)
+                requests_.post(settings.edge.url, *requests_.version(), tls=stack.client.ssl_context, headers=headers)
                 break
             except (OSError, RuntimeError):
                 if attempt == 149 or process.poll() is not None:
                     raise
                 time.sleep(0.2)
-        yield settings.soap_url
+        yield settings.edge.url
     finally:
         process.terminate()
         process.wait(timeout=30)

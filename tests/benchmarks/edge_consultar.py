@@ -55,7 +55,7 @@ def run(stack: BenchStack) -> dict:
     summary["python client consultarEstadoFactura"] = {name: r.as_dict() for name, r in python_client.items()}
     summary["python client consultarEstadoFactura"]["load"] = (
         f"{PYTHON_REQUESTS} requests over {CONNECTIONS} keep-alive connections (threaded http.client)")
-    summary["server"] = {"workers": stack.settings.soap_workers, "worker_class": "soap_edge.http.worker.EdgeWorker (gthread)",
+    summary["server"] = {"workers": stack.settings.edge.workers, "worker_class": "soap_edge.http.worker.EdgeWorker (gthread)",
                          "threads": server.THREADS,
                          "load": f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} rounds, ingress mode "
                                  f"(VENTANILLA_SOAP_PLAIN_HTTP=1, VENTANILLA_TRUSTED_PROXIES=127.0.0.1/32, "

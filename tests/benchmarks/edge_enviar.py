@@ -13,7 +13,7 @@ CASES = (("100 KB", 100 * 1024, 400, 4), ("5 MB", 5 * 1024 * 1024, 40, 2))
 def run(stack: BenchStack) -> dict:
     """Each case: warm up, then send the pre-built bodies over TLS (the seller's client certificate, keep-alive)
     and measure the edge workers' peak RSS meanwhile."""
-    workers = gunicorn_workers("soap_edge", stack.settings.soap_port)
+    workers = gunicorn_workers("soap_edge", stack.settings.edge.port)
     tls = stack.client.ssl_context
     summary = {"edge_workers": len(workers)}
     for label, size, count, concurrency in CASES:

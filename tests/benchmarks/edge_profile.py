@@ -62,7 +62,7 @@ def run(stack: BenchStack) -> dict:
         started = time.perf_counter()
         profile.enable()
         for content_type, body in prepared:
-            chunks = edge(_environ(stack.settings.soap_path, content_type, body, headers),
+            chunks = edge(_environ(stack.settings.edge.path, content_type, body, headers),
                           lambda status, headers, *_: statuses.add(status[:3]))
             b"".join(chunks)
         profile.disable()

@@ -11,8 +11,8 @@ COUNT = 6
 
 def run(stack: BenchStack) -> dict:
     """COUNT sequential enviarFactura of a Facturae just under the limit, over MTOM."""
-    workers = gunicorn_workers("soap_edge", stack.settings.soap_port)
-    size = stack.settings.max_body_bytes - 64 * 1024
+    workers = gunicorn_workers("soap_edge", stack.settings.edge.port)
+    size = stack.settings.edge.max_body_bytes - 64 * 1024
     tls = stack.client.ssl_context
     python_load(stack.soap_url, [requests_.enviar_mtom(1024)], concurrency=1, tls=tls)  # warm-up: imports, channels
     bodies = [requests_.enviar_mtom(size) for _ in range(COUNT)]

@@ -22,6 +22,6 @@ def run(stack: BenchStack) -> dict:
             consultar = wrk(url, *estado, seconds=SECONDS, connections=CONNECTIONS, headers=headers)
             bodies = [requests_.enviar_mtom(100 * 1024) for _ in range(ENVIAR)]
             enviar = python_load(url, bodies, concurrency=CONNECTIONS, headers=headers)
-        summary[f"{stack.settings.soap_workers} x {worker_class} x {threads}"] = {
+        summary[f"{stack.settings.edge.workers} x {worker_class} x {threads}"] = {
             "consultarEstadoFactura": consultar.as_dict(), "enviarFactura 100 KB": enviar.as_dict()}
     return summary

@@ -19,7 +19,7 @@ def build(settings, answer: bytes | None = None) -> Flask:
     fixed = answer or (Path(os.environ["BENCH_ANSWER_FILE"]).read_bytes() if os.environ.get("BENCH_ANSWER_FILE")
                        else ANSWER)
 
-    @app.post(settings.soap_path)
+    @app.post(settings.edge.path)
     def answer():
         return Response(fixed, content_type="text/xml; charset=utf-8")
 

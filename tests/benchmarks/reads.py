@@ -52,7 +52,7 @@ def _status_calls(stack: BenchStack, ids: list[int], own_writes: bool, calls: in
     from ventanilla.api.v1 import services_pb2_grpc as rpc
 
     request = pb.StatesByIds(caller=pb.Caller(nif=SELLER, read_own_writes=own_writes), ids=ids)
-    with dial(stack.settings.status_address, "status") as channel:  # the services' mutual TLS, as the edge
+    with dial(stack.settings.addresses.status, "status") as channel:  # the services' mutual TLS, as the edge
         stub, samples = rpc.StatusServiceStub(channel), []
         cpu_started = time.process_time()
         for _ in range(calls):
@@ -127,11 +127,11 @@ def _registered(stack: BenchStack, count: int) -> list[int]:
     from tests.unit.domain.factories import registered
 
     first, template = 10_000_000 + int(time.time()) % 1_000_000 * 10, registered()
-    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap_servers, acks="all", linger_ms=20)
+    producer = KafkaProducer(bootstrap_servers=stack.settings.kafka.bootstrap_servers, acks="all", linger_ms=20)
     ids = list(range(first, first + count))
     for i in ids:
         reg = replace(template.invoice, id=i, key=InvoiceKey(SELLER, 2026, "BENCH-", str(i)), submitter_nif=SELLER)
-        producer.send(stack.settings.invoice_events_topic, key=str(i).encode(),
+        producer.send(stack.settings.topics.invoice_events, key=str(i).encode(),
                       value=encode(replace(template, invoice_id=i, invoice=reg, event_id=str(uuid.uuid4()))))
     producer.flush()
     producer.close()
@@ -189,7 +189,7 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
     for n, invoice_id in enumerate(ids):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
         _, value = lc.state_update(invoice_id, "REGISTRADA_RCF")
-        producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(10)
+        producer.send(stack.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value).get(10)
         acked_at, acked[invoice_id] = time.perf_counter(), time.time()
         pollers.append(threading.Thread(target=visible, args=(invoice_id, acked_at), daemon=True))
         pollers[-1].start()
@@ -211,7 +211,7 @@ def _changes_created(stack: BenchStack, ids: set[int]) -> dict[int, float]:
     from ventanilla.domain.events import StatusChanged
 
     created = {}
-    for batch in read_to_end(stack.settings.kafka_bootstrap_servers, stack.settings.invoice_events_topic):
+    for batch in read_to_end(stack.settings.kafka.bootstrap_servers, stack.settings.topics.invoice_events):
         for record in batch:
             event = decode(record.value)
             if event.invoice_id in ids and isinstance(event, StatusChanged):
@@ -232,7 +232,7 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     from tests.support.backlog import produce_events
     from tests.support.stack_env import free_ports
 
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    bootstrap = stack.settings.kafka.bootstrap_servers
     topic = f"bench.invoice-events.{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic})
     ensure_topics(settings, TOPICS[:1])
@@ -311,7 +311,7 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
     import sys
 
     from ventanilla.config import Settings
-    from ventanilla.stack import GrpcHealth
+    from ventanilla.stack import STATUS_HEALTH
 
     env = {**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic, "VENTANILLA_STATE_DIR": str(state),
            "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
@@ -321,7 +321,7 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
            "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}", **(env or {})}
     if code is not None:
         env["PYTHONPATH"] = f"{code}:{code / 'services' / 'status'}"
-    serving = GrpcHealth("status_address", "status")  # the status port requires mutual TLS
+    serving = STATUS_HEALTH  # the status port requires mutual TLS
     replica = Settings.from_env(env)
     started = time.perf_counter()
     state.mkdir(parents=True, exist_ok=True)

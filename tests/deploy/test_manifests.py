@@ -35,9 +35,9 @@ def test_every_topic_the_services_use_is_declared_as_they_expect_it(overlay):
     for spec in TOPICS:
         request, declared = spec.request(settings), topics[spec.name(settings)]
         assert declared["partitions"] == request["num_partitions"]
-        assert declared["replicas"] == request["replication_factor"] == settings.topic_replication_factor
-    assert topics[settings.invoice_events_topic]["config"]["retention.ms"] == -1
-    assert topics[settings.invoice_events_topic]["config"]["unclean.leader.election.enable"] is False
+        assert declared["replicas"] == request["replication_factor"] == settings.topics.replication_factor
+    assert topics[settings.topics.invoice_events]["config"]["retention.ms"] == -1
+    assert topics[settings.topics.invoice_events]["config"]["unclean.leader.election.enable"] is False
 
 
 def test_production_kafka_is_three_controllers_three_brokers_rack_aware_and_safe():
@@ -79,10 +79,19 @@ def test_each_kafka_client_has_its_own_user_and_only_the_gateway_writes_the_back
             resource = acl["resource"]
             if resource["type"] == "topic" and resource.get("patternType", "literal") == "literal":
                 assert resource["name"] in declared, (name, resource["name"])
-                if "Write" in acl["operations"] and resource["name"] == settings.backoffice_updates_topic:
+                if "Write" in acl["operations"] and resource["name"] == settings.topics.backoffice_updates:
                     writers.add(name)
             assert "All" not in acl["operations"], name
     assert writers == {"backoffice-gateway"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_registry_pod_runs_one_registry_process_per_cpu_of_its_limit(overlay):
+    container = find(documents(overlay), "Deployment", "registry")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    cpus = float(str(container["resources"]["limits"]["cpu"]).removesuffix("m")) / (
+        1000 if str(container["resources"]["limits"]["cpu"]).endswith("m") else 1)
+    assert int(env["VENTANILLA_REGISTRY_PROCESSES"]) == int(cpus) >= 1
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -165,7 +174,7 @@ def test_each_disruption_budget_is_namespaced_and_selects_exactly_its_workload(o
 def test_autoscaling_is_bounded_by_partition_counts(overlay):
     docs = documents(overlay)
     settings = settings_of(docs)
-    bounds = {"soap-edge": settings.invoice_events_partitions, "status": settings.backoffice_partitions}
+    bounds = {"soap-edge": settings.topics.invoice_events_partitions, "status": settings.topics.backoffice_partitions}
     scalers = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
     assert set(scalers) == set(bounds)
     for name, spec in scalers.items():
@@ -177,9 +186,9 @@ def test_autoscaling_is_bounded_by_partition_counts(overlay):
 def test_the_edge_balances_grpc_over_every_pod_of_headless_services():
     docs = documents("prod")
     settings = settings_of(docs)
-    assert settings.grpc_lb_policy == "round_robin"
-    for address, service in ((settings.registry_address, "registry"), (settings.status_address, "status"),
-                             (settings.cancellation_address, "cancellation")):
+    assert settings.addresses.lb_policy == "round_robin"
+    for address, service in ((settings.addresses.registry, "registry"), (settings.addresses.status, "status"),
+                             (settings.addresses.cancellation, "cancellation")):
         assert address.startswith(f"dns:///{service}.ventanilla.svc")
         assert find(docs, "Service", service)["spec"]["clusterIP"] == "None"
 
@@ -210,7 +219,7 @@ def test_the_ingress_verifies_and_forwards_the_client_certificate_the_edge_trust
     assert edge["nginx.ingress.kubernetes.io/auth-tls-verify-client"] == "on"
     assert edge["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"] == "true"
     assert edge["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
-    assert settings.soap_plain_http and settings.trusted_proxies
+    assert settings.edge.plain_http and settings.edge.trusted_proxies
     portal = find(docs, "Ingress", "portal")["metadata"]["annotations"]
     assert portal["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"] == "true"
 
@@ -257,7 +266,7 @@ def test_the_volume_component_puts_the_blobs_on_one_shared_claim(tmp_path):
         [str(tool("kustomize")), "build", "--load-restrictor", "LoadRestrictionsNone", str(tmp_path)],
         capture_output=True, text=True, check=True, timeout=120).stdout) if d]
     settings = settings_of(docs)
-    assert settings.blob_store == "directory" and str(settings.blob_dir) == "/var/lib/ventanilla/blobs"
+    assert settings.blobs.store == "directory" and str(settings.blobs.directory) == "/var/lib/ventanilla/blobs"
     assert find(docs, "PersistentVolumeClaim", "blobs")["spec"]["accessModes"] == ["ReadWriteMany"]
     for kind, name in (("Deployment", "registry"), ("StatefulSet", "status")):
         pod = find(docs, kind, name)["spec"]["template"]["spec"]

@@ -39,12 +39,12 @@ class Stack:
     @property
     def soap_url(self) -> str:
         """The SOAP endpoint."""
-        return self.settings.soap_url
+        return self.settings.edge.url
 
     @property
     def wsdl_url(self) -> str:
         """The WSDL the edge publishes."""
-        return f"{self.settings.soap_url}?wsdl"
+        return f"{self.settings.edge.url}?wsdl"
 
     @property
     def comprobantes_url(self) -> str:

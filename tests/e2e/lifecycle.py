@@ -25,7 +25,7 @@ XML = "text/xml; charset=utf-8"
 
 def call(settings: Settings, operation: str, body: str) -> etree._Element:
     """POST one operation; the Body element (a Fault is returned as it is, not raised)."""
-    response = soap.post(settings.soap_url, XML, soap.envelope(operation, body))
+    response = soap.post(settings.edge.url, XML, soap.envelope(operation, body))
     return soap.parse(response)[0]
 
 
@@ -40,7 +40,7 @@ def register(settings: Settings, number: str | None = None,
     """Register a copy of the public sample under a fresh invoice number (signed if sign); its id and number."""
     invoice = fresh_invoice(SAMPLE, number or f"LC{uuid.uuid4().hex[:10].upper()}", sign=sign)
     number = invoice.number
-    body = soap.parse(soap.post(settings.soap_url, *soap.enviar_inline(invoice.document)))[0]
+    body = soap.parse(soap.post(settings.edge.url, *soap.enviar_inline(invoice.document)))[0]
     result = body.find(f"{{{soap.NS}}}enviarFacturaResponse/return")
     assert result is not None, etree.tostring(body)
     return int(fields(result)["id"]), number
@@ -103,12 +103,12 @@ def _now():
 
 def producer(settings: Settings) -> KafkaProducer:
     """A plain producer, as a back office would use."""
-    return KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=2)
+    return KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", linger_ms=2)
 
 
 def read_all(settings: Settings, topic: str, idle_s: float = 1.0) -> list:
     """Every record of a topic from the beginning until nothing new arrives for idle_s."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None,
                              enable_auto_commit=False)
     try:
         tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -126,7 +126,7 @@ def read_all(settings: Settings, topic: str, idle_s: float = 1.0) -> list:
 
 def refusals(settings: Settings) -> dict[str, backoffice_pb2.UpdateRefused]:
     """The feedback topic so far, by refused message id (the last of each)."""
-    found = (backoffice_pb2.UpdateRefused.FromString(r.value) for r in read_all(settings, settings.backoffice_feedback_topic))
+    found = (backoffice_pb2.UpdateRefused.FromString(r.value) for r in read_all(settings, settings.topics.backoffice_feedback))
     return {m.refused_message_id: m for m in found}
 
 
@@ -138,10 +138,10 @@ def wait_refusal(settings: Settings, message_id: str, timeout_s: float = 30.0) -
         if found is not None:
             return found
         time.sleep(0.3)
-    raise AssertionError(f"no refusal of {message_id} on {settings.backoffice_feedback_topic}")
+    raise AssertionError(f"no refusal of {message_id} on {settings.topics.backoffice_feedback}")
 
 
 def invoice_events(settings: Settings, invoice_id: int) -> list:
     """The decoded events of one invoice, in log order."""
-    return [e for e in (decode(r.value) for r in read_all(settings, settings.invoice_events_topic))
+    return [e for e in (decode(r.value) for r in read_all(settings, settings.topics.invoice_events))
             if e.invoice_id == invoice_id]

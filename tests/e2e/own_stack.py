@@ -73,7 +73,7 @@ def own_stack(env_base: dict[str, str], state_dir: Path, ports: list[int],
     devpki.ensure(settings)  # the edge's server certificate and the readiness probe's client certificate
     client = state_dir / "clients" / SELLER
     devpki.client(settings, SELLER, client)
-    soap_client.use_client_certificate(settings.soap_url, (str(client / "client.pem"), str(client / "client.key.pem")),
+    soap_client.use_client_certificate(settings.edge.url, (str(client / "client.pem"), str(client / "client.key.pem")),
                                 str(client / "ca.pem"))
     logs = state_dir.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)

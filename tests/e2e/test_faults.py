@@ -79,7 +79,7 @@ def test_schema_violation(stack, operation, inner):
 
 
 def test_body_over_the_size_limit(stack):
-    limit = stack.settings.max_body_bytes
+    limit = stack.settings.edge.max_body_bytes
     invoice = fresh_invoice(UNSIGNED[0], pad_to=limit + 1024, sign=stack.sign)
     assert_fault(post(stack, *reversed(soap.enviar_mtom(invoice.document))), 500, "facturae.error.xml")
     assert_fault(post(stack, *reversed(soap.enviar_inline(invoice.document))), 500, "facturae.error.xml")
@@ -87,7 +87,7 @@ def test_body_over_the_size_limit(stack):
 
 def test_body_over_the_limit_without_content_length(stack):
     """A chunked body is counted as it arrives and refused once over the limit."""
-    limit = stack.settings.max_body_bytes
+    limit = stack.settings.edge.max_body_bytes
     chunk = b"<!-- " + b"x" * (1 << 20) + b" -->"
     response = stack.http.post(stack.soap_url, data=(chunk for _ in range(limit // len(chunk) + 2)),
                              headers={"Content-Type": XML}, timeout=60)
@@ -96,7 +96,7 @@ def test_body_over_the_limit_without_content_length(stack):
 
 def test_a_large_mtom_part_under_the_limit_is_registered(stack):
     """A part over lxml's ~10 MB text node default once base64-encoded (spyne 2.14 failed at ~7.5 MB)."""
-    invoice = fresh_invoice(UNSIGNED[1], pad_to=stack.settings.max_body_bytes - 64 * 1024, sign=stack.sign)
+    invoice = fresh_invoice(UNSIGNED[1], pad_to=stack.settings.edge.max_body_bytes - 64 * 1024, sign=stack.sign)
     response = post(stack, *reversed(soap.enviar_mtom(invoice.document)))
     assert response.status_code == 200, response.text[:2000]
     body, _ = soap.parse(response)

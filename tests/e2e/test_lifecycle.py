@@ -16,7 +16,7 @@ ESTADO_ACTUALIZACION = "factura.error.estado.actualizacion"
 
 
 def _backoffice(stack) -> backoffice_pb2_grpc.BackOfficeServiceStub:
-    channel = dial(stack.settings.backoffice_address, "status", "backoffice-gateway")
+    channel = dial(stack.settings.addresses.backoffice, "status", "backoffice-gateway")
     return backoffice_pb2_grpc.BackOfficeServiceStub(channel)
 
 
@@ -36,7 +36,7 @@ def test_happy_path_to_pagada_with_history_documents_and_notice(stack):
     documents = _backoffice(stack).GetDocuments(backoffice_pb2.DocumentsRequest(invoice_id=invoice_id), timeout=10)
     assert number.encode() in documents.facturae.content
     assert documents.facturae.ref.size == len(documents.facturae.content)
-    notices = [r for r in lc.read_all(stack.settings, stack.settings.invoices_registered_topic)
+    notices = [r for r in lc.read_all(stack.settings, stack.settings.topics.invoices_registered)
                if dict(r.headers).get("ventanilla-invoice-id") == str(invoice_id).encode()]
     assert len(notices) == 1
     notice = backoffice_pb2.InvoiceRegisteredNotice.FromString(notices[0].value)
@@ -63,9 +63,9 @@ def test_a_refused_transition_produces_feedback_and_changes_nothing(stack):
 
 def test_an_unreadable_message_produces_feedback(stack):
     producer = lc.producer(stack.settings)
-    producer.send(stack.settings.backoffice_updates_topic, key=b"1", value=b"\xff\x00not protobuf").get(10)
+    producer.send(stack.settings.topics.backoffice_updates, key=b"1", value=b"\xff\x00not protobuf").get(10)
     message_id, value = lc.state_update(5, "PAGADA", message_id="")
-    producer.send(stack.settings.backoffice_updates_topic, key=b"5", value=value).get(10)
+    producer.send(stack.settings.topics.backoffice_updates, key=b"5", value=value).get(10)
     producer.close()
     refusal = lc.wait_refusal(stack.settings, "")
     assert refusal.error_key == ESTADO_ACTUALIZACION
@@ -112,7 +112,7 @@ def test_a_cancellation_overtaken_by_a_contabilizada_update(stack):
 def test_duplicate_back_office_messages_have_one_effect(stack):
     invoice_id, _ = lc.register(stack.settings, sign=stack.sign)
     producer = lc.producer(stack.settings)
-    topic, key = stack.settings.backoffice_updates_topic, str(invoice_id).encode()
+    topic, key = stack.settings.topics.backoffice_updates, str(invoice_id).encode()
     rcf_id, rcf = lc.state_update(invoice_id, "REGISTRADA_RCF", remarks="rcf")
     conta_id, conta = lc.state_update(invoice_id, "CONTABILIZADA", remarks="conta")
     sentinel_id, sentinel = lc.state_update(invoice_id, "REGISTRADA")  # refused: tells us the rest was handled

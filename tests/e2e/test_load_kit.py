@@ -24,8 +24,8 @@ def test_a_smoke_run_of_every_scenario_reports_throughput_lag_and_no_fault(stack
         [sys.executable, "-m", "tests.load.run", "--profile", "smoke", "--seconds", "10", "--out", str(out),
          "--url", stack.soap_url, "--client-cert", client_cert, "--client-key", client_key, "--server-ca", stack.ca,
          "--signer-cert", str(signer_cert), "--signer-key", str(signer_key),
-         "--signer-chain", str(tmp_path / "chain.pem"), "--kafka", stack.settings.kafka_bootstrap_servers,
-         "--backoffice-topic", stack.settings.backoffice_updates_topic],
+         "--signer-chain", str(tmp_path / "chain.pem"), "--kafka", stack.settings.kafka.bootstrap_servers,
+         "--backoffice-topic", stack.settings.topics.backoffice_updates],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr + (out / "locust.log").read_text()
     text = (out / "report.md").read_text()

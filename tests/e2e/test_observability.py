@@ -52,7 +52,7 @@ class _Run:
         _post(own, "fault", *soap.enviar_inline(b"<no-es-una-factura/>"), self.ids)
         message_id, value = lc.state_update(self.invoice_id, "REGISTRADA_RCF")
         producer = lc.producer(own.settings)
-        producer.send(own.settings.backoffice_updates_topic, key=str(self.invoice_id).encode(), value=value,
+        producer.send(own.settings.topics.backoffice_updates, key=str(self.invoice_id).encode(), value=value,
                       headers=[("x-request-id", self.ids["update"].encode())])
         producer.flush()
         producer.close()
@@ -64,7 +64,7 @@ class _Run:
 
 
 def _post(own: OwnStack, name: str, content_type: str, body: bytes, ids: dict) -> etree._Element:
-    response = soap.post(own.settings.soap_url, content_type, body, request_id=ids[name])
+    response = soap.post(own.settings.edge.url, content_type, body, request_id=ids[name])
     assert response.headers["X-Request-ID"] == ids[name]
     return soap.parse(response)[0]
 

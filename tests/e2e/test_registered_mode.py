@@ -33,7 +33,7 @@ class Edge:
     """The registered edge, called with one certificate or another."""
 
     def __init__(self, settings, ca: str):
-        self.url, self.ca = settings.soap_url, ca
+        self.url, self.ca = settings.edge.url, ca
 
     def post(self, cert, operation: str, body: str) -> requests.Response:
         return requests.post(self.url, data=soap.envelope(operation, body), cert=cert, verify=self.ca, timeout=60,

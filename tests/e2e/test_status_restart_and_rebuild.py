@@ -33,7 +33,7 @@ def own(kafka_bootstrap, tmp_path_factory, free_ports):
 
 
 def _history(own: OwnStack, invoice_id: int) -> backoffice_pb2.History:
-    with dial(own.settings.backoffice_address, "status", "backoffice-gateway") as channel:
+    with dial(own.settings.addresses.backoffice, "status", "backoffice-gateway") as channel:
         return backoffice_pb2_grpc.BackOfficeServiceStub(channel).GetHistory(
             backoffice_pb2.HistoryRequest(invoice_id=invoice_id), timeout=30, wait_for_ready=True)
 
@@ -49,7 +49,7 @@ def test_a_status_crash_mid_stream_loses_nothing_and_applies_nothing_twice(own):
                 message_id, value = lc.state_update(invoice_id, state, remarks=f"{state} {invoice_id}")
                 sent[invoice_id].append(message_id)
                 for _ in range(2):  # every message is delivered twice
-                    producer.send(own.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value)
+                    producer.send(own.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value)
                 producer.flush()
                 time.sleep(0.2)
         producer.close()
@@ -65,7 +65,7 @@ def test_a_status_crash_mid_stream_loses_nothing_and_applies_nothing_twice(own):
     producing.join()
     for invoice_id in invoices:
         assert lc.wait_state(own.settings, invoice_id, "PAGADA", timeout_s=90) == ("PAGADA", f"PAGADA {invoice_id}")
-    log = [e for e in lc.read_all(own.settings, own.settings.invoice_events_topic)]
+    log = [e for e in lc.read_all(own.settings, own.settings.topics.invoice_events)]
     refused = lc.refusals(own.settings)
     for invoice_id in invoices:
         changes = [e.message_id for e in map(_decode, log) if e.invoice_id == invoice_id and isinstance(e, StatusChanged)]
@@ -99,7 +99,7 @@ def test_projections_rebuild_gives_identical_answers(own):
     lc.cli(own.env, "backoffice", "set-state", str(ids[3]), "RECHAZADA", "--motivo", "Sin pedido")
     lc.wait_state(own.settings, ids[3], "RECHAZADA")
     lc.wait_state(own.settings, ids[1], "REGISTRADA")
-    everything = sorted({e.invoice_id for e in map(_decode, lc.read_all(own.settings, own.settings.invoice_events_topic))})
+    everything = sorted({e.invoice_id for e in map(_decode, lc.read_all(own.settings, own.settings.topics.invoice_events))})
     before = _answers(own, everything)
 
     refused = _rebuild(own)
@@ -107,7 +107,7 @@ def test_projections_rebuild_gives_identical_answers(own):
     store = own.settings.path("status", "projection.sqlite3")
     own.stop("status")
     old_inode = store.stat().st_ino
-    events = len(lc.read_all(own.settings, own.settings.invoice_events_topic))
+    events = len(lc.read_all(own.settings, own.settings.topics.invoice_events))
     rebuilt = _rebuild(own)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f": {events} events in" in rebuilt.stdout

@@ -46,7 +46,7 @@ class Edge:
 
     @property
     def url(self) -> str:
-        return self.settings.soap_url
+        return self.settings.edge.url
 
     @property
     def pki(self) -> devpki.Layout:
@@ -94,10 +94,10 @@ def start_edge(state: Path, ports: list[int], registry=None, **variables: str) -
     status = RecordingStatus()
     tls = settings.service_tls  # the backends as the edge meets them: mutual TLS, the edge allowed
     registrars = [] if registry is None else [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(registry, s)]
-    servers = [GrpcServer(settings.registry_address, registrars, **server_options(tls, "registry")),
-               GrpcServer(settings.status_address, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)],
+    servers = [GrpcServer(settings.addresses.registry, registrars, **server_options(tls, "registry")),
+               GrpcServer(settings.addresses.status, [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status, s)],
                           **server_options(tls, "status")),
-               GrpcServer(settings.cancellation_address, [], **server_options(tls, "cancellation"))]
+               GrpcServer(settings.addresses.cancellation, [], **server_options(tls, "cancellation"))]
     for server in servers:
         server.start()
     process = subprocess.Popen([sys.executable, "-m", "soap_edge"], env=env, stdout=subprocess.PIPE,

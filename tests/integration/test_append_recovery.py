@@ -44,8 +44,8 @@ def _wait(condition, timeout_s: float) -> bool:
 
 def test_appends_recover_after_a_freeze_and_health_follows(frozen_broker):
     broker, settings = frozen_broker
-    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test", TIMEOUT_S)
-    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic, timeout_s=1.0)
+    log = EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test", TIMEOUT_S)
+    probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events, timeout_s=1.0)
     seen: list[bool] = []
     health = AppendHealth(lambda: log.ready, probe, seen.append, interval_s=0.5)
     health.start()

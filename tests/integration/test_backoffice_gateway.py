@@ -51,7 +51,7 @@ class World:
 
     def records(self) -> list[pb.BackOfficeMessage]:
         return [pb.BackOfficeMessage.FromString(r.value) for batch in read_to_end(
-            self.settings.kafka_bootstrap_servers, self.settings.backoffice_updates_topic) for r in batch]
+            self.settings.kafka.bootstrap_servers, self.settings.topics.backoffice_updates) for r in batch]
 
 
 @contextmanager
@@ -206,15 +206,15 @@ def test_a_platform_deleted_in_the_portal_stops_working_within_5_s(world):
 
 def test_the_real_adapters_pass_the_port_contracts(kafka_settings):
     settings = kafka_settings
-    outbox = KafkaOutbox(Publisher(settings.kafka_bootstrap_servers, "test-outbox"), settings.backoffice_updates_topic)
+    outbox = KafkaOutbox(Publisher(settings.kafka.bootstrap_servers, "test-outbox"), settings.topics.backoffice_updates)
     try:
         outbox_contract(outbox, lambda: [(r.key, pb.BackOfficeMessage.FromString(r.value)) for batch in read_to_end(
-            settings.kafka_bootstrap_servers, settings.backoffice_updates_topic) for r in batch])
+            settings.kafka.bootstrap_servers, settings.topics.backoffice_updates) for r in batch])
     finally:
         outbox.close()
     status = build_status(settings)
     status.start()
-    back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, 10.0)
+    back_office = StatusBackOffice(settings.service_tls, settings.addresses.backoffice, 10.0)
     try:
         _register(settings, 44)
         until(lambda: _exists(back_office, 44), timeout_s=30, step_s=0.1)

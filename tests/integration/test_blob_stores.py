@@ -17,26 +17,26 @@ PDF = b"%PDF-1.7 receipt " * 1000
 
 def test_the_object_store_is_chosen_by_the_settings(s3_settings):
     assert isinstance(open_blob_store(s3_settings), S3BlobStore)
-    assert isinstance(open_blob_store(replace(s3_settings, blob_store="directory")), DirectoryBlobStore)
+    assert isinstance(open_blob_store(replace(s3_settings, blobs=replace(s3_settings.blobs, store="directory"))), DirectoryBlobStore)
 
 
 def test_a_retained_document_cannot_be_deleted_before_its_retention_ends(s3_settings):
-    store = S3BlobStore.from_settings(replace(s3_settings, s3_retention_days=30))
+    store = S3BlobStore.from_settings(replace(s3_settings, blobs=replace(s3_settings.blobs, s3_retention_days=30)))
     ref = store.put(PDF, "comprobante-2.pdf", "application/pdf")
     client, key = store._client, store._key(ref.sha256)
-    retention = client.get_object_retention(Bucket=s3_settings.s3_bucket, Key=key)["Retention"]
+    retention = client.get_object_retention(Bucket=s3_settings.blobs.s3_bucket, Key=key)["Retention"]
     assert retention["Mode"] == "COMPLIANCE"
     assert retention["RetainUntilDate"] > datetime.now(timezone.utc) + timedelta(days=29)
-    version = client.head_object(Bucket=s3_settings.s3_bucket, Key=key).get("VersionId")
+    version = client.head_object(Bucket=s3_settings.blobs.s3_bucket, Key=key).get("VersionId")
     with pytest.raises(ClientError) as refused:
-        client.delete_object(Bucket=s3_settings.s3_bucket, Key=key, **({"VersionId": version} if version else {}))
+        client.delete_object(Bucket=s3_settings.blobs.s3_bucket, Key=key, **({"VersionId": version} if version else {}))
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert store.get(ref.sha256) == PDF
 
 
 @pytest.mark.parametrize("kind", ["directory", "s3"])
 def test_a_named_object_is_replaced_in_place_and_absent_until_written(s3_settings, kind):
-    store = open_blob_store(replace(s3_settings, blob_store=kind, s3_prefix=f"named-test-{kind}/"))
+    store = open_blob_store(replace(s3_settings, blobs=replace(s3_settings.blobs, store=kind, s3_prefix=f"named-test-{kind}/")))
     with pytest.raises(KeyError):
         store.get_named("status-projection-latest.json")
     store.put_named("status-projection-latest.json", b'{"sha256": "a"}')

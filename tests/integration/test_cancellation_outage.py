@@ -22,7 +22,7 @@ def test_a_cancellation_with_the_status_service_down_is_sefcan_timeout(settings_
     service = build(settings)
     service.start()
     try:
-        with dial(settings.cancellation_address, "cancellation") as channel:
+        with dial(settings.addresses.cancellation, "cancellation") as channel:
             stub = services_pb2_grpc.CancellationServiceStub(channel)
             with pytest.raises(grpc.RpcError) as caught:
                 stub.CancelInvoice(pb.CancelById(caller=pb.Caller(nif="B12345674"), id=7, reason="Duplicada"),

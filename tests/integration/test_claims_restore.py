@@ -82,7 +82,7 @@ def registry(settings):
     service = build(settings)
     service.start()
     try:
-        yield settings.registry_address
+        yield settings.addresses.registry
     finally:
         service.stop()
 

@@ -17,9 +17,9 @@ def _port(address: str) -> int:
 
 def default_ports() -> dict[str, int]:
     s = Settings.from_env({})
-    return {"registry": _port(s.registry_address), "status": _port(s.status_address),
-            "cancellation": _port(s.cancellation_address), "backoffice": _port(s.backoffice_address),
-            "soap": s.soap_port, "kafka": s.kafka_port, "kafka controller": s.kafka_controller_port}
+    return {"registry": _port(s.addresses.registry), "status": _port(s.addresses.status),
+            "cancellation": _port(s.addresses.cancellation), "backoffice": _port(s.addresses.backoffice),
+            "soap": s.edge.port, "kafka": s.local_broker.port, "kafka controller": s.local_broker.controller_port}
 
 
 def test_every_default_port_is_below_the_ephemeral_range():

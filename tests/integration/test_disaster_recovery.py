@@ -54,7 +54,7 @@ def cli(env, *args):
 
 def answers(settings, invoices) -> list:
     """What a caller is told about each invoice: the invoice, its receipt and its state."""
-    with dial(settings.status_address, "status") as channel:
+    with dial(settings.addresses.status, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         found = []
         for invoice_id, invoice in invoices:
@@ -67,7 +67,7 @@ def answers(settings, invoices) -> list:
 
 def wait_for_state(settings, invoice_id, nif, state, timeout_s=60):
     deadline = time.monotonic() + timeout_s
-    with dial(settings.status_address, "status") as channel:
+    with dial(settings.addresses.status, "status") as channel:
         status = services_pb2_grpc.StatusServiceStub(channel)
         while time.monotonic() < deadline:
             answer = status.GetStates(pb.StatesByIds(caller=pb.Caller(nif=nif), ids=[invoice_id]), timeout=30)
@@ -86,7 +86,7 @@ def test_a_stack_restored_from_its_backups_gives_identical_answers(kafka_bootstr
     registered, claims_backup = [], tmp_path / "claims-backup.sqlite3"
     with running(a):
         for index, invoice in enumerate(invoices[:3]):
-            response, error = submit(a.registry_address, invoice.document, nif=invoice.supplier_nif)
+            response, error = submit(a.addresses.registry, invoice.document, nif=invoice.supplier_nif)
             assert error is None
             registered.append((response.invoice.id, invoice))
             if index == 1:  # the nightly claims backup, taken before the last registration
@@ -95,7 +95,7 @@ def test_a_stack_restored_from_its_backups_gives_identical_answers(kafka_bootstr
                     live.backup(copy)
         _, value = state_update(registered[0][0], "REGISTRADA_RCF")  # a back-office message, as on the topic
         sender = producer(a)
-        sender.send(a.backoffice_updates_topic, key=str(registered[0][0]).encode(), value=value).get(30)
+        sender.send(a.topics.backoffice_updates, key=str(registered[0][0]).encode(), value=value).get(30)
         sender.close()
         wait_for_state(a, registered[0][0], invoices[0].supplier_nif, invoice_pb2.REGISTRADA_RCF)
         before = answers(a, registered)
@@ -111,8 +111,8 @@ def test_a_stack_restored_from_its_backups_gives_identical_answers(kafka_bootstr
     with running(b):
         after = answers(b, registered)
         last = invoices[2]
-        assert submit(b.registry_address, last.document, nif=last.supplier_nif) == \
+        assert submit(b.addresses.registry, last.document, nif=last.supplier_nif) == \
             (None, ErrorKey.FACTURA_REPETIDA.value)
-        response, error = submit(b.registry_address, invoices[3].document, nif=invoices[3].supplier_nif)
+        response, error = submit(b.addresses.registry, invoices[3].document, nif=invoices[3].supplier_nif)
     assert after == before
     assert error is None and response.invoice.id > max(i for i, _ in registered)

@@ -51,14 +51,14 @@ def check(response: requests.Response, key: str = "facturae.error.xml") -> str:
 
 
 def test_a_body_over_the_size_limit(edge):
-    limit = edge.settings.max_body_bytes
+    limit = edge.settings.edge.max_body_bytes
     message = check(call(edge, data=b"<!--" + b"x" * limit + b"-->"))
     assert f"({limit} bytes)" in message
 
 
 def test_a_chunked_body_over_the_size_limit(edge):
     chunk = b"<!-- " + b"x" * (1 << 20) + b" -->"
-    check(call(edge, data=(chunk for _ in range(edge.settings.max_body_bytes // len(chunk) + 2))))
+    check(call(edge, data=(chunk for _ in range(edge.settings.edge.max_body_bytes // len(chunk) + 2))))
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/soap+xml; charset=utf-8", "text/html"])
@@ -85,7 +85,7 @@ def raw(edge, request: bytes) -> tuple[int, dict, bytes]:
     """Send request bytes as they are over TLS; the status, headers and body of the answer."""
     context = ssl.create_default_context(cafile=str(edge.pki.cert("ca")))
     context.load_cert_chain(*edge.cert)
-    with socket.create_connection(("127.0.0.1", edge.settings.soap_port), timeout=20) as plain:
+    with socket.create_connection(("127.0.0.1", edge.settings.edge.port), timeout=20) as plain:
         with context.wrap_socket(plain, server_hostname="127.0.0.1") as tls:
             tls.sendall(request)
             answer = b""

@@ -27,7 +27,7 @@ def edge(tmp_path_factory, free_ports):
 def test_idle_stalled_and_trickling_connections_do_not_starve_a_normal_client(edge):
     cert = edge.client("99999999R")
     version = envelope("version")
-    attack = Attack(edge.settings.soap_port, cert, str(edge.pki.cert("ca")))
+    attack = Attack(edge.settings.edge.port, cert, str(edge.pki.cert("ca")))
     with SlowClients(attack) as slow:
         # for about 4 s (deadlines: 10 s), a new connection (TCP, TLS with a client certificate) per request
         started = time.monotonic()
@@ -51,7 +51,7 @@ def _ok(response: requests.Response) -> None:
 def _tls(edge, cert) -> ssl.SSLSocket:
     context = ssl.create_default_context(cafile=str(edge.pki.cert("ca")))
     context.load_cert_chain(*cert)
-    raw = socket.create_connection(("127.0.0.1", edge.settings.soap_port), timeout=10)
+    raw = socket.create_connection(("127.0.0.1", edge.settings.edge.port), timeout=10)
     return context.wrap_socket(raw, server_hostname="127.0.0.1")
 
 
@@ -92,7 +92,7 @@ def test_a_head_in_pieces_and_pipelined_requests_on_one_connection_are_answered(
 
 def test_stopping_the_edge_closes_connections_still_arriving_and_refusals_are_logged(tmp_path, free_ports):
     edge = start_edge(tmp_path / "state", free_ports(4))
-    idle = [socket.create_connection(("127.0.0.1", edge.settings.soap_port)) for _ in range(50)]
+    idle = [socket.create_connection(("127.0.0.1", edge.settings.edge.port)) for _ in range(50)]
     with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
         post(edge, envelope("version"))  # no client certificate
     started = time.monotonic()

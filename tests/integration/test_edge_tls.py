@@ -80,7 +80,7 @@ def _handshake(edge, cert, version: ssl.TLSVersion) -> str:
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     context.maximum_version = version
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    with socket.create_connection(("127.0.0.1", edge.settings.soap_port), timeout=5) as raw:
+    with socket.create_connection(("127.0.0.1", edge.settings.edge.port), timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             return tls.version()
 
@@ -100,7 +100,7 @@ def _trickle(edge, cert, closed: list, stop_after_s: float) -> None:
     context = ssl.create_default_context(cafile=str(edge.pki.cert("ca")))
     context.load_cert_chain(*cert)
     try:
-        with socket.create_connection(("127.0.0.1", edge.settings.soap_port), timeout=5) as raw:
+        with socket.create_connection(("127.0.0.1", edge.settings.edge.port), timeout=5) as raw:
             with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
                 tls.sendall(b"POST /ws/v2/FacturaService HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 tls.settimeout(0.3)
@@ -119,7 +119,7 @@ def _trickle(edge, cert, closed: list, stop_after_s: float) -> None:
 def _stall_handshake(edge, closed: list, stop_after_s: float) -> None:
     """Open TCP, send the first bytes of a ClientHello and nothing more; note when the server hangs up."""
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", edge.settings.soap_port), timeout=stop_after_s) as raw:
+    with socket.create_connection(("127.0.0.1", edge.settings.edge.port), timeout=stop_after_s) as raw:
         raw.sendall(b"\x16\x03\x01\x02\x00\x01")
         try:
             raw.recv(1)

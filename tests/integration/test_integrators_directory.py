@@ -35,8 +35,8 @@ def enrolment(settings_env, tmp_path):
 
 
 def follower(settings: Settings) -> DirectoryFollower:
-    started = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
-                                "test-directory", settings.kafka_security)
+    started = DirectoryFollower(settings.kafka.bootstrap_servers, settings.topics.integrator_events,
+                                "test-directory", settings.kafka.security)
     started.start()
     return started
 

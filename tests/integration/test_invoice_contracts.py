@@ -26,8 +26,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def log_and_lookup(kafka_settings):
-    log = EventLog(kafka_settings.kafka_bootstrap_servers, kafka_settings.invoice_events_topic, "contract", 15.0)
-    yield log, RegistrationLookup(kafka_settings.kafka_bootstrap_servers, kafka_settings.invoice_events_topic)
+    log = EventLog(kafka_settings.kafka.bootstrap_servers, kafka_settings.topics.invoice_events, "contract", 15.0)
+    yield log, RegistrationLookup(kafka_settings.kafka.bootstrap_servers, kafka_settings.topics.invoice_events)
     log.close()
 
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.integration
 
 
 def _describe(settings: Settings) -> tuple[int, dict[str, str]]:
-    topic = settings.invoice_events_topic
-    with KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers) as admin:
+    topic = settings.topics.invoice_events
+    with KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers) as admin:
         [found] = admin.describe_topics([topic])
         configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])["topic"][topic]
     return len(found["partitions"]), {name: entry["value"] for name, entry in configs.items()}
@@ -33,7 +33,7 @@ def test_ensure_topics_creates_the_invoice_event_log_as_specified(settings_facto
     settings = settings_factory({"VENTANILLA_INVOICE_EVENTS_PARTITIONS": "3"})
 
     assert ensure_topics(settings) == tuple(spec.name(settings) for spec in TOPICS)
-    assert settings.invoice_events_topic in ensure_topics(settings)
+    assert settings.topics.invoice_events in ensure_topics(settings)
 
     partitions, configs = _describe(settings)
     assert partitions == 3
@@ -50,12 +50,12 @@ def test_ensure_topics_is_idempotent(kafka_settings):
     assert ensure_topics(kafka_settings) == names
 
     assert _describe(kafka_settings) == before
-    assert before[0] == kafka_settings.invoice_events_partitions
+    assert before[0] == kafka_settings.topics.invoice_events_partitions
 
 
 def test_keyed_records_from_an_idempotent_producer_are_read_back_in_order_from_offset_0(kafka_settings):
-    topic, key = kafka_settings.invoice_events_topic, b"20260000042"
-    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, acks="all",
+    topic, key = kafka_settings.topics.invoice_events, b"20260000042"
+    producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, acks="all",
                              enable_idempotence=True)
     try:
         sent = [producer.send(topic, key=key, value=f"event {n}".encode()).get(timeout=30) for n in range(3)]
@@ -64,7 +64,7 @@ def test_keyed_records_from_an_idempotent_producer_are_read_back_in_order_from_o
     assert {meta.partition for meta in sent} == {sent[0].partition}
     assert [meta.offset for meta in sent] == [0, 1, 2]
 
-    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, enable_auto_commit=False)
     try:
         consumer.assign([TopicPartition(topic, sent[0].partition)])
         consumer.seek(TopicPartition(topic, sent[0].partition), 0)
@@ -101,11 +101,11 @@ def test_kafka_start_returns_when_the_broker_accepts_requests_and_stop_ends_it(t
     try:
         started = _ventanilla(env, "kafka", "start")
         assert started.returncode == 0, started.stderr
-        assert accepts_requests(settings.kafka_bootstrap_servers)
+        assert accepts_requests(settings.kafka.bootstrap_servers)
         pid = broker.pid_file.live_pid()
         assert pid is not None and "kafka.Kafka" in cmdline(pid)
-        with KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers) as admin:
-            assert settings.invoice_events_topic in admin.list_topics()
+        with KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers) as admin:
+            assert settings.topics.invoice_events in admin.list_topics()
         assert _ventanilla(env, "kafka", "start").returncode == 0  # already running: reused
         assert broker.pid_file.live_pid() == pid
 

@@ -57,7 +57,7 @@ def security(ca, password=PASSWORD):
     return Settings.from_env({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
                               "VENTANILLA_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
                               "VENTANILLA_KAFKA_SASL_USERNAME": USER, "VENTANILLA_KAFKA_SASL_PASSWORD": password,
-                              "VENTANILLA_KAFKA_CA_FILE": str(ca)}).kafka_security
+                              "VENTANILLA_KAFKA_CA_FILE": str(ca)}).kafka.security
 
 
 def test_admin_producer_and_consumer_over_sasl_ssl_with_scram(sasl_broker):

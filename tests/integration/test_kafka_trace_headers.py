@@ -17,15 +17,15 @@ pytestmark = pytest.mark.integration
 def test_a_consumer_span_continues_the_producers_trace_across_the_broker(kafka_settings):
     exporter = InMemorySpanExporter()
     producer_side, consumer_side = Tracing.to("registry", exporter), Tracing.to("status", exporter)
-    topic = kafka_settings.backoffice_feedback_topic
-    publisher = Publisher(kafka_settings.kafka_bootstrap_servers, "trace-test")
+    topic = kafka_settings.topics.backoffice_feedback
+    publisher = Publisher(kafka_settings.kafka.bootstrap_servers, "trace-test")
     try:
         with requestid.bound("rid-kafka"), producer_side.tracer("registry").start_as_current_span("submit"), \
                 kafka_headers.producing(producer_side.tracer("registry"), topic, [("dir3", b"L01")]) as headers:
             sent = publisher.publish(topic, b"1", b"payload", headers)
     finally:
         publisher.close()
-    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, enable_auto_commit=False)
     try:
         partition = TopicPartition(topic, sent.partition)
         consumer.assign([partition])

@@ -147,10 +147,10 @@ def test_claims_behind_the_log_are_brought_level_with_the_state(claims):
 
 
 def _kafka_log(kafka_settings):
-    log = KafkaIntegratorLog(kafka_settings.kafka_bootstrap_servers, kafka_settings.integrator_events_topic)
+    log = KafkaIntegratorLog(kafka_settings.kafka.bootstrap_servers, kafka_settings.topics.integrator_events)
 
     def read(position):
-        consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, enable_auto_commit=False)
+        consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, enable_auto_commit=False)
         tp = TopicPartition(position.topic, position.partition)
         consumer.assign([tp])
         consumer.seek_to_beginning(tp)

@@ -2,9 +2,12 @@
 import re
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
+from ventanilla.observability.metrics import Metrics
 from tests.support.portal import COMPANY, PERSON, PUBLIC_BODY, STAFF, Browser, build_portal_pki, fake_overrides
 from tests.support.portal_flows import fingerprint, register_certificate, sign_up
 from tests.support.portal_kafka import portal_env, start_portal
@@ -37,14 +40,23 @@ def pages(portal, portal_pki, platform_id: str) -> dict[str, str]:
     return seen
 
 
+def counted(metrics: Metrics) -> dict[tuple, float]:
+    """The portal's own counters as its /metrics shows them: (sample name, label value) -> value."""
+    text = generate_latest(metrics.registry).decode()
+    return {(s.name, *s.labels.values()): s.value for f in text_string_to_metric_families(text) for s in f.samples
+            if s.name.startswith("ventanilla_portal_") and s.name.endswith("_total")}
+
+
 def test_pages_rendered_from_a_projection_rebuilt_from_offset_zero_are_identical(settings_env, tmp_path):
     portal_pki = build_portal_pki(tmp_path / "pki")
     env = portal_env(settings_env, portal_pki.trust, STAFF)
     settings = Settings.from_env(env)
     ensure_topics(settings)
     real = {k: v for k, v in fake_overrides(portal_pki).items() if k in REAL}
-    first = start_portal(env, **real)
+    metrics = Metrics("portal")
+    first = start_portal(env, metrics=metrics, **real)
     try:
+        assert Browser(first.app).get("/acceso/certificado").status_code == 302  # no certificate: refused
         body, company = sign_up(first, portal_pki, PUBLIC_BODY), sign_up(first, portal_pki, COMPANY)
         certificates = [register_certificate(body, portal_pki.system_certificate(f"s{n}"), f"s{n}") for n in range(3)]
         register_certificate(company, portal_pki.system_certificate("b"), "b")
@@ -61,6 +73,11 @@ def test_pages_rendered_from_a_projection_rebuilt_from_offset_zero_are_identical
         staff.post("/administracion/avisos", {"title": "Parada programada", "body": "El sábado de 8 a 10."})
         staff.get(f"/administracion/plataformas/{PUBLIC_BODY}/{platform_id}")
         staff.post(f"/administracion/plataformas/{PUBLIC_BODY}/{platform_id}/aprobar")
+        seen = counted(metrics)  # logins, sign-ups and certificate changes, without a browser
+        assert seen[("ventanilla_portal_logins_total", "refused")] == 1
+        assert seen[("ventanilla_portal_logins_total", "ok")] == 3  # the two who signed up, the staff member
+        assert seen[("ventanilla_portal_signups_total", "ok")] == 2
+        assert seen[("ventanilla_portal_certificate_changes_total", "registered")] == 4, seen
         before = pages(first, portal_pki, platform_id)
         assert "Parada programada" in before[f"{PUBLIC_BODY} /inicio"]
         assert "Registro" in before[f"{PUBLIC_BODY} /plataformas/{platform_id}"]
@@ -68,13 +85,13 @@ def test_pages_rendered_from_a_projection_rebuilt_from_offset_zero_are_identical
         assert first.portal.read_model.integrator(PUBLIC_BODY).platforms[platform_id].state.value == "approved"
     finally:
         first.stop()
-    written = sum(first.portal.read_model.positions(settings.integrator_events_topic).values())
+    written = sum(first.portal.read_model.positions(settings.topics.integrator_events).values())
     assert written >= 12  # every action above is an event on the topic
 
     rebuilt_env = {**env, "VENTANILLA_PORTAL_PROJECTION": str(tmp_path / "rebuilt.sqlite3")}
     second = start_portal(rebuilt_env, **real)  # an empty projection: read from offset 0
     try:
-        assert sum(second.portal.read_model.positions(settings.integrator_events_topic).values()) == written
+        assert sum(second.portal.read_model.positions(settings.topics.integrator_events).values()) == written
         after = pages(second, portal_pki, platform_id)
     finally:
         second.stop()

@@ -32,9 +32,9 @@ def registry(settings_factory, signing_pki):
 
 def registered_events(settings) -> list[InvoiceRegistered]:
     """Every InvoiceRegistered in the test's invoice topic."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    partitions = [TopicPartition(settings.invoice_events_topic, p)
-                  for p in consumer.partitions_for_topic(settings.invoice_events_topic) or ()]
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    partitions = [TopicPartition(settings.topics.invoice_events, p)
+                  for p in consumer.partitions_for_topic(settings.topics.invoice_events) or ()]
     consumer.assign(partitions)
     consumer.seek_to_beginning()
     ends, events = consumer.end_offsets(partitions), []
@@ -47,7 +47,7 @@ def registered_events(settings) -> list[InvoiceRegistered]:
 
 @pytest.mark.parametrize("one_message", [False, True], ids=["streamed", "one message"])
 def test_a_signed_invoice_gets_a_sealed_receipt_retrievable_by_its_csv(registry, sign_invoice, one_message):
-    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=[("a.pdf", PDF)],
+    answer, error = submit(registry.addresses.registry, sign_invoice(FACE.read_bytes()), attachments=[("a.pdf", PDF)],
                            one_message=one_message)
     assert error is None
     assert answer.invoice.id > 0 and len(answer.receipt_csv) == 24
@@ -55,9 +55,9 @@ def test_a_signed_invoice_gets_a_sealed_receipt_retrievable_by_its_csv(registry,
     assert status.bottom_line and status.intact and status.valid and status.trusted
     assert "Sello de registro" in status.signing_cert.subject.human_friendly
     assert pdf_csv(answer.receipt_pdf) == answer.receipt_csv
-    registry_stub_answer = _receipt(registry.registry_address, answer.receipt_csv)
+    registry_stub_answer = _receipt(registry.addresses.registry, answer.receipt_csv)
     assert registry_stub_answer == answer.receipt_pdf
-    assert _receipt(registry.registry_address, "A" * 24) is None
+    assert _receipt(registry.addresses.registry, "A" * 24) is None
     (event,) = registered_events(registry)
     assert event.invoice.receipt.sha256 and event.invoice.attachments[0].media_type == "application/pdf"
     assert b"<Facturae" not in event.invoice.facturae.sha256.encode()
@@ -84,7 +84,7 @@ def _receipt(address: str, csv: str) -> bytes | None:
     ([("x.pdf", PDF)] * 11, "facturae.error.xml"),
 ])
 def test_bad_attachments_write_nothing(registry, sign_invoice, attachments, key):
-    answer, error = submit(registry.registry_address, sign_invoice(FACE.read_bytes()), attachments=attachments)
+    answer, error = submit(registry.addresses.registry, sign_invoice(FACE.read_bytes()), attachments=attachments)
     assert (answer, error) == (None, key)
     assert registered_events(registry) == []
 
@@ -95,12 +95,12 @@ def test_a_stream_whose_bytes_do_not_match_its_header_writes_nothing(registry, s
 
     facturae = sign_invoice(FACE.read_bytes())
     short = list(parts(pb.Caller(nif="B23103039"), facturae, []))[:-1]  # the last part never sent
-    assert submit(registry.registry_address, facturae, stream=iter(short)) == (None, "facturae.error.xml")
+    assert submit(registry.addresses.registry, facturae, stream=iter(short)) == (None, "facturae.error.xml")
     assert registered_events(registry) == []
 
 
 def test_an_unsigned_invoice_is_refused_when_signatures_are_required(registry):
-    assert submit(registry.registry_address, FACE.read_bytes()) == (None, "facturae.error.sign.error")
+    assert submit(registry.addresses.registry, FACE.read_bytes()) == (None, "facturae.error.sign.error")
 
 
 def test_append_failure_leaves_no_registration_and_a_retry_succeeds(settings_factory, signing_pki, sign_invoice):
@@ -110,17 +110,17 @@ def test_append_failure_leaves_no_registration_and_a_retry_succeeds(settings_fac
     service.start()
     try:
         facturae = sign_invoice(FACE.read_bytes())
-        assert submit(settings.registry_address, facturae) == (None, "facturae.error.registro")
+        assert submit(settings.addresses.registry, facturae) == (None, "facturae.error.registro")
         claims = sqlite3.connect(settings.path("registry", "claims.sqlite3"))
         assert claims.execute("SELECT COUNT(*) FROM claims").fetchone() == (0,)
         assert any(settings.path("blobs").rglob("*")), "documents were stored before the append"
         ensure_topics(settings)
-        answer, error = submit(settings.registry_address, facturae)
+        answer, error = submit(settings.addresses.registry, facturae)
         assert error is None and answer.invoice.id > 0
         assert claims.execute("SELECT status FROM claims").fetchall() == [("REGISTERED",)]
         (event,) = registered_events(settings)
         assert event.invoice_id == answer.invoice.id
-        assert submit(settings.registry_address, facturae) == (None, "facturae.error.validation.facturaRepetida")
+        assert submit(settings.addresses.registry, facturae) == (None, "facturae.error.validation.facturaRepetida")
     finally:
         service.stop()
 
@@ -148,7 +148,7 @@ def events(settings_factory, signing_pki):
 
     settings = settings_factory(signed_intake_env(signing_pki))
     ensure_topics(settings)
-    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log = EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test")
     yield settings, log
     log.close()
 
@@ -164,7 +164,7 @@ def test_a_lost_acknowledgement_is_resolved_by_reading_the_log(events, sign_invo
     assert (event.invoice_id, event.invoice.receipt) == (registration.invoice.id, registration.invoice.receipt)
     assert registration.position.offset >= 0
     assert _registrar(settings, log).receipt(registration.csv) == registration.receipt_pdf
-    lookup = RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    lookup = RegistrationLookup(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     assert lookup(registration.invoice.id + 1, event.occurred_at) == ABSENT
 
 

@@ -60,7 +60,7 @@ class _Watched:
 def setup(settings_factory, signing_pki, sign_invoice):
     settings = settings_factory(signed_intake_env(signing_pki))
     ensure_topics(settings)
-    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log = EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test")
     yield settings, log, sign_invoice(FACE.read_bytes())
     log.close()
 

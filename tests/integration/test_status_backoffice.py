@@ -38,7 +38,7 @@ def _register(settings, invoice_id: int) -> None:
     key = replace(registration().key, number=f"IT-{invoice_id}")
     reg = replace(registration(invoice_id), key=key, facturae=blobs.put(b"<Facturae/>", "facturae.xml", "application/xml"),
                   attachments=(blobs.put(b"%PDF-1.4 albaran", "albaran.pdf", "application/pdf"),))
-    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log = EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test")
     log.append(InvoiceRegistered(str(uuid.uuid4()), invoice_id, T0, reg))
     log.close()
 
@@ -47,16 +47,16 @@ def _send(settings, invoice_id: int, state: str, message_id: str) -> None:
     update = bpb.BackOfficeStateUpdate(invoice_id=invoice_id, state=invoice_pb2.InvoiceState.Value(state),
                                        observaciones=f"obs {state}", message_id=message_id,
                                        occurred_at=timestamp(T0), source_system="rcf-it")
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    producer.send(settings.backoffice_updates_topic, key=str(invoice_id).encode(),
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
+    producer.send(settings.topics.backoffice_updates, key=str(invoice_id).encode(),
                   value=bpb.BackOfficeMessage(state_update=update).SerializeToString()).get(10)
     producer.close()
 
 
 def _feedback(settings, count: int, timeout_s: float = 30.0) -> list[bpb.UpdateRefused]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
-    tps = [TopicPartition(settings.backoffice_feedback_topic, p)
-           for p in consumer.partitions_for_topic(settings.backoffice_feedback_topic)]
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
+    tps = [TopicPartition(settings.topics.backoffice_feedback, p)
+           for p in consumer.partitions_for_topic(settings.topics.backoffice_feedback)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
     found, deadline = [], time.monotonic() + timeout_s
@@ -68,7 +68,7 @@ def _feedback(settings, count: int, timeout_s: float = 30.0) -> list[bpb.UpdateR
 
 
 def _state(settings, invoice_id: int, expected: str, timeout_s: float = 30.0) -> str:
-    with dial(settings.status_address, "status") as channel:
+    with dial(settings.addresses.status, "status") as channel:
         stub, deadline = services_pb2_grpc.StatusServiceStub(channel), time.monotonic() + timeout_s
         while True:
             query = services_pb2.StatesByIds(caller=services_pb2.Caller(nif="B12345678"), ids=[invoice_id])
@@ -89,7 +89,7 @@ def test_updates_are_applied_refused_with_feedback_and_documents_served(service)
     refused = {f.refused_message_id: f for f in _feedback(settings, 2)}
     assert set(refused) == {"it-2", "it-3"}
     assert refused["it-3"].invoice_id == 999 and "no está registrada" in refused["it-3"].reason
-    with dial(settings.backoffice_address, "status", "backoffice-gateway") as channel:
+    with dial(settings.addresses.backoffice, "status", "backoffice-gateway") as channel:
         stub = backoffice_pb2_grpc.BackOfficeServiceStub(channel)
         documents = stub.GetDocuments(bpb.DocumentsRequest(invoice_id=41), timeout=10)
         history = stub.GetHistory(bpb.HistoryRequest(invoice_id=41), timeout=10)
@@ -103,7 +103,7 @@ def test_a_message_the_fold_ignored_gets_feedback_when_it_comes_through_the_inta
     settings = service
     _register(settings, 42)
     late = StatusChanged("e-late", 42, T0, State.PAGADA, "tarde", "other-replica", "it-late")
-    log = EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test")
+    log = EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test")
     log.append(late)  # as a racing replica would have: invalid at its place in the log
     log.close()
     _send(settings, 42, "PAGADA", "it-late")
@@ -116,10 +116,10 @@ def test_every_registration_is_announced_once_with_its_centres(service):
     settings = service
     for invoice_id in (51, 52):
         _register(settings, invoice_id)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=f"rcf-{uuid.uuid4().hex[:6]}",
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=f"rcf-{uuid.uuid4().hex[:6]}",
                              auto_offset_reset="earliest")
-    assert consumer.partitions_for_topic(settings.invoices_registered_topic)  # known before joining: see GroupLoop
-    consumer.subscribe([settings.invoices_registered_topic])
+    assert consumer.partitions_for_topic(settings.topics.invoices_registered)  # known before joining: see GroupLoop
+    consumer.subscribe([settings.topics.invoices_registered])
     found, deadline = [], time.monotonic() + 30
     while len(found) < 2 and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=300).values():
@@ -135,13 +135,13 @@ def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
     target = tmp_path / "projection.sqlite3"
     target.write_bytes(b"kept")
     with pytest.raises(LookupError):
-        rebuild(kafka_settings.kafka_bootstrap_servers, "no.such.topic", target)
+        rebuild(kafka_settings.kafka.bootstrap_servers, "no.such.topic", target)
     assert target.read_bytes() == b"kept"
     assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]
 
 
 def _history(settings, invoice_id: int) -> list[tuple[int, str]]:
-    with dial(settings.backoffice_address, "status", "backoffice-gateway") as channel:
+    with dial(settings.addresses.backoffice, "status", "backoffice-gateway") as channel:
         history = backoffice_pb2_grpc.BackOfficeServiceStub(channel).GetHistory(
             bpb.HistoryRequest(invoice_id=invoice_id), timeout=10, wait_for_ready=True)
     return [(e.state, e.message_id) for e in history.entries]
@@ -175,16 +175,16 @@ def test_two_replicas_share_the_intake_and_each_message_has_one_effect(kafka_set
                 assert _history(settings, i) == [(invoice_pb2.REGISTRADA, ""),
                                                  (invoice_pb2.REGISTRADA_RCF, f"REGISTRADA_RCF-{i}"),
                                                  (invoice_pb2.CONTABILIZADA, f"CONTABILIZADA-{i}")]
-        admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
-        group = admin.describe_groups([kafka_settings.backoffice_group])[kafka_settings.backoffice_group]
+        admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka.bootstrap_servers)
+        group = admin.describe_groups([kafka_settings.status_groups.backoffice])[kafka_settings.status_groups.backoffice]
         admin.close()
         assert len(group["members"]) == 2
     finally:
         for replica in replicas:
             replica.stop()
-    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=None)
-    tps = [TopicPartition(kafka_settings.invoice_events_topic, p)
-           for p in consumer.partitions_for_topic(kafka_settings.invoice_events_topic)]
+    consumer = KafkaConsumer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, group_id=None)
+    tps = [TopicPartition(kafka_settings.topics.invoice_events, p)
+           for p in consumer.partitions_for_topic(kafka_settings.topics.invoice_events)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
     ends, changes = consumer.end_offsets(tps), []
@@ -232,12 +232,12 @@ def test_a_group_loop_joins_only_once_its_topic_has_partitions(kafka_settings):
     from status_service.group_loop import GroupLoop
 
     group, missing = f"wait-{uuid.uuid4().hex[:6]}", f"not-yet-{uuid.uuid4().hex[:6]}"
-    consumer = _AskingConsumer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers, group_id=group,
+    consumer = _AskingConsumer(bootstrap_servers=kafka_settings.kafka.bootstrap_servers, group_id=group,
                                enable_auto_commit=False)
     loop = GroupLoop(consumer, missing, handler=None, name="wait")
     thread = threading.Thread(target=loop.run)
     thread.start()
-    admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_settings.kafka.bootstrap_servers)
     try:
         for _ in range(3):  # the loop has looked for the topic three times (at least a second of waiting)
             assert consumer.asked.acquire(timeout=30), "the loop never asked for the topic's partitions"
@@ -252,3 +252,41 @@ def test_a_group_loop_joins_only_once_its_topic_has_partitions(kafka_settings):
         loop.stop()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_read_your_writes_waits_and_group_sizes_move_its_metrics(kafka_settings):
+    from prometheus_client.parser import text_string_to_metric_families
+    import urllib.request
+
+    from ventanilla.observability.process import Observability
+
+    observed = Observability.from_env("status", env={"VENTANILLA_STATUS_METRICS_ADDRESS": "127.0.0.1:0"})
+    started = build(kafka_settings, observed)
+    started.start()
+    observed.serve()
+    try:
+        assert started.wait_ready(60)
+        invoice_id = 880_000 + uuid.uuid4().int % 100_000
+        _register(kafka_settings, invoice_id)
+        caller = services_pb2.Caller(nif=registration().submitter_nif, read_own_writes=True)
+        with dial(kafka_settings.addresses.status, "status") as channel:
+            stub = services_pb2_grpc.StatusServiceStub(channel)
+            stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id]), timeout=30)
+            stub.GetStates(services_pb2.StatesByIds(caller=caller, ids=[invoice_id, invoice_id + 1, 7]), timeout=30)
+            reg = registration()
+            tuples = [invoice_pb2.InvoiceTuple(supplier_nif=reg.key.supplier_nif, year=2024, series="", number=n)
+                      for n in ("A", "B")]
+            stub.FindStates(services_pb2.StatesByTuples(caller=caller, tuples=tuples), timeout=30)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{observed._server.port}/metrics", timeout=10).read().decode()
+    finally:
+        started.stop()
+        observed.close()
+    samples = {s.name: s for f in text_string_to_metric_families(text) for s in f.samples if s.labels.keys() <= {"le"}}
+    assert samples["ventanilla_status_catch_up_wait_seconds_count"].value == 3  # one wait per read of own writes
+    assert samples["ventanilla_status_catch_up_wait_seconds_sum"].value > 0
+    assert samples["ventanilla_status_catch_up_timeouts_total"].value == 0
+    assert samples["ventanilla_status_group_query_items_count"].value == 3
+    assert samples["ventanilla_status_group_query_items_sum"].value == 6
+    buckets = {s.labels["le"]: s.value for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == "ventanilla_status_group_query_items_bucket"}
+    assert buckets["1.0"] == 1 and buckets["10.0"] == 3  # sizes only, no label naming a caller or an invoice

@@ -20,7 +20,7 @@ EVENTS = 40_000  # 10,000 invoices: seconds of replay on this machine
 
 def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_settings):
     settings = kafka_settings
-    produced_s = produce_events(settings.kafka_bootstrap_servers, settings.invoice_events_topic, EVENTS)
+    produced_s = produce_events(settings.kafka.bootstrap_servers, settings.topics.invoice_events, EVENTS)
     last = EVENTS // 4
     caller = services_pb2.Caller(nif=registration().submitter_nif)
     service = build(settings)
@@ -28,7 +28,7 @@ def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_sett
     service.start()
     refused, health_seen = 0, set()
     try:
-        with dial(settings.status_address, "status") as channel:
+        with dial(settings.addresses.status, "status") as channel:
             status, health = services_pb2_grpc.StatusServiceStub(channel), health_pb2_grpc.HealthStub(channel)
             while True:
                 serving = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10,

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.integration
 
 def _members(settings) -> dict[str, list]:
     """Members of the intake and notices groups: group -> [(member id, group instance id)]."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     try:
-        groups = admin.describe_groups([settings.backoffice_group, settings.notices_group])
+        groups = admin.describe_groups([settings.status_groups.backoffice, settings.status_groups.notices])
     finally:
         admin.close()
     return {name: [(m["member_id"], m.get("group_instance_id")) for m in group["members"]]

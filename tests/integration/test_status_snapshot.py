@@ -29,8 +29,8 @@ def _serve_until_caught_up(settings) -> None:
     service.start()
     try:
         assert service.wait_ready(300), "the replica did not catch up in 300 s"
-        ends = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "test-ends")()
-        expected = sorted((settings.invoice_events_topic, p, o) for p, o in ends.items() if o)
+        ends = end_offsets_reader(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "test-ends")()
+        expected = sorted((settings.topics.invoice_events, p, o) for p, o in ends.items() if o)
         deadline = time.monotonic() + 120
         while rows(settings.path(*PROJECTION), "positions") != expected:
             assert time.monotonic() < deadline, "the replica did not reach the log's end"
@@ -42,7 +42,7 @@ def _serve_until_caught_up(settings) -> None:
 def test_a_new_replica_restores_the_latest_snapshot_and_replays_only_the_tail(settings_factory, tmp_path, capsys):
     live = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs")})
     ensure_topics(live)
-    bootstrap, topic = live.kafka_bootstrap_servers, live.invoice_events_topic
+    bootstrap, topic = live.kafka.bootstrap_servers, live.topics.invoice_events
     produce_events(bootstrap, topic, 4000)
     service = build(live)
     service.start()
@@ -84,21 +84,21 @@ def _altered(source, target, statement: str) -> None:
 def test_a_refused_snapshot_falls_back_to_replaying_the_whole_log(settings_factory, tmp_path, case, reason):
     live = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs")})
     ensure_topics(live)
-    produce_events(live.kafka_bootstrap_servers, live.invoice_events_topic, 400)
+    produce_events(live.kafka.bootstrap_servers, live.topics.invoice_events, 400)
     _serve_until_caught_up(live)
     copy = tmp_path / "copy.sqlite3"
     _altered(live.path(*PROJECTION), copy, {
         "schema": f"PRAGMA user_version={SCHEMA_VERSION - 1}",
         "ahead": "UPDATE positions SET next_offset = next_offset + 1000",
         "topic": "UPDATE positions SET topic = 'another-topic'"}[case])
-    take(copy, "another-topic" if case == "topic" else live.invoice_events_topic, open_blob_store(live))
+    take(copy, "another-topic" if case == "topic" else live.topics.invoice_events, open_blob_store(live))
 
     replica = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs"), "VENTANILLA_STATE_DIR":
                                 str(tmp_path / "replica"), "VENTANILLA_STATUS_SNAPSHOT": "latest"})
     refused = build(replica)
     try:
         assert refused.seeded.startswith("refused: ") and reason in refused.seeded, refused.seeded
-        assert recorded(replica.path(*PROJECTION), live.invoice_events_topic) == (SCHEMA_VERSION, {})  # from 0
+        assert recorded(replica.path(*PROJECTION), live.topics.invoice_events) == (SCHEMA_VERSION, {})  # from 0
     finally:
         refused.stop()
     _serve_until_caught_up(replica)

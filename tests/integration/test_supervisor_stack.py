@@ -55,7 +55,7 @@ def test_up_returns_when_every_service_is_ready_and_down_stops_them_all(settings
     try:
         assert up.returncode == 0, up.stderr
         assert stack.unready_after(settings, timeout_s=30) == []  # probes retried: CI is noisy
-        assert f"{settings.soap_url}?wsdl" in up.stdout and settings.registry_address in up.stdout
+        assert f"{settings.edge.url}?wsdl" in up.stdout and settings.addresses.registry in up.stdout
         pids = _started_pids(settings.path("logs", "run.log").read_text())
         assert set(pids) == {service.name for service in stack.SERVICES}
         again = _ventanilla(env, "up")  # finds the running stack and returns at once
@@ -95,7 +95,7 @@ def test_run_on_sigint_stops_services_first_then_its_broker_and_exits_0(settings
 def test_run_stops_everything_and_fails_when_a_service_dies(settings_env):
     env = _environment(settings_env)
     settings = Settings.from_env(env)
-    host, port = settings.registry_address.rsplit(":", 1)
+    host, port = settings.addresses.registry.rsplit(":", 1)
     with socket.socket() as squatter:  # the registry cannot bind its port, so it exits at once
         squatter.bind((host, int(port)))
         squatter.listen()

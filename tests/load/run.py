@@ -67,8 +67,8 @@ def local_stack(state: Path) -> Iterator[Target]:
         overrides["VENTANILLA_FACTURAE_SCHEMAS"] = str(SCHEMAS.resolve())
     with running_stack(**overrides) as stack:
         yield Target(stack.soap_url, stack.client.cert, stack.client.key, stack.client.ca, signer_cert, signer_key,
-                     state / "signing" / "chain.pem", stack.settings.kafka_bootstrap_servers,
-                     stack.settings.backoffice_updates_topic, None)
+                     state / "signing" / "chain.pem", stack.settings.kafka.bootstrap_servers,
+                     stack.settings.topics.backoffice_updates, None)
 
 
 def _machine() -> str:

@@ -27,8 +27,8 @@ from .stack import ChaosStack
 
 def everything(stack: ChaosStack, journal: Journal, supplier: Supplier, settle_s: float = 120.0) -> None:
     """Run every check; each failure is a violation in the journal."""
-    events = [decode(r.value) for batch in read_to_end(stack.settings.kafka_bootstrap_servers,
-                                                         stack.settings.invoice_events_topic) for r in batch]
+    events = [decode(r.value) for batch in read_to_end(stack.settings.kafka.bootstrap_servers,
+                                                         stack.settings.topics.invoice_events) for r in batch]
     registrations = [e for e in events if isinstance(e, InvoiceRegistered)]
     one_id_per_key(journal, registrations)
     registro_registered_nothing(journal, registrations)
@@ -101,12 +101,12 @@ def back_office_applied_once(stack: ChaosStack, journal: Journal, settle_s: floa
     """Every message sent is decided (applied or refused) and none is applied twice."""
     deadline = time.monotonic() + settle_s
     while True:
-        events = [decode(r.value) for batch in read_to_end(stack.settings.kafka_bootstrap_servers,
-                                                             stack.settings.invoice_events_topic) for r in batch]
+        events = [decode(r.value) for batch in read_to_end(stack.settings.kafka.bootstrap_servers,
+                                                             stack.settings.topics.invoice_events) for r in batch]
         applied = Counter((e.invoice_id, e.message_id) for e in events if getattr(e, "message_id", ""))
         refused = {backoffice_pb2.UpdateRefused.FromString(r.value).refused_message_id
-                   for batch in read_to_end(stack.settings.kafka_bootstrap_servers,
-                                            stack.settings.backoffice_feedback_topic) for r in batch}
+                   for batch in read_to_end(stack.settings.kafka.bootstrap_servers,
+                                            stack.settings.topics.backoffice_feedback) for r in batch}
         undecided = [(i, m) for i, ms in journal.sent_updates.items() for m in ms
                      if (i, m) not in applied and m not in refused]
         if not undecided or time.monotonic() > deadline:
@@ -130,15 +130,15 @@ def rebuild_equals_live(stack: ChaosStack, journal: Journal, settle_s: float) ->
     """Once the live projection has reached the log's end, a replay from offset 0 equals it row by row."""
     settings = stack.settings
     live = settings.path("status", "projection.sqlite3")
-    ends = _end_offsets(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    ends = _end_offsets(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     deadline = time.monotonic() + settle_s
-    while rows(live, "positions") != sorted((settings.invoice_events_topic, p, o) for p, o in ends.items() if o):
+    while rows(live, "positions") != sorted((settings.topics.invoice_events, p, o) for p, o in ends.items() if o):
         if time.monotonic() > deadline:
             return journal.violation(f"the live projection did not reach the log's end {ends} in {settle_s} s")
         time.sleep(0.5)
     with tempfile.TemporaryDirectory(prefix="rebuild-") as tmp:
         fresh = Path(tmp) / "rebuilt.sqlite3"
-        replay(settings.kafka_bootstrap_servers, settings.invoice_events_topic, fresh)
+        replay(settings.kafka.bootstrap_servers, settings.topics.invoice_events, fresh)
         for difference in differences(live, fresh):
             journal.violation(f"rebuild differs from the live projection in {difference}")
 

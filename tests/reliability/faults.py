@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ventanilla.stack import GrpcHealth, HttpReady
+from ventanilla.stack import REGISTRY_HEALTH, HttpReady
 
 from .clients import Journal
 from .load import BackOffice, Load
@@ -52,7 +52,7 @@ class Health:
         self._thread.join(10)
 
     def _run(self) -> None:
-        registry, edge = GrpcHealth("registry_address", "registry"), HttpReady()
+        registry, edge = REGISTRY_HEALTH, HttpReady()
         while not self._stop.wait(1.0):
             self.samples.append((time.time(), registry(self._settings, 1.0), edge(self._settings, 4.0)))
 

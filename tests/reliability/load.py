@@ -49,7 +49,7 @@ class Supplier:
 
     def __init__(self, stack: ChaosStack, journal: Journal, pace: Pace, numbers, registered=lambda _id: None):
         cert, ca = stack.client
-        self.client = SoapClient(stack.settings.soap_url, cert, ca, journal, pace.timeout_s)
+        self.client = SoapClient(stack.settings.edge.url, cert, ca, journal, pace.timeout_s)
         self._journal, self._pace, self._numbers, self._registered = journal, pace, numbers, registered
 
     def until(self, call, label: str) -> Answer:
@@ -130,11 +130,11 @@ class BackOffice:
         while time.monotonic() < deadline:
             try:
                 self._producer = self._producer or KafkaProducer(
-                    bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all", linger_ms=2,
+                    bootstrap_servers=self._settings.kafka.bootstrap_servers, acks="all", linger_ms=2,
                     enable_idempotence=False, request_timeout_ms=5000, delivery_timeout_ms=10000,
                     reconnect_backoff_max_ms=1000)
                 for _ in range(2):
-                    self._producer.send(self._settings.backoffice_updates_topic,
+                    self._producer.send(self._settings.topics.backoffice_updates,
                                         key=invoice_partition_key(invoice_id), value=value).get(timeout=15)
                 return message_id
             except Exception:  # noqa: BLE001 - a back office resends until its broker acknowledges

@@ -86,7 +86,7 @@ def chaos_stack(base: Path, overrides: dict[str, str], backlog_events: int = 0) 
         settings = Settings.from_env(env)
         ensure_topics(settings)
         if backlog_events:
-            produce_events(broker.bootstrap_servers, settings.invoice_events_topic, backlog_events, BACKLOG_FIRST_ID)
+            produce_events(broker.bootstrap_servers, settings.topics.invoice_events, backlog_events, BACKLOG_FIRST_ID)
         own = own_stack({**env, **overrides}, base / "state", ports)
     except BaseException:
         broker.stop()

@@ -38,13 +38,13 @@ def _message(invoice_id: int, state: str, sender: str | None) -> tuple[str, byte
 def _send(stack, invoice_id: int, value: bytes) -> None:
     producer = lc.producer(stack.settings)
     try:
-        producer.send(stack.settings.backoffice_updates_topic, key=str(invoice_id).encode(), value=value).get(30)
+        producer.send(stack.settings.topics.backoffice_updates, key=str(invoice_id).encode(), value=value).get(30)
     finally:
         producer.close()
 
 
 def _feedback_headers(stack, message_id: str) -> dict:
-    for record in lc.read_all(stack.settings, stack.settings.backoffice_feedback_topic):
+    for record in lc.read_all(stack.settings, stack.settings.topics.backoffice_feedback):
         if bpb.UpdateRefused.FromString(record.value).refused_message_id == message_id:
             return dict(record.headers or ())
     return {}
@@ -73,7 +73,7 @@ def test_a_registration_notice_names_the_platforms_holding_its_unit(stack):
     invoice_id, _ = lc.register(stack.settings)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        notices = [r for r in lc.read_all(stack.settings, stack.settings.invoices_registered_topic)
+        notices = [r for r in lc.read_all(stack.settings, stack.settings.topics.invoices_registered)
                    if dict(r.headers or ()).get("ventanilla-invoice-id") == str(invoice_id).encode()]
         if notices:
             break

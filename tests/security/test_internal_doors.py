@@ -22,17 +22,17 @@ SUPPLIER = "B23103039"
 
 # (door, the service answering there, a call, the services allowed to make it)
 DOORS = {
-    "registry.SubmitInvoice": ("registry_address", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
+    "registry.SubmitInvoice": ("registry", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
         ch).SubmitInvoice(services_pb2.SubmitInvoiceRequest(caller=services_pb2.Caller(nif=SUPPLIER),
                                                             facturae=b"<Facturae/>"), timeout=20)),
-    "registry.SubmitInvoiceStream": ("registry_address", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
+    "registry.SubmitInvoiceStream": ("registry", "registry", lambda ch: services_pb2_grpc.RegistryServiceStub(
         ch).SubmitInvoiceStream(parts(services_pb2.Caller(nif=SUPPLIER), b"<Facturae/>", []), timeout=20)),
-    "status.GetInvoice": ("status_address", "status", lambda ch: services_pb2_grpc.StatusServiceStub(ch).GetInvoice(
+    "status.GetInvoice": ("status", "status", lambda ch: services_pb2_grpc.StatusServiceStub(ch).GetInvoice(
         services_pb2.InvoiceById(id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
-    "status.BackOfficeService.GetHistory": ("backoffice_address", "status", lambda ch: backoffice_pb2_grpc
+    "status.BackOfficeService.GetHistory": ("backoffice", "status", lambda ch: backoffice_pb2_grpc
                                             .BackOfficeServiceStub(ch).GetHistory(
                                                 backoffice_pb2.HistoryRequest(invoice_id=1), timeout=20)),
-    "cancellation.CancelInvoice": ("cancellation_address", "cancellation", lambda ch: services_pb2_grpc
+    "cancellation.CancelInvoice": ("cancellation", "cancellation", lambda ch: services_pb2_grpc
                                    .CancellationServiceStub(ch).CancelInvoice(services_pb2.CancelById(
                                        id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
 }
@@ -44,9 +44,9 @@ ALLOWED = {"registry.SubmitInvoice": ("soap-edge", "cancellation"),
 
 
 def _log_ends(settings: Settings) -> dict:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None)
     try:
-        topic = settings.invoice_events_topic
+        topic = settings.topics.invoice_events
         return consumer.end_offsets([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
     finally:
         consumer.close()
@@ -77,7 +77,7 @@ def _anonymous_tls_channel(address: str, target: str) -> grpc.Channel:
 @pytest.mark.parametrize("door", sorted(DOORS))
 def test_every_internal_door_refuses_who_should_not_call_it_and_writes_nothing(stack, door):
     setting, target, call = DOORS[door]
-    address = getattr(stack.settings, setting)
+    address = getattr(stack.settings.addresses, setting)
     allowed, other = ALLOWED[door]
     before = _log_ends(stack.settings)
     attempts = {
@@ -102,4 +102,4 @@ def test_every_internal_door_refuses_who_should_not_call_it_and_writes_nothing(s
 def test_a_server_that_is_not_the_service_asked_for_is_refused_by_the_client(stack):
     """The edge's channel to `registry` does not accept the status service's certificate (hostname check)."""
     call = DOORS["status.GetInvoice"][2]
-    assert _code(call, dial(stack.settings.status_address, "registry", "soap-edge")) is grpc.StatusCode.UNAVAILABLE
+    assert _code(call, dial(stack.settings.addresses.status, "registry", "soap-edge")) is grpc.StatusCode.UNAVAILABLE

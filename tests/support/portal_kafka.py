@@ -20,9 +20,10 @@ def portal_env(settings_env: dict, trust, staff: str, **more) -> dict[str, str]:
             "VENTANILLA_TRUST_STORE": str(trust), "VENTANILLA_PORTAL_EXPIRY_CHECK_S": "86400", **more}
 
 
-def start_portal(env: dict[str, str], timeout_s: float = 60.0, **overrides) -> PortalProcess:
-    """Build the portal from the environment (the registry in memory), start its loops, wait until caught up."""
-    process = build(Settings.from_env(env), overrides={"registry": MemoryRegistry(), **overrides})
+def start_portal(env: dict[str, str], timeout_s: float = 60.0, metrics=None, **overrides) -> PortalProcess:
+    """Build the portal from the environment (the registry in memory; metrics kept when given), start its loops,
+    wait until caught up."""
+    process = build(Settings.from_env(env), overrides={"registry": MemoryRegistry(), **overrides}, metrics=metrics)
     process.start()
     deadline = time.monotonic() + timeout_s
     while not process.caught_up():

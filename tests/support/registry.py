@@ -56,7 +56,7 @@ def registrar(settings, log, timing=None, lookup=None, claims=None):
     from ventanilla.adapters.clock import SystemClock
     from ventanilla.adapters.log_lookup import RegistrationLookup
 
-    lookup = lookup or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    lookup = lookup or RegistrationLookup(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     issuer = ReceiptIssuer(build_seal(settings), build_sede(settings, "test"), SystemClock())
     return Registrar(build_intake(settings), claims or build_claims(settings),
                      DirectoryBlobStore(settings.path("blobs")),

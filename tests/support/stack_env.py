@@ -47,8 +47,8 @@ def private_env(kafka_bootstrap: str | None, state_dir: Path, ports: list[int], 
         "VENTANILLA_PORTAL_PORT": str(free_ports(1)[0]),
         "VENTANILLA_BACKOFFICE_GATEWAY_ADDRESS": f"127.0.0.1:{gateway}",
         "VENTANILLA_BACKOFFICE_GATEWAY_HEALTH_ADDRESS": f"127.0.0.1:{gateway_health}",
-        "VENTANILLA_BACKOFFICE_GROUP": f"{defaults.backoffice_group}.{suffix}",
-        "VENTANILLA_NOTICES_GROUP": f"{defaults.notices_group}.{suffix}",
+        "VENTANILLA_BACKOFFICE_GROUP": f"{defaults.status_groups.backoffice}.{suffix}",
+        "VENTANILLA_NOTICES_GROUP": f"{defaults.status_groups.notices}.{suffix}",
     }
     env.update(service_tls_env())  # the services' mutual TLS: one internal PKI per test session
     # tests that play a back office by producing to its topic directly (load, recovery, benchmarks): the

@@ -17,8 +17,8 @@ from ventanilla.config import Settings
 def test_the_write_deadline_outlives_the_registry_and_the_cancellation(env):
     settings = Settings.from_env(env)
     registry = timing(settings)
-    assert registry.budget_s + ANSWER_MARGIN_S <= settings.write_deadline_s
+    assert registry.budget_s + ANSWER_MARGIN_S <= settings.deadlines.write_s
     assert registry.reserve_s + 5 <= registry.budget_s  # time left for the checks and for a pending claim
-    assert registry.lease.total_seconds() > settings.write_deadline_s  # no claim is settled while in progress
-    assert cancellation_worst_case_s(settings) + ANSWER_MARGIN_S <= settings.write_deadline_s
-    assert settings.soap_grpc_deadline_s < settings.write_deadline_s
+    assert registry.lease.total_seconds() > settings.deadlines.write_s  # no claim is settled while in progress
+    assert cancellation_worst_case_s(settings) + ANSWER_MARGIN_S <= settings.deadlines.write_s
+    assert settings.deadlines.query_s < settings.deadlines.write_s

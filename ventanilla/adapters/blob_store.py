@@ -13,11 +13,11 @@ from ventanilla.ports import BlobStore
 
 def open_blob_store(settings: Settings) -> BlobStore:
     """The store VENTANILLA_BLOB_STORE names: a directory (VENTANILLA_BLOB_DIR) or an S3 bucket."""
-    if settings.blob_store == "s3":
+    if settings.blobs.store == "s3":
         from ventanilla.adapters.blob_store_s3 import S3BlobStore
 
         return S3BlobStore.from_settings(settings)
-    return DirectoryBlobStore(settings.blob_dir)
+    return DirectoryBlobStore(settings.blobs.directory)
 
 
 class DirectoryBlobStore:

@@ -41,18 +41,18 @@ class S3BlobStore:
     @classmethod
     def from_settings(cls, settings: Settings) -> "S3BlobStore":
         """A store on the VENTANILLA_S3_* endpoint and bucket."""
-        if not settings.s3_bucket:
+        if not settings.blobs.s3_bucket:
             raise SystemExit("VENTANILLA_BLOB_STORE=s3 needs VENTANILLA_S3_BUCKET")
         client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint or None, region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key_id or None,
-            aws_secret_access_key=settings.s3_secret_access_key or None,
+            "s3", endpoint_url=settings.blobs.s3_endpoint or None, region_name=settings.blobs.s3_region,
+            aws_access_key_id=settings.blobs.s3_access_key_id or None,
+            aws_secret_access_key=settings.blobs.s3_secret_access_key or None,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"},
                           connect_timeout=5, read_timeout=30,
                           # the SHA-256 below is the checksum; no extra CRC that some servers refuse
                           request_checksum_calculation="when_required",
                           response_checksum_validation="when_required"))
-        return cls(client, settings.s3_bucket, settings.s3_prefix, settings.s3_retention_days)
+        return cls(client, settings.blobs.s3_bucket, settings.blobs.s3_prefix, settings.blobs.s3_retention_days)
 
     def _key(self, sha256: str) -> str:
         return f"{self._prefix}{sha256[:2]}/{sha256}"

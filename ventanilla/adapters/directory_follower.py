@@ -68,7 +68,7 @@ class DirectoryFollower:
         self._end_offsets = end_offsets_reader(bootstrap_servers, topic, f"{client_id}-end-offsets")
         self._catch_up = CatchUp(self._end_offsets, {}, timeout_s=0.0)
         consumer = kafka_clients.consumer(bootstrap_servers, security=security, client_id=client_id, group_id=None,
-                                          enable_auto_commit=False, auto_offset_reset="earliest")
+                                          enable_auto_commit=False, auto_offset_reset="earliest", **kafka_clients.FOLLOWING)
         self._consumer = consumer
         self._projector = Projector(consumer, self.store, topic, self._catch_up, decode)
         self._ends_at_start: dict[int, int] | None = None

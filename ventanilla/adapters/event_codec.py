@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 from ventanilla.adapters.invoice_messages import moment, state_from_pb, state_to_pb, timestamp
-from ventanilla.adapters.registration_facts import facts_from_pb, facts_to_pb, upcast_v1
+from ventanilla.adapters.invoice_messages import registration_from_pb
+from ventanilla.adapters.registration_facts import facts_to_pb, upcast_v1
 from ventanilla.api.v1 import events_pb2 as pb
 from ventanilla.domain import events as ev
 
@@ -40,12 +41,12 @@ CODECS: dict[tuple[str, int], _Codec] = {
     (ev.InvoiceRegistered.TYPE, 1): _Codec(  # read only: upcast to v2
         pb.InvoiceRegistered,
         None,
-        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], upcast_v1(m))),
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=registration_from_pb(upcast_v1(m), head[1])),
     ),
     (ev.InvoiceRegistered.TYPE, 2): _Codec(
         pb.InvoiceRegisteredV2,
         lambda e: facts_to_pb(e.invoice),
-        lambda head, m: ev.InvoiceRegistered(*head, invoice=facts_from_pb(head[1], m)),
+        lambda head, m: ev.InvoiceRegistered(*head, invoice=registration_from_pb(m, head[1])),
     ),
     (ev.StatusChanged.TYPE, 1): _Codec(
         pb.StatusChanged,

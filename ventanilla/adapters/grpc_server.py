@@ -48,11 +48,15 @@ class GrpcServer:
 
     def __init__(self, address: str, add_servicers: list[AddServicers], workers: int = 16,
                  credentials: grpc.ServerCredentials | None = None,
-                 interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = ""):
+                 interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = "",
+                 share_port: bool = False):
+        """share_port: several processes bind the same address and the kernel spreads connections over them
+        (SO_REUSEPORT, on by default in gRPC on Linux; said here because the registry depends on it)."""
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                     ("grpc.max_send_message_length", 64 * 1024 * 1024)],
+                     ("grpc.max_send_message_length", 64 * 1024 * 1024),
+                     *([("grpc.so_reuseport", 1)] if share_port else [])],
             interceptors=interceptors,
         )
         self._health = health.HealthServicer()

@@ -49,12 +49,12 @@ def state_from_pb(value: int) -> State:
     return State(pb.InvoiceState.Name(value))
 
 
-def _ref_to_pb(ref: DocumentRef) -> pb.BlobRef:
-    return pb.BlobRef(sha256=ref.sha256, size=ref.size, name=ref.name, media_type=ref.media_type)
-
-
-def _ref_from_pb(ref: pb.BlobRef) -> DocumentRef:
+def _ref_from_pb(ref) -> DocumentRef:
     return DocumentRef(ref.sha256, ref.size, ref.name, ref.media_type)
+
+
+def _ref_fields(ref: DocumentRef) -> dict:
+    return {"sha256": ref.sha256, "size": ref.size, "name": ref.name, "media_type": ref.media_type}
 
 
 def centres_to_pb(centres: Centres) -> pb.AdministrativeCentres:
@@ -75,38 +75,38 @@ def channel_of(message) -> Channel | None:
     return Channel(message.integrator_nif, message.platform_id) if message.integrator_nif else None
 
 
+def registration_fields(reg: RegisteredInvoice) -> dict:
+    """The registration facts as keyword arguments of a message that records them: the answer Invoice or the log's
+    facts (events.proto's InvoiceRegisteredV2); both name the fields alike and neither carries the id."""
+    centres = reg.centres
+    fields = {
+        "key": {"supplier_nif": reg.key.supplier_nif, "year": reg.key.year, "series": reg.key.series,
+                "number": reg.key.number},
+        "customer_nif": reg.customer_nif, "issue_date": reg.issue_date.isoformat(), "currency": reg.currency,
+        "total": str(reg.total), "payable": str(reg.payable), "facturae_version": reg.facturae_version,
+        "centres": {"oficina_contable": centres.oficina_contable, "organo_gestor": centres.organo_gestor,
+                    "unidad_tramitadora": centres.unidad_tramitadora, "organo_proponente": centres.organo_proponente},
+        "treasury_key": reg.treasury_key, "facturae": _ref_fields(reg.facturae),
+        "attachments": [_ref_fields(a) for a in reg.attachments], "receipt": _ref_fields(reg.receipt),
+        "submitter_nif": reg.submitter_nif, "registered_at": timestamp(reg.registered_at),
+        **channel_fields(reg.channel),
+    }
+    if reg.signed_at is not None:
+        fields["signed_at"] = timestamp(reg.signed_at)
+    return fields
+
+
 def registration_to_pb(reg: RegisteredInvoice) -> pb.Invoice:
     """The registration facts as a protobuf Invoice (state fields left empty)."""
-    message = pb.Invoice(
-        id=reg.id,
-        key=pb.InvoiceKey(
-            supplier_nif=reg.key.supplier_nif, year=reg.key.year, series=reg.key.series, number=reg.key.number
-        ),
-        customer_nif=reg.customer_nif,
-        issue_date=reg.issue_date.isoformat(),
-        currency=reg.currency,
-        total=str(reg.total),
-        payable=str(reg.payable),
-        facturae_version=reg.facturae_version,
-        centres=centres_to_pb(reg.centres),
-        treasury_key=reg.treasury_key,
-        facturae=_ref_to_pb(reg.facturae),
-        attachments=[_ref_to_pb(a) for a in reg.attachments],
-        receipt=_ref_to_pb(reg.receipt),
-        submitter_nif=reg.submitter_nif,
-        **channel_fields(reg.channel),
-    )
-    message.registered_at.CopyFrom(timestamp(reg.registered_at))
-    if reg.signed_at is not None:
-        message.signed_at.CopyFrom(timestamp(reg.signed_at))
-    return message
+    return pb.Invoice(id=reg.id, **registration_fields(reg))
 
 
-def registration_from_pb(message: pb.Invoice) -> RegisteredInvoice:
-    """The registration facts of a protobuf Invoice."""
+def registration_from_pb(message, invoice_id: int) -> RegisteredInvoice:
+    """The registration a message records (an answer Invoice, or the log's facts whose id is the envelope's)."""
+    key, centres = message.key, message.centres
     return RegisteredInvoice(
-        id=message.id,
-        key=InvoiceKey(message.key.supplier_nif, message.key.year, message.key.series, message.key.number),
+        id=invoice_id,
+        key=InvoiceKey(key.supplier_nif, key.year, key.series, key.number),
         customer_nif=message.customer_nif,
         issue_date=date.fromisoformat(message.issue_date),
         signed_at=moment(message.signed_at, message.HasField("signed_at")),
@@ -115,12 +115,8 @@ def registration_from_pb(message: pb.Invoice) -> RegisteredInvoice:
         payable=Decimal(message.payable),
         facturae_version=message.facturae_version,
         registered_at=moment(message.registered_at),
-        centres=Centres(
-            message.centres.oficina_contable,
-            message.centres.organo_gestor,
-            message.centres.unidad_tramitadora,
-            message.centres.organo_proponente,
-        ),
+        centres=Centres(centres.oficina_contable, centres.organo_gestor, centres.unidad_tramitadora,
+                        centres.organo_proponente),
         treasury_key=message.treasury_key,
         facturae=_ref_from_pb(message.facturae),
         receipt=_ref_from_pb(message.receipt),
@@ -154,7 +150,7 @@ def invoice_from_pb(message: pb.Invoice) -> Invoice:
         outcome = CancellationOutcome.REJECTED if message.cancellation_refused else CancellationOutcome.PENDING
         cancellation = Cancellation(message.cancellation_reason, moment(message.cancellation_requested_at), outcome)
     processing = State.REGISTRADA if shown is State.ANULADA else shown
-    return Invoice(registration_from_pb(message), processing, message.state_remarks, cancellation)
+    return Invoice(registration_from_pb(message, message.id), processing, message.state_remarks, cancellation)
 
 
 def tuple_from_pb(message: pb.InvoiceTuple) -> InvoiceTuple:

@@ -57,9 +57,9 @@ class LocalKafkaBroker:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LocalKafkaBroker":
-        """The broker these settings describe: state under state_dir/kafka, jars from settings.kafka_lib."""
-        return cls(settings.path("kafka"), settings.kafka_port, settings.kafka_controller_port, settings.kafka_heap,
-                   settings.kafka_lib)
+        """The broker these settings describe: state under state_dir/kafka, jars from settings.local_broker.lib."""
+        return cls(settings.path("kafka"), settings.local_broker.port, settings.local_broker.controller_port, settings.local_broker.heap,
+                   settings.local_broker.lib)
 
     @property
     def bootstrap_servers(self) -> str:

@@ -25,6 +25,12 @@ def security_options(security: KafkaSecurity | None = None) -> dict:
     return options
 
 
+# For a consumer that follows a topic for as long as it runs: with nothing new, the broker holds its fetch up to
+# this long (a record arriving answers it at once, so no record waits for it); kafka-python's 500 ms default made
+# every idle follower fetch twice a second. Its request timeout must stay above it.
+FOLLOWING = {"fetch_max_wait_ms": 5000}
+
+
 def consumer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaConsumer:
     """A KafkaConsumer (options as kafka-python's) that honours the security settings."""
     return KafkaConsumer(bootstrap_servers=bootstrap_servers, **security_options(security), **options)

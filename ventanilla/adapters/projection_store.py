@@ -10,7 +10,8 @@ from typing import Iterable
 from ventanilla.adapters.event_codec import Decoded
 from ventanilla.adapters.projection_replay import IDS_PER_STATEMENT, RowReplay
 from ventanilla.adapters.projection_rows import BatchRows
-from ventanilla.adapters.registration_facts import Facts, facts_from_pb
+from ventanilla.adapters.invoice_messages import registration_from_pb
+from ventanilla.adapters.registration_facts import Facts
 from ventanilla.domain.events import InvoiceEvent, InvoiceRegistered
 from ventanilla.domain.invoice import (Cancellation, CancellationOutcome, HistoryEntry, Invoice, InvoiceKey,
                                       InvoiceStatus, State)
@@ -193,7 +194,7 @@ class ProjectionStore:
         ).fetchone()
         if row is None:
             return None
-        registration = facts_from_pb(invoice_id, Facts.FromString(row[0]))
+        registration = registration_from_pb(Facts.FromString(row[0]), invoice_id)
         cancellation = None
         if row[3] is not None:
             cancellation = Cancellation(row[3], datetime.fromisoformat(row[4]), CancellationOutcome(row[5]))

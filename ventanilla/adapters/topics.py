@@ -3,63 +3,71 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError, for_code
 
 from ventanilla.adapters import kafka_clients
-from ventanilla.config import Settings
+from ventanilla.config import Settings, Topics
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """One topic: the settings naming and sizing it, the variable overriding its name, its configs."""
+    """One topic: its role (the name log exports record it by), the variable overriding its name, where its name and
+    partition count are read from the settings' Topics group, its configs."""
 
-    name_setting: str
+    role: str
     name_variable: str
-    partitions_setting: str | None = None
-    partitions: int = 1
+    name_of: Callable[[Topics], str]
+    partitions_of: Callable[[Topics], int]
     configs: tuple[tuple[str, str], ...] = ()
 
     def name(self, settings: Settings) -> str:
         """The topic's name under these settings."""
-        return getattr(settings, self.name_setting)
+        return self.name_of(settings.topics)
 
     def request(self, settings: Settings) -> dict:
         """The create-topics request entry for this topic under these settings."""
-        replication = settings.topic_replication_factor
+        replication = settings.topics.replication_factor
         configs = dict(self.configs)
         if replication > 1:
             configs.setdefault("min.insync.replicas", str(min(2, replication - 1)))
-        partitions = getattr(settings, self.partitions_setting) if self.partitions_setting else self.partitions
-        return {"num_partitions": partitions, "replication_factor": replication, "configs": configs}
+        return {"num_partitions": self.partitions_of(settings.topics), "replication_factor": replication,
+                "configs": configs}
+
+
+_FOREVER = (("retention.ms", "-1"), ("retention.bytes", "-1"), ("cleanup.policy", "delete"),
+            ("unclean.leader.election.enable", "false"))
+
+
+def _days(days: int) -> tuple[tuple[str, str], ...]:
+    return (("retention.ms", str(days * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))
 
 
 TOPICS: tuple[TopicSpec, ...] = (
     # The invoice event log is a legal record: kept forever, never compacted.
-    TopicSpec("invoice_events_topic", "VENTANILLA_INVOICE_EVENTS_TOPIC", "invoice_events_partitions",
-              configs=(("retention.ms", "-1"), ("retention.bytes", "-1"), ("cleanup.policy", "delete"),
-                       ("unclean.leader.election.enable", "false"))),
+    TopicSpec("invoice_events_topic", "VENTANILLA_INVOICE_EVENTS_TOPIC", lambda t: t.invoice_events,
+              lambda t: t.invoice_events_partitions, _FOREVER),
     # Back-office contract topics (docs/backoffice.md): messages in, feedback and notices out.
-    TopicSpec("backoffice_updates_topic", "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", "backoffice_partitions",
-              configs=(("retention.ms", str(30 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
-    TopicSpec("backoffice_feedback_topic", "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC", "backoffice_partitions",
-              configs=(("retention.ms", str(30 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
-    TopicSpec("invoices_registered_topic", "VENTANILLA_INVOICES_REGISTERED_TOPIC", "backoffice_partitions",
-              configs=(("retention.ms", str(90 * 24 * 3600 * 1000)), ("cleanup.policy", "delete"))),
+    TopicSpec("backoffice_updates_topic", "VENTANILLA_BACKOFFICE_UPDATES_TOPIC", lambda t: t.backoffice_updates,
+              lambda t: t.backoffice_partitions, _days(30)),
+    TopicSpec("backoffice_feedback_topic", "VENTANILLA_BACKOFFICE_FEEDBACK_TOPIC", lambda t: t.backoffice_feedback,
+              lambda t: t.backoffice_partitions, _days(30)),
+    TopicSpec("invoices_registered_topic", "VENTANILLA_INVOICES_REGISTERED_TOPIC", lambda t: t.invoices_registered,
+              lambda t: t.backoffice_partitions, _days(90)),
     # Integrators (portal, docs/portal.md): the source of truth for certificates, platforms and units; kept forever.
-    TopicSpec("integrator_events_topic", "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", "integrator_events_partitions",
-              configs=(("retention.ms", "-1"), ("retention.bytes", "-1"), ("cleanup.policy", "delete"),
-                       ("unclean.leader.election.enable", "false"))),
+    TopicSpec("integrator_events_topic", "VENTANILLA_INTEGRATOR_EVENTS_TOPIC", lambda t: t.integrator_events,
+              lambda t: t.integrator_events_partitions, _FOREVER),
 )
 
 
 def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = TOPICS, timeout_s: float = 30.0) -> tuple[str, ...]:
     """Create the topics that do not exist yet and wait until all have leaders; their names."""
     wanted = {spec.name(settings): spec.request(settings) for spec in specs}
-    admin = kafka_clients.admin(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+    admin = kafka_clients.admin(settings.kafka.bootstrap_servers, security=settings.kafka.security,
                                 client_id="ventanilla-topics", request_timeout_ms=int(timeout_s * 1000))
     try:
         response = admin.create_topics(wanted, timeout_ms=int(timeout_s * 1000), raise_errors=False)

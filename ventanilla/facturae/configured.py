@@ -16,9 +16,9 @@ log = logging.getLogger("registry")
 def build_intake(settings: Settings) -> FacturaeIntake:
     """The Facturae checks as configured, each missing safeguard logged as a warning."""
     schemas = None
-    if settings.facturae_schemas is not None:
-        schemas = FacturaeSchemas.load(settings.facturae_schemas)
-        log.info("Facturae schema validation on", extra={"schemas": str(settings.facturae_schemas)})
+    if settings.registry.facturae_schemas is not None:
+        schemas = FacturaeSchemas.load(settings.registry.facturae_schemas)
+        log.info("Facturae schema validation on", extra={"schemas": str(settings.registry.facturae_schemas)})
     else:
         log.warning("FACTURAE SCHEMA VALIDATION IS OFF: set VENTANILLA_FACTURAE_SCHEMAS to a schema directory "
                     "(`make schemas`); only the parser and the business rules judge invoices")
@@ -26,19 +26,19 @@ def build_intake(settings: Settings) -> FacturaeIntake:
     if checker is None:
         log.warning("NO SIGNATURE TRUST STORE: set VENTANILLA_TRUST_STORE; signed invoices are refused with "
                     "facturae.error.truster")
-    if not settings.require_signature:
+    if not settings.registry.require_signature:
         log.warning("SIGNATURES ARE NOT REQUIRED (VENTANILLA_REQUIRE_SIGNATURE=0): unsigned invoices are registered")
-    return FacturaeIntake(schemas, checker, settings.require_signature)
+    return FacturaeIntake(schemas, checker, settings.registry.require_signature)
 
 
 def certificate_checker(settings: Settings) -> CertificateChecker | None:
     """The signer-certificate checks under VENTANILLA_TRUST_STORE/CRLS and the revocation policy; None without."""
-    if settings.trust_store is None:
+    if settings.trust.store is None:
         return None
-    material = TrustMaterial.load(settings.trust_store, settings.crls)
+    material = TrustMaterial.load(settings.trust.store, settings.trust.crls)
     log.info("signature trust store loaded", extra={
         "roots": len(material.roots), "intermediates": len(material.intermediates), "crls": len(material.crls),
-        "revocation_policy": settings.revocation_policy, "revocation_fetch": settings.revocation_fetch,
-        "certificate_path_cache_s": settings.certificate_path_cache_s})
-    return CertificateChecker(material, settings.revocation_policy, settings.revocation_fetch,
-                              AcceptedPaths(max_age=timedelta(seconds=settings.certificate_path_cache_s)))
+        "revocation_policy": settings.registry.revocation_policy, "revocation_fetch": settings.trust.revocation_fetch,
+        "certificate_path_cache_s": settings.registry.certificate_path_cache_s})
+    return CertificateChecker(material, settings.registry.revocation_policy, settings.trust.revocation_fetch,
+                              AcceptedPaths(max_age=timedelta(seconds=settings.registry.certificate_path_cache_s)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from ventanilla.observability.spec import GRPC_CLIENTS, GRPC_SERVERS, PROCESSES, REGISTRY, STATUS, Kind, MetricSpec
 
 _C, _G, _H = Kind.COUNTER, Kind.GAUGE, Kind.HISTOGRAM
-GRPC_INTERCEPTOR = "py-grpc-prometheus"
+SERVER_INTERCEPTOR = "ventanilla.observability.grpc_metrics.MeteredServerCalls"  # py-grpc-prometheus's names
+CLIENT_INTERCEPTOR = "ventanilla.observability.grpc_metrics.MeteredClientCalls"  # py-grpc-prometheus's names
 PROCESS_COLLECTOR = "prometheus-client ProcessCollector"
 DISK_COLLECTOR = "ventanilla.observability.collectors.VolumeCollector"
 
@@ -13,36 +14,31 @@ _ENDED = _CALL + ("grpc_code",)
 
 
 def _server(key: str, name: str, kind: Kind, help_: str, labels=_CALL) -> MetricSpec:
-    return MetricSpec(key, name, kind, help_, labels, GRPC_SERVERS, made_by=GRPC_INTERCEPTOR)
+    return MetricSpec(key, name, kind, help_, labels, GRPC_SERVERS, made_by=SERVER_INTERCEPTOR)
 
 
 def _client(key: str, name: str, kind: Kind, help_: str, labels=_CALL) -> MetricSpec:
-    return MetricSpec(key, name, kind, help_, labels, GRPC_CLIENTS, made_by=GRPC_INTERCEPTOR)
+    return MetricSpec(key, name, kind, help_, labels, GRPC_CLIENTS, made_by=CLIENT_INTERCEPTOR)
 
 
 def _process(key: str, name: str, kind: Kind, help_: str) -> MetricSpec:
     return MetricSpec(key, name, kind, help_, (), PROCESSES, made_by=PROCESS_COLLECTOR)
 
 
-SPECS: tuple[MetricSpec, ...] = (
+# What gRPC calls show on each side (unary methods only: no stream message counters, no legacy names)
+CLIENT_SPECS: tuple[MetricSpec, ...] = (
+    _client("grpc_client_started", "grpc_client_started_total", _C, "RPCs started by the client."),
+    _client("grpc_client_handled", "grpc_client_handled_total", _C, "RPCs completed on the client, by code.",
+            _ENDED),
+    _client("grpc_client_handling", "grpc_client_handling_seconds", _H,
+            "Client-side latency of RPCs, until the answer is back."),
+)
+
+SPECS: tuple[MetricSpec, ...] = CLIENT_SPECS + (
     _server("grpc_server_started", "grpc_server_started_total", _C, "RPCs started on the server."),
     _server("grpc_server_handled", "grpc_server_handled_total", _C, "RPCs completed on the server, by code.",
             _ENDED),
     _server("grpc_server_handling", "grpc_server_handling_seconds", _H, "Server-side latency of RPCs."),
-    _server("grpc_server_msg_received", "grpc_server_msg_received_total", _C, "Stream messages received."),
-    _server("grpc_server_msg_sent", "grpc_server_msg_sent_total", _C, "Stream messages sent."),
-    _server("grpc_server_legacy_latency", "grpc_server_handled_latency_seconds", _H, "Legacy name; not observed."),
-    _client("grpc_client_started", "grpc_client_started_total", _C, "RPCs started by the client."),
-    _client("grpc_client_handled", "grpc_client_handled_total", _C, "RPCs completed on the client, by code.",
-            _ENDED),
-    _client("grpc_client_handling", "grpc_client_handling_seconds", _H, "Client-side latency of RPCs."),
-    _client("grpc_client_msg_received", "grpc_client_msg_received_total", _C, "Stream messages received."),
-    _client("grpc_client_msg_sent", "grpc_client_msg_sent_total", _C, "Stream messages sent."),
-    _client("grpc_client_msg_recv_handling", "grpc_client_msg_recv_handling_seconds", _H, "Stream receive latency."),
-    _client("grpc_client_msg_send_handling", "grpc_client_msg_send_handling_seconds", _H, "Stream send latency."),
-    _client("grpc_client_legacy_completed", "grpc_client_completed_total", _C, "Legacy name; not observed.",
-            _CALL + ("code",)),
-    _client("grpc_client_legacy_latency", "grpc_client_completed_latency_seconds", _H, "Legacy name; not observed."),
     _process("process_cpu", "process_cpu_seconds_total", _C, "User and system CPU time spent."),
     _process("process_rss", "process_resident_memory_bytes", _G, "Resident memory size."),
     _process("process_vms", "process_virtual_memory_bytes", _G, "Virtual memory size."),

@@ -1,15 +1,17 @@
 """The interceptors every gRPC server and channel gets: request id, traces (OpenTelemetry), metrics (Prometheus)."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import grpc
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import client_interceptor, grpcext, server_interceptor
 
 from ventanilla.observability import requestid
-from ventanilla.observability.metrics import Metrics
 from ventanilla.observability.tracing import Tracing
+
+if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
+    from ventanilla.observability.metrics import Metrics
 
 _HEALTH = "/grpc.health.v1.Health/"
 
@@ -64,18 +66,34 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
+        if handler is None:
+            return handler
         offered = dict(handler_call_details.invocation_metadata or ()).get(requestid.METADATA_KEY)
         request_id = requestid.accepted(offered)
-        if handler is None or request_id is None or (handler.request_streaming and handler.response_streaming):
-            return handler
+        if handler.request_streaming and handler.response_streaming:
+            return handler  # no bidirectional method in proto/ventanilla/v1
         if handler.request_streaming:
-            return grpc.stream_unary_rpc_method_handler(_bound_to(request_id, handler.stream_unary),
-                                                        handler.request_deserializer, handler.response_serializer)
+            return self._wrapped_stream(handler, handler_call_details, request_id)
         if handler.response_streaming:
+            if request_id is None:
+                return handler
             return grpc.unary_stream_rpc_method_handler(_bound_to(request_id, handler.unary_stream),
                                                         handler.request_deserializer, handler.response_serializer)
+        return self._wrapped(handler, handler_call_details, request_id)
+
+    def _wrapped(self, handler, _details, request_id: str | None):
+        """A unary handler with the request id current (none offered: the handler as it is)."""
+        if request_id is None:
+            return handler
         return grpc.unary_unary_rpc_method_handler(_bound_to(request_id, handler.unary_unary),
                                                    handler.request_deserializer, handler.response_serializer)
+
+    def _wrapped_stream(self, handler, _details, request_id: str | None):
+        """A client-streaming handler with the request id current (none offered: the handler as it is)."""
+        if request_id is None:
+            return handler
+        return grpc.stream_unary_rpc_method_handler(_bound_to(request_id, handler.stream_unary),
+                                                    handler.request_deserializer, handler.response_serializer)
 
 
 class SampledClientSpans(grpcext.UnaryClientInterceptor, grpcext.StreamClientInterceptor):
@@ -108,17 +126,16 @@ class SampledClientSpans(grpcext.UnaryClientInterceptor, grpcext.StreamClientInt
 
 
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
-    """For grpc.server(interceptors=...): traces outermost, then the request id, then metrics (unless None)."""
+    """For grpc.server(interceptors=...): traces outermost, then the request id and metrics (unless None) in one."""
     traced = [server_interceptor(tracer_provider=tracing.provider, filter_=_not_health)] if tracing.enabled else []
-    metered = [metrics.grpc_server_interceptor()] if metrics is not None else []
-    return traced + [RequestIdServerInterceptor()] + metered
+    return traced + [metrics.grpc_server_interceptor() if metrics is not None else RequestIdServerInterceptor()]
 
 
 def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:
-    """The channel with request id and metrics (unless None) on every call, and a client span when tracing is on
-    (in a sampled trace: see SampledClientSpans)."""
-    metered = [metrics.grpc_client_interceptor()] if metrics is not None else []
-    channel = grpc.intercept_channel(channel, RequestIdClientInterceptor(), *metered)
+    """The channel with request id and metrics (unless None: the id alone) on every call, one interceptor, and a
+    client span when tracing is on (in a sampled trace: see SampledClientSpans)."""
+    calls = metrics.grpc_client_interceptor() if metrics is not None else RequestIdClientInterceptor()
+    channel = grpc.intercept_channel(channel, calls)
     if tracing.enabled:
         traced = client_interceptor(tracer_provider=tracing.provider, filter_=_not_health)
         channel = grpcext.intercept_channel(channel, SampledClientSpans(traced))

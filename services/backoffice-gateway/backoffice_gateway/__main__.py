@@ -88,23 +88,23 @@ def build(settings: Settings, observability: Observability | None = None, *,
     o, g = overrides or {}, settings.gateway
     obs = observability or Observability.quiet("backoffice-gateway")
     directory = o.get("directory") or FollowerDirectory(DirectoryFollower(
-        settings.kafka_bootstrap_servers, settings.integrator_events_topic, "backoffice-gateway-directory",
-        settings.kafka_security))
+        settings.kafka.bootstrap_servers, settings.topics.integrator_events, "backoffice-gateway-directory",
+        settings.kafka.security))
     closeables = []
     outbox = o.get("outbox")
     if outbox is None:
-        outbox = KafkaOutbox(Publisher(settings.kafka_bootstrap_servers, "backoffice-gateway",
-                                       settings.kafka_append_timeout_s, security=settings.kafka_security,
+        outbox = KafkaOutbox(Publisher(settings.kafka.bootstrap_servers, "backoffice-gateway",
+                                       settings.kafka.append_timeout_s, security=settings.kafka.security,
                                        watch=obs.produce_watch()),
-                             settings.backoffice_updates_topic)
+                             settings.topics.backoffice_updates)
         closeables.append(outbox)
     back_office = o.get("back_office")
     if back_office is None:
-        back_office = StatusBackOffice(settings.service_tls, settings.backoffice_address, settings.soap_grpc_deadline_s,
+        back_office = StatusBackOffice(settings.service_tls, settings.addresses.backoffice, settings.deadlines.query_s,
                                        obs.channel)
         closeables.append(back_office)
-    revocation = watched(g.client_revocation, g.client_revocation_period_s, g.client_ca, settings.crls,
-                         settings.revocation_fetch)  # gRPC Python's server credentials take no CRL: checked here
+    revocation = watched(g.client_revocation, g.client_revocation_period_s, g.client_ca, settings.trust.crls,
+                         settings.trust.revocation_fetch)  # gRPC Python's server credentials take no CRL: checked here
     if revocation is not None:
         closeables.append(revocation)
     api = GatewayApi(Gateway(directory, outbox, back_office, o.get("clock") or SystemClock(), revocation,

@@ -14,7 +14,8 @@ from ventanilla.adapters.service_tls import channel
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import ServiceTls
-from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound
+from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound, Stamp
+from backoffice_gateway.stamping import stamped
 
 
 class KafkaOutbox:
@@ -23,11 +24,12 @@ class KafkaOutbox:
     def __init__(self, publisher: Publisher, topic: str):
         self._publisher, self._topic = publisher, topic
 
-    def append(self, invoice_id: int, message: pb.BackOfficeMessage) -> None:
-        """Append and wait for the broker's acknowledgement; BackendUnavailable when it does not come."""
+    def append(self, body: str, message, stamp: Stamp) -> None:
+        """Append the stamped record and wait for the broker's acknowledgement; BackendUnavailable when it does not
+        come."""
         try:
-            self._publisher.publish(self._topic, invoice_partition_key(invoice_id),
-                                    message.SerializeToString(deterministic=True))
+            self._publisher.publish(self._topic, invoice_partition_key(message.invoice_id),
+                                    stamped(body, message, stamp).SerializeToString(deterministic=True))
         except KafkaError as error:
             raise BackendUnavailable(str(error)) from error
 

@@ -5,8 +5,8 @@ import ssl
 
 import grpc
 
-from ventanilla.api.v1 import backoffice_pb2_grpc
-from backoffice_gateway.handlers import Call, Gateway, Refused
+from ventanilla.api.v1 import backoffice_pb2 as pb, backoffice_pb2_grpc
+from backoffice_gateway.handlers import Accepted, Call, Gateway, Refused
 
 
 def call_of(context: grpc.ServicerContext, method: str) -> Call:
@@ -14,6 +14,12 @@ def call_of(context: grpc.ServicerContext, method: str) -> Call:
     pem = (context.auth_context().get("x509_pem_cert") or [None])[0]
     certificate = ssl.PEM_cert_to_DER_cert(pem.decode("ascii")) if pem else None
     return Call(method, context.peer(), certificate)
+
+
+def accepted_to_pb(accepted: Accepted) -> pb.Accepted:
+    """The answer to an appended message."""
+    return pb.Accepted(invoice_id=accepted.invoice_id, message_id=accepted.message_id,
+                       source_system=accepted.source_system)
 
 
 class GatewayApi(backoffice_pb2_grpc.BackOfficeGatewayServicer):
@@ -29,11 +35,11 @@ class GatewayApi(backoffice_pb2_grpc.BackOfficeGatewayServicer):
             context.abort(getattr(grpc.StatusCode, refused.code), refused.message)
 
     def UpdateState(self, request, context):
-        return self._serve(context, "UpdateState", lambda call: self._gateway.update_state(call, request))
+        return self._serve(context, "UpdateState", lambda call: accepted_to_pb(self._gateway.update_state(call, request)))
 
     def DecideCancellation(self, request, context):
         return self._serve(context, "DecideCancellation",
-                           lambda call: self._gateway.decide_cancellation(call, request))
+                           lambda call: accepted_to_pb(self._gateway.decide_cancellation(call, request)))
 
     def GetDocuments(self, request, context):
         return self._serve(context, "GetDocuments", lambda call: self._gateway.documents(call, request.invoice_id))

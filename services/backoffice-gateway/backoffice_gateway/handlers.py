@@ -7,15 +7,14 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from ventanilla.adapters.invoice_messages import timestamp
-from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.integrators_directory import REASONS, Credential, Unrecognized
 from ventanilla.logs import Everyso
-from backoffice_gateway.ports import (BackOffice, BackendUnavailable, Clock, Directory, InvoiceNotFound, Outbox,
-                                     Revocation)
+from ventanilla.ports import Clock
+from backoffice_gateway.ports import (BackOffice, BackendUnavailable, Directory, InvoiceNotFound, Outbox,
+                                     Revocation, Stamp)
 
 log = logging.getLogger("backoffice_gateway")
-STAMPED_VERSION = 2
+VERDICT_UNSPECIFIED = 0  # backoffice.proto's CancellationVerdict.VERDICT_UNSPECIFIED: no verdict given
 
 
 class Refused(Exception):
@@ -24,6 +23,15 @@ class Refused(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A message appended: its invoice, its message id (the sender's or one given), the platform that sent it."""
+
+    invoice_id: int
+    message_id: str
+    source_system: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class Gateway:
                                integrator_nif=found.integrator_nif, platform_id=found.platform_id)
         return found
 
-    def _owned(self, call: Call, caller: Credential, invoice_id: int) -> pb.History:
+    def _owned(self, call: Call, caller: Credential, invoice_id: int):
         """The invoice's history when its oficina contable is one of the caller's units (absent or another's: one
         answer, so that nobody learns which invoices exist)."""
         if invoice_id <= 0:
@@ -106,27 +114,19 @@ class Gateway:
                                platform_id=caller.platform_id, invoice_id=invoice_id, oficina_contable=unit)
         return history
 
-    def _append(self, call: Call, caller: Credential, body: str, message) -> pb.Accepted:
-        stamped = type(message)()
-        stamped.CopyFrom(message)
-        stamped.source_system = caller.platform_id
-        stamped.message_id = message.message_id.strip() or str(uuid.uuid4())
-        if not stamped.HasField("occurred_at"):
-            stamped.occurred_at.CopyFrom(timestamp(self._clock.now()))
-        sender = pb.Sender(platform_id=caller.platform_id, integrator_nif=caller.integrator_nif,
-                           certificate_sha256=caller.fingerprint)
-        record = pb.BackOfficeMessage(sender=sender, version=STAMPED_VERSION, **{body: stamped})
+    def _append(self, call: Call, caller: Credential, body: str, message) -> Accepted:
+        stamp = Stamp(caller.platform_id, caller.integrator_nif, caller.fingerprint,
+                      message.message_id.strip() or str(uuid.uuid4()), self._clock.now())
         try:
-            self._outbox.append(stamped.invoice_id, record)
+            self._outbox.append(body, message, stamp)
         except BackendUnavailable as error:
             raise self._unavailable(call, "No se pudo registrar el mensaje; reintente con el mismo message_id.") \
                 from error
         log.info("appended", extra={"method": call.method, "platform_id": caller.platform_id,
-                                    "invoice_id": stamped.invoice_id, "message_id": stamped.message_id})
-        return pb.Accepted(invoice_id=stamped.invoice_id, message_id=stamped.message_id,
-                           source_system=caller.platform_id)
+                                    "invoice_id": message.invoice_id, "message_id": stamp.message_id})
+        return Accepted(message.invoice_id, stamp.message_id, caller.platform_id)
 
-    def update_state(self, call: Call, request: pb.BackOfficeStateUpdate) -> pb.Accepted:
+    def update_state(self, call: Call, request) -> Accepted:
         """Append a state update for an invoice of the caller's units."""
         caller = self.authenticate(call)
         if request.state == 0:
@@ -135,20 +135,20 @@ class Gateway:
         self._owned(call, caller, request.invoice_id)
         return self._append(call, caller, "state_update", request)
 
-    def decide_cancellation(self, call: Call, request: pb.CancellationVerdict) -> pb.Accepted:
+    def decide_cancellation(self, call: Call, request) -> Accepted:
         """Append a cancellation verdict for an invoice of the caller's units."""
         caller = self.authenticate(call)
-        if request.verdict == pb.CancellationVerdict.VERDICT_UNSPECIFIED:
+        if request.verdict == VERDICT_UNSPECIFIED:
             raise self._refuse(call, "INVALID_ARGUMENT", "no_verdict", "Indique el veredicto (ACCEPTED o REJECTED).",
                                platform_id=caller.platform_id)
         self._owned(call, caller, request.invoice_id)
         return self._append(call, caller, "cancellation_verdict", request)
 
-    def history(self, call: Call, invoice_id: int) -> pb.History:
+    def history(self, call: Call, invoice_id: int):
         """The history of an invoice of the caller's units."""
         return self._owned(call, self.authenticate(call), invoice_id)
 
-    def documents(self, call: Call, invoice_id: int) -> pb.Documents:
+    def documents(self, call: Call, invoice_id: int):
         """The documents of an invoice of the caller's units."""
         caller = self.authenticate(call)
         self._owned(call, caller, invoice_id)

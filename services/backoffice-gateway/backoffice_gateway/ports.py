@@ -1,11 +1,11 @@
 """What the gateway's use cases need from outside: the integrators directory, client certificates' revocation, the
-back-office topic, the status service's back-office reads, a clock."""
+back-office topic, the status service's back-office reads (the clock is ventanilla.ports.Clock)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.domain.integrators_directory import Credential, Unrecognized
 
 
@@ -32,21 +32,30 @@ class Revocation(Protocol):
         """(reason, message) when the certificate must be refused (revoked; unknown under hard-fail); else None."""
 
 
-class Outbox(Protocol):
-    """The back-office topic: append one message keyed by its invoice, acknowledged by the broker."""
+@dataclass(frozen=True)
+class Stamp:
+    """What the gateway adds to a back office's message: the platform that sent it (authenticated), its message id,
+    and when the gateway received it (the message's time when it gives none)."""
 
-    def append(self, invoice_id: int, message: pb.BackOfficeMessage) -> None: ...
+    platform_id: str
+    integrator_nif: str
+    certificate_sha256: str
+    message_id: str
+    received_at: datetime
+
+
+class Outbox(Protocol):
+    """The back-office topic: append one message (a state update or a verdict, backoffice.proto), stamped, keyed by
+    its invoice, acknowledged by the broker."""
+
+    def append(self, body: str, message: Any, stamp: Stamp) -> None: ...
 
 
 class BackOffice(Protocol):
     """The status service's BackOfficeService: an invoice's history (with its centres) and documents."""
 
-    def history(self, invoice_id: int) -> pb.History: ...
+    def history(self, invoice_id: int) -> Any:
+        """backoffice.proto's History (its centres name the oficina contable), relayed as it is."""
 
-    def documents(self, invoice_id: int) -> pb.Documents: ...
-
-
-class Clock(Protocol):
-    """Now, aware."""
-
-    def now(self) -> datetime: ...
+    def documents(self, invoice_id: int) -> Any:
+        """backoffice.proto's Documents, relayed as they are."""

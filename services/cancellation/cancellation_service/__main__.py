@@ -48,12 +48,12 @@ class CancellationService:
 
 def status_call_s(settings: Settings) -> float:
     """The deadline of each call to the status service (it waits for its projection to catch up first)."""
-    return settings.read_your_writes_timeout_s + 5
+    return settings.deadlines.read_your_writes_s + 5
 
 
 def worst_case_s(settings: Settings) -> float:
     """The longest a cancellation can take: read the invoice, append, read it again."""
-    return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka_append_timeout_s)
+    return 2 * status_call_s(settings) + append_worst_case_s(settings.kafka.append_timeout_s)
 
 
 def build(settings: Settings, observability: Observability | None = None, *,
@@ -61,11 +61,11 @@ def build(settings: Settings, observability: Observability | None = None, *,
     """Wire the cancellation service from settings; `overrides` replaces ports by name (log, clock)."""
     o = overrides or {}
     obs = observability or Observability.quiet("cancellation")
-    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "cancellation",
-                                      settings.kafka_append_timeout_s, obs.produce_watch())
+    events = o.get("log") or EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "cancellation",
+                                      settings.kafka.append_timeout_s, obs.produce_watch())
     canceller = Canceller(events, o.get("clock") or SystemClock())
-    channel = service_channel(settings.service_tls, "cancellation", "status", settings.status_address,
-                              [*RECONNECT_OPTIONS, *balancing(settings.grpc_lb_policy)])
+    channel = service_channel(settings.service_tls, "cancellation", "status", settings.addresses.status,
+                              [*RECONNECT_OPTIONS, *balancing(settings.addresses.lb_policy)])
     api = CancellationApi(
         canceller,
         services_pb2_grpc.StatusServiceStub(obs.channel(channel)),
@@ -73,10 +73,10 @@ def build(settings: Settings, observability: Observability | None = None, *,
         counted=obs.metrics.cancellation_requests,
     )
     server = GrpcServer(
-        settings.cancellation_address,
+        settings.addresses.cancellation,
         [lambda s: services_pb2_grpc.add_CancellationServiceServicer_to_server(api, s)],
         **server_options(settings.service_tls, "cancellation", tuple(obs.server_interceptors())))
-    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+    probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
     return CancellationService(events, channel, server, health, probe, canceller)
 
@@ -89,7 +89,7 @@ def main() -> None:
     service = build(settings, observability)
     service.start()
     observability.serve()
-    log.info("serving", extra={"address": settings.cancellation_address})
+    log.info("serving", extra={"address": settings.addresses.cancellation})
     run_until_signalled(service.stop)
     observability.close()
 

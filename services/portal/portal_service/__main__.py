@@ -140,18 +140,18 @@ def build(settings: Settings, *, overrides: dict | None = None, metrics=None) ->
     if "settle" in o:
         settle = o["settle"]
     else:
-        catch_up = CatchUp(end_offsets_reader(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
+        catch_up = CatchUp(end_offsets_reader(settings.kafka.bootstrap_servers, settings.topics.integrator_events,
                                               "portal-end-offsets"),
-                           read_model.positions(settings.integrator_events_topic), settings.read_your_writes_timeout_s)
-        consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+                           read_model.positions(settings.topics.integrator_events), settings.deadlines.read_your_writes_s)
+        consumer = kafka_clients.consumer(settings.kafka.bootstrap_servers, security=settings.kafka.security,
                                           client_id="portal-projector",
-                                 group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
-        projector = Projector(consumer, read_model, settings.integrator_events_topic, catch_up, decode)
+                                 group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", **kafka_clients.FOLLOWING)
+        projector = Projector(consumer, read_model, settings.topics.integrator_events, catch_up, decode)
         settle = lambda position: catch_up.reached(position.partition, position.offset + 1)  # noqa: E731
         caught_up = catch_up.wait
     event_log = o.get("log")
     if event_log is None:
-        event_log = KafkaIntegratorLog(settings.kafka_bootstrap_servers, settings.integrator_events_topic)
+        event_log = KafkaIntegratorLog(settings.kafka.bootstrap_servers, settings.topics.integrator_events)
         closeables.append(event_log)
     mailer = o.get("mailer") or (SmtpMailer(SmtpRelay(p.smtp_host, p.smtp_port, p.smtp_sender, p.smtp_starttls,
                                                       p.smtp_username, p.smtp_password))
@@ -159,13 +159,13 @@ def build(settings: Settings, *, overrides: dict | None = None, metrics=None) ->
     claims = o.get("claims") or IntegratorClaims(_projection_target(p.claims))
     portal = Portal(event_log, read_model, settle, mailer, o.get("clock") or SystemClock(), claims, caught_up,
                     metering.decided)
-    registry = o.get("registry") or GrpcRegistry(settings.registry_address, settings.status_address, open_channel=opener(
-        settings.service_tls, "portal", {settings.registry_address: "registry", settings.status_address: "status"}))
+    registry = o.get("registry") or GrpcRegistry(settings.addresses.registry, settings.addresses.status, open_channel=opener(
+        settings.service_tls, "portal", {settings.addresses.registry: "registry", settings.addresses.status: "status"}))
     authenticators = {"certificate": o.get("certificate_login") or CertificateLogin()}
     deps = Deps(portal=portal, dir3=o.get("dir3") or Dir3Catalogue(_projection_target(p.dir3)),
                 verifier=o.get("verifier") or XadesVerifier(signature_checker(settings)),
                 intake=o.get("intake") or build_intake(settings), registry=registry,
-                seal_roots=o.get("seal_roots", _ca_certificates(settings.soap_client_ca)),
+                seal_roots=o.get("seal_roots", _ca_certificates(settings.edge.client_ca)),
                 authenticators=authenticators, staff_nifs=p.staff_nifs, metering=metering)
     app = create_app(deps, secret_key(settings), p.receipts_per_minute, secure_cookies=o.get("secure_cookies", True))
     if p.oidc_issuer:

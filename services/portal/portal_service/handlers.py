@@ -13,7 +13,8 @@ from ventanilla.domain.integrator_claims import Conflict, claim_for
 from ventanilla.domain.integrator_decide import Refused, decide
 from ventanilla.domain.integrator_events import IntegratorEvent
 from portal_service.mails import mails_for
-from portal_service.ports import Claims, Clock, IntegratorLog, Mailer, ReadModel, Settle
+from ventanilla.ports import Clock
+from portal_service.ports import IntegratorClaims, IntegratorLog, Mailer, ReadModel, Settle
 
 log = logging.getLogger("portal.handlers")
 EXPIRY_WARNINGS = (30, 7)
@@ -37,7 +38,7 @@ class Portal:
     """
 
     def __init__(self, log_: IntegratorLog, read_model: ReadModel, settle: Settle, mailer: Mailer, clock: Clock,
-                 claims: Claims, caught_up: Callable[[], bool] = lambda: True,
+                 claims: IntegratorClaims, caught_up: Callable[[], bool] = lambda: True,
                  decided: Callable[[list[str]], None] = lambda event_types: None):
         self.read_model, self.clock = read_model, clock
         self._decided = decided  # hears the types of the events each command appended (metrics)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, Sequence
 
-from ventanilla.adapters.event_log import Position
 from ventanilla.domain.integrator import Integrator, PlatformState
 from ventanilla.domain.integrator_claims import Claim
 from ventanilla.domain.integrator_events import IntegratorEvent
 from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
+from ventanilla.ports import Position
 
 
 class IntegratorLog(Protocol):
@@ -47,7 +47,7 @@ class ReadModel(Protocol):
     def expiring(self, before: datetime) -> list[Expiring]: ...
 
 
-class Claims(Protocol):
+class IntegratorClaims(Protocol):
     """The integrators' versions and certificate fingerprints, claimed in one transaction before appending."""
 
     def record(self, claim: Claim, stale_before: datetime | None = None) -> None:
@@ -67,12 +67,6 @@ class Mailer(Protocol):
     """An SMTP relay."""
 
     def send(self, to: Sequence[str], subject: str, body: str) -> None: ...
-
-
-class Clock(Protocol):
-    """Now, aware."""
-
-    def now(self) -> datetime: ...
 
 
 class SignedDocumentVerifier(Protocol):

@@ -18,6 +18,7 @@ from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
+from registry_service import processes
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
 from registry_service.claiming import Timing
@@ -64,9 +65,9 @@ class RegistryService:
 
 def timing(settings: Settings) -> Timing:
     """The registry's stages nested in the edge's deadline for enviarFactura (VENTANILLA_WRITE_DEADLINE_S)."""
-    return Timing(budget_s=settings.write_deadline_s - ANSWER_MARGIN_S,
-                  reserve_s=append_worst_case_s(settings.kafka_append_timeout_s) + READ_BACK_S,
-                  lease=timedelta(seconds=settings.write_deadline_s + 30))
+    return Timing(budget_s=settings.deadlines.write_s - ANSWER_MARGIN_S,
+                  reserve_s=append_worst_case_s(settings.kafka.append_timeout_s) + READ_BACK_S,
+                  lease=timedelta(seconds=settings.deadlines.write_s + 30))
 
 
 def build(settings: Settings, observability: Observability | None = None, *,
@@ -76,12 +77,12 @@ def build(settings: Settings, observability: Observability | None = None, *,
     o = overrides or {}
     obs = observability or Observability.quiet("registry")
     metering = Metering(obs.metrics)
-    observe_expiry(obs.metrics.certificate_expiry, "receipt_seal", settings.seal_cert)
-    observe_expiry(obs.metrics.certificate_expiry, "signature_trust", settings.trust_store)
+    observe_expiry(obs.metrics.certificate_expiry, "receipt_seal", settings.registry.seal_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "signature_trust", settings.trust.store)
     claims = o.get("claims") or build_claims(settings)
     blobs = o.get("blobs") or open_blob_store(settings)
-    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "registry",
-                                      settings.kafka_append_timeout_s, obs.produce_watch())
+    events = o.get("log") or EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "registry",
+                                      settings.kafka.append_timeout_s, obs.produce_watch())
     clock = o.get("clock") or SystemClock()
     registrar = Registrar(
         build_intake(settings),
@@ -90,32 +91,36 @@ def build(settings: Settings, observability: Observability | None = None, *,
         events,
         ReceiptIssuer(build_seal(settings), build_sede(settings), clock),
         clock,
-        AttachmentLimits(settings.max_attachments, settings.max_attachment_bytes),
-        o.get("lookup") or RegistrationLookup(settings.kafka_bootstrap_servers, settings.invoice_events_topic),
+        AttachmentLimits(settings.registry.max_attachments, settings.registry.max_attachment_bytes),
+        o.get("lookup") or RegistrationLookup(settings.kafka.bootstrap_servers, settings.topics.invoice_events),
         timing(settings),
-        third_party_billers=settings.third_party_billers,
+        third_party_billers=settings.registry.third_party_billers,
         observe_stage=metering.stage,
     )
     api = RegistryApi(registrar, metering.submission)
     server = GrpcServer(
-        settings.registry_address, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
-        **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
-    catch_up = ClaimsCatchUp(claims, blobs, settings.kafka_bootstrap_servers, settings.invoice_events_topic)
-    probe = TopicProbe(settings.kafka_bootstrap_servers, settings.invoice_events_topic)
+        settings.addresses.registry, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
+        share_port=True, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
+    catch_up = ClaimsCatchUp(claims, blobs, settings.kafka.bootstrap_servers, settings.topics.invoice_events)
+    probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
     return RegistryService(events, server, catch_up, health, probe, registrar)
 
 
 def main() -> None:
-    """Run the registry service until SIGINT or SIGTERM."""
+    """Run the registry service until SIGINT or SIGTERM: this process, or VENTANILLA_REGISTRY_PROCESSES children
+    of it sharing the port."""
     settings = Settings.from_env()
     configure_logging("registry", settings.log_level)
-    observability = Observability.from_env("registry", {"blobs": settings.blob_dir,
-                                                        "claims": settings.path("registry")})
+    volumes = {"blobs": settings.blobs.directory, "claims": settings.path("registry")}
+    if settings.registry.processes > 1 and not processes.is_child():
+        raise SystemExit(processes.RegistryProcesses(settings, settings.registry.processes, volumes).run())
+    observability = (Observability.worker("registry") if processes.is_child()
+                     else Observability.from_env("registry", volumes))
     service = build(settings, observability)
     service.start()
     observability.serve()
-    log.info("serving", extra={"address": settings.registry_address})
+    log.info("serving", extra={"address": settings.addresses.registry})
     run_until_signalled(service.stop)
     observability.close()
 

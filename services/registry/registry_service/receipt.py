@@ -19,6 +19,9 @@ from registry_service.seal import ReceiptSeal
 
 QR_SIZE = 32 * mm
 QR_QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
+# Every one of the 8 masks is valid (ISO/IEC 18004); choosing the best by its penalty score cost ~4 of segno's
+# ~5 ms per receipt. Mask 3 is the one that evaluation picks most often for our verification URLs (86 of 300).
+QR_MASK = 3
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Sede:
 
     issuer: str
     zone: ZoneInfo
-    verification_url: Callable[[str], str]  # CSV -> URL (Settings.receipt_url)
+    verification_url: Callable[[str], str]  # CSV -> URL (EdgeSettings.receipt_url)
 
 
 def new_csv() -> str:
@@ -71,10 +74,15 @@ def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str], sede: S
     ]
 
 
+def qr_code(url: str) -> segno.QRCode:
+    """The receipt's QR code of a verification URL: level M, mask QR_MASK."""
+    return segno.make(url, error="m", boost_error=False, mask=QR_MASK)
+
+
 def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
     """The verification URL as a QR code (level M) of QR_SIZE with its lower left corner at (x, y): one filled
     path of its dark modules (segno encodes; a shape per module cost reportlab ~30 ms, docs/benchmarks.md)."""
-    matrix = segno.make(url, error="m", boost_error=False).matrix
+    matrix = qr_code(url).matrix
     module = QR_SIZE / (len(matrix) + 2 * QR_QUIET_ZONE)
     top = y + QR_SIZE - QR_QUIET_ZONE * module
     path = page.beginPath()

@@ -16,8 +16,8 @@ ISSUER = "Ventanilla – Punto General de Entrada de Facturas Electrónicas"
 
 def build_seal(settings: Settings) -> ReceiptSeal:
     """The configured receipt seal; in dev mode without one, a development seal in the state directory."""
-    if settings.seal_cert is not None and settings.seal_key is not None:
-        return load_seal(settings.seal_cert, settings.seal_key)
+    if settings.registry.seal_cert is not None and settings.registry.seal_key is not None:
+        return load_seal(settings.registry.seal_cert, settings.registry.seal_key)
     if not settings.dev_mode:
         raise SystemExit("VENTANILLA_SEAL_CERT and VENTANILLA_SEAL_KEY are required when VENTANILLA_DEV_MODE=0")
     directory = settings.path("dev-pki")
@@ -28,7 +28,7 @@ def build_seal(settings: Settings) -> ReceiptSeal:
 
 def build_sede(settings: Settings, issuer: str = ISSUER) -> Sede:
     """What receipts say of the entry point: its name, its time zone, the public URL that verifies them."""
-    return Sede(issuer, ZoneInfo(settings.time_zone), settings.receipt_url)
+    return Sede(issuer, ZoneInfo(settings.time_zone), settings.edge.receipt_url)
 
 
 def build_claims(settings: Settings):
@@ -37,13 +37,13 @@ def build_claims(settings: Settings):
     A registry told it has replicas (VENTANILLA_REGISTRY_REPLICAS > 1) refuses the file store: each replica
     would keep its own claims and hand out the same ids.
     """
-    if settings.claims_dsn:
+    if settings.registry.claims_dsn:
         from ventanilla.adapters.claims_postgres import PostgresClaims
 
         log.info("claims in PostgreSQL")
-        return PostgresClaims(settings.claims_dsn)
-    if settings.registry_replicas > 1:
-        raise SystemExit(f"VENTANILLA_REGISTRY_REPLICAS={settings.registry_replicas}, but the claims store is a "
+        return PostgresClaims(settings.registry.claims_dsn)
+    if settings.registry.replicas > 1:
+        raise SystemExit(f"VENTANILLA_REGISTRY_REPLICAS={settings.registry.replicas}, but the claims store is a "
                          "SQLite file of this host: replicas would hand out the same invoice ids. Set "
                          "VENTANILLA_CLAIMS_DSN to the shared PostgreSQL database, or run one replica.")
     return SqliteClaims(settings.path("registry", "claims.sqlite3"))

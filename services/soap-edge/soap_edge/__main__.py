@@ -14,7 +14,7 @@ from ventanilla.observability.process import Observability
 from ventanilla.observability.wsgi import ServerSpans
 
 from soap_edge.backends.channels import Channels, OpenChannel
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
@@ -34,8 +34,8 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
     OTEL_* ask: server spans, attributes only when sampled)."""
     obs = observability or Observability.quiet("soap-edge")
-    observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.soap_tls_cert)
-    observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.soap_client_ca)
+    observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.edge.tls_cert)
+    observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.edge.client_ca)
     # spyne runs a full gc.collect() after any request at most once a second, because its request
     # contexts are cyclic: tens of milliseconds with the GIL held, a stall for every thread of the
     # worker. Small requests leave small cycles to Python's generational collector; LargeBodies
@@ -43,32 +43,33 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     spyne.const.MIN_GC_INTERVAL = float("inf")
     limit_malloc_arenas(MALLOC_ARENAS)
     open_channel = open_channel or opener(settings.service_tls, "soap-edge", {
-        settings.registry_address: "registry", settings.status_address: "status",
-        settings.cancellation_address: "cancellation"})
+        settings.addresses.registry: "registry", settings.addresses.status: "status",
+        settings.addresses.cancellation: "cancellation"})
     channels = Channels(
-        {"registry": settings.registry_address, "status": settings.status_address,
-         "cancellation": settings.cancellation_address},
-        max_message_bytes=2 * settings.max_body_bytes + 1024 * 1024,
+        {"registry": settings.addresses.registry, "status": settings.addresses.status,
+         "cancellation": settings.addresses.cancellation},
+        max_message_bytes=2 * settings.edge.max_body_bytes + 1024 * 1024,
         open_channel=lambda address, **options: obs.channel(open_channel(address, **options)),
-        lb_policy=settings.grpc_lb_policy,
+        lb_policy=settings.addresses.lb_policy,
+        spread={"registry": settings.edge.registry_channels},
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
-    backends = Backends(channels, Deadlines(query_s=settings.soap_grpc_deadline_s, write_s=settings.write_deadline_s))
+    backends = Backends(channels, settings.deadlines)
     access = revocation.configured(settings, edge_access(settings))
-    soap = SoapApp(Operations(backends, settings.group_max_items, access))
-    large = LargeBodies(settings.soap_large_body_memory_mb * 1024 * 1024, settings.max_body_bytes,
-                        wait_s=settings.soap_request_timeout_s)
-    front = Front(soap, backends, settings.soap_path, settings.max_body_bytes, large,
-                  networks(settings.trusted_proxies), access, Metering(obs.metrics))
+    soap = SoapApp(Operations(backends, settings.edge.group_max_items, access))
+    large = LargeBodies(settings.edge.large_body_memory_mb * 1024 * 1024, settings.edge.max_body_bytes,
+                        wait_s=settings.edge.request_timeout_s)
+    front = Front(soap, backends, settings.edge.path, settings.edge.max_body_bytes, large,
+                  networks(settings.edge.trusted_proxies), access, Metering(obs.metrics))
     return ServerSpans(front, obs.tracing.provider) if obs.tracing.enabled else front
 
 
 def edge_access(settings: Settings) -> Access:
     """The configured access mode; `registered` follows the integrators topic in this process (one per worker)."""
-    if settings.edge_access_mode == "open":
+    if settings.edge.access_mode == "open":
         return OpenAccess()
-    directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
-                                  f"soap-edge-directory-{os.getpid()}", settings.kafka_security)
+    directory = DirectoryFollower(settings.kafka.bootstrap_servers, settings.topics.integrator_events,
+                                  f"soap-edge-directory-{os.getpid()}", settings.kafka.security)
     directory.start()
     return RegisteredAccess(directory.store.credential, directory.ready)
 

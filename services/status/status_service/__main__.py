@@ -33,7 +33,8 @@ from status_service.backoffice_messages import FeedbackTopic, sender_of, transla
 from status_service.group_loop import GroupLoop
 from status_service.grpc_api import StatusApi
 from status_service.handlers import Queries
-from status_service.intake import Intake
+from status_service.backoffice_intake import BackOfficeIntake
+from status_service.metering import MeteredProgress
 from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 
@@ -41,13 +42,13 @@ log = logging.getLogger("status")
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
-    static = {"group_instance_id": settings.group_instance_id} if settings.group_instance_id else {}
-    session_ms = settings.group_session_timeout_ms
-    return kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+    static = {"group_instance_id": settings.status_groups.instance_id} if settings.status_groups.instance_id else {}
+    session_ms = settings.status_groups.session_timeout_ms
+    return kafka_clients.consumer(settings.kafka.bootstrap_servers, security=settings.kafka.security,
                                   client_id=client_id, group_id=group, enable_auto_commit=False,
                                   auto_offset_reset="earliest", max_poll_records=max_records,
                                   session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
-                                  reconnect_backoff_max_ms=1000, **static)
+                                  reconnect_backoff_max_ms=1000, **static, **kafka_clients.FOLLOWING)
 
 
 @dataclass
@@ -58,9 +59,11 @@ class StatusService:
     loops: list[GroupLoop]
     servers: list[GrpcServer]
     startup: StartupCatchUp
+    store: ProjectionStore
+    catch_up: CatchUp
     closeables: list = field(default_factory=list)
     seeded: str = "not asked"  # what became of the snapshot a new replica may start from
-    intake: Intake | None = None
+    intake: BackOfficeIntake | None = None
     queries: Queries | None = None
     directory: DirectoryFollower | None = None
     failed: threading.Event = field(default_factory=threading.Event)
@@ -114,58 +117,61 @@ class StatusService:
 def build(settings: Settings, observability: Observability | None = None, *,
           overrides: dict | None = None) -> StatusService:
     """Wire the status service from settings (metrics nobody scrapes and no tracing unless observability is given);
-    `overrides` replaces ports by name (log, blobs, clock)."""
+    `overrides` replaces ports by name (log, blobs, clock, and end_offsets: where the log ends, what catching up
+    means)."""
     o = overrides or {}
     obs = observability or Observability.quiet("status")
     metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
     blobs = o.get("blobs") or open_blob_store(settings)
-    end_offsets = end_offsets_reader(settings.kafka_bootstrap_servers, settings.invoice_events_topic,
-                                     "status-end-offsets", settings.read_your_writes_timeout_s)
+    end_offsets = o.get("end_offsets") or end_offsets_reader(
+        settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-end-offsets",
+        settings.deadlines.read_your_writes_s)
     seeded = seed_from_snapshot(settings, blobs, end_offsets)
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
-    catch_up = CatchUp(end_offsets, store.positions(settings.invoice_events_topic), settings.read_your_writes_timeout_s)
+    catch_up = CatchUp(end_offsets, store.positions(settings.topics.invoice_events), settings.deadlines.read_your_writes_s)
     servers: list[GrpcServer] = []
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
-    consumer = kafka_clients.consumer(settings.kafka_bootstrap_servers, security=settings.kafka_security,
+    consumer = kafka_clients.consumer(settings.kafka.bootstrap_servers, security=settings.kafka.security,
                                       client_id="status-projector",
                              group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=5000, reconnect_backoff_max_ms=1000)  # catch-up: large transactions
-    projector = Projector(consumer, store, settings.invoice_events_topic, catch_up, decode_facts,
+                             max_poll_records=5000, reconnect_backoff_max_ms=1000, **kafka_clients.FOLLOWING)  # catch-up: large transactions
+    projector = Projector(consumer, store, settings.topics.invoice_events, catch_up, decode_facts,
                           ProjectionWatch("status", metrics, tracer), replay_until=startup.ready)
     watch = obs.produce_watch()
-    events = o.get("log") or EventLog(settings.kafka_bootstrap_servers, settings.invoice_events_topic, "status-intake",
-                                      settings.kafka_append_timeout_s, watch)
-    feedback = Publisher(settings.kafka_bootstrap_servers, "status-feedback", watch=watch)
-    notices = Publisher(settings.kafka_bootstrap_servers, "status-notices", linger_ms=5, watch=watch)
-    directory = DirectoryFollower(settings.kafka_bootstrap_servers, settings.integrator_events_topic,
-                                  "status-directory", settings.kafka_security)  # who owns which DIR3 unit
-    intake = Intake(store, events, FeedbackTopic(feedback, settings.backoffice_feedback_topic), catch_up,
+    events = o.get("log") or EventLog(settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-intake",
+                                      settings.kafka.append_timeout_s, watch)
+    feedback = Publisher(settings.kafka.bootstrap_servers, "status-feedback", watch=watch)
+    notices = Publisher(settings.kafka.bootstrap_servers, "status-notices", linger_ms=5, watch=watch)
+    directory = DirectoryFollower(settings.kafka.bootstrap_servers, settings.topics.integrator_events,
+                                  "status-directory", settings.kafka.security)  # who owns which DIR3 unit
+    intake = BackOfficeIntake(store, events, FeedbackTopic(feedback, settings.topics.backoffice_feedback), catch_up,
                     o.get("clock") or SystemClock(), translate, sender_of,
-                    owners=directory, require_sender=settings.backoffice_require_sender,
+                    owners=directory, require_sender=settings.status_groups.backoffice_require_sender,
                     counted=metrics.backoffice_messages)
     loops = [
-        GroupLoop(_group_consumer(settings, settings.backoffice_group, "status-intake", 50),
-                  settings.backoffice_updates_topic, intake, "intake", after=startup.ready,
+        GroupLoop(_group_consumer(settings, settings.status_groups.backoffice, "status-intake", 50),
+                  settings.topics.backoffice_updates, intake, "intake", after=startup.ready,
                   watch=ConsumeWatch("intake", metrics, tracer)),
-        GroupLoop(_group_consumer(settings, settings.notices_group, "status-notices", 500),
-                  settings.invoice_events_topic,
-                  Notifier(notices, settings.invoices_registered_topic, directory, metrics.notices_published),
+        GroupLoop(_group_consumer(settings, settings.status_groups.notices, "status-notices", 500),
+                  settings.topics.invoice_events,
+                  Notifier(notices, settings.topics.invoices_registered, directory, metrics.notices_published),
                   "notices", after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
     ]
-    queries = Queries(store, blobs, catch_up)
-    status_api = StatusApi(queries)
-    backoffice_api = BackOfficeApi(store, blobs, catch_up)
+    reads = MeteredProgress(catch_up, metrics.catch_up_wait, metrics.catch_up_timeouts)  # readers' waits only
+    queries = Queries(store, blobs, reads)
+    status_api = StatusApi(queries, metrics.group_query_items)
+    backoffice_api = BackOfficeApi(store, blobs, reads)
     gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
     servers += [
-        GrpcServer(settings.backoffice_address,
+        GrpcServer(settings.addresses.backoffice,
                    [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
                    **server_options(settings.service_tls, "status", gate, health=False)),
-        GrpcServer(settings.status_address,
+        GrpcServer(settings.addresses.status,
                    [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
                    **server_options(settings.service_tls, "status", gate)),
     ]
-    return StatusService(projector, loops, servers, startup, [events, feedback, notices], intake=intake, queries=queries,
-                         directory=directory, seeded=seeded)
+    return StatusService(projector, loops, servers, startup, store, catch_up, [events, feedback, notices],
+                         intake=intake, queries=queries, directory=directory, seeded=seeded)
 
 
 def main() -> None:
@@ -176,7 +182,7 @@ def main() -> None:
     service = build(settings, observability)
     service.start()
     observability.serve()
-    log.info("serving", extra={"address": settings.status_address, "backoffice_address": settings.backoffice_address})
+    log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
     run_until_signalled(service.stop)
     observability.close()
     if service.failed.is_set():

@@ -11,7 +11,7 @@ from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import backoffice_pb2_grpc, invoice_pb2
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.domain.invoice import DocumentRef, Invoice
-from ventanilla.adapters.catch_up import CatchUp
+from status_service.ports import Progress
 
 log = logging.getLogger("status.backoffice")
 
@@ -24,7 +24,7 @@ def _document(blobs: BlobStore, ref: DocumentRef) -> pb.Document:
 class BackOfficeApi(backoffice_pb2_grpc.BackOfficeServiceServicer):
     """Serves registered invoices' documents and histories, after catching up with the log."""
 
-    def __init__(self, store: ProjectionStore, blobs: BlobStore, catch_up: CatchUp):
+    def __init__(self, store: ProjectionStore, blobs: BlobStore, catch_up: Progress):
         self._store, self._blobs, self._catch_up = store, blobs, catch_up
 
     def _invoice(self, invoice_id: int, context) -> Invoice:

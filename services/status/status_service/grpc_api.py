@@ -19,8 +19,13 @@ def _state_item(item) -> pb.StateItem:
 class StatusApi(services_pb2_grpc.StatusServiceServicer):
     """Answers consultas by id, by tuple and by groups."""
 
-    def __init__(self, queries: Queries):
+    def __init__(self, queries: Queries, group_items=None):
         self._queries = queries
+        self._group_items = group_items  # a histogram of the items each group query asks for (none: not observed)
+
+    def _group(self, size: int) -> None:
+        if self._group_items is not None:
+            self._group_items.observe(size)
 
     def GetInvoice(self, request, context):
         try:
@@ -40,11 +45,13 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
         return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
 
     def GetStates(self, request, context):
+        self._group(len(request.ids))
         items = self._queries.states_by_ids(callers.party(request.caller), list(request.ids),
                                             request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])
 
     def FindStates(self, request, context):
+        self._group(len(request.tuples))
         queries = [tuple_from_pb(t) for t in request.tuples]
         items = self._queries.states_by_tuples(callers.party(request.caller), queries, request.caller.read_own_writes)
         return pb.StatesAnswer(items=[_state_item(i) for i in items])

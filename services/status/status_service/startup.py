@@ -55,7 +55,7 @@ def seed_from_snapshot(settings: Settings, store: SnapshotStore, end_offsets: En
         if pointer is None:
             reason = "no snapshot taken yet"
         else:
-            reason = snapshots.restore(pointer, store, target, SCHEMA_VERSION, settings.invoice_events_topic,
+            reason = snapshots.restore(pointer, store, target, SCHEMA_VERSION, settings.topics.invoice_events,
                                        end_offsets())
     except Exception as error:  # noqa: BLE001 - a snapshot is an optimisation: replay the log instead
         reason = f"the snapshot could not be read: {error}"

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from ventanilla.adapters.event_codec import CODECS, UnknownEventType, decode, decode_facts, encode
-from ventanilla.adapters.registration_facts import facts_from_pb, upcast_v1
+from ventanilla.adapters.invoice_messages import registration_from_pb
+from ventanilla.adapters.registration_facts import upcast_v1
 from ventanilla.api.v1 import events_pb2, invoice_pb2
 from ventanilla.domain.invoice import State
 
@@ -101,7 +102,7 @@ def test_the_status_projection_keeps_the_submitting_integrator():
     from ventanilla.domain.invoice import Channel
 
     reg = replace(registered().invoice, channel=Channel("B23103039", "plat-1"))
-    assert registration_from_pb(registration_to_pb(reg)) == reg
+    assert registration_from_pb(registration_to_pb(reg), reg.id) == reg
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
@@ -112,7 +113,7 @@ def test_decode_facts_gives_the_event_and_a_registration_s_v2_payload(name):
     if not name.startswith("ventanilla.invoice.registered."):
         assert facts is None
         return
-    assert facts_from_pb(event.invoice_id, events_pb2.InvoiceRegisteredV2.FromString(facts)) == event.invoice
+    assert registration_from_pb(events_pb2.InvoiceRegisteredV2.FromString(facts), event.invoice_id) == event.invoice
     if name.endswith(".v2"):  # kept as read, not encoded again
         assert facts == events_pb2.EventEnvelope.FromString(golden).payload
 

@@ -12,12 +12,12 @@ SASL = {"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "VENTANILLA_KAFKA_SASL
 
 
 def test_the_local_default_is_plaintext():
-    assert Settings.from_env({}).kafka_security == KafkaSecurity()
+    assert Settings.from_env({}).kafka.security == KafkaSecurity()
     assert security_options(KafkaSecurity()) == {"security_protocol": "PLAINTEXT"}
 
 
 def test_sasl_ssl_with_scram_and_the_cluster_ca():
-    security = Settings.from_env(SASL).kafka_security
+    security = Settings.from_env(SASL).kafka.security
     assert security_options(security) == {
         "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "status",
         "sasl_plain_password": "s3cret", "ssl_cafile": str(Path("/etc/ventanilla/kafka-ca/ca.crt").resolve())}
@@ -38,6 +38,6 @@ def test_bad_settings_are_refused_with_a_clear_message(env):
 
 
 def test_a_client_without_sasl_credentials_is_refused_when_built():
-    security = Settings.from_env({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}).kafka_security
+    security = Settings.from_env({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}).kafka.security
     with pytest.raises(ValueError, match="needs VENTANILLA_KAFKA_SASL_USERNAME"):
         security_options(security)

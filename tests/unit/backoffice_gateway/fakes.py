@@ -6,7 +6,8 @@ from datetime import datetime
 from ventanilla.api.v1 import backoffice_pb2 as pb
 from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain.integrators_directory import IntegratorsDirectory
-from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound
+from backoffice_gateway.ports import BackendUnavailable, InvoiceNotFound, Stamp
+from backoffice_gateway.stamping import stamped
 
 
 class MemoryDirectory:
@@ -29,10 +30,10 @@ class MemoryOutbox:
         self.records: list[tuple[bytes, pb.BackOfficeMessage]] = []
         self.down = False
 
-    def append(self, invoice_id: int, message: pb.BackOfficeMessage) -> None:
+    def append(self, body: str, message, stamp: Stamp) -> None:
         if self.down:
             raise BackendUnavailable("broker down")
-        self.records.append((str(invoice_id).encode("ascii"), message))
+        self.records.append((str(message.invoice_id).encode("ascii"), stamped(body, message, stamp)))
 
     def read_back(self) -> list[tuple[bytes, pb.BackOfficeMessage]]:
         return list(self.records)

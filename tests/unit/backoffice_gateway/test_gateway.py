@@ -11,7 +11,7 @@ from ventanilla.api.v1 import invoice_pb2
 from ventanilla.domain import integrator_commands as cmd
 from ventanilla.domain.integrator_events import Role
 from ventanilla.observability.metrics import Metrics
-from backoffice_gateway.handlers import Call, Gateway, Refused
+from backoffice_gateway.handlers import Accepted, Call, Gateway, Refused
 from tests.support.backoffice_contracts import back_office_contract, outbox_contract
 from tests.support.portal_fakes import FixedClock
 
@@ -62,7 +62,7 @@ def update(invoice_id=7, source="rcf-forged", message_id="m-1"):
 def test_an_update_is_appended_stamped_with_the_authenticated_platform(world):
     gateway, outbox, _, _ = world
     accepted = gateway.update_state(call(RCF), update())
-    assert accepted == pb.Accepted(invoice_id=7, message_id="m-1", source_system="rcf")
+    assert accepted == Accepted(invoice_id=7, message_id="m-1", source_system="rcf")
     [(key, message)] = outbox.records
     assert key == b"7" and message.version == 2
     assert message.sender == pb.Sender(platform_id="rcf", integrator_nif=BODY, certificate_sha256=fp(RCF))

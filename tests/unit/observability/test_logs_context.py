@@ -50,3 +50,9 @@ def test_only_sane_ids_are_accepted():
     assert requestid.accepted(b"abc") == "abc"
     for bad in ("", None, "a b", "x" * 200, "-leading", "caf\u00e9", "a\nb"):
         assert requestid.accepted(bad) is None
+
+
+def test_every_line_names_its_process():
+    import os
+
+    assert _line()["pid"] == os.getpid()  # the registry's processes share one output stream

@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ventanilla.observability import catalogue
+from ventanilla.observability.external import CLIENT_INTERCEPTOR, SERVER_INTERCEPTOR
 from ventanilla.observability.metrics import Metrics
 from ventanilla.observability.spec import GRPC_CLIENTS, GRPC_SERVERS, PROCESSES
 
@@ -23,12 +24,12 @@ def test_a_process_registers_its_catalogue_metrics_and_nothing_else(process):
         metrics.grpc_client_interceptor()
     registered = {family.name for family in metrics.registry.collect()}  # counters without _total
     created = {spec.name.removesuffix("_total") for spec in catalogue.for_process(process)
-               if spec.made_by in ("", "py-grpc-prometheus")}
+               if spec.made_by in ("", SERVER_INTERCEPTOR, CLIENT_INTERCEPTOR)}
     assert registered == created
     labels = {name.removesuffix("_total"): tuple(c._labelnames)
               for name, c in metrics.registry._names_to_collectors.items()}
     for spec in catalogue.for_process(process):
-        if spec.made_by in ("", "py-grpc-prometheus"):
+        if spec.made_by in ("", SERVER_INTERCEPTOR, CLIENT_INTERCEPTOR):
             assert labels[spec.name.removesuffix("_total")] == spec.labels, spec.name
 
 

@@ -1,7 +1,7 @@
 """A process's observability as its settings ask: metrics kept and served, or "off" and nothing kept."""
 from __future__ import annotations
 
-from py_grpc_prometheus.prometheus_server_interceptor import PromServerInterceptor
+from ventanilla.observability.grpc_metrics import MeteredServerCalls
 
 from ventanilla.observability.grpc_interceptors import RequestIdServerInterceptor
 from ventanilla.observability.metrics import Metrics, NoMetrics
@@ -21,7 +21,7 @@ def test_metrics_on_are_served_on_the_address_asked(tmp_path):
     on = Observability.from_env("status", {"projection": tmp_path},
                                 env={"VENTANILLA_STATUS_METRICS_ADDRESS": "127.0.0.1:0"})
     assert isinstance(on.metrics, Metrics)
-    assert any(isinstance(i, PromServerInterceptor) for i in on.server_interceptors())
+    assert any(isinstance(i, MeteredServerCalls) for i in on.server_interceptors())
     on.serve()
     try:
         import urllib.request

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from registry_service.receipt import ReceiptIssuer, Sede, new_csv, render_receipt
+from registry_service.receipt import QR_MASK, ReceiptIssuer, Sede, new_csv, qr_code, render_receipt
 from registry_service.seal import dev_seal
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import Centres, DocumentRef, InvoiceKey, RegisteredInvoice
@@ -24,7 +24,7 @@ INVOICE = RegisteredInvoice(
     receipt=DocumentRef("", 0), submitter_nif="B23103039")
 
 
-URL = Settings.from_env({"VENTANILLA_SOAP_PUBLIC_URL": "https://sede.example.es/ventanilla/"}).receipt_url
+URL = Settings.from_env({"VENTANILLA_SOAP_PUBLIC_URL": "https://sede.example.es/ventanilla/"}).edge.receipt_url
 MADRID = Sede("Ventanilla", ZoneInfo("Europe/Madrid"), URL)
 CANARY = Sede("Ventanilla", ZoneInfo("Atlantic/Canary"), URL)
 SEALED_AT = datetime(2026, 7, 1, 10, 0, 7, tzinfo=timezone.utc)
@@ -92,6 +92,17 @@ def test_the_sealed_receipt_has_the_seal_time_the_verification_url_and_its_qr_co
     status = pdf_seal_status(pdf, (tmp_path / "seal-root.pem").read_bytes())
     assert status.bottom_line and status.intact and status.valid and status.trusted
     assert status.signer_reported_dt == SEALED_AT  # the printed fechaFirma is the seal's signing time
+
+
+def test_the_qr_code_with_its_fixed_mask_reads_back_for_many_verification_codes():
+    import zxingcpp
+
+    for _ in range(24):  # the data changes the modules; the mask no longer adapts to them
+        csv = new_csv()
+        url = f"https://sede.example.es/ventanilla/comprobantes/{csv}"
+        assert qr_code(url).mask == QR_MASK
+        _text, image = rendered(render_receipt(INVOICE, MADRID, csv, SEALED_AT))
+        assert [code.text for code in zxingcpp.read_barcodes(image)] == [url]
 
 
 def test_openssl_verifies_the_seals_cms_over_the_signed_byte_ranges(tmp_path):

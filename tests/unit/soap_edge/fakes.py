@@ -17,7 +17,8 @@ from ventanilla.domain.errors import DomainError, Side
 from ventanilla import pki
 
 from soap_edge.backends.channels import Channels
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
+from ventanilla.config import Deadlines
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.identity.access import Access, OpenAccess
@@ -101,7 +102,7 @@ class FakeBackends:
     def clients(self) -> Backends:
         """The edge's real Backends over these fake channels (each address is the backend's name)."""
         channels = Channels({name: name for name in self.readiness}, 1 << 24, open_channel=self._open)
-        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0))
+        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0, read_your_writes_s=5.0))
 
     def _open(self, address: str, options=()):
         return _FakeChannel(self, address)

@@ -14,7 +14,8 @@ from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKe
 
 from soap_edge.backends import channels as channels_module
 from soap_edge.backends.channels import Channels
-from soap_edge.backends.clients import Backends, Deadlines
+from soap_edge.backends.clients import Backends
+from ventanilla.config import Deadlines
 
 from .fakes import FakeRpcError
 
@@ -60,8 +61,28 @@ def make(behaviour, deadline_s=7.5, write_s=None):
     def open_channel(address, options):
         opened.append(FakeChannel(address, behaviour, options))
         return opened[-1]
-    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s)
+    deadlines = Deadlines(query_s=deadline_s, write_s=deadline_s if write_s is None else write_s,
+                          read_your_writes_s=5.0)
     return Backends(Channels(ADDRESSES, 1 << 24, open_channel), deadlines), opened
+
+
+def test_a_spread_backend_has_its_calls_round_robin_over_channels_of_their_own():
+    opened, used = [], []
+
+    def open_channel(address, options):
+        opened.append(FakeChannel(address, lambda *_: used.append(channel) or pb.SubmitInvoiceResponse(), options))
+        channel = opened[-1]
+        return channel
+    channels = Channels(ADDRESSES, 1 << 24, open_channel, spread={"registry": 3})
+    backends = Backends(channels, Deadlines(query_s=1, write_s=1, read_your_writes_s=1))
+    for _ in range(6):
+        backends.registry.submit(CALLER, b"", [])
+    backends.status.invoice(CALLER, 1)
+    registry = [c for c in opened if c.address == "r:1"]
+    assert len(registry) == 3 and used == registry * 2 + [opened[-1]]
+    # each its own connection (no shared subchannel); a backend with one channel keeps the default pool
+    assert all(channels_module.OWN_CONNECTION in c.options for c in registry)
+    assert channels_module.OWN_CONNECTION not in opened[-1].options
 
 
 def call(backends: Backends, service: str, method: str):

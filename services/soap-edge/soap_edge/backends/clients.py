@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import grpc
@@ -11,6 +10,7 @@ from ventanilla.adapters import submission_stream
 from ventanilla.adapters.grpc_errors import domain_error_of
 from ventanilla.adapters.submission_stream import Attachment, Content
 from ventanilla.api.v1 import invoice_pb2, services_pb2 as pb, services_pb2_grpc as rpc
+from ventanilla.config import Deadlines
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
@@ -19,14 +19,6 @@ log = logging.getLogger("soap_edge.backends")
 
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 _NOT_YOURS = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """How long the edge waits for each kind of call, in seconds."""
-
-    query_s: float
-    write_s: float
 
 
 def unreachable(key: ErrorKey, label: str) -> DomainError:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ventanilla.domain.errors import DomainError
 from ventanilla.observability.catalogue import outcome_of
+from ventanilla.observability.children import Children
 
 from soap_edge.facts import RequestFacts
 from soap_edge.soap.service import FacturaService
@@ -20,25 +21,30 @@ def operation_label(facts: RequestFacts) -> str:
 
 
 class Metering:
-    """Observes each answered request on the worker's metrics (shared across gunicorn workers by files)."""
+    """Observes each answered request on the worker's metrics (shared across gunicorn workers by files);
+    the labelled children are looked up once per label values (Children)."""
 
     def __init__(self, metrics):
-        self._metrics = metrics
+        self._in_flight = metrics.soap_in_flight
+        self._requests = Children(metrics.soap_requests)
+        self._duration = Children(metrics.soap_request_duration)
+        self._request_body = Children(metrics.soap_request_body)
+        self._response_body = Children(metrics.soap_response_body)
 
     def started(self) -> None:
         """A request is being served."""
-        self._metrics.soap_in_flight.inc()
+        self._in_flight.inc()
 
     def answered(self, facts: RequestFacts, refusal: DomainError | None, bytes_out: int, seconds: float) -> None:
         """A request was answered (its facts, its refusal if any): counted, timed, its bodies sized."""
-        self._metrics.soap_in_flight.dec()
+        self._in_flight.dec()
         if facts.path == "/readyz":
             return
         operation = operation_label(facts)
         outcome, fault_key = outcome_of(refusal.key if refusal is not None else None)
-        self._metrics.soap_requests.labels(operation=operation, outcome=outcome, fault_key=fault_key).inc()
-        self._metrics.soap_request_duration.labels(operation=operation, outcome=outcome).observe(seconds)
+        self._requests(operation, outcome, fault_key).inc()
+        self._duration(operation, outcome).observe(seconds)
         if facts.transfer is not None:
             transfer = facts.transfer.value
-            self._metrics.soap_request_body.labels(operation=operation, transfer=transfer).observe(facts.body_bytes)
-            self._metrics.soap_response_body.labels(operation=operation, transfer=transfer).observe(bytes_out)
+            self._request_body(operation, transfer).observe(facts.body_bytes)
+            self._response_body(operation, transfer).observe(bytes_out)

@@ -50,10 +50,10 @@ def limits() -> dict:
     }
 
 
-def deadlines(settings: Settings) -> tls.Deadlines:
+def deadlines(settings: Settings) -> tls.ArrivalDeadlines:
     """The configured handshake, request and socket-operation deadlines."""
-    return tls.Deadlines(settings.soap_handshake_timeout_s, settings.soap_request_timeout_s,
-                         settings.soap_io_timeout_s)
+    return tls.ArrivalDeadlines(settings.edge.handshake_timeout_s, settings.edge.request_timeout_s,
+                         settings.edge.io_timeout_s)
 
 
 def worker_class(settings: Settings) -> type[EdgeWorker]:
@@ -63,10 +63,10 @@ def worker_class(settings: Settings) -> type[EdgeWorker]:
 
 def tls_options(settings: Settings) -> dict:
     """gunicorn's TLS settings: none in plain-HTTP mode, else our TLS 1.2+ client-certificate context."""
-    if settings.soap_plain_http:
+    if settings.edge.plain_http:
         return {}
-    files = tls.TlsFiles(settings.soap_tls_cert, settings.soap_tls_key, settings.soap_client_ca,
-                         Path(settings.soap_client_crl) if settings.soap_client_crl else None)
+    files = tls.TlsFiles(settings.edge.tls_cert, settings.edge.tls_key, settings.edge.client_ca,
+                         Path(settings.edge.client_crl) if settings.edge.client_crl else None)
     context = tls.server_context(files, deadlines(settings))  # built in the arbiter: missing files fail the start
 
     def ssl_context(_config, _default_factory):
@@ -86,10 +86,10 @@ class EdgeServer(BaseApplication):
 
     def load_config(self):
         s = self._settings
-        longest_call_s = max(s.soap_grpc_deadline_s, s.write_deadline_s)  # a stopping worker lets it finish
+        longest_call_s = max(s.deadlines.query_s, s.deadlines.write_s)  # a stopping worker lets it finish
         options = {
-            "bind": f"{s.soap_host}:{s.soap_port}",
-            "workers": s.soap_workers,
+            "bind": f"{s.edge.host}:{s.edge.port}",
+            "workers": s.edge.workers,
             "worker_class": worker_class(s),
             "threads": THREADS,
             "timeout": int(longest_call_s) + 30,

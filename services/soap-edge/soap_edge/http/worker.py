@@ -16,7 +16,7 @@ from functools import partial
 from gunicorn import http, sock
 from gunicorn.workers.gthread import ThreadWorker
 
-from ventanilla.tls import Deadlines
+from ventanilla.tls import ArrivalDeadlines
 
 from soap_edge.http import refusals
 from soap_edge.http.arrival import Arrival, Step
@@ -36,7 +36,7 @@ class _NotWhole:
 class EdgeWorker(ThreadWorker):
     """A ThreadWorker whose threads only ever serve connections with a complete request head."""
 
-    deadlines = Deadlines()  # server.py sets the configured ones on a subclass
+    deadlines = ArrivalDeadlines()  # server.py sets the configured ones on a subclass
 
     def init_process(self):
         self._tls = sock.ssl_context(self.cfg) if self.cfg.is_ssl else None

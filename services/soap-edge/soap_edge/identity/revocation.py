@@ -40,6 +40,6 @@ class RevocationChecked:
 
 def configured(settings: Settings, inner: Access) -> Access:
     """`inner`, checked against revocation as VENTANILLA_SOAP_CLIENT_REVOCATION says (its watch started)."""
-    revocation = watched(settings.soap_client_revocation, settings.soap_client_revocation_period_s,
-                         settings.soap_client_ca, settings.crls, settings.revocation_fetch)
+    revocation = watched(settings.edge.client_revocation, settings.edge.client_revocation_period_s,
+                         settings.edge.client_ca, settings.trust.crls, settings.trust.revocation_fetch)
     return inner if revocation is None else RevocationChecked(inner, revocation)

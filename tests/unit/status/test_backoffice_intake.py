@@ -17,7 +17,7 @@ from ventanilla.domain.errors import ErrorKey
 from ventanilla.domain.events import BackOfficeReportRefused, CancellationAccepted, StatusChanged
 from ventanilla.domain.invoice import State
 from status_service.backoffice_messages import sender_of, translate
-from status_service.intake import Intake, ProjectionBehind
+from status_service.backoffice_intake import BackOfficeIntake, ProjectionBehind
 from tests.support.invoice_fakes import FixedClock, MemoryLog
 from tests.unit.domain.factories import T0, cancel_accepted, cancel_requested, registered
 
@@ -48,7 +48,7 @@ class Parts:
         if follow:
             self.log.subscribe(self._apply)
         self.log.append(registered(INVOICE))
-        self.intake = Intake(self.store, self.log, self.feedback, self.catch_up, self.clock, translate, sender_of)
+        self.intake = BackOfficeIntake(self.store, self.log, self.feedback, self.catch_up, self.clock, translate, sender_of)
 
     def _apply(self, event, topic, partition, offset) -> None:
         self.store.apply(event, topic, partition, offset)
@@ -125,7 +125,7 @@ def test_a_report_the_fold_ignores_because_another_writer_came_first_is_refused_
             return parts.log.append(event)
 
     raced = []
-    intake = Intake(parts.store, Racing(), parts.feedback, parts.catch_up, parts.clock, translate, sender_of)
+    intake = BackOfficeIntake(parts.store, Racing(), parts.feedback, parts.catch_up, parts.clock, translate, sender_of)
     assert intake.handle(state_update().SerializeToString()) == "refused"
     assert [type(e) for e in parts.log.events[-2:]] == [StatusChanged, BackOfficeReportRefused]
     assert parts.feedback.keys == [ErrorKey.ESTADO_ACTUALIZACION]

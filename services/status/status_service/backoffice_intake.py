@@ -36,7 +36,7 @@ class ProjectionBehind(RuntimeError):
     """The projection did not reach a needed position in time: retry the message later."""
 
 
-class Intake:
+class BackOfficeIntake:
     """Turns each back-office message into invoice events, or into an UpdateRefused on the feedback topic."""
 
     def __init__(self, store: Projection, events: Log, feedback: Feedback, catch_up: Progress, clock: Clock,
