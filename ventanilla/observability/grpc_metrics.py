@@ -59,7 +59,7 @@ class MeteredClientCalls(RequestIdClientInterceptor):
     def _metered(self, kind: str, continuation, client_call_details, request):
         service, method = self._labels(client_call_details.method)
         start = time.perf_counter()
-        outcome = continuation(self._with_id(client_call_details), request)
+        outcome = self._call(continuation, client_call_details, request)
         self._handling(kind, service, method).observe(time.perf_counter() - start)
         self._handled(kind, service, method, outcome.code().name).inc()
         return outcome
