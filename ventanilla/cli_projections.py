@@ -1,4 +1,4 @@
-"""`ventanilla projections rebuild`: replay the invoice log into a fresh projection and swap it in."""
+"""`ventanilla projections rebuild|snapshot`: replay the log into a fresh projection; store a snapshot of it."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                                                   "swap it in (the status service must be stopped)")
     rebuild_.add_argument("--batch", type=int, default=5000, help="events per SQLite transaction (default 5000)")
     rebuild_.set_defaults(handler=rebuild)
+    snapshot_ = actions.add_parser("snapshot", help="store a consistent copy of the projection (running or stopped) "
+                                                    "in the blob store and point the latest snapshot at it")
+    snapshot_.set_defaults(handler=snapshot)
 
 
 def rebuild(settings: Settings, args: argparse.Namespace) -> int:
@@ -39,4 +42,19 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     print(f"rebuilt {target} from {settings.topics.invoice_events}: {report.events} events in "
           f"{report.seconds:.1f} s ({report.events_per_s:,.0f} events/s)")
+    return 0
+
+
+def snapshot(settings: Settings, args: argparse.Namespace) -> int:
+    """Copy the projection with SQLite's backup API, store it by hash and move the 'latest' pointer to it."""
+    from ventanilla.adapters import projection_snapshot
+    from ventanilla.adapters.blob_store import open_blob_store
+
+    source = settings.path("status", "projection.sqlite3")
+    if not source.exists():
+        print(f"ventanilla projections snapshot: no projection at {source}", file=sys.stderr)
+        return 1
+    pointer = projection_snapshot.take(source, settings.topics.invoice_events, open_blob_store(settings))
+    print(f"snapshot {pointer.sha256} ({pointer.size:,} bytes, schema {pointer.schema_version}) of "
+          f"{pointer.topic} at {sum(pointer.offsets.values()):,} events, taken {pointer.taken_at}")
     return 0

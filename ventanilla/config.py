@@ -77,6 +77,9 @@ COMPROBANTES_PATH = "/comprobantes/"
 REVOCATION_POLICIES = ("require", "hard-fail", "soft-fail")
 # Where documents live: a directory (one host, or a ReadWriteMany volume) or an S3-compatible object store.
 BLOB_STORES = ("directory", "s3")
+# A new status replica (no projection file yet) restores the latest snapshot from the blob store, or replays the
+# whole log (docs/operations.md, "Snapshots of the status projection").
+STATUS_SNAPSHOTS = ("off", "latest")
 # How a gRPC client spreads calls over the addresses a name resolves to: pick_first (one connection) or
 # round_robin (every address; with a dns:/// target and a headless Service, every pod).
 GRPC_LB_POLICIES = ("pick_first", "round_robin")
@@ -560,6 +563,7 @@ class Settings:
     local_broker: LocalBrokerSettings
     topics: Topics
     status_groups: StatusGroups
+    status_snapshot: str
     addresses: Addresses
     deadlines: Deadlines
     edge: EdgeSettings
@@ -584,6 +588,7 @@ class Settings:
             local_broker=LocalBrokerSettings.from_env(env),
             topics=Topics.from_env(env),
             status_groups=StatusGroups.from_env(env),
+            status_snapshot=_choice(env, "VENTANILLA_STATUS_SNAPSHOT", STATUS_SNAPSHOTS),
             addresses=Addresses.from_env(env),
             deadlines=Deadlines.from_env(env),
             edge=EdgeSettings.from_env(env, state_dir),

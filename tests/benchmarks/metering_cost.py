@@ -39,6 +39,24 @@ class _Context:
         code = None
 
 
+def _writes() -> dict:
+    """A counter's inc as Metrics makes it (the pid read once) and with prometheus-client's default values (a getpid
+    system call per write), each on files of its own directory."""
+    from prometheus_client import Counter, values
+
+    from ventanilla.observability.metrics import Metrics
+
+    Metrics("soap-edge")  # the pid read once from here on
+    after, read_once = Counter("after_writes", "w", registry=None), values.ValueClass
+    directory, os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"], tempfile.mkdtemp()
+    values.ValueClass = values.MultiProcessValue()
+    try:
+        before = Counter("before_writes", "w", registry=None)
+    finally:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"], values.ValueClass = directory, read_once
+    return {"after": after.inc, "before": before.inc}
+
+
 def parts(rev: str) -> dict[str, dict]:
     """name -> {"after": callable, "before": callable}: one request's worth of each part."""
     import grpc
@@ -76,7 +94,8 @@ def parts(rev: str) -> dict[str, dict]:
         wrapped = request_id.intercept_service(lambda d: before_prom.intercept_service(lambda d2: handler, d), _Details)
         wrapped.unary_unary(b"", context)
 
-    return {"edge Metering (started + answered)": {"after": metering(Metering(Metrics("soap-edge"))),
+    return {"one multiprocess counter write (after: pid read once)": _writes(),
+            "edge Metering (started + answered)": {"after": metering(Metering(Metrics("soap-edge"))),
                                                    "before": metering(before_metering(Metrics("soap-edge")))},
             "gRPC client metrics (one call)": {
                 "after": lambda: after_client.intercept_unary_unary(lambda d, r: outcome, _Details, None),

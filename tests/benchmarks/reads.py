@@ -19,6 +19,7 @@ from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S = 500, 10
+SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
 
 def _ms(samples: list[float]) -> dict:
@@ -221,9 +222,10 @@ def _changes_created(stack: BenchStack, ids: set[int]) -> dict[int, float]:
 def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     """`events` on a fresh topic: a raw kafka-python read, a replay through the domain fold (what `projections
     rebuild` did before the row replay), the row replay with its reader in a second process, alternated with
-    `projections rebuild` (the row replay in one process), and a new status replica's catch-up (start → ready) on the same log; with
-    BENCH_BASELINE_CHECKOUT (a checkout of main with its protobuf generated) also that checkout's replica, in the
-    same run."""
+    `projections rebuild` (the row replay in one process), a new status replica's catch-up (start → ready) on the
+    same log, and a new replica that restores a snapshot taken at events − 5 % (`projections snapshot` of a
+    projection of that prefix) and replays the tail; with BENCH_BASELINE_CHECKOUT (a checkout of main with its
+    protobuf generated) also that checkout's replica, in the same run."""
     from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
     from ventanilla.adapters.topics import TOPICS, ensure_topics
     from ventanilla.config import Settings
@@ -235,7 +237,10 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     topic = f"bench.invoice-events.{uuid.uuid4().hex[:8]}"
     settings = Settings.from_env({**stack.env, "VENTANILLA_INVOICE_EVENTS_TOPIC": topic})
     ensure_topics(settings, TOPICS[:1])
-    produced_s = produce_events(bootstrap, topic, events)
+    prefix = events - round(events * SNAPSHOT_TAIL / 4) * 4  # whole invoices (registration + 3 updates)
+    produced_s = produce_events(bootstrap, topic, prefix)
+    snapshot = _snapshot_of_prefix(bootstrap, topic, answers)
+    produced_s += produce_events(bootstrap, topic, events - prefix, first_id=prefix // 4 + 1)
     loads = [os.getloadavg()[0]]
     raw = raw_read(bootstrap, topic)
     fold = _fold_replay(bootstrap, topic, answers / "folded.sqlite3")
@@ -249,6 +254,9 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     raw_rate = (raw["events_per_s"] + raw_again["events_per_s"]) / 2
     loads.append(os.getloadavg()[0])
     replica = _replica_catch_up(stack, topic, answers / "replica", free_ports(2))
+    from_snapshot = _replica_catch_up(stack, topic, answers / "replica-from-snapshot", free_ports(2), env={
+        "VENTANILLA_STATUS_SNAPSHOT": "latest", "VENTANILLA_BLOB_DIR": str(answers / "snapshots"),
+        "VENTANILLA_LOG_LEVEL": "INFO"})  # its restore's log line says that it did restore
     result = {"events": events, "produce_s": round(produced_s, 1), "raw_read": [raw, raw_again],
               "domain_fold_replay": fold,
               "rebuild": one, "rebuild_runs": ones, "rebuild_vs_raw_ratio": round(one["events_per_s"] / raw_rate, 3),
@@ -257,7 +265,12 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
               "rebuild_vs_raw_cpu_ratio": round((raw["cpu_us_per_event"] + raw_again["cpu_us_per_event"]) / 2
                                                 / one["cpu_us_per_event"], 3),
               "domain_fold_vs_raw_ratio": round(fold["events_per_s"] / raw_rate, 3),
-              "new_status_replica": replica, "loadavg_around_rebuilds": loads}
+              "new_status_replica": replica,
+              "snapshot": snapshot | {"tail_events": events - prefix},
+              "new_status_replica_from_snapshot": from_snapshot,
+              "from_snapshot_vs_full_replay_wall_ratio": round(from_snapshot["seconds_to_ready"]
+                                                               / replica["seconds_to_ready"], 3),
+              "loadavg_around_rebuilds": loads}
     baseline = os.environ.get("BENCH_BASELINE_CHECKOUT")
     if baseline:
         result["new_status_replica_baseline"] = _replica_catch_up(stack, topic, answers / "replica-baseline",
@@ -287,6 +300,20 @@ def _mean(runs: list[dict]) -> dict:
     return {key: round(sum(r[key] for r in runs) / len(runs), 1) for key in runs[0]}
 
 
+def _snapshot_of_prefix(bootstrap: str, topic: str, answers: Path) -> dict:
+    """A projection of the log so far (the offline rebuild), then `projections snapshot`'s copy, hash and pointer."""
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.projection_rebuild import rebuild as rebuild_store
+    from ventanilla.adapters.projection_snapshot import take
+
+    source = answers / "prefix.sqlite3"
+    rebuild_store(bootstrap, topic, source)
+    started, cpu = time.perf_counter(), time.process_time()
+    pointer = take(source, topic, DirectoryBlobStore(answers / "snapshots"))
+    return {"events": sum(pointer.offsets.values()), "bytes": pointer.size,
+            "take_s": round(time.perf_counter() - started, 2), "take_cpu_s": round(time.process_time() - cpu, 2)}
+
+
 def _fold_replay(bootstrap: str, topic: str, path: Path) -> dict:
     """The whole log through the domain fold (decode, evolve, rows) in batches: the rebuild before the row replay."""
     from ventanilla.adapters.event_codec import decode_facts
@@ -302,9 +329,10 @@ def _fold_replay(bootstrap: str, topic: str, path: Path) -> dict:
             "cpu_us_per_event": round(cpu / count * 1e6, 1)}
 
 
-def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[int], code: Path | None = None) -> dict:
+def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[int], code: Path | None = None,
+                      env: dict[str, str] | None = None) -> dict:
     """A status service process of its own (fresh state) on the topic: seconds from start to ready (code: another
-    checkout's product code, for a baseline)."""
+    checkout's product code, for a baseline; env: more settings, e.g. a snapshot to restore)."""
     import subprocess
     import sys
 
@@ -316,14 +344,16 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
            "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{ports[0]}",
            "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{ports[1]}",
            "VENTANILLA_BACKOFFICE_GROUP": f"bench-{uuid.uuid4().hex[:6]}",
-           "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}"}
+           "VENTANILLA_NOTICES_GROUP": f"bench-{uuid.uuid4().hex[:6]}", **(env or {})}
     if code is not None:
         env["PYTHONPATH"] = f"{code}:{code / 'services' / 'status'}"
     serving = STATUS_HEALTH  # the status port requires mutual TLS
     replica = Settings.from_env(env)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    state.mkdir(parents=True, exist_ok=True)
+    logs = state / "status.log"
+    with logs.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdout=out, stderr=out)
     try:
         while not serving(replica, timeout_s=5):
             assert process.poll() is None, "the replica stopped"
@@ -334,7 +364,8 @@ def _replica_catch_up(stack: BenchStack, topic: str, state: Path, ports: list[in
         process.terminate()
         process.wait(30)
     return {"seconds_to_ready": round(seconds, 1), "cpu_s_to_ready": round(cpu_s, 1), "cpu_count": os.cpu_count(),
-            "code": str(code) if code else "this checkout"}
+            "code": str(code) if code else "this checkout",
+            "restored_snapshot": "restored the latest snapshot" in logs.read_text(errors="replace")}
 
 
 def _cpu_s(pid: int) -> float:

@@ -32,3 +32,13 @@ def test_a_retained_document_cannot_be_deleted_before_its_retention_ends(s3_sett
         client.delete_object(Bucket=s3_settings.blobs.s3_bucket, Key=key, **({"VersionId": version} if version else {}))
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert store.get(ref.sha256) == PDF
+
+
+@pytest.mark.parametrize("kind", ["directory", "s3"])
+def test_a_named_object_is_replaced_in_place_and_absent_until_written(s3_settings, kind):
+    store = open_blob_store(replace(s3_settings, blobs=replace(s3_settings.blobs, store=kind, s3_prefix=f"named-test-{kind}/")))
+    with pytest.raises(KeyError):
+        store.get_named("status-projection-latest.json")
+    store.put_named("status-projection-latest.json", b'{"sha256": "a"}')
+    store.put_named("status-projection-latest.json", b'{"sha256": "b"}')
+    assert store.get_named("status-projection-latest.json") == b'{"sha256": "b"}'

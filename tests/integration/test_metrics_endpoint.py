@@ -1,6 +1,7 @@
 """/metrics over real HTTP (and mutual TLS), process metrics of a process tree, gunicorn-style multiprocess values."""
 from __future__ import annotations
 
+import json
 import ssl
 import subprocess
 import sys
@@ -138,6 +139,38 @@ def test_gunicorn_style_workers_add_up_in_one_scrape(tmp_path):
     assert _value(families, "ventanilla_soap_requests", operation="consultarFactura") == 3
     assert _value(families, "ventanilla_soap_requests_in_flight") == 1  # the dead worker's live gauge is gone
     assert _value(families, "process_cpu_seconds") > 0
+
+
+FORKED_AFTER_METRICS = textwrap.dedent("""
+    import json, os
+    from pathlib import Path
+    from ventanilla.observability import exposition
+    exposition.prepare_multiprocess_dir(Path(os.environ[exposition.MULTIPROC_VARIABLE]))
+    import prometheus_client
+    from ventanilla.observability.metrics import Metrics
+    metrics = Metrics("soap-edge")  # made before the fork (a preloaded app): the pid is read once, here
+    requests = metrics.soap_requests.labels(operation="consultarFactura", outcome="ok", fault_key="none")
+    requests.inc()
+    pid = os.fork()
+    if pid == 0:
+        requests.inc(2)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(json.dumps([os.getpid(), pid]))
+    print(prometheus_client.generate_latest(exposition.multiprocess_registry()).decode())
+""")
+
+
+def test_values_read_the_pid_once_yet_a_forked_child_writes_its_own_file(tmp_path):
+    directory = tmp_path / "multiproc"
+    env = {"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    done = subprocess.run([sys.executable, "-c", FORKED_AFTER_METRICS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    pids, exposition_text = done.stdout.split("\n", 1)
+    parent, child = json.loads(pids)
+    assert {f"counter_{parent}.db", f"counter_{child}.db"} <= {path.name for path in directory.iterdir()}
+    assert _value(_families(exposition_text), "ventanilla_soap_requests", operation="consultarFactura") == 3
 
 
 def test_multiprocess_registry_refuses_when_prometheus_client_was_imported_without_the_variable():

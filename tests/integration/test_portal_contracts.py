@@ -19,6 +19,7 @@ from ventanilla.domain.integrator import PlatformState
 from ventanilla.domain.integrator_claims import Claim, Conflict
 from ventanilla.domain.integrator_decide import Refused
 from portal_service.handlers import Actor, Portal
+from ventanilla.domain.integrator_listing import Home
 from tests.support.portal import COMPANY, PERSON, PUBLIC_BODY, STAFF, build_portal_pki
 from tests.support.portal_fakes import FixedClock, MemoryClaims, MemoryLog, MemoryMailer, MemoryReadModel
 from tests.support.portal_kafka import certificate_facts
@@ -87,6 +88,10 @@ def test_read_model_answers_from_the_log(read_model, history):
     assert [type(e) for e in read_model.history(PUBLIC_BODY, limit=2)] == [ev.UserAuthorized, ev.CertificateRemoved]
     assert read_model.integrator_with_history(PUBLIC_BODY, limit=2) == (state, read_model.history(PUBLIC_BODY, 2))
     assert read_model.integrator_with_history("B00000000", limit=2) == (None, [])
+    home = read_model.home(PUBLIC_BODY, PERSON, limit=2, notices=5)
+    assert (home.state, home.history) == (state, read_model.history(PUBLIC_BODY, 2))
+    assert home.represented == read_model.represented_by(PERSON) and home.notices == read_model.notices(5)
+    assert read_model.home("B00000000", "B00000000", limit=2) == Home(None, [], [], read_model.notices())
     assert read_model.certificate_holder(facts[0].fingerprint) == PUBLIC_BODY
     assert read_model.certificate_holder(facts[2].fingerprint) is None  # removed
     assert read_model.person(PERSON).email == "ana@propio.es"  # their own word beats the integrator's
@@ -97,6 +102,26 @@ def test_read_model_answers_from_the_log(read_model, history):
     assert [n.notice_id for n in read_model.notices()] == ["n1"]
     assert [r.fingerprint for r in read_model.expiring(now + timedelta(days=60))] == [f.fingerprint
                                                                                       for f in facts[:2]]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_the_home_page_reads_what_another_replica_applied_on_the_next_request(store, request, tmp_path, history):
+    """Two portal replicas on one projection store: what one applies, the other's next home page shows (the notice
+    staff published, a new authorization, the integrator's new state), though the other kept the state it served."""
+    events, _, _ = history
+    target = tmp_path / "shared.sqlite3" if store == "sqlite" else request.getfixturevalue("claims_dsn")
+    writer, reader = PortalProjection(target), PortalProjection(target)
+    notice = next(n for n, e in enumerate(events) if isinstance(e, ev.NoticePublished))
+    authorized = next(n for n, e in enumerate(events) if isinstance(e, ev.UserAuthorized))
+    writer.apply_many(_records(events[:authorized]))
+    before = reader.home(PUBLIC_BODY, PERSON)
+    assert before.notices == [] and before.represented == [] and before.state.authorized == {}
+    writer.apply_many(_records(events[authorized:notice + 1], start=authorized))
+    after = reader.home(PUBLIC_BODY, PERSON)
+    assert [n.title for n in after.notices] == ["Parada"]
+    assert [r.nif for r in after.represented] == [PUBLIC_BODY]
+    assert after.state == writer.integrator(PUBLIC_BODY) and PERSON in after.state.authorized
+    assert type(after.history[0]) is ev.UserAuthorized
 
 
 def claim(nif, expected, n=1, take=(), release=(), at=AT, held=()):

@@ -1,11 +1,9 @@
 """What must hold after any run of faults, read from the clients' journal, the log and the projection."""
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import time
 from collections import Counter, defaultdict
-from contextlib import closing
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -19,12 +17,12 @@ from ventanilla.domain.events import InvoiceRegistered
 from ventanilla.domain.nif import canonical
 
 from tests.e2e.own_stack import SELLER
+from tests.support.projection_tables import differences, rows
 
 from .clients import REGISTRO, Journal
 from .load import Supplier
 from .stack import ChaosStack
 
-TABLES = ("invoices", "history", "messages", "positions")
 
 
 def everything(stack: ChaosStack, journal: Journal, supplier: Supplier, settle_s: float = 120.0) -> None:
@@ -134,24 +132,15 @@ def rebuild_equals_live(stack: ChaosStack, journal: Journal, settle_s: float) ->
     live = settings.path("status", "projection.sqlite3")
     ends = _end_offsets(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     deadline = time.monotonic() + settle_s
-    while _rows(live, "positions") != sorted((settings.topics.invoice_events, p, o) for p, o in ends.items() if o):
+    while rows(live, "positions") != sorted((settings.topics.invoice_events, p, o) for p, o in ends.items() if o):
         if time.monotonic() > deadline:
             return journal.violation(f"the live projection did not reach the log's end {ends} in {settle_s} s")
         time.sleep(0.5)
     with tempfile.TemporaryDirectory(prefix="rebuild-") as tmp:
         fresh = Path(tmp) / "rebuilt.sqlite3"
         replay(settings.kafka.bootstrap_servers, settings.topics.invoice_events, fresh)
-        for table in TABLES:
-            ours, theirs = _rows(live, table), _rows(fresh, table)
-            if ours != theirs:
-                differ = set(ours) ^ set(theirs)
-                journal.violation(f"rebuild differs from the live projection in {table}: {len(differ)} rows, "
-                                  f"e.g. {sorted(differ, key=repr)[:2]}")
-
-
-def _rows(path: Path, table: str) -> list[tuple]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        for difference in differences(live, fresh):
+            journal.violation(f"rebuild differs from the live projection in {difference}")
 
 
 def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:

@@ -10,7 +10,7 @@ from ventanilla.domain import integrator_events as ev
 from ventanilla.domain.integrator_claims import Conflict
 from ventanilla.domain.integrator_decide import Refused
 from ventanilla.domain.integrator import evolve
-from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
+from ventanilla.domain.integrator_listing import Expiring, Home, IntegratorRow, Notice, Person, PlatformRow
 
 TOPIC = "integrators"
 
@@ -79,6 +79,9 @@ class MemoryReadModel:
 
     def integrator_with_history(self, nif, limit=10):
         return self.integrator(nif), self.history(nif, limit)
+
+    def home(self, nif, user_nif, limit=8, notices=5):
+        return Home(*self.integrator_with_history(nif, limit), self.represented_by(user_nif), self.notices(notices))
 
     def certificate_holder(self, fingerprint):
         return next((nif for nif, s in self._states.items()

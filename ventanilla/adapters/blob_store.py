@@ -37,18 +37,7 @@ class DirectoryBlobStore:
         digest = hashlib.sha256(data).hexdigest()
         target = self._path(digest)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            fsync_path(target.parent)
+            replace_durably(target, data)
         return DocumentRef(digest, len(data), name, media_type)
 
     def get(self, sha256: str) -> bytes:
@@ -57,6 +46,50 @@ class DirectoryBlobStore:
             return self._path(sha256).read_bytes()
         except FileNotFoundError:
             raise KeyError(sha256) from None
+
+    def put_named(self, name: str, data: bytes) -> None:
+        """Replace a small named object (a pointer) atomically and durably."""
+        replace_durably(self._root / "named" / named(name), data)
+
+    def get_named(self, name: str) -> bytes:
+        """A named object's bytes; KeyError when absent."""
+        try:
+            return (self._root / "named" / named(name)).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(name) from None
+
+
+def named(name: str) -> str:
+    """A named object's name: lower-case letters, digits, dots and dashes only."""
+    if not name or name.startswith(".") or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789.-" for c in name):
+        raise KeyError(name)
+    return name
+
+
+def synced_temp(directory: Path, data: bytes) -> Path:
+    """The bytes in a new hidden file of that directory, fsynced (the caller renames or deletes it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def replace_durably(target: Path, data: bytes) -> None:
+    """Write to a temporary file, fsync, rename into place and fsync the directory."""
+    tmp = synced_temp(target.parent, data)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_path(target.parent)
 
 
 def fsync_path(path: Path) -> None:

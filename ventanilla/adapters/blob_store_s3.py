@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ventanilla.adapters.blob_store import named
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
 
@@ -81,6 +82,20 @@ class S3BlobStore:
         if hashlib.sha256(body).hexdigest() != sha256:
             raise OSError(f"blob {sha256} is corrupt in the object store")
         return body
+
+    def put_named(self, name: str, data: bytes) -> None:
+        """Replace a small named object (a pointer); never under object lock, it is overwritten."""
+        self._client.put_object(Bucket=self._bucket, Key=f"{self._prefix}named/{named(name)}", Body=data,
+                                ContentType="application/json")
+
+    def get_named(self, name: str) -> bytes:
+        """A named object's bytes; KeyError when absent."""
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=f"{self._prefix}named/{named(name)}")["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise KeyError(name) from None
+            raise
 
     def _stored(self, key: str) -> bool:
         try:

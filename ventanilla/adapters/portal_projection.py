@@ -11,7 +11,7 @@ from ventanilla.adapters.integrator_codec import decode, encode
 from ventanilla.adapters.sql import Database
 from ventanilla.domain import integrator_events as ev
 from ventanilla.domain.integrator import Integrator, PlatformState, evolve, fold
-from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
+from ventanilla.domain.integrator_listing import Expiring, Home, IntegratorRow, Notice, Person, PlatformRow
 
 SCHEMA_VERSION = 1
 CACHED_STATES = 4096
@@ -39,6 +39,11 @@ CREATE INDEX IF NOT EXISTS portal_platforms_by_nif ON portal_platforms (nif);
 CREATE INDEX IF NOT EXISTS portal_notices_by_time ON portal_notices (at)
 """
 _INDEXES = ("portal_integrators", "portal_certificates", "portal_authorizations", "portal_platforms")
+_HOME = ("SELECT 0, CAST(COUNT(*) AS TEXT), NULL, NULL, NULL FROM portal_streams WHERE nif=?"
+         " UNION ALL SELECT 1, i.nif, i.name, NULL, NULL FROM portal_authorizations a JOIN portal_integrators i"
+         " ON i.nif = a.nif WHERE a.user_nif=?"
+         " UNION ALL SELECT 2, notice_id, title, body, at FROM"
+         " (SELECT notice_id, title, body, at FROM portal_notices ORDER BY at DESC LIMIT ?) latest")
 _RANK = {"own": 2, "integrator": 1, "authorized": 0}  # whose word on a person's name wins
 
 
@@ -185,6 +190,20 @@ class PortalProjection:
         if cached is not None:
             return cached[1], list(cached[2][:limit])
         return self.integrator(nif), self.history(nif, limit)
+
+    def home(self, nif: str, user_nif: str, limit: int = 8, notices: int = 5) -> Home:
+        """The home page's facts in one statement (the stream's length, whom user_nif acts for, the latest notices),
+        read from the shared store on every call, so a notice published through another replica shows at once; the
+        state and its history come from the kept state when it is current (else folded, as `integrator` does)."""
+        rows = self._db.execute(_HOME, (nif, user_nif, notices)).fetchall()
+        length = next(int(a) for kind, a, *_ in rows if kind == 0)
+        represented = sorted((IntegratorRow(a, b) for kind, a, b, *_ in rows if kind == 1), key=lambda r: r.name)
+        latest = [Notice(a, b, c, datetime.fromisoformat(d)) for kind, a, b, c, d in rows if kind == 2]
+        latest.sort(key=lambda n: n.published_at, reverse=True)
+        cached = self._cached(nif, length) if 0 <= limit <= RECENT_EVENTS else None
+        if cached is not None:
+            return Home(cached[1], list(cached[2][:limit]), represented, latest)
+        return Home(*self.integrator_with_history(nif, limit), represented, latest)
 
     def certificate_holder(self, fingerprint: str) -> str | None:
         """The NIF that registered a live certificate, or None."""

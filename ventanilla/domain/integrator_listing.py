@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ventanilla.domain.integrator import Integrator
+from ventanilla.domain.integrator_events import IntegratorEvent
+
 
 @dataclass(frozen=True)
 class Person:
@@ -50,3 +53,13 @@ class Expiring:
     nif: str
     fingerprint: str
     not_after: datetime
+
+
+@dataclass(frozen=True)
+class Home:
+    """What the home page shows: the integrator and its latest events, whom the person acts for, the latest notices."""
+
+    state: Integrator | None
+    history: list[IntegratorEvent]
+    represented: list[IntegratorRow]
+    notices: list[Notice]

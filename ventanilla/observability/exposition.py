@@ -37,6 +37,30 @@ def multiprocess_active() -> bool:
     return values.ValueClass is not values.MutexValue
 
 
+class _Pid:
+    """This process's id, read when made and again in a forked child (os.register_at_fork), not on every write."""
+
+    def __init__(self):
+        self._value = os.getpid()
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self._value = os.getpid()
+
+    def current(self) -> int:
+        """The id, as last read."""
+        return self._value
+
+
+def read_pid_once() -> None:
+    """Make prometheus-client's multiprocess values read this process's id once (and after a fork) instead of in a
+    getpid system call on every write, through the hook it offers (MultiProcessValue's process_identifier); a fork
+    is still seen, as the library expects. Call it before this process makes its first metric (Metrics does)."""
+    if multiprocess_active() and not getattr(values.ValueClass, "pid_read_once", False):
+        values.ValueClass = values.MultiProcessValue(process_identifier=_Pid().current)
+        values.ValueClass.pid_read_once = True
+
+
 def prepare_multiprocess_dir(directory: Path) -> None:
     """Empty the directory the workers write their values to (a gunicorn master calls it before forking)."""
     if directory.exists():

@@ -1,11 +1,12 @@
 """The interceptors every gRPC server and channel gets: request id, traces (OpenTelemetry), metrics (Prometheus)."""
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, NamedTuple
 
 import grpc
 from opentelemetry import propagate, trace
-from opentelemetry.instrumentation.grpc import client_interceptor, grpcext, server_interceptor
+from opentelemetry.instrumentation.grpc import client_interceptor, server_interceptor
 
 from ventanilla.observability import requestid
 from ventanilla.observability.tracing import Tracing
@@ -31,27 +32,59 @@ class _CallDetails(NamedTuple):
     compression: object
 
 
+class _ClientInfo(NamedTuple):  # what the instrumentation's client interceptor reads of a call (grpcext's)
+    full_method: str
+    timeout: float | None
+
+
 class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
                                  grpc.StreamUnaryClientInterceptor):
-    """Sends the current request id as x-request-id metadata."""
+    """Sends the current request id as x-request-id metadata; made with_spans, the trace too, in the same layer."""
 
-    def _with_id(self, details):
+    _spans = None  # the instrumentation's client interceptor (grpcext's interface), when tracing is on
+
+    def with_spans(self, spans) -> "RequestIdClientInterceptor":
+        """A copy (sharing this one's metrics) that also traces each call: see _call."""
+        traced = copy.copy(self)
+        traced._spans = spans
+        return traced
+
+    def _with_id(self, details, metadata=None, extra: tuple = ()):
+        """The call's details with the request id (and extra metadata) added; metadata: instead of the call's."""
         request_id = requestid.current()
-        if request_id is None:
+        if request_id is None and not extra and metadata is None:
             return details
-        metadata = tuple(m for m in (details.metadata or ()) if m[0] != requestid.METADATA_KEY)
-        return _CallDetails(details.method, details.timeout, metadata + ((requestid.METADATA_KEY, request_id),),
-                            details.credentials, getattr(details, "wait_for_ready", None),
-                            getattr(details, "compression", None))
+        added = extra + (((requestid.METADATA_KEY, request_id),) if request_id is not None else ())
+        keys = {key for key, _value in added}
+        kept = tuple(m for m in ((details.metadata if metadata is None else metadata) or ()) if m[0] not in keys)
+        return _CallDetails(details.method, details.timeout, kept + added, details.credentials,
+                            getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+
+    def _call(self, continuation, details, request):
+        """The call with the request id; with spans, a client span in a sampled trace (or none yet), and in an
+        unsampled one only its context in the metadata (the callee follows the same decision, no span is made
+        for nothing, and no second layer of grpc's interceptor chain is crossed)."""
+        if self._spans is None:
+            return continuation(self._with_id(details), request)
+        span = trace.get_current_span()
+        if span.get_span_context().is_valid and not span.is_recording():
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            return continuation(self._with_id(details, extra=tuple(carrier.items())), request)
+        method = details.method.decode() if isinstance(details.method, bytes) else details.method
+
+        def invoker(request_, metadata):
+            return continuation(self._with_id(details, metadata), request_)
+        return self._spans.intercept_unary(request, details.metadata, _ClientInfo(method, details.timeout), invoker)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
-        return continuation(self._with_id(client_call_details), request)
+        return self._call(continuation, client_call_details, request)
 
     def intercept_unary_stream(self, continuation, client_call_details, request):
-        return continuation(self._with_id(client_call_details), request)
+        return self._call(continuation, client_call_details, request)
 
     def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
-        return continuation(self._with_id(client_call_details), request_iterator)
+        return self._call(continuation, client_call_details, request_iterator)
 
 
 def _bound_to(request_id: str | None, behavior):
@@ -96,35 +129,6 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
                                                     handler.request_deserializer, handler.response_serializer)
 
 
-class SampledClientSpans(grpcext.UnaryClientInterceptor, grpcext.StreamClientInterceptor):
-    """The instrumentation's client spans inside a sampled trace (or none yet); inside an unsampled one, only its
-    context in the metadata, so the callee follows the same decision without a span built here for nothing."""
-
-    def __init__(self, traced: grpcext.UnaryClientInterceptor):
-        self._traced = traced
-
-    @staticmethod
-    def _unsampled() -> bool:
-        span = trace.get_current_span()
-        return span.get_span_context().is_valid and not span.is_recording()
-
-    @staticmethod
-    def _propagated(metadata) -> tuple:
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        return tuple(m for m in (metadata or ()) if m[0] not in carrier) + tuple(carrier.items())
-
-    def intercept_unary(self, request, metadata, client_info, invoker):
-        if self._unsampled():
-            return invoker(request, self._propagated(metadata))
-        return self._traced.intercept_unary(request, metadata, client_info, invoker)
-
-    def intercept_stream(self, request_or_iterator, metadata, client_info, invoker):
-        if self._unsampled():
-            return invoker(request_or_iterator, self._propagated(metadata))
-        return self._traced.intercept_stream(request_or_iterator, metadata, client_info, invoker)
-
-
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
     """For grpc.server(interceptors=...): traces outermost, then the request id and metrics (unless None) in one."""
     traced = [server_interceptor(tracer_provider=tracing.provider, filter_=_not_health)] if tracing.enabled else []
@@ -132,11 +136,9 @@ def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.
 
 
 def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:
-    """The channel with request id and metrics (unless None: the id alone) on every call, one interceptor, and a
-    client span when tracing is on (in a sampled trace: see SampledClientSpans)."""
+    """The channel with request id and metrics (unless None: the id alone) on every call, and when tracing is on a
+    client span in a sampled trace (the context alone in an unsampled one), all in one interceptor."""
     calls = metrics.grpc_client_interceptor() if metrics is not None else RequestIdClientInterceptor()
-    channel = grpc.intercept_channel(channel, calls)
     if tracing.enabled:
-        traced = client_interceptor(tracer_provider=tracing.provider, filter_=_not_health)
-        channel = grpcext.intercept_channel(channel, SampledClientSpans(traced))
-    return channel
+        calls = calls.with_spans(client_interceptor(tracer_provider=tracing.provider, filter_=_not_health))
+    return grpc.intercept_channel(channel, calls)

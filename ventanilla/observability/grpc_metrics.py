@@ -1,9 +1,9 @@
 """gRPC calls metered on prometheus-client in the same interceptor that carries the request id: one layer of
 grpc's interceptor chain instead of two, children looked up once per method and code.
 
-Names and labels are go-grpc-prometheus's, as py-grpc-prometheus writes them (grpc_{client,server}_started_total,
-grpc_{client,server}_handled_total{grpc_code}, grpc_{client,server}_handling_seconds), so dashboards and rules are
-unchanged; py-grpc-prometheus's own interceptors cost 15-30 µs a call, mostly in labels() (docs/benchmarks.md)."""
+Names and labels are go-grpc-prometheus's, as py-grpc-prometheus writes them (grpc_server_started_total,
+grpc_{client,server}_handled_total{grpc_code}, grpc_{client,server}_handling_seconds; no client started_total), so
+dashboards and rules are unchanged; py-grpc-prometheus's own interceptors cost 15-30 µs a call, mostly in labels() (docs/benchmarks.md)."""
 from __future__ import annotations
 
 import time
@@ -27,7 +27,7 @@ def _method_labels(method: str | bytes) -> tuple[str, str]:
 
 
 class _Calls:
-    """started, handled (by code) and handling-time children of one side's three metrics, by method."""
+    """started (the server's only), handled (by code) and handling-time children of one side's metrics, by method."""
 
     def __init__(self, registry: CollectorRegistry, side: str):
         specs = {spec.key: spec for spec in external.SPECS}
@@ -35,8 +35,8 @@ class _Calls:
         def made(fact: str, kind):
             spec = specs[f"grpc_{side}_{fact}"]
             return Children(kind(spec.name, spec.help, spec.labels, registry=registry))
-        self.started, self.handled, self.handling = made("started", Counter), made("handled", Counter), \
-            made("handling", Histogram)
+        self.started = made("started", Counter) if f"grpc_{side}_started" in specs else None
+        self.handled, self.handling = made("handled", Counter), made("handling", Histogram)
         self._methods: dict[str | bytes, tuple[str, str]] = {}
 
     def labels(self, method: str | bytes) -> tuple[str, str]:
@@ -48,19 +48,18 @@ class _Calls:
 
 
 class MeteredClientCalls(RequestIdClientInterceptor):
-    """The request id on every call, and each unary or client-streaming call counted when started, and when handled by its code, and
-    timed until its answer (the same observations py-grpc-prometheus's PromClientInterceptor makes)."""
+    """The request id on every call, and each unary or client-streaming call counted when handled by its code, and
+    timed until its answer (py-grpc-prometheus's PromClientInterceptor's observations but started_total: a
+    synchronous call's start is its end's, so handled_total says the same for one multiprocess write less)."""
 
     def __init__(self, registry: CollectorRegistry):
         calls = _Calls(registry, "client")
-        self._started, self._handled, self._handling, self._labels = (calls.started, calls.handled, calls.handling,
-                                                                      calls.labels)
+        self._handled, self._handling, self._labels = calls.handled, calls.handling, calls.labels
 
     def _metered(self, kind: str, continuation, client_call_details, request):
         service, method = self._labels(client_call_details.method)
-        self._started(kind, service, method).inc()
         start = time.perf_counter()
-        outcome = continuation(self._with_id(client_call_details), request)
+        outcome = self._call(continuation, client_call_details, request)
         self._handling(kind, service, method).observe(time.perf_counter() - start)
         self._handled(kind, service, method, outcome.code().name).inc()
         return outcome

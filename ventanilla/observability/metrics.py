@@ -6,7 +6,7 @@ from importlib import metadata
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from ventanilla.observability import catalogue
+from ventanilla.observability import catalogue, exposition
 from ventanilla.observability.grpc_metrics import MeteredClientCalls, MeteredServerCalls
 from ventanilla.observability.spec import Kind, MetricSpec
 
@@ -36,6 +36,7 @@ class Metrics:
 
     def __init__(self, process: str, registry: CollectorRegistry | None = None):
         self.process = process
+        exposition.read_pid_once()
         self.registry = registry if registry is not None else CollectorRegistry()
         self._own = {spec.key: _create(spec, self.registry)
                      for spec in catalogue.for_process(process) if not spec.made_by}

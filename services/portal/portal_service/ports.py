@@ -7,7 +7,7 @@ from typing import Protocol, Sequence
 from ventanilla.domain.integrator import Integrator, PlatformState
 from ventanilla.domain.integrator_claims import Claim
 from ventanilla.domain.integrator_events import IntegratorEvent
-from ventanilla.domain.integrator_listing import Expiring, IntegratorRow, Notice, Person, PlatformRow
+from ventanilla.domain.integrator_listing import Expiring, Home, IntegratorRow, Notice, Person, PlatformRow
 from ventanilla.ports import Position
 
 
@@ -31,6 +31,9 @@ class ReadModel(Protocol):
 
     def integrator_with_history(self, nif: str, limit: int = 10) -> tuple[Integrator | None, list[IntegratorEvent]]:
         ...
+
+    def home(self, nif: str, user_nif: str, limit: int = 8, notices: int = 5) -> Home:
+        """The home page's facts: nif's state and latest events, whom user_nif acts for, the latest notices."""
 
     def certificate_holder(self, fingerprint: str) -> str | None: ...
 

@@ -17,13 +17,14 @@ def root():
 @bp.get("/inicio")
 @logged_in
 def home():
-    read_model, who = deps().read_model, actor()
-    state, events = read_model.integrator_with_history(who.for_nif, limit=8)
-    profiles = [(session["nif"], session["name"])] + [(r.nif, r.name) for r in read_model.represented_by(who.nif)]
-    actions = [(e.occurred_at.strftime("%d/%m/%Y %H:%M"), describe(e), e.actor_nif) for e in events]
+    who = actor()
+    facts = deps().read_model.home(who.for_nif, who.nif, limit=8, notices=5)  # one statement
+    state = facts.state
+    profiles = [(session["nif"], session["name"])] + [(r.nif, r.name) for r in facts.represented]
+    actions = [(e.occurred_at.strftime("%d/%m/%Y %H:%M"), describe(e), e.actor_nif) for e in facts.history]
     counts = (len(state.live_platforms()), sum(not c.removed for c in state.certificates.values())) if state else None
     return render_template("home.html", state=state, profiles=profiles, actions=actions, counts=counts,
-                           notices=read_model.notices(limit=5), now=deps().portal.clock.now())
+                           notices=facts.notices, now=deps().portal.clock.now())
 
 
 @bp.get("/faq")

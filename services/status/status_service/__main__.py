@@ -36,7 +36,7 @@ from status_service.handlers import Queries
 from status_service.backoffice_intake import BackOfficeIntake
 from status_service.metering import MeteredProgress
 from status_service.notices import Notifier
-from status_service.startup import NOT_READY, StartupCatchUp
+from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 
 log = logging.getLogger("status")
 
@@ -62,6 +62,7 @@ class StatusService:
     store: ProjectionStore
     catch_up: CatchUp
     closeables: list = field(default_factory=list)
+    seeded: str = "not asked"  # what became of the snapshot a new replica may start from
     intake: BackOfficeIntake | None = None
     queries: Queries | None = None
     directory: DirectoryFollower | None = None
@@ -121,11 +122,12 @@ def build(settings: Settings, observability: Observability | None = None, *,
     o = overrides or {}
     obs = observability or Observability.quiet("status")
     metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
-    store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     blobs = o.get("blobs") or open_blob_store(settings)
     end_offsets = o.get("end_offsets") or end_offsets_reader(
         settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-end-offsets",
         settings.deadlines.read_your_writes_s)
+    seeded = seed_from_snapshot(settings, blobs, end_offsets)
+    store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     catch_up = CatchUp(end_offsets, store.positions(settings.topics.invoice_events), settings.deadlines.read_your_writes_s)
     servers: list[GrpcServer] = []
     startup = StartupCatchUp(end_offsets, catch_up, lambda: [server.set_serving(True) for server in servers])
@@ -169,7 +171,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
                    **server_options(settings.service_tls, "status", gate)),
     ]
     return StatusService(projector, loops, servers, startup, store, catch_up, [events, feedback, notices],
-                         intake=intake, queries=queries, directory=directory)
+                         intake=intake, queries=queries, directory=directory, seeded=seeded)
 
 
 def main() -> None:

@@ -6,7 +6,11 @@ import threading
 import time
 from typing import Callable
 
+from ventanilla.adapters import projection_snapshot as snapshots
 from ventanilla.adapters.catch_up import CatchUp, EndOffsets
+from ventanilla.adapters.projection_snapshot import SnapshotStore
+from ventanilla.adapters.projection_store import SCHEMA_VERSION
+from ventanilla.config import Settings
 
 log = logging.getLogger("status.startup")
 NOT_READY = "El servicio de consulta se está poniendo al día; inténtelo de nuevo en unos segundos."
@@ -37,3 +41,28 @@ class StartupCatchUp:
             log.info("caught up with the log as of start; ready",
                      extra={"seconds": round(time.monotonic() - started, 1)})
             self._on_ready()
+
+
+def seed_from_snapshot(settings: Settings, store: SnapshotStore, end_offsets: EndOffsets) -> str:
+    """Before the store opens: a replica with no projection file restores the latest snapshot when
+    VENTANILLA_STATUS_SNAPSHOT=latest; the outcome (restored, or why it replays the whole log instead)."""
+    target = settings.path("status", "projection.sqlite3")
+    if settings.status_snapshot == "off" or target.exists():
+        return "not asked" if settings.status_snapshot == "off" else "kept the projection on disk"
+    started = time.monotonic()
+    try:
+        pointer = snapshots.latest(store)
+        if pointer is None:
+            reason = "no snapshot taken yet"
+        else:
+            reason = snapshots.restore(pointer, store, target, SCHEMA_VERSION, settings.topics.invoice_events,
+                                       end_offsets())
+    except Exception as error:  # noqa: BLE001 - a snapshot is an optimisation: replay the log instead
+        reason = f"the snapshot could not be read: {error}"
+    if reason:
+        log.warning("snapshot refused; replaying the whole log", extra={"reason": reason})
+        return f"refused: {reason}"
+    log.info("restored the latest snapshot; replaying the log's tail",
+             extra={"sha256": pointer.sha256, "taken_at": pointer.taken_at, "offsets": sum(pointer.offsets.values()),
+                    "seconds": round(time.monotonic() - started, 2)})
+    return "restored"

@@ -191,3 +191,12 @@ def test_receipt_verifier_reveals_nothing_for_unknown_codes_and_is_rate_limited(
     assert visitor.get("/verificar?csv=' OR 1=1").status_code == 404
     codes = [visitor.get("/verificar?csv=BBBBBBBBBBBBBBBBBBBBBBBB").status_code for _ in range(25)]
     assert 429 in codes
+
+
+def test_a_notice_published_by_staff_is_on_the_next_home_page(portal, portal_pki):
+    body = sign_up(portal, portal_pki, PUBLIC_BODY)
+    assert "Parada programada" not in text(body.get("/inicio"))
+    staff = Browser(portal.app, portal_pki.der(STAFF)).login()
+    staff.get("/administracion/avisos")
+    staff.post("/administracion/avisos", {"title": "Parada programada", "body": "El sábado de 8:00 a 10:00."})
+    assert "Parada programada" in text(body.get("/inicio"))

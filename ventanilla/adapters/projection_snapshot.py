@@ -1,0 +1,118 @@
+"""Snapshots of the status projection: a consistent copy of its SQLite file, stored by hash, named by a pointer."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from ventanilla.adapters.blob_store import fsync_path, synced_temp
+
+POINTER = "status-projection-latest.json"
+
+
+class SnapshotStore(Protocol):
+    """A blob store that also keeps small named objects (the pointer to the latest snapshot)."""
+
+    def put(self, data: bytes, name: str = "", media_type: str = ""): ...
+    def get(self, sha256: str) -> bytes: ...
+    def put_named(self, name: str, data: bytes) -> None: ...
+    def get_named(self, name: str) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What the latest snapshot is: its blob, schema version, topic, read positions and when it was taken."""
+
+    sha256: str
+    size: int
+    schema_version: int
+    topic: str
+    offsets: dict[int, int]
+    taken_at: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self) | {"offsets": {str(p): o for p, o in self.offsets.items()}}).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "Pointer":
+        fields = json.loads(data)
+        return cls(**(fields | {"offsets": {int(p): int(o) for p, o in fields["offsets"].items()}}))
+
+
+def recorded(path: Path, topic: str) -> tuple[int, dict[int, int]]:
+    """The schema version and the topic's read positions a projection file records."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        rows = db.execute("SELECT partition, next_offset FROM positions WHERE topic=?", (topic,)).fetchall()
+    return version, dict(rows)
+
+
+def consistent_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup in one step: one read transaction, so rows and positions agree (WAL writers go on)."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src, \
+            closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+
+
+def take(source: Path, topic: str, store: SnapshotStore, now: datetime | None = None) -> Pointer:
+    """Copy the projection, store the copy by hash, then point the latest-snapshot pointer at it."""
+    with tempfile.TemporaryDirectory(prefix="snapshot-") as tmp:
+        copy = Path(tmp) / "projection.sqlite3"
+        consistent_copy(source, copy)
+        version, offsets = recorded(copy, topic)
+        data = copy.read_bytes()
+    ref = store.put(data, "status-projection.sqlite3", "application/vnd.sqlite3")
+    pointer = Pointer(ref.sha256, len(data), version, topic, offsets,
+                      (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
+    store.put_named(POINTER, pointer.to_json())
+    return pointer
+
+
+def latest(store: SnapshotStore) -> Pointer | None:
+    """The pointer to the latest snapshot, or None when none was taken."""
+    try:
+        return Pointer.from_json(store.get_named(POINTER))
+    except KeyError:
+        return None
+
+
+def refusal(version: int, topic: str, offsets: dict[int, int], schema_version: int, expected_topic: str,
+            log_end: dict[int, int]) -> str | None:
+    """Why a snapshot must not seed this replica (None: it may): another schema or topic, or ahead of the log."""
+    if version != schema_version:
+        return f"schema version {version}, this replica's is {schema_version}"
+    if topic != expected_topic:
+        return f"topic {topic}, this replica reads {expected_topic}"
+    ahead = {p: o for p, o in offsets.items() if o > log_end.get(p, 0)}
+    if ahead:
+        return f"positions {ahead} ahead of the log's end {log_end} (was the log reset?)"
+    return None
+
+
+def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version: int, topic: str,
+            log_end: dict[int, int]) -> str | None:
+    """Write the snapshot's file at target (atomically, fsynced) unless refused; the refusal's reason, else None."""
+    reason = refusal(pointer.schema_version, pointer.topic, pointer.offsets, schema_version, topic, log_end)
+    if reason:
+        return reason
+    data = store.get(pointer.sha256)
+    if hashlib.sha256(data).hexdigest() != pointer.sha256:  # a directory store does not check on read
+        return f"the stored snapshot {pointer.sha256} does not match its hash"
+    tmp = synced_temp(target.parent, data)
+    try:
+        version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree
+        reason = refusal(version, topic, offsets, schema_version, topic, log_end)
+        if reason is None:
+            os.replace(tmp, target)
+            fsync_path(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return reason
