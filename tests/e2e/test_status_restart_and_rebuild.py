@@ -85,8 +85,8 @@ def _answers(own: OwnStack, ids: list[int]) -> tuple:
             [_history(own, i).SerializeToString() for i in ids])
 
 
-def _rebuild(own: OwnStack) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ventanilla.cli", "projections", "rebuild", "--batch", "7"],
+def _rebuild(own: OwnStack, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ventanilla.cli", "projections", "rebuild", "--batch", "7", *options],
                           env=own.env, capture_output=True, text=True, timeout=300)
 
 
@@ -112,5 +112,8 @@ def test_projections_rebuild_gives_identical_answers(own):
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f": {events} events in" in rebuilt.stdout
     assert store.stat().st_ino != old_inode
+    piped = _rebuild(own, "--reader-process")  # the log read in a second process: the same store
+    assert piped.returncode == 0, piped.stderr
+    assert f": {events} events in" in piped.stdout
     own.start("status")
     assert _answers(own, everything) == before
