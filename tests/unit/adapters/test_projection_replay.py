@@ -107,3 +107,22 @@ def test_a_timestamp_s_text_is_the_datetime_s_isoformat():
     stamps = [Timestamp(seconds=rng.randint(0, 4_102_444_800), nanos=rng.choice([0, 1000, rng.randint(0, 999_999_999)]))
               for _ in range(20_000)] + [Timestamp(seconds=0), Timestamp(seconds=86_399, nanos=999_999_999)]
     assert [iso_text(s) for s in stamps] == [moment(s).isoformat() for s in stamps]
+
+
+def test_a_cancellation_at_every_state_of_the_lifecycle_gets_the_rows_of_the_domain_fold(tmp_path):
+    """Walk each path of the transition table, ask for a cancellation at its end and give each verdict: the rare
+    states (PAGADA, RECHAZADA) meet a cancellation here, which random logs seldom reach."""
+    paths = [[], [State.REGISTRADA_RCF], [State.REGISTRADA_RCF, State.CONTABILIZADA],
+             [State.REGISTRADA_RCF, State.CONTABILIZADA, State.PAGADA], [State.REGISTRADA_RCF, State.RECHAZADA]]
+    log, minute, invoice_id = [], 0, 0
+    for path in paths:
+        for verdict in (cancel_accepted, cancel_rejected):
+            invoice_id += 1
+            log.append(_registration(invoice_id, minute := minute + 1))
+            for state in path:
+                log.append(encode(changed(state, minute := minute + 1, invoice_id)))
+            log.append(encode(cancel_requested(minute := minute + 1, invoice_id)))
+            log.append(encode(verdict(minute := minute + 1, invoice_id)))
+    folded, replayed = _both(tmp_path, log, 4)
+    assert replayed == folded
+    assert {row[2] for row in folded["history"]} >= {"PAGADA", "RECHAZADA", "ANULADA"}
