@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     for name, request in _cases().items():
         count = (20 if quick else 100) if "Grupo" in name else (200 if quick else 2000)
         reference = spyne.post(request[1], request[0]).body
-        flask = Client(flask_app.build(SimpleNamespace(soap_path=PATH), reference))
+        flask = Client(flask_app.build(SimpleNamespace(edge=SimpleNamespace(path=PATH)), reference))
         apps = {"edge, direct path": direct, "edge, spyne only (before)": spyne, "trivial Flask, same bytes": flask}
         samples: dict[str, list[float]] = {label: [] for label in apps}
         for _ in range(rounds):
