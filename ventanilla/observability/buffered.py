@@ -1,0 +1,100 @@
+"""prometheus-client's multiprocess values written in batches: increments add up in memory, and a daemon thread
+writes them to the process's file every flush period, at exit, and before this process's own scrape."""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import Callable
+
+from prometheus_client import values
+
+MOST_RECENT_MODES = frozenset({"mostrecent", "livemostrecent"})  # their timestamp is the write's: written through
+
+
+class BufferedValues:
+    """A value class for prometheus-client (`values.ValueClass = BufferedValues(...).value_class`).
+
+    `inc` adds to a process-local float under one lock (a float's `+=` is not atomic across threads) and the
+    flusher adds what gathered to the library's own mmap-backed value (`MultiProcessValue`), which keeps the
+    file layout, the fork handling and the readers unchanged. `set` writes through (what gathered is dropped: the
+    set value replaces it), as do gauges whose mode keeps the most recent write. A scrape sees a process's
+    increments at most one flush period late; a forked child starts with nothing gathered (the parent's
+    increments are the parent's to write) and its own flusher."""
+
+    def __init__(self, process_identifier: Callable[[], int] = os.getpid, period: float = 1.0):
+        self.period = period
+        self._lock = threading.Lock()
+        self._values: weakref.WeakSet = weakref.WeakSet()
+        self._wake = threading.Event()
+        self.value_class = self._make_class(values.MultiProcessValue(process_identifier=process_identifier))
+        self._start()
+        os.register_at_fork(after_in_child=self._forked)
+        atexit.register(self.flush)
+
+    def flush(self) -> None:
+        """Write every value's gathered increments to this process's file now."""
+        with self._lock:  # held while writing, so that a set() cannot fall between a take and its write
+            for value in list(self._values):
+                if value.pending:
+                    value.mmaped.inc(value.take())
+
+    def _start(self) -> None:
+        threading.Thread(target=self._run, name="metrics-flusher", daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._wake.wait(self.period):
+            self.flush()
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()  # a lock held by another thread at the fork would stay held in the child
+        for value in list(self._values):
+            value.pending = 0.0
+        self._start()
+
+    def _make_class(self, mmaped_class: type) -> type:
+        owner = self
+
+        class BufferedValue:
+            """An mmap-backed value whose increments are written in batches."""
+
+            _multiprocess = True
+
+            def __init__(self, typ, metric_name, name, labelnames, labelvalues, help_text, multiprocess_mode="",
+                         **kwargs):
+                self.mmaped = mmaped_class(typ, metric_name, name, labelnames, labelvalues, help_text,
+                                           multiprocess_mode=multiprocess_mode, **kwargs)
+                self.pending = 0.0
+                if multiprocess_mode not in MOST_RECENT_MODES:
+                    self.inc = self._gather  # instance attribute: one call, no branch per increment
+                    with owner._lock:
+                        owner._values.add(self)
+
+            def _gather(self, amount):
+                with owner._lock:
+                    self.pending += amount
+
+            def take(self) -> float:
+                """What gathered since the last flush, now zero (the caller holds the owner's lock)."""
+                amount, self.pending = self.pending, 0.0
+                return amount
+
+            def inc(self, amount):
+                self.mmaped.inc(amount)
+
+            def set(self, value, timestamp=None):
+                with owner._lock:
+                    self.pending = 0.0
+                    self.mmaped.set(value, timestamp)
+
+            def set_exemplar(self, exemplar):
+                self.mmaped.set_exemplar(exemplar)
+
+            def get(self):
+                return self.mmaped.get() + self.pending
+
+            def get_exemplar(self):
+                return self.mmaped.get_exemplar()
+
+        return BufferedValue
