@@ -66,8 +66,8 @@ def buffer_values() -> None:
         values.ValueClass = _buffered.value_class
 
 
-def flush_values(*_hook_arguments) -> None:
-    """Write this process's gathered metric values to its file now (a gunicorn worker's worker_exit hook)."""
+def flush_values() -> None:
+    """Write this process's gathered metric values to its file now."""
     if _buffered is not None:
         _buffered.flush()
 

@@ -28,12 +28,16 @@ class MasterMetrics:
                         "environment of this gunicorn service")
             return {}
         return {"on_starting": self._serve, "child_exit": self._worker_exited, "on_exit": self._stop,
-                "worker_exit": exposition.flush_values}
+                "worker_exit": self._worker_exiting}
 
     def _serve(self, _arbiter) -> None:
         exposition.prepare_multiprocess_dir(self._settings.multiproc_dir)
         self._server = metrics_server(self._settings, exposition.multiprocess_registry())
         serve(self._server, self._settings)
+
+    @staticmethod
+    def _worker_exiting(_arbiter, _worker) -> None:
+        exposition.flush_values()  # in the worker, as it exits: its last values reach its file
 
     @staticmethod
     def _worker_exited(_arbiter, worker) -> None:
