@@ -144,3 +144,27 @@ def test_gauges_set_at_once_increments_after_the_flush_and_a_dead_workers_live_g
     dead = _samples(result["dead"])
     assert ("every", (("pid", str(result["pid"])),)) not in dead
     assert dead.get(("live", ()), 0) == 0
+
+
+NESTED_FORKS = PRELUDE + textwrap.dedent("""
+    registry = CollectorRegistry()
+    made = Counter("made", "increments", registry=registry)
+    made.inc(100)  # gathered in the parent, not yet written: a child must not write it again
+    for _ in range(20):  # forks while the flusher runs, from a child too (its own lock, its own flusher)
+        pid = os.fork()
+        if pid == 0:
+            grandchild = os.fork()
+            if grandchild == 0:
+                made.inc(2)
+                sys.exit(0)
+            os.waitpid(grandchild, 0)
+            made.inc(1)
+            sys.exit(0)
+        os.waitpid(pid, 0)
+    exposition.flush_values()
+    print(scrape())
+""")
+
+
+def test_forks_from_parents_and_children_write_each_increment_once(tmp_path):
+    assert _samples(_run(NESTED_FORKS, tmp_path))[("made_total", ())] == 100 + 20 * (1 + 2)

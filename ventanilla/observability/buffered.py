@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import atexit
 import collections
+import logging
 import os
 import threading
+import time
 import weakref
 from typing import Callable
 
 from prometheus_client import values
 
+log = logging.getLogger("ventanilla.observability")
 MOST_RECENT_MODES = frozenset({"mostrecent", "livemostrecent"})  # their timestamp is the write's: written through
 
 
@@ -29,10 +32,11 @@ class BufferedValues:
         self.period = period
         self._lock = threading.Lock()
         self._values: weakref.WeakSet = weakref.WeakSet()
-        self._wake = threading.Event()
         self.value_class = self._make_class(values.MultiProcessValue(process_identifier=process_identifier))
         self._start()
-        os.register_at_fork(after_in_child=self._forked)
+        # no fork while a flush writes (the child would inherit prometheus-client's file lock held for ever)
+        os.register_at_fork(before=lambda: self._lock.acquire(), after_in_parent=lambda: self._lock.release(),
+                            after_in_child=self._forked)  # lambdas: the lock is the current one, a child's own
         atexit.register(self.flush)
 
     def flush(self) -> None:
@@ -46,11 +50,15 @@ class BufferedValues:
         threading.Thread(target=self._run, name="metrics-flusher", daemon=True).start()
 
     def _run(self) -> None:
-        while not self._wake.wait(self.period):
-            self.flush()
+        while True:
+            time.sleep(self.period)
+            try:
+                self.flush()
+            except Exception:  # a flusher that died would stop this process's metrics without a word
+                log.exception("metric values could not be written; trying again")
 
     def _forked(self) -> None:
-        self._lock = threading.Lock()  # a lock held by another thread at the fork would stay held in the child
+        self._lock = threading.Lock()  # the parent's, held across the fork, is released in the parent only
         for value in list(self._values):
             value.gathered.clear()
         self._start()
