@@ -107,11 +107,19 @@ def test_two_registry_processes_share_a_port_one_id_per_key_and_stop_together(
         by_process = _registered_by(log_path)
         assert sum(by_process.values()) == 1 + DISTINCT
         assert len(by_process) == 2 and parent.pid not in by_process, by_process  # both children did work
-        with urllib.request.urlopen(f"http://{settings_env['VENTANILLA_REGISTRY_METRICS_ADDRESS']}/metrics",
-                                    timeout=10) as answer:
-            metrics = answer.read().decode()
-        assert _metric(metrics, "ventanilla_registry_submissions_total", outcome="ok") == 1 + DISTINCT
-        assert _metric(metrics, "ventanilla_registry_claim_conflicts_total") == SIMULTANEOUS - 1
+        deadline = time.monotonic() + 30  # each child writes its values at most a flush period (1 s) late
+        while True:
+            with urllib.request.urlopen(f"http://{settings_env['VENTANILLA_REGISTRY_METRICS_ADDRESS']}/metrics",
+                                        timeout=10) as answer:
+                metrics = answer.read().decode()
+            try:
+                assert _metric(metrics, "ventanilla_registry_submissions_total", outcome="ok") == 1 + DISTINCT
+                assert _metric(metrics, "ventanilla_registry_claim_conflicts_total") == SIMULTANEOUS - 1
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
     finally:
         channels.close()
         parent.send_signal(signal.SIGTERM)

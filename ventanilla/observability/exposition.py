@@ -10,9 +10,12 @@ from typing import Mapping
 from prometheus_client import CollectorRegistry, multiprocess, start_http_server, values
 from prometheus_client.process_collector import ProcessCollector
 
+from ventanilla.observability.buffered import BufferedValues
 from ventanilla.observability.collectors import ProcessTreeCollector, VolumeCollector
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client reads it when first imported
+FLUSH_SECONDS = 1.0  # a process's increments reach its values' file at most this late (docs/operations.md)
+_buffered: BufferedValues | None = None  # one per process: prometheus-client's value class is process-wide
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,29 @@ class _Pid:
         return self._value
 
 
-def read_pid_once() -> None:
-    """Make prometheus-client's multiprocess values read this process's id once (and after a fork) instead of in a
-    getpid system call on every write, through the hook it offers (MultiProcessValue's process_identifier); a fork
-    is still seen, as the library expects. Call it before this process makes its first metric (Metrics does)."""
-    if multiprocess_active() and not getattr(values.ValueClass, "pid_read_once", False):
-        values.ValueClass = values.MultiProcessValue(process_identifier=_Pid().current)
-        values.ValueClass.pid_read_once = True
+def buffer_values() -> None:
+    """Make prometheus-client's multiprocess values gather increments in memory and write them to this process's
+    file every FLUSH_SECONDS, at exit and before this process's own scrape (BufferedValues), reading the process
+    id once (and after a fork) instead of in a getpid system call on every write. Call it before this process
+    makes its first metric (Metrics does)."""
+    global _buffered
+    if multiprocess_active() and _buffered is None:
+        _buffered = BufferedValues(process_identifier=_Pid().current, period=FLUSH_SECONDS)
+        values.ValueClass = _buffered.value_class
+
+
+def flush_values() -> None:
+    """Write this process's gathered metric values to its file now."""
+    if _buffered is not None:
+        _buffered.flush()
+
+
+class _FlushFirst:
+    """A collector that yields nothing and writes this process's gathered values, so its own scrape is current."""
+
+    def collect(self):
+        flush_values()
+        return []
 
 
 def prepare_multiprocess_dir(directory: Path) -> None:
@@ -78,6 +97,7 @@ def multiprocess_registry() -> CollectorRegistry:
     if not multiprocess_active():
         raise RuntimeError(f"{MULTIPROC_VARIABLE} must be set before prometheus_client is first imported")
     registry = CollectorRegistry()
+    registry.register(_FlushFirst())  # collected first (registration order)
     multiprocess.MultiProcessCollector(registry)
     registry.register(ProcessTreeCollector())
     return registry

@@ -12,7 +12,8 @@ log = logging.getLogger("ventanilla.observability")
 
 
 class MasterMetrics:
-    """gunicorn hooks: empty the values' directory and serve before the workers start; forget a dead worker."""
+    """gunicorn hooks: empty the values' directory and serve before the workers start; forget a dead worker;
+    a worker writes its gathered values as it exits."""
 
     def __init__(self, settings: MetricsSettings):
         self._settings = settings
@@ -26,12 +27,17 @@ class MasterMetrics:
             log.warning("no /metrics: set PROMETHEUS_MULTIPROC_DIR (a directory for the workers' values) in the "
                         "environment of this gunicorn service")
             return {}
-        return {"on_starting": self._serve, "child_exit": self._worker_exited, "on_exit": self._stop}
+        return {"on_starting": self._serve, "child_exit": self._worker_exited, "on_exit": self._stop,
+                "worker_exit": self._worker_exiting}
 
     def _serve(self, _arbiter) -> None:
         exposition.prepare_multiprocess_dir(self._settings.multiproc_dir)
         self._server = metrics_server(self._settings, exposition.multiprocess_registry())
         serve(self._server, self._settings)
+
+    @staticmethod
+    def _worker_exiting(_arbiter, _worker) -> None:
+        exposition.flush_values()  # in the worker, as it exits: its last values reach its file
 
     @staticmethod
     def _worker_exited(_arbiter, worker) -> None:

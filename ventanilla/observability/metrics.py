@@ -36,7 +36,7 @@ class Metrics:
 
     def __init__(self, process: str, registry: CollectorRegistry | None = None):
         self.process = process
-        exposition.read_pid_once()
+        exposition.buffer_values()
         self.registry = registry if registry is not None else CollectorRegistry()
         self._own = {spec.key: _create(spec, self.registry)
                      for spec in catalogue.for_process(process) if not spec.made_by}
