@@ -9,7 +9,8 @@ thread and gRPC's), which a neighbour's load disturbs far less than the wall clo
 Variants: off (nothing kept), metrics, metrics + tracing sampled at 10 % (OTLP/HTTP to a loopback receiver), and
 with "ratios" more traced edges (e.g. 0 and 1: the unsampled path alone, every request sampled), and
 with --before REV the metrics as REV observed them (REV's soap_edge/http/metering.py, loaded from git, and
-py-grpc-prometheus's client interceptor as a second layer of the channel, as before branch i14-overhead).
+py-grpc-prometheus's client interceptor as a second layer of the channel, as before branch i14-overhead), and with
+both, the unsampled path as REV had it (a traced edge at ratio 0 with REV's ventanilla/observability/wsgi.py).
 """
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[st
                 prom = PromClientInterceptor(enable_client_handling_time_histogram=True, registry=CollectorRegistry())
                 return grpc.intercept_channel(channel, RequestIdClientInterceptor(), prom)
 
+        if "0" in ratios:  # REV's server spans, sampling nothing: the unsampled path before and after, same run
+            spans = edge_main.ServerSpans
+            edge_main.ServerSpans = _module_of(before, "ventanilla/observability/wsgi.py", "before_wsgi").ServerSpans
+            try:
+                found[f"metrics on, tracing sampled at 0 ({before})"] = edge_main.build(
+                    settings, observability=Observability(Metrics("soap-edge"), tracing("0")))
+            finally:
+                edge_main.ServerSpans = spans
         current = edge_main.Metering
         edge_main.Metering = _module_of(before, "services/soap-edge/soap_edge/http/metering.py", "before").Metering
         try:

@@ -6,16 +6,24 @@ Here the span is started from the propagated context with no attributes; a sampl
 the middleware gives it (its own functions: request attributes, custom headers, status, the span ended after the
 body), an unsampled one is only made current, so its trace id and sampled flag still reach the gRPC calls.
 The samplers the SDK names in OTEL_TRACES_SAMPLER decide without attributes, so the decisions are the same.
+Per request the instrumentation's span name read an environment variable (`sanitize_method`) and the full
+propagator ran over an environ that carries none of its headers (SOAP clients send none): a span starts with
+its method's name, made once (the full name, method and path, is given to a sampled span only: the samplers
+decide without names too), and a request without any of the propagator's headers starts a new trace without
+extracting (what extraction would have found: nothing).
 """
 from __future__ import annotations
 
 from opentelemetry import context, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.wsgi import (OpenTelemetryMiddleware, _end_span_after_iterating,
                                                 collect_custom_request_headers_attributes,
                                                 collect_request_attributes, get_default_span_name, wsgi_getter)
 from opentelemetry.instrumentation._semconv import _report_new
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace.status import Status, StatusCode
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 
 
 class ServerSpans:
@@ -26,16 +34,21 @@ class ServerSpans:
         middleware = OpenTelemetryMiddleware(app, tracer_provider=provider)
         self._tracer, self._mode = middleware.tracer, middleware._sem_conv_opt_in_mode
         self._start_response = middleware._create_start_response
+        self._names = {method: get_default_span_name({"REQUEST_METHOD": method}) for method in _METHODS}  # unsampled
+        self._headers = tuple("HTTP_" + name.upper().replace("-", "_") for name in propagate.get_global_textmap().fields)
 
     def __call__(self, environ, start_response):
-        parent = propagate.extract(environ, getter=wsgi_getter)
-        span = self._tracer.start_span(get_default_span_name(environ), parent, kind=trace.SpanKind.SERVER)
+        carried = any(header in environ for header in self._headers)
+        parent = propagate.extract(environ, getter=wsgi_getter) if carried else Context()
+        span = self._tracer.start_span(self._names.get(environ.get("REQUEST_METHOD"), "HTTP"), parent,
+                                       kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))
         if not span.is_recording():
             try:
                 return self._app(environ, start_response)
             finally:
                 context.detach(token)
+        span.update_name(get_default_span_name(environ))  # the method and path, as the instrumentation names it
         attributes = collect_request_attributes(environ, self._mode)
         span.set_attributes({**attributes, **collect_custom_request_headers_attributes(environ)})
         try:

@@ -58,3 +58,11 @@ def test_a_root_left_unsampled_still_has_a_trace_id_for_the_backends():
     spans, (seen,) = _served(ServerSpans, ALWAYS_OFF, _environ())
     assert spans == () and seen.is_valid and not seen.trace_flags.sampled
     assert trace.get_current_span() is trace.INVALID_SPAN  # the request's context is gone after it
+
+
+def test_a_sampled_root_without_propagation_headers_is_named_as_the_instrumentation_names_it():
+    ours, (seen,) = _served(ServerSpans, ALWAYS_ON, _environ())
+    theirs, _ = _served(lambda app, p: OpenTelemetryMiddleware(app, tracer_provider=p), ALWAYS_ON, _environ())
+    (mine,), (reference,) = ours, theirs
+    assert mine.name == reference.name == "POST /ws/v2/FacturaService"
+    assert mine.parent is None and seen.trace_flags.sampled and seen.trace_id == mine.context.trace_id
