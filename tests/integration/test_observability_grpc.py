@@ -188,3 +188,24 @@ def test_an_unsampled_trace_reaches_the_callee_without_client_spans_and_is_not_s
     assert not root.is_recording() and exporter.get_finished_spans() == ()
     (line,) = [l for l in lines if l["msg"] == "handled"]
     assert line["trace_id"] == format(root.get_span_context().trace_id, "032x")
+
+
+def test_an_unsampled_client_stream_has_its_trace_current_in_the_handler_and_exports_nothing(lines):
+    """A call the callee's sampler drops gets no span object from the SDK, yet its handler logs the caller's trace."""
+    exporter = InMemorySpanExporter()
+    server_tracing = Tracing.to("registry", exporter)  # ParentBased(ALWAYS_ON): follows the caller's decision
+    client_provider = TracerProvider(sampler=ALWAYS_OFF)
+    client_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    server, port = _serve(server_tracing, Metrics("registry"))
+    channel = intercept_channel(grpc.insecure_channel(f"127.0.0.1:{port}"), Metrics("soap-edge"),
+                                Tracing(client_provider, True))
+    try:
+        with requestid.bound("rid-unsampled"), client_provider.get_tracer("edge").start_as_current_span("POST") as root:
+            assert channel.stream_unary("/test.Echo/Gather")(iter([b"a", b"b"]), timeout=10) == b"ok:ab"
+    finally:
+        channel.close()
+        server.stop(None)
+    assert exporter.get_finished_spans() == ()
+    (line,) = [l for l in lines if l["msg"] == "handled"]
+    assert line["trace_id"] == format(root.get_span_context().trace_id, "032x") and line["request_id"] == "rid-unsampled"
+    assert line["span_id"] != format(root.get_span_context().span_id, "016x")  # a span of its own, as the SDK's

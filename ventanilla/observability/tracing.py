@@ -16,6 +16,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Reso
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, SpanExporter
 
+from ventanilla.observability.sampling import ReusedIds
+
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
@@ -46,7 +48,7 @@ def _exporter(name: str, env: Mapping[str, str]) -> SpanExporter:
 
 def _provider(service: str) -> TracerProvider:
     resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
-    return TracerProvider(resource=resource)
+    return TracerProvider(resource=resource, id_generator=ReusedIds())  # sampling.py: a root decided once
 
 
 @dataclass

@@ -10,7 +10,8 @@ Per request the instrumentation's span name read an environment variable (`sanit
 propagator ran over an environ that carries none of its headers (SOAP clients send none): a span starts with
 its method's name, made once (the full name, method and path, is given to a sampled span only: the samplers
 decide without names too), and a request without any of the propagator's headers starts a new trace without
-extracting (what extraction would have found: nothing).
+extracting (what extraction would have found: nothing). The sampler is asked before any span is made
+(sampling.py): a dropped request's span is the SDK's `NonRecordingSpan`, built without `start_span`.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from opentelemetry.instrumentation.wsgi import (OpenTelemetryMiddleware, _end_sp
 from opentelemetry.instrumentation._semconv import _report_new
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace.status import Status, StatusCode
+
+from ventanilla.observability.sampling import Decider
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 
@@ -36,12 +39,15 @@ class ServerSpans:
         self._start_response = middleware._create_start_response
         self._names = {method: get_default_span_name({"REQUEST_METHOD": method}) for method in _METHODS}  # unsampled
         self._headers = tuple("HTTP_" + name.upper().replace("-", "_") for name in propagate.get_global_textmap().fields)
+        self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
 
     def __call__(self, environ, start_response):
         carried = any(header in environ for header in self._headers)
         parent = propagate.extract(environ, getter=wsgi_getter) if carried else Context()
-        span = self._tracer.start_span(self._names.get(environ.get("REQUEST_METHOD"), "HTTP"), parent,
-                                       kind=trace.SpanKind.SERVER)
+        name = self._names.get(environ.get("REQUEST_METHOD"), "HTTP")
+        span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
+        if span is None:
+            span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))
         if not span.is_recording():
             try:

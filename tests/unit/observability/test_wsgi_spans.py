@@ -66,3 +66,25 @@ def test_a_sampled_root_without_propagation_headers_is_named_as_the_instrumentat
     (mine,), (reference,) = ours, theirs
     assert mine.name == reference.name == "POST /ws/v2/FacturaService"
     assert mine.parent is None and seen.trace_flags.sampled and seen.trace_id == mine.context.trace_id
+
+
+def test_roots_decided_before_any_span_keep_the_ratio_and_their_trace_ids():
+    from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+
+    from ventanilla.observability.sampling import ReusedIds
+
+    exporter, seen = InMemorySpanExporter(), []
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.5)), id_generator=ReusedIds())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    def app(environ, start_response):
+        seen.append(trace.get_current_span().get_span_context())
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    served = ServerSpans(app, provider)
+    for _ in range(200):
+        assert b"".join(served(_environ(), lambda status, headers: None)) == b"ok"
+    sampled = {c.trace_id for c in seen if c.trace_flags.sampled}
+    assert {s.context.trace_id for s in exporter.get_finished_spans()} == sampled
+    assert 50 < len(sampled) < 150 and all(c.is_valid for c in seen)

@@ -1,0 +1,66 @@
+"""Spans decided before they are made: the same decisions and ids as the SDK's start_span, without it."""
+from __future__ import annotations
+
+import threading
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+from opentelemetry.trace.span import TraceState
+
+from ventanilla.observability.sampling import Decider, ReusedIds
+
+SERVER = trace.SpanKind.SERVER
+
+
+def _parent(flags: str, state: str = "") -> Context:
+    carrier = {"traceparent": f"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"}
+    return propagate.extract({**carrier, **({"tracestate": state} if state else {})})
+
+
+def test_a_dropped_span_is_the_one_the_sdk_would_start():
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON), id_generator=ReusedIds())
+    parent = _parent("00", "vendor=x")
+    ours = Decider(provider).dropped(parent, "/v1.Status/Get", SERVER)
+    theirs = provider.get_tracer("t").start_span("/v1.Status/Get", parent, kind=SERVER)
+    assert not ours.is_recording() and not theirs.is_recording()
+    mine, reference = ours.get_span_context(), theirs.get_span_context()
+    assert (mine.trace_id, mine.trace_flags, mine.trace_state, mine.is_remote) == (
+        reference.trace_id, reference.trace_flags, reference.trace_state, reference.is_remote)
+    assert mine.trace_id == 0x0af7651916cd43dd8448eb211c80319c and mine.trace_state == TraceState([("vendor", "x")])
+    assert mine.span_id not in (0, 0xb7ad6b7169203331)
+
+
+def test_a_kept_call_is_left_to_the_sdk():
+    provider = TracerProvider(sampler=ParentBased(ALWAYS_ON), id_generator=ReusedIds())
+    assert Decider(provider).dropped(_parent("01"), "/v1.Status/Get", SERVER) is None
+
+
+def test_roots_are_decided_once_on_the_trace_id_they_then_carry():
+    ratio = TraceIdRatioBased(0.3)
+    provider = TracerProvider(sampler=ParentBased(ratio), id_generator=ReusedIds())
+    decider, tracer, kept = Decider(provider), provider.get_tracer("t"), 0
+    for _ in range(400):
+        span = decider.dropped(Context(), "POST", SERVER)
+        if span is None:
+            span, kept = tracer.start_span("POST", Context(), kind=SERVER), kept + 1
+            assert span.is_recording() and span.get_span_context().trace_flags.sampled
+        trace_id = span.get_span_context().trace_id
+        assert span.is_recording() == (trace_id & 0xFFFFFFFFFFFFFFFF < ratio.bound)  # the ratio's own rule
+    assert 60 < kept < 180  # about 30 % of 400
+
+
+def test_a_reused_trace_id_is_given_once_and_only_to_its_thread():
+    ids = ReusedIds()
+    ids.reuse(42)
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(ids.generate_trace_id()))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] != 42 and ids.generate_trace_id() == 42 and ids.generate_trace_id() != 42
+
+
+def test_without_reusable_ids_a_root_is_left_to_the_sdk():
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.0)))  # the SDK's own random ids
+    assert Decider(provider).dropped(Context(), "POST", SERVER) is None
