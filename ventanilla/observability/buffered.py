@@ -15,6 +15,7 @@ from prometheus_client import values
 
 log = logging.getLogger("ventanilla.observability")
 MOST_RECENT_MODES = frozenset({"mostrecent", "livemostrecent"})  # their timestamp is the write's: written through
+BOUND = 1024  # increments a value gathers at most: the one that reaches it writes them at once (memory stays bounded)
 
 
 class BufferedValues:
@@ -26,10 +27,12 @@ class BufferedValues:
     file layout, the fork handling and the readers unchanged. `set` writes through (what gathered is dropped: the
     set value replaces it), as do gauges whose mode keeps the most recent write. A scrape sees a process's
     increments at most one flush period late; a forked child starts with nothing gathered (the parent's
-    increments are the parent's to write) and its own flusher."""
+    increments are the parent's to write) and its own flusher. A value never holds more than `bound` increments
+    (a busy process, or a flusher kept waiting): the increment that reaches the bound writes them itself (about
+    50 ns more per increment than the bare `append`)."""
 
-    def __init__(self, process_identifier: Callable[[], int] = os.getpid, period: float = 1.0):
-        self.period = period
+    def __init__(self, process_identifier: Callable[[], int] = os.getpid, period: float = 1.0, bound: int = BOUND):
+        self.period, self.bound = period, bound
         self._lock = threading.Lock()
         self._values: weakref.WeakSet = weakref.WeakSet()
         self.value_class = self._make_class(values.MultiProcessValue(process_identifier=process_identifier))
@@ -77,9 +80,24 @@ class BufferedValues:
                                            multiprocess_mode=multiprocess_mode, **kwargs)
                 self.gathered: collections.deque = collections.deque()
                 if multiprocess_mode not in MOST_RECENT_MODES:
-                    self.inc = self.gathered.append  # instance attribute: the increment is one C call
+                    self.inc = self._bounded_inc()  # instance attribute: an append and a length check
                     with owner._lock:
                         owner._values.add(self)
+
+            def _bounded_inc(self) -> Callable[[float], None]:
+                gathered, append, bound = self.gathered, self.gathered.append, owner.bound
+
+                def inc(amount):
+                    append(amount)
+                    if len(gathered) >= bound:
+                        self.write_gathered()
+                return inc
+
+            def write_gathered(self) -> None:
+                """Write what gathered now (under the flusher's lock: one taker at a time)."""
+                with owner._lock:
+                    if self.gathered:
+                        self.mmaped.inc(self.take())
 
             def take(self) -> float:
                 """The sum of what gathered, popped (appends racing with it stay for the next flush)."""
