@@ -6,6 +6,7 @@ setting against setting in the same rounds. Used by bench_observability.py.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -110,7 +111,7 @@ def setting_stacks(stack: BenchStack, scratch: Path, settings: dict[str, dict[st
     with ExitStack() as running:
         found = {}
         for name, observability in settings.items():
-            env = setting_env(stack, scratch, name.replace(" ", "-").replace("%", "pc").replace(",", ""), {})
+            env = setting_env(stack, scratch, re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-"), {})
             env.update(_metered(env, observability))
             ensure_topics(Settings.from_env(env))
             one = found[name] = SettingStack(name)
