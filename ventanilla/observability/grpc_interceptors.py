@@ -5,11 +5,11 @@ import copy
 from typing import TYPE_CHECKING, NamedTuple
 
 import grpc
-from opentelemetry import propagate, trace
+from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.instrumentation.grpc import client_interceptor
 
 from ventanilla.observability import requestid
-from ventanilla.observability.grpc_spans import SampledServerSpans, not_health
+from ventanilla.observability.grpc_spans import Current, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
 
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
@@ -79,17 +79,45 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         return self._call(continuation, client_call_details, request_iterator)
 
 
-def _bound_to(request_id: str | None, behavior):
-    def run(request, context):
-        with requestid.bound(request_id):
-            return behavior(request, context)
-    return run
+def bound_to(request_id: str | None, behavior, current: Current | None = None):
+    """behavior with the request id bound, and a dropped call's trace (current) made current, while it runs."""
+    if current is None:
+        def run(request, context):
+            with requestid.bound(request_id):
+                return behavior(request, context)
+        return run
+
+    def traced(request, context):
+        token = otel_context.attach(trace.set_span_in_context(*current))
+        try:
+            with requestid.bound(request_id):
+                return behavior(request, context)
+        finally:
+            otel_context.detach(token)
+    return traced
 
 
 class RequestIdServerInterceptor(grpc.ServerInterceptor):
-    """Makes the caller's x-request-id (when sane) current while the handler runs."""
+    """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the caller's
+    trace too, in the same layer (a call the sampler keeps goes through the instrumentation's interceptor)."""
+
+    _spans: SampledServerSpans | None = None
+
+    def with_spans(self, spans: SampledServerSpans) -> "RequestIdServerInterceptor":
+        """A copy (sharing this one's metrics) that also traces each call."""
+        traced = copy.copy(self)
+        traced._spans = spans
+        return traced
 
     def intercept_service(self, continuation, handler_call_details):
+        if self._spans is None:
+            return self._handler(continuation, handler_call_details, None)
+        current = self._spans.dropped(handler_call_details)
+        if current is None:
+            return self._spans.kept(lambda details: self._handler(continuation, details, None), handler_call_details)
+        return self._handler(continuation, handler_call_details, current)
+
+    def _handler(self, continuation, handler_call_details, current: Current | None):
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
@@ -98,33 +126,45 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         if handler.request_streaming and handler.response_streaming:
             return handler  # no bidirectional method in proto/ventanilla/v1
         if handler.request_streaming:
-            return self._wrapped_stream(handler, handler_call_details, request_id)
+            return self._wrapped_stream(handler, handler_call_details, request_id, current)
         if handler.response_streaming:
-            if request_id is None:
+            if request_id is None and current is None:
                 return handler
-            return grpc.unary_stream_rpc_method_handler(_bound_to(request_id, handler.unary_stream),
+            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, current),
                                                         handler.request_deserializer, handler.response_serializer)
-        return self._wrapped(handler, handler_call_details, request_id)
+        return self._wrapped(handler, handler_call_details, request_id, current)
 
-    def _wrapped(self, handler, _details, request_id: str | None):
-        """A unary handler with the request id current (none offered: the handler as it is)."""
-        if request_id is None:
+    def _wrapped(self, handler, _details, request_id: str | None, current: Current | None):
+        """A unary handler with the request id (and a dropped call's trace) current; neither: the handler as it is."""
+        if request_id is None and current is None:
             return handler
-        return grpc.unary_unary_rpc_method_handler(_bound_to(request_id, handler.unary_unary),
+        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, current),
                                                    handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, _details, request_id: str | None):
-        """A client-streaming handler with the request id current (none offered: the handler as it is)."""
-        if request_id is None:
+    def _wrapped_stream(self, handler, _details, request_id: str | None, current: Current | None):
+        """A client-streaming handler with the request id (and trace) current; neither: the handler as it is."""
+        if request_id is None and current is None:
             return handler
-        return grpc.stream_unary_rpc_method_handler(_bound_to(request_id, handler.stream_unary),
+        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, current),
                                                     handler.request_deserializer, handler.response_serializer)
 
 
+def _streamed(request_id: str | None, behavior, current: Current | None):
+    def run(request, context):  # attached while iterated, as the instrumentation's streamed answers
+        token = otel_context.attach(trace.set_span_in_context(*current)) if current is not None else None
+        try:
+            with requestid.bound(request_id):
+                yield from behavior(request, context)
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+    return run
+
+
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
-    """For grpc.server(interceptors=...): traces outermost, then the request id and metrics (unless None) in one."""
-    traced = [SampledServerSpans(tracing.provider)] if tracing.enabled else []
-    return traced + [metrics.grpc_server_interceptor() if metrics is not None else RequestIdServerInterceptor()]
+    """For grpc.server(interceptors=...): request id, metrics (unless None) and traces in one layer."""
+    calls = metrics.grpc_server_interceptor() if metrics is not None else RequestIdServerInterceptor()
+    return [calls.with_spans(SampledServerSpans(tracing.provider)) if tracing.enabled else calls]
 
 
 def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:

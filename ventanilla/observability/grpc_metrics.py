@@ -11,9 +11,10 @@ import time
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from ventanilla.observability import external, requestid
+from ventanilla.observability import external
 from ventanilla.observability.children import Children
-from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor, RequestIdServerInterceptor
+from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor, RequestIdServerInterceptor, bound_to
+from ventanilla.observability.grpc_spans import Current
 
 UNARY, CLIENT_STREAMING = "UNARY", "CLIENT_STREAMING"  # grpc_type of proto/ventanilla/v1's methods
 
@@ -87,16 +88,17 @@ class MeteredServerCalls(RequestIdServerInterceptor):
     def __init__(self, registry: CollectorRegistry):
         self._calls = _Calls(registry, "server")
 
-    def _wrapped(self, handler, details, request_id: str | None):
-        run = self._metered(UNARY, handler.unary_unary, details, request_id)
+    def _wrapped(self, handler, details, request_id: str | None, current: Current | None = None):
+        run = self._metered(UNARY, handler.unary_unary, details, request_id, current)
         return grpc.unary_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, details, request_id: str | None):
-        run = self._metered(CLIENT_STREAMING, handler.stream_unary, details, request_id)
+    def _wrapped_stream(self, handler, details, request_id: str | None, current: Current | None = None):
+        run = self._metered(CLIENT_STREAMING, handler.stream_unary, details, request_id, current)
         return grpc.stream_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _metered(self, kind: str, behavior, details, request_id: str | None):
-        """The handler's behaviour counted, timed and run with the request id current."""
+    def _metered(self, kind: str, behavior, details, request_id: str | None, current: Current | None):
+        """The handler's behaviour counted, timed and run with the request id (and a dropped call's trace) current."""
+        bound = bound_to(request_id, behavior, current)
         service, method = self._calls.labels(details.method)
         started = self._calls.started(kind, service, method)
         handling = self._calls.handling(kind, service, method)
@@ -107,8 +109,7 @@ class MeteredServerCalls(RequestIdServerInterceptor):
             begun = time.perf_counter()
             code = None
             try:
-                with requestid.bound(request_id):
-                    return behavior(request, context)
+                return bound(request, context)
             except Exception:
                 code = _code(context)
                 code = grpc.StatusCode.UNKNOWN if code is grpc.StatusCode.OK else code
