@@ -37,7 +37,6 @@ from tests.benchmarks.benchstack import cpu_seconds, export_tree, running_stack 
 from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
-from tests.support.stack_env import free_ports  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
 _PARSER.add_argument("rounds", nargs="*", help="rounds (12); other words are run_all.py's script names")
