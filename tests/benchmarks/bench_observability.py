@@ -14,7 +14,8 @@ neighbour's load disturbs less. --before REV adds the metrics and traced setting
 --short (6 rounds of 2 s and 12 invoices) is what `make bench` runs. The 1-minute load average before each round.
 Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
-and --before REV (or main) have it (tests/benchmarks/metering_cost.py). Prints JSON (with the goal rows: each
+and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call
+(tests/benchmarks/server_spans_cost.py). Prints JSON (with the goal rows: each
 setting against metrics off, same rounds) and writes var/bench/observability.json.
 """
 from __future__ import annotations
@@ -99,6 +100,13 @@ def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
     if not inside(low) and not inside(high):
         return "NOT met"
     return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (IQR spans the goal)"
+
+
+def server_spans() -> dict:
+    """tests/benchmarks/server_spans_cost.py in its own process: a gRPC server's CPU per unsampled call."""
+    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.server_spans_cost", "6" if _ARGS.short else "15"],
+                          cwd=ROOT, capture_output=True, text=True, check=True, timeout=1800)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def goal_rows(summary: dict) -> list[str]:
@@ -241,6 +249,7 @@ def main() -> int:
     results["goals"] = goal_rows(results["overhead"])
     if not _ARGS.http_only:
         results["metering_parts_us_per_request"] = parts(BEFORE or "main")
+        results["grpc_server_unsampled_calls"] = server_spans()
     publish(results, OUT)
     return 0
 

@@ -1,0 +1,69 @@
+"""A gRPC server's CPU per call for callers whose trace is unsampled: metrics alone, the server interceptors of this
+checkout with tracing at 10 % (the decision first, one layer), and OpenTelemetry's gRPC server interceptor in front
+of the metrics (what branch i14-goal replaced). `python -m tests.benchmarks.server_spans_cost [turns]`.
+
+Server and client in this process on loopback (the client's share is the same in every variant); turns of 400
+calls each, variants interleaved; medians of process CPU µs per call. JSON out.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from concurrent import futures
+
+import grpc
+from opentelemetry.instrumentation.grpc import server_interceptor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+from ventanilla.observability.grpc_interceptors import server_interceptors
+from ventanilla.observability.grpc_spans import not_health
+from ventanilla.observability.metrics import Metrics
+from ventanilla.observability.sampling import ReusedIds
+from ventanilla.observability.tracing import Tracing
+
+UNSAMPLED = (("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"), ("x-request-id", "bench"))
+
+
+def _served(interceptors) -> tuple[grpc.Server, grpc.UnaryUnaryMultiCallable]:
+    server = grpc.server(futures.ThreadPoolExecutor(4), interceptors=interceptors)
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "bench.Echo", {"Say": grpc.unary_unary_rpc_method_handler(lambda request, context: b"ok")})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary("/bench.Echo/Say")
+
+
+def main(turns: int = 15) -> dict:
+    """Each variant's median CPU µs per call, and what it adds to metrics alone."""
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)), id_generator=ReusedIds())
+    provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
+    metrics = Metrics("status")
+    variants = {"metrics alone": _served(server_interceptors(metrics, Tracing.off())),
+                "metrics + tracing 10 % (this checkout)": _served(server_interceptors(metrics, Tracing(provider, True))),
+                "metrics + OpenTelemetry's server interceptor": _served(
+                    [server_interceptor(tracer_provider=provider, filter_=not_health), metrics.grpc_server_interceptor()])}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
+    for _server, call in variants.values():
+        for _ in range(300):
+            call(b"x", metadata=UNSAMPLED)
+    for _ in range(turns):
+        for name, (_server, call) in variants.items():
+            started = time.process_time()
+            for _ in range(400):
+                call(b"x", metadata=UNSAMPLED)
+            cpu[name].append((time.process_time() - started) / 400 * 1e6)
+    for server, _call in variants.values():
+        server.stop(None)
+    medians = {name: round(statistics.median(values), 1) for name, values in cpu.items()}
+    base = medians["metrics alone"]
+    return {"cpu_us_per_call": medians, "added_us": {n: round(v - base, 1) for n, v in medians.items()},
+            "turns": turns, "calls_per_turn": 400}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)))
