@@ -3,7 +3,7 @@ checkout with tracing at 10 % (the decision first, one layer), and OpenTelemetry
 of the metrics (what branch i14-goal replaced). `python -m tests.benchmarks.server_spans_cost [turns]`.
 
 Server and client in this process on loopback (the client's share is the same in every variant); turns of 400
-calls each, variants interleaved; medians of process CPU µs per call. JSON out.
+calls each, variants interleaved, the order rotated each turn; medians of process CPU µs per call. JSON out.
 """
 from __future__ import annotations
 
@@ -51,8 +51,10 @@ def main(turns: int = 15) -> dict:
     for _server, call in variants.values():
         for _ in range(300):
             call(b"x", metadata=UNSAMPLED)
-    for _ in range(turns):
-        for name, (_server, call) in variants.items():
+    names = list(variants)
+    for turn in range(turns):
+        for name in names[turn % 3:] + names[:turn % 3]:  # each variant first in turn
+            call = variants[name][1]
             started = time.process_time()
             for _ in range(400):
                 call(b"x", metadata=UNSAMPLED)
