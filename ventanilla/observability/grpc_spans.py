@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import server_interceptor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ventanilla.observability.sampling import Decider
 
 _HEALTH = "/grpc.health.v1.Health/"
+_W3C = TraceContextTextMapPropagator()
 
 
 def not_health(details) -> bool:
@@ -28,13 +30,15 @@ class SampledServerSpans:
         self._spans = server_interceptor(tracer_provider=provider, filter_=not_health)
         self._decider = Decider(provider)
         self._fields = frozenset(propagate.get_global_textmap().fields)
+        self._w3c = _W3C.fields <= self._fields  # W3C trace context among the configured propagators
 
     def dropped(self, handler_call_details) -> Current | None:
         """(span, parent) when the sampler drops this call; None: use kept()."""
         carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
         if not carrier or not not_health(handler_call_details):
             return None
-        parent = propagate.extract(carrier)
+        # only W3C fields came: the other propagators (baggage by default) would find nothing, skip them
+        parent = _W3C.extract(carrier) if self._w3c and carrier.keys() <= _W3C.fields else propagate.extract(carrier)
         span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
         return None if span is None else (span, parent)
 

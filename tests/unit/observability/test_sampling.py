@@ -64,3 +64,22 @@ def test_a_reused_trace_id_is_given_once_and_only_to_its_thread():
 def test_without_reusable_ids_a_root_is_left_to_the_sdk():
     provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.0)))  # the SDK's own random ids
     assert Decider(provider).dropped(Context(), "POST", SERVER) is None
+
+
+def test_a_gRPC_call_dropped_by_the_sampler_keeps_its_callers_trace_and_baggage():
+    from collections import namedtuple
+
+    from opentelemetry import baggage
+
+    from ventanilla.observability.grpc_spans import SampledServerSpans
+
+    details = namedtuple("Details", "method invocation_metadata")
+    spans = SampledServerSpans(TracerProvider(sampler=ParentBased(ALWAYS_ON), id_generator=ReusedIds()))
+    traceparent = ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")
+    span, parent = spans.dropped(details("/v1.Status/Get", (traceparent, ("x-request-id", "r"))))
+    assert span.get_span_context().trace_id == 0x0af7651916cd43dd8448eb211c80319c and not span.is_recording()
+    _span, parent = spans.dropped(details("/v1.Status/Get", (traceparent, ("baggage", "tenant=a"))))
+    assert baggage.get_baggage("tenant", parent) == "a"  # the other propagators run when their fields came
+    assert spans.dropped(details("/v1.Status/Get", (("traceparent", traceparent[1][:-1] + "1"),))) is None
+    assert spans.dropped(details("/grpc.health.v1.Health/Check", (traceparent,))) is None
+    assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: the instrumentation's way
