@@ -1,6 +1,6 @@
 """The edge → status gRPC hop of consultarEstadoFactura against bare grpcio with the same proto, same run:
-`python tests/benchmarks/bench_hop.py [--calls N] [--threads T] [--quick] [--before REV]` (also run by `make bench`,
-quick). T caller threads (1 by default) make N GetStates calls in all (after a warm-up) to each server in its own
+`python tests/benchmarks/bench_hop.py [--calls N] [--threads T] [--quick] [--before REV] [--breakdown]` (also run
+by `make bench`). T caller threads (1 by default) make N GetStates calls in all (after a warm-up) to each server in its own
 process, rows interleaved in each of 3 rounds; reported per row (median of the rounds): the caller's CPU per call
 (time.process_time), the server process's CPU per call (/proc), both, and the median latency. Rows: the edge's
 StatusClient (its channel as the edge opens it: mutual TLS, request id and metrics) against the status service's
@@ -111,11 +111,19 @@ def _measure(call, pid: int, calls: int, threads: int) -> dict:
     return {"client_cpu_ms": client_ms, "server_cpu_ms": server_ms, "p50_ms": statistics.median(samples) * 1000}
 
 
-def run(calls: int, threads: int = 1, before: Path | None = None) -> dict:
-    """Each row's median over ROUNDS interleaved rounds (before: also the edge row against that tree's status)."""
+BREAKDOWN = {f"plain stub → status service without {parts}": f"status-{parts}"
+             for parts in ("check-gate", "metrics", "api", "check-metrics-gate", "check-metrics-gate-api")}
+
+
+def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: bool = False) -> dict:
+    """Each row's median over ROUNDS interleaved rounds (before: also the edge row against that tree's status;
+    breakdown: the status side without some of its parts, `check` the callers' check, `gate` the ready gate,
+    `metrics` the request id and metrics interceptor, `api` the query: the bare answer instead)."""
     rows = {row: (variant, make_client, ROOT) for row, (variant, make_client) in ROWS.items()}
     if before is not None:
         rows[EDGE + ", before"] = ("status", _edge_client, before)
+    if breakdown:
+        rows.update({row: (variant, lambda a: _plain_client(a, True), ROOT) for row, variant in BREAKDOWN.items()})
     rounds: dict[str, list[dict]] = {row: [] for row in rows}
     for _ in range(ROUNDS):
         for row, (variant, make_client, code) in rows.items():
@@ -151,7 +159,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-hop-") as tmp:
         before = export_tree(rev, Path(tmp), ("ventanilla", "services/status")) if rev else None
         results["before"] = rev
-        results["rows"] = run(calls, threads, before)
+        results["rows"] = run(calls, threads, before, "--breakdown" in argv)
     results["loadavg_end"] = round(os.getloadavg()[0], 1)
     publish(results, OUT)
     return 0
