@@ -79,6 +79,29 @@ def _plain_client(address: str, tls: bool):
     return lambda: stub.GetStates(request, timeout=10), channel.close
 
 
+def _intercepted_client(address: str, layer: str):
+    """A generated stub over the mutual-TLS channel wrapped by grpc.intercept_channel: `nothing` (an interceptor
+    that only continues: grpc's machinery alone), `request id` (the edge's layer without metrics), or `edge` (the
+    channel as the edge's observability wraps it: request id and metrics)."""
+    import grpc
+
+    from tests.support.service_pki import dial
+    from ventanilla.api.v1 import services_pb2 as pb
+    from ventanilla.api.v1 import services_pb2_grpc as rpc
+    from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor
+    from ventanilla.observability.process import Observability
+
+    class Continues(grpc.UnaryUnaryClientInterceptor):
+        def intercept_unary_unary(self, continuation, client_call_details, request):
+            return continuation(client_call_details, request)
+
+    plain = dial(address, "status")
+    channel = (Observability.quiet("soap-edge").channel(plain) if layer == "edge" else
+               grpc.intercept_channel(plain, Continues() if layer == "nothing" else RequestIdClientInterceptor()))
+    stub, request = rpc.StatusServiceStub(channel), pb.StatesByIds(caller=pb.Caller(nif="B12345678"), ids=[7])
+    return lambda: stub.GetStates(request, timeout=10, wait_for_ready=True), plain.close
+
+
 EDGE, FLOOR = "edge client → status service (as wired)", "plain stub → bare grpcio, mutual TLS"
 ROWS = {  # row: (server variant, client)
     EDGE: ("status", _edge_client),
@@ -118,12 +141,16 @@ BREAKDOWN = {f"plain stub → status service without {parts}": f"status-{parts}"
 def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: bool = False) -> dict:
     """Each row's median over ROUNDS interleaved rounds (before: also the edge row against that tree's status;
     breakdown: the status side without some of its parts, `check` the callers' check, `gate` the ready gate,
-    `metrics` the request id and metrics interceptor, `api` the query: the bare answer instead)."""
+    `metrics` the request id and metrics interceptor, `api` the query: the bare answer instead; and the client side
+    through grpc's interceptor machinery with each layer)."""
     rows = {row: (variant, make_client, ROOT) for row, (variant, make_client) in ROWS.items()}
     if before is not None:
         rows[EDGE + ", before"] = ("status", _edge_client, before)
     if breakdown:
         rows.update({row: (variant, lambda a: _plain_client(a, True), ROOT) for row, variant in BREAKDOWN.items()})
+        rows.update({f"{layer} interceptor → bare grpcio, mutual TLS": (
+            "bare-tls", lambda a, layer=layer: _intercepted_client(a, layer), ROOT)
+            for layer in ("nothing", "request id", "edge")})
     rounds: dict[str, list[dict]] = {row: [] for row in rows}
     for _ in range(ROUNDS):
         for row, (variant, make_client, code) in rows.items():
