@@ -42,3 +42,46 @@ def test_a_named_object_is_replaced_in_place_and_absent_until_written(s3_setting
     store.put_named("status-projection-latest.json", b'{"sha256": "a"}')
     store.put_named("status-projection-latest.json", b'{"sha256": "b"}')
     assert store.get_named("status-projection-latest.json") == b'{"sha256": "b"}'
+
+
+@pytest.mark.parametrize("kind", ["directory", "s3"])
+def test_a_deleted_blob_is_gone_with_every_version_and_deleting_it_again_is_harmless(s3_settings, kind):
+    store = open_blob_store(replace(s3_settings, blobs=replace(s3_settings.blobs, store=kind, s3_prefix=f"delete-{kind}/")))
+    ref = store.put(PDF + kind.encode(), "status-projection.sqlite3")
+    store.delete(ref.sha256)
+    with pytest.raises(KeyError):
+        store.get(ref.sha256)
+    store.delete(ref.sha256)
+    if kind == "s3":  # a versioned (object-lock) bucket: no old version nor delete marker keeps the storage
+        listed = store._client.list_object_versions(Bucket=s3_settings.blobs.s3_bucket, Prefix=store._key(ref.sha256))
+        assert listed.get("Versions", []) == [] and listed.get("DeleteMarkers", []) == []
+
+
+def test_a_blob_under_object_lock_is_not_deleted(s3_settings):
+    store = S3BlobStore.from_settings(replace(s3_settings, blobs=replace(s3_settings.blobs, s3_retention_days=30)))
+    ref = store.put(PDF + b"locked", "status-projection.sqlite3")
+    with pytest.raises(PermissionError):
+        store.delete(ref.sha256)
+    assert store.get(ref.sha256) == PDF + b"locked"
+
+
+def test_pruning_snapshots_in_the_object_store_keeps_the_newest(s3_settings, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from ventanilla.adapters.projection_snapshot import latest, prune, stored, take
+    from ventanilla.adapters.projection_store import ProjectionStore
+
+    store, live = open_blob_store(s3_settings), tmp_path / "live.sqlite3"
+    ProjectionStore(live).close()
+    taken = []
+    for events in (10, 20, 30):
+        with closing(sqlite3.connect(live)) as db:
+            db.execute("INSERT OR REPLACE INTO positions VALUES ('invoice-events', 0, ?)", (events,))
+            db.commit()
+        taken.append(take(live, "invoice-events", store))
+    pruned = prune(store, 2)
+    assert pruned.deleted == [taken[0].sha256] and stored(store) == taken[:0:-1] and latest(store) == taken[-1]
+    with pytest.raises(KeyError):
+        store.get(taken[0].sha256)
+    assert store.get(taken[1].sha256) and store.get(taken[2].sha256)

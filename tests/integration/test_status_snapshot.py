@@ -48,7 +48,7 @@ def test_a_new_replica_restores_the_latest_snapshot_and_replays_only_the_tail(se
     service.start()
     try:
         assert service.wait_ready(300)
-        assert snapshot(live, argparse.Namespace()) == 0  # while the live replica runs: SQLite's online backup
+        assert snapshot(live, argparse.Namespace(keep=0)) == 0  # while the live replica runs: SQLite's online backup
         assert "at 4,000 events" in capsys.readouterr().out
         produce_events(bootstrap, topic, 2000, first_id=1001)  # the tail
     finally:

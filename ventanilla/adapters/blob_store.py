@@ -47,6 +47,10 @@ class DirectoryBlobStore:
         except FileNotFoundError:
             raise KeyError(sha256) from None
 
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (a pruned snapshot); nothing when it is already gone."""
+        self._path(sha256).unlink(missing_ok=True)
+
     def put_named(self, name: str, data: bytes) -> None:
         """Replace a small named object (a pointer) atomically and durably."""
         replace_durably(self._root / "named" / named(name), data)

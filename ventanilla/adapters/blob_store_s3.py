@@ -83,6 +83,22 @@ class S3BlobStore:
             raise OSError(f"blob {sha256} is corrupt in the object store")
         return body
 
+    def delete(self, sha256: str) -> None:
+        """Remove every version of a blob (a pruned snapshot), so its storage is freed; nothing when already gone.
+
+        PermissionError when a version is still under object lock: it stays until its retention ends.
+        """
+        key = self._key(_hex_sha256(sha256))
+        listed = self._client.list_object_versions(Bucket=self._bucket, Prefix=key)
+        versions = [v for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []) if v["Key"] == key]
+        for version in versions:
+            try:
+                self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=version["VersionId"])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "AccessDenied":
+                    raise PermissionError(f"blob {sha256} is under object lock") from None
+                raise
+
     def put_named(self, name: str, data: bytes) -> None:
         """Replace a small named object (a pointer); never under object lock, it is overwritten."""
         self._client.put_object(Bucket=self._bucket, Key=f"{self._prefix}named/{named(name)}", Body=data,

@@ -15,6 +15,7 @@ from typing import Protocol
 from ventanilla.adapters.blob_store import fsync_path, synced_temp
 
 POINTER = "status-projection-latest.json"
+HISTORY = "status-projection-snapshots.json"  # every snapshot still stored, newest first (what pruning reads)
 
 
 class SnapshotStore(Protocol):
@@ -24,6 +25,7 @@ class SnapshotStore(Protocol):
     def get(self, sha256: str) -> bytes: ...
     def put_named(self, name: str, data: bytes) -> None: ...
     def get_named(self, name: str) -> bytes: ...
+    def delete(self, sha256: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,19 @@ class Pointer:
     offsets: dict[int, int]
     taken_at: str
 
+    def fields(self) -> dict:
+        return asdict(self) | {"offsets": {str(p): o for p, o in self.offsets.items()}}
+
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self) | {"offsets": {str(p): o for p, o in self.offsets.items()}}).encode()
+        return json.dumps(self.fields()).encode()
+
+    @classmethod
+    def from_fields(cls, fields: dict) -> "Pointer":
+        return cls(**(fields | {"offsets": {int(p): int(o) for p, o in fields["offsets"].items()}}))
 
     @classmethod
     def from_json(cls, data: bytes) -> "Pointer":
-        fields = json.loads(data)
-        return cls(**(fields | {"offsets": {int(p): int(o) for p, o in fields["offsets"].items()}}))
+        return cls.from_fields(json.loads(data))
 
 
 def recorded(path: Path, topic: str) -> tuple[int, dict[int, int]]:
@@ -72,8 +80,53 @@ def take(source: Path, topic: str, store: SnapshotStore, now: datetime | None = 
     ref = store.put(data, "status-projection.sqlite3", "application/vnd.sqlite3")
     pointer = Pointer(ref.sha256, len(data), version, topic, offsets,
                       (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
+    _record(store, [pointer] + stored(store))
     store.put_named(POINTER, pointer.to_json())
     return pointer
+
+
+def stored(store: SnapshotStore) -> list[Pointer]:
+    """Every snapshot still stored, newest first (the latest alone when it was taken before the history was kept)."""
+    try:
+        return [Pointer.from_fields(fields) for fields in json.loads(store.get_named(HISTORY))]
+    except KeyError:
+        pointer = latest(store)
+        return [pointer] if pointer else []
+
+
+def _record(store: SnapshotStore, snapshots: list[Pointer]) -> None:
+    store.put_named(HISTORY, json.dumps([p.fields() for p in snapshots]).encode())
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What pruning did: the snapshots kept, the blobs deleted, and the blobs still locked (retried next time)."""
+
+    kept: list[Pointer]
+    deleted: list[str]
+    locked: list[str]
+
+
+def prune(store: SnapshotStore, keep: int) -> Pruned:
+    """Delete the blobs of all but the newest `keep` snapshots (never one a kept snapshot shares), then the history
+    names what is still stored; a blob under object lock stays in it until its lock ends."""
+    if keep < 1:
+        raise ValueError("keep at least the latest snapshot")
+    snapshots = stored(store)
+    kept, older = snapshots[:keep], snapshots[keep:]
+    needed = {p.sha256 for p in kept}
+    deleted, locked, still = [], [], []
+    for pointer in older:
+        if pointer.sha256 in needed or pointer.sha256 in deleted:
+            continue
+        try:
+            store.delete(pointer.sha256)
+            deleted.append(pointer.sha256)
+        except PermissionError:
+            locked.append(pointer.sha256)
+            still.append(pointer)
+    _record(store, kept + still)
+    return Pruned(kept, deleted, locked)
 
 
 def latest(store: SnapshotStore) -> Pointer | None:
