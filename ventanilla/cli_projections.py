@@ -55,7 +55,7 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
 def snapshot(settings: Settings, args: argparse.Namespace) -> int:
     """Copy the projection with SQLite's backup API, store it by hash and move the 'latest' pointer to it."""
     from ventanilla.adapters import projection_snapshot
-    from ventanilla.adapters.blob_store import open_blob_store
+    from ventanilla.adapters.blob_store import open_snapshot_store
 
     source = settings.path("status", "projection.sqlite3")
     if args.keep < 0:
@@ -64,7 +64,7 @@ def snapshot(settings: Settings, args: argparse.Namespace) -> int:
     if not source.exists():
         print(f"ventanilla projections snapshot: no projection at {source}", file=sys.stderr)
         return 1
-    store = open_blob_store(settings)
+    store = open_snapshot_store(settings)
     pointer = projection_snapshot.take(source, settings.topics.invoice_events, store)
     print(f"snapshot {pointer.sha256} ({pointer.size:,} bytes, schema {pointer.schema_version}) of "
           f"{pointer.topic} at {sum(pointer.offsets.values()):,} events, taken {pointer.taken_at}")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from ventanilla.adapters.blob_store import DirectoryBlobStore, open_blob_store
+from ventanilla.adapters.blob_store import DirectoryBlobStore, open_blob_store, open_snapshot_store
 from ventanilla.adapters.blob_store_s3 import S3BlobStore
 
 pytestmark = pytest.mark.integration
@@ -65,14 +65,26 @@ def test_a_blob_under_object_lock_is_not_deleted(s3_settings):
     assert store.get(ref.sha256) == PDF + b"locked"
 
 
-def test_pruning_snapshots_in_the_object_store_keeps_the_newest(s3_settings, tmp_path):
+def test_snapshots_go_to_their_own_bucket_when_one_is_set(s3_settings):
+    assert open_snapshot_store(s3_settings)._bucket == s3_settings.blobs.s3_bucket
+    own = replace(s3_settings, blobs=replace(s3_settings.blobs, s3_snapshot_bucket="snapshots"))
+    assert open_snapshot_store(own)._bucket == "snapshots" and open_blob_store(own)._bucket == s3_settings.blobs.s3_bucket
+    directory = replace(s3_settings, blobs=replace(s3_settings.blobs, store="directory"))
+    assert isinstance(open_snapshot_store(directory), DirectoryBlobStore)
+
+
+def test_pruning_snapshots_in_their_bucket_frees_them_while_documents_are_locked(s3_settings, tmp_path):
     import sqlite3
+    import uuid
     from contextlib import closing
 
     from ventanilla.adapters.projection_snapshot import latest, prune, stored, take
     from ventanilla.adapters.projection_store import ProjectionStore
 
-    store, live = open_blob_store(s3_settings), tmp_path / "live.sqlite3"
+    bucket = f"snapshots-{uuid.uuid4().hex[:12]}"  # a plain bucket: no object lock
+    settings = replace(s3_settings, blobs=replace(s3_settings.blobs, s3_retention_days=30, s3_snapshot_bucket=bucket))
+    open_blob_store(settings)._client.create_bucket(Bucket=bucket)
+    store, live = open_snapshot_store(settings), tmp_path / "live.sqlite3"
     ProjectionStore(live).close()
     taken = []
     for events in (10, 20, 30):

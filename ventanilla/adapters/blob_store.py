@@ -20,6 +20,16 @@ def open_blob_store(settings: Settings) -> BlobStore:
     return DirectoryBlobStore(settings.blobs.directory)
 
 
+def open_snapshot_store(settings: Settings) -> BlobStore:
+    """Where status snapshots live: the S3 bucket VENTANILLA_S3_SNAPSHOT_BUCKET names (without the documents'
+    object lock, so pruning frees them), else the documents' store."""
+    if settings.blobs.store == "s3":
+        from ventanilla.adapters.blob_store_s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings, snapshots=True)
+    return DirectoryBlobStore(settings.blobs.directory)
+
+
 class DirectoryBlobStore:
     """Blobs as files named by hash under a root directory, fsynced before put returns."""
 

@@ -39,11 +39,19 @@ class S3BlobStore:
         self._now = now
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "S3BlobStore":
-        """A store on the VENTANILLA_S3_* endpoint and bucket."""
+    def from_settings(cls, settings: Settings, snapshots: bool = False) -> "S3BlobStore":
+        """A store on the VENTANILLA_S3_* endpoint and bucket; with `snapshots`, the status snapshots' bucket
+        (VENTANILLA_S3_SNAPSHOT_BUCKET, never under this store's object lock) when one is set."""
         if not settings.blobs.s3_bucket:
             raise SystemExit("VENTANILLA_BLOB_STORE=s3 needs VENTANILLA_S3_BUCKET")
-        client = boto3.client(
+        if snapshots and settings.blobs.s3_snapshot_bucket:
+            return cls(cls._client_of(settings), settings.blobs.s3_snapshot_bucket, settings.blobs.s3_prefix)
+        return cls(cls._client_of(settings), settings.blobs.s3_bucket, settings.blobs.s3_prefix,
+                   settings.blobs.s3_retention_days)
+
+    @staticmethod
+    def _client_of(settings: Settings):
+        return boto3.client(
             "s3", endpoint_url=settings.blobs.s3_endpoint or None, region_name=settings.blobs.s3_region,
             aws_access_key_id=settings.blobs.s3_access_key_id or None,
             aws_secret_access_key=settings.blobs.s3_secret_access_key or None,
@@ -52,7 +60,6 @@ class S3BlobStore:
                           # the SHA-256 below is the checksum; no extra CRC that some servers refuse
                           request_checksum_calculation="when_required",
                           response_checksum_validation="when_required"))
-        return cls(client, settings.blobs.s3_bucket, settings.blobs.s3_prefix, settings.blobs.s3_retention_days)
 
     def _key(self, sha256: str) -> str:
         return f"{self._prefix}{sha256[:2]}/{sha256}"

@@ -12,7 +12,7 @@ from kafka import KafkaConsumer
 
 from ventanilla.adapters import kafka_clients
 
-from ventanilla.adapters.blob_store import open_blob_store
+from ventanilla.adapters.blob_store import open_blob_store, open_snapshot_store
 from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
@@ -126,7 +126,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     end_offsets = o.get("end_offsets") or end_offsets_reader(
         settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-end-offsets",
         settings.deadlines.read_your_writes_s)
-    seeded = seed_from_snapshot(settings, blobs, end_offsets)
+    seeded = seed_from_snapshot(settings, o.get("blobs") or open_snapshot_store(settings), end_offsets)
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     catch_up = CatchUp(end_offsets, store.positions(settings.topics.invoice_events), settings.deadlines.read_your_writes_s)
     servers: list[GrpcServer] = []
