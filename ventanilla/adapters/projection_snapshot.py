@@ -138,8 +138,10 @@ def latest(store: SnapshotStore) -> Pointer | None:
 
 
 def refusal(version: int, topic: str, offsets: dict[int, int], schema_version: int, expected_topic: str,
-            log_end: dict[int, int]) -> str | None:
-    """Why a snapshot must not seed this replica (None: it may): another schema or topic, or ahead of the log."""
+            log_end: dict[int, int], log_beginning: dict[int, int]) -> str | None:
+    """Why a snapshot must not seed this replica (None: it may): another schema or topic, positions ahead of the
+    log's end (the topic was reset or recreated), or a log that now begins past them (retention or deleted
+    records took events the snapshot lacks, so its tail cannot be replayed)."""
     if version != schema_version:
         return f"schema version {version}, this replica's is {schema_version}"
     if topic != expected_topic:
@@ -147,13 +149,18 @@ def refusal(version: int, topic: str, offsets: dict[int, int], schema_version: i
     ahead = {p: o for p, o in offsets.items() if o > log_end.get(p, 0)}
     if ahead:
         return f"positions {ahead} ahead of the log's end {log_end} (was the log reset?)"
+    gap = {p: b for p, b in log_beginning.items() if b > offsets.get(p, 0)}
+    if gap:
+        return (f"the log now begins at {gap}, past the snapshot's positions "
+                f"{ {p: offsets.get(p, 0) for p in gap} } (retention or a reset removed events after it)")
     return None
 
 
 def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version: int, topic: str,
-            log_end: dict[int, int]) -> str | None:
+            log_end: dict[int, int], log_beginning: dict[int, int]) -> str | None:
     """Write the snapshot's file at target (atomically, fsynced) unless refused; the refusal's reason, else None."""
-    reason = refusal(pointer.schema_version, pointer.topic, pointer.offsets, schema_version, topic, log_end)
+    reason = refusal(pointer.schema_version, pointer.topic, pointer.offsets, schema_version, topic, log_end,
+                     log_beginning)
     if reason:
         return reason
     data = store.get(pointer.sha256)
@@ -162,7 +169,7 @@ def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version
     tmp = synced_temp(target.parent, data)
     try:
         version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree
-        reason = refusal(version, topic, offsets, schema_version, topic, log_end)
+        reason = refusal(version, topic, offsets, schema_version, topic, log_end, log_beginning)
         if reason is None:
             os.replace(tmp, target)
             fsync_path(target.parent)
