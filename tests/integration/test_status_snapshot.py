@@ -69,6 +69,30 @@ def test_a_new_replica_restores_the_latest_snapshot_and_replays_only_the_tail(se
     assert sum(o for _t, _p, o in rows(replica.path(*PROJECTION), "positions")) == 6000
 
 
+def _live_replica_of_400_events(settings_factory, tmp_path):
+    """The settings of a replica that has folded 400 events of a fresh topic (and stopped)."""
+    live = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs")})
+    ensure_topics(live)
+    produce_events(live.kafka.bootstrap_servers, live.topics.invoice_events, 400)
+    _serve_until_caught_up(live)
+    return live
+
+
+def _refused_then_replayed(settings_factory, tmp_path, live, reason: str):
+    """A new replica refuses the latest snapshot for `reason`, starts from offset 0 and catches up with the log as
+    it is now before it is ready (invariant 8); its settings."""
+    replica = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs"), "VENTANILLA_STATE_DIR":
+                                str(tmp_path / "replica"), "VENTANILLA_STATUS_SNAPSHOT": "latest"})
+    refused = build(replica)
+    try:
+        assert refused.seeded.startswith("refused: ") and reason in refused.seeded, refused.seeded
+        assert recorded(replica.path(*PROJECTION), live.topics.invoice_events) == (SCHEMA_VERSION, {})  # from 0
+    finally:
+        refused.stop()
+    _serve_until_caught_up(replica)
+    return replica
+
+
 def _altered(source, target, statement: str) -> None:
     consistent_copy(source, target)  # a plain copy of a WAL database would miss the WAL's pages
     with closing(sqlite3.connect(target)) as db:
@@ -82,10 +106,7 @@ def _altered(source, target, statement: str) -> None:
     ("topic", "this replica reads"),
 ])
 def test_a_refused_snapshot_falls_back_to_replaying_the_whole_log(settings_factory, tmp_path, case, reason):
-    live = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs")})
-    ensure_topics(live)
-    produce_events(live.kafka.bootstrap_servers, live.topics.invoice_events, 400)
-    _serve_until_caught_up(live)
+    live = _live_replica_of_400_events(settings_factory, tmp_path)
     copy = tmp_path / "copy.sqlite3"
     _altered(live.path(*PROJECTION), copy, {
         "schema": f"PRAGMA user_version={SCHEMA_VERSION - 1}",
@@ -93,15 +114,7 @@ def test_a_refused_snapshot_falls_back_to_replaying_the_whole_log(settings_facto
         "topic": "UPDATE positions SET topic = 'another-topic'"}[case])
     take(copy, "another-topic" if case == "topic" else live.topics.invoice_events, open_blob_store(live))
 
-    replica = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs"), "VENTANILLA_STATE_DIR":
-                                str(tmp_path / "replica"), "VENTANILLA_STATUS_SNAPSHOT": "latest"})
-    refused = build(replica)
-    try:
-        assert refused.seeded.startswith("refused: ") and reason in refused.seeded, refused.seeded
-        assert recorded(replica.path(*PROJECTION), live.topics.invoice_events) == (SCHEMA_VERSION, {})  # from 0
-    finally:
-        refused.stop()
-    _serve_until_caught_up(replica)
+    replica = _refused_then_replayed(settings_factory, tmp_path, live, reason)
     assert differences(live.path(*PROJECTION), replica.path(*PROJECTION)) == []
 
 
@@ -146,10 +159,7 @@ def _recreate_the_topic_with_fewer_events(settings) -> None:
     ("recreated", "ahead of the log's end"),
 ])
 def test_a_snapshot_the_log_no_longer_continues_is_refused_for_a_full_replay(settings_factory, tmp_path, change, reason):
-    live = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs")})
-    ensure_topics(live)
-    produce_events(live.kafka.bootstrap_servers, live.topics.invoice_events, 400)
-    _serve_until_caught_up(live)
+    live = _live_replica_of_400_events(settings_factory, tmp_path)
     pointer = take(live.path(*PROJECTION), live.topics.invoice_events, open_blob_store(live))
     if change == "retention":
         produce_events(live.kafka.bootstrap_servers, live.topics.invoice_events, 200, first_id=1001)
@@ -157,12 +167,4 @@ def test_a_snapshot_the_log_no_longer_continues_is_refused_for_a_full_replay(set
     else:
         _recreate_the_topic_with_fewer_events(live)
 
-    replica = settings_factory({"VENTANILLA_BLOB_DIR": str(tmp_path / "blobs"), "VENTANILLA_STATE_DIR":
-                                str(tmp_path / "replica"), "VENTANILLA_STATUS_SNAPSHOT": "latest"})
-    refused = build(replica)
-    try:
-        assert refused.seeded.startswith("refused: ") and reason in refused.seeded, refused.seeded
-        assert recorded(replica.path(*PROJECTION), live.topics.invoice_events) == (SCHEMA_VERSION, {})  # from 0
-    finally:
-        refused.stop()
-    _serve_until_caught_up(replica)  # ready only once it holds the log as it is now (invariant 8)
+    _refused_then_replayed(settings_factory, tmp_path, live, reason)
