@@ -52,12 +52,12 @@ def test_pruning_deletes_all_but_the_newest_blobs_and_the_latest_still_restores(
     assert prune(blobs, 2).deleted == []  # nothing more to do
 
 
-def test_a_blob_shared_with_a_kept_snapshot_is_not_deleted(tmp_path):
+def test_an_unchanged_projection_is_one_snapshot_and_never_deleted(tmp_path):
     blobs = DirectoryBlobStore(tmp_path / "blobs")
     live = _projection(tmp_path / "live.sqlite3", 10)
     old = take(live, TOPIC, blobs, START)
     same = take(live, TOPIC, blobs, START + timedelta(hours=1))  # nothing changed in between: the same bytes
-    assert old.sha256 == same.sha256
+    assert old.sha256 == same.sha256 and stored(blobs) == [same]  # listed once, as taken last
     assert prune(blobs, 1).deleted == []
     assert blobs.get(same.sha256)
 
