@@ -97,3 +97,21 @@ def test_pruning_snapshots_in_their_bucket_frees_them_while_documents_are_locked
     with pytest.raises(KeyError):
         store.get(taken[0].sha256)
     assert store.get(taken[1].sha256) and store.get(taken[2].sha256)
+
+
+@pytest.mark.parametrize("kind", ["directory", "s3"])
+def test_a_file_is_stored_and_read_back_a_chunk_at_a_time_as_its_bytes_would_be(s3_settings, tmp_path, kind):
+    from ventanilla.adapters.blob_store import CHUNK
+
+    store = open_blob_store(replace(s3_settings, blobs=replace(s3_settings.blobs, store=kind, s3_prefix=f"file-{kind}/")))
+    data = bytes(range(256)) * (CHUNK * 5 // 2 // 256) + kind.encode()  # two and a half chunks
+    path = tmp_path / "projection.sqlite3"
+    path.write_bytes(data)
+    ref = store.put_file(path, "status-projection.sqlite3", "application/vnd.sqlite3")
+    assert (ref.size, ref.name) == (len(data), "status-projection.sqlite3")
+    assert ref == store.put(data, "status-projection.sqlite3", "application/vnd.sqlite3")  # the same blob
+    chunks = list(store.chunks(ref.sha256))
+    assert len(chunks) >= 3 and max(map(len, chunks)) <= CHUNK  # never the whole blob at once
+    assert b"".join(chunks) == data == store.get(ref.sha256)
+    with pytest.raises(KeyError):
+        store.chunks("0" * 64)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ventanilla.adapters.blob_store import named
+from ventanilla.adapters.blob_store import CHUNK, file_sha256, named
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
 
@@ -77,6 +78,30 @@ class S3BlobStore:
             request.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=self._now() + self._retention)
         self._client.put_object(**request)
         return ref
+
+    def put_file(self, path: Path, name: str = "", media_type: str = "") -> DocumentRef:
+        """Store a file's bytes as put does, streamed from the file (a snapshot larger than memory)."""
+        digest, size = file_sha256(path)
+        ref = DocumentRef(digest, size, name, media_type)
+        if self._stored(self._key(digest)):
+            return ref
+        request = {"Bucket": self._bucket, "Key": self._key(digest), "ContentType": media_type or "application/octet-stream",
+                   "ChecksumSHA256": base64.b64encode(bytes.fromhex(digest)).decode("ascii"), "ContentLength": size}
+        if self._retention:
+            request.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=self._now() + self._retention)
+        with path.open("rb") as body:
+            self._client.put_object(Body=body, **request)
+        return ref
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        """A blob's bytes a chunk at a time, unchecked (the reader hashes them); KeyError when it is not stored."""
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=self._key(_hex_sha256(sha256)))["Body"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise KeyError(sha256) from None
+            raise
+        return body.iter_chunks(CHUNK)
 
     def get(self, sha256: str) -> bytes:
         """The stored bytes, checked against their name; KeyError when absent."""

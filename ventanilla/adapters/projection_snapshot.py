@@ -1,7 +1,6 @@
 """Snapshots of the status projection: a consistent copy of its SQLite file, stored by hash, named by a pointer."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -10,9 +9,9 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
-from ventanilla.adapters.blob_store import fsync_path, synced_temp
+from ventanilla.adapters.blob_store import fsync_path, synced_temp_of
 
 POINTER = "status-projection-latest.json"
 HISTORY = "status-projection-snapshots.json"  # every snapshot still stored, newest first (what pruning reads)
@@ -22,7 +21,8 @@ class SnapshotStore(Protocol):
     """A blob store that also keeps small named objects (the pointer to the latest snapshot)."""
 
     def put(self, data: bytes, name: str = "", media_type: str = ""): ...
-    def get(self, sha256: str) -> bytes: ...
+    def put_file(self, path: Path, name: str = "", media_type: str = ""): ...
+    def chunks(self, sha256: str) -> Iterator[bytes]: ...
     def put_named(self, name: str, data: bytes) -> None: ...
     def get_named(self, name: str) -> bytes: ...
     def delete(self, sha256: str) -> None: ...
@@ -76,9 +76,8 @@ def take(source: Path, topic: str, store: SnapshotStore, now: datetime | None = 
         copy = Path(tmp) / "projection.sqlite3"
         consistent_copy(source, copy)
         version, offsets = recorded(copy, topic)
-        data = copy.read_bytes()
-    ref = store.put(data, "status-projection.sqlite3", "application/vnd.sqlite3")
-    pointer = Pointer(ref.sha256, len(data), version, topic, offsets,
+        ref = store.put_file(copy, "status-projection.sqlite3", "application/vnd.sqlite3")  # streamed: never in memory
+    pointer = Pointer(ref.sha256, ref.size, version, topic, offsets,
                       (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"))
     _record(store, [pointer] + [p for p in stored(store) if p.sha256 != ref.sha256])  # the same bytes: once
     store.put_named(POINTER, pointer.to_json())
@@ -163,11 +162,10 @@ def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version
                      log_beginning)
     if reason:
         return reason
-    data = store.get(pointer.sha256)
-    if hashlib.sha256(data).hexdigest() != pointer.sha256:  # a directory store does not check on read
-        return f"the stored snapshot {pointer.sha256} does not match its hash"
-    tmp = synced_temp(target.parent, data)
+    tmp, digest = synced_temp_of(target.parent, store.chunks(pointer.sha256))  # streamed: never in memory
     try:
+        if digest != pointer.sha256:
+            return f"the stored snapshot {pointer.sha256} does not match its hash"
         version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree
         reason = refusal(version, topic, offsets, schema_version, topic, log_end, log_beginning)
         if reason is None:
