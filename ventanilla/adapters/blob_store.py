@@ -63,13 +63,7 @@ class DirectoryBlobStore:
         digest, size = file_sha256(path)
         target = self._path(digest)
         if not target.exists():
-            tmp, _ = synced_temp_of(target.parent, file_chunks(path))
-            try:
-                os.replace(tmp, target)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            fsync_path(target.parent)
+            replace_durably(target, file_chunks(path))
         return DocumentRef(digest, size, name, media_type)
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
@@ -145,9 +139,9 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def replace_durably(target: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, rename into place and fsync the directory."""
-    tmp = synced_temp(target.parent, data)
+def replace_durably(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write the bytes (or chunks) to a temporary file, fsync, rename into place and fsync the directory."""
+    tmp, _ = synced_temp_of(target.parent, (data,) if isinstance(data, bytes) else data)
     try:
         os.replace(tmp, target)
     except BaseException:
