@@ -1,8 +1,9 @@
 """The goal summary of `make bench`: every goal row of issues 15, 14 and 11 from the JSON in var/bench/.
 
-`python tests/benchmarks/goal_rows.py [DIR]` (default var/bench) reads the JSON files the benchmark scripts wrote
-there, writes DIR/goals.md and prints it: per row the measured figures, the same run's baseline, the goal, whether
-it is met, and the commit and 1-minute load average of the run. A missing file or key reads "not measured"."""
+`python tests/benchmarks/goal_rows.py [DIR] [--since 2026-12-06T15:00:00Z]` (default var/bench) reads the JSON files
+the benchmark scripts wrote there, writes DIR/goals.md and prints it: per row the measured figures, the same run's
+baseline, the goal, whether it is met, and the commit and 1-minute load average of the run (marked "earlier run" when
+the script started before --since: run_all.py passes its own start). A missing file or key reads "not measured"."""
 from __future__ import annotations
 
 import json
@@ -89,8 +90,14 @@ def _load(document: dict) -> str:
     return " → ".join("?" if n is None else f"{n:.1f}" for n in (start, end))
 
 
-def row(goal: Goal, document: dict | None) -> Row:
-    """One goal's row from its JSON document (None when the file is missing)."""
+def _earlier(document: dict, since: str) -> bool:
+    """Whether the script started before `since` (both ISO times in UTC; unknown: not marked)."""
+    started = document.get("started")
+    return bool(since and started) and str(started) < since
+
+
+def row(goal: Goal, document: dict | None, since: str = "") -> Row:
+    """One goal's row from its JSON document (None when the file is missing; started before `since`: marked)."""
     found = [(figure, value(document, figure)) for figure in goal.figures]
     judged = [(figure, n) for figure, n in found if figure.op]
     if any(n is not None and not meets(figure, n) for figure, n in judged):
@@ -105,15 +112,16 @@ def row(goal: Goal, document: dict | None) -> Row:
         measured, commit, load = f"not measured ({goal.source} missing)", "—", "—"
     else:
         commit, load = str(document.get("commit") or "?"), _load(document)
+        commit += " (earlier run)" if _earlier(document, since) else ""
     return Row(goal.issue, goal.path, measured, baseline, goal.goal, verdict, commit, load)
 
 
-def rows(documents: dict[str, dict]) -> list[Row]:
-    """Every goal row, from the JSON documents by file name."""
-    return [row(goal, documents.get(goal.source)) for goal in GOALS]
+def rows(documents: dict[str, dict], since: str = "") -> list[Row]:
+    """Every goal row, from the JSON documents by file name (ISO time `since`: the run's start, if any)."""
+    return [row(goal, documents.get(goal.source), since) for goal in GOALS]
 
 
-def markdown(found: list[Row], documents: dict[str, dict]) -> str:
+def markdown(found: list[Row], documents: dict[str, dict], since: str = "") -> str:
     """goals.md: the rows, then each source's command, start and load."""
     lines = ["# Goal rows (issues 15, 14, 11)", "",
              "| issue | path | measured | baseline (same run) | goal | met? | commit | load 1 min |",
@@ -125,7 +133,8 @@ def markdown(found: list[Row], documents: dict[str, dict]) -> str:
         doc = documents.get(source)
         lines.append(f"- `{source}`: " + ("missing" if doc is None else f"`{doc.get('command', '?')}`, started "
                                           f"{doc.get('started', '?')}, commit {doc.get('commit', '?')}, load "
-                                          f"{_load(doc)}"))
+                                          f"{_load(doc)}" + (f" (before this run, {since})" if _earlier(doc, since)
+                                                             else "")))
     return "\n".join(lines) + "\n"
 
 
@@ -144,9 +153,11 @@ def read_documents(directory: Path) -> dict[str, dict]:
 
 def main(argv: list[str]) -> int:
     """Write DIR/goals.md and print it."""
-    directory = Path(argv[0]) if argv else ROOT / "var" / "bench"
+    since = argv[argv.index("--since") + 1] if "--since" in argv[:-1] else ""
+    given = [a for a in argv if not a.startswith("--") and a != since]
+    directory = Path(given[0]) if given else ROOT / "var" / "bench"
     documents = read_documents(directory)
-    text = markdown(rows(documents), documents)
+    text = markdown(rows(documents, since), documents, since)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "goals.md").write_text(text)
     print(text)

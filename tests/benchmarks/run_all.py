@@ -101,6 +101,7 @@ def main(argv: list[str]) -> int:
         total = [sum(PLAN.get(s.stem.removeprefix("bench_"), (0, 0))[i] for s in chosen) for i in (0, 1)]
         print(f"{'total (known)':<24} {f'~{total[0]:g} min':>9} full {f'~{total[1]:g} min':>9} short")
         return 0
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # JSON left by earlier runs is marked in goals.md
     results = [run(script, short) for script in chosen]
     print("\n== summary")
     for done in results:
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
               f"load {done['load'][0]:.1f} → {done['load'][1]:.1f}")
     failed = [done["name"] for done in results if done["code"] != 0]
     print(f"failed: {', '.join(failed)}" if failed else "every script finished", flush=True)
-    subprocess.run([sys.executable, str(HERE / "goal_rows.py")], cwd=ROOT, check=False)
+    subprocess.run([sys.executable, str(HERE / "goal_rows.py"), "--since", since], cwd=ROOT, check=False)
     return 1 if failed else 0
 
 

@@ -139,3 +139,14 @@ def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsy
     assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s | Flask, "
                      "same bytes 1,000 req/s | ≥ 0.45 × Flask | **no** | abc1234 | 0.5 → 2.2 |"]
     assert "- `portal.json`: missing" in text and "- `write_path.json`: missing" in text
+
+
+def test_json_left_by_an_earlier_run_is_marked(tmp_path, capsys):
+    earlier, now = {**_reads(), "started": "2026-12-06T15:36:28Z"}, {**_portal(), "started": "2026-12-06T17:00:05Z"}
+    found = rows({"reads.json": earlier, "portal.json": now}, since="2026-12-06T17:00:00Z")
+    assert found[0].commit == "abc1234 (earlier run)"
+    assert _row({"portal.json": now}, "portal home").commit == "4c3c945"
+    assert rows({"reads.json": earlier})[0].commit == "abc1234"  # no --since: nothing to compare with
+    (tmp_path / "reads.json").write_text(json.dumps(earlier))
+    goal_rows.main([str(tmp_path), "--since", "2026-12-06T17:00:00Z"])
+    assert "(before this run, 2026-12-06T17:00:00Z)" in (tmp_path / "goals.md").read_text()
