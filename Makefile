@@ -126,7 +126,7 @@ fuzz: install
 	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS)
 
 bench: install kafka-jars bench-tools
-	$(PY) tests/benchmarks/run_all.py
+	$(PY) tests/benchmarks/run_all.py $(BENCH)
 
 # Debian's Chromium for the portal's browser tests (Playwright drives it; it downloads no browser).
 browser-tools:
