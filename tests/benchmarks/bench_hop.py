@@ -1,7 +1,7 @@
 """The edge → status gRPC hop of consultarEstadoFactura against bare grpcio with the same proto, same run:
-`python tests/benchmarks/bench_hop.py [--calls N] [--threads T] [--quick] [--before REV] [--breakdown]` (also run
-by `make bench`). T caller threads (1 by default) make N GetStates calls in all (after a warm-up) to each server in its own
-process, rows interleaved in each of 3 rounds; reported per row (median of the rounds): the caller's CPU per call
+`python tests/benchmarks/bench_hop.py [--calls N] [--threads T] [--rounds R] [--quick] [--before REV] [--breakdown]
+[--rows TEXT]` (also run by `make bench`; --rows: only the rows whose label holds TEXT, and the floor). T caller threads (1 by default) make N GetStates calls in all (after a warm-up) to each server in its own
+process, rows interleaved in each of R rounds (3); reported per row (median of the rounds): the caller's CPU per call
 (time.process_time), the server process's CPU per call (/proc), both, and the median latency. Rows: the edge's
 StatusClient (its channel as the edge opens it: mutual TLS, request id and metrics) against the status service's
 gRPC side as wired (`hop_server.py status`); a plain stub against the same; a plain stub against bare grpcio with and
@@ -138,7 +138,8 @@ BREAKDOWN = {f"plain stub → status service without {parts}": f"status-{parts}"
              for parts in ("check-gate", "metrics", "api", "check-metrics-gate", "check-metrics-gate-api")}
 
 
-def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: bool = False) -> dict:
+def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: bool = False, rounds: int = ROUNDS,
+        only: str = "") -> dict:
     """Each row's median over ROUNDS interleaved rounds (before: also the edge row against that tree's status;
     breakdown: the status side without some of its parts, `check` the callers' check, `gate` the ready gate,
     `metrics` the request id and metrics interceptor, `api` the query: the bare answer instead; and the client side
@@ -151,16 +152,18 @@ def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: boo
         rows.update({f"{layer} interceptor → bare grpcio, mutual TLS": (
             "bare-tls", lambda a, layer=layer: _intercepted_client(a, layer), ROOT)
             for layer in ("nothing", "request id", "edge")})
-    rounds: dict[str, list[dict]] = {row: [] for row in rows}
-    for _ in range(ROUNDS):
+    rows = {row: spec for row, spec in rows.items() if only in row or row == FLOOR}
+    measured: dict[str, list[dict]] = {row: [] for row in rows}
+    for _ in range(rounds):
         for row, (variant, make_client, code) in rows.items():
             with _server(variant, code) as (address, pid):
                 call, close = make_client(address)
                 try:
-                    rounds[row].append(_measure(call, pid, calls, threads))
+                    measured[row].append(_measure(call, pid, calls, threads))
                 finally:
                     close()
-    found = {row: {key: round(statistics.median(r[key] for r in rs), 3) for key in rs[0]} for row, rs in rounds.items()}
+    found = {row: {key: round(statistics.median(r[key] for r in rs), 3) for key in rs[0]}
+             for row, rs in measured.items()}
     for row in found.values():
         row["both_cpu_ms"] = round(row["client_cpu_ms"] + row["server_cpu_ms"], 3)
     floor = found[FLOOR]["both_cpu_ms"]
@@ -177,16 +180,17 @@ def main(argv: list[str]) -> int:
     """Run every row (run_all's own arguments are ignored)."""
     calls = int(_option(argv, "--calls", "2000" if "--quick" in argv else "10000"))
     threads, rev = int(_option(argv, "--threads", "1")), _option(argv, "--before", None)
+    rounds = int(_option(argv, "--rounds", str(ROUNDS)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     results = {"machine": machine(), "commit": commit.strip(),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "command": "python tests/benchmarks/bench_hop.py " + " ".join(argv),
-               "load": f"{threads} caller thread(s), {calls} GetStates calls (1 id) per row and round, {ROUNDS} "
+               "load": f"{threads} caller thread(s), {calls} GetStates calls (1 id) per row and round, {rounds} "
                        "interleaved rounds, median", "loadavg_start": round(os.getloadavg()[0], 1)}
     with tempfile.TemporaryDirectory(prefix="bench-hop-") as tmp:
         before = export_tree(rev, Path(tmp), ("ventanilla", "services/status")) if rev else None
         results["before"] = rev
-        results["rows"] = run(calls, threads, before, "--breakdown" in argv)
+        results["rows"] = run(calls, threads, before, "--breakdown" in argv, rounds, _option(argv, "--rows", ""))
     results["loadavg_end"] = round(os.getloadavg()[0], 1)
     publish(results, OUT)
     return 0
