@@ -8,6 +8,7 @@ gRPC side as wired (`hop_server.py status`); a plain stub against the same; a pl
 without TLS (the floor); --before: the status side of commit REV too. Prints JSON, writes var/bench/hop.json."""
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -40,11 +41,13 @@ def _server(variant: str, code: Path = ROOT):
                                 tls["VENTANILLA_SERVICE_TLS_DIR"], tls["VENTANILLA_SERVICE_TLS_CA"]],
                                cwd=code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": f"{code}:{code / 'services' / 'status'}:{ROOT}"})
+    timed: dict = {}
     try:
         assert process.stdout.readline().strip() == "ready", f"hop_server {variant} did not start"
-        yield f"127.0.0.1:{port}", process.pid
+        yield f"127.0.0.1:{port}", process.pid, timed
     finally:
         process.stdin.close()
+        timed.update(json.loads(process.stdout.readline() or "{}"))
         process.wait(timeout=30)
 
 
@@ -156,13 +159,14 @@ def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: boo
     measured: dict[str, list[dict]] = {row: [] for row in rows}
     for _ in range(rounds):
         for row, (variant, make_client, code) in rows.items():
-            with _server(variant, code) as (address, pid):
+            with _server(variant, code) as (address, pid, timed):
                 call, close = make_client(address)
                 try:
                     measured[row].append(_measure(call, pid, calls, threads))
                 finally:
                     close()
-    found = {row: {key: round(statistics.median(r[key] for r in rs), 3) for key in rs[0]}
+            measured[row][-1].update({f"{part} µs in the server thread": us for part, us in timed.items()})
+    found = {row: {key: round(statistics.median(r[key] for r in rs if key in r), 3) for key in rs[0]}
              for row, rs in measured.items()}
     for row in found.values():
         row["both_cpu_ms"] = round(row["client_cpu_ms"] + row["server_cpu_ms"], 3)

@@ -4,12 +4,15 @@ VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls`
 (the status service's gRPC side as its build() wires it: GrpcServer, the callers' check, metrics and request id,
 the ready gate, StatusApi over the query use cases and a SQLite projection holding one invoice), and `status-` with
 the parts left out, dash-separated (`check`, `metrics`, `gate`, `api`: the bare answer instead of the query), for the
-breakdown. Prints "ready", serves until its stdin closes."""
+breakdown. Prints "ready", serves until its stdin closes, then prints (JSON) the thread CPU per call, in µs, of the
+query handler and of its projection lookup, timed inside the server (`status` variants with the query)."""
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import threading
+import time
 from concurrent import futures
 from pathlib import Path
 
@@ -74,9 +77,29 @@ def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
     options = server_options(tls, "status", gate, health=False)
     if "check" in without:
         options["interceptors"] = gate
+    if "api" not in without:
+        api.GetStates = _thread_timed(api.GetStates, "handler")
+        store.statuses = _thread_timed(store.statuses, "projection lookup")
     server = GrpcServer(f"127.0.0.1:{port}", [lambda s: rpc.add_StatusServiceServicer_to_server(api, s)], **options)
     server.start()
     return server
+
+
+THREAD_CPU: dict[str, list[int]] = {}  # part: [thread CPU ns, calls], printed when the server stops
+
+
+def _thread_timed(function, part: str):
+    """function, its thread's CPU time summed (time.thread_time_ns: this thread only, not the GIL's other holders)."""
+    spent = THREAD_CPU.setdefault(part, [0, 0])
+
+    def timed(*args):
+        begun = time.thread_time_ns()
+        try:
+            return function(*args)
+        finally:
+            spent[0] += time.thread_time_ns() - begun
+            spent[1] += 1
+    return timed
 
 
 def main(argv: list[str]) -> None:
@@ -89,6 +112,7 @@ def main(argv: list[str]) -> None:
     print("ready", flush=True)
     sys.stdin.read()
     server.stop(0)
+    print(json.dumps({part: round(ns / max(1, calls) / 1000, 1) for part, (ns, calls) in THREAD_CPU.items()}), flush=True)
 
 
 if __name__ == "__main__":
