@@ -20,6 +20,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     rebuild_.set_defaults(handler=rebuild)
     snapshot_ = actions.add_parser("snapshot", help="store a consistent copy of the projection (running or stopped) "
                                                     "in the blob store and point the latest snapshot at it")
+    snapshot_.add_argument("--keep", type=int, default=0, metavar="N",
+                           help="then delete every older snapshot but the newest N, this one included "
+                                "(default 0: delete none)")
     snapshot_.set_defaults(handler=snapshot)
 
 
@@ -52,13 +55,21 @@ def rebuild(settings: Settings, args: argparse.Namespace) -> int:
 def snapshot(settings: Settings, args: argparse.Namespace) -> int:
     """Copy the projection with SQLite's backup API, store it by hash and move the 'latest' pointer to it."""
     from ventanilla.adapters import projection_snapshot
-    from ventanilla.adapters.blob_store import open_blob_store
+    from ventanilla.adapters.blob_store import open_snapshot_store
 
     source = settings.path("status", "projection.sqlite3")
+    if args.keep < 0:
+        print("ventanilla projections snapshot: --keep must be 0 (keep all) or more", file=sys.stderr)
+        return 2
     if not source.exists():
         print(f"ventanilla projections snapshot: no projection at {source}", file=sys.stderr)
         return 1
-    pointer = projection_snapshot.take(source, settings.topics.invoice_events, open_blob_store(settings))
+    store = open_snapshot_store(settings)
+    pointer = projection_snapshot.take(source, settings.topics.invoice_events, store)
     print(f"snapshot {pointer.sha256} ({pointer.size:,} bytes, schema {pointer.schema_version}) of "
           f"{pointer.topic} at {sum(pointer.offsets.values()):,} events, taken {pointer.taken_at}")
+    if args.keep:
+        pruned = projection_snapshot.prune(store, args.keep)
+        print(f"kept the newest {len(pruned.kept)} snapshots; deleted {len(pruned.deleted)} older"
+              + (f"; {len(pruned.locked)} still under object lock, deleted once it ends" if pruned.locked else ""))
     return 0

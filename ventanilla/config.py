@@ -531,6 +531,7 @@ class BlobSettings:
     s3_access_key_id: str
     s3_secret_access_key: str
     s3_retention_days: int
+    s3_snapshot_bucket: str  # the status snapshots' bucket, without object lock ("": the documents' bucket)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "BlobSettings":
@@ -545,6 +546,7 @@ class BlobSettings:
             s3_access_key_id=_str(env, "VENTANILLA_S3_ACCESS_KEY_ID", ""),
             s3_secret_access_key=_str(env, "VENTANILLA_S3_SECRET_ACCESS_KEY", ""),
             s3_retention_days=_int(env, "VENTANILLA_S3_RETENTION_DAYS", 0),
+            s3_snapshot_bucket=_str(env, "VENTANILLA_S3_SNAPSHOT_BUCKET", ""),
         )
 
     def __repr__(self) -> str:  # the secret key never reaches a log

@@ -206,7 +206,8 @@ def run(stack) -> dict:
     enviar: list[dict] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
-        before_tree = export_tree(BEFORE, Path(scratch) / "before", STACK_SERVICES) if BEFORE else None
+        before_tree = export_tree(BEFORE, Path(scratch) / "before",
+                                  ("ventanilla", *(f"services/{name}" for name in STACK_SERVICES))) if BEFORE else None
         code = {name: before_tree for name in settings if BEFORE and name.endswith(f"({BEFORE})")}
         with setting_stacks(stack, Path(scratch), settings, code) as stacks:
             for one in stacks.values():  # warm-up: channels, spyne, the first invoices

@@ -159,11 +159,11 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def export_tree(rev: str, into: Path, services: tuple[str, ...] = ("soap-edge",)) -> Path:
-    """rev's ventanilla and services' packages (soap_edge by default) under into (created), with this checkout's
-    generated protobuf modules."""
+def export_tree(rev: str, into: Path, paths: tuple[str, ...] = ("ventanilla", "services/soap-edge")) -> Path:
+    """rev's ventanilla and soap_edge packages (or other paths) under into (created), with this checkout's generated
+    protobuf modules."""
     into.mkdir(parents=True, exist_ok=True)
-    archive = subprocess.run(["git", "archive", rev, "ventanilla", *(f"services/{s}" for s in services)], cwd=ROOT,
+    archive = subprocess.run(["git", "archive", rev, *paths], cwd=ROOT,
                              capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     for generated in (ROOT / "ventanilla" / "api" / "v1").glob("*_pb2*.py"):

@@ -63,6 +63,21 @@ def _status_calls(stack: BenchStack, ids: list[int], own_writes: bool, calls: in
     return {**_ms(samples), "client_cpu_ms_per_call": round(cpu_ms, 3)}
 
 
+def _service_pid(stack: BenchStack, module: str) -> int | None:
+    """The pid of the stack's `python -m module` (a child of `ventanilla run`), if found."""
+    run = Path(stack.settings.path("run.pid")).read_text().split()[0]
+    pending = [int(run)]
+    while pending:
+        pid = pending.pop()
+        try:
+            if f"-m\0{module}".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+            pending += [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return None
+
+
 def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
            pids: dict[str, int] | None = None) -> dict:
     """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes (and on the
@@ -81,15 +96,22 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
         for url, _ in targets.values():
             wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
         rounds, cpu = {name: [] for name in targets}, {name: [] for name in targets}
+        status, status_cpu = _service_pid(stack, "status_service"), {name: [] for name in targets}
         for _ in range(ROUNDS):
             for name, (url, sent) in targets.items():
                 cpu_before = cpu_seconds(pids[url]) if url in pids else 0.0
+                status_before = cpu_seconds(status) if status else 0.0
                 rounds[name].append(wrk(url, *sent, SECONDS, CONNECTIONS, headers=headers))
+                answered = max(1, rounds[name][-1].requests)
                 if url in pids:  # the server's CPU (arbiter and workers) per request answered
-                    cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / max(1, rounds[name][-1].requests))
+                    cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / answered)
+                if status:  # the status service's CPU (all its threads) per request answered
+                    status_cpu[name].append((cpu_seconds(status) - status_before) * 1000 / answered)
     summary = {name: {"rps": statistics.median(r.rps for r in rs), "p99_ms": statistics.median(r.p99_ms for r in rs),
                       "errors": sum(r.errors for r in rs), "rounds_rps": [r.rps for r in rs],
-                      **({"server_cpu_ms_per_request": round(statistics.median(cpu[name]), 3)} if cpu[name] else {})}
+                      **({"server_cpu_ms_per_request": round(statistics.median(cpu[name]), 3)} if cpu[name] else {}),
+                      **({"status_cpu_ms_per_request": round(statistics.median(status_cpu[name]), 3)}
+                         if status_cpu[name] else {})}
                for name, rs in rounds.items()}
     for name in targets:
         if name.startswith("edge"):

@@ -25,6 +25,14 @@ def upload_signed(visitor, signed: bytes) -> None:
     visitor.page.get_by_role("button", name="Firmar y guardar").click()
 
 
+def sections(visitor) -> list[str]:
+    """The links of the section navigation, as shown."""
+    return visitor.page.get_by_role("navigation", name="Secciones").get_by_role("link").all_inner_texts()
+
+
+EVERY_SECTION = ["Inicio", "Plataformas", "Certificados", "Autorizados", "Mi cuenta", "Validar factura"]
+
+
 def test_login_page_and_an_unknown_nif_is_offered_the_sign_up(site, visit):
     nif = site.nifs.company()
     visitor = visit(nif)
@@ -32,9 +40,11 @@ def test_login_page_and_an_unknown_nif_is_offered_the_sign_up(site, visit):
     visitor.look("login")
     visitor.page.get_by_role("button", name="Acceder con certificado electrónico").click()
     visitor.look("home-unknown")
+    assert sections(visitor) == ["Inicio", "Mi cuenta"]  # the integrator's sections would only lead here
     visitor.page.get_by_role("button", name="Dame de alta como integrador").click()
     assert visitor.page.get_by_role("heading", level=1).inner_text() == "Dame de alta como integrador"
     assert visitor.page.get_by_label("NIF").input_value() == nif
+    assert sections(visitor) == ["Inicio", "Mi cuenta"]
     visitor.look("signup")
 
 
@@ -54,6 +64,7 @@ def test_sign_up_with_the_downloaded_document_signed(site, visit):
     assert "Debe aceptar los términos" in visitor.error_of("accepted_terms")
     visitor.look("signup-errors")
     fill_first_step(visitor)
+    assert sections(visitor) == ["Inicio", "Mi cuenta"]
     visitor.look("signup-sign")
     document = download_document(visitor)
     assert nif.encode() in document and b"alta@ejemplo.es" in document
@@ -61,6 +72,7 @@ def test_sign_up_with_the_downloaded_document_signed(site, visit):
     assert "Se ha dado de alta como integrador" in visitor.page.get_by_role("status").inner_text()
     visitor.look("home-after-signup")
     assert site.state(nif).signed_up and site.state(nif).third_party
+    assert sections(visitor) == EVERY_SECTION  # an integrator now: the same layout key no longer applies
 
 
 CASES = {

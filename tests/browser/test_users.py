@@ -34,6 +34,8 @@ def test_associate_a_new_user_who_then_acts_for_the_integrator_and_switches(site
     ana.page.get_by_role("radio", name=re.compile(company)).check()
     ana.page.get_by_role("button", name="Continuar").click()
     assert company in ana.page.locator(".acting").inner_text()
+    assert ana.page.get_by_role("navigation", name="Secciones").get_by_role("link").all_inner_texts() == [
+        "Inicio", "Plataformas", "Certificados", "Mi cuenta", "Validar factura"]  # its users: the integrator's
     ana.look("home-on-behalf")
     ana.go("/certificados/nuevo")
     site.register(company, "por-ana", actor=person)

@@ -321,3 +321,63 @@ def test_every_process_serves_metrics_that_a_pod_monitor_scrapes_and_the_network
         assert monitors[process]["selector"]["matchLabels"] == {"app.kubernetes.io/name": process}
         assert monitors[process]["podMetricsEndpoints"][0]["port"] == "metrics"
         assert process in selected["values"] and port in open_ports, process
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_status_snapshots_are_taken_on_a_schedule_one_at_a_time_as_the_status_service(overlay):
+    """The CronJob of docs/operations.md, 'Snapshots of the status projection'."""
+    from ventanilla.cli import parser
+    from ventanilla.cli_projections import snapshot
+
+    docs = documents(overlay)
+    job, status = find(docs, "CronJob", "status-snapshot"), find(docs, "StatefulSet", "status")
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"  # never two copies at once
+    assert len(job["spec"]["schedule"].split()) == 5 and job["spec"]["startingDeadlineSeconds"] > 0
+    assert 0 < job["spec"]["successfulJobsHistoryLimit"] <= 5 and 0 < job["spec"]["failedJobsHistoryLimit"] <= 5
+    assert job["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] > 0
+    pod, own = job["spec"]["jobTemplate"]["spec"]["template"]["spec"], status["spec"]["template"]["spec"]
+    [container], server = pod["containers"], own["containers"][0]
+    # the status service's identity, image and configuration
+    assert pod["serviceAccountName"] == own["serviceAccountName"] == "status"
+    assert pod["automountServiceAccountToken"] is False and pod["restartPolicy"] in ("Never", "OnFailure")
+    assert container["image"] == server["image"] and container["imagePullPolicy"] == "Always"
+    assert container["envFrom"] == server["envFrom"]
+    args = parser().parse_args(container["args"][1:])
+    assert container["args"][0] == "ventanilla.cli" and args.handler is snapshot and args.keep >= 1
+    # restricted and bounded, like every service pod
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == server["securityContext"]
+    assert {"cpu", "memory", "ephemeral-storage"} <= set(container["resources"]["limits"])
+    # status-0's projection, where the settings put it, mounted on that pod's node
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["projection"] == str(settings_of(docs).path("status")) and mounts["tmp"] == "/tmp"
+    claim = status["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
+    assert {"name": "projection", "persistentVolumeClaim": {"claimName": f"{claim}-status-0"}} in pod["volumes"]
+    [term] = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term == {"topologyKey": "kubernetes.io/hostname",
+                    "labelSelector": {"matchLabels": {"statefulset.kubernetes.io/pod-name": "status-0"}}}
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+    assert env == {"VENTANILLA_S3_ACCESS_KEY_ID": "object-store-snapshots",
+                   "VENTANILLA_S3_SECRET_ACCESS_KEY": "object-store-snapshots"}  # may write and delete
+    # never one of the status Service's endpoints; nothing may connect to it
+    labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    assert not find(docs, "Service", "status")["spec"]["selector"].items() <= labels.items()
+    [policy] = [d["spec"] for d in docs if d["kind"] == "NetworkPolicy"
+                and d["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "status-snapshot"}]
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and policy["ingress"] == []
+    # in their own bucket (the documents' is under object lock: pruning could not free them), and used
+    settings = settings_of(docs)
+    assert settings.blobs.s3_snapshot_bucket not in ("", settings.blobs.s3_bucket)
+    assert settings.status_snapshot == "latest"
+
+
+def test_operators_set_the_snapshot_schedule_in_the_overlay():
+    import yaml
+
+    from tests.deploy.render import OVERLAYS as OVERLAY_DIR
+
+    overlay = yaml.safe_load((OVERLAY_DIR / "prod" / "kustomization.yaml").read_text())
+    [patch] = [p for p in overlay["patches"] if p["target"].get("kind") == "CronJob"]
+    [operation] = yaml.safe_load(patch["patch"])
+    assert operation["path"] == "/spec/schedule"
+    assert find(documents("prod"), "CronJob", "status-snapshot")["spec"]["schedule"] == operation["value"]

@@ -5,6 +5,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
@@ -17,6 +18,16 @@ def open_blob_store(settings: Settings) -> BlobStore:
         from ventanilla.adapters.blob_store_s3 import S3BlobStore
 
         return S3BlobStore.from_settings(settings)
+    return DirectoryBlobStore(settings.blobs.directory)
+
+
+def open_snapshot_store(settings: Settings) -> BlobStore:
+    """Where status snapshots live: the S3 bucket VENTANILLA_S3_SNAPSHOT_BUCKET names (without the documents'
+    object lock, so pruning frees them), else the documents' store."""
+    if settings.blobs.store == "s3":
+        from ventanilla.adapters.blob_store_s3 import S3BlobStore
+
+        return S3BlobStore.from_settings(settings, snapshots=True)
     return DirectoryBlobStore(settings.blobs.directory)
 
 
@@ -47,6 +58,25 @@ class DirectoryBlobStore:
         except FileNotFoundError:
             raise KeyError(sha256) from None
 
+    def put_file(self, path: Path, name: str = "", media_type: str = "") -> DocumentRef:
+        """Store a file's bytes as put does, a chunk at a time (a snapshot larger than memory)."""
+        digest, size = file_sha256(path)
+        target = self._path(digest)
+        if not target.exists():
+            replace_durably(target, file_chunks(path))
+        return DocumentRef(digest, size, name, media_type)
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        """A blob's bytes a chunk at a time, unchecked (the reader hashes them); KeyError when it is not stored."""
+        path = self._path(sha256)
+        if not path.exists():
+            raise KeyError(sha256)
+        return file_chunks(path)
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (a pruned snapshot); nothing when it is already gone."""
+        self._path(sha256).unlink(missing_ok=True)
+
     def put_named(self, name: str, data: bytes) -> None:
         """Replace a small named object (a pointer) atomically and durably."""
         replace_durably(self._root / "named" / named(name), data)
@@ -66,24 +96,52 @@ def named(name: str) -> str:
     return name
 
 
+CHUNK = 1 << 20  # bytes read or written at a time when a blob is streamed
+
+
 def synced_temp(directory: Path, data: bytes) -> Path:
     """The bytes in a new hidden file of that directory, fsynced (the caller renames or deletes it)."""
+    return synced_temp_of(directory, (data,))[0]
+
+
+def synced_temp_of(directory: Path, chunks: Iterable[bytes]) -> tuple[Path, str]:
+    """The chunks in a new hidden file of that directory, fsynced, and their SHA-256 (the caller renames or
+    deletes the file)."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                digest.update(chunk)
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Path(tmp)
+    return Path(tmp), digest.hexdigest()
 
 
-def replace_durably(target: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, rename into place and fsync the directory."""
-    tmp = synced_temp(target.parent, data)
+def file_chunks(path: Path) -> Iterator[bytes]:
+    """A file's bytes, CHUNK at a time."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """A file's SHA-256 (hex) and size, read a chunk at a time."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in file_chunks(path):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def replace_durably(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write the bytes (or chunks) to a temporary file, fsync, rename into place and fsync the directory."""
+    tmp, _ = synced_temp_of(target.parent, (data,) if isinstance(data, bytes) else data)
     try:
         os.replace(tmp, target)
     except BaseException:

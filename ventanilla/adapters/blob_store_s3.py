@@ -4,13 +4,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ventanilla.adapters.blob_store import named
+from ventanilla.adapters.blob_store import CHUNK, file_sha256, named
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
 
@@ -39,11 +40,19 @@ class S3BlobStore:
         self._now = now
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "S3BlobStore":
-        """A store on the VENTANILLA_S3_* endpoint and bucket."""
+    def from_settings(cls, settings: Settings, snapshots: bool = False) -> "S3BlobStore":
+        """A store on the VENTANILLA_S3_* endpoint and bucket; with `snapshots`, the status snapshots' bucket
+        (VENTANILLA_S3_SNAPSHOT_BUCKET, never under this store's object lock) when one is set."""
         if not settings.blobs.s3_bucket:
             raise SystemExit("VENTANILLA_BLOB_STORE=s3 needs VENTANILLA_S3_BUCKET")
-        client = boto3.client(
+        if snapshots and settings.blobs.s3_snapshot_bucket:
+            return cls(cls._client_of(settings), settings.blobs.s3_snapshot_bucket, settings.blobs.s3_prefix)
+        return cls(cls._client_of(settings), settings.blobs.s3_bucket, settings.blobs.s3_prefix,
+                   settings.blobs.s3_retention_days)
+
+    @staticmethod
+    def _client_of(settings: Settings):
+        return boto3.client(
             "s3", endpoint_url=settings.blobs.s3_endpoint or None, region_name=settings.blobs.s3_region,
             aws_access_key_id=settings.blobs.s3_access_key_id or None,
             aws_secret_access_key=settings.blobs.s3_secret_access_key or None,
@@ -52,7 +61,6 @@ class S3BlobStore:
                           # the SHA-256 below is the checksum; no extra CRC that some servers refuse
                           request_checksum_calculation="when_required",
                           response_checksum_validation="when_required"))
-        return cls(client, settings.blobs.s3_bucket, settings.blobs.s3_prefix, settings.blobs.s3_retention_days)
 
     def _key(self, sha256: str) -> str:
         return f"{self._prefix}{sha256[:2]}/{sha256}"
@@ -71,6 +79,30 @@ class S3BlobStore:
         self._client.put_object(**request)
         return ref
 
+    def put_file(self, path: Path, name: str = "", media_type: str = "") -> DocumentRef:
+        """Store a file's bytes as put does, streamed from the file (a snapshot larger than memory)."""
+        digest, size = file_sha256(path)
+        ref = DocumentRef(digest, size, name, media_type)
+        if self._stored(self._key(digest)):
+            return ref
+        request = {"Bucket": self._bucket, "Key": self._key(digest), "ContentType": media_type or "application/octet-stream",
+                   "ChecksumSHA256": base64.b64encode(bytes.fromhex(digest)).decode("ascii"), "ContentLength": size}
+        if self._retention:
+            request.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=self._now() + self._retention)
+        with path.open("rb") as body:
+            self._client.put_object(Body=body, **request)
+        return ref
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        """A blob's bytes a chunk at a time, unchecked (the reader hashes them); KeyError when it is not stored."""
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=self._key(_hex_sha256(sha256)))["Body"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise KeyError(sha256) from None
+            raise
+        return body.iter_chunks(CHUNK)
+
     def get(self, sha256: str) -> bytes:
         """The stored bytes, checked against their name; KeyError when absent."""
         try:
@@ -82,6 +114,22 @@ class S3BlobStore:
         if hashlib.sha256(body).hexdigest() != sha256:
             raise OSError(f"blob {sha256} is corrupt in the object store")
         return body
+
+    def delete(self, sha256: str) -> None:
+        """Remove every version of a blob (a pruned snapshot), so its storage is freed; nothing when already gone.
+
+        PermissionError when a version is still under object lock: it stays until its retention ends.
+        """
+        key = self._key(_hex_sha256(sha256))
+        listed = self._client.list_object_versions(Bucket=self._bucket, Prefix=key)
+        versions = [v for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []) if v["Key"] == key]
+        for version in versions:
+            try:
+                self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=version["VersionId"])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "AccessDenied":
+                    raise PermissionError(f"blob {sha256} is under object lock") from None
+                raise
 
     def put_named(self, name: str, data: bytes) -> None:
         """Replace a small named object (a pointer); never under object lock, it is overwritten."""

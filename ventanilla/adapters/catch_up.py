@@ -111,3 +111,14 @@ def end_offsets_reader(bootstrap_servers: str, topic: str, client_id: str,
             return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
 
     return end_offsets
+
+
+def beginning_offsets(bootstrap_servers: str, topic: str, client_id: str, timeout_s: float | None = None) -> dict[int, int]:
+    """Where each partition of a topic begins now (retention or deleted records move it past 0); one request."""
+    timeout = {"request_timeout_ms": int(timeout_s * 1000)} if timeout_s else {}
+    consumer = kafka_clients.consumer(bootstrap_servers, client_id=client_id, **timeout)
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
+        return {tp.partition: offset for tp, offset in consumer.beginning_offsets(tps).items()}
+    finally:
+        consumer.close()

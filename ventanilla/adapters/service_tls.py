@@ -2,6 +2,7 @@
 they mean to, and each server's check of who may call which method (CALLERS, an allow-list)."""
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Callable, Mapping
 
@@ -12,6 +13,7 @@ from ventanilla.logs import Everyso
 
 log = logging.getLogger("ventanilla.service_tls")
 HEALTH = "/grpc.health.v1.Health/"
+SUBJECT_ALT_NAME = "x509_subject_alternative_name"  # gRPC's auth property of a certificate's subjectAltNames
 
 # Who may call which method, by the service name its certificate carries; a method not listed: nobody.
 CALLERS: Mapping[str, frozenset[str]] = {
@@ -52,8 +54,19 @@ def opener(tls: ServiceTls, me: str, services: Mapping[str, str]) -> Callable[..
 
 
 def caller_of(context: grpc.ServicerContext) -> frozenset[str]:
-    """The service names (DNS subjectAltNames) of the verified client certificate; empty without one."""
-    return frozenset(name.decode() for name in context.auth_context().get("x509_subject_alternative_name", ()))
+    """The service names (DNS subjectAltNames) of the verified client certificate; empty without one.
+
+    Read as the peer's identities, which gRPC sets to the subjectAltNames when the certificate has any (else to its
+    common name, which names no service here): the whole auth context would copy the certificate's PEM and every
+    other property on each call (10 µs against 0.5–4 µs, measured; docs/benchmarks.md)."""
+    if context.peer_identity_key() != SUBJECT_ALT_NAME:
+        return frozenset()
+    return _names(tuple(context.peer_identities() or ()))
+
+
+@functools.lru_cache(maxsize=64)  # the few certificates' name sets that call a service
+def _names(identities: tuple[bytes, ...]) -> frozenset[str]:
+    return frozenset(name.decode() for name in identities)
 
 
 class CallerCheck(grpc.ServerInterceptor):

@@ -1,6 +1,7 @@
 """Spanish tax identifiers (NIF: DNI, NIE, CIF, K/L/M): shape and check character, pure."""
 from __future__ import annotations
 
+import functools
 import re
 
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -51,6 +52,7 @@ def valid_or_none(raw: str) -> str | None:
     return nif if is_valid(nif) else None
 
 
+@functools.lru_cache(maxsize=4096)  # every access check compares NIFs: the few callers' forms are remembered
 def canonical(raw: str) -> str:
     """The one form of a tax id for keys, lookups and access: upper case, no separators, no ES prefix.
 

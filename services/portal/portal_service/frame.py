@@ -9,7 +9,7 @@ from flask import Flask, render_template, request, session
 from markupsafe import Markup, escape
 
 from portal_service.catalogue import language
-from portal_service.web import is_staff
+from portal_service.web import acting_state, is_staff
 
 SLOT = re.compile("\x00(\\w+)\x00")  # a per-request value's place in a rendered fragment (NUL never comes from text)
 
@@ -47,16 +47,25 @@ def install_page_frame(app: Flask) -> None:
         logged_in = bool(session.get("nif"))
         acting = logged_in and bool(session.get("acting")) and session.get("acting") != session.get("nif")
         method = session.get("method")
-        key = (language(), logged_in, logged_in and is_staff(), acting, (request.endpoint or "").split(".")[0],
-               "oidc" if method == "oidc" else bool(method))
+        key = (language(), logged_in, logged_in and is_staff(), acting, _integrator(logged_in),
+               (request.endpoint or "").split(".")[0], "oidc" if method == "oidc" else bool(method))
         fragments = rendered.get(key)
         if fragments is None:
-            lang, _, staff, _, section, method_kind = key
-            shown = {"lang": lang, "logged_in": logged_in, "is_staff": staff, "section": section,
-                     "method": method_kind, "acting": _slot("acting") if acting else None}
+            lang, _, staff, _, integrator, section, method_kind = key
+            shown = {"lang": lang, "logged_in": logged_in, "is_staff": staff, "integrator": integrator,
+                     "section": section, "method": method_kind, "acting": _slot("acting") if acting else None}
             fragments = rendered[key] = tuple(
                 SLOT.split(render_template(name, csrf=_slot("csrf"), next=_slot("next"), name=_slot("name"), **shown))
                 for name in ("frame_top.html", "frame_bottom.html"))
         return Frame(*(_filled(parts, values) for parts in fragments))
 
     app.jinja_env.globals["page_frame"] = page_frame
+
+
+def _integrator(logged_in: bool) -> bool:
+    """Whether the NIF acted for is a signed-up integrator: only then do the integrator's sections (platforms,
+    certificates, authorized users, the validator) lead anywhere but to the sign-up."""
+    if not logged_in:
+        return False
+    state = acting_state()
+    return state is not None and state.signed_up

@@ -1,6 +1,7 @@
 """Composition root of the status service: projection, catch-up, back-office intake, notices, gRPC APIs."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -12,8 +13,8 @@ from kafka import KafkaConsumer
 
 from ventanilla.adapters import kafka_clients
 
-from ventanilla.adapters.blob_store import open_blob_store
-from ventanilla.adapters.catch_up import CatchUp, end_offsets_reader
+from ventanilla.adapters.blob_store import open_blob_store, open_snapshot_store
+from ventanilla.adapters.catch_up import CatchUp, beginning_offsets, end_offsets_reader
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode_facts
@@ -117,8 +118,8 @@ class StatusService:
 def build(settings: Settings, observability: Observability | None = None, *,
           overrides: dict | None = None) -> StatusService:
     """Wire the status service from settings (metrics nobody scrapes and no tracing unless observability is given);
-    `overrides` replaces ports by name (log, blobs, clock, and end_offsets: where the log ends, what catching up
-    means)."""
+    `overrides` replaces ports by name (log, blobs, clock, end_offsets: where the log ends, what catching up
+    means, and beginning_offsets: where it begins, checked against a snapshot's positions)."""
     o = overrides or {}
     obs = observability or Observability.quiet("status")
     metrics, tracer = obs.metrics, obs.tracer("ventanilla.status") if obs.tracing.enabled else None
@@ -126,7 +127,10 @@ def build(settings: Settings, observability: Observability | None = None, *,
     end_offsets = o.get("end_offsets") or end_offsets_reader(
         settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-end-offsets",
         settings.deadlines.read_your_writes_s)
-    seeded = seed_from_snapshot(settings, blobs, end_offsets)
+    beginning = o.get("beginning_offsets") or functools.partial(
+        beginning_offsets, settings.kafka.bootstrap_servers, settings.topics.invoice_events, "status-log-start",
+        settings.deadlines.read_your_writes_s)
+    seeded = seed_from_snapshot(settings, o.get("blobs") or open_snapshot_store(settings), end_offsets, beginning)
     store = ProjectionStore(settings.path("status", "projection.sqlite3"))
     catch_up = CatchUp(end_offsets, store.positions(settings.topics.invoice_events), settings.deadlines.read_your_writes_s)
     servers: list[GrpcServer] = []

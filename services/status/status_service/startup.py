@@ -43,24 +43,29 @@ class StartupCatchUp:
             self._on_ready()
 
 
-def seed_from_snapshot(settings: Settings, store: SnapshotStore, end_offsets: EndOffsets) -> str:
+def seed_from_snapshot(settings: Settings, store: SnapshotStore, end_offsets: EndOffsets,
+                       beginning_offsets: EndOffsets) -> str:
     """Before the store opens: a replica with no projection file restores the latest snapshot when
-    VENTANILLA_STATUS_SNAPSHOT=latest; the outcome (restored, or why it replays the whole log instead)."""
+    VENTANILLA_STATUS_SNAPSHOT=latest, unless the log no longer continues it (its positions are ahead of the
+    log's end, or the log begins past them); the outcome (restored, or why it replays the whole log instead)."""
     target = settings.path("status", "projection.sqlite3")
     if settings.status_snapshot == "off" or target.exists():
         return "not asked" if settings.status_snapshot == "off" else "kept the projection on disk"
-    started = time.monotonic()
+    started, pointer, bounds = time.monotonic(), None, {}
     try:
         pointer = snapshots.latest(store)
         if pointer is None:
             reason = "no snapshot taken yet"
         else:
+            bounds = {"log_beginning": beginning_offsets(), "log_end": end_offsets()}
             reason = snapshots.restore(pointer, store, target, SCHEMA_VERSION, settings.topics.invoice_events,
-                                       end_offsets())
+                                       **bounds)
     except Exception as error:  # noqa: BLE001 - a snapshot is an optimisation: replay the log instead
         reason = f"the snapshot could not be read: {error}"
     if reason:
-        log.warning("snapshot refused; replaying the whole log", extra={"reason": reason})
+        found = {"sha256": pointer.sha256, "taken_at": pointer.taken_at, "snapshot_offsets": pointer.offsets} \
+            if pointer else {}
+        log.warning("snapshot refused; replaying the whole log", extra={"reason": reason, **found, **bounds})
         return f"refused: {reason}"
     log.info("restored the latest snapshot; replaying the log's tail",
              extra={"sha256": pointer.sha256, "taken_at": pointer.taken_at, "offsets": sum(pointer.offsets.values()),

@@ -18,12 +18,19 @@ class Aborted(Exception):
 
 
 class Context:
-    def __init__(self, names: tuple[str, ...]):
-        self._auth = {"x509_subject_alternative_name": [n.encode() for n in names]} if names else {}
+    """A servicer context as gRPC's TLS gives it: the peer's identities are its subjectAltNames when it has any, else
+    its common name; none without a certificate."""
+
+    def __init__(self, names: tuple[str, ...], common_name: str = ""):
+        self._key = "x509_subject_alternative_name" if names else ("x509_common_name" if common_name else None)
+        self._identities = [n.encode() for n in names] or ([common_name.encode()] if common_name else None)
         self.code = None
 
-    def auth_context(self):
-        return self._auth
+    def peer_identity_key(self):
+        return self._key
+
+    def peer_identities(self):
+        return self._identities
 
     def peer(self):
         return "ipv4:127.0.0.1:1"
@@ -41,12 +48,12 @@ def _client_streaming(method: str) -> bool:
     return bool(found and found.client_streaming)
 
 
-def _call(method: str, names: tuple[str, ...]):
+def _call(method: str, names: tuple[str, ...], common_name: str = ""):
     answer = lambda request, context: "answered"  # noqa: E731
     handler = (grpc.stream_unary_rpc_method_handler(answer) if _client_streaming(method)
                else grpc.unary_unary_rpc_method_handler(answer))
     checked = CallerCheck("test").intercept_service(lambda _: handler, SimpleNamespace(method=method))
-    context = Context(names)
+    context = Context(names, common_name)
     try:
         return (checked.stream_unary if handler.request_streaming else checked.unary_unary)(iter(()), context)
     except Aborted:
@@ -71,6 +78,12 @@ def test_a_method_that_answers_with_a_stream_is_closed_to_everyone():
     handler = grpc.unary_stream_rpc_method_handler(lambda request, context: iter(("answered",)))
     method = SimpleNamespace(method="/ventanilla.v1.RegistryService/SubmitInvoiceStream")
     assert CallerCheck("test").intercept_service(lambda _: handler, method) is None
+
+
+def test_a_certificate_without_subject_alt_names_is_no_service_even_if_its_common_name_is_one():
+    method = "/ventanilla.v1.StatusService/GetStates"
+    assert _call(method, (), common_name="soap-edge") == grpc.StatusCode.UNAUTHENTICATED
+    assert _call(method, ("soap-edge",), common_name="portal") == "answered"
 
 
 def test_a_method_nobody_listed_is_closed_and_health_is_open():

@@ -1,0 +1,119 @@
+"""A GetStates server for bench_hop.py: `python -m tests.benchmarks.hop_server VARIANT PORT TLS_DIR TLS_CA`.
+
+VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls` (the same with mutual TLS), `status`
+(the status service's gRPC side as its build() wires it: GrpcServer, the callers' check, metrics and request id,
+the ready gate, StatusApi over the query use cases and a SQLite projection holding one invoice), and `status-` with
+the parts left out, dash-separated (`check`, `metrics`, `gate`, `api`: the bare answer instead of the query), for the
+breakdown. Prints "ready", serves until its stdin closes, then prints (JSON) the thread CPU per call, in µs, of the
+query handler and of its projection lookup, timed inside the server (`status` variants with the query)."""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import threading
+import time
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+
+from ventanilla.adapters.invoice_messages import state_to_pb
+from ventanilla.adapters.service_tls import server_credentials
+from ventanilla.api.v1 import services_pb2 as pb
+from ventanilla.api.v1 import services_pb2_grpc as rpc
+from ventanilla.config import ServiceTls
+from ventanilla.domain.invoice import State
+
+INVOICE_ID = 7
+
+
+class _Bare(rpc.StatusServiceServicer):
+    """GetStates answering the status service's answer for one registered invoice, built once."""
+
+    answer = pb.StatesAnswer(items=[pb.StateItem(state=state_to_pb(State.REGISTRADA), remarks="")])
+
+    def GetStates(self, request, context):
+        return self.answer
+
+
+def _bare(port: int, tls: ServiceTls | None) -> grpc.Server:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    rpc.add_StatusServiceServicer_to_server(_Bare(), server)
+    if tls is None:
+        server.add_insecure_port(f"127.0.0.1:{port}")
+    else:
+        server.add_secure_port(f"127.0.0.1:{port}", server_credentials(tls, "status"))
+    server.start()
+    return server
+
+
+def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
+    """The status service's gRPC side, wired as status_service.__main__.build wires it, minus Kafka."""
+    from status_service.grpc_api import StatusApi
+    from status_service.handlers import Queries
+    from status_service.metering import MeteredProgress
+    from status_service.startup import NOT_READY
+    from tests.unit.domain.factories import registered
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.catch_up import CatchUp
+    from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate
+    from ventanilla.adapters.projection_store import ProjectionStore
+    from ventanilla.adapters.service_tls import server_options
+    from ventanilla.observability.process import Observability
+
+    state = Path(tempfile.mkdtemp(prefix="bench-hop-"))
+    store = ProjectionStore(state / "projection.sqlite3")
+    store.apply(registered(INVOICE_ID), "invoice-events", 0, 0)
+    catch_up = CatchUp(lambda: {0: 1}, store.positions("invoice-events"), 5.0)
+    obs = Observability.quiet("status")  # metrics kept, as the stack's status (its /metrics not served here)
+    reads = MeteredProgress(catch_up, obs.metrics.catch_up_wait, obs.metrics.catch_up_timeouts)
+    api = (_Bare() if "api" in without else
+           StatusApi(Queries(store, DirectoryBlobStore(state / "blobs"), reads), obs.metrics.group_query_items))
+    ready = threading.Event()
+    ready.set()
+    gate = (*(() if "metrics" in without else obs.server_interceptors()),
+            *(() if "gate" in without else (ReadyGate(ready, NOT_READY),)))
+    options = server_options(tls, "status", gate, health=False)
+    if "check" in without:
+        options["interceptors"] = gate
+    if "api" not in without:
+        api.GetStates = _thread_timed(api.GetStates, "handler")
+        store.statuses = _thread_timed(store.statuses, "projection lookup")
+    server = GrpcServer(f"127.0.0.1:{port}", [lambda s: rpc.add_StatusServiceServicer_to_server(api, s)], **options)
+    server.start()
+    return server
+
+
+THREAD_CPU: dict[str, list[int]] = {}  # part: [thread CPU ns, calls], printed when the server stops
+
+
+def _thread_timed(function, part: str):
+    """function, its thread's CPU time summed (time.thread_time_ns: this thread only, not the GIL's other holders)."""
+    spent = THREAD_CPU.setdefault(part, [0, 0])
+
+    def timed(*args):
+        begun = time.thread_time_ns()
+        try:
+            return function(*args)
+        finally:
+            spent[0] += time.thread_time_ns() - begun
+            spent[1] += 1
+    return timed
+
+
+def main(argv: list[str]) -> None:
+    variant, port, directory, ca = argv
+    tls = ServiceTls.from_env({"VENTANILLA_SERVICE_TLS_DIR": directory, "VENTANILLA_SERVICE_TLS_CA": ca}, Path("."))
+    if variant.startswith("bare"):
+        server = _bare(int(port), tls if variant == "bare-tls" else None)
+    else:
+        server = _status(int(port), tls, frozenset(variant.split("-")[1:]))
+    print("ready", flush=True)
+    sys.stdin.read()
+    server.stop(0)
+    print(json.dumps({part: round(ns / max(1, calls) / 1000, 1) for part, (ns, calls) in THREAD_CPU.items()}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

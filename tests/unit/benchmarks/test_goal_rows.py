@@ -1,0 +1,152 @@
+"""goal_rows turns the benchmarks' JSON into goal rows: each verdict at its boundary, missing files and keys."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.benchmarks import goal_rows
+from tests.benchmarks.goal_rows import MET, NOT_MEASURED, NOT_MET, rows
+from tests.benchmarks.goal_table import GOALS, START_STAGE_SUM_MS
+
+
+def _row(documents: dict, path_start: str) -> goal_rows.Row:
+    return next(r for r in rows(documents) if r.path.startswith(path_start))
+
+
+def _reads(ratio=0.45, p99=10.0, errors=0, rate=500, group=(15.0, 30.0), lag=50.0, rebuild=0.5, replica=15.0) -> dict:
+    return {"commit": "abc1234", "machine": {"loadavg_at_start": ["0.50", "1", "1"]}, "loadavg_at_end": ["2.25"],
+            "estado": {"edge consultarEstadoFactura": {"rps": 450.0, "ratio_to_flask": ratio},
+                       "trivial Flask, same bytes": {"rps": 1000.0}},
+            "paced": {"edge consultarFactura": {"p99_ms": p99, "errors": errors, "rate_per_s": rate},
+                      "trivial Flask, same bytes": {"p99_ms": 1.5}},
+            "group": {"edge": {"p50_ms": group[0], "p99_ms": group[1]}, "trivial Flask, same bytes": {"p50_ms": 0.8}},
+            "lag": {"p50_ms": 12.0, "p99_ms": lag},
+            "rebuild": {"events": 1_000_000, "raw_read": [{"events_per_s": 100_000}, {"events_per_s": 140_000}],
+                        "rebuild_reader_process_vs_raw_ratio": rebuild,
+                        "new_status_replica": {"seconds_to_ready": 24.1},
+                        "new_status_replica_from_snapshot": {"seconds_to_ready": replica}}}
+
+
+def _write_path(per_s=100.0, over_edge=0.25, cpu_over_floor=1.5, floor=START_STAGE_SUM_MS / 2, rss=2.0,
+                burst=1.5) -> dict:
+    return {"commit": "def5678", "load_average_start": 2.4, "load_average_end": 2.6, "floor_cpu_ms": floor,
+            "stack": {"per_s": per_s, "cpu_ms_per_invoice": 47.0}, "stack_over_edge_only": over_edge,
+            "stack_cpu_over_floor": cpu_over_floor, "edge_only": {"per_s": 340.0},
+            "large_uploads": {"body_mb": 8.32, "per_request_in_flight_over_payload": rss, "burst_over_cpu_floor": burst}}
+
+
+def _observability(metrics=0.97, traced=0.90) -> dict:
+    def setting(ratio):  # i14-goal's shape: medians of rotated rounds
+        return {"rps": {"median": 600.0 * ratio}, "throughput_vs_off": {"median": ratio, "rounds": [ratio]}}
+    operations = {op: {"metrics off, tracing off": setting(1.0), "metrics on, tracing off": setting(metrics),
+                       "metrics on, tracing sampled 10 %": setting(traced)}
+                  for op in ("consultarEstadoFactura", "enviarFactura")}
+    return {"commit": "0123abc", "overhead": operations}
+
+
+def _portal(p95=50.0, ratio=0.3) -> dict:
+    page = {"rps": 500.0, "p95_ms": p95, "vs_trivial_rps": ratio}
+    return {"commit": "4c3c945", "load_avg_1min": {"start": 2.44, "end": 1.91}, "home": page, "certificates": page,
+            "platform_detail": page, "trivial": [{"rps": 1600.0}, {"rps": 1800.0}, {"rps": 1700.0}]}
+
+
+def _all(**reads) -> dict:
+    return {"reads.json": _reads(**reads), "write_path.json": _write_path(), "observability.json": _observability(),
+            "portal.json": _portal()}
+
+
+def test_every_goal_met_exactly_at_its_limit():
+    found = rows(_all())
+    assert len(found) == len(GOALS) == 16
+    assert [r.verdict for r in found] == [MET] * 16
+
+
+@pytest.mark.parametrize(("row", "documents"), [
+    ("consultarEstadoFactura, wrk", {"reads.json": _reads(ratio=0.449)}),
+    ("consultarFactura, paced", {"reads.json": _reads(p99=10.01)}),
+    ("consultarFactura, paced", {"reads.json": _reads(errors=1)}),
+    ("consultarFactura, paced", {"reads.json": _reads(rate=200)}),
+    ("consultarGrupoEstadosFactura", {"reads.json": _reads(group=(15.1, 20.0))}),
+    ("consultarGrupoEstadosFactura", {"reads.json": _reads(group=(10.0, 30.5))}),
+    ("back-office update", {"reads.json": _reads(lag=50.1)}),
+    ("projection rebuild", {"reads.json": _reads(rebuild=0.499)}),
+    ("new status replica", {"reads.json": _reads(replica=15.1)}),
+    ("enviarFactura, signed", {"write_path.json": _write_path(per_s=99.9)}),
+    ("enviarFactura, signed", {"write_path.json": _write_path(over_edge=0.249)}),
+    ("enviarFactura CPU", {"write_path.json": _write_path(cpu_over_floor=1.51)}),
+    ("enviarFactura CPU", {"write_path.json": _write_path(floor=START_STAGE_SUM_MS / 2 + 0.1)}),
+    ("edge peak RSS", {"write_path.json": _write_path(rss=2.01)}),
+    ("edge peak RSS", {"write_path.json": _write_path(burst=1.51)}),
+    ("consultarEstadoFactura throughput, metrics on, tracing off", {"observability.json": _observability(metrics=0.969)}),
+    ("enviarFactura throughput, metrics on, tracing sampled", {"observability.json": _observability(traced=0.899)}),
+    ("portal home", {"portal.json": _portal(p95=50.1)}),
+    ("portal platform detail", {"portal.json": _portal(ratio=0.299)}),
+])
+def test_just_past_a_limit_is_not_met(row, documents):
+    assert _row(documents, row).verdict == NOT_MET
+
+
+def test_a_missing_file_or_key_is_not_measured_never_an_error():
+    assert {r.verdict for r in rows({})} == {NOT_MEASURED}
+    assert "reads.json missing" in _row({}, "consultarFactura").measured
+    reads = _reads()
+    del reads["paced"]["edge consultarFactura"]["errors"]
+    reads["lag"] = "broken"
+    reads["rebuild"]["raw_read"] = None
+    found = {"reads.json": reads}
+    assert _row(found, "consultarFactura").verdict == NOT_MEASURED
+    assert "errors not measured" in _row(found, "consultarFactura").measured
+    assert _row(found, "back-office").verdict == NOT_MEASURED
+    assert _row(found, "projection rebuild").baseline == "raw read not measured"
+
+
+def test_a_measured_miss_outweighs_a_missing_figure():
+    reads = _reads(p99=12.0)
+    del reads["paced"]["edge consultarFactura"]["errors"]
+    assert _row({"reads.json": reads}, "consultarFactura").verdict == NOT_MET
+
+
+def test_older_keys_are_found_through_the_rows_alternative_paths():
+    write_path = _write_path(cpu_over_floor=2.14)
+    del write_path["stack_cpu_over_floor"]
+    write_path["stack"]["cpu_over_floor"] = 1.2
+    reads = _reads()
+    del reads["rebuild"]["rebuild_reader_process_vs_raw_ratio"]
+    reads["rebuild"]["rebuild_vs_raw_ratio"] = 0.379
+    found = {"write_path.json": write_path, "reads.json": reads}
+    assert _row(found, "enviarFactura CPU").verdict == MET
+    assert _row(found, "projection rebuild").verdict == NOT_MET
+
+
+def test_baselines_commit_and_load_come_from_the_same_run():
+    found = rows(_all())
+    estado, rebuild = found[0], _row(_all(), "projection rebuild")
+    assert (estado.baseline, estado.commit, estado.load) == ("Flask, same bytes 1,000 req/s", "abc1234", "0.5 → 2.2")
+    assert rebuild.baseline == "raw read 120,000 events/s"  # the median of the raw reads around the rebuilds
+    portal = _row(_all(), "portal home")
+    assert (portal.baseline, portal.load) == ("trivial page 1,700 req/s", "2.4 → 1.9")
+    assert _row(_all(), "enviarFactura CPU").measured.startswith("÷ stage sum 1.5 ×; stage sum ÷ start 0.5 ×")
+
+
+def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsys):
+    (tmp_path / "reads.json").write_text(json.dumps(_reads(ratio=0.3)))
+    (tmp_path / "portal.json").write_text("{ not json")
+    assert goal_rows.main([str(tmp_path)]) == 0
+    text = (tmp_path / "goals.md").read_text()
+    assert text == capsys.readouterr().out.rstrip("\n") + "\n"
+    lines = [line for line in text.splitlines() if line.startswith("| 15 | consultarEstadoFactura")]
+    assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s | Flask, "
+                     "same bytes 1,000 req/s | ≥ 0.45 × Flask | **no** | abc1234 | 0.5 → 2.2 |"]
+    assert "- `portal.json`: missing" in text and "- `write_path.json`: missing" in text
+
+
+def test_json_left_by_an_earlier_run_is_marked(tmp_path, capsys):
+    earlier, now = {**_reads(), "started": "2026-12-06T15:36:28Z"}, {**_portal(), "started": "2026-12-06T17:00:05Z"}
+    found = rows({"reads.json": earlier, "portal.json": now}, since="2026-12-06T17:00:00Z")
+    assert found[0].commit == "abc1234 (earlier run)"
+    assert _row({"portal.json": now}, "portal home").commit == "4c3c945"
+    assert rows({"reads.json": earlier})[0].commit == "abc1234"  # no --since: nothing to compare with
+    (tmp_path / "reads.json").write_text(json.dumps(earlier))
+    goal_rows.main([str(tmp_path), "--since", "2026-12-06T17:00:00Z"])
+    assert "(before this run, 2026-12-06T17:00:00Z)" in (tmp_path / "goals.md").read_text()
