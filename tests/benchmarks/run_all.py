@@ -26,7 +26,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),
     "portal": (2, 2),
-    "observability": (5, 2),
+    "observability": (9, 3),  # a whole stack per setting, 12 rotated rounds; then the edge in one process
     "hop": (2, 1),
     "projection_apply": (2, 0.5),
     "portal_inprocess": (1, 1),
