@@ -3,7 +3,8 @@
 One run gives, with the machine and load average and the baselines of the same run:
 1. the registry's stages alone (CPU per signed ~100 KB invoice; their sum is the floor);
 2. enviarFactura over MTOM from closed-loop clients over TLS to a private stack (signatures required), with the
-   CPU of every stack process (edges, registry, status, cancellation, broker) per invoice, against the floor;
+   CPU of every stack process (edges, registry, status, cancellation, broker) per invoice, against the floor, also
+   net of the stack's idle CPU per second, and the broker's by thread (JIT compilers, request handlers, network);
 3. the same requests to an edge whose registry answers a prepared registration at once: the edge-only ceiling;
 4. 20 concurrent 8 MB MTOM uploads to one edge worker (prepared registration): peak RSS over idle per upload.
 To measure another commit's product with the same script, put its `ventanilla` and `services/*` first on
@@ -47,6 +48,20 @@ def own_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of one process by thread name (digits folded: `C2 CompilerThre`, `data-plane-kafk`, ...)."""
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = "".join("N" if c.isdigit() else c for c in raw[raw.index("(") + 1:raw.rindex(")")])
+        fields = raw.rsplit(")", 1)[1].split()
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 def stack_processes(state: Path) -> list[int]:
@@ -98,15 +113,25 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int) -> dict:
     for pid in pids:
         name = process_name(pid)
         idle_ms_per_s[name] = idle_ms_per_s.get(name, 0.0) + (before[pid] - idle[pid]) * 1000 / IDLE_S
+    broker = [p for p in pids if process_name(p) == "kafka broker"]
+    threads_before = thread_cpu(broker[0]) if broker else {}
     result = closed_loop(url, invoices, clients, lambda: tls_session(client))
+    threads = {name: (cpu - threads_before.get(name, 0.0)) * 1000 / result["invoices"]
+               for name, cpu in (thread_cpu(broker[0]) if broker else {}).items()}
     per_process: dict[str, float] = {}
     for pid in pids:
         name = process_name(pid)
         per_process[name] = per_process.get(name, 0.0) + (own_cpu(pid) - before[pid]) * 1000 / result["invoices"]
+    # what each invoice adds to the stack's cost per second while idle (pollers, heartbeats, the broker's own
+    # threads): the margin that stays when the throughput rises and the per-second costs spread thinner
+    idle_per_invoice = sum(idle_ms_per_s.values()) * result["seconds"] / result["invoices"]
     return {**result, "stack_processes": len(pids),
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
+            "cpu_ms_per_invoice_over_idle": round(sum(per_process.values()) - idle_per_invoice, 2),
             "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
-            "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())}}
+            "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())},
+            "broker_cpu_ms_per_invoice_by_thread": {k: round(v, 2) for k, v in
+                                                    sorted(threads.items(), key=lambda kv: -kv[1]) if v >= 0.05}}
 
 
 def process_name(pid: int) -> str:

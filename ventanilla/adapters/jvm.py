@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Mapping
 
 QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
-SERVER_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true")
+# C1 only (-XX:TieredStopAtLevel=1): the local broker's C2 compiler threads were its largest CPU cost under load
+# for minutes after a start (3-9 ms of the broker's 6-12 ms per registered invoice, docs/benchmarks.md "Write path
+# (issue 15)"), and its requests are not slower with C1's code at this scale.
+SERVER_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
+                  "-Djava.awt.headless=true")
 
 
 def find_java(env: Mapping[str, str]) -> str | None:

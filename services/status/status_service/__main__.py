@@ -42,14 +42,16 @@ from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 log = logging.getLogger("status")
 
 
-def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int) -> KafkaConsumer:
+def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int,
+                    fetching: dict = kafka_clients.FOLLOWING) -> KafkaConsumer:
+    """A consumer of a group; `fetching`: how long the broker may hold its fetches (kafka_clients)."""
     static = {"group_instance_id": settings.status_groups.instance_id} if settings.status_groups.instance_id else {}
     session_ms = settings.status_groups.session_timeout_ms
     return kafka_clients.consumer(settings.kafka.bootstrap_servers, security=settings.kafka.security,
                                   client_id=client_id, group_id=group, enable_auto_commit=False,
                                   auto_offset_reset="earliest", max_poll_records=max_records,
                                   session_timeout_ms=session_ms, heartbeat_interval_ms=min(3000, session_ms // 3),
-                                  reconnect_backoff_max_ms=1000, **static, **kafka_clients.FOLLOWING)
+                                  reconnect_backoff_max_ms=1000, **static, **fetching)
 
 
 @dataclass
@@ -156,7 +158,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
         GroupLoop(_group_consumer(settings, settings.status_groups.backoffice, "status-intake", 50),
                   settings.topics.backoffice_updates, intake, "intake", after=startup.ready,
                   watch=ConsumeWatch("intake", metrics, tracer)),
-        GroupLoop(_group_consumer(settings, settings.status_groups.notices, "status-notices", 500),
+        GroupLoop(_group_consumer(settings, settings.status_groups.notices, "status-notices", 500, kafka_clients.BATCHED),
                   settings.topics.invoice_events,
                   Notifier(notices, settings.topics.invoices_registered, directory, metrics.notices_published),
                   "notices", after=startup.ready, watch=ConsumeWatch("notices", metrics, tracer)),
