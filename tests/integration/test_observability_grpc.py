@@ -209,3 +209,30 @@ def test_an_unsampled_client_stream_has_its_trace_current_in_the_handler_and_exp
     (line,) = [l for l in lines if l["msg"] == "handled"]
     assert line["trace_id"] == format(root.get_span_context().trace_id, "032x") and line["request_id"] == "rid-unsampled"
     assert line["span_id"] != format(root.get_span_context().span_id, "016x")  # a span of its own, as the SDK's
+
+
+def test_blocking_calls_skip_grpcs_interceptor_machinery_and_futures_keep_it(traced, lines, monkeypatch):
+    """Blocking unary and client-streaming calls are metered around the channel's own multicallable (no
+    grpc.intercept_channel layer per call); futures still go through it; a failure keeps its code and details."""
+    channel, exporter, client_tracing, client_metrics, _ = traced
+    from grpc import _interceptor  # noqa: PLC0415 - grpc's interceptor machinery, to prove it is not crossed
+
+    def crossed(*_args, **_kwargs):
+        raise AssertionError("grpc.intercept_channel's machinery was crossed")
+    for multicallable in (_interceptor._UnaryUnaryMultiCallable, _interceptor._StreamUnaryMultiCallable):
+        monkeypatch.setattr(multicallable, "__call__", crossed)
+        monkeypatch.setattr(multicallable, "_with_call", crossed)
+    with requestid.bound("rid-direct"), client_tracing.tracer("soap").start_as_current_span("consultar") as root:
+        assert channel.unary_unary("/test.Echo/Say")(b"d", timeout=10) == b"ok:d"
+        assert channel.stream_unary("/test.Echo/Gather")(iter([b"e"]), timeout=10) == b"ok:e"
+        with pytest.raises(grpc.RpcError) as failed:
+            channel.unary_unary("/test.Echo/Fail")(b"x", timeout=10)
+    assert failed.value.code() is grpc.StatusCode.FAILED_PRECONDITION and failed.value.details()
+    assert [l["request_id"] for l in lines if l["msg"] == "handled"] == ["rid-direct", "rid-direct"]
+    clients = [s for s in exporter.get_finished_spans() if s.kind.name == "CLIENT"]
+    assert len(clients) == 3 and {s.parent.span_id for s in clients} == {root.get_span_context().span_id}
+    assert _code(client_metrics, "client", "Fail", "FAILED_PRECONDITION") == 1
+    monkeypatch.undo()
+    with requestid.bound("rid-future"):
+        assert channel.unary_unary("/test.Echo/Say").future(b"f", timeout=10).result() == b"ok:f"
+    assert lines[-1]["request_id"] == "rid-future"

@@ -9,20 +9,12 @@ from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.instrumentation.grpc import client_interceptor
 
 from ventanilla.observability import requestid
+from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
 from ventanilla.observability.grpc_spans import Current, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
 
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
     from ventanilla.observability.metrics import Metrics
-
-class _CallDetails(NamedTuple):
-    method: str
-    timeout: float | None
-    metadata: tuple | None
-    credentials: object
-    wait_for_ready: bool | None
-    compression: object
-
 
 class _ClientInfo(NamedTuple):  # what the instrumentation's client interceptor reads of a call (grpcext's)
     full_method: str
@@ -49,7 +41,7 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         added = extra + (((requestid.METADATA_KEY, request_id),) if request_id is not None else ())
         keys = {key for key, _value in added}
         kept = tuple(m for m in ((details.metadata if metadata is None else metadata) or ()) if m[0] not in keys)
-        return _CallDetails(details.method, details.timeout, kept + added, details.credentials,
+        return CallDetails(details.method, details.timeout, kept + added, details.credentials,
                             getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
 
     def _call(self, continuation, details, request):
@@ -169,8 +161,9 @@ def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.
 
 def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: Tracing) -> grpc.Channel:
     """The channel with request id and metrics (unless None: the id alone) on every call, and when tracing is on a
-    client span in a sampled trace (the context alone in an unsampled one), all in one interceptor."""
+    client span in a sampled trace (the context alone in an unsampled one), all in one interceptor, run directly
+    around blocking unary and client-streaming calls (grpc_client.py)."""
     calls = metrics.grpc_client_interceptor() if metrics is not None else RequestIdClientInterceptor()
     if tracing.enabled:
         calls = calls.with_spans(client_interceptor(tracer_provider=tracing.provider, filter_=not_health))
-    return grpc.intercept_channel(channel, calls)
+    return ObservedChannel(channel, calls)

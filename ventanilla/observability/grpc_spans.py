@@ -5,6 +5,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from ventanilla.observability import traceparent
 from ventanilla.observability.sampling import Decider
 
 _HEALTH = "/grpc.health.v1.Health/"
@@ -37,10 +38,18 @@ class SampledServerSpans:
         carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
         if not carrier or not not_health(handler_call_details):
             return None
-        # only W3C fields came: the other propagators (baggage by default) would find nothing, skip them
-        parent = _W3C.extract(carrier) if self._w3c and carrier.keys() <= _W3C.fields else propagate.extract(carrier)
+        parent = self._parent(carrier)
         span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
         return None if span is None else (span, parent)
+
+    def _parent(self, carrier: dict[str, str]):
+        """The caller's context: a lone traceparent read directly (traceparent.py); only W3C fields, by that
+        propagator alone (the others, baggage by default, would find nothing); else by every propagator."""
+        if self._w3c and carrier.keys() <= _W3C.fields:
+            if len(carrier) == 1 and traceparent.FIELD in carrier:
+                return traceparent.extracted(carrier[traceparent.FIELD])
+            return _W3C.extract(carrier)
+        return propagate.extract(carrier)
 
     def kept(self, continuation, handler_call_details):
         """The instrumentation's span around the handler continuation gives."""
