@@ -89,7 +89,7 @@ def choose_profile():
     if form.validate_on_submit():
         session["acting"], session["chosen"] = form.profile.data, True
         log.info("acting for", extra={"nif": session["nif"], "for": form.profile.data})
-        flash(_("Ahora actúa como %(profile)s.", profile=dict(profiles)[form.profile.data]), "success")
+        flash(_("Perfil en uso: %(profile)s.", profile=dict(profiles)[form.profile.data]), "success")
         return redirect(url_for("home.home"))
     return render_template("profile_choice.html", form=form)
 
