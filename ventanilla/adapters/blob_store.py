@@ -101,26 +101,26 @@ CHUNK = 1 << 20  # bytes read or written at a time when a blob is streamed
 
 def synced_temp(directory: Path, data: bytes) -> Path:
     """The bytes in a new hidden file of that directory, fsynced (the caller renames or deletes it)."""
-    return synced_temp_of(directory, (data,))[0]
+    return synced_temp_of(directory, (data,))
 
 
-def synced_temp_of(directory: Path, chunks: Iterable[bytes]) -> tuple[Path, str]:
-    """The chunks in a new hidden file of that directory, fsynced, and their SHA-256 (the caller renames or
-    deletes the file)."""
+def synced_temp_of(directory: Path, chunks: Iterable[bytes], digest=None) -> Path:
+    """The chunks in a new hidden file of that directory, fsynced, fed to digest too when one is given (a hashlib
+    object: a streamed blob checked as it is written); the caller renames or deletes the file."""
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-    digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
-                digest.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Path(tmp), digest.hexdigest()
+    return Path(tmp)
 
 
 def file_chunks(path: Path) -> Iterator[bytes]:
@@ -141,7 +141,7 @@ def file_sha256(path: Path) -> tuple[str, int]:
 
 def replace_durably(target: Path, data: bytes | Iterable[bytes]) -> None:
     """Write the bytes (or chunks) to a temporary file, fsync, rename into place and fsync the directory."""
-    tmp, _ = synced_temp_of(target.parent, (data,) if isinstance(data, bytes) else data)
+    tmp = synced_temp_of(target.parent, (data,) if isinstance(data, bytes) else data)
     try:
         os.replace(tmp, target)
     except BaseException:

@@ -1,6 +1,7 @@
 """Snapshots of the status projection: a consistent copy of its SQLite file, stored by hash, named by a pointer."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -162,9 +163,10 @@ def restore(pointer: Pointer, store: SnapshotStore, target: Path, schema_version
                      log_beginning)
     if reason:
         return reason
-    tmp, digest = synced_temp_of(target.parent, store.chunks(pointer.sha256))  # streamed: never in memory
+    digest = hashlib.sha256()
+    tmp = synced_temp_of(target.parent, store.chunks(pointer.sha256), digest)  # streamed: never in memory
     try:
-        if digest != pointer.sha256:
+        if digest.hexdigest() != pointer.sha256:
             return f"the stored snapshot {pointer.sha256} does not match its hash"
         version, offsets = recorded(tmp, topic)  # the file itself, not only its pointer, must agree
         reason = refusal(version, topic, offsets, schema_version, topic, log_end, log_beginning)
