@@ -24,6 +24,7 @@ CALLERS: Mapping[str, frozenset[str]] = {
     "/ventanilla.v1.StatusService/FindInvoice": frozenset({"soap-edge", "cancellation", "portal"}),
     "/ventanilla.v1.StatusService/GetStates": frozenset({"soap-edge"}),
     "/ventanilla.v1.StatusService/FindStates": frozenset({"soap-edge"}),
+    "/ventanilla.v1.StatusService/GetStateBatch": frozenset({"soap-edge"}),
     "/ventanilla.v1.CancellationService/CancelInvoice": frozenset({"soap-edge"}),
     "/ventanilla.v1.CancellationService/CancelInvoiceByTuple": frozenset({"soap-edge"}),
     "/ventanilla.v1.BackOfficeService/GetHistory": frozenset({"backoffice-gateway"}),

@@ -7,6 +7,14 @@ from ventanilla.ports import BlobStore
 from status_service.ports import Progress, Projection
 
 
+Member = tuple  # (caller NIF, id or InvoiceTuple, read_own_writes): one caller's query of one item in a batch
+
+
+def _columns(members: list[Member]) -> tuple[list, list[str], list[bool]]:
+    nifs, keys, own_writes = zip(*members)
+    return list(keys), list(nifs), list(own_writes)
+
+
 class Queries:
     """Answers by id, by tuple, and by groups of either, from the projection; with the log's end where it matters.
 
@@ -23,17 +31,32 @@ class Queries:
 
     def _answered(self, fetch, keys: list, caller_nif: str, own_writes: bool) -> list:
         """Each key's invoice as the caller may see it (or its error); misses fetched again once caught up."""
-        fast = not own_writes and self._catch_up.at_known_end()
-        items = self._checked(fetch(keys), caller_nif) if fast else [None] * len(keys)
-        missed = [n for n, item in enumerate(items) if item is None or isinstance(item, DomainError)]
-        if missed:
-            self._catch_up.ensure()
-            for n, item in zip(missed, self._checked(fetch([keys[n] for n in missed]), caller_nif)):
-                items[n] = item
+        items, refusal = self._each(fetch, keys, [caller_nif] * len(keys), [own_writes] * len(keys))
+        if refusal is not None:
+            raise refusal
         return items
 
-    def _checked(self, found: list, caller_nif: str) -> list:
-        return [self._item(f, caller_nif) for f in found]
+    def _each(self, fetch, keys: list, nifs: list[str], own_writes: list[bool]) -> tuple[list, DomainError | None]:
+        """Key n as nifs[n] may see it (or its error), read-your-writes as own_writes[n] asks; the projection's
+        misses fetched again once caught up (one wait for all). A failed wait: (the items, with each miss the
+        refusal, the refusal)."""
+        known_end = not all(own_writes) and self._catch_up.at_known_end()
+        fast = [n for n, own in enumerate(own_writes) if known_end and not own]
+        items: list = [None] * len(keys)
+        for n, found in zip(fast, fetch([keys[n] for n in fast]) if fast else ()):
+            items[n] = self._item(found, nifs[n])
+        missed = [n for n, item in enumerate(items) if item is None or isinstance(item, DomainError)]
+        if not missed:
+            return items, None
+        try:
+            self._catch_up.ensure()
+        except DomainError as refusal:
+            for n in missed:
+                items[n] = refusal
+            return items, refusal
+        for n, found in zip(missed, fetch([keys[n] for n in missed])):
+            items[n] = self._item(found, nifs[n])
+        return items, None
 
     def _one(self, fetch, key, caller_nif: str, own_writes: bool) -> tuple[Invoice, bytes]:
         (item,) = self._answered(fetch, [key], caller_nif, own_writes)
@@ -75,6 +98,13 @@ class Queries:
                          own_writes: bool = False) -> list[Invoice | DomainError]:
         """Item by item, in request order: the invoice or the error for that item."""
         return self._answered(self._by_tuples, queries, caller_nif, own_writes)
+
+    def state_batch(self, ids: list[Member], tuples: list[Member]) -> tuple[list, list]:
+        """Many callers' single queries at once, (by ids, by tuples): each member (caller NIF, id or tuple,
+        read-your-writes) answered and authorized as its own query of one item would be; a refusal to wait for the
+        log's end is the error of the items that needed it, never of the others."""
+        return (self._each(self._statuses, *_columns(ids))[0] if ids else [],
+                self._each(self._by_tuples, *_columns(tuples))[0] if tuples else [])
 
     def _item(self, found, caller_nif: str):
         try:

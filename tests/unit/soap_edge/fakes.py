@@ -113,6 +113,8 @@ class FakeBackends:
             serving = self.readiness[backend]
             return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING if serving
                                                   else health_pb2.HealthCheckResponse.NOT_SERVING)
+        if method == "GetStateBatch":  # recorded and answered as the single calls its members stand for
+            return pb.StatesAnswer(items=[self._member(path, query, backend) for query in request.queries])
         self.calls.append((SERVICES[service.rsplit(".", 1)[1]], method, request))
         answer = self.answers.get(method)
         if isinstance(answer, DomainError):
@@ -125,6 +127,13 @@ class FakeBackends:
             count = len(request.ids) if method == "GetStates" else len(request.tuples)
             return pb.StatesAnswer(items=[pb.StateItem(state=ipb.REGISTRADA, remarks="ok")] * count)
         return pb.InvoiceAnswer(invoice=invoice(), receipt_pdf=PDF)
+
+    def _member(self, path: str, query: pb.StateQuery, backend: str) -> pb.StateItem:
+        single = (path.replace("GetStateBatch", "FindStates"), pb.StatesByTuples(caller=query.caller, tuples=[query.tuple])) \
+            if query.HasField("tuple") else (path.replace("GetStateBatch", "GetStates"),
+                                             pb.StatesByIds(caller=query.caller, ids=[query.id]))
+        (item,) = self.answer(*single, backend).items
+        return item
 
 
 @dataclass

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
 
 import grpc
 
@@ -14,6 +15,7 @@ from ventanilla.config import Deadlines
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
+from soap_edge.backends.state_batches import MAX_ITEMS, StateBatches
 
 log = logging.getLogger("soap_edge.backends")
 
@@ -103,6 +105,21 @@ class StatusClient(_Client):
     backend, stub_class = "status", rpc.StatusServiceStub
     down = unreachable(ErrorKey.REGISTRO, "de consulta")
 
+    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None):
+        super().__init__(channels, deadlines)
+        batching = batching or Batching()
+        self._batches = StateBatches(lambda: self._stub().GetStateBatch,
+                                     lambda request, error: catalogue_error(self.backend, request, error, self.down),
+                                     self.down, batching.tracer, batching.observed, batching.max_items)
+
+    def state(self, caller: pb.Caller, invoice_id: int) -> pb.StateItem:
+        """One invoice's state by id, in a batch with other callers' when a call is in flight (its error inside)."""
+        return self._batches.state(caller, invoice_id, self._deadlines.query_s)
+
+    def state_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple) -> pb.StateItem:
+        """One invoice's state by its business tuple, batched as `state`."""
+        return self._batches.state_by_tuple(caller, key, self._deadlines.query_s)
+
     def invoice(self, caller: pb.Caller, invoice_id: int) -> pb.InvoiceAnswer:
         """One invoice by id."""
         return self._query(self._stub().GetInvoice, pb.InvoiceById(caller=caller, id=invoice_id))
@@ -138,12 +155,22 @@ class CancellationClient(_Client):
         return self._write(self._stub().CancelInvoiceByTuple, request)
 
 
+@dataclass(frozen=True)
+class Batching:
+    """How the status client batches queries of one state: the batch span's tracer (None: tracing off), what sees
+    each batch's size, and the most queries per call."""
+
+    tracer: object = None
+    observed: Callable[[int], None] | None = None
+    max_items: int = MAX_ITEMS
+
+
 class Backends:
     """The edge's three backends over one set of channels, and whether they are ready."""
 
-    def __init__(self, channels: Channels, deadlines: Deadlines):
+    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None):
         self.registry = RegistryClient(channels, deadlines)
-        self.status = StatusClient(channels, deadlines)
+        self.status = StatusClient(channels, deadlines, batching)
         self.cancellation = CancellationClient(channels, deadlines)
         self.ready = channels.ready
         self.close = channels.close

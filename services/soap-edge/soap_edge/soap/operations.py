@@ -77,7 +77,7 @@ class Operations:
 
     def state(self, facts: RequestFacts, invoice_id: int) -> pb.StateItem:
         """One invoice's state and remarks, as the status service answers them; its error raised."""
-        return _single(self._status.states(self._reader(facts), [invoice_id]))
+        return _checked(self._status.state(self._reader(facts), invoice_id))
 
     def estado(self, facts: RequestFacts, invoice_id: int) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)Factura: one invoice's state and remarks."""
@@ -86,7 +86,7 @@ class Operations:
     def estado_por_valores(self, facts: RequestFacts, tupla: FacturaTupla) -> RespuestaEstadoFactura:
         """consultarEstado(Motivo)FacturaPorValores."""
         who = self._reader(facts)
-        return mapping.respuesta_estado(_single(self._status.states_by_tuples(who, [mapping.invoice_tuple(tupla)])))
+        return mapping.respuesta_estado(_checked(self._status.state_by_tuple(who, mapping.invoice_tuple(tupla))))
 
     def states(self, facts: RequestFacts, ids: Sequence[int]) -> Sequence[pb.StateItem]:
         """A group's items as the status service answers them, in request order (a failed item carries its error)."""
@@ -144,8 +144,7 @@ def _items(answer: pb.StatesAnswer, expected: int):
     return answer.items
 
 
-def _single(answer: pb.StatesAnswer) -> pb.StateItem:
-    (item,) = _items(answer, 1)
+def _checked(item: pb.StateItem) -> pb.StateItem:
     if mapping.item_error(item):
         raise catalogue_error(item.error)
     return item

@@ -1,0 +1,75 @@
+"""consultarEstado(Motivo)Factura's queries of one state, coalesced per edge process into GetStateBatch calls."""
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from typing import Callable, Sequence
+
+import grpc
+from opentelemetry import context as otel_context, trace
+
+from ventanilla.api.v1 import invoice_pb2, services_pb2 as pb
+from ventanilla.domain.errors import DomainError, ErrorKey
+
+from soap_edge.backends.coalescer import Coalescer, Member
+
+log = logging.getLogger("soap_edge.backends")
+
+MAX_ITEMS = 64  # queries per call: a few KB each way, well under a group query's 500
+INCOMPLETE = DomainError(ErrorKey.REGISTRO, "Respuesta incompleta del servicio de consulta.")
+
+Failed = Callable[[object, grpc.RpcError], DomainError]  # (the request, the call's error) -> every member's error
+
+
+class StateBatches:
+    """Each caller's query of one state (by id or tuple), sent at once when no batch is in flight, else with the
+    others that arrived meanwhile; each member keeps its own caller (request id, read-your-writes flag), and the
+    status service answers and authorizes it as its own call. A failed call is every member's failure (`failed`:
+    what a single call's failure means to its caller; `down`: a member whose deadline passed in the queue)."""
+
+    def __init__(self, call: Callable[[], Callable], failed: Failed, down: DomainError,
+                 tracer: trace.Tracer | None = None, observed: Callable[[int], None] | None = None,
+                 max_items: int = MAX_ITEMS):
+        self._call, self._failed, self._down, self._tracer = call, failed, down, tracer
+        self._coalescer = Coalescer(self._send, self._expired, max_items, observed)
+
+    def state(self, caller: pb.Caller, invoice_id: int, timeout_s: float) -> pb.StateItem:
+        """One invoice's state item by id (its error inside, as GetStates answers it)."""
+        return self._ask(pb.StateQuery(caller=caller, id=invoice_id), timeout_s)
+
+    def state_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple, timeout_s: float) -> pb.StateItem:
+        """One invoice's state item by its business tuple."""
+        return self._ask(pb.StateQuery(caller=caller, tuple=key), timeout_s)
+
+    def _ask(self, query: pb.StateQuery, timeout_s: float) -> pb.StateItem:
+        context = otel_context.get_current() if self._tracer is not None else None
+        return self._coalescer.ask(query, timeout_s, context)
+
+    def _expired(self) -> DomainError:
+        log.warning("query expired waiting for its batch", extra={"backend": "status", "request": "StateQuery"})
+        return self._down
+
+    def _send(self, batch: Sequence[Member], timeout_s: float) -> list:
+        request = pb.StateQueries(queries=[member.item for member in batch])
+        try:
+            with self._span(batch):
+                answer = self._call()(request, timeout=timeout_s, wait_for_ready=True)
+        except grpc.RpcError as error:
+            return [self._failed(request, error)] * len(batch)
+        if len(answer.items) != len(batch):
+            return [INCOMPLETE] * len(batch)
+        return list(answer.items)
+
+    def _span(self, batch: Sequence[Member]):
+        """With tracing on and a member's trace sampled: a span in the first sampled member's trace, linked to every
+        member's span (OpenTelemetry's way to model a batch), around the call (its client span a child of it)."""
+        if self._tracer is None:
+            return nullcontext()
+        spans = [trace.get_current_span(member.context).get_span_context() for member in batch]
+        sampled = next((n for n, span in enumerate(spans) if span.is_valid and span.trace_flags.sampled), None)
+        if sampled is None:
+            return nullcontext()
+        return self._tracer.start_as_current_span(
+            "StatusService/GetStateBatch batch", context=batch[sampled].context, kind=trace.SpanKind.INTERNAL,
+            links=[trace.Link(span) for span in spans if span.is_valid],
+            attributes={"ventanilla.batch.queries": len(batch)})
