@@ -125,6 +125,11 @@ EDGE = {
         panel("gRPC client latency p99 by method",
               (f'histogram_quantile(0.99, sum by (le, grpc_method) (rate(grpc_client_handling_seconds_bucket'
                f'{{job="soap-edge"}}[{RATE}])))', "{{grpc_method}}"), unit="s"),
+        panel("State queries per batched status call",
+              (f"histogram_quantile(0.5, sum by (le) (rate(ventanilla_soap_state_batch_queries_bucket[{RATE}])))",
+               "p50"),
+              (f"histogram_quantile(0.95, sum by (le) (rate(ventanilla_soap_state_batch_queries_bucket[{RATE}])))",
+               "p95")),
         panel("Certificates: days left",
               ('(min by (certificate) (ventanilla_certificate_expiry_timestamp_seconds{job="soap-edge"}) - time()) / 86400',
                "{{certificate}}"), unit="d"),

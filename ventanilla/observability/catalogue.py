@@ -15,6 +15,7 @@ OUTCOMES = ("ok", "client_fault", "server_fault")  # a SOAP answer, a submission
 TRANSFERS = ("mtom", "inline")
 REGISTRY_STAGES = ("parse", "schema", "signature", "claims", "storage", "append", "receipt")
 BACKOFFICE_OUTCOMES = ("applied", "duplicate", "refused")
+BATCH_QUERIES = (1, 2, 4, 8, 16, 32, 64)  # soap_edge/backends/state_batches.py: at most 64 per call
 NO_FAULT = "none"  # fault_key / reason when there is none
 
 _C, _G, _H = Kind.COUNTER, Kind.GAUGE, Kind.HISTOGRAM
@@ -34,6 +35,10 @@ OWN: tuple[MetricSpec, ...] = (
     MetricSpec("soap_response_body", "ventanilla_soap_response_body_bytes", _H,
                "Size of SOAP response bodies, by operation and transfer (mtom or inline).",
                ("operation", "transfer"), (EDGE,), BODY_BYTES, "bytes"),
+    MetricSpec("state_batch_queries", "ventanilla_soap_state_batch_queries", _H,
+               "Queries of one invoice's state carried by each call an edge worker made to the status service "
+               "(1: a query alone; more: queries that arrived while the previous call was in flight).",
+               (), (EDGE,), BATCH_QUERIES),
     MetricSpec("soap_in_flight", "ventanilla_soap_requests_in_flight", _G,
                "SOAP requests being served now (all workers).", (), (EDGE,)),
     # Kafka

@@ -14,7 +14,7 @@ from ventanilla.observability.process import Observability
 from ventanilla.observability.wsgi import ServerSpans
 
 from soap_edge.backends.channels import Channels, OpenChannel
-from soap_edge.backends.clients import Backends
+from soap_edge.backends.clients import Backends, Batching
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
@@ -54,7 +54,9 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
         spread={"registry": settings.edge.registry_channels},
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
-    backends = Backends(channels, settings.deadlines)
+    batching = Batching(obs.tracer("soap_edge.backends") if obs.tracing.enabled else None,
+                        obs.metrics.state_batch_queries.observe)
+    backends = Backends(channels, settings.deadlines, batching)
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.edge.group_max_items, access))
     large = LargeBodies(settings.edge.large_body_memory_mb * 1024 * 1024, settings.edge.max_body_bytes,
