@@ -80,6 +80,16 @@ class Coalescer:
             self._lead(member)
         return member.result()
 
+    def queued(self) -> int:
+        """How many queries wait for the call in flight to return."""
+        with self._lock:
+            return len(self._queue)
+
+    def idle(self) -> bool:
+        """Whether no call is in flight."""
+        with self._lock:
+            return not self._busy
+
     def _wait(self, member: Member) -> None:
         """Until the member is answered or is the next to send; out of the queue with expired() at its deadline."""
         if member._wake.acquire(timeout=max(member.deadline - self._clock(), 0.0)):

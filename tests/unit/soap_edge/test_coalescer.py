@@ -1,0 +1,166 @@
+"""The coalescer: a lone query goes at once; queries arriving while a call is in flight share the next one."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from soap_edge.backends.coalescer import Coalescer
+
+WAIT_S = 10.0  # how long a test waits for a condition on a loaded machine
+
+
+class Expired(Exception):
+    """A member's deadline passed before it was sent."""
+
+
+class Backend:
+    """Answers each batch with its items doubled; a call held at `gate` stays in flight until released."""
+
+    def __init__(self, fail: Exception | None = None):
+        self.calls: list[tuple[list, float, str]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fail = fail
+        self.started = threading.Semaphore(0)
+
+    def send(self, batch, timeout_s):
+        self.calls.append(([m.item for m in batch], timeout_s, threading.current_thread().name))
+        self.started.release()
+        assert self.gate.wait(WAIT_S)
+        if self.fail is not None:
+            raise self.fail
+        return [m.item * 2 for m in batch]
+
+
+def _until(condition) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.001)
+
+
+def _held(backend: Backend, coalescer: Coalescer, pool: ThreadPoolExecutor, timeout_s: float = 30.0):
+    """A first query in flight, held by the backend; its future."""
+    backend.gate.clear()
+    first = pool.submit(coalescer.ask, 1, timeout_s)
+    assert backend.started.acquire(timeout=WAIT_S)
+    return first
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(max_workers=80) as executor:
+        yield executor
+
+
+def test_a_lone_query_is_sent_at_once_by_its_own_thread():
+    backend = Backend()
+    sizes = []
+    coalescer = Coalescer(backend.send, Expired, observed=sizes.append)
+    started = time.monotonic()
+    assert coalescer.ask(21, 5.0) == 42
+    assert time.monotonic() - started < 1.0  # no timer
+    [(items, timeout_s, thread)] = backend.calls
+    assert items == [21] and 4.0 < timeout_s <= 5.0 and thread == threading.current_thread().name
+    assert sizes == [1] and coalescer.idle()
+
+
+def test_queries_arriving_during_a_call_share_the_next_one(pool):
+    backend = Backend()
+    sizes = []
+    coalescer = Coalescer(backend.send, Expired, observed=sizes.append)
+    first = _held(backend, coalescer, pool)
+    waiting = [pool.submit(coalescer.ask, n, 30.0) for n in range(2, 12)]
+    _until(lambda: coalescer.queued() == 10)
+    backend.gate.set()
+    assert first.result(WAIT_S) == 2
+    assert sorted(f.result(WAIT_S) for f in waiting) == [2 * n for n in range(2, 12)]
+    assert [sorted(items) for items, _, _ in backend.calls] == [[1], list(range(2, 12))]
+    assert sizes == [1, 10] and coalescer.idle() and coalescer.queued() == 0
+
+
+def test_each_member_gets_its_own_answer(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired)
+    first = _held(backend, coalescer, pool)
+    futures = {n: pool.submit(coalescer.ask, n, 30.0) for n in range(100, 140)}
+    _until(lambda: coalescer.queued() == 40)
+    backend.gate.set()
+    assert first.result(WAIT_S) == 2
+    assert all(f.result(WAIT_S) == 2 * n for n, f in futures.items())
+
+
+def test_a_call_carries_at_most_max_items_and_the_rest_follow(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, max_items=3)
+    first = _held(backend, coalescer, pool)
+    waiting = [pool.submit(coalescer.ask, n, 30.0) for n in range(2, 9)]
+    _until(lambda: coalescer.queued() == 7)
+    backend.gate.set()
+    assert [f.result(WAIT_S) for f in [first, *waiting]] == [2 * n for n in range(1, 9)]
+    assert [len(items) for items, _, _ in backend.calls] == [1, 3, 3, 1]
+    assert sorted(n for items, _, _ in backend.calls for n in items) == list(range(1, 9))  # each sent once
+
+
+def test_a_batch_runs_under_its_earliest_members_deadline(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired)
+    first = _held(backend, coalescer, pool)
+    late = pool.submit(coalescer.ask, 2, 30.0)
+    _until(lambda: coalescer.queued() == 1)
+    early = pool.submit(coalescer.ask, 3, 8.0)
+    _until(lambda: coalescer.queued() == 2)
+    backend.gate.set()
+    assert (first.result(WAIT_S), late.result(WAIT_S), early.result(WAIT_S)) == (2, 4, 6)
+    (_, second_timeout, _) = backend.calls[1]
+    assert 0 < second_timeout <= 8.0
+
+
+def test_a_queued_query_past_its_deadline_leaves_the_queue_with_its_error(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired)
+    first = _held(backend, coalescer, pool)
+    hurried = pool.submit(coalescer.ask, 2, 0.05)
+    with pytest.raises(Expired):
+        hurried.result(WAIT_S)  # while the call it waited for is still in flight
+    assert coalescer.queued() == 0 and not first.done()
+    patient = pool.submit(coalescer.ask, 3, 30.0)
+    _until(lambda: coalescer.queued() == 1)
+    backend.gate.set()
+    assert (first.result(WAIT_S), patient.result(WAIT_S)) == (2, 6)
+    assert [items for items, _, _ in backend.calls] == [[1], [3]]  # the expired one was never sent
+    _until(coalescer.idle)
+
+
+def test_a_failed_call_is_every_members_failure_and_the_next_call_goes_out(pool):
+    refused = ConnectionError("status unreachable")
+    backend = Backend(fail=refused)
+    coalescer = Coalescer(backend.send, Expired)
+    first = _held(backend, coalescer, pool)
+    waiting = [pool.submit(coalescer.ask, n, 30.0) for n in range(2, 6)]
+    _until(lambda: coalescer.queued() == 4)
+    backend.gate.set()
+    for future in [first, *waiting]:
+        assert future.exception(WAIT_S) is refused
+    backend.fail = None
+    assert coalescer.ask(7, 5.0) == 14 and coalescer.idle()
+
+
+def test_an_answer_of_the_wrong_length_fails_every_member(pool):
+    coalescer = Coalescer(lambda batch, timeout_s: [], Expired)
+    with pytest.raises(RuntimeError):
+        coalescer.ask(1, 5.0)
+    assert coalescer.idle()
+
+
+def test_no_thread_is_left_waiting_under_many_concurrent_queries(pool):
+    backend = Backend()
+    sizes = []
+    coalescer = Coalescer(backend.send, Expired, max_items=8, observed=sizes.append)
+    futures = [pool.submit(coalescer.ask, n, 30.0) for n in range(2000)]
+    assert [f.result(WAIT_S) for f in futures] == [2 * n for n in range(2000)]
+    assert sum(sizes) == 2000 and max(sizes) <= 8
+    assert coalescer.idle() and coalescer.queued() == 0
