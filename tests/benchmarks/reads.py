@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import threading
 import time
@@ -18,6 +19,7 @@ from tests.e2e import soap
 from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
+_ITEMS = re.compile(rb'"items": (\d+)')
 RATE, PACED_S = 500, 10
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
@@ -78,6 +80,32 @@ def _service_pid(stack: BenchStack, module: str) -> int | None:
     return None
 
 
+def _batch_sizes(status_log: Path, offset: int) -> list[int]:
+    """The sizes of the GetStateBatch calls the status service logged after offset ("state batch" lines)."""
+    if not status_log.exists():
+        return []
+    with status_log.open("rb") as log:
+        log.seek(offset)
+        return [int(m.group(1)) for line in log if b'"state batch"' in line
+                for m in [_ITEMS.search(line)] if m is not None]
+
+
+def _batch_summary(sizes: list[int]) -> dict:
+    return {"calls": len(sizes), "queries": sum(sizes), "mean": round(sum(sizes) / len(sizes), 2),
+            "p50": _percentile(sorted(sizes), 50), "p99": _percentile(sorted(sizes), 99), "max": max(sizes)}
+
+
+def _one_connection(targets: dict, headers) -> dict:
+    """p50 / p99 latency with one connection (wrk -c1), ROUNDS interleaved rounds, median of each."""
+    runs: dict[str, list] = {name: [] for name in targets}
+    for _ in range(ROUNDS):
+        for name, (url, sent) in targets.items():
+            runs[name].append(wrk(url, *sent, SECONDS, 1, headers=headers))
+    return {name: {"p50_ms": round(statistics.median(r.p50_ms for r in rs), 3),
+                   "p99_ms": round(statistics.median(r.p99_ms for r in rs), 3),
+                   "rps": statistics.median(r.rps for r in rs)} for name, rs in runs.items()}
+
+
 def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
            pids: dict[str, int] | None = None) -> dict:
     """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes (and on the
@@ -97,11 +125,14 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
             wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
         rounds, cpu = {name: [] for name in targets}, {name: [] for name in targets}
         status, status_cpu = _service_pid(stack, "status_service"), {name: [] for name in targets}
+        batches, status_log = {name: [] for name in targets}, Path(stack.settings.path("logs", "run.log"))
         for _ in range(ROUNDS):
             for name, (url, sent) in targets.items():
                 cpu_before = cpu_seconds(pids[url]) if url in pids else 0.0
                 status_before = cpu_seconds(status) if status else 0.0
+                logged = status_log.stat().st_size if status_log.exists() else 0
                 rounds[name].append(wrk(url, *sent, SECONDS, CONNECTIONS, headers=headers))
+                batches[name] += _batch_sizes(status_log, logged)
                 answered = max(1, rounds[name][-1].requests)
                 if url in pids:  # the server's CPU (arbiter and workers) per request answered
                     cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / answered)
@@ -117,6 +148,10 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
         if name.startswith("edge"):
             summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"],
                                                     3)
+        if batches[name]:  # GetStateBatch calls the status service logged during this target's rounds
+            summary[name]["state_batches"] = _batch_summary(batches[name])
+    summary["one connection (wrk -c1), p50 / p99 ms"] = _one_connection(
+        {name: target for name, target in targets.items() if "version" not in name}, headers)
     summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, [invoice_id], False),
                                              "read_own_writes (broker round trip)": _status_calls(stack, [invoice_id],
                                                                                                   True)}
