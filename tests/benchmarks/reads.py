@@ -138,6 +138,8 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
                     cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / answered)
                 if status:  # the status service's CPU (all its threads) per request answered
                     status_cpu[name].append((cpu_seconds(status) - status_before) * 1000 / answered)
+        one_connection = _one_connection({name: target for name, target in targets.items() if "version" not in name},
+                                         headers)
     summary = {name: {"rps": statistics.median(r.rps for r in rs), "p99_ms": statistics.median(r.p99_ms for r in rs),
                       "errors": sum(r.errors for r in rs), "rounds_rps": [r.rps for r in rs],
                       **({"server_cpu_ms_per_request": round(statistics.median(cpu[name]), 3)} if cpu[name] else {}),
@@ -150,11 +152,10 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
                                                     3)
         if batches[name]:  # GetStateBatch calls the status service logged during this target's rounds
             summary[name]["state_batches"] = _batch_summary(batches[name])
-    summary["one connection (wrk -c1), p50 / p99 ms"] = _one_connection(
-        {name: target for name, target in targets.items() if "version" not in name}, headers)
     summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, [invoice_id], False),
                                              "read_own_writes (broker round trip)": _status_calls(stack, [invoice_id],
                                                                                                   True)}
+    summary["one connection (wrk -c1), p50 / p99 ms"] = one_connection
     summary["load"] = f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} interleaved rounds, ingress mode; median"
     return summary
 
