@@ -51,10 +51,12 @@ def _server(variant: str, code: Path = ROOT):
         process.wait(timeout=30)
 
 
-def _edge_client(address: str):
-    """consultarEstadoFactura's call as the edge makes it: StatusClient.states over the edge's channels."""
+def _edge_client(address: str, batched: bool = False):
+    """consultarEstadoFactura's call as the edge made it before batching (StatusClient.states over the edge's channels),
+    or batched: as it makes it now (StatusClient.state: concurrent callers' queries share a GetStateBatch call; the
+    mean queries per call in BATCHES[address])."""
     from soap_edge.backends.channels import Channels
-    from soap_edge.backends.clients import StatusClient
+    from soap_edge.backends.clients import Batching, StatusClient
     from ventanilla.adapters.service_tls import opener
     from ventanilla.api.v1 import services_pb2 as pb
     from ventanilla.config import Deadlines, ServiceTls
@@ -65,8 +67,10 @@ def _edge_client(address: str):
     opened = opener(tls, "soap-edge", {address: "status"})
     channels = Channels({"status": address}, 64 * 1024 * 1024,
                         open_channel=lambda a, **options: obs.channel(opened(a, **options)))
-    client, caller = StatusClient(channels, Deadlines.from_env({})), pb.Caller(nif="B12345678")
-    return lambda: client.states(caller, [7]), channels.close
+    sizes = BATCHES.setdefault(address, [])
+    client = StatusClient(channels, Deadlines.from_env({}), Batching(observed=sizes.append))
+    caller = pb.Caller(nif="B12345678")
+    return (lambda: client.state(caller, 7)) if batched else (lambda: client.states(caller, [7])), channels.close
 
 
 def _plain_client(address: str, tls: bool):
@@ -106,8 +110,11 @@ def _intercepted_client(address: str, layer: str):
 
 
 EDGE, FLOOR = "edge client → status service (as wired)", "plain stub → bare grpcio, mutual TLS"
+BATCHED = "edge client, batched (GetStateBatch) → status service (as wired)"
+BATCHES: dict[str, list[int]] = {}  # server address -> the batch sizes the batched client observed
 ROWS = {  # row: (server variant, client)
     EDGE: ("status", _edge_client),
+    BATCHED: ("status", lambda a: _edge_client(a, batched=True)),
     "plain stub → status service (as wired)": ("status", lambda a: _plain_client(a, True)),
     FLOOR: ("bare-tls", lambda a: _plain_client(a, True)),
     "plain stub → bare grpcio, no TLS": ("bare", lambda a: _plain_client(a, False)),
@@ -165,6 +172,9 @@ def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: boo
                     measured[row].append(_measure(call, pid, calls, threads))
                 finally:
                     close()
+                sizes = BATCHES.pop(address, [])
+                if sizes:
+                    measured[row][-1]["mean queries per call"] = sum(sizes) / len(sizes)
             measured[row][-1].update({f"{part} µs in the server thread": us for part, us in timed.items()})
     found = {row: {key: round(statistics.median(r[key] for r in rs if key in r), 3) for key in rs[0]}
              for row, rs in measured.items()}

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import os
-import re
 import statistics
+import urllib.request
 import threading
 import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from ventanilla.config import MetricsSettings
 
 from tests.benchmarks import requests_
 from tests.benchmarks.benchstack import SELLER, BenchStack, cpu_seconds, extra_server
@@ -19,7 +23,6 @@ from tests.e2e import soap
 from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
-_ITEMS = re.compile(rb'"items": (\d+)')
 RATE, PACED_S = 500, 10
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
@@ -80,19 +83,16 @@ def _service_pid(stack: BenchStack, module: str) -> int | None:
     return None
 
 
-def _batch_sizes(status_log: Path, offset: int) -> list[int]:
-    """The sizes of the GetStateBatch calls the status service logged after offset ("state batch" lines)."""
-    if not status_log.exists():
-        return []
-    with status_log.open("rb") as log:
-        log.seek(offset)
-        return [int(m.group(1)) for line in log if b'"state batch"' in line
-                for m in [_ITEMS.search(line)] if m is not None]
-
-
-def _batch_summary(sizes: list[int]) -> dict:
-    return {"calls": len(sizes), "queries": sum(sizes), "mean": round(sum(sizes) / len(sizes), 2),
-            "p50": _percentile(sorted(sizes), 50), "p99": _percentile(sorted(sizes), 99), "max": max(sizes)}
+def _batch_calls(stack: BenchStack) -> float:
+    """GetStateBatch calls the stack's status service started so far (its /metrics), 0 when it cannot tell."""
+    address = MetricsSettings.from_env("status", stack.env).address
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return 0.0
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "grpc_server_started_total" and sample.labels.get("grpc_method") == "GetStateBatch")
 
 
 def _one_connection(targets: dict, headers) -> dict:
@@ -125,14 +125,15 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
             wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
         rounds, cpu = {name: [] for name in targets}, {name: [] for name in targets}
         status, status_cpu = _service_pid(stack, "status_service"), {name: [] for name in targets}
-        batches, status_log = {name: [] for name in targets}, Path(stack.settings.path("logs", "run.log"))
+        batches = {name: [0, 0.0] for name in targets}  # queries answered, GetStateBatch calls
         for _ in range(ROUNDS):
             for name, (url, sent) in targets.items():
                 cpu_before = cpu_seconds(pids[url]) if url in pids else 0.0
                 status_before = cpu_seconds(status) if status else 0.0
-                logged = status_log.stat().st_size if status_log.exists() else 0
+                calls_before = _batch_calls(stack)
                 rounds[name].append(wrk(url, *sent, SECONDS, CONNECTIONS, headers=headers))
-                batches[name] += _batch_sizes(status_log, logged)
+                batches[name][0] += rounds[name][-1].requests
+                batches[name][1] += _batch_calls(stack) - calls_before
                 answered = max(1, rounds[name][-1].requests)
                 if url in pids:  # the server's CPU (arbiter and workers) per request answered
                     cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / answered)
@@ -150,8 +151,9 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
         if name.startswith("edge"):
             summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"],
                                                     3)
-        if batches[name]:  # GetStateBatch calls the status service logged during this target's rounds
-            summary[name]["state_batches"] = _batch_summary(batches[name])
+        answered, calls = batches[name]
+        if calls:  # the GetStateBatch calls the status service started during this target's rounds
+            summary[name]["state_batches"] = {"calls": int(calls), "mean_queries_per_call": round(answered / calls, 2)}
     summary["status GetStates, 1 thread"] = {"answered from the projection": _status_calls(stack, [invoice_id], False),
                                              "read_own_writes (broker round trip)": _status_calls(stack, [invoice_id],
                                                                                                   True)}
