@@ -74,8 +74,9 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
                 continue
             order.append((kind, len(members[kind])))
             members[kind].append((nif, key, own_writes))
-        log.info("state batch", extra={"items": len(order),
-                                        "request_ids": [query.caller.request_id for query in request.queries]})
+        if log.isEnabledFor(logging.INFO):
+            log.info("state batch", extra={"items": len(order),
+                                            "request_ids": [query.caller.request_id for query in request.queries]})
         by_id, by_tuple = self._queries.state_batch(members["id"], members["tuple"])
         answered = {"id": by_id, "tuple": by_tuple}
         return pb.StatesAnswer(items=[_state_item(place if isinstance(place, DomainError) else answered[place[0]][place[1]])
