@@ -1,9 +1,10 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]` (all by
 default; also run by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced
-and group). Prints JSON and writes var/bench/reads.json."""
+and group). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from contextlib import ExitStack
@@ -32,6 +33,12 @@ def _before(argv: list[str]) -> str | None:
     return argv[argv.index("--before") + 1] if "--before" in argv else None
 
 
+def _keep(results: dict) -> None:
+    """Write the sections finished so far: a later section's failure or time-out keeps the earlier rows."""
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str]) -> int:
     """Run the named sections (unknown names, such as run_all's own, are ignored)."""
     names = [a for a in argv if a in SECTIONS] or list(SECTIONS)
@@ -58,6 +65,7 @@ def main(argv: list[str]) -> int:
                 extra["pids"] = pids
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)
             results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
+            _keep(results)
     publish(results, OUT)
     return 0
 

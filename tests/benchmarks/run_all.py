@@ -6,12 +6,15 @@ give the goal rows of issues 15, 14 and 11 first, then the rest; scripts not in 
 interpreter from the checkout's root, the checkout after any PYTHONPATH given; a failing script does not stop the
 run. --short passes each script its short mode where it has one (SHORT_FLAGS, or an argparse `--short`), nothing
 to the others. Printed per script: its wall time and the 1-minute load average before and after; at the end, the
-scripts that failed (exit status 1 if any) and the goal rows (goal_rows.py: var/bench/goals.md). --list prints the
+scripts that failed (exit status 1 if any) and the goal rows (goal_rows.py: var/bench/goals.md). A script still
+running after its time bound (bound(): 3 × its estimate, at least 10 min) is stopped with its whole process group
+(SIGTERM, then SIGKILL 30 s later: the stacks it started go with it) and counted as failed. --list prints the
 plan with each script's estimated wall time (from the runs in docs/benchmarks.md) and runs nothing."""
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -73,6 +76,31 @@ def estimate(script: Path, short: bool) -> str:
     return "?" if minutes is None else f"~{minutes[1 if short else 0]:g} min"
 
 
+def bound(script: Path, short: bool) -> float:
+    """Seconds a script may run before it is stopped: 3 × its estimate, at least 10 min (unknown scripts: 30 min)."""
+    minutes = PLAN.get(script.stem.removeprefix("bench_"))
+    return 60 * (30.0 if minutes is None else max(10.0, 3 * minutes[1 if short else 0]))
+
+
+def finished(process: subprocess.Popen, seconds: float, grace_s: float = 30.0) -> int | None:
+    """The process's exit status once it ends within `seconds`; else None, its process group stopped."""
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    for sent, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sent)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    return None
+
+
 def _load() -> float:
     return os.getloadavg()[0]
 
@@ -83,9 +111,13 @@ def run(script: Path, short: bool) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
     load, started = _load(), time.monotonic()
     print(f"== {' '.join([script.stem, *args])} (estimated {estimate(script, short)}, load {load:.1f})", flush=True)
-    code = subprocess.run([sys.executable, str(script), *args], cwd=ROOT, env=env, check=False).returncode
-    done = {"name": script.stem, "code": code, "seconds": time.monotonic() - started, "load": (load, _load())}
-    print(f"== {script.stem}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {done['seconds']:.0f} s, "
+    process = subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT, env=env, start_new_session=True)
+    code = finished(process, bound(script, short))
+    done = {"name": script.stem, "code": 1 if code is None else code, "seconds": time.monotonic() - started,
+            "load": (load, _load())}
+    outcome = ("ok" if code == 0 else f"FAILED (exit {code})" if code is not None
+               else f"STOPPED after its bound of {bound(script, short) / 60:.0f} min")
+    print(f"== {script.stem}: {outcome} in {done['seconds']:.0f} s, "
           f"load {done['load'][0]:.1f} → {done['load'][1]:.1f}", flush=True)
     return done
 
