@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,39 @@ def test_the_request_id_reaches_every_process_the_request_touched(observed):
     assert run.ids["fault"] in carrying["registry"] or run.ids["fault"] in carrying["soap-edge"]
     traced = [line for line in _lines(own, "registry") if line.get("request_id") == run.ids["submit"]]
     assert all(len(line.get("trace_id", "")) == 32 for line in traced)
+
+
+def test_concurrent_state_queries_share_a_call_that_names_and_links_each_of_them(observed):
+    own, receiver, run = observed
+    request = soap.envelope("consultarEstadoFactura", f"<idFactura>{run.invoice_id}</idFactura>")
+    sent: set[str] = set()
+
+    def ask(n: int) -> None:
+        request_id = f"obs-estado-{uuid.uuid4().hex[:12]}"
+        sent.add(request_id)
+        response = soap.post(own.settings.edge.url, lc.XML, request, request_id=request_id)
+        assert response.status_code == 200, response.text
+
+    def shared(spans: list[Span]):
+        served = {s.span_id for s in spans if s.service == "soap-edge" and s.kind == "server"}
+        return next((s for s in spans if s.name == "StatusService/GetStateBatch batch" and len(s.links) > 1
+                     and set(s.links) <= served), None)
+
+    deadline = time.monotonic() + 90
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while not shared(list(receiver.spans)):
+            assert time.monotonic() < deadline, "no call carried two queries"
+            list(pool.map(ask, range(64)))
+    batch = receiver.wait_for(shared)
+    assert batch.service == "soap-edge" and "ventanilla.batch.queries" in batch.attributes
+    logged = [line for line in _lines(own, "status") if line.get("msg") == "state batch"]
+    assert any(len(set(line["request_ids"]) & sent) > 1 for line in logged)
+    _settled(own, "soap-edge", lambda edge: _batched(edge))
+
+
+def _batched(edge: dict) -> None:
+    count = _total(edge, "ventanilla_soap_state_batch_queries_count")
+    assert count >= 1 and _total(edge, "ventanilla_soap_state_batch_queries_sum") > count
 
 
 def _document_texts(document: bytes) -> set[str]:

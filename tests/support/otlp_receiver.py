@@ -27,6 +27,7 @@ class Span:
     span_id: str
     parent_id: str
     attributes: dict
+    links: tuple[str, ...] = ()  # the span ids it links to
 
 
 def _spans(request: ExportTraceServiceRequest) -> list[Span]:
@@ -36,7 +37,8 @@ def _spans(request: ExportTraceServiceRequest) -> list[Span]:
         for scope in resource_spans.scope_spans:
             found += [Span(attributes.get("service.name", ""), s.name, KINDS.get(s.kind, "unspecified"),
                            s.trace_id.hex(), s.span_id.hex(), s.parent_span_id.hex(),
-                           {a.key: a.value.string_value for a in s.attributes}) for s in scope.spans]
+                           {a.key: a.value.string_value for a in s.attributes},
+                           tuple(link.span_id.hex() for link in s.links)) for s in scope.spans]
     return found
 
 
