@@ -208,6 +208,19 @@ def test_every_typed_call_makes_its_rpc_with_the_caller_under_its_deadline():
     assert seen[7][1] == pb.CancelByTuple(caller=CALLER, tuple=key, reason="motivo")
 
 
+def test_a_state_query_alone_goes_at_once_as_a_batch_of_one_under_the_query_deadline():
+    seen = []
+    item = pb.StateItem(state=ipb.PAGADA)
+    backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.StatesAnswer(
+        items=[item]), deadline_s=7.5)
+    key = ipb.InvoiceTuple(supplier_nif="B23103039", year=2014)
+    assert backends.status.state(CALLER, 7) == item and backends.status.state_by_tuple(CALLER, key) == item
+    assert [(path.rsplit("/", 1)[1], request) for path, request, _ in seen] == [
+        ("GetStateBatch", pb.StateQueries(queries=[pb.StateQuery(caller=CALLER, id=7)])),
+        ("GetStateBatch", pb.StateQueries(queries=[pb.StateQuery(caller=CALLER, tuple=key)]))]
+    assert all(7.0 < timeout <= 7.5 for _, _, timeout in seen)
+
+
 def test_a_submission_over_one_message_is_streamed_to_the_registry_and_arrives_whole():
     seen = []
     backends, _ = make(lambda path, request, timeout: seen.append((path, request, timeout)) or pb.InvoiceAnswer(),
