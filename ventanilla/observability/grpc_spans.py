@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -9,6 +10,7 @@ from ventanilla.observability import traceparent
 from ventanilla.observability.sampling import Decider
 
 _HEALTH = "/grpc.health.v1.Health/"
+_NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
 _W3C = TraceContextTextMapPropagator()
 
 
@@ -38,6 +40,11 @@ class SampledServerSpans:
         carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
         if not carrier or not not_health(handler_call_details):
             return None
+        if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
+            caller = traceparent.parsed(carrier[traceparent.FIELD])
+            span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
+            if span is not None:  # an unsampled caller under a parent-based sampler: the caller's context is replaced by span's
+                return span, _NOTHING
         parent = self._parent(carrier)
         span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
         return None if span is None else (span, parent)
