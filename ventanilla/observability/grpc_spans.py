@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.trace import TraceFlags
 from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -42,8 +43,10 @@ class SampledServerSpans:
             return None
         if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
             caller = traceparent.parsed(carrier[traceparent.FIELD])
+            if caller is not None and caller[2] & TraceFlags.SAMPLED:
+                return None  # the instrumentation's way, where the SDK's sampler decides (parent-based: kept)
             span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
-            if span is not None:  # an unsampled caller under a parent-based sampler: the caller's context is replaced by span's
+            if span is not None:  # under a parent-based sampler: span's context replaces the caller's (all it held)
                 return span, _NOTHING
         parent = self._parent(carrier)
         span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)

@@ -39,12 +39,13 @@ class ServerSpans:
         self._tracer, self._mode = middleware.tracer, middleware._sem_conv_opt_in_mode
         self._start_response = middleware._create_start_response
         self._names = {method: get_default_span_name({"REQUEST_METHOD": method}) for method in _METHODS}  # unsampled
-        self._headers = tuple("HTTP_" + name.upper().replace("-", "_") for name in propagate.get_global_textmap().fields)
+        self._headers = frozenset("HTTP_" + name.upper().replace("-", "_")
+                                  for name in propagate.get_global_textmap().fields)
         self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
 
     def __call__(self, environ, start_response):
         name = self._names.get(environ.get("REQUEST_METHOD"), "HTTP")
-        if any(header in environ for header in self._headers):
+        if not environ.keys().isdisjoint(self._headers):
             parent = propagate.extract(environ, getter=wsgi_getter)
             span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
         else:  # a new trace: the sampler's rule on a fresh trace id (sampling.py)
