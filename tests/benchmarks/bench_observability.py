@@ -105,7 +105,8 @@ def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
 def cost_of(module: str) -> dict:
     """tests/benchmarks/<module>.py in its own process (server_spans_cost: a gRPC server's CPU per unsampled call;
     client_calls_cost: a caller's CPU per call, the edge's client work with and without grpc.intercept_channel)."""
-    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15"],
+    before = [BEFORE] if BEFORE is not None and module == "server_spans_cost" else []
+    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before],
                           cwd=ROOT, capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
