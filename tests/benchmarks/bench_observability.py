@@ -15,7 +15,8 @@ neighbour's load disturbs less. --before REV adds the metrics and traced setting
 Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
 and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call
-(tests/benchmarks/server_spans_cost.py) and a caller's (tests/benchmarks/client_calls_cost.py). Prints JSON (with the goal rows: each
+(tests/benchmarks/server_spans_cost.py; callers sampled at 10 %, spans encoded: server_traced_cost.py) and a caller's
+(tests/benchmarks/client_calls_cost.py). Prints JSON (with the goal rows: each
 setting against metrics off, same rounds) and writes var/bench/observability.json.
 """
 from __future__ import annotations
@@ -105,7 +106,8 @@ def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
 def cost_of(module: str) -> dict:
     """tests/benchmarks/<module>.py in its own process (server_spans_cost: a gRPC server's CPU per unsampled call;
     client_calls_cost: a caller's CPU per call, the edge's client work with and without grpc.intercept_channel)."""
-    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15"],
+    before = [BEFORE] if BEFORE is not None and module in ("server_spans_cost", "server_traced_cost") else []
+    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before],
                           cwd=ROOT, capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -258,6 +260,7 @@ def main() -> int:
     if not _ARGS.http_only:
         results["metering_parts_us_per_request"] = parts(BEFORE or "main")
         results["grpc_server_unsampled_calls"] = cost_of("server_spans_cost")
+        results["grpc_server_calls_traced_10pct"] = cost_of("server_traced_cost")
         results["grpc_client_calls"] = cost_of("client_calls_cost")
     publish(results, OUT)
     return 0

@@ -1,6 +1,7 @@
 """A gRPC server's CPU per call for callers whose trace is unsampled: metrics alone, the server interceptors of this
 checkout with tracing at 10 % (the decision first, one layer), and OpenTelemetry's gRPC server interceptor in front
-of the metrics (what branch i14-goal replaced). `python -m tests.benchmarks.server_spans_cost [turns]`.
+of the metrics (what branch i14-goal replaced); with REV, the tracing of REV's ventanilla/observability/grpc_spans.py as
+well (loaded from git onto this checkout's interceptors). `python -m tests.benchmarks.server_spans_cost [turns [REV]]`.
 
 Server and client in this process on loopback (the client's share is the same in every variant); turns of 400
 calls each, variants interleaved, the order rotated each turn; medians of process CPU µs per call. JSON out.
@@ -38,7 +39,7 @@ def _served(interceptors) -> tuple[grpc.Server, grpc.UnaryUnaryMultiCallable]:
     return server, grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary("/bench.Echo/Say")
 
 
-def main(turns: int = 15) -> dict:
+def main(turns: int = 15, before: str | None = None) -> dict:
     """Each variant's median CPU µs per call, and what it adds to metrics alone."""
     provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)), id_generator=ReusedIds())
     provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
@@ -47,13 +48,18 @@ def main(turns: int = 15) -> dict:
                 "metrics + tracing 10 % (this checkout)": _served(server_interceptors(metrics, Tracing(provider, True))),
                 "metrics + OpenTelemetry's server interceptor": _served(
                     [server_interceptor(tracer_provider=provider, filter_=not_health), metrics.grpc_server_interceptor()])}
+    if before is not None:
+        from tests.benchmarks.edge_overhead import _module_of
+        spans = _module_of(before, "ventanilla/observability/grpc_spans.py", "before_grpc_spans").SampledServerSpans
+        variants[f"metrics + tracing 10 % ({before})"] = _served([metrics.grpc_server_interceptor().with_spans(
+            spans(provider))])
     cpu: dict[str, list[float]] = {name: [] for name in variants}
     for _server, call in variants.values():
         for _ in range(300):
             call(b"x", metadata=UNSAMPLED)
     names = list(variants)
     for turn in range(turns):
-        for name in names[turn % 3:] + names[:turn % 3]:  # each variant first in turn
+        for name in names[turn % len(names):] + names[:turn % len(names)]:  # each variant first in turn
             call = variants[name][1]
             started = time.process_time()
             for _ in range(400):
@@ -68,4 +74,4 @@ def main(turns: int = 15) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)))
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 15, sys.argv[2] if len(sys.argv) > 2 else None)))

@@ -5,10 +5,10 @@ import copy
 from typing import TYPE_CHECKING, NamedTuple
 
 import grpc
-from opentelemetry import context as otel_context, propagate, trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.instrumentation.grpc import client_interceptor
 
-from ventanilla.observability import requestid
+from ventanilla.observability import requestid, traceparent
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
 from ventanilla.observability.grpc_spans import Current, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
@@ -30,7 +30,7 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
     def with_spans(self, spans) -> "RequestIdClientInterceptor":
         """A copy (sharing this one's metrics) that also traces each call: see _call."""
         traced = copy.copy(self)
-        traced._spans = spans
+        traced._spans, traced._injection = spans, traceparent.Injection()
         return traced
 
     def _with_id(self, details, metadata=None, extra: tuple = ()):
@@ -51,10 +51,9 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         if self._spans is None:
             return continuation(self._with_id(details), request)
         span = trace.get_current_span()
-        if span.get_span_context().is_valid and not span.is_recording():
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-            return continuation(self._with_id(details, extra=tuple(carrier.items())), request)
+        span_context = span.get_span_context()
+        if span_context.is_valid and not span.is_recording():
+            return continuation(self._with_id(details, extra=self._injection.metadata(span_context)), request)
         method = details.method.decode() if isinstance(details.method, bytes) else details.method
 
         def invoker(request_, metadata):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import TraceFlags
 from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -9,6 +11,7 @@ from ventanilla.observability import traceparent
 from ventanilla.observability.sampling import Decider
 
 _HEALTH = "/grpc.health.v1.Health/"
+_NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
 _W3C = TraceContextTextMapPropagator()
 
 
@@ -38,6 +41,13 @@ class SampledServerSpans:
         carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
         if not carrier or not not_health(handler_call_details):
             return None
+        if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
+            caller = traceparent.parsed(carrier[traceparent.FIELD])
+            if caller is not None and caller[2] & TraceFlags.SAMPLED:
+                return None  # the instrumentation's way, where the SDK's sampler decides (parent-based: kept)
+            span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
+            if span is not None:  # under a parent-based sampler: span's context replaces the caller's (all it held)
+                return span, _NOTHING
         parent = self._parent(carrier)
         span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
         return None if span is None else (span, parent)

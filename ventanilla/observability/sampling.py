@@ -7,6 +7,10 @@ the provider's own generator makes, and builds exactly the `NonRecordingSpan` th
 the sampler keeps goes the instrumentation's usual way; a kept root's trace id is the one the sampler was asked
 about (`ReusedIds` hands it to the SDK's next `generate_trace_id` on that thread), so a ratio sampler's decision,
 made on the trace id, is the same twice and the kept share stays what OTEL_TRACES_SAMPLER_ARG says.
+When the sampler is one of the SDK's own (OTEL_TRACES_SAMPLER's: a trace-id ratio, always on/off, each alone or
+parent-based with the default delegates), its rule is applied without calling it for the two cases every request
+meets: a root (the ratio's bound against a fresh trace id) and a caller whose trace is unsampled (parent-based:
+dropped). tests/unit/observability/test_sampling.py compares these decisions and spans with the SDK's.
 """
 from __future__ import annotations
 
@@ -16,8 +20,29 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import Decision
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, StaticSampler, TraceIdRatioBased
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
+
+_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
+
+
+def _bound(sampler: Sampler) -> int | None:
+    """The bound a root's trace id (its low 64 bits) must be under to be kept, when sampler decides roots by
+    TraceIdRatioBased's rule (always on and always off are its two ends); None for any other sampler."""
+    rule = getattr(type(sampler), "should_sample", None)
+    if rule is TraceIdRatioBased.should_sample:
+        return sampler.bound
+    if rule is StaticSampler.should_sample:  # always on or always off
+        return 0 if sampler.get_description() == "AlwaysOffSampler" else _LIMIT + 1
+    if rule is ParentBased.should_sample:
+        return _bound(getattr(sampler, "_root", None))  # a root goes to ParentBased's root sampler
+    return None
+
+
+def _drops_unsampled_callers(sampler: Sampler) -> bool:
+    """Whether sampler drops every span whose remote parent is not sampled (ParentBased's default delegate)."""
+    return (type(sampler).should_sample is ParentBased.should_sample
+            and _bound(getattr(sampler, "_remote_parent_not_sampled", None)) == 0)
 
 
 class ReusedIds(IdGenerator):
@@ -55,6 +80,29 @@ class Decider:
     def __init__(self, provider: TracerProvider):
         self._sampler, self._ids = provider.sampler, provider.id_generator
         self._reusing = isinstance(self._ids, ReusedIds)
+        self._root_bound = _bound(self._sampler) if self._reusing else None
+        random = TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else 0
+        self._root_flags = TraceFlags(TraceFlags.DEFAULT | random)
+        self._drops_unsampled = _drops_unsampled_callers(self._sampler)
+
+    def root(self, name: str, kind: trace.SpanKind) -> NonRecordingSpan | None:
+        """dropped() for a span without any parent, by the sampler's rule on a fresh trace id when it has one."""
+        if self._root_bound is None:
+            return self.dropped(Context(), name, kind)
+        trace_id = self._ids.fresh_trace_id()
+        if trace_id & _LIMIT < self._root_bound:
+            self._ids.reuse(trace_id)
+            return None
+        return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), False, self._root_flags))
+
+    def under_unsampled(self, trace_id: int, flags: int, state: TraceState | None = None) -> NonRecordingSpan | None:
+        """The dropped span under a remote caller's unsampled span (trace id, flags, trace state), when the sampler
+        drops every such span; None: ask dropped()."""
+        if not self._drops_unsampled or flags & TraceFlags.SAMPLED:
+            return None
+        random = flags & TraceFlags.RANDOM_TRACE_ID
+        return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), False,
+                                            TraceFlags(TraceFlags.DEFAULT | random), state))
 
     def dropped(self, parent: Context, name: str, kind: trace.SpanKind) -> NonRecordingSpan | None:
         """The non-recording span the SDK would start under parent when its sampler drops it; None when the

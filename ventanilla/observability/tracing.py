@@ -46,9 +46,21 @@ def _exporter(name: str, env: Mapping[str, str]) -> SpanExporter:
     return OTLPSpanExporter()
 
 
+class HashedOnce(Resource):
+    """A resource whose hash is computed once: the OTLP encoder groups every span it exports by resource, and
+    Resource's own hash is a sorted JSON dump of its attributes each time (a third of a span's encoding)."""
+
+    def __init__(self, resource: Resource):
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 def _provider(service: str) -> TracerProvider:
     resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
-    return TracerProvider(resource=resource, id_generator=ReusedIds())  # sampling.py: a root decided once
+    return TracerProvider(resource=HashedOnce(resource), id_generator=ReusedIds())  # sampling.py: a root decided once
 
 
 @dataclass

@@ -26,6 +26,7 @@ from opentelemetry.trace.status import Status, StatusCode
 
 from ventanilla.observability.sampling import Decider
 
+_NOTHING = Context()  # what a request without trace headers is under
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 
 
@@ -38,14 +39,18 @@ class ServerSpans:
         self._tracer, self._mode = middleware.tracer, middleware._sem_conv_opt_in_mode
         self._start_response = middleware._create_start_response
         self._names = {method: get_default_span_name({"REQUEST_METHOD": method}) for method in _METHODS}  # unsampled
-        self._headers = tuple("HTTP_" + name.upper().replace("-", "_") for name in propagate.get_global_textmap().fields)
+        self._headers = frozenset("HTTP_" + name.upper().replace("-", "_")
+                                  for name in propagate.get_global_textmap().fields)
         self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
 
     def __call__(self, environ, start_response):
-        carried = any(header in environ for header in self._headers)
-        parent = propagate.extract(environ, getter=wsgi_getter) if carried else Context()
         name = self._names.get(environ.get("REQUEST_METHOD"), "HTTP")
-        span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
+        if not environ.keys().isdisjoint(self._headers):
+            parent = propagate.extract(environ, getter=wsgi_getter)
+            span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
+        else:  # a new trace: the sampler's rule on a fresh trace id (sampling.py)
+            parent = _NOTHING
+            span = self._decider and self._decider.root(name, trace.SpanKind.SERVER)
         if span is None:
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))

@@ -1,12 +1,13 @@
 """Spans decided before they are made: the same decisions and ids as the SDK's start_span, without it."""
 from __future__ import annotations
 
+import random
 import threading
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, TraceIdRatioBased
 from opentelemetry.trace.span import TraceState
 
 from ventanilla.observability.sampling import Decider, ReusedIds
@@ -83,3 +84,54 @@ def test_a_gRPC_call_dropped_by_the_sampler_keeps_its_callers_trace_and_baggage(
     assert spans.dropped(details("/v1.Status/Get", (("traceparent", traceparent[1][:-1] + "1"),))) is None
     assert spans.dropped(details("/grpc.health.v1.Health/Check", (traceparent,))) is None
     assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: the instrumentation's way
+
+
+def _samplers():
+    from opentelemetry.sdk.trace.sampling import (DEFAULT_OFF, DEFAULT_ON, ParentBasedTraceIdRatio,
+                                                  _get_from_env_or_default)
+    return [ParentBasedTraceIdRatio(0.1), ParentBased(TraceIdRatioBased(0.5)), TraceIdRatioBased(0.1),
+            TraceIdRatioBased(0.0), TraceIdRatioBased(1.0), ALWAYS_ON, ALWAYS_OFF, DEFAULT_ON, DEFAULT_OFF,
+            ParentBased(ALWAYS_ON, remote_parent_not_sampled=ALWAYS_ON), _get_from_env_or_default()]
+
+
+def test_roots_decided_by_the_samplers_rule_are_the_sdks_decisions_for_the_same_trace_ids():
+    for sampler in _samplers():
+        ids = ReusedIds()
+        provider = TracerProvider(sampler=sampler, id_generator=ids)
+        decider, tracer = Decider(provider), provider.get_tracer("t")
+        for _ in range(300):
+            span = decider.root("POST", SERVER)
+            if span is None:  # kept: the SDK starts it on the decided id, and keeps it
+                span = tracer.start_span("POST", Context(), kind=SERVER)
+                assert span.is_recording(), sampler.get_description()
+            mine = span.get_span_context()
+            ids.reuse(mine.trace_id)  # the SDK asked about the same trace id
+            reference = tracer.start_span("POST", Context(), kind=SERVER).get_span_context()
+            assert (mine.trace_id, mine.trace_flags, mine.trace_state, mine.is_remote) == (
+                reference.trace_id, reference.trace_flags, reference.trace_state, reference.is_remote)
+            assert span.is_recording() == reference.trace_flags.sampled and mine.span_id != 0
+
+
+def test_spans_under_unsampled_callers_are_the_sdks_or_left_to_it():
+    rng = random.Random(14)
+    for sampler in _samplers():
+        provider = TracerProvider(sampler=sampler, id_generator=ReusedIds())
+        decider, tracer, decided = Decider(provider), provider.get_tracer("t"), 0
+        for n in range(200):
+            trace_id, flags = rng.getrandbits(128) or 1, rng.choice([0, 1, 2, 3])
+            state = TraceState([("vendor", "x")]) if n % 3 == 0 else TraceState()
+            caller = trace.SpanContext(trace_id, rng.getrandbits(64) or 1, True, trace.TraceFlags(flags), state)
+            parent = trace.set_span_in_context(trace.NonRecordingSpan(caller), Context())
+            ours = decider.under_unsampled(trace_id, flags, state)
+            theirs = tracer.start_span("/v1.Status/Get", parent, kind=SERVER)
+            if ours is None:  # not decided here: a sampled caller, or a sampler that may keep it
+                assert theirs.is_recording() or not (isinstance(sampler, ParentBased)
+                                                     and sampler._remote_parent_not_sampled is ALWAYS_OFF)
+                continue
+            assert not theirs.is_recording() and not flags & 1, sampler.get_description()
+            decided += 1
+            mine, reference = ours.get_span_context(), theirs.get_span_context()
+            assert (mine.trace_id, mine.trace_flags, mine.trace_state, mine.is_remote) == (
+                reference.trace_id, reference.trace_flags, reference.trace_state, reference.is_remote)
+        parent_based = isinstance(sampler, ParentBased) and sampler._remote_parent_not_sampled is ALWAYS_OFF
+        assert (decided > 50) == parent_based, sampler.get_description()  # the parent-based ones, here, directly

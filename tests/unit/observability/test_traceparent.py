@@ -40,3 +40,48 @@ def test_the_direct_reading_matches_the_propagators_on_random_and_malformed_head
         assert type(trace.get_current_span(got)) is type(trace.get_current_span(expected))
         valid += trace.get_current_span(got).get_span_context().is_valid
     assert 300 < valid < len(headers) - 300  # both kinds were tried
+
+
+def _written(span_context: trace.SpanContext, extra=None) -> tuple:
+    """What the configured propagators write with span_context's span current (and extra context values)."""
+    from opentelemetry import context, propagate
+
+    base = trace.set_span_in_context(trace.NonRecordingSpan(span_context), extra)
+    token = context.attach(base)
+    try:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        return tuple(carrier.items()), traceparent.Injection().metadata(span_context)
+    finally:
+        context.detach(token)
+
+
+def test_the_direct_writing_matches_the_default_propagators_inject():
+    from opentelemetry.trace.span import TraceState
+
+    rng = random.Random(15)
+    for n in range(500):
+        state = TraceState([("vendor", _hex(rng, 6)), ("other", "x")]) if n % 5 == 0 else None
+        span = trace.SpanContext(rng.getrandbits(128) or 1, rng.getrandbits(64) or 1, False,
+                                 trace.TraceFlags(rng.choice([0, 1, 2, 3])), state)
+        expected, got = _written(span)
+        assert got == expected and got[0][0] == "traceparent"
+
+
+def test_with_baggage_or_other_propagators_the_propagator_itself_writes():
+    from opentelemetry import baggage, propagate
+    from opentelemetry.propagators.composite import CompositePropagator
+
+    span = trace.SpanContext(0x0af7651916cd43dd8448eb211c80319c, 0xb7ad6b7169203331, False, trace.TraceFlags(0))
+    expected, got = _written(span, baggage.set_baggage("tenant", "a"))
+    assert got == expected and dict(got)["baggage"] == "tenant=a"
+    default = propagate.get_global_textmap()
+    propagate.set_global_textmap(CompositePropagator([TraceContextTextMapPropagator()]))  # e.g. OTEL_PROPAGATORS
+    try:
+        class Marked(TraceContextTextMapPropagator):
+            def inject(self, carrier, context=None, setter=None):
+                carrier["marked"] = "yes"
+        propagate.set_global_textmap(Marked())
+        assert traceparent.Injection().metadata(span) == (("marked", "yes"),)
+    finally:
+        propagate.set_global_textmap(default)

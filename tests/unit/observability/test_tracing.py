@@ -50,3 +50,25 @@ def test_the_service_name_variable_wins(monkeypatch):
 def test_unsupported_choices_are_clear_errors(env):
     with pytest.raises(ValueError, match="OTEL_"):
         Tracing.from_env("registry", env)
+
+
+def test_spans_encode_to_the_same_otlp_bytes_with_the_resource_hashed_once():
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.resources import Resource
+
+    from ventanilla.observability.tracing import HashedOnce
+
+    resource = Resource.create({"service.name": "status", "deployment.environment": "test"})
+    once = HashedOnce(resource)
+    assert hash(once) == hash(resource) and once == resource and once.attributes == resource.attributes
+    assert once.merge(Resource({"x": "y"})) == resource.merge(Resource({"x": "y"}))
+    encoded = []
+    for given in (resource, once):
+        span = TracerProvider(resource=given).get_tracer("t").start_span("s", attributes={"a": 1})
+        span.end()
+        encoded.append((span, encode_spans([span, span]).SerializeToString()))
+    (plain, plain_bytes), (hashed, hashed_bytes) = encoded  # the same spans but for their ids and times
+    assert len(hashed_bytes) == len(plain_bytes) and hashed.resource == plain.resource
+    ours, theirs = encode_spans([hashed, hashed]).resource_spans, encode_spans([plain, plain]).resource_spans
+    assert len(ours) == len(theirs) == 1 and ours[0].resource == theirs[0].resource  # grouped once, alike
+    assert len(ours[0].scope_spans[0].spans) == 2
