@@ -1,0 +1,194 @@
+"""Where consultarFactura's p99 at a paced rate goes, and what each process setting changes: issue 15.
+
+`python tests/benchmarks/bench_tail.py [--variants NAME=VAR:VALUE+VAR:VALUE,...] [--rounds R] [--seconds S]
+[--rate N] [--before REV] [--stalls] [--quick]` (also run by `make bench`; --quick: 2 rounds of 4 s).
+One private stack; per variant, its own status replica (`tests.benchmarks.status_stages`, reading the stack's log and
+blobs) and its own edge in ingress mode (`tests.benchmarks.edge_stages`) started with the variant's environment;
+consultarFactura at N requests/s (500) open loop against each pair in turn, the order alternating, R rounds (4) of S
+seconds (10). --before REV adds a pair of REV's code (edge and status, `git archive`) with its own defaults.
+--stalls also loads `tests/benchmarks/stalls` (garbage collections and a heartbeat thread's lateness per process).
+Every request is timed at each stage (client, edge loop, edge thread, status call, status handler), joined by
+sequence number and request id: the decomposition of all requests and of the slowest 1 %. Prints JSON and writes
+var/bench/tail.json."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks import requests_  # noqa: E402
+from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
+from tests.benchmarks.benchstack import BenchStack, export_tree, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.loadgen import _percentile  # noqa: E402
+from tests.benchmarks.paced import paced_load  # noqa: E402
+from tests.benchmarks.reads import _answer  # noqa: E402
+from tests.e2e import soap  # noqa: E402
+from tests.support.stack_env import free_ports  # noqa: E402
+
+OUT = ROOT / "var" / "bench" / "tail.json"
+# Python's own defaults against the ones ventanilla.config now sets (docs/benchmarks.md, "The tail of
+# consultarFactura at 500 requests/s").
+VARIANTS = {"python defaults": {"VENTANILLA_SWITCH_INTERVAL_MS": "5", "VENTANILLA_GC_FREEZE": "0"},
+            "configured": {}}
+STAGES = (  # (name, from, to): consecutive timestamps of one request
+    ("client: late to send", "scheduled", "sent"),
+    ("to the edge's loop", "sent", "readable"),
+    ("edge: waiting for a thread", "readable", "thread"),
+    ("edge: head to status call", "thread", "grpc"),
+    ("hop + status queue", "grpc", "handler"),
+    ("status handler", "handler", "handler_end"),
+    ("hop back", "handler_end", "grpc_end"),
+    ("edge: answer written", "grpc_end", "done"),
+    ("back to the client", "done", "client_done"),
+)
+
+
+def _variants(argv: list[str]) -> dict[str, dict[str, str]]:
+    if "--variants" not in argv:
+        return dict(VARIANTS)
+    found = {}
+    for spec in argv[argv.index("--variants") + 1].split(","):
+        name, _, settings = spec.partition("=")
+        found[name] = dict(pair.split(":", 1) for pair in settings.split("+") if pair)
+    return found
+
+
+def _option(argv: list[str], name: str, default: float) -> float:
+    return float(argv[argv.index(name) + 1]) if name in argv else default
+
+
+@contextmanager
+def status_replica(stack: BenchStack, env: dict[str, str], state: Path, cwd: Path = ROOT):
+    """A second status service on free ports, reading the stack's log and blobs into its own projection; its
+    address once it answers (the edge pointed at it polls consultarFactura until then)."""
+    status, backoffice = free_ports(2)
+    full = {**stack.env, **env, "VENTANILLA_STATE_DIR": str(state),
+            "VENTANILLA_BLOB_DIR": str(stack.settings.blobs.directory),
+            "VENTANILLA_STATUS_ADDRESS": f"127.0.0.1:{status}", "VENTANILLA_BACKOFFICE_ADDRESS": f"127.0.0.1:{backoffice}",
+            "VENTANILLA_STATUS_METRICS_ADDRESS": "off",
+            "VENTANILLA_BACKOFFICE_GROUP": f"bench-tail-{status}", "VENTANILLA_NOTICES_GROUP": f"bench-tail-n-{status}"}
+    process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.status_stages"], env=full, cwd=cwd,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"127.0.0.1:{status}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _records(directory: Path, prefix: str) -> list[dict]:
+    found = []
+    for path in directory.glob(f"{prefix}-*.jsonl"):
+        found += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return found
+
+
+def _joined(trace: list, stages: Path) -> list[dict]:
+    """The client's trace joined with the edge's stages (by sequence number) and the status handler's (request id)."""
+    began, ended = min(t[1] for t in trace) - 1, max(t[3] for t in trace) + 1
+    edge = {int(r["seq"]): r for r in _records(stages, "edge")
+            if r.get("seq") is not None and began <= r["thread"] <= ended}  # this round's
+    status = {r["rid"]: r for r in _records(stages, "status") if r.get("rid")}
+    rows = []
+    for n, scheduled, sent, done in trace:
+        row = {"scheduled": scheduled, "sent": sent, "client_done": done, **edge.get(n, {})}
+        row.update(status.get(row.get("rid"), {}))
+        rows.append(row)
+    return rows
+
+
+def decomposition(rows: list[dict]) -> dict:
+    """Per stage, the mean over all requests and over the slowest 1 % (ms); and the p50/p99 of the whole."""
+    total = sorted(rows, key=lambda r: r["client_done"] - r["scheduled"])
+    tail = total[-max(1, len(total) // 100):]
+
+    def mean(of: list[dict], start: str, end: str) -> float | None:
+        spans = [r[end] - r[start] for r in of if r.get(start) is not None and r.get(end) is not None]
+        return round(statistics.fmean(spans) * 1000, 2) if spans else None
+
+    latencies = [r["client_done"] - r["scheduled"] for r in total]
+    complete = sum(1 for r in rows if all(r.get(k) is not None for _, k, _ in STAGES))
+    return {"requests": len(rows), "joined": complete,
+            "p50_ms": round(_percentile(latencies, 50) * 1000, 2), "p99_ms": round(_percentile(latencies, 99) * 1000, 2),
+            "stages_ms (all: mean, slowest 1 %: mean)": {name: [mean(total, a, b), mean(tail, a, b)]
+                                                         for name, a, b in STAGES}}
+
+
+def main(argv: list[str]) -> int:
+    """Run the variants, alternated, and print each one's rounds and the median decomposition."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))  # stop the stack on the way out
+    quick = "--quick" in argv
+    rounds = int(_option(argv, "--rounds", 2 if quick else 4))
+    seconds, rate = _option(argv, "--seconds", 4 if quick else 10), _option(argv, "--rate", 500)
+    variants, rev = _variants(argv), (argv[argv.index("--before") + 1] if "--before" in argv else None)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    results = {"machine": machine(), "commit": commit.strip(), "before": rev,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "command": "python tests/benchmarks/bench_tail.py " + " ".join(argv),
+               "load": f"consultarFactura at {rate:g}/s for {seconds:g} s, open loop, {rounds} alternated rounds",
+               "variants": variants, "loadavg": [round(os.getloadavg()[0], 2)]}
+    with tempfile.TemporaryDirectory(prefix="bench-tail-") as tmp, running_stack() as stack, ExitStack() as pairs:
+        extra = {"PYTHONPATH": str(ROOT / "tests" / "benchmarks" / "stalls")} if "--stalls" in argv else {}
+        pythonpath = f"{ROOT}:{extra['PYTHONPATH']}" if extra else str(ROOT)
+        iid = requests_.register_one(stack.soap_url, stack.client.ssl_context)
+        request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{iid}</idFactura>"))
+        headers, urls, cwd = stack.client.ingress_headers, {}, {}
+        if rev:
+            variants = {**variants, f"before ({rev})": {}}
+            tree = export_tree(rev, Path(tmp) / "before", ("ventanilla", "services/soap-edge", "services/status"))
+            (tree / "tests").mkdir()
+            subprocess.run(["cp", "-r", str(ROOT / "tests" / "benchmarks"), str(tree / "tests")], check=True)
+            for name in ("__init__.py", "e2e", "support"):
+                subprocess.run(["cp", "-r", str(ROOT / "tests" / name), str(tree / "tests")], check=True)
+            cwd[f"before ({rev})"] = tree
+        for index, (name, env) in enumerate(variants.items()):
+            here = cwd.get(name, ROOT)
+            paths = f"{here}:{here / 'services' / 'soap-edge'}:{here / 'services' / 'status'}:{pythonpath}"
+            stages = Path(tmp) / f"stages-{index}"
+            stages.mkdir()
+            common = {**env, **extra, "BENCH_STAGES_DIR": str(stages), "BENCH_STALLS_DIR": str(stages / "stalls"),
+                      "PYTHONPATH": paths}
+            address, _ = pairs.enter_context(status_replica(stack, common, Path(tmp) / f"state-{index}", here))
+            urls[name] = (pairs.enter_context(extra_server(
+                stack, "tests.benchmarks.edge_stages", env={**common, "VENTANILLA_STATUS_ADDRESS": address}, cwd=here)),
+                stages)
+        for name, (url, _) in urls.items():
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    _answer(url, request, headers)
+                    break
+                except (AssertionError, OSError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+            paced_load(url, request, rate / 2, 2, headers=headers)  # warm up
+        for round_ in range(rounds):
+            order = list(urls.items()) if round_ % 2 == 0 else list(urls.items())[::-1]
+            for name, (url, stages) in order:
+                load, trace = os.getloadavg()[0], []
+                run = paced_load(url, request, rate, seconds, headers=headers, trace=trace)
+                time.sleep(0.3)  # the servers' last lines
+                run.update(decomposition(_joined(trace, stages)), loadavg=[round(load, 2), round(os.getloadavg()[0], 2)])
+                results.setdefault("rounds", {}).setdefault(name, []).append(run)
+                print(f"{name} round {round_}: p50 {run['p50_ms']} p99 {run['p99_ms']} max {run['max_ms']} "
+                      f"errors {run['errors']} load {run['loadavg']}", file=sys.stderr, flush=True)
+    results["loadavg"].append(round(os.getloadavg()[0], 2))
+    results["median p99_ms"] = {name: statistics.median(r["p99_ms"] for r in runs)
+                                for name, runs in results["rounds"].items()}
+    publish(results, OUT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

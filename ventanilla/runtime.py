@@ -1,0 +1,20 @@
+"""The interpreter's thread switching and garbage collection in a long-running process (RuntimeSettings)."""
+from __future__ import annotations
+
+import gc
+import sys
+
+from ventanilla.config import RuntimeSettings
+
+
+def tune(settings: RuntimeSettings) -> None:
+    """Set how long a thread may keep the GIL while another waits for it (before any thread starts)."""
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
+
+
+def settle(settings: RuntimeSettings) -> None:
+    """Once the process is built: collect, then freeze what survives, so that later full collections only walk the
+    objects requests and events allocate (not the modules, wiring and caches of start-up)."""
+    if settings.gc_freeze:
+        gc.collect()
+        gc.freeze()
