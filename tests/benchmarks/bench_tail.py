@@ -7,6 +7,7 @@ blobs) and its own edge in ingress mode (`tests.benchmarks.edge_stages`) started
 consultarFactura at N requests/s (500) open loop against each pair in turn, the order alternating, R rounds (4) of S
 seconds (10). --before REV adds a pair of REV's code (edge and status, `git archive`) with its own defaults.
 --stalls also loads `tests/benchmarks/stalls` (garbage collections and a heartbeat thread's lateness per process).
+Each pair's raw timestamps stay in var/bench/tail-stages/<n>/.
 Every request is timed at each stage (client, edge loop, edge thread, status call, status handler), joined by
 sequence number and request id: the decomposition of all requests and of the slowest 1 %. Prints JSON and writes
 var/bench/tail.json."""
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -95,9 +97,9 @@ def _records(directory: Path, prefix: str) -> list[dict]:
 
 def _joined(trace: list, stages: Path) -> list[dict]:
     """The client's trace joined with the edge's stages (by sequence number) and the status handler's (request id)."""
-    began, ended = min(t[1] for t in trace) - 1, max(t[3] for t in trace) + 1
+    began, ended = min(t[1] for t in trace) - 0.1, max(t[3] for t in trace) + 1  # this round's, not the last one's
     edge = {int(r["seq"]): r for r in _records(stages, "edge")
-            if r.get("seq") is not None and began <= r["thread"] <= ended}  # this round's
+            if r.get("seq") is not None and began <= r["thread"] <= ended}
     status = {r["rid"]: r for r in _records(stages, "status") if r.get("rid")}
     rows = []
     for n, scheduled, sent, done in trace:
@@ -105,6 +107,28 @@ def _joined(trace: list, stages: Path) -> list[dict]:
         row.update(status.get(row.get("rid"), {}))
         rows.append(row)
     return rows
+
+
+def stalls(directory: Path, began: float, ended: float) -> dict:
+    """Per process of the pair (--stalls): its garbage collections by generation (count, total and longest ms) and
+    its heartbeat's lateness (ticks later than 2 and 5 ms, the latest), between two wall-clock times."""
+    found = {}
+    for path in directory.glob("*.jsonl"):
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        label = next((line[2] for line in lines if line[0] == "process"), "?")
+        role = "status" if "status_stages" in label else "edge worker" if "edge_stages" in label else None
+        inside = [line for line in lines if line[0] != "process" and began <= line[1] <= ended]
+        if role is None or not inside:
+            continue
+        gcs: dict = {}
+        for _, _, generation, seconds, _ in (line for line in inside if line[0] == "gc"):
+            gcs.setdefault(f"gen{generation}", []).append(seconds * 1000)
+        late = [line[2] * 1000 for line in inside if line[0] == "late"]
+        found[f"{role} {path.stem}"] = {
+            "gc (n, total ms, max ms)": {g: [len(v), round(sum(v), 1), round(max(v), 1)] for g, v in sorted(gcs.items())},
+            "heartbeat late >2 ms, >5 ms, max ms": [sum(x > 2 for x in late), sum(x > 5 for x in late),
+                                                    round(max(late, default=0), 1)]}
+    return found
 
 
 def decomposition(rows: list[dict]) -> dict:
@@ -154,8 +178,9 @@ def main(argv: list[str]) -> int:
         for index, (name, env) in enumerate(variants.items()):
             here = cwd.get(name, ROOT)
             paths = f"{here}:{here / 'services' / 'soap-edge'}:{here / 'services' / 'status'}:{pythonpath}"
-            stages = Path(tmp) / f"stages-{index}"
-            stages.mkdir()
+            stages = OUT.parent / "tail-stages" / str(index)  # kept after the run, for a closer look
+            shutil.rmtree(stages, ignore_errors=True)
+            stages.mkdir(parents=True)
             common = {**env, **extra, "BENCH_STAGES_DIR": str(stages), "BENCH_STALLS_DIR": str(stages / "stalls"),
                       "PYTHONPATH": paths}
             address, _ = pairs.enter_context(status_replica(stack, common, Path(tmp) / f"state-{index}", here))
@@ -176,10 +201,12 @@ def main(argv: list[str]) -> int:
         for round_ in range(rounds):
             order = list(urls.items()) if round_ % 2 == 0 else list(urls.items())[::-1]
             for name, (url, stages) in order:
-                load, trace = os.getloadavg()[0], []
+                load, trace, began = os.getloadavg()[0], [], time.time()
                 run = paced_load(url, request, rate, seconds, headers=headers, trace=trace)
-                time.sleep(0.3)  # the servers' last lines
+                time.sleep(1.3)  # the servers' last lines (the stall probe writes every second)
                 run.update(decomposition(_joined(trace, stages)), loadavg=[round(load, 2), round(os.getloadavg()[0], 2)])
+                if extra:
+                    run["stalls"] = stalls(stages / "stalls", began, began + seconds + 0.5)
                 results.setdefault("rounds", {}).setdefault(name, []).append(run)
                 print(f"{name} round {round_}: p50 {run['p50_ms']} p99 {run['p99_ms']} max {run['max_ms']} "
                       f"errors {run['errors']} load {run['loadavg']}", file=sys.stderr, flush=True)

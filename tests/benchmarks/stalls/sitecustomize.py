@@ -40,6 +40,7 @@ def _start() -> None:
                 if late > LATE_S:
                     records.append(("late", time.time(), late))
                 if time.perf_counter() - flushed > 1.0:
+                    records.append(("heap", time.time(), len(gc.get_objects()), gc.get_count(), gc.get_freeze_count()))
                     taken, records[:] = list(records), []
                     out.writelines(json.dumps(r) + "\n" for r in taken)
                     out.flush()
