@@ -121,11 +121,11 @@ def stalls(directory: Path, began: float, ended: float) -> dict:
         if role is None or not inside:
             continue
         gcs: dict = {}
-        for _, _, generation, seconds, _ in (line for line in inside if line[0] == "gc"):
-            gcs.setdefault(f"gen{generation}", []).append(seconds * 1000)
+        for _, _, generation, _, _, cpu_s in (line for line in inside if line[0] == "gc"):
+            gcs.setdefault(f"gen{generation}", []).append(cpu_s * 1000)
         late = [line[2] * 1000 for line in inside if line[0] == "late"]
         found[f"{role} {path.stem}"] = {
-            "gc (n, total ms, max ms)": {g: [len(v), round(sum(v), 1), round(max(v), 1)] for g, v in sorted(gcs.items())},
+            "gc (n, total CPU ms, max CPU ms)": {g: [len(v), round(sum(v), 1), round(max(v), 1)] for g, v in sorted(gcs.items())},
             "heartbeat late >2 ms, >5 ms, max ms": [sum(x > 2 for x in late), sum(x > 5 for x in late),
                                                     round(max(late, default=0), 1)]}
     return found
