@@ -187,7 +187,7 @@ def main(argv: list[str]) -> int:
             urls[name] = (pairs.enter_context(extra_server(
                 stack, "tests.benchmarks.edge_stages", env={**common, "VENTANILLA_STATUS_ADDRESS": address}, cwd=here)),
                 stages)
-        for name, (url, _) in urls.items():
+        for url, _ in urls.values():
             deadline = time.monotonic() + 120
             while True:
                 try:
