@@ -51,3 +51,16 @@ def test_settle_freezes_what_was_built_only_when_asked(restored):
     runtime.settle(RuntimeSettings(5.0, True))
     assert gc.get_freeze_count() >= len(built)
     assert all(not gc.is_finalized(item) for item in built)  # still alive, only out of the collector's sight
+
+
+def test_each_edge_worker_freezes_what_it_built(restored, monkeypatch):
+    from soap_edge import __main__ as edge
+
+    built = object()
+    monkeypatch.setattr(edge, "build", lambda settings, observability: built)
+    monkeypatch.setattr(edge.Observability, "worker", staticmethod(lambda name: None))
+    gc.unfreeze()
+    assert edge.worker_app(Settings.from_env({"VENTANILLA_GC_FREEZE": "0"})) is built
+    assert gc.get_freeze_count() == 0
+    assert edge.worker_app(Settings.from_env({})) is built  # on by default
+    assert gc.get_freeze_count() > 0
