@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import BenchStack, export_tree, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import BenchStack, cpu_seconds, export_tree, extra_server, running_stack  # noqa: E402
 from tests.benchmarks.loadgen import _percentile  # noqa: E402
 from tests.benchmarks.paced import paced_load  # noqa: E402
 from tests.benchmarks.reads import _answer  # noqa: E402
@@ -166,7 +166,7 @@ def main(argv: list[str]) -> int:
         pythonpath = f"{ROOT}:{extra['PYTHONPATH']}" if extra else str(ROOT)
         iid = requests_.register_one(stack.soap_url, stack.client.ssl_context)
         request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{iid}</idFactura>"))
-        headers, urls, cwd = stack.client.ingress_headers, {}, {}
+        headers, urls, cwd, pids = stack.client.ingress_headers, {}, {}, {}
         if rev:
             variants = {**variants, f"before ({rev})": {}}
             tree = export_tree(rev, Path(tmp) / "before", ("ventanilla", "services/soap-edge", "services/status"))
@@ -183,10 +183,12 @@ def main(argv: list[str]) -> int:
             stages.mkdir(parents=True)
             common = {**env, **extra, "BENCH_STAGES_DIR": str(stages), "BENCH_STALLS_DIR": str(stages / "stalls"),
                       "PYTHONPATH": paths}
-            address, _ = pairs.enter_context(status_replica(stack, common, Path(tmp) / f"state-{index}", here))
+            address, status_pid = pairs.enter_context(status_replica(stack, common, Path(tmp) / f"state-{index}", here))
+            started: list = []
             urls[name] = (pairs.enter_context(extra_server(
-                stack, "tests.benchmarks.edge_stages", env={**common, "VENTANILLA_STATUS_ADDRESS": address}, cwd=here)),
-                stages)
+                stack, "tests.benchmarks.edge_stages", env={**common, "VENTANILLA_STATUS_ADDRESS": address}, cwd=here,
+                started=started)), stages)
+            pids[name] = {"edge": started[0].pid, "status": status_pid}
         for url, _ in urls.values():
             deadline = time.monotonic() + 120
             while True:
@@ -202,17 +204,24 @@ def main(argv: list[str]) -> int:
             order = list(urls.items()) if round_ % 2 == 0 else list(urls.items())[::-1]
             for name, (url, stages) in order:
                 load, trace, began = os.getloadavg()[0], [], time.time()
+                cpu = {role: cpu_seconds(pid) for role, pid in pids[name].items()}
                 run = paced_load(url, request, rate, seconds, headers=headers, trace=trace)
+                run["cpu_ms_per_request"] = {role: round((cpu_seconds(pid) - cpu[role]) * 1000 / max(1, run["requests"]), 3)
+                                             for role, pid in pids[name].items()}  # edge: arbiter and workers
                 time.sleep(1.3)  # the servers' last lines (the stall probe writes every second)
                 run.update(decomposition(_joined(trace, stages)), loadavg=[round(load, 2), round(os.getloadavg()[0], 2)])
                 if extra:
                     run["stalls"] = stalls(stages / "stalls", began, began + seconds + 0.5)
                 results.setdefault("rounds", {}).setdefault(name, []).append(run)
                 print(f"{name} round {round_}: p50 {run['p50_ms']} p99 {run['p99_ms']} max {run['max_ms']} "
-                      f"errors {run['errors']} load {run['loadavg']}", file=sys.stderr, flush=True)
+                      f"errors {run['errors']} CPU ms/request {run['cpu_ms_per_request']} load {run['loadavg']}",
+                      file=sys.stderr, flush=True)
     results["loadavg"].append(round(os.getloadavg()[0], 2))
     results["median p99_ms"] = {name: statistics.median(r["p99_ms"] for r in runs)
                                 for name, runs in results["rounds"].items()}
+    results["median cpu_ms_per_request"] = {
+        name: {role: statistics.median(r["cpu_ms_per_request"][role] for r in runs) for role in ("edge", "status")}
+        for name, runs in results["rounds"].items()}
     publish(results, OUT)
     return 0
 
