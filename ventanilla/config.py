@@ -563,10 +563,10 @@ class RuntimeSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "RuntimeSettings":
         """VENTANILLA_SWITCH_INTERVAL_MS (how long a thread may hold the GIL while another waits for it; Python's
-        default 5, kept: no measured gain from shorter) and VENTANILLA_GC_FREEZE (on: after start-up, what the
-        process built is moved out of the collector's sight, so that a full collection walks only what requests
-        and events allocated since: measured 42–52 → 0.5 ms of CPU in an edge worker, 30–34 → 2.4–2.9 ms in the
-        status service, each a stall of every thread of the process; docs/benchmarks.md)."""
+        default 5, kept: no measured gain from shorter) and VENTANILLA_GC_FREEZE (on: each edge worker, once built,
+        moves what it built out of the collector's sight, so that a full collection walks only what requests
+        allocated since: measured 42–52 → 0.5 ms of CPU, a stall of every thread of the worker; docs/benchmarks.md,
+        where freezing the status service is shown to make its collections worse)."""
         interval = _float(env, "VENTANILLA_SWITCH_INTERVAL_MS", 5.0)
         if not 0 < interval <= 100:
             raise ValueError(f"VENTANILLA_SWITCH_INTERVAL_MS={interval} must be above 0 and at most 100")

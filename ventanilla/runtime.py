@@ -14,7 +14,9 @@ def tune(settings: RuntimeSettings) -> None:
 
 def settle(settings: RuntimeSettings) -> None:
     """Once the process is built: collect, then freeze what survives, so that later full collections only walk the
-    objects requests and events allocate (not the modules, wiring and caches of start-up)."""
+    objects requests allocate (not the modules, wiring and caches of start-up). For processes whose heap is settled
+    once built (the edge's workers); a process that keeps building long-lived state after it (the status service's
+    consumers) gets more and longer full collections instead (docs/benchmarks.md)."""
     if settings.gc_freeze:
         gc.collect()
         gc.freeze()

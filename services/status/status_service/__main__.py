@@ -188,8 +188,7 @@ def main() -> None:
     runtime.tune(settings.runtime)
     observability = Observability.from_env("status", {"projection": settings.path("status")})
     service = build(settings, observability)
-    service.start()
-    runtime.settle(settings.runtime)
+    service.start()  # not frozen (runtime.settle): measured harmful here, docs/benchmarks.md
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
     run_until_signalled(service.stop)
