@@ -554,6 +554,26 @@ class BlobSettings:
 
 
 @dataclass(frozen=True)
+class RuntimeSettings:
+    """How a long-running process's interpreter schedules its threads and collects garbage (ventanilla.runtime)."""
+
+    switch_interval_ms: float
+    gc_freeze: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "RuntimeSettings":
+        """VENTANILLA_SWITCH_INTERVAL_MS (how long a thread may hold the GIL while another waits for it; Python's
+        default 5, kept: no measured gain from shorter) and VENTANILLA_GC_FREEZE (on: each edge worker, once built,
+        moves what it built out of the collector's sight, so that a full collection walks only what requests
+        allocated since: measured 42–52 → 0.5 ms of CPU, a stall of every thread of the worker; docs/benchmarks.md,
+        where freezing the status service is shown to make its collections worse)."""
+        interval = _float(env, "VENTANILLA_SWITCH_INTERVAL_MS", 5.0)
+        if not 0 < interval <= 100:
+            raise ValueError(f"VENTANILLA_SWITCH_INTERVAL_MS={interval} must be above 0 and at most 100")
+        return cls(interval, _bool(env, "VENTANILLA_GC_FREEZE", True))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a Ventanilla process can be told, one group per concern; sane local defaults."""
 
@@ -575,6 +595,7 @@ class Settings:
     portal: PortalSettings
     gateway: GatewaySettings
     service_tls: ServiceTls
+    runtime: RuntimeSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -600,6 +621,7 @@ class Settings:
             portal=PortalSettings.from_env(env, state_dir),
             gateway=GatewaySettings.from_env(env, state_dir),
             service_tls=ServiceTls.from_env(env, state_dir),
+            runtime=RuntimeSettings.from_env(env),
         )
 
     def path(self, *parts: str) -> Path:

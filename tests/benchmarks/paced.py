@@ -13,8 +13,11 @@ from .loadgen import _percentile, connection_to, post_once
 
 
 def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float, connections: int = 32,
-               tls: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None) -> dict:
-    """`rate` requests/s for `seconds` over up to `connections` keep-alive connections; latency percentiles."""
+               tls: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None,
+               trace: list | None = None) -> dict:
+    """`rate` requests/s for `seconds` over up to `connections` keep-alive connections; latency percentiles.
+    trace: a list that gets (sequence number, scheduled, sent, done) per request (perf_counter times), the number
+    sent in an X-Bench-Seq header (bench_tail.py joins it with the servers' own timestamps)."""
     content_type, body = request
     path, extra = urlsplit(url).path, {"Content-Type": content_type, "SOAPAction": '""', **(headers or {})}
     due: queue.Queue = queue.Queue()
@@ -22,13 +25,18 @@ def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float
 
     def worker() -> None:
         connection = connection_to(url, tls)
-        while (scheduled := due.get()) is not None:
+        while (item := due.get()) is not None:
+            n, scheduled = item
             time.sleep(max(0.0, scheduled - time.perf_counter()))
-            connection, ok = post_once(connection, url, tls, path, body, extra)
+            sent = time.perf_counter()
+            connection, ok = post_once(connection, url, tls, path, body, {**extra, "X-Bench-Seq": str(n)}
+                                       if trace is not None else extra)
             done = time.perf_counter()
             with lock:
                 latencies.append(done - scheduled)
                 errors[0] += 0 if ok else 1
+                if trace is not None:
+                    trace.append((n, scheduled, sent, done))
         connection.close()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
@@ -37,7 +45,7 @@ def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float
     start = time.perf_counter() + 0.2
     total = int(rate * seconds)
     for n in range(total):  # the schedule is fixed up front; a worker takes the next due request when free
-        due.put(start + n / rate)
+        due.put((n, start + n / rate))
     for _ in threads:
         due.put(None)
     for thread in threads:

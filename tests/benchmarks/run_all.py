@@ -31,6 +31,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "portal": (2, 2),
     "observability": (9, 3),  # a whole stack per setting, 12 rotated rounds; then the edge in one process
     "hop": (2, 1),
+    "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
     "projection_apply": (2, 0.5),
     "portal_inprocess": (1, 1),
     "portal_home_reads": (1, 1),
@@ -46,7 +47,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "rejoin": (4, 4),  # waits out 45 s and 10 s group sessions after each kill
     "foundation": (3, 3),  # clones the checkout twice: make install, kafka-jars and up in each
 }
-SHORT_FLAGS = {"edge_cpu": ("--quick",), "hop": ("--quick",)}  # short modes under another name
+SHORT_FLAGS = {"edge_cpu": ("--quick",), "hop": ("--quick",), "tail": ("--quick",)}  # short modes under another name
 _ARGPARSE_SHORT = re.compile(r"add_argument\(\s*[\"']--short[\"']")
 
 

@@ -9,6 +9,7 @@ from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.service_tls import opener
 from ventanilla.config import MetricsSettings, Settings
 from ventanilla.logs import configure_logging
+from ventanilla import runtime
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
 from ventanilla.observability.wsgi import ServerSpans
@@ -80,8 +81,15 @@ def main() -> None:
     """Serve the edge until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("soap-edge", settings.log_level)
-    EdgeServer(settings, lambda s: build(s, observability=Observability.worker("soap-edge")),
-               MetricsSettings.from_env("soap-edge")).run()
+    runtime.tune(settings.runtime)  # the workers inherit it at fork
+    EdgeServer(settings, worker_app, MetricsSettings.from_env("soap-edge")).run()
+
+
+def worker_app(settings: Settings):
+    """One worker's edge, built after the fork; what it built is then out of the collector's sight."""
+    app = build(settings, observability=Observability.worker("soap-edge"))
+    runtime.settle(settings.runtime)
+    return app
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
+from ventanilla import runtime
 from ventanilla.observability.consume import ConsumeWatch, ProjectionWatch
 from ventanilla.observability.process import Observability
 from status_service.backoffice_api import BackOfficeApi
@@ -184,9 +185,10 @@ def main() -> None:
     """Run the status service until SIGINT or SIGTERM."""
     settings = Settings.from_env()
     configure_logging("status", settings.log_level)
+    runtime.tune(settings.runtime)
     observability = Observability.from_env("status", {"projection": settings.path("status")})
     service = build(settings, observability)
-    service.start()
+    service.start()  # not frozen (runtime.settle): measured harmful here, docs/benchmarks.md
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
     run_until_signalled(service.stop)
