@@ -6,6 +6,7 @@ import os
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
+from ventanilla.adapters import kafka_timeouts
 from ventanilla.config import KafkaSecurity
 
 
@@ -37,7 +38,9 @@ BATCHED = {"fetch_min_bytes": 1024 * 1024, "fetch_max_wait_ms": 500}
 
 
 def consumer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaConsumer:
-    """A KafkaConsumer (options as kafka-python's) that honours the security settings."""
+    """A KafkaConsumer (options as kafka-python's) that honours the security settings; its idle polls' timeouts
+    leave no reference cycles (kafka_timeouts)."""
+    kafka_timeouts.without_cycles()
     return KafkaConsumer(bootstrap_servers=bootstrap_servers, **security_options(security), **options)
 
 

@@ -1,0 +1,48 @@
+"""Idle polls against a real broker leave no reference cycles behind (kafka-python's swallowed poll timeouts)."""
+from __future__ import annotations
+
+import gc
+import time
+import types
+
+import pytest
+from kafka import TopicPartition
+
+from ventanilla.adapters import kafka_clients
+
+pytestmark = pytest.mark.integration
+
+POLLS = 15  # 3 s of the status service's idle 200 ms polls: before the fix, ~36 timeouts and ~200 live tracebacks
+
+
+def _kafka_tracebacks() -> int:
+    """Live traceback objects whose innermost frame is kafka-python's."""
+    found = 0
+    for item in gc.get_objects():
+        if type(item) is types.TracebackType:
+            while item.tb_next is not None:
+                item = item.tb_next
+            found += "/kafka/" in item.tb_frame.f_code.co_filename
+    return found
+
+
+def test_idle_polls_of_a_following_consumer_leave_no_tracebacks_for_the_collector(kafka_settings):
+    topic = kafka_settings.topics.invoice_events
+    consumer = kafka_clients.consumer(kafka_settings.kafka.bootstrap_servers, group_id=None, enable_auto_commit=False,
+                                      auto_offset_reset="latest", **kafka_clients.FOLLOWING)
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        consumer.poll(timeout_ms=200)  # positions and the first fetch in flight
+        gc.collect()
+        gc.disable()  # what the collector would have to find: cycles stay counted until it runs
+        try:
+            before, started = _kafka_tracebacks(), time.monotonic()
+            for _ in range(POLLS):
+                assert consumer.poll(timeout_ms=200) == {}
+            idle_s, after = time.monotonic() - started, _kafka_tracebacks()
+        finally:
+            gc.enable()
+    finally:
+        consumer.close()
+    assert idle_s >= POLLS * 0.19  # the polls did wait for records (and timed out inside kafka-python)
+    assert after - before < 10, f"{after - before} kafka-python tracebacks left by {POLLS} idle polls"
