@@ -31,6 +31,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "portal": (2, 2),
     "observability": (9, 3),  # a whole stack per setting, 12 rotated rounds; then the edge in one process
     "hop": (2, 1),
+    "idle_polls": (2.5, 1),  # idle consumers: kafka-python as shipped against ours (kafka_timeouts)
     "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
     "projection_apply": (2, 0.5),
     "portal_inprocess": (1, 1),

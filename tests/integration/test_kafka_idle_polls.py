@@ -3,27 +3,16 @@ from __future__ import annotations
 
 import gc
 import time
-import types
 
 import pytest
 from kafka import TopicPartition
 
+from tests.support.heap import kafka_tracebacks
 from ventanilla.adapters import kafka_clients
 
 pytestmark = pytest.mark.integration
 
 POLLS = 15  # 3 s of the status service's idle 200 ms polls: before the fix, ~36 timeouts and ~200 live tracebacks
-
-
-def _kafka_tracebacks() -> int:
-    """Live traceback objects whose innermost frame is kafka-python's."""
-    found = 0
-    for item in gc.get_objects():
-        if type(item) is types.TracebackType:
-            while item.tb_next is not None:
-                item = item.tb_next
-            found += "/kafka/" in item.tb_frame.f_code.co_filename
-    return found
 
 
 def test_idle_polls_of_a_following_consumer_leave_no_tracebacks_for_the_collector(kafka_settings):
@@ -36,10 +25,10 @@ def test_idle_polls_of_a_following_consumer_leave_no_tracebacks_for_the_collecto
         gc.collect()
         gc.disable()  # what the collector would have to find: cycles stay counted until it runs
         try:
-            before, started = _kafka_tracebacks(), time.monotonic()
+            before, started = kafka_tracebacks(), time.monotonic()
             for _ in range(POLLS):
                 assert consumer.poll(timeout_ms=200) == {}
-            idle_s, after = time.monotonic() - started, _kafka_tracebacks()
+            idle_s, after = time.monotonic() - started, kafka_tracebacks()
         finally:
             gc.enable()
     finally:
