@@ -12,7 +12,7 @@ from ventanilla.adapters import kafka_clients
 
 pytestmark = pytest.mark.integration
 
-POLLS = 15  # 3 s of the status service's idle 200 ms polls: before the fix, ~36 timeouts and ~200 live tracebacks
+POLLS = 15  # 3 s of the status service's idle 200 ms polls: before the fix, ~36 timeouts and ~240 live tracebacks
 
 
 def test_idle_polls_of_a_following_consumer_leave_no_tracebacks_for_the_collector(kafka_settings):
