@@ -134,6 +134,8 @@ def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, c
     """Log the request; the size of its answer's body."""
     bytes_out = sum(map(len, chunks))
     level = logging.DEBUG if facts.path == "/readyz" else logging.INFO
+    if not log.isEnabledFor(level):  # nothing built for a line nobody keeps (readiness probes, at INFO)
+        return bytes_out
     log.log(level, "request", extra={
         "request_id": facts.request_id,
         "method": facts.method,
