@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from opentelemetry import trace
 
@@ -16,6 +17,7 @@ from ventanilla.observability import requestid
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+@lru_cache(maxsize=4096)  # a pure function, asked for on every access log line of a known caller
 def pseudonym(value: str) -> str:
     """A stable stand-in for a personal identifier (a NIF) in logs: whoever knows the value can find its lines."""
     return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]

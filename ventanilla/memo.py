@@ -21,7 +21,10 @@ class Memo:
     def __call__(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The answer remembered for `key`, else compute() (outside the lock) and remember it."""
         with self._lock:
-            answer = self._answers.get(key, _MISSING)
+            try:
+                answer = self._answers[key]  # one lookup (get() looks twice: contains, then getitem)
+            except KeyError:
+                answer = _MISSING
         if answer is _MISSING:
             answer = compute()
             with self._lock:

@@ -8,11 +8,14 @@ element-count limit is passed, so hostile shapes cost at most one chunk of work.
 from __future__ import annotations
 
 import codecs
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
 
 _CHUNK = 4096  # small enough that libxml2's own depth limit (2048) is never reached first
+_WHOLE_ENCODINGS = 8  # encodings a thread keeps a whole-document parser for
+_whole = threading.local()  # per thread (lxml parsers and XPath objects are not shared): parsers, depth tests
 _UTF16_STARTS = {
     codecs.BOM_UTF16_LE: "utf-16",
     codecs.BOM_UTF16_BE: "utf-16",
@@ -63,6 +66,8 @@ def parse_untrusted(data: bytes | bytearray, limits: XmlLimits = XmlLimits(), en
     """Parse untrusted bytes into a root element or raise an `UntrustedXmlError`."""
     if _declares_doctype(data):
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
+    if len(data) <= _CHUNK and (root := _parsed_whole(data, limits, encoding)) is not None:
+        return root
     try:
         parser = new_parser(encoding)
     except (LookupError, ValueError) as error:  # an unknown or unusable encoding name
@@ -94,6 +99,44 @@ def parse_untrusted(data: bytes | bytearray, limits: XmlLimits = XmlLimits(), en
     if root.getroottree().docinfo.doctype:
         raise RefusedXmlError("DOCTYPE declarations are not allowed")
     return root
+
+
+def _parsed_whole(data: bytes | bytearray, limits: XmlLimits, encoding: str | None) -> etree._Element | None:
+    """A document of at most one chunk, parsed in one call by the same configuration, its limits checked on the tree
+    (its work is bounded by its size); None when anything is wrong: the pull parser then decides and words it."""
+    try:
+        parser, deeper = _whole_tools(encoding, limits.max_depth)
+        root = etree.fromstring(bytes(data), parser)
+    except (etree.XMLSyntaxError, LookupError, ValueError, TypeError):
+        return None
+    if root.getroottree().docinfo.doctype:
+        return None
+    elements = 0
+    for element in root.iter(etree.Element):
+        elements += 1
+        attributes, text = element.attrib, element.text
+        if len(attributes) > limits.max_attributes or sum(map(len, attributes.values())) > limits.max_attribute_chars:
+            return None
+        if text is not None and len(text) > limits.max_text_chars:
+            return None
+    if elements > limits.max_elements or (elements > limits.max_depth and deeper(root)):
+        return None
+    return root
+
+
+def _whole_tools(encoding: str | None, max_depth: int) -> tuple[etree.XMLParser, etree.XPath]:
+    """This thread's whole-document parser for an encoding (new_parser's configuration, no events) and its test of
+    an element deeper than max_depth."""
+    tools = _whole.__dict__.setdefault("tools", {})
+    key = (encoding, max_depth)
+    if key not in tools:
+        parser = etree.XMLParser(encoding=encoding, resolve_entities=False, no_network=True, load_dtd=False,
+                                 dtd_validation=False, attribute_defaults=False, huge_tree=True, recover=False)
+        deeper = etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+        if len(tools) >= _WHOLE_ENCODINGS:
+            return parser, deeper
+        tools[key] = parser, deeper
+    return tools[key]
 
 
 def _check_text(element: etree._Element, limits: XmlLimits) -> None:

@@ -5,6 +5,7 @@ import os
 import time
 
 import pytest
+from lxml import etree
 
 from ventanilla.facturae.xml import (
     MalformedXmlError,
@@ -102,3 +103,49 @@ def test_ten_megabyte_text_node_parses():
     payload = b"QUJD" * 2_600_000
     root = parse_untrusted(b"<r><data>" + payload + b"</data></r>")
     assert len(root.findtext("data")) == len(payload)
+
+
+SMALL_LIMITS = XmlLimits(max_depth=3, max_elements=6, max_attributes=2, max_attribute_chars=8, max_text_chars=5)
+PADDING = b"<!--" + b"x" * 5000 + b"-->"  # the same document over one chunk: parsed by the pull parser
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal"),
+    [
+        (b"<a><b><c/></b></a>", None),
+        (b"<a><b><c><d/></c></b></a>", "nesting deeper than 3 elements"),
+        (b"<a>" + b"<b/>" * 5 + b"</a>", None),
+        (b"<a>" + b"<b/>" * 6 + b"</a>", "more than 6 elements"),
+        (b'<a x="1" y="2"/>', None),
+        (b'<a x="1" y="2" z="3"/>', "more than 2 attributes on one element"),
+        (b'<a x="1234" y="5678"/>', None),
+        (b'<a x="12345" y="5678"/>', "attributes longer than 8 characters"),
+        (b"<a><b>12345</b></a>", None),
+        (b"<a><b>123456</b></a>", "text longer than 5 characters"),
+        (b"<a><b/><b/>123456</a>", None),  # a tail is no element's text
+    ],
+)
+def test_a_small_document_meets_the_limits_as_a_large_one(data, refusal):
+    """Documents of at most one chunk are parsed whole and their limits checked on the tree: same verdicts, words
+    and trees as the pull parser gives the same document made larger than a chunk."""
+    for document in (data, PADDING + data):
+        if refusal is None:
+            assert etree.tostring(parse_untrusted(document, SMALL_LIMITS)) == etree.tostring(etree.fromstring(data))
+        else:
+            with pytest.raises(RefusedXmlError, match=refusal):
+                parse_untrusted(document, SMALL_LIMITS)
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8", "iso-8859-1", "no-such-encoding"])
+def test_a_small_document_in_a_named_encoding(encoding):
+    data = '<?xml version="1.0" encoding="ISO-8859-1"?><r>año</r>'.encode("iso-8859-1")
+    if encoding == "no-such-encoding":
+        with pytest.raises(MalformedXmlError):
+            parse_untrusted(data, encoding=encoding)
+        return
+    expected = "año" if encoding != "utf-8" else None
+    if expected is None:  # told utf-8, the bytes are not: the same failure as the pull parser's
+        with pytest.raises(MalformedXmlError):
+            parse_untrusted(data, encoding=encoding)
+        return
+    assert parse_untrusted(data, encoding=encoding).text == "año"

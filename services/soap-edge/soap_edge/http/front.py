@@ -69,24 +69,28 @@ class Front:
 
     def _answer(self, environ, facts: RequestFacts) -> tuple[RequestFacts, faults.Response, DomainError | None]:
         """The answer and the facts learnt on the way; any refusal, or crash, answered by its fault (HTTP 500)."""
+        learnt: dict = {}
         try:
             if facts.method != "POST" or facts.path.rstrip("/") != self._soap_path:
                 return facts, self._other(environ, facts), None
             content_type = environ.get("CONTENT_TYPE", "")
-            facts = replace(facts, transfer=Transfer.MTOM if mtom.is_mtom(content_type) else Transfer.INLINE)
+            learnt["transfer"] = Transfer.MTOM if mtom.is_mtom(content_type) else Transfer.INLINE
             body.check_content_type(content_type)
-            mtom_body = facts.transfer is Transfer.MTOM
+            mtom_body = learnt["transfer"] is Transfer.MTOM
             with self._large_bodies.admit(environ, mtom_body) if self._large_bodies else nullcontext():
                 data = body.read_body(environ, self._max_body_bytes)
-                facts = replace(facts, body_bytes=len(data))
+                learnt["body_bytes"] = len(data)
                 envelope = mtom.parse_envelope(content_type, data)
-                facts = replace(facts, operation=envelope.operation, caller=self._caller(environ, facts, envelope))
+                learnt["operation"] = envelope.operation
+                learnt["caller"] = self._caller(environ, facts, envelope)
+                facts = replace(facts, **learnt)  # once: what a refusal on the way had learnt is added below
                 return facts, self._soap.answer(environ, facts, envelope), None
         except DomainError as error:
             refusal = error
         except Exception:
             log.exception("unhandled error", extra={"request_id": facts.request_id})
             refusal = DomainError(ErrorKey.REGISTRO)
+        facts = replace(facts, **learnt) if learnt else facts
         return facts, faults.response(refusal, facts.request_id), refusal
 
     def _caller(self, environ, facts: RequestFacts, envelope: mtom.Envelope):
@@ -130,6 +134,8 @@ def _access_log(facts: RequestFacts, status: str, refusal: DomainError | None, c
     """Log the request; the size of its answer's body."""
     bytes_out = sum(map(len, chunks))
     level = logging.DEBUG if facts.path == "/readyz" else logging.INFO
+    if not log.isEnabledFor(level):  # nothing built for a line nobody keeps (readiness probes, at INFO)
+        return bytes_out
     log.log(level, "request", extra={
         "request_id": facts.request_id,
         "method": facts.method,

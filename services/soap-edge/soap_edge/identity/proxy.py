@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from functools import lru_cache
 from typing import Iterable, Mapping
 from urllib.parse import unquote
 
@@ -26,6 +27,7 @@ def networks(spec: str | Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
 
 
+@lru_cache(maxsize=256)  # a handful of ingress addresses ask on every request
 def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)

@@ -28,7 +28,7 @@ def _blank(value: str | None) -> bool:
 
 def _operation(root: etree._Element, tag: str) -> etree._Element | None:
     """The Body's one element, if it is tag and nothing else (header entries, more elements, attributes) is there."""
-    header, body = root.find(SOAP_HEADER), root.find(mtom.SOAP_BODY)
+    header, body = mtom.child(root, SOAP_HEADER), mtom.child(root, mtom.SOAP_BODY)
     if (header is not None and len(header)) or body is None or len(body) != 1:
         return None
     operation = body[0]
