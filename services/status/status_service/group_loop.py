@@ -6,6 +6,7 @@ import threading
 from typing import Protocol
 
 from kafka import KafkaConsumer
+from kafka.coordinator.base import MemberState
 from kafka.errors import CommitFailedError, KafkaError
 
 from ventanilla.adapters.projector import partitions
@@ -48,6 +49,7 @@ class GroupLoop:
                 self._stopping.wait(self._retry_s)
                 continue
             self._watch.polled(batch)
+            self._rejoin_if_dropped()
             if not batch:
                 continue
             try:
@@ -83,6 +85,20 @@ class GroupLoop:
             if self._stopping.wait(0.5):
                 return False
         return True
+
+    def _rejoin_if_dropped(self) -> None:
+        """Ask again for a join that kafka-python 3.0.12 dropped (design note in docs/benchmarks.md, issue 9).
+
+        A rejoin the leader starts because its first assignment saw no metadata runs as a task; when the poll that
+        started it times out first and the task's own assignment makes `need_rejoin()` false, no later poll collects
+        it: the member stays REBALANCING with its heartbeat disabled, so the heartbeat always looks due, every poll
+        waits 0 ms and spins (a core while idle), and the broker evicts the silent member. A new join ends that.
+        """
+        coordinator = self._consumer._coordinator  # noqa: SLF001 - no public view of the member's state
+        join = coordinator._join_task  # noqa: SLF001 - done and never collected once dropped
+        if coordinator.state is MemberState.REBALANCING and (join is None or join.is_done) and not coordinator.need_rejoin():
+            log.warning("a finished group join was dropped by the client; joining again", extra={"loop": self._name})
+            coordinator.request_rejoin()
 
     def _rewind(self, batch) -> None:
         assigned = self._consumer.assignment()
