@@ -103,8 +103,18 @@ class Queries:
         """Many callers' single queries at once, (by ids, by tuples): each member (caller NIF, id or tuple,
         read-your-writes) answered and authorized as its own query of one item would be; a refusal to wait for the
         log's end is the error of the items that needed it, never of the others."""
-        return (self._each(self._statuses, *_columns(ids))[0] if ids else [],
-                self._each(self._by_tuples, *_columns(tuples))[0] if tuples else [])
+        if not ids and not tuples:
+            return [], []
+        items, _ = self._each(self._states_by_key, *_columns(ids + tuples))  # one wait for every member's miss
+        return items[:len(ids)], items[len(ids):]
+
+    def _states_by_key(self, keys: list) -> list:
+        """Each key's state, in order: an id's status, a tuple's invoice."""
+        ids = [key for key in keys if not isinstance(key, InvoiceTuple)]
+        tuples = [key for key in keys if isinstance(key, InvoiceTuple)]
+        by_id = iter(self._statuses(ids) if ids else ())
+        by_tuple = iter(self._by_tuples(tuples) if tuples else ())
+        return [next(by_tuple) if isinstance(key, InvoiceTuple) else next(by_id) for key in keys]
 
     def _item(self, found, caller_nif: str):
         try:

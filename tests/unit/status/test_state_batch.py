@@ -38,6 +38,14 @@ def test_the_misses_of_a_batch_wait_once_for_the_log_end(setup):  # noqa: F811
     assert ends.calls == 1  # one round trip for both misses, as one caller's group query of both
 
 
+
+def test_misses_by_id_and_by_tuple_in_one_batch_wait_once_together(setup):  # noqa: F811
+    _, _, ends, queries = setup
+    by_id, by_tuple = queries.state_batch([(STRANGER, 7, False), (SUPPLIER, 7, False)], [(STRANGER, MINE, False)])
+    assert [_seen(i) for i in by_id] == [ErrorKey.FACTURA_INVALIDA, State.REGISTRADA]
+    assert [_seen(i) for i in by_tuple] == [ErrorKey.FACTURA_INVALIDA]
+    assert ends.calls == 1  # an id's miss and a tuple's miss: one round trip, not one per kind of key
+
 def test_read_your_writes_is_each_members_own(setup):  # noqa: F811
     _, _, ends, queries = setup
     ends.ends = {0: 2}  # a write is in the log, not yet in the projection: a member reading its own write waits
