@@ -9,6 +9,7 @@ query handler and of its projection lookup, timed inside the server (`status` va
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import sys
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from ventanilla.config import ServiceTls
 from ventanilla.domain.invoice import State
 
 INVOICE_ID = 7
+EDGE_CALLER, EDGE_CALLER_INVOICE = "B12345674", 8
 
 
 class _Bare(rpc.StatusServiceServicer):
@@ -54,7 +56,9 @@ def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
     from status_service.handlers import Queries
     from status_service.metering import MeteredProgress
     from status_service.startup import NOT_READY
-    from tests.unit.domain.factories import registered
+    from tests.unit.domain.factories import T0, registered, registration
+    from ventanilla.domain.events import InvoiceRegistered
+    from ventanilla.domain.invoice import InvoiceKey
     from ventanilla.adapters.blob_store import DirectoryBlobStore
     from ventanilla.adapters.catch_up import CatchUp
     from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate
@@ -65,7 +69,10 @@ def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
     state = Path(tempfile.mkdtemp(prefix="bench-hop-"))
     store = ProjectionStore(state / "projection.sqlite3")
     store.apply(registered(INVOICE_ID), "invoice-events", 0, 0)
-    catch_up = CatchUp(lambda: {0: 1}, store.positions("invoice-events"), 5.0)
+    # an invoice submitted by a certificate the edge accepts (bench_edge_estado.py --hop; B12345678 is no valid NIF)
+    invoice = replace(registration(EDGE_CALLER_INVOICE, EDGE_CALLER), key=InvoiceKey(EDGE_CALLER, 2026, "A-", "8"))
+    store.apply(InvoiceRegistered("e-reg-8", EDGE_CALLER_INVOICE, T0, invoice), "invoice-events", 0, 1)
+    catch_up = CatchUp(lambda: {0: 2}, store.positions("invoice-events"), 5.0)
     obs = Observability.quiet("status")  # metrics kept, as the stack's status (its /metrics not served here)
     reads = MeteredProgress(catch_up, obs.metrics.catch_up_wait, obs.metrics.catch_up_timeouts)
     api = (_Bare() if "api" in without else
