@@ -409,6 +409,7 @@ class EdgeSettings:
     large_body_memory_mb: int
     registry_channels: int
     group_max_items: int
+    state_batch_linger_ms: float
     handshake_timeout_s: float
     request_timeout_s: float
     io_timeout_s: float
@@ -418,7 +419,7 @@ class EdgeSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], state_dir: Path) -> "EdgeSettings":
         """The VENTANILLA_SOAP_* variables, VENTANILLA_EDGE_ACCESS_MODE, _TRUSTED_PROXIES, _MAX_BODY_BYTES,
-        _GROUP_MAX_ITEMS, _EDGE_REGISTRY_CHANNELS and the probe's client certificate (the dev PKI's files by default)."""
+        _GROUP_MAX_ITEMS, _EDGE_REGISTRY_CHANNELS, _EDGE_STATE_BATCH_LINGER_MS and the probe's client certificate (the dev PKI's files by default)."""
         pki = state_dir / "pki"  # `ventanilla dev-pki init` writes here
         return cls(
             host=_str(env, "VENTANILLA_SOAP_HOST", "127.0.0.1"),
@@ -444,6 +445,8 @@ class EdgeSettings:
             # kernel spreads connections over the processes sharing the port
             registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
+            # how long a worker's next GetStateBatch call may wait for the queries it expects (0: never waits)
+            state_batch_linger_ms=_float(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 1.0),
             handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),

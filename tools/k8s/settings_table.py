@@ -66,6 +66,7 @@ GROUPED = {
     "VENTANILLA_SOAP_IO_TIMEOUT_S": "edge.io_timeout_s",
     "VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB": "edge.large_body_memory_mb",
     "VENTANILLA_EDGE_REGISTRY_CHANNELS": "edge.registry_channels",
+    "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": "edge.state_batch_linger_ms",
     "VENTANILLA_TRUSTED_PROXIES": "edge.trusted_proxies",
     "VENTANILLA_EDGE_ACCESS_MODE": "edge.access_mode",
     "VENTANILLA_SOAP_CLIENT_REVOCATION": "edge.client_revocation",

@@ -156,11 +156,77 @@ def test_an_answer_of_the_wrong_length_fails_every_member(pool):
     assert coalescer.idle()
 
 
-def test_no_thread_is_left_waiting_under_many_concurrent_queries(pool):
+@pytest.mark.parametrize("linger_s", [0.0, 0.002])
+def test_no_thread_is_left_waiting_under_many_concurrent_queries(pool, linger_s):
     backend = Backend()
     sizes = []
-    coalescer = Coalescer(backend.send, Expired, max_items=8, observed=sizes.append)
+    coalescer = Coalescer(backend.send, Expired, max_items=8, observed=sizes.append, linger_s=linger_s)
     futures = [pool.submit(coalescer.ask, n, 30.0) for n in range(2000)]
     assert [f.result(WAIT_S) for f in futures] == [2 * n for n in range(2000)]
     assert sum(sizes) == 2000 and max(sizes) <= 8
     assert coalescer.idle() and coalescer.queued() == 0
+
+
+def _burst(backend: Backend, coalescer: Coalescer, pool: ThreadPoolExecutor, size: int) -> None:
+    """A call carrying `size` queries (one held in flight, size queued behind it, then the held one answered; with a
+    linger the queued leader waits for the held one's caller to ask again: it does, with item 100)."""
+    first = _held(backend, coalescer, pool)
+    queued = [pool.submit(coalescer.ask, n, 30.0) for n in range(2, size + 1)]
+    _until(lambda: coalescer.queued() == size - 1)
+    backend.gate.set()
+    assert first.result(WAIT_S) == 2
+    _until(lambda: coalescer.queued() == size - 2)  # the oldest queued query now leads
+    again = coalescer.ask(100, 30.0)
+    assert again == 200 and sorted(f.result(WAIT_S) for f in queued) == [2 * n for n in range(2, size + 1)]
+    _until(coalescer.idle)
+
+
+def test_a_lone_caller_never_lingers():
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
+    started = time.monotonic()
+    assert [coalescer.ask(n, 30.0) for n in range(1, 6)] == [2, 4, 6, 8, 10]
+    assert time.monotonic() - started < WAIT_S  # each call carried one query: none waited for another
+    assert [items for items, _, _ in backend.calls] == [[1], [2], [3], [4], [5]]
+
+
+def test_a_queued_leader_waits_for_the_last_calls_members_to_ask_again(pool):
+    backend = Backend()
+    sizes = []
+    coalescer = Coalescer(backend.send, Expired, observed=sizes.append, linger_s=3 * WAIT_S)
+    _burst(backend, coalescer, pool, 4)
+    # the held call carried 1; the leader of the 3 queued behind it waited for that caller's next query
+    assert [items for items, _, _ in backend.calls] == [[1], [2, 3, 4, 100]] and sizes == [1, 4]
+
+
+def test_after_a_burst_a_new_leader_waits_for_as_many_queries_as_the_last_call_carried(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
+    _burst(backend, coalescer, pool, 3)
+    assert backend.calls[-1][0] == [2, 3, 100]  # the last call carried three
+    answers = [pool.submit(coalescer.ask, n, 30.0) for n in (7, 8, 9)]
+    assert sorted(f.result(WAIT_S) for f in answers) == [14, 16, 18]
+    assert sorted(backend.calls[-1][0]) == [7, 8, 9] and len(backend.calls) == 3  # one call for the three
+
+
+def test_a_lingering_leader_sends_what_it_has_after_linger_s(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=0.05)
+    first = _held(backend, coalescer, pool)
+    queued = [pool.submit(coalescer.ask, n, 30.0) for n in (2, 3)]
+    _until(lambda: coalescer.queued() == 2)
+    started = time.monotonic()
+    backend.gate.set()
+    assert first.result(WAIT_S) == 2 and sorted(f.result(WAIT_S) for f in queued) == [4, 6]
+    # the leader expected three (the two queued and the answered caller's next query), none came: after 50 ms
+    assert 0.05 <= time.monotonic() - started < WAIT_S
+    assert [items for items, _, _ in backend.calls] == [[1], [2, 3]]
+
+
+def test_a_lingering_leader_keeps_half_its_time_left(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
+    _burst(backend, coalescer, pool, 3)
+    assert coalescer.ask(7, 0.4) == 14  # sent after ~0.2 s, within its deadline, not expired
+    [(items, timeout_s, _)] = backend.calls[-1:]
+    assert items == [7] and 0.0 < timeout_s <= 0.21

@@ -6,6 +6,11 @@ them, marks them done and wakes the next front): a query with no call in flight 
 (no timer: a lone query never waits); while one is, arriving queries queue; when it returns, its thread answers its
 members and wakes the oldest queued query, which sends everything queued by then (at most `max_items`) in one call
 under the earliest member's deadline. A queued query whose deadline passes leaves the queue with `expired()`.
+
+With `linger_s`, after PostgreSQL's `commit_delay`/`commit_siblings` (a group commit waits only when other work is
+active): a leader waits, at most linger_s, until as many queries are queued as it expects: the members of the last
+call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
+caller's last call carried one query, so it never waits; after a burst, at most one call waits in vain.
 """
 from __future__ import annotations
 
@@ -20,12 +25,13 @@ GRACE_S = 1.0  # how long past its deadline a member whose call is in flight sti
 class Member:
     """One query in a batch: its item, its deadline (monotonic seconds) and, once answered, its outcome."""
 
-    __slots__ = ("item", "deadline", "context", "outcome", "done", "lead", "sent", "_wake")
+    __slots__ = ("item", "deadline", "context", "outcome", "done", "lead", "sent", "expected", "_wake")
 
     def __init__(self, item: Any, deadline: float, context: Any = None):
         self.item, self.deadline, self.context = item, deadline, context
         self.outcome: Any = None
         self.done = self.lead = self.sent = False
+        self.expected = 1  # as a leader: how many queries its call may wait for (counted when it became leader)
         self._wake: Any = None  # a held lock, released to wake the member's thread (only a queued member has one)
 
     def _queued(self) -> None:
@@ -56,7 +62,8 @@ class Coalescer:
     `observed(n)` sees each batch's size."""
 
     def __init__(self, send: Send, expired: Callable[[], BaseException], max_items: int = 64,
-                 observed: Callable[[int], None] | None = None, clock: Callable[[], float] = time.monotonic):
+                 observed: Callable[[int], None] | None = None, clock: Callable[[], float] = time.monotonic,
+                 linger_s: float = 0.0):
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self._send, self._expired, self._max_items = send, expired, max_items
@@ -64,16 +71,25 @@ class Coalescer:
         self._lock = threading.Lock()
         self._busy = False
         self._queue: deque[Member] = deque()
+        self._linger_s, self._last = linger_s, 1  # the last call's queries
+        self._lingering: Member | None = None  # a leader waiting for `_expected` queries
+        self._expected = 0
 
     def ask(self, item: Any, timeout_s: float, context: Any = None):
         """item's answer, sent alone at once when nothing is in flight, else with the queries queued meanwhile."""
         member = Member(item, self._clock() + timeout_s, context)
+        lingering = None
         with self._lock:
             if self._busy:
                 member._queued()
                 self._queue.append(member)
+                if self._lingering is not None and 1 + len(self._queue) >= self._expected:
+                    lingering, self._lingering = self._lingering, None
             else:
                 self._busy = member.lead = True
+                member.expected = self._last
+        if lingering is not None:
+            lingering._woken()
         if not member.lead:
             self._wait(member)
         if member.lead:
@@ -106,26 +122,42 @@ class Coalescer:
 
     def _lead(self, leader: Member) -> None:
         """Send the leader's batch, answer its members, then hand the queue to its oldest member (or go idle)."""
+        if self._linger_s > 0:
+            self._linger(leader)
         batch = self._batch(leader)
         try:
             if batch:
                 self._answer(batch)
         finally:
             with self._lock:
+                self._last = max(len(batch), 1)
                 if self._queue:
-                    following = self._queue[0]
-                    following.lead = True
+                    following = self._queue.popleft()
+                    # the queued ones and, once answered, this call's members (a closed-loop caller asks again)
+                    following.lead, following.expected = True, self._last + 1 + len(self._queue)
                 else:
                     following, self._busy = None, False
             if following is not None:
                 following._woken()
 
+    def _linger(self, leader: Member) -> None:
+        """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued."""
+        with self._lock:
+            expected = min(self._max_items, leader.expected)
+            if 1 + len(self._queue) >= expected:
+                return
+            if leader._wake is None:
+                leader._queued()
+            self._lingering, self._expected = leader, expected
+        leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
+        with self._lock:
+            if self._lingering is leader:
+                self._lingering = None
+
     def _batch(self, leader: Member) -> list[Member]:
         """The leader and the oldest queued members, at most max_items; the expired ones answered expired()."""
         now = self._clock()
         with self._lock:
-            if self._queue and self._queue[0] is leader:
-                self._queue.popleft()
             taken = [leader]
             while self._queue and len(taken) < self._max_items:
                 taken.append(self._queue.popleft())
