@@ -64,8 +64,12 @@ _REPLICA = ("rebuild", "new_status_replica_from_snapshot")
 GOALS: tuple[Goal, ...] = (
     Goal(15, "consultarEstadoFactura, wrk -c8, ingress mode", "reads.json", "≥ 0.45 × Flask", (
         Figure("÷ Flask", (_ESTADO + ("ratio_to_flask",),), ">=", 0.45, "×"),
-        Figure("edge", (_ESTADO + ("rps",),), unit="req/s")),
-        (Figure("Flask, same bytes", (_FLASK + ("rps",),), unit="req/s"),)),
+        Figure("edge", (_ESTADO + ("rps",),), unit="req/s"),
+        Figure("edge CPU/request", (_ESTADO + ("server_cpu_ms_per_request",),), unit="ms"),
+        Figure("status CPU/request", (_ESTADO + ("status_cpu_ms_per_request",),), unit="ms"),
+        Figure("queries per GetStateBatch call", (_ESTADO + ("state_batches", "mean_queries_per_call"),))),
+        (Figure("Flask, same bytes", (_FLASK + ("rps",),), unit="req/s"),
+         Figure("Flask CPU/request", (_FLASK + ("server_cpu_ms_per_request",),), unit="ms"))),
     Goal(15, "consultarFactura, paced, open loop", "reads.json", "p99 ≤ 10 ms at 500 req/s, 0 errors", (
         Figure("p99", (_PACED + ("p99_ms",),), "<=", 10, "ms"),
         Figure("errors", (_PACED + ("errors",),), "<=", 0),
