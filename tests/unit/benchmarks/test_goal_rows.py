@@ -16,8 +16,11 @@ def _row(documents: dict, path_start: str) -> goal_rows.Row:
 
 def _reads(ratio=0.45, p99=10.0, errors=0, rate=500, group=(15.0, 30.0), lag=50.0, rebuild=0.5, replica=15.0) -> dict:
     return {"commit": "abc1234", "machine": {"loadavg_at_start": ["0.50", "1", "1"]}, "loadavg_at_end": ["2.25"],
-            "estado": {"edge consultarEstadoFactura": {"rps": 450.0, "ratio_to_flask": ratio},
-                       "trivial Flask, same bytes": {"rps": 1000.0}},
+            "estado": {"edge consultarEstadoFactura": {"rps": 450.0, "ratio_to_flask": ratio,
+                                                      "server_cpu_ms_per_request": 0.8,
+                                                      "status_cpu_ms_per_request": 0.3,
+                                                      "state_batches": {"calls": 100, "mean_queries_per_call": 1.8}},
+                       "trivial Flask, same bytes": {"rps": 1000.0, "server_cpu_ms_per_request": 0.44}},
             "paced": {"edge consultarFactura": {"p99_ms": p99, "errors": errors, "rate_per_s": rate},
                       "trivial Flask, same bytes": {"p99_ms": 1.5}},
             "group": {"edge": {"p50_ms": group[0], "p99_ms": group[1]}, "trivial Flask, same bytes": {"p50_ms": 0.8}},
@@ -122,7 +125,8 @@ def test_older_keys_are_found_through_the_rows_alternative_paths():
 def test_baselines_commit_and_load_come_from_the_same_run():
     found = rows(_all())
     estado, rebuild = found[0], _row(_all(), "projection rebuild")
-    assert (estado.baseline, estado.commit, estado.load) == ("Flask, same bytes 1,000 req/s", "abc1234", "0.5 → 2.2")
+    assert (estado.baseline, estado.commit, estado.load) == ("Flask, same bytes 1,000 req/s; Flask CPU/request 0.44 ms",
+                                                             "abc1234", "0.5 → 2.2")
     assert rebuild.baseline == "raw read 120,000 events/s"  # the median of the raw reads around the rebuilds
     portal = _row(_all(), "portal home")
     assert (portal.baseline, portal.load) == ("trivial page 1,700 req/s", "2.4 → 1.9")
@@ -136,8 +140,10 @@ def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsy
     text = (tmp_path / "goals.md").read_text()
     assert text == capsys.readouterr().out.rstrip("\n") + "\n"
     lines = [line for line in text.splitlines() if line.startswith("| 15 | consultarEstadoFactura")]
-    assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s | Flask, "
-                     "same bytes 1,000 req/s | ≥ 0.45 × Flask | **no** | abc1234 | 0.5 → 2.2 |"]
+    assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s; edge "
+                     "CPU/request 0.8 ms; status CPU/request 0.3 ms; queries per GetStateBatch call 1.8 | Flask, "
+                     "same bytes 1,000 req/s; Flask CPU/request 0.44 ms | ≥ 0.45 × Flask | **no** | abc1234 | "
+                     "0.5 → 2.2 |"]
     assert "- `portal.json`: missing" in text and "- `write_path.json`: missing" in text
 
 
