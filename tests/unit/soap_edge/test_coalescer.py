@@ -230,3 +230,17 @@ def test_a_lingering_leader_keeps_half_its_time_left(pool):
     assert coalescer.ask(7, 0.4) == 14  # sent after ~0.2 s, within its deadline, not expired
     [(items, timeout_s, _)] = backend.calls[-1:]
     assert items == [7] and 0.0 < timeout_s <= 0.21
+
+
+def test_after_a_wait_in_vain_the_next_call_that_would_wait_goes_at_once(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
+    _burst(backend, coalescer, pool, 3)
+    assert coalescer.ask(7, 0.4) == 14  # expected three, none came: waited ~0.2 s in vain
+    first = _held(backend, coalescer, pool)
+    queued = [pool.submit(coalescer.ask, n, 30.0) for n in (10, 11)]
+    _until(lambda: coalescer.queued() == 2)
+    backend.gate.set()
+    # the leader of 10 and 11 would wait for the held caller's next query (15 s, half its deadline); it goes at once
+    assert first.result(WAIT_S) == 2 and sorted(f.result(WAIT_S) for f in queued) == [20, 22]
+    assert backend.calls[-1][0] == [10, 11]

@@ -10,7 +10,8 @@ under the earliest member's deadline. A queued query whose deadline passes leave
 With `linger_s`, after PostgreSQL's `commit_delay`/`commit_siblings` (a group commit waits only when other work is
 active): a leader waits, at most linger_s, until as many queries are queued as it expects: the members of the last
 call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
-caller's last call carried one query, so it never waits; after a burst, at most one call waits in vain.
+caller's last call carried one query, so it never waits. A wait in vain (callers that do not ask again at once: an
+open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met again.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
+MAX_SKIPS = 63  # calls sent without waiting after waits in vain in a row: 1, 3, 7, ... at most this
 GRACE_S = 1.0  # how long past its deadline a member whose call is in flight still waits for that call's answer
 
 
@@ -74,6 +76,7 @@ class Coalescer:
         self._linger_s, self._last = linger_s, 1  # the last call's queries
         self._lingering: Member | None = None  # a leader waiting for `_expected` queries
         self._expected = 0
+        self._in_vain, self._skip = 0, 0  # waits in vain in a row; calls still to go without waiting
 
     def ask(self, item: Any, timeout_s: float, context: Any = None):
         """item's answer, sent alone at once when nothing is in flight, else with the queries queued meanwhile."""
@@ -146,13 +149,18 @@ class Coalescer:
             expected = min(self._max_items, leader.expected)
             if 1 + len(self._queue) >= expected:
                 return
+            if self._skip:
+                self._skip -= 1
+                return
             if leader._wake is None:
                 leader._queued()
             self._lingering, self._expected = leader, expected
-        leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
+        met = leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
         with self._lock:
             if self._lingering is leader:
                 self._lingering = None
+            self._in_vain = 0 if met else min(self._in_vain + 1, MAX_SKIPS.bit_length())
+            self._skip = (1 << self._in_vain) - 1
 
     def _batch(self, leader: Member) -> list[Member]:
         """The leader and the oldest queued members, at most max_items; the expired ones answered expired()."""
