@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ventanilla.api.v1 import invoice_pb2 as ipb, services_pb2 as pb
@@ -15,6 +15,7 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.observability.tracing import Tracing
 
 from soap_edge.backends.clients import StatusClient, catalogue_error
+from soap_edge.backends.coalescer import Member
 from soap_edge.backends.state_batches import StateBatches
 
 from tests.unit.soap_edge.fakes import FakeRpcError, rpc_error
@@ -113,8 +114,28 @@ def test_a_sampled_batch_span_links_every_member_span():
 
     _concurrent(batches, calls, [(request, "lone", 1), (request, "a", 2), (request, "b", 3), (request, "c", 4)])
     batch_spans = [s for s in exporter.get_finished_spans() if s.name == "StatusService/GetStateBatch batch"]
-    assert len(batch_spans) == 2
+    assert len(batch_spans) == 1  # the lone query's call is its own: no batch span linking only its parent
+    assert all(s.context.trace_id != members["lone"].trace_id for s in batch_spans)
     shared = next(s for s in batch_spans if s.attributes["ventanilla.batch.queries"] == 3)
     assert {link.context.span_id for link in shared.links} == {members[n].span_id for n in "abc"}
     assert shared.parent.span_id in {members[n].span_id for n in "abc"}  # in a member's trace
+    tracing.shutdown()
+
+
+def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    seen = []
+
+    def call(request, timeout=None, wait_for_ready=None):
+        seen.append(trace.get_current_span().get_span_context())
+        return pb.StatesAnswer(items=[pb.StateItem(state=ipb.PAGADA)])
+
+    batches = _batches(call, tracer=tracing.tracer("soap_edge.backends"))
+    with tracing.tracer("test").start_as_current_span("member") as span:
+        member = Member(pb.StateQuery(caller=pb.Caller(nif="B12345678"), id=1), time.monotonic() + 5.0,
+                        otel_context.get_current())
+    assert batches._send([member], 5.0)[0].state == ipb.PAGADA  # sent from outside the member's context
+    assert seen == [span.get_span_context()] and trace.get_current_span() is trace.INVALID_SPAN
+    assert [s.name for s in exporter.get_finished_spans()] == ["member"]
     tracing.shutdown()
