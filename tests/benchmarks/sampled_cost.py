@@ -2,7 +2,9 @@
 none built side by side against one private stack, slices of each in turn; the difference is a sampled request's
 own CPU (its spans, their attributes, the batch processor and the OTLP/HTTP exporter's encoding and sending).
 
-`.venv/bin/python -m tests.benchmarks.sampled_cost [slices] [--profile] [--short]`. The OTLP receiver runs in its
+`.venv/bin/python -m tests.benchmarks.sampled_cost [slices [pairs]] [OTHER_CHECKOUT] [--profile] [--short]`: with
+OTHER_CHECKOUT (an absolute path: another checkout of the project, its generated protobuf modules in place), the
+same measurement run from its product code and this checkout's alternately, `pairs` times, against one stack. The OTLP receiver runs in its
 own process (tests/benchmarks/otlp_sink.py: it reads and discards), so its decoding is not counted, as a collector's
 is not in production (edge_overhead.py keeps its receiver in the measured process). Each sampled slice ends with
 the provider's force_flush, so its spans are encoded and sent within it, in batches of the slice's spans (100
@@ -137,7 +139,8 @@ def measure(given: dict) -> dict:
                 profilers[ratio].disable()
     for _app, tracing in edges.values():
         tracing.shutdown()
-    result = {"slices": given["slices"], "per_slice": PER_SLICE,
+    import soap_edge
+    result = {"code": str(Path(soap_edge.__file__).parents[3]), "slices": given["slices"], "per_slice": PER_SLICE,
               "unsampled_us_per_request": round(statistics.median(cpu["0"]), 1),
               "sampled_us_per_request": round(statistics.median(cpu["1"]), 1),
               "sampled_request_adds_us": round(statistics.median(s - u for s, u in zip(cpu["1"], cpu["0"])), 1),
@@ -148,36 +151,56 @@ def measure(given: dict) -> dict:
     return result
 
 
-def main(slices: int, profile: bool) -> dict:
+def _child(tree: Path, given: dict) -> dict:
+    """measure() run from tree's product code (this file's code, tree's ventanilla and soap_edge)."""
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", str(tree)],
+                          input=json.dumps(given), cwd=tree, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-4000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(slices: int, profile: bool, other: Path | None = None, pairs: int = 1) -> dict:
+    """measure() against one private stack; with other (another checkout), from both trees alternately."""
     from tests.benchmarks.benchstack import running_stack
 
+    trees = {"this checkout": ROOT, **({str(other): other} if other else {})}
+    runs: dict[str, list[dict]] = {name: [] for name in trees}
     load = [os.getloadavg()[0]]
     sink, endpoint = _sink()
     try:
         with running_stack() as stack:
             given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key),
                      "ca": str(stack.client.ca), "slices": slices, "endpoint": endpoint, "profile": profile}
-            load.append(os.getloadavg()[0])
-            done = subprocess.run([sys.executable, "-m", "tests.benchmarks.sampled_cost", "--measure"],
-                                  input=json.dumps(given), cwd=ROOT, capture_output=True, text=True, timeout=1800)
-            if done.returncode != 0:
-                raise RuntimeError(done.stderr[-4000:])
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            load.append(os.getloadavg()[0])
+            for pair in range(pairs if other else 1):
+                for name in (list(trees) if pair % 2 == 0 else list(reversed(trees))):
+                    runs[name].append(_child(trees[name], given))
+                    load.append(os.getloadavg()[0])
     finally:
         sink.terminate()
         sink.wait()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return {"commit": commit.stdout.strip(), "started_loadavg_1min": load[0], "loadavg_1min": load, **result}
+    found = {"commit": commit.stdout.strip(), "loadavg_1min": load, **runs["this checkout"][-1]}
+    if other:
+        found["trees"] = {name: {"sampled_request_adds_us": [r["sampled_request_adds_us"] for r in found_runs],
+                                 "median_us": statistics.median(r["sampled_request_adds_us"] for r in found_runs),
+                                 "unsampled_us_per_request": [r["unsampled_us_per_request"] for r in found_runs],
+                                 "encoding_alone": found_runs[-1]["encoding_alone"]}
+                          for name, found_runs in runs.items()}
+    return found
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(ROOT), str(ROOT / "services" / "soap-edge")]
     if "--measure" in sys.argv:
+        tree = Path(sys.argv[sys.argv.index("--measure") + 1])
+        sys.path[:0] = [str(tree), str(tree / "services" / "soap-edge")]
         print(json.dumps(measure(json.load(sys.stdin))))
         sys.exit(0)
+    sys.path[:0] = [str(ROOT), str(ROOT / "services" / "soap-edge")]
     numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
-    found = main(numbers[0] if numbers else (6 if "--short" in sys.argv else 20), "--profile" in sys.argv)
+    other_tree = next((Path(a) for a in sys.argv[1:] if a.startswith("/")), None)
+    found = main(numbers[0] if numbers else (6 if "--short" in sys.argv else 20), "--profile" in sys.argv,
+                 other_tree, numbers[1] if len(numbers) > 1 else 3)
     profile_text = found.pop("profile", None)
     out = ROOT / "var" / "bench" / "sampled_cost.json"
     out.parent.mkdir(parents=True, exist_ok=True)

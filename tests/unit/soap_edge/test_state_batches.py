@@ -139,3 +139,29 @@ def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
     assert seen == [span.get_span_context()] and trace.get_current_span() is trace.INVALID_SPAN
     assert [s.name for s in exporter.get_finished_spans()] == ["member"]
     tracing.shutdown()
+
+
+def test_a_batch_with_one_sampled_member_calls_in_its_trace_and_gives_its_span_the_batch_size():
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    calls, seen = HeldCalls(), []
+    answer = calls.answer
+    calls.answer = lambda request: (seen.append(trace.get_current_span().get_span_context()), answer(request))[1]
+    batches = _batches(calls, tracer=tracing.tracer("soap_edge.backends"))
+    unsampled = [trace.SpanContext(0x1000 + n, 0x2000 + n, False, trace.TraceFlags(0)) for n in range(3)]
+
+    def dropped(n: int, invoice_id: int):  # a request whose trace the sampler dropped
+        with trace.use_span(trace.NonRecordingSpan(unsampled[n])):
+            return batches.state(pb.Caller(nif="B12345678", request_id=f"u{n}"), invoice_id, 5.0)
+
+    def sampled(invoice_id: int):
+        with tracing.tracer("test").start_as_current_span("sampled") as span:
+            seen.append(span.get_span_context())
+            return batches.state(pb.Caller(nif="B12345678", request_id="s"), invoice_id, 5.0)
+
+    _concurrent(batches, calls, [(dropped, 0, 1), (dropped, 1, 2), (sampled, 3), (dropped, 2, 4)])
+    member, first_call, shared_call = seen
+    assert first_call == unsampled[0] and shared_call == member  # the shared call is made in the sampled trace
+    (span,) = exporter.get_finished_spans()  # no batch span
+    assert span.name == "sampled" and span.attributes["ventanilla.batch.queries"] == 3
+    tracing.shutdown()
