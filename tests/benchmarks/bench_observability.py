@@ -262,6 +262,8 @@ def main() -> int:
         results["grpc_server_unsampled_calls"] = cost_of("server_spans_cost")
         results["grpc_server_calls_traced_10pct"] = cost_of("server_traced_cost")
         results["grpc_client_calls"] = cost_of("client_calls_cost")
+        results["sampled_request_edge"] = cost_of("sampled_cost")  # a sampled estado's own CPU, edge in one process
+        results["sampled_call_grpc_server"] = cost_of("sampled_server_cost")  # and a sampled call's, at a server
     publish(results, OUT)
     return 0
 

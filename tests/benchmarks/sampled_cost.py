@@ -207,4 +207,4 @@ if __name__ == "__main__":
     out.write_text(json.dumps(found, indent=1))
     if profile_text:
         (ROOT / "var" / "bench" / "sampled_cost.profile.txt").write_text(profile_text)
-    print(json.dumps(found, indent=1))
+    print(json.dumps(found))  # one line: bench_observability.py reads the last
