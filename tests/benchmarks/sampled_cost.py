@@ -4,8 +4,8 @@ own CPU (its spans, their attributes, the batch processor and the OTLP/HTTP expo
 
 `.venv/bin/python -m tests.benchmarks.sampled_cost [slices [pairs]] [OTHER_CHECKOUT] [--profile] [--short]`: with
 OTHER_CHECKOUT (an absolute path: another checkout of the project, its generated protobuf modules in place), the
-same measurement run from its product code and this checkout's alternately, `pairs` times, against one stack. The OTLP receiver runs in its
-own process (tests/benchmarks/otlp_sink.py: it reads and discards), so its decoding is not counted, as a collector's
+same measurement run from its product code and this checkout's alternately, `pairs` times, against one stack. The OTLP
+receiver (tests/support/otlp_receiver.py) runs in its own process, so its decoding is not counted, as a collector's
 is not in production (edge_overhead.py keeps its receiver in the measured process). Each sampled slice ends with
 the provider's force_flush, so its spans are encoded and sent within it, in batches of the slice's spans (100
 requests: 300 spans, near the batch processor's 512). Besides the edge, the spans one sampled request makes are
@@ -27,9 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PER_SLICE = 100
 
 
+_RECEIVER = ("import time; from tests.support.otlp_receiver import OtlpReceiver; "
+             "print(OtlpReceiver().start().endpoint, flush=True); time.sleep(86400)")
+
+
 def _sink() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.otlp_sink"], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
+    """The OTLP/HTTP receiver of the tests in a process of its own (its decoding is not the edge's CPU)."""
+    process = subprocess.Popen([sys.executable, "-c", _RECEIVER], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     return process, process.stdout.readline().strip()
 
 
