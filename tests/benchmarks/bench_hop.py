@@ -118,6 +118,11 @@ ROWS = {  # row: (server variant, client)
     "plain stub → status service (as wired)": ("status", lambda a: _plain_client(a, True)),
     FLOOR: ("bare-tls", lambda a: _plain_client(a, True)),
     "plain stub → bare grpcio, no TLS": ("bare", lambda a: _plain_client(a, False)),
+    "edge client → status service on grpc.aio": ("status-aio", _edge_client),
+    "edge client, batched (GetStateBatch) → status service on grpc.aio": ("status-aio", lambda a: _edge_client(a, batched=True)),
+    "edge client, batched (GetStateBatch) → status service, one generic handler": ("status-generic", lambda a: _edge_client(a, batched=True)),
+    "edge client → status service, one generic handler": ("status-generic", _edge_client),
+    "plain stub → bare answer on grpc.aio, mutual TLS": ("status-aio-api", lambda a: _plain_client(a, True)),
 }
 
 

@@ -80,6 +80,14 @@ def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
     if "api" not in without:
         api.GetStates = _thread_timed(api.GetStates, "handler")
         store.statuses = _thread_timed(store.statuses, "projection lookup")
+    if "aio" in without or "generic" in without:
+        from tests.benchmarks.hop_aio_proto import serve, serve_sync
+        stop = (serve if "aio" in without else serve_sync)(port, tls, lambda s: rpc.add_StatusServiceServicer_to_server(api, s), obs.metrics.grpc_server_interceptor()._calls, ready)
+
+        class _Stopped:
+            def stop(self, grace):
+                stop(grace)
+        return _Stopped()
     server = GrpcServer(f"127.0.0.1:{port}", [lambda s: rpc.add_StatusServiceServicer_to_server(api, s)], **options)
     server.start()
     return server
