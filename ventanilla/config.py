@@ -395,6 +395,7 @@ class EdgeSettings:
     port: int
     path: str
     workers: int
+    threads: int
     public_url: str
     plain_http: bool
     tls_cert: Path
@@ -425,6 +426,8 @@ class EdgeSettings:
             port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
             path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
             workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
+            # gthread threads per worker: a request holds one while its backend call is in flight
+            threads=_positive(env, "VENTANILLA_SOAP_THREADS", 8),
             public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
             tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
