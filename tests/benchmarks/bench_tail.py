@@ -91,7 +91,8 @@ def status_replica(stack: BenchStack, env: dict[str, str], state: Path, cwd: Pat
 def _records(directory: Path, prefix: str) -> list[dict]:
     found = []
     for path in directory.glob(f"{prefix}-*.jsonl"):
-        found += [{**json.loads(line), "pid": path.stem} for line in path.read_text().splitlines() if line.strip()]
+        found += [{**json.loads(line), f"{prefix}_process": path.stem}
+                  for line in path.read_text().splitlines() if line.strip()]
     return found
 
 
@@ -135,9 +136,9 @@ def in_flight(rows: list[dict]) -> dict:
     """Per edge worker, how many of its other status calls were in flight when each call began: what one in-flight
     call at a time per worker (a coalescer, as consultarEstadoFactura's) would have queued behind it; mean, p99, max."""
     counts = []
-    for pid in {r.get("pid") for r in rows if r.get("grpc") is not None}:
+    for worker in {r.get("edge_process") for r in rows if r.get("grpc") is not None}:
         calls = sorted((r["grpc"], r["grpc_end"]) for r in rows
-                       if r.get("pid") == pid and r.get("grpc") is not None and r.get("grpc_end") is not None)
+                       if r.get("edge_process") == worker and r.get("grpc") is not None and r.get("grpc_end") is not None)
         ends: list[float] = []
         for began, ended in calls:
             ends = [e for e in ends if e > began]
