@@ -40,7 +40,8 @@ from tests.support.stack_env import free_ports  # noqa: E402
 OUT = ROOT / "var" / "bench" / "tail.json"
 # Python's own defaults against the ones ventanilla.config now sets (docs/benchmarks.md, "The tail of
 # consultarFactura at 500 requests/s").
-VARIANTS = {"python defaults": {"VENTANILLA_SWITCH_INTERVAL_MS": "5", "VENTANILLA_GC_FREEZE": "0"},
+VARIANTS = {"python defaults": {"VENTANILLA_SWITCH_INTERVAL_MS": "5", "VENTANILLA_GC_FREEZE": "0",
+                                "VENTANILLA_GC_FULL_THRESHOLD": "10"},
             "configured": {}}
 STAGES = (  # (name, from, to): consecutive timestamps of one request
     ("client: late to send", "scheduled", "sent"),
