@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import BenchStack, cpu_seconds, export_tree, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import (  # noqa: E402
+    BenchStack, cpu_seconds, export_tree, extra_server, running_stack, stop)
 from tests.benchmarks.loadgen import _percentile  # noqa: E402
 from tests.benchmarks.paced import paced_load  # noqa: E402
 from tests.benchmarks.reads import _answer  # noqa: E402
@@ -85,8 +86,7 @@ def status_replica(stack: BenchStack, env: dict[str, str], state: Path, cwd: Pat
     try:
         yield f"127.0.0.1:{status}", process.pid
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def _records(directory: Path, prefix: str) -> list[dict]:
