@@ -19,8 +19,8 @@ from soap_edge.http.worker import EdgeWorker
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
 # instant backends sync leads on CPU-bound MTOM (158 vs 129 req/s). Backends wait (Kafka acks, the
 # status service's read-your-writes catch-up): threads keep the edge from queueing behind them.
-# The worker is gthread's (soap_edge.http.worker.EdgeWorker) with handshakes and request heads in its event loop.
-THREADS = 8
+# The worker is gthread's (soap_edge.http.worker.EdgeWorker) with handshakes and request heads in its event loop;
+# its threads: VENTANILLA_SOAP_THREADS (8).
 
 
 def logging_config(level: str) -> dict:
@@ -106,7 +106,7 @@ class EdgeServer(BaseApplication):
             "bind": f"{s.edge.host}:{s.edge.port}",
             "workers": s.edge.workers,
             "worker_class": worker_class(s),
-            "threads": THREADS,
+            "threads": s.edge.threads,
             "timeout": int(longest_call_s) + 30,
             "graceful_timeout": int(longest_call_s) + 5,
             "preload_app": False,
