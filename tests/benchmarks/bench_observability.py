@@ -41,14 +41,18 @@ from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
-_PARSER.add_argument("rounds", nargs="*", help="rounds (12); other words are run_all.py's script names")
+_PARSER.add_argument("rounds", nargs="*", help="rounds (30); other words are run_all.py's script names")
 _PARSER.add_argument("--before", help="also the metrics and traced edges of this commit")
-_PARSER.add_argument("--short", action="store_true", help="2 rounds of 4 s and 20 invoices (make bench)")
+_PARSER.add_argument("--short", action="store_true", help="6 rounds of 2 s and 12 invoices (make bench --short)")
+_PARSER.add_argument("--steady-delay", type=int, default=20,
+                     help="ms each wrk connection waits after an answer in the steady segments (0: no steady segment)")
 _PARSER.add_argument("--ratios", default="", help="in one process, traced edges at these sampling ratios too (0,1)")
 _PARSER.add_argument("--in-process-only", action="store_true", help="skip the HTTP rounds (edge_overhead.py only)")
 _PARSER.add_argument("--http-only", action="store_true", help="the stacks' HTTP rounds only")
 _ARGS, _ = _PARSER.parse_known_args()  # run_all.py's own arguments (script names) are not ours
-ROUNDS = 6 if _ARGS.short else next((int(w) for w in _ARGS.rounds if w.isdigit()), 12)
+ROUNDS_DEFAULT = 30
+ROUNDS = 6 if _ARGS.short else next((int(w) for w in _ARGS.rounds if w.isdigit()), ROUNDS_DEFAULT)
+STEADY_DELAY_MS = _ARGS.steady_delay
 BEFORE = _ARGS.before
 SECONDS, CONNECTIONS = (2 if _ARGS.short else 4), 8
 ENVIAR = (100 * 1024, 12 if _ARGS.short else 30, 4)  # Facturae size, requests per round (each a new invoice), connections
@@ -56,6 +60,7 @@ OUT = ROOT / "var" / "bench" / "observability.json"
 
 
 OFF, METRICS, TRACED = "metrics off, tracing off", "metrics on, tracing off", "metrics on, tracing sampled 10 %"
+STEADY = "consultarEstadoFactura at a steady rate"  # wrk with a pause after each answer: every stack at one rate
 GOALS = {METRICS: 1.03, TRACED: 1.10}  # issue 14: overhead at most 3 % (tracing off), 10 % (sampled at 10 %)
 
 
@@ -115,18 +120,20 @@ def cost_of(module: str) -> dict:
 def goal_rows(summary: dict) -> list[str]:
     """Each setting's overhead against metrics off in the same rounds (medians of per-round ratios), next to the goal."""
     rows = []
-    for operation in ("consultarEstadoFactura", "enviarFactura"):
+    for operation in ("consultarEstadoFactura", STEADY, "enviarFactura"):
         for name, median in summary.get(operation, {}).items():
             goal = next((g for variant, g in GOALS.items() if name.startswith(variant)), None)
             if goal is None:
                 continue
             rps, cpu = median["throughput_vs_off"], median["stack_cpu_per_request_vs_off"]
             busy = median["stack_busy_cpu_per_request_vs_off"]
-            rows.append(f"{operation} | {name} | stack throughput {rps['median']:.3f}x off (IQR {rps['q1']:.3f}-"
-                        f"{rps['q3']:.3f}) | stack CPU/request {cpu['median']:.3f}x off (IQR {cpu['q1']:.3f}-"
-                        f"{cpu['q3']:.3f}; less idle CPU {busy['median']:.3f}x) | goal: overhead <= "
-                        f"{round((goal - 1) * 100)} % -> throughput {verdict(rps, 2 - goal, True)}; CPU "
-                        f"{verdict(cpu, goal, False)}")
+            each = ", ".join(f"{p} {_iqr(median['cpu_per_request_vs_off'][p])}" for p in PROCESSES)
+            rows.append(f"{operation} | {name} | stack throughput {_iqr(rps)} off | stack CPU/request {_iqr(cpu)} off "
+                        f"(less idle CPU {busy['median']:.3f}x; edge + status "
+                        f"{_iqr(median['edge_status_cpu_per_request_vs_off'])}; per process: {each}) | goal: overhead "
+                        f"<= {round((goal - 1) * 100)} % -> "
+                        + (f"throughput {verdict(rps, 2 - goal, True)}; " if operation != STEADY else "")
+                        + f"CPU {verdict(cpu, goal, False)}")
     for name, variant in summary.get("in_process", {}).get("variants", {}).items():
         goal = next((g for prefix, g in GOALS.items() if name.startswith(prefix)), None)
         if goal is not None:
@@ -134,6 +141,11 @@ def goal_rows(summary: dict) -> list[str]:
                         f"{variant['vs_off']:.3f}x off (+{variant['added_us']} us) | goal: overhead <= "
                         f"{round((goal - 1) * 100)} % -> {'met' if variant['vs_off'] <= goal else 'NOT met'}")
     return rows
+
+
+def _iqr(spread_: dict) -> str:
+    """A per-round ratio's median and interquartile range, as a goal row shows it."""
+    return f"{spread_['median']:.3f}x (IQR {spread_['q1']:.3f}-{spread_['q3']:.3f})"
 
 
 def spread(values: list[float]) -> dict:
@@ -191,10 +203,16 @@ def summarize(rounds: list[dict[str, dict]]) -> dict:
                      "stack_busy_cpu_ms_per_request": spread([m["stack_busy_cpu_ms"] for m in mine]),
                      "stack_busy_cpu_per_request_vs_off": spread([r[name]["stack_busy_cpu_ms"]
                                                                   / r[OFF]["stack_busy_cpu_ms"] for r in rounds]),
-                     "cpu_per_request_vs_off": {p: round(statistics.median(
-                         r[name]["cpu_ms"][p] / max(r[OFF]["cpu_ms"][p], 1e-9) for r in rounds), 3)
-                         for p in PROCESSES}}
+                     # each process's own CPU per request against the same process of the off stack, per round
+                     "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / max(r[OFF]["cpu_ms"][p], 1e-9)
+                                                          for r in rounds]) for p in PROCESSES},
+                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds])}
     return out
+
+
+def _path(measured_: dict) -> float:
+    """CPU ms per request of the processes a state query crosses (edge and status service)."""
+    return measured_["cpu_ms"]["edge"] + measured_["cpu_ms"]["status"]
 
 
 def run(stack) -> dict:
@@ -206,6 +224,7 @@ def run(stack) -> dict:
     settings = variants(receiver)
     size, count, concurrency = ENVIAR
     consultar: list[dict] = []
+    steady: list[dict] = []
     enviar: list[dict] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -224,6 +243,10 @@ def run(stack) -> dict:
                 consultar.append({name: measured(stacks, broker, name, lambda: wrk(
                     stacks[name].url, *stacks[name].estado, SECONDS, CONNECTIONS, headers=headers), idle[name])
                     for name in order})
+                if STEADY_DELAY_MS:  # the same rate for every stack: CPU per request at one operating point
+                    steady.append({name: measured(stacks, broker, name, lambda: wrk(
+                        stacks[name].url, *stacks[name].estado, SECONDS, CONNECTIONS, headers=headers,
+                        delay_ms=STEADY_DELAY_MS), idle[name]) for name in order})
                 bodies = {name: [requests_.enviar_mtom(size) for _ in range(count)] for name in order}
                 enviar.append({name: measured(stacks, broker, name, lambda: python_load(
                     stacks[name].url, bodies[name], concurrency=concurrency, headers=headers), idle[name])
@@ -234,11 +257,14 @@ def run(stack) -> dict:
     busy_idle = [f"{name}: {process} used {rate * 1000:.0f} ms of CPU per second with no load" for name, rates in
                  idle.items() for process, rate in rates.items() if process != "broker" and rate > IDLE_LIMIT]
     return {"consultarEstadoFactura": summarize(consultar), "enviarFactura": summarize(enviar),
+            **({STEADY: summarize(steady)} if steady else {}),
             "busy_while_idle": busy_idle,  # any: that setting's rounds measured something else as well
             "idle_cpu_ms_per_s": {name: {p: round(r * 1000, 1) for p, r in rates.items()} for name, rates in idle.items()},
             "spans_received": len(receiver.spans), "loadavg_1min_per_round": [round(x, 2) for x in loads],
             "load": (f"{ROUNDS} rounds, the settings' order rotated each round; per round and setting: "
-                     f"consultarEstadoFactura wrk -t1 -c{CONNECTIONS} -d{SECONDS}s, then enviarFactura {count} new "
+                     f"consultarEstadoFactura wrk -t1 -c{CONNECTIONS} -d{SECONDS}s (as fast as it answers), "
+                     f"{f'then the same with {STEADY_DELAY_MS} ms between answers per connection (steady rate), ' if STEADY_DELAY_MS else ''}"
+                     f"then enviarFactura {count} new "
                      f"{size // 1024} KB MTOM invoices over {concurrency} connections (Python client); one stack per setting (edge in ingress "
                      f"mode with 2 gunicorn workers, status, registry, own topics) on one shared Kafka broker; CPU "
                      f"per request of edge + status + registry + broker from /proc (busy: less each process's idle CPU rate, measured "
