@@ -56,6 +56,10 @@ class Metrics:
         except KeyError:
             raise AttributeError(f"{key!r} is not a metric of the {self.process} process") from None
 
+    def observer(self, key: str):
+        """`observe(value)` of one of this process's unlabelled histograms, tallied (tally.py)."""
+        return self.tallies.observer(self._own[key])
+
     def grpc_server_interceptor(self) -> MeteredServerCalls:
         """The request id and the calls' metrics (codes and latency per method) on this registry, in one
         interceptor."""
@@ -102,6 +106,10 @@ class NoMetrics:
     def __init__(self, process: str):
         self.process = process
         self._dropped = _Unobserved()
+
+    def observer(self, _key: str):
+        """Dropped observations."""
+        return self._dropped.observe
 
     def __getattr__(self, key: str) -> _Unobserved:
         if key.startswith("_"):

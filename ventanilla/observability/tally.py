@@ -136,6 +136,18 @@ class Tallies:
             self._rows.append(made)
         return made
 
+    def observer(self, histogram) -> Callable[[float], None]:
+        """`observe(value)` of an unlabelled histogram, tallied in this thread's row."""
+        rows = self.rows()
+        at, bounds = rows.histogram(histogram, lambda key: ())
+        row_of = rows.row
+
+        def observe(value: float) -> None:
+            row = row_of(())
+            row[at] += value
+            row[at + 1 + bisect_left(bounds, value)] += 1
+        return observe
+
     def collect(self) -> list:
         """Hand every kind's new observations to the metrics; no samples of its own (a registry collector)."""
         with self._lock:

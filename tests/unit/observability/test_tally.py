@@ -88,3 +88,15 @@ def test_a_series_appears_only_once_something_reached_it():
 def test_bucket_follows_prometheus_clients_rule():
     bounds = tuple(Histogram("x", "x", buckets=BUCKETS, registry=None)._upper_bounds)
     assert [bucket(bounds, v) for v in (0.0, 0.001, 0.0011, 1.0, 5.0)] == [0, 0, 1, 3, 4]
+
+
+def test_an_unlabelled_histograms_observer_counts_as_observe_does():
+    direct_registry, tallied_registry = CollectorRegistry(), CollectorRegistry()
+    direct = Histogram("batch", "b", buckets=(1, 2, 4), registry=direct_registry)
+    tallies = Tallies()
+    tallied_registry.register(tallies)
+    observe = tallies.observer(Histogram("batch", "b", buckets=(1, 2, 4), registry=tallied_registry))
+    for value in (1, 1, 3, 9, 2):
+        direct.observe(value)
+        observe(value)
+    assert _samples(tallied_registry) == _samples(direct_registry, approx=True)
