@@ -9,9 +9,14 @@ with their own topics and state), every process of a stack with the same observa
 order rotated each round (consultarEstadoFactura on each, then enviarFactura on each); every figure is a per-round
 ratio to the metrics-off stack of the same round, reported as median and interquartile range: the stack's
 throughput (what an operator sees) and its CPU per request (edge + status + registry + broker, from /proc), which a
-neighbour's load disturbs less. --before REV adds the metrics and traced settings run from REV's tree (its
+neighbour's load disturbs less, and each process's own CPU per request against the same process of the off stack.
+Each round also loads every stack at one steady rate (wrk with --steady-delay ms between an answer and the next
+request on each connection; 0 leaves it out): a stack answering as fast as it can spends less CPU per request the
+faster it goes (state queries coalesce into fewer status calls, fewer idle wake-ups), so that a round's own speed
+moves both of its ratios; at one rate that feedback is gone and the CPU ratio is what each setting costs. --before REV adds the metrics and traced settings run from REV's tree (its
 `ventanilla`, soap_edge, status_service and registry_service; this checkout's generated protobuf modules copied in).
---short (6 rounds of 2 s and 12 invoices) is what `make bench` runs. The 1-minute load average before each round.
+30 rounds by default (about 20 minutes in all); --short (6 rounds of 2 s and 12 invoices, about 4 minutes) is
+`make bench BENCH="observability --short"`. The 1-minute load average before each round.
 Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
 and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call

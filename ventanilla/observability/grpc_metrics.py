@@ -7,6 +7,7 @@ dashboards and rules are unchanged; py-grpc-prometheus's own interceptors cost 1
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -14,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from ventanilla.observability import external
 from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor, RequestIdServerInterceptor, bound_to
 from ventanilla.observability.grpc_spans import Current
-from ventanilla.observability.tally import Tallies, bucket
+from ventanilla.observability.tally import Tallies
 
 UNARY, CLIENT_STREAMING = "UNARY", "CLIENT_STREAMING"  # grpc_type of proto/ventanilla/v1's methods
 
@@ -40,29 +41,39 @@ class CallMetrics:
             spec = specs[f"grpc_{side}_{fact}"]
             return kind(spec.name, spec.help, spec.labels, registry=registry)
         self._rows = rows = tallies.rows()
+        self._local = rows.local
         self._started = rows.added(made("started", Counter), _call) if f"grpc_{side}_started" in specs else None
         self._handled = rows.added(made("handled", Counter), _ended)
         self._handling, self._bounds = rows.histogram(made("handling", Histogram), _call)
-        self._methods: dict[str | bytes, tuple[str, str]] = {}
+        self.known: dict[str | bytes, tuple[str, str]] = {}  # full method name -> (grpc_service, grpc_method)
 
     def labels(self, method: str | bytes) -> tuple[str, str]:
         """(grpc_service, grpc_method) of a full method name, split once."""
-        found = self._methods.get(method)
+        found = self.known.get(method)
         if found is None:
-            found = self._methods[method] = _method_labels(method)
+            found = self.known[method] = _method_labels(method)
         return found
 
     def started(self, kind: str, service: str, method: str) -> None:
         """A call began (counted by the server only)."""
-        self._rows.row((kind, service, method, None))[self._started] += 1
+        key = (kind, service, method, None)
+        try:
+            row = self._local.table[key]
+        except (AttributeError, KeyError):
+            row = self._rows.row(key)
+        row[self._started] += 1
 
     def handled(self, kind: str, service: str, method: str, code: grpc.StatusCode, seconds: float) -> None:
         """A call ended with code after seconds."""
-        row = self._rows.row((kind, service, method, code))
+        key = (kind, service, method, code)
+        try:  # the row's lookup inlined (no Python call): this runs on every call
+            row = self._local.table[key]
+        except (AttributeError, KeyError):
+            row = self._rows.row(key)
         row[self._handled] += 1
         at = self._handling
         row[at] += seconds
-        row[at + 1 + bucket(self._bounds, seconds)] += 1
+        row[at + 1 + bisect_left(self._bounds, seconds)] += 1  # prometheus-client's bucket: first bound >= seconds
 
 
 def _call(key: tuple) -> tuple:
@@ -83,7 +94,8 @@ class MeteredClientCalls(RequestIdClientInterceptor):
 
     def _metered(self, kind: str, continuation, client_call_details, request):
         calls = self._calls
-        service, method = calls.labels(client_call_details.method)
+        labels = calls.known.get(client_call_details.method)
+        service, method = labels if labels is not None else calls.labels(client_call_details.method)
         start = time.perf_counter()
         outcome = self._call(continuation, client_call_details, request)
         calls.handled(kind, service, method, outcome.code(), time.perf_counter() - start)

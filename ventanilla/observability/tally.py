@@ -57,19 +57,20 @@ class Rows:
         self.width += part.width
         return part.offset
 
-    def table(self) -> dict[tuple, list]:
-        """This thread's rows by key (made, and made known to the collector, on the thread's first observation)."""
+    @property
+    def local(self) -> threading.local:
+        """Where this thread's rows are, for the hot path: `try: row = rows.local.table[key]` and on AttributeError
+        or KeyError `row = rows.row(key)` (no Python call when the row exists)."""
+        return self._local
+
+    def row(self, key: tuple) -> list:
+        """This thread's row for a key (its table and the row made, and made known to the collector, if new)."""
         try:
-            return self._local.table
+            table = self._local.table
         except AttributeError:
             table = self._local.table = {}
             with self._lock:
                 self._tables.append(table)
-            return table
-
-    def row(self, key: tuple) -> list:
-        """This thread's row for a key."""
-        table = self.table()
         found = table.get(key)
         if found is None:
             with self._lock:  # a reader copies a table's items under the same lock
@@ -97,8 +98,8 @@ class Rows:
 
     def _forked(self) -> None:
         self._lock = threading.Lock()
-        self._local = threading.local()
         self._tables, self._given = [], {}  # the parent's observations are the parent's to hand over
+        self._local.__dict__.pop("table", None)  # the forking thread's (the only one left); the same local object
 
 
 def _give(part: Part, key: tuple, delta: list) -> None:
@@ -140,10 +141,13 @@ class Tallies:
         """`observe(value)` of an unlabelled histogram, tallied in this thread's row."""
         rows = self.rows()
         at, bounds = rows.histogram(histogram, lambda key: ())
-        row_of = rows.row
+        row_of, local = rows.row, rows.local
 
         def observe(value: float) -> None:
-            row = row_of(())
+            try:
+                row = local.table[()]
+            except (AttributeError, KeyError):
+                row = row_of(())
             row[at] += value
             row[at + 1 + bisect_left(bounds, value)] += 1
         return observe

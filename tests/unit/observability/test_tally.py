@@ -1,6 +1,7 @@
 """Tallied observations reach prometheus-client's metrics exactly as observations made one at a time would."""
 from __future__ import annotations
 
+import os
 import random
 import threading
 
@@ -100,3 +101,25 @@ def test_an_unlabelled_histograms_observer_counts_as_observe_does():
         direct.observe(value)
         observe(value)
     assert _samples(tallied_registry) == _samples(direct_registry, approx=True)
+
+
+def test_a_forked_child_hands_over_its_own_observations_only():
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    registry.register(tallies)
+    rows = tallies.rows()
+    calls, _seconds, _busy = _made(registry)
+    at = rows.added(calls, lambda key: key)
+    rows.row(("a", "OK"))[at] += 5  # the parent's, not handed over yet
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            rows.row(("a", "OK"))[at] += 1
+            os.write(write, str(registry.get_sample_value("calls_total", {"kind": "a", "code": "OK"})).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 64) == b"1.0"
+    os.waitpid(child, 0)
+    assert registry.get_sample_value("calls_total", {"kind": "a", "code": "OK"}) == 5
