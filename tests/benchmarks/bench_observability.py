@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -59,7 +60,7 @@ ROUNDS_DEFAULT = 30
 ROUNDS = 6 if _ARGS.short else next((int(w) for w in _ARGS.rounds if w.isdigit()), ROUNDS_DEFAULT)
 STEADY_DELAY_MS = _ARGS.steady_delay
 BEFORE = _ARGS.before
-SECONDS, CONNECTIONS = (2 if _ARGS.short else 4), 8
+SECONDS, CONNECTIONS = (2 if _ARGS.short else 3), 8
 ENVIAR = (100 * 1024, 12 if _ARGS.short else 30, 4)  # Facturae size, requests per round (each a new invoice), connections
 OUT = ROOT / "var" / "bench" / "observability.json"
 
@@ -102,15 +103,16 @@ def parts(rev: str) -> dict:
 
 
 def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
-    """met / NOT met when the interquartile range of the per-round ratios lies on one side of the goal's limit;
-    otherwise the median's side, said to be within this run's noise."""
-    low, high = spread_["q1"], spread_["q3"]
+    """met / NOT met when the 95 % confidence interval of the per-round ratios' median lies on one side of the
+    goal's limit (the IQR says how far rounds spread; the interval, which narrows with more rounds, how well the
+    median is known); otherwise the median's side, said to be undecided by this run."""
+    low, high = spread_.get("ci95", (spread_["q1"], spread_["q3"]))
     inside = (lambda x: x >= limit) if higher_is_better else (lambda x: x <= limit)
     if inside(low) and inside(high):
         return "met"
     if not inside(low) and not inside(high):
         return "NOT met"
-    return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (IQR spans the goal)"
+    return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (undecided: its 95 % CI spans the goal)"
 
 
 def cost_of(module: str) -> dict:
@@ -149,17 +151,32 @@ def goal_rows(summary: dict) -> list[str]:
 
 
 def _iqr(spread_: dict) -> str:
-    """A per-round ratio's median and interquartile range, as a goal row shows it."""
-    return f"{spread_['median']:.3f}x (IQR {spread_['q1']:.3f}-{spread_['q3']:.3f})"
+    """A per-round ratio's median, its 95 % confidence interval and interquartile range, as a goal row shows it."""
+    if spread_["median"] is None:
+        return "n/a (too little CPU to compare)"
+    low, high = spread_["ci95"]
+    return f"{spread_['median']:.3f}x (CI {low:.3f}-{high:.3f}, IQR {spread_['q1']:.3f}-{spread_['q3']:.3f})"
+
+
+def median_ci95(values: list[float]) -> tuple[float, float]:
+    """A distribution-free 95 % confidence interval of the median: the order statistics k and n - k + 1 with k
+    from the binomial(n, 1/2) (normal approximation; fewer than 6 values: the whole range)."""
+    ordered, n = sorted(values), len(values)
+    k = max(1, math.floor((n - 1.96 * math.sqrt(n)) / 2))
+    return (ordered[0], ordered[-1]) if n < 6 else (ordered[k - 1], ordered[n - k])
 
 
 def spread(values: list[float]) -> dict:
-    """Median and interquartile range of per-round values."""
+    """Median, interquartile range and the median's 95 % confidence interval of per-round values."""
+    if not values:
+        return {"median": None, "q1": None, "q3": None, "ci95": None, "rounds": []}
     q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
-    return {"median": round(median, 3), "q1": round(q1, 3), "q3": round(q3, 3), "rounds": [round(v, 3) for v in values]}
+    return {"median": round(median, 3), "q1": round(q1, 3), "q3": round(q3, 3),
+            "ci95": [round(x, 3) for x in median_ci95(values)], "rounds": [round(v, 3) for v in values]}
 
 
 PROCESSES = ("edge", "status", "registry", "broker")
+SHARE = 0.02  # a process's ratio is left out of a round where it used less than this share of the off stack's CPU
 IDLE_LIMIT = 0.2  # CPU seconds per second: a service above it with no load is busy with something else
 
 
@@ -209,8 +226,9 @@ def summarize(rounds: list[dict[str, dict]]) -> dict:
                      "stack_busy_cpu_per_request_vs_off": spread([r[name]["stack_busy_cpu_ms"]
                                                                   / r[OFF]["stack_busy_cpu_ms"] for r in rounds]),
                      # each process's own CPU per request against the same process of the off stack, per round
-                     "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / max(r[OFF]["cpu_ms"][p], 1e-9)
-                                                          for r in rounds]) for p in PROCESSES},
+                     "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / r[OFF]["cpu_ms"][p] for r in rounds
+                                                           if r[OFF]["cpu_ms"][p] >= SHARE * r[OFF]["stack_cpu_ms"]])
+                                                for p in PROCESSES},
                      "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds])}
     return out
 
