@@ -71,12 +71,16 @@ def test_rows_of_several_threads_expose_what_one_observation_at_a_time_does():
     assert _samples(tallied_registry) == expected  # a second collection hands over nothing more
 
 
-def test_a_series_appears_only_once_something_reached_it():
-    registry = CollectorRegistry()
+def _tallied(registry: CollectorRegistry):
+    """Rows collected by this registry, and the three metrics made on it."""
     tallies = Tallies()
     registry.register(tallies)
-    rows = tallies.rows()
-    calls, seconds, _busy = _made(registry)
+    return tallies.rows(), _made(registry)
+
+
+def test_a_series_appears_only_once_something_reached_it():
+    registry = CollectorRegistry()
+    rows, (calls, seconds, _busy) = _tallied(registry)
     at_calls = rows.added(calls, lambda key: key[:2])
     rows.histogram(seconds, lambda key: key[:1])
     rows.row(("a", "OK"))
@@ -105,10 +109,7 @@ def test_an_unlabelled_histograms_observer_counts_as_observe_does():
 
 def test_a_forked_child_hands_over_its_own_observations_only():
     registry = CollectorRegistry()
-    tallies = Tallies()
-    registry.register(tallies)
-    rows = tallies.rows()
-    calls, _seconds, _busy = _made(registry)
+    rows, (calls, _seconds, _busy) = _tallied(registry)
     at = rows.added(calls, lambda key: key)
     rows.row(("a", "OK"))[at] += 5  # the parent's, not handed over yet
     read, write = os.pipe()
