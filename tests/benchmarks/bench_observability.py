@@ -176,7 +176,7 @@ def spread(values: list[float]) -> dict:
 
 
 PROCESSES = ("edge", "status", "registry", "broker")
-SHARE = 0.02  # a process's ratio is left out of a round where it used less than this share of the off stack's CPU
+SHARE = 0.05  # a process is left out of a round where it used less than this share of the off stack's CPU (10 ms ticks)
 IDLE_LIMIT = 0.2  # CPU seconds per second: a service above it with no load is busy with something else
 
 
