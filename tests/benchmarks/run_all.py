@@ -30,7 +30,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),
     "portal": (2, 2),
-    "observability": (9, 3),  # a whole stack per setting, 12 rotated rounds; then the edge in one process
+    "observability": (20, 5),  # a whole stack per setting, 30 rotated rounds (6 with --short); then the edge alone
     "hop": (2, 1),
     "idle_polls": (2.5, 1),  # idle consumers: kafka-python as shipped against ours (kafka_timeouts)
     "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
