@@ -15,7 +15,7 @@ THREADS = 8
 
 def logging_config(level: str) -> dict:
     """JSON lines on stderr; no access log (it would carry paths with ids and CSVs)."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    handler = {"class": "ventanilla.logs.StderrHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {"version": 1, "disable_existing_loggers": False,
             "formatters": {"json": {"()": "ventanilla.logs.JsonFormatter", "service": "portal"}},
             "handlers": {"console": handler, "error_console": handler},

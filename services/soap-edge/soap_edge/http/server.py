@@ -25,7 +25,7 @@ THREADS = 8
 
 def logging_config(level: str) -> dict:
     """gunicorn's logconfig_dict: JSON lines on stderr for everything; our own access log only."""
-    json_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    json_handler = {"class": "ventanilla.logs.StderrHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
