@@ -395,6 +395,7 @@ class EdgeSettings:
     port: int
     path: str
     workers: int
+    threads: int
     public_url: str
     plain_http: bool
     tls_cert: Path
@@ -426,6 +427,8 @@ class EdgeSettings:
             port=_int(env, "VENTANILLA_SOAP_PORT", 8443),
             path=_str(env, "VENTANILLA_SOAP_PATH", "/ws/v2/FacturaService"),
             workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
+            # gthread threads per worker: a request holds one while its backend call is in flight
+            threads=_positive(env, "VENTANILLA_SOAP_THREADS", 8),
             public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
             tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),
@@ -562,6 +565,7 @@ class RuntimeSettings:
 
     switch_interval_ms: float
     gc_freeze: bool
+    gc_full_threshold: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "RuntimeSettings":
@@ -569,11 +573,14 @@ class RuntimeSettings:
         default 5, kept: no measured gain from shorter) and VENTANILLA_GC_FREEZE (on: each edge worker, once built,
         moves what it built out of the collector's sight, so that a full collection walks only what requests
         allocated since: measured 42–52 → 0.5 ms of CPU, a stall of every thread of the worker; docs/benchmarks.md,
-        where freezing the status service is shown to make its collections worse)."""
+        where freezing the status service is shown to make its collections worse) and VENTANILLA_GC_FULL_THRESHOLD
+        (Python's third collection threshold: generation-1 collections between full ones; 100 against Python's 10,
+        so the status service's ~30 ms full collections, which stall every thread, come a tenth as often)."""
         interval = _float(env, "VENTANILLA_SWITCH_INTERVAL_MS", 5.0)
         if not 0 < interval <= 100:
             raise ValueError(f"VENTANILLA_SWITCH_INTERVAL_MS={interval} must be above 0 and at most 100")
-        return cls(interval, _bool(env, "VENTANILLA_GC_FREEZE", True))
+        return cls(interval, _bool(env, "VENTANILLA_GC_FREEZE", True),
+                   _positive(env, "VENTANILLA_GC_FULL_THRESHOLD", 100))
 
 
 @dataclass(frozen=True)

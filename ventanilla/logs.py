@@ -1,6 +1,7 @@
 """Structured logging: one JSON object per line, with the `extra` fields of each call and the request's context."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -58,9 +59,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):
+    """A StreamHandler on stderr that drops lines quietly once stderr is closed or nobody reads it any more (a
+    process outliving whoever read its output, its Kafka client still logging reconnects), where logging would
+    print "--- Logging error ---" and a traceback for every line."""
+
+    def __init__(self, stream=None):
+        super().__init__(sys.stderr if stream is None else stream)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)) or getattr(self.stream, "closed", False):
+            return
+        if isinstance(error, OSError) and error.errno == errno.EBADF:
+            return
+        super().handleError(record)
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send this process's logs to stderr as JSON lines; quiet the chatty Kafka client."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

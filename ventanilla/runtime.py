@@ -8,8 +8,11 @@ from ventanilla.config import RuntimeSettings
 
 
 def tune(settings: RuntimeSettings) -> None:
-    """Set how long a thread may keep the GIL while another waits for it (before any thread starts)."""
+    """Set how long a thread may keep the GIL while another waits for it (before any thread starts), and how many
+    generation-1 collections come between two full ones (the first two thresholds stay Python's)."""
     sys.setswitchinterval(settings.switch_interval_ms / 1000)
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, settings.gc_full_threshold)
 
 
 def settle(settings: RuntimeSettings) -> None:

@@ -4,8 +4,11 @@
 process, rows interleaved in each of R rounds (3); reported per row (median of the rounds): the caller's CPU per call
 (time.process_time), the server process's CPU per call (/proc), both, and the median latency. Rows: the edge's
 StatusClient (its channel as the edge opens it: mutual TLS, request id and metrics) against the status service's
-gRPC side as wired (`hop_server.py status`); a plain stub against the same; a plain stub against bare grpcio with and
-without TLS (the floor); --before: the status side of commit REV too. Prints JSON, writes var/bench/hop.json."""
+gRPC side as wired (`hop_server.py status`), one query per call and batched; the same two against the same query
+side on a grpc.aio server (`status-aio`, hop_alternatives.py); a plain stub against the same; a plain stub against
+bare grpcio with and without TLS (the floor); --before: the status side of commit REV too; --breakdown: the status
+side without some of its parts, on one generic handler, and a bare answer on grpc.aio. Also per row: the server
+process's context switches per call. Prints JSON, writes var/bench/hop.json."""
 from __future__ import annotations
 
 import json
@@ -118,7 +121,22 @@ ROWS = {  # row: (server variant, client)
     "plain stub → status service (as wired)": ("status", lambda a: _plain_client(a, True)),
     FLOOR: ("bare-tls", lambda a: _plain_client(a, True)),
     "plain stub → bare grpcio, no TLS": ("bare", lambda a: _plain_client(a, False)),
+    # the same service's query side on a grpc.aio server (hop_alternatives.py): the same layers in one coroutine
+    "edge client → status service on grpc.aio": ("status-aio", _edge_client),
+    BATCHED.replace("(as wired)", "on grpc.aio"): ("status-aio", lambda a: _edge_client(a, batched=True)),
 }
+
+
+def _switches(pid: int) -> int:
+    """Context switches (voluntary and not) of all the server process's threads so far (threads alive now)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
+                         if "ctxt_switches:" in line)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
 
 
 def _measure(call, pid: int, calls: int, threads: int) -> dict:
@@ -133,7 +151,7 @@ def _measure(call, pid: int, calls: int, threads: int) -> dict:
             call()
             samples.append(time.perf_counter() - started)
     callers = [threading.Thread(target=caller, args=(calls // threads,)) for _ in range(threads)]
-    server_before, client_before = cpu_seconds(pid), time.process_time()
+    server_before, client_before, switches_before = cpu_seconds(pid), time.process_time(), _switches(pid)
     for thread in callers:
         thread.start()
     for thread in callers:
@@ -141,11 +159,19 @@ def _measure(call, pid: int, calls: int, threads: int) -> dict:
     calls = len(samples)
     client_ms = (time.process_time() - client_before) * 1000 / calls
     server_ms = (cpu_seconds(pid) - server_before) * 1000 / calls
-    return {"client_cpu_ms": client_ms, "server_cpu_ms": server_ms, "p50_ms": statistics.median(samples) * 1000}
+    return {"client_cpu_ms": client_ms, "server_cpu_ms": server_ms, "p50_ms": statistics.median(samples) * 1000,
+            "server context switches per call": (_switches(pid) - switches_before) / calls}
 
 
 BREAKDOWN = {f"plain stub → status service without {parts}": f"status-{parts}"
              for parts in ("check-gate", "metrics", "api", "check-metrics-gate", "check-metrics-gate-api")}
+# with --breakdown: the other server shapes of hop_alternatives.py (the same layers, fewer of grpc's)
+ALTERNATIVES = {
+    "edge client → status service, one generic handler": ("status-generic", _edge_client),
+    BATCHED.replace("(as wired)", "on one generic handler"): (
+        "status-generic", lambda a: _edge_client(a, batched=True)),
+    "plain stub → bare answer on grpc.aio, mutual TLS": ("status-aio-api", lambda a: _plain_client(a, True)),
+}
 
 
 def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: bool = False, rounds: int = ROUNDS,
@@ -159,6 +185,7 @@ def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: boo
         rows[EDGE + ", before"] = ("status", _edge_client, before)
     if breakdown:
         rows.update({row: (variant, lambda a: _plain_client(a, True), ROOT) for row, variant in BREAKDOWN.items()})
+        rows.update({row: (variant, make_client, ROOT) for row, (variant, make_client) in ALTERNATIVES.items()})
         rows.update({f"{layer} interceptor → bare grpcio, mutual TLS": (
             "bare-tls", lambda a, layer=layer: _intercepted_client(a, layer), ROOT)
             for layer in ("nothing", "request id", "edge")})

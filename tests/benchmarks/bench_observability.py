@@ -9,9 +9,14 @@ with their own topics and state), every process of a stack with the same observa
 order rotated each round (consultarEstadoFactura on each, then enviarFactura on each); every figure is a per-round
 ratio to the metrics-off stack of the same round, reported as median and interquartile range: the stack's
 throughput (what an operator sees) and its CPU per request (edge + status + registry + broker, from /proc), which a
-neighbour's load disturbs less. --before REV adds the metrics and traced settings run from REV's tree (its
+neighbour's load disturbs less, and each process's own CPU per request against the same process of the off stack.
+Each round also loads every stack at one steady rate (wrk with --steady-delay ms between an answer and the next
+request on each connection; 0 leaves it out): a stack answering as fast as it can spends less CPU per request the
+faster it goes (state queries coalesce into fewer status calls, fewer idle wake-ups), so that a round's own speed
+moves both of its ratios; at one rate that feedback is gone and the CPU ratio is what each setting costs. --before REV adds the metrics and traced settings run from REV's tree (its
 `ventanilla`, soap_edge, status_service and registry_service; this checkout's generated protobuf modules copied in).
---short (6 rounds of 2 s and 12 invoices) is what `make bench` runs. The 1-minute load average before each round.
+30 rounds by default (about 20 minutes in all); --short (6 rounds of 2 s and 12 invoices, about 4 minutes) is
+`make bench BENCH="observability --short"`. The 1-minute load average before each round.
 Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
 and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -41,21 +47,26 @@ from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
-_PARSER.add_argument("rounds", nargs="*", help="rounds (12); other words are run_all.py's script names")
+_PARSER.add_argument("rounds", nargs="*", help="rounds (30); other words are run_all.py's script names")
 _PARSER.add_argument("--before", help="also the metrics and traced edges of this commit")
-_PARSER.add_argument("--short", action="store_true", help="2 rounds of 4 s and 20 invoices (make bench)")
+_PARSER.add_argument("--short", action="store_true", help="6 rounds of 2 s and 12 invoices (make bench --short)")
+_PARSER.add_argument("--steady-delay", type=int, default=20,
+                     help="ms each wrk connection waits after an answer in the steady segments (0: no steady segment)")
 _PARSER.add_argument("--ratios", default="", help="in one process, traced edges at these sampling ratios too (0,1)")
 _PARSER.add_argument("--in-process-only", action="store_true", help="skip the HTTP rounds (edge_overhead.py only)")
 _PARSER.add_argument("--http-only", action="store_true", help="the stacks' HTTP rounds only")
 _ARGS, _ = _PARSER.parse_known_args()  # run_all.py's own arguments (script names) are not ours
-ROUNDS = 6 if _ARGS.short else next((int(w) for w in _ARGS.rounds if w.isdigit()), 12)
+ROUNDS_DEFAULT = 30
+ROUNDS = 6 if _ARGS.short else next((int(w) for w in _ARGS.rounds if w.isdigit()), ROUNDS_DEFAULT)
+STEADY_DELAY_MS = _ARGS.steady_delay
 BEFORE = _ARGS.before
-SECONDS, CONNECTIONS = (2 if _ARGS.short else 4), 8
+SECONDS, CONNECTIONS = (2 if _ARGS.short else 3), 8
 ENVIAR = (100 * 1024, 12 if _ARGS.short else 30, 4)  # Facturae size, requests per round (each a new invoice), connections
 OUT = ROOT / "var" / "bench" / "observability.json"
 
 
 OFF, METRICS, TRACED = "metrics off, tracing off", "metrics on, tracing off", "metrics on, tracing sampled 10 %"
+STEADY = "consultarEstadoFactura at a steady rate"  # wrk with a pause after each answer: every stack at one rate
 GOALS = {METRICS: 1.03, TRACED: 1.10}  # issue 14: overhead at most 3 % (tracing off), 10 % (sampled at 10 %)
 
 
@@ -92,15 +103,16 @@ def parts(rev: str) -> dict:
 
 
 def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
-    """met / NOT met when the interquartile range of the per-round ratios lies on one side of the goal's limit;
-    otherwise the median's side, said to be within this run's noise."""
-    low, high = spread_["q1"], spread_["q3"]
+    """met / NOT met when the 95 % confidence interval of the per-round ratios' median lies on one side of the
+    goal's limit (the IQR says how far rounds spread; the interval, which narrows with more rounds, how well the
+    median is known); otherwise the median's side, said to be undecided by this run."""
+    low, high = spread_.get("ci95", (spread_["q1"], spread_["q3"]))
     inside = (lambda x: x >= limit) if higher_is_better else (lambda x: x <= limit)
     if inside(low) and inside(high):
         return "met"
     if not inside(low) and not inside(high):
         return "NOT met"
-    return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (IQR spans the goal)"
+    return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (undecided: its 95 % CI spans the goal)"
 
 
 def cost_of(module: str) -> dict:
@@ -115,18 +127,20 @@ def cost_of(module: str) -> dict:
 def goal_rows(summary: dict) -> list[str]:
     """Each setting's overhead against metrics off in the same rounds (medians of per-round ratios), next to the goal."""
     rows = []
-    for operation in ("consultarEstadoFactura", "enviarFactura"):
+    for operation in ("consultarEstadoFactura", STEADY, "enviarFactura"):
         for name, median in summary.get(operation, {}).items():
             goal = next((g for variant, g in GOALS.items() if name.startswith(variant)), None)
             if goal is None:
                 continue
             rps, cpu = median["throughput_vs_off"], median["stack_cpu_per_request_vs_off"]
             busy = median["stack_busy_cpu_per_request_vs_off"]
-            rows.append(f"{operation} | {name} | stack throughput {rps['median']:.3f}x off (IQR {rps['q1']:.3f}-"
-                        f"{rps['q3']:.3f}) | stack CPU/request {cpu['median']:.3f}x off (IQR {cpu['q1']:.3f}-"
-                        f"{cpu['q3']:.3f}; less idle CPU {busy['median']:.3f}x) | goal: overhead <= "
-                        f"{round((goal - 1) * 100)} % -> throughput {verdict(rps, 2 - goal, True)}; CPU "
-                        f"{verdict(cpu, goal, False)}")
+            each = ", ".join(f"{p} {_iqr(median['cpu_per_request_vs_off'][p])}" for p in PROCESSES)
+            rows.append(f"{operation} | {name} | stack throughput {_iqr(rps)} off | stack CPU/request {_iqr(cpu)} off "
+                        f"(less idle CPU {busy['median']:.3f}x; edge + status "
+                        f"{_iqr(median['edge_status_cpu_per_request_vs_off'])}; per process: {each}) | goal: overhead "
+                        f"<= {round((goal - 1) * 100)} % -> "
+                        + (f"throughput {verdict(rps, 2 - goal, True)}; " if operation != STEADY else "")
+                        + f"CPU {verdict(cpu, goal, False)}")
     for name, variant in summary.get("in_process", {}).get("variants", {}).items():
         goal = next((g for prefix, g in GOALS.items() if name.startswith(prefix)), None)
         if goal is not None:
@@ -136,13 +150,33 @@ def goal_rows(summary: dict) -> list[str]:
     return rows
 
 
+def _iqr(spread_: dict) -> str:
+    """A per-round ratio's median, its 95 % confidence interval and interquartile range, as a goal row shows it."""
+    if spread_["median"] is None:
+        return "n/a (too little CPU to compare)"
+    low, high = spread_["ci95"]
+    return f"{spread_['median']:.3f}x (CI {low:.3f}-{high:.3f}, IQR {spread_['q1']:.3f}-{spread_['q3']:.3f})"
+
+
+def median_ci95(values: list[float]) -> tuple[float, float]:
+    """A distribution-free 95 % confidence interval of the median: the order statistics k and n - k + 1 with k
+    from the binomial(n, 1/2) (normal approximation; fewer than 6 values: the whole range)."""
+    ordered, n = sorted(values), len(values)
+    k = max(1, math.floor((n - 1.96 * math.sqrt(n)) / 2))
+    return (ordered[0], ordered[-1]) if n < 6 else (ordered[k - 1], ordered[n - k])
+
+
 def spread(values: list[float]) -> dict:
-    """Median and interquartile range of per-round values."""
+    """Median, interquartile range and the median's 95 % confidence interval of per-round values."""
+    if not values:
+        return {"median": None, "q1": None, "q3": None, "ci95": None, "rounds": []}
     q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
-    return {"median": round(median, 3), "q1": round(q1, 3), "q3": round(q3, 3), "rounds": [round(v, 3) for v in values]}
+    return {"median": round(median, 3), "q1": round(q1, 3), "q3": round(q3, 3),
+            "ci95": [round(x, 3) for x in median_ci95(values)], "rounds": [round(v, 3) for v in values]}
 
 
 PROCESSES = ("edge", "status", "registry", "broker")
+SHARE = 0.05  # a process is left out of a round where it used less than this share of the off stack's CPU (10 ms ticks)
 IDLE_LIMIT = 0.2  # CPU seconds per second: a service above it with no load is busy with something else
 
 
@@ -191,10 +225,17 @@ def summarize(rounds: list[dict[str, dict]]) -> dict:
                      "stack_busy_cpu_ms_per_request": spread([m["stack_busy_cpu_ms"] for m in mine]),
                      "stack_busy_cpu_per_request_vs_off": spread([r[name]["stack_busy_cpu_ms"]
                                                                   / r[OFF]["stack_busy_cpu_ms"] for r in rounds]),
-                     "cpu_per_request_vs_off": {p: round(statistics.median(
-                         r[name]["cpu_ms"][p] / max(r[OFF]["cpu_ms"][p], 1e-9) for r in rounds), 3)
-                         for p in PROCESSES}}
+                     # each process's own CPU per request against the same process of the off stack, per round
+                     "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / r[OFF]["cpu_ms"][p] for r in rounds
+                                                           if r[OFF]["cpu_ms"][p] >= SHARE * r[OFF]["stack_cpu_ms"]])
+                                                for p in PROCESSES},
+                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds])}
     return out
+
+
+def _path(measured_: dict) -> float:
+    """CPU ms per request of the processes a state query crosses (edge and status service)."""
+    return measured_["cpu_ms"]["edge"] + measured_["cpu_ms"]["status"]
 
 
 def run(stack) -> dict:
@@ -206,6 +247,7 @@ def run(stack) -> dict:
     settings = variants(receiver)
     size, count, concurrency = ENVIAR
     consultar: list[dict] = []
+    steady: list[dict] = []
     enviar: list[dict] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -224,6 +266,10 @@ def run(stack) -> dict:
                 consultar.append({name: measured(stacks, broker, name, lambda: wrk(
                     stacks[name].url, *stacks[name].estado, SECONDS, CONNECTIONS, headers=headers), idle[name])
                     for name in order})
+                if STEADY_DELAY_MS:  # the same rate for every stack: CPU per request at one operating point
+                    steady.append({name: measured(stacks, broker, name, lambda: wrk(
+                        stacks[name].url, *stacks[name].estado, SECONDS, CONNECTIONS, headers=headers,
+                        delay_ms=STEADY_DELAY_MS), idle[name]) for name in order})
                 bodies = {name: [requests_.enviar_mtom(size) for _ in range(count)] for name in order}
                 enviar.append({name: measured(stacks, broker, name, lambda: python_load(
                     stacks[name].url, bodies[name], concurrency=concurrency, headers=headers), idle[name])
@@ -234,11 +280,14 @@ def run(stack) -> dict:
     busy_idle = [f"{name}: {process} used {rate * 1000:.0f} ms of CPU per second with no load" for name, rates in
                  idle.items() for process, rate in rates.items() if process != "broker" and rate > IDLE_LIMIT]
     return {"consultarEstadoFactura": summarize(consultar), "enviarFactura": summarize(enviar),
+            **({STEADY: summarize(steady)} if steady else {}),
             "busy_while_idle": busy_idle,  # any: that setting's rounds measured something else as well
             "idle_cpu_ms_per_s": {name: {p: round(r * 1000, 1) for p, r in rates.items()} for name, rates in idle.items()},
             "spans_received": len(receiver.spans), "loadavg_1min_per_round": [round(x, 2) for x in loads],
             "load": (f"{ROUNDS} rounds, the settings' order rotated each round; per round and setting: "
-                     f"consultarEstadoFactura wrk -t1 -c{CONNECTIONS} -d{SECONDS}s, then enviarFactura {count} new "
+                     f"consultarEstadoFactura wrk -t1 -c{CONNECTIONS} -d{SECONDS}s (as fast as it answers), "
+                     f"{f'then the same with {STEADY_DELAY_MS} ms between answers per connection (steady rate), ' if STEADY_DELAY_MS else ''}"
+                     f"then enviarFactura {count} new "
                      f"{size // 1024} KB MTOM invoices over {concurrency} connections (Python client); one stack per setting (edge in ingress "
                      f"mode with 2 gunicorn workers, status, registry, own topics) on one shared Kafka broker; CPU "
                      f"per request of edge + status + registry + broker from /proc (busy: less each process's idle CPU rate, measured "
@@ -262,6 +311,8 @@ def main() -> int:
         results["grpc_server_unsampled_calls"] = cost_of("server_spans_cost")
         results["grpc_server_calls_traced_10pct"] = cost_of("server_traced_cost")
         results["grpc_client_calls"] = cost_of("client_calls_cost")
+        results["sampled_request_edge"] = cost_of("sampled_cost")  # a sampled estado's own CPU, edge in one process
+        results["sampled_call_grpc_server"] = cost_of("sampled_server_cost")  # and a sampled call's, at a server
     publish(results, OUT)
     return 0
 

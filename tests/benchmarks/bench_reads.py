@@ -1,7 +1,7 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
-`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]` (all by
-default; also run by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced
-and group). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
+`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
+[--paced-rounds R]` (all by default; also run by `make bench`; --before: also an edge of that commit, measured beside
+this one in estado, paced and group; --paced-rounds: interleaved paced runs per target, 3). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
 from __future__ import annotations
 
 import json
@@ -63,6 +63,8 @@ def main(argv: list[str]) -> int:
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name == "estado":
                 extra["pids"] = pids
+            if name == "paced" and "--paced-rounds" in argv:
+                extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)
             results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
             _keep(results)

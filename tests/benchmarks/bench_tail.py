@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import BenchStack, cpu_seconds, export_tree, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import (  # noqa: E402
+    BenchStack, cpu_seconds, export_tree, extra_server, running_stack, stop)
 from tests.benchmarks.loadgen import _percentile  # noqa: E402
 from tests.benchmarks.paced import paced_load  # noqa: E402
 from tests.benchmarks.reads import _answer  # noqa: E402
@@ -40,7 +41,8 @@ from tests.support.stack_env import free_ports  # noqa: E402
 OUT = ROOT / "var" / "bench" / "tail.json"
 # Python's own defaults against the ones ventanilla.config now sets (docs/benchmarks.md, "The tail of
 # consultarFactura at 500 requests/s").
-VARIANTS = {"python defaults": {"VENTANILLA_SWITCH_INTERVAL_MS": "5", "VENTANILLA_GC_FREEZE": "0"},
+VARIANTS = {"python defaults": {"VENTANILLA_SWITCH_INTERVAL_MS": "5", "VENTANILLA_GC_FREEZE": "0",
+                                "VENTANILLA_GC_FULL_THRESHOLD": "10"},
             "configured": {}}
 STAGES = (  # (name, from, to): consecutive timestamps of one request
     ("client: late to send", "scheduled", "sent"),
@@ -84,14 +86,14 @@ def status_replica(stack: BenchStack, env: dict[str, str], state: Path, cwd: Pat
     try:
         yield f"127.0.0.1:{status}", process.pid
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def _records(directory: Path, prefix: str) -> list[dict]:
     found = []
     for path in directory.glob(f"{prefix}-*.jsonl"):
-        found += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        found += [{**json.loads(line), f"{prefix}_process": path.stem}
+                  for line in path.read_text().splitlines() if line.strip()]
     return found
 
 
@@ -131,6 +133,23 @@ def stalls(directory: Path, began: float, ended: float) -> dict:
     return found
 
 
+def in_flight(rows: list[dict]) -> dict:
+    """Per edge worker, how many of its other status calls were in flight when each call began: what one in-flight
+    call at a time per worker (a coalescer, as consultarEstadoFactura's) would have queued behind it; mean, p99, max."""
+    counts = []
+    for worker in {r.get("edge_process") for r in rows if r.get("grpc") is not None}:
+        calls = sorted((r["grpc"], r["grpc_end"]) for r in rows
+                       if r.get("edge_process") == worker and r.get("grpc") is not None and r.get("grpc_end") is not None)
+        ends: list[float] = []
+        for began, ended in calls:
+            ends = [e for e in ends if e > began]
+            counts.append(len(ends))
+            ends.append(ended)
+    counts.sort()
+    return {"n": len(counts), "mean": round(statistics.fmean(counts), 2) if counts else None,
+            "p99": _percentile(counts, 99) if counts else None, "max": counts[-1] if counts else None}
+
+
 def decomposition(rows: list[dict]) -> dict:
     """Per stage, the mean over all requests and over the slowest 1 % (ms); and the p50/p99 of the whole."""
     total = sorted(rows, key=lambda r: r["client_done"] - r["scheduled"])
@@ -145,7 +164,8 @@ def decomposition(rows: list[dict]) -> dict:
     return {"requests": len(rows), "joined": complete,
             "p50_ms": round(_percentile(latencies, 50) * 1000, 2), "p99_ms": round(_percentile(latencies, 99) * 1000, 2),
             "stages_ms (all: mean, slowest 1 %: mean)": {name: [mean(total, a, b), mean(tail, a, b)]
-                                                         for name, a, b in STAGES}}
+                                                         for name, a, b in STAGES},
+            "in_flight_at_call_start": in_flight(rows)}
 
 
 def main(argv: list[str]) -> int:
@@ -204,23 +224,26 @@ def main(argv: list[str]) -> int:
             order = list(urls.items()) if round_ % 2 == 0 else list(urls.items())[::-1]
             for name, (url, stages) in order:
                 load, trace, began = os.getloadavg()[0], [], time.time()
-                cpu = {role: cpu_seconds(pid) for role, pid in pids[name].items()}
+                cpu, client = {role: cpu_seconds(pid) for role, pid in pids[name].items()}, time.process_time()
                 run = paced_load(url, request, rate, seconds, headers=headers, trace=trace)
+                client = time.process_time() - client  # the load generator's own (this process)
                 run["cpu_ms_per_request"] = {role: round((cpu_seconds(pid) - cpu[role]) * 1000 / max(1, run["requests"]), 3)
                                              for role, pid in pids[name].items()}  # edge: arbiter and workers
+                run["cpu_ms_per_request"]["client"] = round(client * 1000 / max(1, run["requests"]), 3)
                 time.sleep(1.3)  # the servers' last lines (the stall probe writes every second)
                 run.update(decomposition(_joined(trace, stages)), loadavg=[round(load, 2), round(os.getloadavg()[0], 2)])
                 if extra:
                     run["stalls"] = stalls(stages / "stalls", began, began + seconds + 0.5)
                 results.setdefault("rounds", {}).setdefault(name, []).append(run)
                 print(f"{name} round {round_}: p50 {run['p50_ms']} p99 {run['p99_ms']} max {run['max_ms']} "
-                      f"errors {run['errors']} CPU ms/request {run['cpu_ms_per_request']} load {run['loadavg']}",
+                      f"errors {run['errors']} CPU ms/request {run['cpu_ms_per_request']} load {run['loadavg']} in flight "
+                      f"{run['in_flight_at_call_start']}",
                       file=sys.stderr, flush=True)
     results["loadavg"].append(round(os.getloadavg()[0], 2))
     results["median p99_ms"] = {name: statistics.median(r["p99_ms"] for r in runs)
                                 for name, runs in results["rounds"].items()}
     results["median cpu_ms_per_request"] = {
-        name: {role: statistics.median(r["cpu_ms_per_request"][role] for r in runs) for role in ("edge", "status")}
+        name: {role: statistics.median(r["cpu_ms_per_request"][role] for r in runs) for role in ("edge", "status", "client")}
         for name, runs in results["rounds"].items()}
     publish(results, OUT)
     return 0

@@ -140,8 +140,18 @@ def extra_server(stack: BenchStack, *module_args: str, ingress: bool = True,
                 time.sleep(0.2)
         yield settings.edge.url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
+
+
+def stop(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """SIGTERM, and SIGKILL if it is still running after grace_s (on a loaded host a server's graceful stop can take
+    longer; a benchmark's figures are published after its servers stop). A gunicorn master's workers follow it."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -8,8 +8,8 @@ thread and gRPC's), which a neighbour's load disturbs far less than the wall clo
 
 Variants: off (nothing kept), metrics, metrics + tracing sampled at 10 % (OTLP/HTTP to a loopback receiver), and
 with "ratios" more traced edges (e.g. 0 and 1: the unsampled path alone, every request sampled), and
-with --before REV the metrics as REV observed them (REV's soap_edge/http/metering.py, loaded from git, and
-py-grpc-prometheus's client interceptor as a second layer of the channel, as before branch i14-overhead), and with
+with --before REV the metrics as REV observed them (REV's soap_edge/http/metering.py and its metered gRPC client
+interceptor, loaded from git), and with
 both, the unsampled path as REV had it (a traced edge at ratio 0 with REV's ventanilla/observability/wsgi.py).
 """
 from __future__ import annotations
@@ -44,14 +44,26 @@ def _module_of(rev: str, path: str, name: str):
     return module
 
 
+def before_modules(rev: str):
+    """REV's soap_edge/http/metering.py and ventanilla/observability/grpc_metrics.py, loaded from git (with REV's
+    children.py under its own name when REV had one: it is gone since the metrics are tallied)."""
+    import subprocess
+
+    has_children = subprocess.run(["git", "cat-file", "-e", f"{rev}:ventanilla/observability/children.py"],
+                                  cwd=ROOT, capture_output=True).returncode == 0
+    if has_children and "ventanilla.observability.children" not in sys.modules:
+        sys.modules["ventanilla.observability.children"] = _module_of(
+            rev, "ventanilla/observability/children.py", "ventanilla.observability.children")
+    return (_module_of(rev, "services/soap-edge/soap_edge/http/metering.py", "before_metering"),
+            _module_of(rev, "ventanilla/observability/grpc_metrics.py", "before_grpc_metrics"))
+
+
 def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[str, ...] = ()):
     """The WSGI app of each variant (and more traced ones at the sampling ratios given), and the 10 % tracing."""
-    import grpc
     from prometheus_client import CollectorRegistry
-    from py_grpc_prometheus.prometheus_client_interceptor import PromClientInterceptor
 
     import soap_edge.__main__ as edge_main
-    from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor
+    from ventanilla.observability.grpc_client import ObservedChannel
     from ventanilla.observability.metrics import Metrics, NoMetrics
     from ventanilla.observability.process import Observability
     from ventanilla.observability.tracing import Tracing
@@ -69,12 +81,13 @@ def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[st
         found[f"metrics on, tracing sampled at {ratio}"] = edge_main.build(
             settings, observability=Observability(Metrics("soap-edge"), tracing(ratio)))
     if before is not None:
+        before_metering, before_grpc = before_modules(before)
+
         class Before(Observability):
-            """REV's channel: the request id, then py-grpc-prometheus's interceptor (a second layer)."""
+            """REV's channel: its metered client interceptor in this checkout's observed channel."""
 
             def channel(self, channel):
-                prom = PromClientInterceptor(enable_client_handling_time_histogram=True, registry=CollectorRegistry())
-                return grpc.intercept_channel(channel, RequestIdClientInterceptor(), prom)
+                return ObservedChannel(channel, before_grpc.MeteredClientCalls(CollectorRegistry()))
 
         if "0" in ratios:  # REV's server spans, sampling nothing: the unsampled path before and after, same run
             spans = edge_main.ServerSpans
@@ -85,7 +98,7 @@ def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[st
             finally:
                 edge_main.ServerSpans = spans
         current = edge_main.Metering
-        edge_main.Metering = _module_of(before, "services/soap-edge/soap_edge/http/metering.py", "before").Metering
+        edge_main.Metering = before_metering.Metering
         try:
             found[f"{METRICS} ({before})"] = edge_main.build(
                 settings, observability=Before(Metrics("soap-edge"), Tracing.off()))

@@ -48,6 +48,16 @@ def _overhead(operation: str, setting: str, least: float, goal: str) -> Goal:
         (Figure("metrics off", (("overhead", operation, OFF, "rps"),), unit="req/s"),))
 
 
+def _overhead_steady(setting: str, most: float, goal: str) -> Goal:
+    """Issue 14: one setting's CPU per state query against metrics off, every stack at the same steady rate."""
+    at = ("overhead", "consultarEstadoFactura at a steady rate", setting)
+    return Goal(14, f"consultarEstadoFactura CPU at a steady rate, {setting}", "observability.json", goal, (
+        Figure("stack CPU/request ÷ off", (at + ("stack_cpu_per_request_vs_off",),), "<=", most, "×"),
+        Figure("edge + status ÷ off", (at + ("edge_status_cpu_per_request_vs_off",),), unit="×")),
+        (Figure("metrics off", (("overhead", "consultarEstadoFactura at a steady rate", OFF, "rps"),),
+                unit="req/s"),))
+
+
 def _portal(page: str, key: str) -> Goal:
     """Issue 11: one portal page under 8 users against the trivial page of the same run."""
     return Goal(11, f"portal {page}, 8 users", "portal.json", "p95 ≤ 50 ms and ≥ 0.3 × the trivial page", (
@@ -108,6 +118,8 @@ GOALS: tuple[Goal, ...] = (
         (Figure("full replay", (("rebuild", "new_status_replica", "seconds_to_ready"),), unit="s"),)),
     _overhead("consultarEstadoFactura", METRICS, 0.97, "overhead ≤ 3 % (≥ 0.97 ×)"),
     _overhead("consultarEstadoFactura", TRACED, 0.90, "overhead ≤ 10 % (≥ 0.90 ×)"),
+    _overhead_steady(METRICS, 1.03, "overhead ≤ 3 % (CPU ≤ 1.03 ×)"),
+    _overhead_steady(TRACED, 1.10, "overhead ≤ 10 % (CPU ≤ 1.10 ×)"),
     _overhead("enviarFactura", METRICS, 0.97, "overhead ≤ 3 % (≥ 0.97 ×)"),
     _overhead("enviarFactura", TRACED, 0.90, "overhead ≤ 10 % (≥ 0.90 ×)"),
     _portal("home", "home"),

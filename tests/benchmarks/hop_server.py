@@ -4,7 +4,8 @@ VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls`
 (the status service's gRPC side as its build() wires it: GrpcServer, the callers' check, metrics and request id,
 the ready gate, StatusApi over the query use cases and a SQLite projection holding one invoice), and `status-` with
 the parts left out, dash-separated (`check`, `metrics`, `gate`, `api`: the bare answer instead of the query), for the
-breakdown. Prints "ready", serves until its stdin closes, then prints (JSON) the thread CPU per call, in µs, of the
+breakdown; `status-aio` and `status-generic` (also `status-aio-api`): the same layers on a grpc.aio server or on one
+generic handler of the synchronous server (hop_alternatives.py). Prints "ready", serves until its stdin closes, then prints (JSON) the thread CPU per call, in µs, of the
 query handler and of its projection lookup, timed inside the server (`status` variants with the query)."""
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import threading
 import time
 from concurrent import futures
 from pathlib import Path
+from types import SimpleNamespace
 
 import grpc
 
@@ -87,6 +89,12 @@ def _status(port: int, tls: ServiceTls, without: frozenset[str] = frozenset()):
     if "api" not in without:
         api.GetStates = _thread_timed(api.GetStates, "handler")
         store.statuses = _thread_timed(store.statuses, "projection lookup")
+    if "aio" in without or "generic" in without:  # not parts left out: the same layers on another server shape
+        from tests.benchmarks.hop_alternatives import serve, serve_sync
+        stop = (serve if "aio" in without else serve_sync)(
+            port, tls, lambda s: rpc.add_StatusServiceServicer_to_server(api, s),
+            obs.metrics.grpc_server_interceptor()._calls, ready)  # noqa: SLF001 - the same metrics' children
+        return SimpleNamespace(stop=stop)
     server = GrpcServer(f"127.0.0.1:{port}", [lambda s: rpc.add_StatusServiceServicer_to_server(api, s)], **options)
     server.start()
     return server

@@ -37,8 +37,9 @@ def _loopback(url: str) -> None:
 
 
 def wrk(url: str, content_type: str, body: bytes, seconds: int = 10, connections: int = 8,
-        threads: int = 1, headers: Mapping[str, str] | None = None) -> LoadResult:
+        threads: int = 1, headers: Mapping[str, str] | None = None, delay_ms: int = 0) -> LoadResult:
     """POST the same body for `seconds` with wrk (-t threads -c connections); non-2xx answers count as errors.
+    delay_ms: each connection waits that long after each answer (a steady rate below what the server can take).
 
     wrk cannot present a client certificate: against the edge it sends the ingress headers (`headers`) to an
     edge in ingress mode (plain HTTP, trusted proxy 127.0.0.1), as the nginx ingress does after its TLS.
@@ -51,7 +52,7 @@ def wrk(url: str, content_type: str, body: bytes, seconds: int = 10, connections
         header_file.write("".join(f"{name}\n{value}\n" for name, value in (headers or {}).items()))
         header_file.flush()
         env = {"WRK_BODY_FILE": body_file.name, "WRK_CONTENT_TYPE": content_type,
-               "WRK_HEADERS_FILE": header_file.name, "PATH": "/usr/bin:/bin"}
+               "WRK_HEADERS_FILE": header_file.name, "WRK_DELAY_MS": str(int(delay_ms)), "PATH": "/usr/bin:/bin"}
         done = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                                "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
                               timeout=seconds + 60, check=True)

@@ -1,7 +1,8 @@
 """What the metrics cost per request, part by part, without a request around them: the edge's Metering (started +
 answered), the gRPC client interceptor around a call and the server interceptor around a handler, each as this
-checkout has it and as REV had it (REV's metering.py loaded from git; py-grpc-prometheus's interceptors as a
-second layer next to the request id's), alternated, in prometheus-client's multiprocess mode (the edge's workers).
+checkout has it and as REV had it (REV's metering.py and grpc_metrics.py loaded from git), alternated, in
+prometheus-client's multiprocess mode (the edge's workers). Each turn is 1,000 requests and then one collection of
+this checkout's tallies (what the flusher does once a second), so that its cost is counted.
 
 `python -m tests.benchmarks.metering_cost [REV]` (bench_observability.py runs it); JSON out: µs per request.
 """
@@ -12,6 +13,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 import timeit
 from pathlib import Path
 
@@ -62,18 +64,15 @@ def parts(rev: str) -> dict[str, dict]:
     """name -> {"after": callable, "before": callable}: one request's worth of each part."""
     import grpc
     from prometheus_client import CollectorRegistry
-    from py_grpc_prometheus.prometheus_client_interceptor import PromClientInterceptor
-    from py_grpc_prometheus.prometheus_server_interceptor import PromServerInterceptor
 
     from soap_edge.facts import RequestFacts, Transfer
     from soap_edge.http.metering import Metering
-    from tests.benchmarks.edge_overhead import _module_of
-    from ventanilla.observability.grpc_interceptors import RequestIdServerInterceptor
+    from tests.benchmarks.edge_overhead import before_modules
     from ventanilla.observability.metrics import Metrics
 
     facts = RequestFacts("rid", "POST", "/ws", transfer=Transfer.INLINE, operation="consultarEstadoFactura",
                          body_bytes=900)
-    before_metering = _module_of(rev, "services/soap-edge/soap_edge/http/metering.py", "before").Metering
+    before_metering, before_grpc = before_modules(rev)
 
     def metering(made):
         def one():
@@ -82,38 +81,39 @@ def parts(rev: str) -> dict[str, dict]:
         return one
 
     outcome, context, handler = _Outcome(), _Context(), grpc.unary_unary_rpc_method_handler(lambda r, c: b"")
-    after_client = Metrics("soap-edge").grpc_client_interceptor()
-    before_client = PromClientInterceptor(enable_client_handling_time_histogram=True, registry=CollectorRegistry())
-    after_server = Metrics("status").grpc_server_interceptor()
-    before_prom = PromServerInterceptor(enable_handling_time_histogram=True, registry=CollectorRegistry())
-    request_id = RequestIdServerInterceptor()
+    edge, status = Metrics("soap-edge"), Metrics("status")
+    after_client, after_server = edge.grpc_client_interceptor(), status.grpc_server_interceptor()
+    before_client = before_grpc.MeteredClientCalls(CollectorRegistry())
+    before_server = before_grpc.MeteredServerCalls(CollectorRegistry())
 
-    def client_before():  # py-grpc-prometheus alone (its layer in grpc's chain and the request id not counted)
-        before_client.intercept_unary_unary(lambda d, r: outcome, _Details, None)
+    def client(interceptor):
+        return lambda: interceptor.intercept_unary_unary(lambda d, r: outcome, _Details, None)
 
-    def server_before():
-        wrapped = request_id.intercept_service(lambda d: before_prom.intercept_service(lambda d2: handler, d), _Details)
-        wrapped.unary_unary(b"", context)
+    def server(interceptor):
+        return lambda: interceptor.intercept_service(lambda d: handler, _Details).unary_unary(b"", context)
 
     return {"one multiprocess counter inc (after: batched; before: written, pid read once)": _writes(),
-            "edge Metering (started + answered)": {"after": metering(Metering(Metrics("soap-edge"))),
-                                                   "before": metering(before_metering(Metrics("soap-edge")))},
-            "gRPC client metrics (one call)": {
-                "after": lambda: after_client.intercept_unary_unary(lambda d, r: outcome, _Details, None),
-                "before": client_before},
-            "gRPC server request id + metrics (one call)": {
-                "after": lambda: after_server.intercept_service(lambda d: handler, _Details).unary_unary(b"", context),
-                "before": server_before}}
+            "edge Metering (started + answered)": {"after": metering(Metering(edge)),
+                                                   "before": metering(before_metering.Metering(Metrics("soap-edge")))},
+            "gRPC client metrics (one call)": {"after": client(after_client), "before": client(before_client)},
+            "gRPC server request id + metrics (one call)": {"after": server(after_server),
+                                                            "before": server(before_server)}}
 
 
-def measure(rev: str, number: int = 5000, turns: int = 15) -> dict:
-    """Median µs per request of each part, before and after alternated turn by turn."""
+def measure(rev: str, number: int = 1000, turns: int = 15) -> dict:
+    """Median CPU µs per request of each part (the process's CPU time, which a neighbour's load disturbs less than
+    the wall clock), before and after alternated turn by turn; each turn ends with a flush of
+    the process's values (the tallies' collection first), as the flusher's once a second, counted in the turn."""
+    from ventanilla.observability.exposition import flush_values
+
     found = {}
     for name, variants in parts(rev).items():
         times: dict[str, list[float]] = {"after": [], "before": []}
         for _ in range(turns):
             for label, one in variants.items():
-                times[label].append(timeit.timeit(one, number=number) / number * 1e6)
+                times[label].append((timeit.Timer(one, timer=time.process_time).timeit(number)
+                                     + timeit.Timer(flush_values, timer=time.process_time).timeit(1))
+                                    / number * 1e6)
         found[name] = {label: round(statistics.median(t), 2) for label, t in times.items()}
     return found
 

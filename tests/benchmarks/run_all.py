@@ -30,7 +30,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),
     "portal": (2, 2),
-    "observability": (9, 3),  # a whole stack per setting, 12 rotated rounds; then the edge in one process
+    "observability": (20, 5),  # a whole stack per setting, 30 rotated rounds (6 with --short); then the edge alone
     "hop": (2, 1),
     "idle_polls": (2.5, 1),  # idle consumers: kafka-python as shipped against ours (kafka_timeouts)
     "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
@@ -46,7 +46,8 @@ PLAN: dict[str, tuple[float, float]] = {
     "lifecycle": (6, 6),  # 1 M events produced and rebuilt
     "claims_catch_up": (2, 2),
     "revocation": (2, 2),
-    "rejoin": (4, 4),  # waits out 45 s and 10 s group sessions after each kill
+    "rejoin": (4, 4),
+    "stop": (15, 4),  # SIGTERM to exit per service, idle, under load, the broker frozen (the registry's: ~50 s)  # waits out 45 s and 10 s group sessions after each kill
     "foundation": (3, 3),  # clones the checkout twice: make install, kafka-jars and up in each
 }
 SHORT_FLAGS = {"edge_cpu": ("--quick",), "hop": ("--quick",), "tail": ("--quick",)}  # short modes under another name

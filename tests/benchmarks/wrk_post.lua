@@ -17,6 +17,13 @@ if headers_file then
   lines:close()
 end
 
+-- $WRK_DELAY_MS: each connection waits that long after each answer (a steady rate, about connections x 1000 /
+-- (delay + latency) requests/s, instead of as many as the server can take)
+local pause = tonumber(os.getenv("WRK_DELAY_MS") or "0")
+if pause > 0 then
+  delay = function() return pause end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -381,3 +381,36 @@ def test_operators_set_the_snapshot_schedule_in_the_overlay():
     [operation] = yaml.safe_load(patch["patch"])
     assert operation["path"] == "/spec/schedule"
     assert find(documents("prod"), "CronJob", "status-snapshot")["spec"]["schedule"] == operation["value"]
+
+
+STOP_MARGIN_S = 5  # between a service's stop bound and its pod's kill: a loaded node, the container runtime
+
+
+def stop_bounds(settings: Settings) -> dict[str, float]:
+    """Each service's stop bound (docs/operations.md, "Stopping"), from the code that enforces it."""
+    from backoffice_gateway.__main__ import STOP_BOUND_S as GATEWAY
+    from portal_service.server import STOP_BOUND_S as PORTAL
+    from registry_service.processes import stop_bound_s as registry
+    from soap_edge.http.server import stop_bound_s as edge
+    from status_service.__main__ import STOP_BOUND_S as STATUS
+    from ventanilla.stopping import bound_s
+
+    write_s = settings.deadlines.write_s
+    return {"status": STATUS, "registry": registry(write_s) + 1, "cancellation": bound_s(write_s),  # + 1: its parent
+            "soap-edge": edge(settings), "portal": PORTAL, "backoffice-gateway": GATEWAY}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_pod_is_given_time_to_stop_within_its_services_bound(overlay):
+    docs = documents(overlay)
+    bounds = stop_bounds(settings_of(docs))
+    checked = set()
+    for workload in workloads(docs):
+        name, pod = workload["metadata"]["name"], workload["spec"]["template"]["spec"]
+        if name not in bounds:
+            continue
+        pre_stop = max((c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+                        for c in pod["containers"]), default=0)
+        assert pod["terminationGracePeriodSeconds"] >= pre_stop + bounds[name] + STOP_MARGIN_S, name
+        checked.add(name)
+    assert checked == set(bounds)

@@ -39,7 +39,7 @@ class MemoryLog:
 
     ready = True  # as EventLog.ready: appends can be tried
 
-    def close(self) -> None:
+    def close(self, timeout_s: float | None = None) -> None:
         """As EventLog.close: nothing is buffered."""
 
     @property

@@ -12,10 +12,11 @@ from ventanilla.config import RuntimeSettings, Settings
 
 @pytest.fixture
 def restored():
-    """Leave the test process as it was: its switch interval, and nothing frozen."""
-    interval = sys.getswitchinterval()
+    """Leave the test process as it was: its switch interval, its collection thresholds, and nothing frozen."""
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
     yield
     sys.setswitchinterval(interval)
+    gc.set_threshold(*thresholds)
     gc.unfreeze()
 
 
@@ -36,6 +37,44 @@ def test_a_switch_interval_out_of_bounds_is_refused(value):
 def test_a_gc_freeze_that_is_not_a_boolean_is_refused():
     with pytest.raises(ValueError, match="VENTANILLA_GC_FREEZE"):
         RuntimeSettings.from_env({"VENTANILLA_GC_FREEZE": "sometimes"})
+
+
+def test_the_full_collection_threshold_is_read_from_the_environment():
+    assert Settings.from_env({}).runtime.gc_full_threshold == 100
+    assert RuntimeSettings.from_env({"VENTANILLA_GC_FULL_THRESHOLD": "10"}).gc_full_threshold == 10
+    with pytest.raises(ValueError, match="VENTANILLA_GC_FULL_THRESHOLD"):
+        RuntimeSettings.from_env({"VENTANILLA_GC_FULL_THRESHOLD": "0"})
+
+
+def test_tune_sets_the_full_collection_threshold_and_keeps_the_others(restored):
+    gc.set_threshold(700, 10, 10)
+    runtime.tune(RuntimeSettings(5.0, False, 100))
+    assert gc.get_threshold() == (700, 10, 100)
+
+
+def test_a_full_collection_comes_only_after_that_many_middle_ones(restored):
+    """CPython's rule, as tune relies on it: allocations set off collections of the young generations, and a full one
+    only once the middle generation has been collected more times than the third threshold."""
+    full = []
+
+    def seen(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            full.append(info)
+
+    def full_collections(threshold: int) -> int:
+        runtime.tune(RuntimeSettings(5.0, False, threshold))
+        gc.collect()
+        full.clear()
+        kept = [[] for _ in range(400_000)]  # long-lived objects, as a process builds them: automatic collections
+        del kept
+        return len(full)
+
+    gc.callbacks.append(seen)
+    try:
+        assert full_collections(10) >= 1  # Python's own: a full collection every 100 young ones, here
+        assert full_collections(1000) == 0
+    finally:
+        gc.callbacks.remove(seen)
 
 
 def test_tune_sets_the_switch_interval(restored):

@@ -54,6 +54,7 @@ GROUPED = {
     "VENTANILLA_SOAP_PORT": "edge.port",
     "VENTANILLA_SOAP_PATH": "edge.path",
     "VENTANILLA_SOAP_WORKERS": "edge.workers",
+    "VENTANILLA_SOAP_THREADS": "edge.threads",
     "VENTANILLA_MAX_BODY_BYTES": "edge.max_body_bytes",
     "VENTANILLA_GROUP_MAX_ITEMS": "edge.group_max_items",
     "VENTANILLA_SOAP_PLAIN_HTTP": "edge.plain_http",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 from kafka import KafkaConsumer, TopicPartition
@@ -35,10 +36,11 @@ class TopicProbe:
         except Exception:  # noqa: BLE001 - whatever the reason, the broker did not answer
             return False
 
-    def close(self) -> None:
-        """Release the probe's connections."""
+    def close(self, timeout_s: float | None = None) -> None:
+        """Release the probe's connections (within timeout_s; else its request timeout)."""
         if self._consumer is not None:
-            self._consumer.close()
+            self._consumer.close(autocommit=False,
+                                 timeout_ms=self._timeout_ms if timeout_s is None else int(timeout_s * 1000))
 
 
 class AppendHealth:
@@ -55,10 +57,12 @@ class AppendHealth:
         """Start watching (the first judgement is made at once)."""
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop watching."""
+    def stop(self, timeout_s: float = 10.0) -> bool:
+        """Stop watching; whether the watch has ended within timeout_s."""
         self._stopping.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout_s)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         serving = None
@@ -70,3 +74,10 @@ class AppendHealth:
                 serving = now
             if self._stopping.wait(self._interval_s):
                 return
+
+
+def stop_watching(health: AppendHealth, probe: TopicProbe, timeout_s: float) -> None:
+    """Stop the watch, then close its probe (not under a probe in progress: the consumer is not thread-safe)."""
+    started = time.monotonic()
+    if health.stop(timeout_s):
+        probe.close(max(0.0, timeout_s - (time.monotonic() - started)))

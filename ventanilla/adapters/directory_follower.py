@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from ventanilla.adapters import kafka_clients
@@ -102,9 +103,14 @@ class DirectoryFollower:
         """The approved RCF platforms holding a DIR3 unit at a moment, as of the events followed so far."""
         return self.store.owners_of_unit(code, at)
 
-    def stop(self) -> None:
-        """Stop following after the current batch."""
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop following after the current batch, within timeout_s (the consumer is closed once its thread has
+        ended: never under a poll in progress)."""
         self._projector.stop()
         if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._consumer.close()
+            started = time.monotonic()
+            self._thread.join(timeout=timeout_s)
+            if self._thread.is_alive():
+                return
+            timeout_s = max(0.0, timeout_s - (time.monotonic() - started))
+        self._consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))

@@ -60,6 +60,6 @@ class EventLog:
         metadata = future.get(timeout=self._timeout_s + 1)
         return Position(metadata.topic, metadata.partition, metadata.offset)
 
-    def close(self) -> None:
-        """Flush and close the producer."""
-        self._producer.close(self._timeout_s)
+    def close(self, timeout_s: float | None = None) -> None:
+        """Flush and close the producer (within timeout_s, else the append timeout)."""
+        self._producer.close(self._timeout_s if timeout_s is None else timeout_s)

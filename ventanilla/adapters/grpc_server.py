@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 from concurrent import futures
@@ -9,6 +10,10 @@ from typing import Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from ventanilla.stopping import StopBudget
+
+log = logging.getLogger("ventanilla.grpc")
 
 AddServicers = Callable[[grpc.Server], None]  # e.g. lambda server: add_XServicer_to_server(api, server)
 # The health service name Kubernetes' liveness probes ask: unlike "" (ready to do the work), it fails only
@@ -88,14 +93,30 @@ class GrpcServer:
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Report NOT_SERVING, then stop after in-flight calls finish."""
+        self.begin_stop(grace_s).wait()
+
+    def begin_stop(self, grace_s: float) -> threading.Event:
+        """Report NOT_SERVING and refuse new calls at once; calls under way may finish within grace_s, then are
+        cancelled. The event is set once the server has stopped."""
         self._health.enter_graceful_shutdown()
-        self._server.stop(grace_s).wait()
+        return self._server.stop(grace_s)
 
 
-def run_until_signalled(on_stop: Callable[[], None]) -> None:
-    """Block the main thread until SIGINT or SIGTERM, then call on_stop."""
+def stop_servers(servers: list[GrpcServer], budget: StopBudget, grace_s: float) -> None:
+    """Stop servers together: calls under way finish within grace_s (and the budget)."""
+    stopped = [server.begin_stop(budget.left(grace_s)) for server in servers]
+    for done in stopped:
+        done.wait(budget.left())
+
+
+def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float) -> None:
+    """Block the main thread until SIGINT or SIGTERM, then call on_stop with a budget of bound_s seconds, past
+    which the process exits whatever is left (ventanilla/stopping.py)."""
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     stopping.wait()
-    on_stop()
+    budget = StopBudget(bound_s)
+    budget.watch()
+    log.info("stopping", extra={"bound_s": bound_s})
+    on_stop(budget)

@@ -28,6 +28,6 @@ class Publisher:
         """Wait until every queued record is acknowledged."""
         self._producer.flush(self._timeout_s)
 
-    def close(self) -> None:
-        """Flush and close."""
-        self._producer.close(self._timeout_s)
+    def close(self, timeout_s: float | None = None) -> None:
+        """Flush and close (within timeout_s, else the publishing timeout)."""
+        self._producer.close(self._timeout_s if timeout_s is None else timeout_s)

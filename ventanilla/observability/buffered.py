@@ -35,6 +35,7 @@ class BufferedValues:
         self.period, self.bound = period, bound
         self._lock = threading.Lock()
         self._values: weakref.WeakSet = weakref.WeakSet()
+        self._first: list[Callable[[], object]] = []  # run before each flush: tallies hand over what they kept
         self.value_class = self._make_class(values.MultiProcessValue(process_identifier=process_identifier))
         self._start()
         # no fork while a flush writes (the child would inherit prometheus-client's file lock held for ever)
@@ -42,8 +43,14 @@ class BufferedValues:
                             after_in_child=self._forked)  # lambdas: the lock is the current one, a child's own
         atexit.register(self.flush)
 
+    def before_flush(self, hook: Callable[[], object]) -> None:
+        """Run hook (outside the flusher's lock: it may increment values) before every flush."""
+        self._first.append(hook)
+
     def flush(self) -> None:
         """Write every value's gathered increments to this process's file now."""
+        for hook in list(self._first):
+            hook()
         with self._lock:  # held while writing, so that a set() cannot fall between a take and its write
             for value in list(self._values):
                 if value.gathered:

@@ -66,6 +66,12 @@ def buffer_values() -> None:
         values.ValueClass = _buffered.value_class
 
 
+def before_flush(hook) -> None:
+    """Run hook before every write of this process's gathered values (multiprocess mode; otherwise never)."""
+    if _buffered is not None:
+        _buffered.before_flush(hook)
+
+
 def flush_values() -> None:
     """Write this process's gathered metric values to its file now."""
     if _buffered is not None:

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from ventanilla.observability import catalogue, exposition
 from ventanilla.observability.grpc_metrics import MeteredClientCalls, MeteredServerCalls
 from ventanilla.observability.spec import Kind, MetricSpec
+from ventanilla.observability.tally import Tallies
 
 
 def _create(spec: MetricSpec, registry: CollectorRegistry):
@@ -38,6 +39,9 @@ class Metrics:
         self.process = process
         exposition.buffer_values()
         self.registry = registry if registry is not None else CollectorRegistry()
+        self.tallies = Tallies()  # observations kept in plain rows, handed to the metrics before each collection
+        self.registry.register(self.tallies)
+        exposition.before_flush(self.tallies.collect)
         self._own = {spec.key: _create(spec, self.registry)
                      for spec in catalogue.for_process(process) if not spec.made_by}
         self._lock = threading.Lock()
@@ -52,12 +56,16 @@ class Metrics:
         except KeyError:
             raise AttributeError(f"{key!r} is not a metric of the {self.process} process") from None
 
+    def observer(self, key: str):
+        """`observe(value)` of one of this process's unlabelled histograms, tallied (tally.py)."""
+        return self.tallies.observer(self._own[key])
+
     def grpc_server_interceptor(self) -> MeteredServerCalls:
         """The request id and the calls' metrics (codes and latency per method) on this registry, in one
         interceptor."""
         with self._lock:
             if self._server_interceptor is None:
-                self._server_interceptor = MeteredServerCalls(self.registry)
+                self._server_interceptor = MeteredServerCalls(self.registry, self.tallies)
             return self._server_interceptor
 
     def grpc_client_interceptor(self) -> MeteredClientCalls:
@@ -65,7 +73,7 @@ class Metrics:
         interceptor (py-grpc-prometheus's client interceptor cost as much as the edge's own metering)."""
         with self._lock:
             if self._client_interceptor is None:
-                self._client_interceptor = MeteredClientCalls(self.registry)
+                self._client_interceptor = MeteredClientCalls(self.registry, self.tallies)
             return self._client_interceptor
 
 
@@ -93,10 +101,15 @@ class NoMetrics:
     """The metrics of a process whose /metrics is turned off ("off"): nothing is kept, nothing costs."""
 
     registry = None
+    tallies = None
 
     def __init__(self, process: str):
         self.process = process
         self._dropped = _Unobserved()
+
+    def observer(self, _key: str):
+        """Dropped observations."""
+        return self._dropped.observe
 
     def __getattr__(self, key: str) -> _Unobserved:
         if key.startswith("_"):

@@ -12,17 +12,23 @@ its method's name, made once (the full name, method and path, is given to a samp
 decide without names too), and a request without any of the propagator's headers starts a new trace without
 extracting (what extraction would have found: nothing). The sampler is asked before any span is made
 (sampling.py): a dropped request's span is the SDK's `NonRecordingSpan`, built without `start_span`.
+A kept request's span is started with its full name and attributes (one pass of the SDK's attribute cleaning, as
+the middleware does), and the custom-header attributes the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_*
+variables ask for are looked up only when they ask for some (read at start: the middleware read them, and copied
+every request header, on each sampled request to find none).
 """
 from __future__ import annotations
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.wsgi import (OpenTelemetryMiddleware, _end_span_after_iterating,
-                                                collect_custom_request_headers_attributes,
+                                                add_response_attributes, collect_custom_request_headers_attributes,
                                                 collect_request_attributes, get_default_span_name, wsgi_getter)
 from opentelemetry.instrumentation._semconv import _report_new
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace.status import Status, StatusCode
+from opentelemetry.util.http import (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST,
+                                     OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE, get_custom_headers)
 
 from ventanilla.observability.sampling import Decider
 
@@ -42,6 +48,8 @@ class ServerSpans:
         self._headers = frozenset("HTTP_" + name.upper().replace("-", "_")
                                   for name in propagate.get_global_textmap().fields)
         self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
+        self._request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
+        self._response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
 
     def __call__(self, environ, start_response):
         name = self._names.get(environ.get("REQUEST_METHOD"), "HTTP")
@@ -51,7 +59,12 @@ class ServerSpans:
         else:  # a new trace: the sampler's rule on a fresh trace id (sampling.py)
             parent = _NOTHING
             span = self._decider and self._decider.root(name, trace.SpanKind.SERVER)
-        if span is None:
+        attributes = None
+        if span is None and self._decider is not None:  # kept: started as the middleware starts it
+            attributes = collect_request_attributes(environ, self._mode)
+            span = self._tracer.start_span(self._full_name(environ), parent, kind=trace.SpanKind.SERVER,
+                                           attributes=self._with_headers(attributes, environ))
+        elif span is None:  # a provider without a sampler to ask
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))
         if not span.is_recording():
@@ -59,13 +72,13 @@ class ServerSpans:
                 return self._app(environ, start_response)
             finally:
                 context.detach(token)
-        span.update_name(get_default_span_name(environ))  # the method and path, as the instrumentation names it
-        attributes = collect_request_attributes(environ, self._mode)
-        span.set_attributes({**attributes, **collect_custom_request_headers_attributes(environ)})
+        if attributes is None:
+            span.update_name(self._full_name(environ))
+            attributes = collect_request_attributes(environ, self._mode)
+            span.set_attributes(self._with_headers(attributes, environ))
         try:
             with trace.use_span(span):
-                iterable = self._app(environ, self._start_response(span, start_response, None, attributes,
-                                                                   self._mode))
+                iterable = self._app(environ, self._responding(span, start_response, attributes))
                 return _end_span_after_iterating(iterable, span, token)
         except Exception as error:  # as the middleware: the error's type and status in the new conventions only
             if _report_new(self._mode):
@@ -74,3 +87,27 @@ class ServerSpans:
             span.end()
             context.detach(token)
             raise
+
+    def _full_name(self, environ) -> str:
+        """The instrumentation's span name (get_default_span_name): the method and the path."""
+        method = environ.get("REQUEST_METHOD")
+        if method not in self._names:
+            return get_default_span_name(environ)
+        path = environ.get("PATH_INFO", "").strip()
+        return f"{method} {path}" if path else method
+
+    def _with_headers(self, attributes: dict, environ) -> dict:
+        """The request's attributes, and the custom headers' when some are configured."""
+        if not self._request_headers:
+            return attributes
+        return {**attributes, **collect_custom_request_headers_attributes(environ)}
+
+    def _responding(self, span, start_response, attributes):
+        """start_response adding the status (and configured response headers) to span, as the middleware's."""
+        if self._response_headers:
+            return self._start_response(span, start_response, None, attributes, self._mode)
+
+        def responding(status, response_headers, *args, **kwargs):
+            add_response_attributes(span, status, response_headers, attributes, self._mode)
+            return start_response(status, response_headers, *args, **kwargs)
+        return responding

@@ -15,17 +15,19 @@ import grpc
 from ventanilla.adapters.client_revocation import watched
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
 from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import GatewaySettings, Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.process import Observability
+from ventanilla.stopping import QUERY_GRACE_S, StopBudget, bound_s, close_all
 from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
 from backoffice_gateway.grpc_api import GatewayApi
 from backoffice_gateway.handlers import Gateway
 
 log = logging.getLogger("backoffice_gateway")
+STOP_BOUND_S = bound_s(QUERY_GRACE_S)  # from SIGTERM to exit (docs/operations.md)
 
 
 def server_credentials(gateway: GatewaySettings) -> grpc.ServerCredentials:
@@ -70,15 +72,14 @@ class GatewayProcess:
         for server in self.servers:
             server.start()
 
-    def stop(self) -> None:
-        """Stop serving, then stop following and release clients."""
-        for server in reversed(self.servers):
-            server.stop()
+    def stop(self, budget: StopBudget | None = None) -> None:
+        """Within the budget (STOP_BOUND_S): refuse new calls and let those under way finish, then stop following
+        and release clients."""
+        budget = budget or StopBudget(STOP_BOUND_S)
+        stop_servers(list(reversed(self.servers)), budget, QUERY_GRACE_S)
         follower = getattr(self.directory, "follower", None)
-        if follower is not None:
-            follower.stop()
-        for closeable in self.closeables:
-            closeable.close()
+        closers = [lambda _timeout_s, closeable=closeable: closeable.close() for closeable in self.closeables]
+        close_all(closers + ([follower.stop] if follower is not None else []), budget)
 
 
 def build(settings: Settings, observability: Observability | None = None, *,
@@ -143,7 +144,7 @@ def main() -> None:
     observability.serve()
     _exit_when_the_directory_fails(process)
     log.info("serving", extra={"address": settings.gateway.address, "health_address": settings.gateway.health_address})
-    run_until_signalled(process.stop)
+    run_until_signalled(process.stop, STOP_BOUND_S)
     observability.close()
     if process.failed.is_set():
         sys.exit(1)

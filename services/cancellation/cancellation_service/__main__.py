@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from dataclasses import dataclass
 
 import grpc
 
-from ventanilla.adapters.append_health import AppendHealth, TopicProbe
+from ventanilla.adapters.append_health import AppendHealth, TopicProbe, stop_watching
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled
+from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled, stop_servers
 from ventanilla.adapters.service_tls import channel as service_channel, server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.process import Observability
+from ventanilla.stopping import StopBudget, bound_s, close_all
 from cancellation_service.grpc_api import CancellationApi
 from cancellation_service.handlers import Canceller
 
@@ -31,19 +33,20 @@ class CancellationService:
     health: AppendHealth
     probe: TopicProbe
     canceller: Canceller
+    write_deadline_s: float = 50.0
 
     def start(self) -> None:
         """Start serving; health says SERVING only while appends can succeed."""
         self.server.start(serving=False)
         self.health.start()
 
-    def stop(self) -> None:
-        """Stop serving, then release clients."""
-        self.health.stop()
-        self.server.stop()
-        self.events.close()
+    def stop(self, budget: StopBudget | None = None) -> None:
+        """Within the budget (its bound_s): refuse new calls, let cancellations under way finish (each answers
+        within the write deadline), then release the clients."""
+        budget = budget or StopBudget(bound_s(self.write_deadline_s))
+        stop_servers([self.server], budget, self.write_deadline_s)
+        close_all([partial(stop_watching, self.health, self.probe), self.events.close], budget)
         self.channel.close()
-        self.probe.close()
 
 
 def status_call_s(settings: Settings) -> float:
@@ -78,7 +81,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
         **server_options(settings.service_tls, "cancellation", tuple(obs.server_interceptors())))
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return CancellationService(events, channel, server, health, probe, canceller)
+    return CancellationService(events, channel, server, health, probe, canceller, settings.deadlines.write_s)
 
 
 def main() -> None:
@@ -90,7 +93,7 @@ def main() -> None:
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.cancellation})
-    run_until_signalled(service.stop)
+    run_until_signalled(service.stop, bound_s(settings.deadlines.write_s))
     observability.close()
 
 

@@ -11,11 +11,12 @@ from ventanilla.config import MetricsSettings, Settings
 from ventanilla.observability.gunicorn import MasterMetrics
 
 THREADS = 8
+STOP_BOUND_S = 20  # gunicorn's graceful_timeout: a stopping worker's requests finish, then it is killed
 
 
 def logging_config(level: str) -> dict:
     """JSON lines on stderr; no access log (it would carry paths with ids and CSVs)."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    handler = {"class": "ventanilla.logs.StderrHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {"version": 1, "disable_existing_loggers": False,
             "formatters": {"json": {"()": "ventanilla.logs.JsonFormatter", "service": "portal"}},
             "handlers": {"console": handler, "error_console": handler},
@@ -38,7 +39,7 @@ class PortalServer(BaseApplication):
         context = tls.server_context(files, client_required=False)
         options = {
             "bind": f"{p.host}:{p.port}", "workers": p.workers, "worker_class": "gthread", "threads": THREADS,
-            "timeout": 60, "graceful_timeout": 20, "preload_app": False, "proc_name": "ventanilla-portal",
+            "timeout": 60, "graceful_timeout": STOP_BOUND_S, "preload_app": False, "proc_name": "ventanilla-portal",
             "control_socket_disable": True, "logconfig_dict": logging_config(s.log_level), "keepalive": 5,
             "certfile": str(files.certificate), "keyfile": str(files.key), "ca_certs": str(files.client_ca_bundle),
             "cert_reqs": 1, "ssl_context": lambda _config, _default: context,

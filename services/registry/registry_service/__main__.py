@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ventanilla.adapters.append_health import AppendHealth, TopicProbe
+from ventanilla.adapters.append_health import AppendHealth, TopicProbe, stop_watching
 from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled
+from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
 from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
+from ventanilla.stopping import StopBudget, close_all
 from registry_service import processes
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
@@ -44,6 +46,7 @@ class RegistryService:
     health: AppendHealth
     probe: TopicProbe
     registrar: Registrar
+    write_deadline_s: float = 50.0
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -54,13 +57,13 @@ class RegistryService:
         self.server.start(serving=False)
         self.health.start()
 
-    def stop(self) -> None:
-        """Stop serving, then flush the producer."""
+    def stop(self, budget: StopBudget | None = None) -> None:
+        """Within the budget (stop_bound_s): refuse new calls, let registrations under way finish (each answers
+        within the write deadline), then flush the producer and release the probe."""
+        budget = budget or StopBudget(processes.stop_bound_s(self.write_deadline_s))
         self.stopping.set()
-        self.health.stop()
-        self.server.stop()
-        self.events.close()
-        self.probe.close()
+        stop_servers([self.server], budget, self.write_deadline_s)
+        close_all([partial(stop_watching, self.health, self.probe), self.events.close], budget)
 
 
 def timing(settings: Settings) -> Timing:
@@ -104,7 +107,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return RegistryService(events, server, catch_up, health, probe, registrar)
+    return RegistryService(events, server, catch_up, health, probe, registrar, settings.deadlines.write_s)
 
 
 def main() -> None:
@@ -121,7 +124,7 @@ def main() -> None:
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.registry})
-    run_until_signalled(service.stop)
+    run_until_signalled(service.stop, processes.stop_bound_s(settings.deadlines.write_s))
     observability.close()
 
 

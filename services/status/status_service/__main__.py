@@ -19,7 +19,7 @@ from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled
+from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled, stop_servers
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
@@ -28,6 +28,7 @@ from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla import runtime
+from ventanilla.stopping import CLOSE_S, QUERY_GRACE_S, StopBudget, bound_s, close_all
 from ventanilla.observability.consume import ConsumeWatch, ProjectionWatch
 from ventanilla.observability.process import Observability
 from status_service.backoffice_api import BackOfficeApi
@@ -41,6 +42,7 @@ from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 
 log = logging.getLogger("status")
+STOP_BOUND_S = bound_s(QUERY_GRACE_S)  # from SIGTERM to exit, whatever the broker does (docs/operations.md)
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int,
@@ -102,20 +104,20 @@ class StatusService:
         """Wait until the replica answers (caught up with the log as of its start); False on timeout."""
         return self.startup.ready.wait(timeout_s)
 
-    def stop(self) -> None:
-        """Tell the consumers to end (the group loops leave their groups), stop serving, release producers."""
+    def stop(self, budget: StopBudget | None = None) -> None:
+        """Within the budget (STOP_BOUND_S): refuse new calls and let those under way finish (QUERY_GRACE_S) while
+        the consumers end (the group loops leave their groups), then close the Kafka clients."""
+        budget = budget or StopBudget(STOP_BOUND_S)
         self._stopping.set()
         for loop in self.loops:
             loop.stop()
         self.projector.stop()
-        for server in reversed(self.servers):
-            server.stop()
+        stop_servers(list(reversed(self.servers)), budget, QUERY_GRACE_S)
+        consumers = StopBudget(budget.left(CLOSE_S))  # they have been ending since the servers began to stop
         for thread in self._threads:
-            thread.join(timeout=10)
-        if self.directory is not None:
-            self.directory.stop()
-        for closeable in self.closeables:
-            closeable.close()
+            thread.join(timeout=consumers.left())
+        closers = [closeable.close for closeable in self.closeables]
+        close_all(closers + ([self.directory.stop] if self.directory is not None else []), budget)
 
 
 def build(settings: Settings, observability: Observability | None = None, *,
@@ -191,7 +193,7 @@ def main() -> None:
     service.start()  # not frozen (runtime.settle): measured harmful here, docs/benchmarks.md
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
-    run_until_signalled(service.stop)
+    run_until_signalled(service.stop, STOP_BOUND_S)
     observability.close()
     if service.failed.is_set():
         sys.exit(1)

@@ -11,6 +11,7 @@ from kafka.errors import CommitFailedError, KafkaError
 
 from ventanilla.adapters.projector import partitions
 from ventanilla.observability.consume import ConsumeWatch
+from ventanilla.stopping import CLOSE_S
 
 log = logging.getLogger("status.group")
 
@@ -37,7 +38,7 @@ class GroupLoop:
     def run(self) -> None:
         """Consume until stopped (at least once; handlers are idempotent)."""
         if not self._await(self._after) or not self._await_partitions():
-            self._consumer.close(autocommit=False)
+            self._close()
             return
         self._consumer.subscribe([self._topic])
         log.info("consuming", extra={"loop": self._name, "topic": self._topic})
@@ -65,7 +66,12 @@ class GroupLoop:
                 self._stopping.wait(self._retry_s)
                 continue
             self._commit()
-        self._consumer.close(autocommit=False)
+        self._close()
+
+    def _close(self) -> None:
+        """Leave the group, waiting at most CLOSE_S for a broker that does not answer (kafka-python's close
+        otherwise waits its request timeout, 30 s, to leave the group)."""
+        self._consumer.close(autocommit=False, timeout_ms=int(CLOSE_S * 1000))
 
     def _await(self, event: threading.Event | None) -> bool:
         """Wait until event is set; False when stopped first."""

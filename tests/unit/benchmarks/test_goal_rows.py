@@ -39,12 +39,19 @@ def _write_path(per_s=100.0, over_edge=0.25, cpu_over_floor=1.5, floor=START_STA
             "large_uploads": {"body_mb": 8.32, "per_request_in_flight_over_payload": rss, "burst_over_cpu_floor": burst}}
 
 
-def _observability(metrics=0.97, traced=0.90) -> dict:
+def _observability(metrics=0.97, traced=0.90, steady_metrics=1.03, steady_traced=1.10) -> dict:
     def setting(ratio):  # i14-goal's shape: medians of rotated rounds
         return {"rps": {"median": 600.0 * ratio}, "throughput_vs_off": {"median": ratio, "rounds": [ratio]}}
+
+    def steady(ratio):  # i14-metrics: CPU per request at one rate
+        return {"rps": {"median": 380.0}, "stack_cpu_per_request_vs_off": {"median": ratio, "rounds": [ratio]},
+                "edge_status_cpu_per_request_vs_off": {"median": ratio}}
     operations = {op: {"metrics off, tracing off": setting(1.0), "metrics on, tracing off": setting(metrics),
                        "metrics on, tracing sampled 10 %": setting(traced)}
                   for op in ("consultarEstadoFactura", "enviarFactura")}
+    operations["consultarEstadoFactura at a steady rate"] = {
+        "metrics off, tracing off": steady(1.0), "metrics on, tracing off": steady(steady_metrics),
+        "metrics on, tracing sampled 10 %": steady(steady_traced)}
     return {"commit": "0123abc", "overhead": operations}
 
 
@@ -61,8 +68,8 @@ def _all(**reads) -> dict:
 
 def test_every_goal_met_exactly_at_its_limit():
     found = rows(_all())
-    assert len(found) == len(GOALS) == 16
-    assert [r.verdict for r in found] == [MET] * 16
+    assert len(found) == len(GOALS) == 18
+    assert [r.verdict for r in found] == [MET] * 18
 
 
 @pytest.mark.parametrize(("row", "documents"), [
@@ -83,6 +90,10 @@ def test_every_goal_met_exactly_at_its_limit():
     ("edge peak RSS", {"write_path.json": _write_path(burst=1.51)}),
     ("consultarEstadoFactura throughput, metrics on, tracing off", {"observability.json": _observability(metrics=0.969)}),
     ("enviarFactura throughput, metrics on, tracing sampled", {"observability.json": _observability(traced=0.899)}),
+    ("consultarEstadoFactura CPU at a steady rate, metrics on, tracing off",
+     {"observability.json": _observability(steady_metrics=1.031)}),
+    ("consultarEstadoFactura CPU at a steady rate, metrics on, tracing sampled",
+     {"observability.json": _observability(steady_traced=1.101)}),
     ("portal home", {"portal.json": _portal(p95=50.1)}),
     ("portal platform detail", {"portal.json": _portal(ratio=0.299)}),
 ])

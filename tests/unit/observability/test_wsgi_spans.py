@@ -88,3 +88,16 @@ def test_roots_decided_before_any_span_keep_the_ratio_and_their_trace_ids():
     sampled = {c.trace_id for c in seen if c.trace_flags.sampled}
     assert {s.context.trace_id for s in exporter.get_finished_spans()} == sampled
     assert 50 < len(sampled) < 150 and all(c.is_valid for c in seen)
+
+
+def test_configured_custom_headers_and_odd_methods_get_the_instrumentations_attributes_and_names(monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", "user-agent,x-custom")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE", "content-type")
+    for environ in (_environ(HTTP_X_CUSTOM="kept"), _environ(REQUEST_METHOD="post"), _environ(PATH_INFO="")):
+        ours, _ = _served(ServerSpans, ALWAYS_ON, dict(environ))
+        theirs, _ = _served(lambda app, p: OpenTelemetryMiddleware(app, tracer_provider=p), ALWAYS_ON, dict(environ))
+        (mine,), (reference,) = ours, theirs
+        assert mine.name == reference.name and dict(mine.attributes) == dict(reference.attributes)
+    assert mine.name == "POST" and reference.attributes["http.response.header.content_type"] == ("text/xml",)
+    (custom,), _ = _served(ServerSpans, ALWAYS_ON, _environ(HTTP_X_CUSTOM="kept"))
+    assert custom.attributes["http.request.header.x_custom"] == ("kept",)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ventanilla.api.v1 import invoice_pb2 as ipb, services_pb2 as pb
@@ -15,6 +15,7 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.observability.tracing import Tracing
 
 from soap_edge.backends.clients import StatusClient, catalogue_error
+from soap_edge.backends.coalescer import Member
 from soap_edge.backends.state_batches import StateBatches
 
 from tests.unit.soap_edge.fakes import FakeRpcError, rpc_error
@@ -113,8 +114,54 @@ def test_a_sampled_batch_span_links_every_member_span():
 
     _concurrent(batches, calls, [(request, "lone", 1), (request, "a", 2), (request, "b", 3), (request, "c", 4)])
     batch_spans = [s for s in exporter.get_finished_spans() if s.name == "StatusService/GetStateBatch batch"]
-    assert len(batch_spans) == 2
+    assert len(batch_spans) == 1  # the lone query's call is its own: no batch span linking only its parent
+    assert all(s.context.trace_id != members["lone"].trace_id for s in batch_spans)
     shared = next(s for s in batch_spans if s.attributes["ventanilla.batch.queries"] == 3)
     assert {link.context.span_id for link in shared.links} == {members[n].span_id for n in "abc"}
     assert shared.parent.span_id in {members[n].span_id for n in "abc"}  # in a member's trace
+    tracing.shutdown()
+
+
+def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    seen = []
+
+    def call(request, timeout=None, wait_for_ready=None):
+        seen.append(trace.get_current_span().get_span_context())
+        return pb.StatesAnswer(items=[pb.StateItem(state=ipb.PAGADA)])
+
+    batches = _batches(call, tracer=tracing.tracer("soap_edge.backends"))
+    with tracing.tracer("test").start_as_current_span("member") as span:
+        member = Member(pb.StateQuery(caller=pb.Caller(nif="B12345678"), id=1), time.monotonic() + 5.0,
+                        otel_context.get_current())
+    assert batches._send([member], 5.0)[0].state == ipb.PAGADA  # sent from outside the member's context
+    assert seen == [span.get_span_context()] and trace.get_current_span() is trace.INVALID_SPAN
+    assert [s.name for s in exporter.get_finished_spans()] == ["member"]
+    tracing.shutdown()
+
+
+def test_a_batch_with_one_sampled_member_calls_in_its_trace_and_gives_its_span_the_batch_size():
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    calls, seen = HeldCalls(), []
+    answer = calls.answer
+    calls.answer = lambda request: (seen.append(trace.get_current_span().get_span_context()), answer(request))[1]
+    batches = _batches(calls, tracer=tracing.tracer("soap_edge.backends"))
+    unsampled = [trace.SpanContext(0x1000 + n, 0x2000 + n, False, trace.TraceFlags(0)) for n in range(3)]
+
+    def dropped(n: int, invoice_id: int):  # a request whose trace the sampler dropped
+        with trace.use_span(trace.NonRecordingSpan(unsampled[n])):
+            return batches.state(pb.Caller(nif="B12345678", request_id=f"u{n}"), invoice_id, 5.0)
+
+    def sampled(invoice_id: int):
+        with tracing.tracer("test").start_as_current_span("sampled") as span:
+            seen.append(span.get_span_context())
+            return batches.state(pb.Caller(nif="B12345678", request_id="s"), invoice_id, 5.0)
+
+    _concurrent(batches, calls, [(dropped, 0, 1), (dropped, 1, 2), (sampled, 3), (dropped, 2, 4)])
+    member, first_call, shared_call = seen
+    assert first_call == unsampled[0] and shared_call == member  # the shared call is made in the sampled trace
+    (span,) = exporter.get_finished_spans()  # no batch span
+    assert span.name == "sampled" and span.attributes["ventanilla.batch.queries"] == 3
     tracing.shutdown()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Sequence
 
 import grpc
@@ -15,6 +15,7 @@ from soap_edge.backends.coalescer import Coalescer, Member
 
 log = logging.getLogger("soap_edge.backends")
 
+BATCH_QUERIES = "ventanilla.batch.queries"  # span attribute: how many queries the call carried
 MAX_ITEMS = 64  # queries per call: a few KB each way, well under a group query's 500
 INCOMPLETE = DomainError(ErrorKey.REGISTRO, "Respuesta incompleta del servicio de consulta.")
 
@@ -61,15 +62,40 @@ class StateBatches:
         return list(answer.items)
 
     def _span(self, batch: Sequence[Member]):
-        """With tracing on and a member's trace sampled: a span in the first sampled member's trace, linked to every
-        member's span (OpenTelemetry's way to model a batch), around the call (its client span a child of it)."""
+        """With tracing on and two or more members' traces sampled: a span in the first sampled member's trace,
+        linked to every member's span (OpenTelemetry's way to model a batch), around the call (its client span a
+        child of it). With one sampled member (nearly every sampled query at 10 %), the call is made in that member's
+        trace (its client span a child of the member's span) and the member's span gets the batch's size: a batch
+        span would link only that span and spans never exported, and cost a third of a sampled estado's spans."""
         if self._tracer is None:
             return nullcontext()
+        if len(batch) == 1:
+            return _within(batch[0].context)
         spans = [trace.get_current_span(member.context).get_span_context() for member in batch]
-        sampled = next((n for n, span in enumerate(spans) if span.is_valid and span.trace_flags.sampled), None)
-        if sampled is None:
+        sampled = [n for n, span in enumerate(spans) if span.is_valid and span.trace_flags.sampled]
+        if not sampled:
             return nullcontext()
+        if len(sampled) == 1:
+            member = batch[sampled[0]]
+            trace.get_current_span(member.context).set_attribute(BATCH_QUERIES, len(batch))
+            return _within(member.context)
         return self._tracer.start_as_current_span(
-            "StatusService/GetStateBatch batch", context=batch[sampled].context, kind=trace.SpanKind.INTERNAL,
-            links=[trace.Link(span) for span in spans if span.is_valid],
-            attributes={"ventanilla.batch.queries": len(batch)})
+            "StatusService/GetStateBatch batch", context=batch[sampled[0]].context, kind=trace.SpanKind.INTERNAL,
+            links=[trace.Link(span) for span in spans if span.is_valid], attributes={BATCH_QUERIES: len(batch)})
+
+
+def _within(member_context):
+    """member_context current around the call (it is already when the member leads its own batch)."""
+    if member_context is None or member_context is otel_context.get_current():
+        return nullcontext()
+    return _attached(member_context)
+
+
+@contextmanager
+def _attached(member_context):
+    """member_context made current while the block runs."""
+    token = otel_context.attach(member_context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ventanilla.domain.errors import DomainError
 from ventanilla.observability.catalogue import outcome_of
-from ventanilla.observability.children import Children
+from bisect import bisect_left
+
 
 from soap_edge.facts import RequestFacts
 from soap_edge.soap.service import FacturaService
@@ -11,6 +12,7 @@ from soap_edge.soap.service import FacturaService
 OPERATIONS = frozenset(FacturaService.public_methods)  # a label value never comes from the client's own words
 NONE = "none"  # no operation (WSDL, receipts, readiness, a body that named none)
 OTHER = "other"  # a name that is no operation of the service
+_STARTED = (NONE, "", "", None)  # the row a request's start is counted in (in flight: no labels of its own)
 
 
 def operation_label(facts: RequestFacts) -> str:
@@ -21,30 +23,60 @@ def operation_label(facts: RequestFacts) -> str:
 
 
 class Metering:
-    """Observes each answered request on the worker's metrics (shared across gunicorn workers by files);
-    the labelled children are looked up once per label values (Children)."""
+    """Tallies each answered request in one row of this thread's (operation, outcome, fault key, transfer): its
+    count, its duration's and its bodies' sums and buckets, and the requests in flight; the metrics (shared across
+    gunicorn workers by files) receive the rows' sums when collected (ventanilla/observability/tally.py). Nothing
+    is kept when the process's metrics are off."""
 
     def __init__(self, metrics):
-        self._in_flight = metrics.soap_in_flight
-        self._requests = Children(metrics.soap_requests)
-        self._duration = Children(metrics.soap_request_duration)
-        self._request_body = Children(metrics.soap_request_body)
-        self._response_body = Children(metrics.soap_response_body)
+        tallies = getattr(metrics, "tallies", None)
+        self._rows = rows = tallies.rows() if tallies is not None else None
+        if rows is None:
+            return
+        self._local = rows.local
+        self._in_flight = rows.added(metrics.soap_in_flight, lambda key: ())
+        self._requests = rows.added(metrics.soap_requests, lambda key: key[:3])
+        self._duration, self._duration_bounds = rows.histogram(metrics.soap_request_duration, lambda key: key[:2])
+        by_transfer = lambda key: (key[0], key[3])  # noqa: E731 - a body's labels
+        self._request_body, self._body_bounds = rows.histogram(metrics.soap_request_body, by_transfer)
+        self._response_body, _ = rows.histogram(metrics.soap_response_body, by_transfer)
 
     def started(self) -> None:
         """A request is being served."""
-        self._in_flight.inc()
+        if self._rows is not None:
+            self._row(_STARTED)[self._in_flight] += 1
+
+    def _row(self, key: tuple) -> list:
+        try:
+            return self._local.table[key]
+        except (AttributeError, KeyError):
+            return self._rows.row(key)
 
     def answered(self, facts: RequestFacts, refusal: DomainError | None, bytes_out: int, seconds: float) -> None:
         """A request was answered (its facts, its refusal if any): counted, timed, its bodies sized."""
-        self._in_flight.dec()
+        rows = self._rows
+        if rows is None:
+            return
         if facts.path == "/readyz":
+            self._row(_STARTED)[self._in_flight] -= 1
             return
         operation = operation_label(facts)
         outcome, fault_key = outcome_of(refusal.key if refusal is not None else None)
-        self._requests(operation, outcome, fault_key).inc()
-        self._duration(operation, outcome).observe(seconds)
-        if facts.transfer is not None:
-            transfer = facts.transfer.value
-            self._request_body(operation, transfer).observe(facts.body_bytes)
-            self._response_body(operation, transfer).observe(bytes_out)
+        transfer = facts.transfer.value if facts.transfer is not None else None
+        key = (operation, outcome, fault_key, transfer)
+        try:  # the row's lookup inlined (no Python call): this runs on every request
+            row = self._local.table[key]
+        except (AttributeError, KeyError):
+            row = rows.row(key)
+        row[self._in_flight] -= 1
+        row[self._requests] += 1
+        at = self._duration
+        row[at] += seconds
+        row[at + 1 + bisect_left(self._duration_bounds, seconds)] += 1  # prometheus-client's bucket: first bound >= x
+        if transfer is not None:
+            bounds, at, size = self._body_bounds, self._request_body, facts.body_bytes
+            row[at] += size
+            row[at + 1 + bisect_left(bounds, size)] += 1
+            at = self._response_body
+            row[at] += bytes_out
+            row[at + 1 + bisect_left(bounds, bytes_out)] += 1

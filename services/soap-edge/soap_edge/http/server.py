@@ -19,13 +19,13 @@ from soap_edge.http.worker import EdgeWorker
 # answering in 50 ms, sync gives ~35 req/s (p50 217 ms) and gthread x8 ~125 req/s (p50 57 ms); with
 # instant backends sync leads on CPU-bound MTOM (158 vs 129 req/s). Backends wait (Kafka acks, the
 # status service's read-your-writes catch-up): threads keep the edge from queueing behind them.
-# The worker is gthread's (soap_edge.http.worker.EdgeWorker) with handshakes and request heads in its event loop.
-THREADS = 8
+# The worker is gthread's (soap_edge.http.worker.EdgeWorker) with handshakes and request heads in its event loop;
+# its threads: VENTANILLA_SOAP_THREADS (8).
 
 
 def logging_config(level: str) -> dict:
     """gunicorn's logconfig_dict: JSON lines on stderr for everything; our own access log only."""
-    json_handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    json_handler = {"class": "ventanilla.logs.StderrHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -91,6 +91,12 @@ def tls_options(settings: Settings) -> dict:
             "cert_reqs": 2, "ssl_context": ssl_context}
 
 
+def stop_bound_s(settings: Settings) -> int:
+    """From SIGTERM to exit (gunicorn's graceful_timeout, after which it kills the workers): a stopping worker lets
+    the longest call under way finish (docs/operations.md, "Stopping")."""
+    return int(max(settings.deadlines.query_s, settings.deadlines.write_s)) + 5
+
+
 class EdgeServer(BaseApplication):
     """Serves the WSGI app that build(settings) returns, once per worker process; /metrics from the master."""
 
@@ -101,14 +107,14 @@ class EdgeServer(BaseApplication):
 
     def load_config(self):
         s = self._settings
-        longest_call_s = max(s.deadlines.query_s, s.deadlines.write_s)  # a stopping worker lets it finish
+        longest_call_s = max(s.deadlines.query_s, s.deadlines.write_s)
         options = {
             "bind": f"{s.edge.host}:{s.edge.port}",
             "workers": s.edge.workers,
             "worker_class": worker_class(s),
-            "threads": THREADS,
+            "threads": s.edge.threads,
             "timeout": int(longest_call_s) + 30,
-            "graceful_timeout": int(longest_call_s) + 5,
+            "graceful_timeout": stop_bound_s(s),
             "preload_app": False,
             "proc_name": "ventanilla-soap-edge",
             "control_socket_disable": True,  # no runtime control surface; several edges may share a host

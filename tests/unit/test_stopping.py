@@ -1,0 +1,88 @@
+"""A bounded stop's budget and closes, and process logs that outlive their reader."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from ventanilla.logs import JsonFormatter, StderrHandler
+from ventanilla.stopping import StopBudget, close_all
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_budget_shrinks_with_time_caps_each_step_and_never_goes_below_zero():
+    clock = Clock()
+    budget = StopBudget(20.0, clock)
+    assert budget.left() == 20.0 and budget.left(3.0) == 3.0
+    clock.now += 18.5
+    assert budget.left() == 1.5 and budget.left(3.0) == 1.5
+    clock.now += 5
+    assert budget.left() == 0.0
+
+
+def test_close_all_closes_together_and_does_not_wait_for_a_close_that_hangs():
+    closed, hang = [], threading.Event()
+    started = time.monotonic()
+    close_all([lambda timeout_s: closed.append(timeout_s), lambda _timeout_s: hang.wait(30),
+               lambda timeout_s: closed.append(timeout_s)], StopBudget(0.5))
+    assert time.monotonic() - started < 5
+    assert len(closed) == 2 and all(0 < timeout_s <= 0.5 for timeout_s in closed)
+    hang.set()
+
+
+def test_the_watchdog_ends_a_process_whose_stop_hangs_with_status_1_and_its_stacks():
+    program = ("import threading, time\n"
+               "from ventanilla.stopping import StopBudget\n"
+               "StopBudget(0.5).watch()\n"
+               "threading.Thread(target=time.sleep, args=(60,)).start()\n")  # not a daemon: exit would wait
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 1
+    assert "the stop passed its bound" in done.stderr and "Thread 0x" in done.stderr
+
+
+def _handler(stream) -> StderrHandler:
+    handler = StderrHandler(stream)
+    handler.setFormatter(JsonFormatter("test"))
+    return handler
+
+
+def _record() -> logging.LogRecord:
+    return logging.LogRecord("kafka.conn", logging.WARNING, __file__, 1, "reconnecting", (), None)
+
+
+def test_a_closed_stderr_drops_the_line_without_a_logging_error(capsys):
+    stream = io.StringIO()
+    stream.close()
+    _handler(stream).handle(_record())
+    assert "Logging error" not in capsys.readouterr().err
+
+
+def test_a_stderr_nobody_reads_any_more_drops_the_line_without_a_logging_error(capsys):
+    reader, writer = os.pipe()
+    os.close(reader)
+    with open(writer, "w") as stream:
+        _handler(stream).handle(_record())
+        stream.close = lambda: None  # nothing left to flush anywhere
+    assert "Logging error" not in capsys.readouterr().err
+
+
+def test_any_other_failure_is_still_reported(capsys):
+    class Broken(io.StringIO):
+        def write(self, _text):
+            raise RuntimeError("a defect of ours")
+
+    _handler(Broken()).handle(_record())
+    assert "Logging error" in capsys.readouterr().err
