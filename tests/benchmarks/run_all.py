@@ -46,8 +46,8 @@ PLAN: dict[str, tuple[float, float]] = {
     "lifecycle": (6, 6),  # 1 M events produced and rebuilt
     "claims_catch_up": (2, 2),
     "revocation": (2, 2),
-    "rejoin": (4, 4),
-    "stop": (15, 4),  # SIGTERM to exit per service, idle, under load, the broker frozen (the registry's: ~50 s)  # waits out 45 s and 10 s group sessions after each kill
+    "rejoin": (4, 4),  # waits out 45 s and 10 s group sessions after each kill
+    "stop": (15, 4),  # SIGTERM to exit per service, idle, under load, the broker frozen (the registry's: ~50 s)
     "foundation": (3, 3),  # clones the checkout twice: make install, kafka-jars and up in each
 }
 SHORT_FLAGS = {"edge_cpu": ("--quick",), "hop": ("--quick",), "tail": ("--quick",)}  # short modes under another name
