@@ -279,8 +279,9 @@ def admitted(length: int, count: int, settings) -> int:
 
     if not hasattr(body.LargeBodies, "cost"):
         return min(count, server.THREADS, settings.soap_max_large_bodies)  # a commit before the budget: flat settings
+    threads = getattr(server, "THREADS", None) or settings.edge.threads  # a constant before VENTANILLA_SOAP_THREADS
     budget = settings.edge.large_body_memory_mb * 1024 * 1024
-    return min(count, server.THREADS, budget // body.LargeBodies(budget, settings.edge.max_body_bytes, 0).cost(
+    return min(count, threads, budget // body.LargeBodies(budget, settings.edge.max_body_bytes, 0).cost(
         {"CONTENT_LENGTH": str(length)}, mtom=True))
 
 

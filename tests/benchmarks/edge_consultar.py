@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import statistics
 
-from soap_edge.http import server
 
 from . import requests_
 from .benchstack import BenchStack, extra_server
@@ -56,7 +55,7 @@ def run(stack: BenchStack) -> dict:
     summary["python client consultarEstadoFactura"]["load"] = (
         f"{PYTHON_REQUESTS} requests over {CONNECTIONS} keep-alive connections (threaded http.client)")
     summary["server"] = {"workers": stack.settings.edge.workers, "worker_class": "soap_edge.http.worker.EdgeWorker (gthread)",
-                         "threads": server.THREADS,
+                         "threads": stack.settings.edge.threads,
                          "load": f"wrk -t1 -c{CONNECTIONS} -d{SECONDS}s x {ROUNDS} rounds, ingress mode "
                                  f"(VENTANILLA_SOAP_PLAIN_HTTP=1, VENTANILLA_TRUSTED_PROXIES=127.0.0.1/32, "
                                  f"ssl-client-cert + ssl-client-verify headers)"}
