@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import statistics
 
-
 from . import requests_
 from .benchstack import BenchStack, extra_server
 from .loadgen import LoadResult, python_load, wrk
