@@ -52,8 +52,10 @@ class _Layers:
     def __init__(self, method: str, calls, ready: threading.Event):
         self.allowed, self.ready = CALLERS.get(method, frozenset()), ready
         self.service, self.name = calls.labels(method)
-        self.started = calls.started("UNARY", self.service, self.name)
-        self.handling, self._handled = calls.handling("UNARY", self.service, self.name), calls.handled
+        self._calls = calls
+
+    def started(self) -> None:
+        self._calls.started("UNARY", self.service, self.name)
 
     def refusal(self, context) -> tuple[grpc.StatusCode, str] | None:
         """The callers' check, then the ready gate."""
@@ -70,8 +72,7 @@ class _Layers:
         return None
 
     def handled(self, begun: float, code: grpc.StatusCode) -> None:
-        self.handling.observe(time.perf_counter() - begun)
-        self._handled("UNARY", self.service, self.name, code.name).inc()
+        self._calls.handled("UNARY", self.service, self.name, code, time.perf_counter() - begun)
 
 
 def _on_loop(layers: _Layers, behaviour):
@@ -79,7 +80,7 @@ def _on_loop(layers: _Layers, behaviour):
         refused = layers.refusal(context)
         if refused is not None:
             await context.abort(*refused)
-        layers.started.inc()
+        layers.started()
         begun, code = time.perf_counter(), grpc.StatusCode.OK
         try:
             with requestid.bound(layers.request_id(context)):
@@ -101,7 +102,7 @@ def _in_pool(layers: _Layers, behaviour):
         refused = layers.refusal(context)
         if refused is not None:
             context.abort(*refused)
-        layers.started.inc()
+        layers.started()
         begun, code = time.perf_counter(), grpc.StatusCode.OK
         try:
             with requestid.bound(layers.request_id(context)):

@@ -8,6 +8,7 @@ this checkout's tallies (what the flusher does once a second), so that its cost 
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import statistics
@@ -60,6 +61,15 @@ def _writes() -> dict:
     return {"after": after.inc, "before": before.inc}
 
 
+def _before_calls(kind, registry):
+    """REV's call metrics: tallied since branch i14-metrics (they take the process's Tallies), else on registry alone."""
+    if "tallies" in inspect.signature(kind).parameters:
+        from ventanilla.observability.tally import Tallies
+
+        return kind(registry, Tallies())
+    return kind(registry)
+
+
 def parts(rev: str) -> dict[str, dict]:
     """name -> {"after": callable, "before": callable}: one request's worth of each part."""
     import grpc
@@ -83,8 +93,8 @@ def parts(rev: str) -> dict[str, dict]:
     outcome, context, handler = _Outcome(), _Context(), grpc.unary_unary_rpc_method_handler(lambda r, c: b"")
     edge, status = Metrics("soap-edge"), Metrics("status")
     after_client, after_server = edge.grpc_client_interceptor(), status.grpc_server_interceptor()
-    before_client = before_grpc.MeteredClientCalls(CollectorRegistry())
-    before_server = before_grpc.MeteredServerCalls(CollectorRegistry())
+    before_client = _before_calls(before_grpc.MeteredClientCalls, CollectorRegistry())
+    before_server = _before_calls(before_grpc.MeteredServerCalls, CollectorRegistry())
 
     def client(interceptor):
         return lambda: interceptor.intercept_unary_unary(lambda d, r: outcome, _Details, None)
