@@ -1,10 +1,10 @@
 """The edge's request metrics: by operation, outcome and fault key; body sizes by transfer; requests in flight."""
 from __future__ import annotations
 
-from ventanilla.domain.errors import DomainError
-from ventanilla.observability.catalogue import outcome_of
 from bisect import bisect_left
 
+from ventanilla.domain.errors import DomainError
+from ventanilla.observability.catalogue import outcome_of
 
 from soap_edge.facts import RequestFacts
 from soap_edge.soap.service import FacturaService
@@ -38,8 +38,8 @@ class Metering:
         self._requests = rows.added(metrics.soap_requests, lambda key: key[:3])
         self._duration, self._duration_bounds = rows.histogram(metrics.soap_request_duration, lambda key: key[:2])
         by_transfer = lambda key: (key[0], key[3])  # noqa: E731 - a body's labels
-        self._request_body, self._body_bounds = rows.histogram(metrics.soap_request_body, by_transfer)
-        self._response_body, _ = rows.histogram(metrics.soap_response_body, by_transfer)
+        self._request_body, self._request_bounds = rows.histogram(metrics.soap_request_body, by_transfer)
+        self._response_body, self._response_bounds = rows.histogram(metrics.soap_response_body, by_transfer)
 
     def started(self) -> None:
         """A request is being served."""
@@ -74,9 +74,9 @@ class Metering:
         row[at] += seconds
         row[at + 1 + bisect_left(self._duration_bounds, seconds)] += 1  # prometheus-client's bucket: first bound >= x
         if transfer is not None:
-            bounds, at, size = self._body_bounds, self._request_body, facts.body_bytes
+            at, size = self._request_body, facts.body_bytes
             row[at] += size
-            row[at + 1 + bisect_left(bounds, size)] += 1
+            row[at + 1 + bisect_left(self._request_bounds, size)] += 1
             at = self._response_body
             row[at] += bytes_out
-            row[at + 1 + bisect_left(bounds, bytes_out)] += 1
+            row[at + 1 + bisect_left(self._response_bounds, bytes_out)] += 1
