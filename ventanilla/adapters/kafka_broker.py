@@ -18,6 +18,12 @@ from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen,
 
 log = logging.getLogger(__name__)
 
+# How often the controller appends a no-op record to the metadata log when nothing changes (Kafka's default: 500 ms),
+# which its raft, loader and publisher threads then write, flush and apply: ~3 ms/s of an idle one-node broker's CPU
+# (docs/benchmarks.md, "Write path (issue 15)", branch i15-broker). Changes are still written at once; the no-ops only
+# tell other nodes the quorum is alive, and this broker is its own quorum. The local broker only: deploy/ keeps
+# Kafka's default.
+IDLE_METADATA_MS = "5000"
 
 
 class KafkaBrokerError(RuntimeError):
@@ -79,6 +85,7 @@ class LocalKafkaBroker:
             "offsets.topic.replication.factor": "1", "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1", "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1", "group.initial.rebalance.delay.ms": "0",
+            "metadata.max.idle.interval.ms": IDLE_METADATA_MS,
             **self.extra_properties,
         }
 

@@ -36,6 +36,12 @@ FOLLOWING = {"fetch_max_wait_ms": 5000}
 # does per batch: produces, an offset commit) per half second instead of one per record; a record waits at most that.
 BATCHED = {"fetch_min_bytes": 1024 * 1024, "fetch_max_wait_ms": 500}
 
+# How long a follower's poll waits when nothing comes: a record arriving ends it at once, so this delays no record,
+# only a stop (a loop sees it after its poll). Each poll costs its thread and the client's IO thread ~0.3-1 ms of CPU
+# whether or not anything came: at 200 ms the status service's five followers spent ~16 ms/s idle
+# (docs/benchmarks.md, "Write path (issue 15)", branch i15-broker).
+POLL_MS = 1000
+
 
 def consumer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaConsumer:
     """A KafkaConsumer (options as kafka-python's) that honours the security settings; its idle polls' timeouts

@@ -8,6 +8,7 @@ from typing import Callable, Protocol
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from ventanilla.adapters import kafka_clients
 from ventanilla.adapters.catch_up import CatchUp
 from ventanilla.observability.consume import ProjectionWatch
 
@@ -78,7 +79,7 @@ class Projector:
         log.info("projecting", extra={"topic": self._topic, "partitions": len(found)})
         while not self._stopping.is_set():
             try:
-                batches = self._consumer.poll(timeout_ms=200)
+                batches = self._consumer.poll(timeout_ms=kafka_clients.POLL_MS)
             except KafkaError as error:  # the broker is away: keep the positions, ask again
                 log.warning("poll failed; retrying", extra={"error": str(error)})
                 self._stopping.wait(1.0)

@@ -9,6 +9,7 @@ from kafka import KafkaConsumer
 from kafka.coordinator.base import MemberState
 from kafka.errors import CommitFailedError, KafkaError
 
+from ventanilla.adapters import kafka_clients
 from ventanilla.adapters.projector import partitions
 from ventanilla.observability.consume import ConsumeWatch
 from ventanilla.stopping import CLOSE_S
@@ -44,7 +45,7 @@ class GroupLoop:
         log.info("consuming", extra={"loop": self._name, "topic": self._topic})
         while not self._stopping.is_set():
             try:
-                batch = self._consumer.poll(timeout_ms=200)
+                batch = self._consumer.poll(timeout_ms=kafka_clients.POLL_MS)
             except KafkaError as error:  # the broker is away: it comes back, the group is joined again
                 log.warning("poll failed; retrying", extra={"loop": self._name, "error": str(error)})
                 self._stopping.wait(self._retry_s)
