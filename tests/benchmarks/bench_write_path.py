@@ -294,8 +294,10 @@ def before_env(env: dict[str, str], product: Path) -> dict[str, str]:
 def stack_variant(env: dict[str, str], pki, args, stages_sample: bytes | None = None) -> dict:
     """One private stack (started, loaded, stopped): its closed-loop figures, and the stages measured beside it."""
     cwd = Path(env.pop("BENCH_CWD", ROOT))  # `python -m` puts its cwd first on sys.path
-    subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, check=True,
-                   cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, cwd=cwd,
+                        capture_output=True, text=True, timeout=300)
+    if up.returncode != 0:
+        raise RuntimeError(f"`ventanilla up` failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}")
     out = {"load_average_start": round(os.getloadavg()[0], 1)}
     try:
         if stages_sample is not None:
