@@ -33,6 +33,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "observability": (20, 5),  # a whole stack per setting, 30 rotated rounds (6 with --short); then the edge alone
     "hop": (2, 1),
     "idle_polls": (2.5, 1),  # idle consumers: kafka-python as shipped against ours (kafka_timeouts)
+    "follower_polls": (1.5, 1),  # a follower's poll timeout: idle CPU, and a record's delay, 200 ms against POLL_MS
     "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
     "projection_apply": (2, 0.5),
     "portal_inprocess": (1, 1),
