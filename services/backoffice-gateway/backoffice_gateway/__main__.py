@@ -15,7 +15,7 @@ import grpc
 from ventanilla.adapters.client_revocation import watched
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import GatewaySettings, Settings
@@ -139,7 +139,8 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging("backoffice-gateway", settings.log_level)
     observability = Observability.from_env("backoffice-gateway")
-    process = build(settings, observability)
+    with exit_when_unbound():
+        process = build(settings, observability)
     process.start()
     observability.serve()
     _exit_when_the_directory_fails(process)

@@ -10,7 +10,8 @@ import grpc
 from ventanilla.adapters.append_health import AppendHealth, TopicProbe, stop_watching
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import (RECONNECT_OPTIONS, GrpcServer, balancing, exit_when_unbound,
+                                             run_until_signalled, stop_servers)
 from ventanilla.adapters.service_tls import channel as service_channel, server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -89,7 +90,8 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging("cancellation", settings.log_level)
     observability = Observability.from_env("cancellation")
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.cancellation})

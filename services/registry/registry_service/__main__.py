@@ -12,7 +12,7 @@ from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
@@ -103,7 +103,8 @@ def build(settings: Settings, observability: Observability | None = None, *,
     api = RegistryApi(registrar, metering.submission)
     server = GrpcServer(
         settings.addresses.registry, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
-        share_port=True, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
+        # VENTANILLA_REGISTRY_PROCESSES children share the port; a lone process fails on a taken one
+        share_port=settings.registry.processes > 1, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
@@ -120,7 +121,8 @@ def main() -> None:
         raise SystemExit(processes.RegistryProcesses(settings, settings.registry.processes, volumes).run())
     observability = (Observability.worker("registry") if processes.is_child()
                      else Observability.from_env("registry", volumes))
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.registry})

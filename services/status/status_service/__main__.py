@@ -19,7 +19,7 @@ from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
@@ -189,7 +189,8 @@ def main() -> None:
     configure_logging("status", settings.log_level)
     runtime.tune(settings.runtime)
     observability = Observability.from_env("status", {"projection": settings.path("status")})
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()  # not frozen (runtime.settle): measured harmful here, docs/benchmarks.md
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
