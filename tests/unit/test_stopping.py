@@ -53,6 +53,36 @@ def test_the_watchdog_ends_a_process_whose_stop_hangs_with_status_1_and_its_stac
     assert "the stop passed its bound" in done.stderr and "Thread 0x" in done.stderr
 
 
+def test_the_watchdog_ends_the_process_even_when_its_log_line_cannot_be_written():
+    """A thread stuck writing a log line holds its handler's lock: the watchdog's own line waits behind it, and
+    faulthandler's thread ends the process BACKSTOP_S later."""
+    program = ("import logging, threading, time\n"
+               "from ventanilla.stopping import StopBudget\n"
+               "handler = logging.StreamHandler()\n"
+               "logging.getLogger().addHandler(handler)\n"
+               "handler.acquire()\n"
+               "StopBudget(0.5).watch()\n"
+               "threading.Thread(target=time.sleep, args=(60,)).start()\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 1
+    assert "Thread 0x" in done.stderr and "the stop passed its bound" not in done.stderr
+
+
+def test_a_close_that_fails_is_logged_and_the_others_still_close(caplog):
+    closed = []
+
+    def broken(_timeout_s):
+        raise RuntimeError("the broker said no")
+    with caplog.at_level(logging.ERROR, logger="ventanilla.stopping"):
+        close_all([broken, closed.append], StopBudget(5.0))
+    assert len(closed) == 1
+    (record,) = [r for r in caplog.records if r.name == "ventanilla.stopping"]
+    assert record.getMessage() == "a close failed while stopping" and record.closer.endswith("broken")
+    assert "the broker said no" in caplog.text
+
+
 def _handler(stream) -> StderrHandler:
     handler = StderrHandler(stream)
     handler.setFormatter(JsonFormatter("test"))
