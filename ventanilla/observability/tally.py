@@ -125,10 +125,10 @@ class Rows:
         self._local.__dict__.pop("table", None)  # the forking thread's (the only one left); the same local object
 
 
-def _after_fork(rows: weakref.ref) -> Callable[[], None]:
-    """A forked child's hook for rows, as long as they exist."""
+def _after_fork(made: weakref.ref) -> Callable[[], None]:
+    """A forked child's hook for rows or tallies, as long as they exist."""
     def forked() -> None:
-        found = rows()
+        found = made()
         if found is not None:
             found._forked()  # noqa: SLF001 - its own module
     return forked
@@ -161,6 +161,7 @@ class Tallies:
     def __init__(self):
         self._rows: list[Rows] = []
         self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=_after_fork(weakref.ref(self)))
 
     def rows(self) -> Rows:
         """A new kind of observation's rows."""
@@ -190,3 +191,6 @@ class Tallies:
             for rows in self._rows:
                 rows.collect()
         return []
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()  # a collection under way in the parent (its flusher) held it across the fork

@@ -184,3 +184,29 @@ def test_tally_writes_prometheus_clients_private_histogram_fields_of_the_pinned_
     child._sum.inc(1.5)
     child._buckets[0].inc(2)
     assert child._sum.get() == 1.5 and child._buckets[0].get() == 2
+
+
+def test_a_child_forked_while_a_collection_runs_can_still_collect():
+    """The flusher may be collecting (the Tallies' lock held) when another thread forks: the child's copy of the
+    lock would stay held for ever, and its first collection (its flusher, its scrape) hang."""
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    registry.register(tallies)
+    rows = tallies.rows()
+    at = rows.added(Counter("forked_total", "f", registry=registry), lambda key: ())
+    read, write = os.pipe()
+    with tallies._lock:  # noqa: SLF001 - a collection under way in another thread, as the fork sees it
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                rows.row(())[at] += 1
+                collecting = threading.Thread(target=tallies.collect, daemon=True)
+                collecting.start()
+                collecting.join(5.0)
+                os.write(write, b"hung" if collecting.is_alive() else
+                         str(registry.get_sample_value("forked_total")).encode())
+            finally:
+                os._exit(0)
+    os.close(write)
+    assert os.read(read, 64) == b"1.0"
+    os.waitpid(child, 0)
