@@ -97,10 +97,10 @@ class Rows:
                     total[i] += x
         for key, total in totals.items():
             given = self._given.setdefault(key, [0] * self.width)
-            delta = [t - g for t, g in zip(total, given)]
-            self._given[key] = total
-            for part in self.parts:
-                _give(part, key, delta[part.offset:part.offset + part.width])
+            for part in self.parts:  # a part counts as given once handed: one that fails is handed next time
+                start, end = part.offset, part.offset + part.width
+                _give(part, key, [t - g for t, g in zip(total[start:end], given[start:end])])
+                given[start:end] = total[start:end]
 
     def _retire_ended(self) -> None:
         """Add the tables of threads that have ended (they write no more) into `_ended`, and let them go (under

@@ -210,3 +210,27 @@ def test_a_child_forked_while_a_collection_runs_can_still_collect():
     os.close(write)
     assert os.read(read, 64) == b"1.0"
     os.waitpid(child, 0)
+
+
+def test_observations_a_failed_collection_could_not_hand_over_are_handed_by_the_next():
+    """A child's making may fail (multiprocess mode opens its file then): what it did not receive stays to give."""
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    counter = Counter("handed_total", "h", ("kind",), registry=registry)
+
+    class FailingOnce:
+        failed = False
+
+        def labels(self, *values):
+            if not FailingOnce.failed:
+                FailingOnce.failed = True
+                raise OSError("no space left for the metric's file")
+            return counter.labels(*values)
+    rows = tallies.rows()
+    at = rows.added(FailingOnce(), lambda key: key)
+    rows.row(("a",))[at] += 1
+    with pytest.raises(OSError):
+        tallies.collect()
+    rows.row(("a",))[at] += 1
+    tallies.collect()
+    assert registry.get_sample_value("handed_total", {"kind": "a"}) == 2
