@@ -178,8 +178,9 @@ def test_tally_writes_prometheus_clients_private_histogram_fields_of_the_pinned_
     pinned = re.search(r'"prometheus-client==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     assert version("prometheus-client") == pinned
     assert list(inspect.signature(Histogram.observe).parameters) == ["self", "amount", "exemplar"]
-    child = Histogram("pinned", "p", ("kind",), buckets=BUCKETS, registry=None).labels("a")
-    assert child._upper_bounds == [*BUCKETS, float("inf")]
+    parent = Histogram("pinned", "p", ("kind",), buckets=BUCKETS, registry=None)
+    child = parent.labels("a")
+    assert parent._upper_bounds == child._upper_bounds == [*BUCKETS, float("inf")]  # Rows.histogram reads the parent's
     assert len(child._buckets) == len(child._upper_bounds)
     child._sum.inc(1.5)
     child._buckets[0].inc(2)
