@@ -156,7 +156,9 @@ def bucket(bounds: Sequence[float], value: float) -> int:
 
 class Tallies:
     """A process's tallied observations, collected together: `collect()` runs before every scrape of the process's
-    registry (a collector registered first) and before the multiprocess flusher writes its values."""
+    registry (a collector registered before the metrics it feeds: a registry collects in registration order) and
+    before the multiprocess flusher writes its values. A scrape restricted by name (`/metrics?name[]=...`) does not
+    run it: such a scrape sees the values as of the last full scrape or flush."""
 
     def __init__(self):
         self._rows: list[Rows] = []
