@@ -203,7 +203,7 @@ def test_a_child_forked_while_a_collection_runs_can_still_collect():
                 rows.row(())[at] += 1
                 collecting = threading.Thread(target=tallies.collect, daemon=True)
                 collecting.start()
-                collecting.join(5.0)
+                collecting.join(30.0)  # only a hung collection waits this long
                 os.write(write, b"hung" if collecting.is_alive() else
                          str(registry.get_sample_value("forked_total")).encode())
             finally:
