@@ -54,6 +54,12 @@ class _Context:
     def set_details(self, details):
         pass
 
+    def code(self):
+        return None  # no code set: the handler answered
+
+    def details(self):
+        return None
+
 
 def _profiled(provider, turns: int) -> str:
     import cProfile

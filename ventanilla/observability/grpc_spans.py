@@ -1,10 +1,16 @@
-"""Server spans of gRPC calls with the sampler asked first: a dropped call only has its caller's trace made current."""
+"""Server spans of gRPC calls, decided in the handler's thread before any is made: a dropped call only has its caller's
+trace made current; a kept call gets one lean span with the instrumentation's name, kind and attributes."""
 from __future__ import annotations
 
-from opentelemetry import propagate, trace
+from urllib.parse import unquote
+
+import grpc
+from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.grpc import __name__ as _SCOPE
+from opentelemetry.instrumentation.grpc._utilities import _server_status
+from opentelemetry.instrumentation.grpc.version import __version__ as _SCOPE_VERSION
 from opentelemetry.trace import TraceFlags
-from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ventanilla.observability import traceparent
@@ -13,6 +19,8 @@ from ventanilla.observability.sampling import Decider
 _HEALTH = "/grpc.health.v1.Health/"
 _NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
 _W3C = TraceContextTextMapPropagator()
+_SCHEMA = "https://opentelemetry.io/schemas/1.11.0"  # the instrumentation's server_interceptor's
+_OK = grpc.StatusCode.OK.value[0]
 
 
 def not_health(details) -> bool:
@@ -25,26 +33,31 @@ Current = tuple  # (a dropped call's span, the caller's context): what the handl
 
 
 class SampledServerSpans:
-    """Decides each call's span before any is made (sampling.py): a call the sampler drops (the caller's trace left
-    unsampled: nine in ten at 10 %) gets only its trace made current by the request id's layer, with no attributes,
-    no `start_span` and no wrapped servicer context; a kept call, and a call without a caller's context, go through
-    the instrumentation's server interceptor."""
+    """Decides each call's span before any is made (sampling.py), in the handler's thread (grpc runs interceptors in
+    its one polling thread): a call the sampler drops (the caller's trace left unsampled: nine in ten at 10 %) gets
+    only its trace made current, with no attributes, no `start_span`; a kept call gets one span started whole (the
+    instrumentation's name, kind, scope and attributes in one `start_span`, the caller's context read once), its
+    status and code read from the servicer context when the handler ends (no wrapped servicer context)."""
 
     def __init__(self, provider: trace.TracerProvider):
-        self._spans = server_interceptor(tracer_provider=provider, filter_=not_health)
+        self._tracer = provider.get_tracer(_SCOPE, _SCOPE_VERSION, schema_url=_SCHEMA)
         self._decider = Decider(provider)
         self._fields = frozenset(propagate.get_global_textmap().fields)
         self._w3c = _W3C.fields <= self._fields  # W3C trace context among the configured propagators
 
+    def traced(self, handler_call_details) -> "CallTrace | None":
+        """What wraps this call's handler in its trace; None for the health checks (never traced)."""
+        return CallTrace(self, handler_call_details) if not_health(handler_call_details) else None
+
     def dropped(self, handler_call_details) -> Current | None:
-        """(span, parent) when the sampler drops this call; None: use kept()."""
+        """(span, parent) when the sampler drops this call; None: started() makes its span."""
         carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
         if not carrier or not not_health(handler_call_details):
             return None
         if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
             caller = traceparent.parsed(carrier[traceparent.FIELD])
             if caller is not None and caller[2] & TraceFlags.SAMPLED:
-                return None  # the instrumentation's way, where the SDK's sampler decides (parent-based: kept)
+                return None  # kept by a parent-based sampler: started() reads the caller's context again
             span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
             if span is not None:  # under a parent-based sampler: span's context replaces the caller's (all it held)
                 return span, _NOTHING
@@ -61,6 +74,88 @@ class SampledServerSpans:
             return _W3C.extract(carrier)
         return propagate.extract(carrier)
 
-    def kept(self, continuation, handler_call_details):
-        """The instrumentation's span around the handler continuation gives."""
-        return self._spans.intercept_service(continuation, handler_call_details)
+    def started(self, handler_call_details, servicer_context) -> Current:
+        """The kept call's span (the SDK's sampler has the last word: a root's id was decided on this thread) and
+        the caller's context; attributes as OpenTelemetryServerInterceptor._start_span gives them."""
+        metadata = handler_call_details.invocation_metadata or ()
+        carrier = {key: value for key, value in metadata if key in self._fields}
+        parent = self._parent(carrier) if carrier else Context()
+        method = handler_call_details.method
+        service, name = method.lstrip("/").split("/", 1)
+        attributes = {"rpc.system": "grpc", "rpc.grpc.status_code": _OK, "rpc.method": name, "rpc.service": service}
+        agent = next((value for key, value in metadata if key == "user-agent"), None)
+        if agent is not None:
+            attributes["rpc.user_agent"] = agent
+        peer = servicer_context.peer()
+        if not peer.startswith("unix:"):
+            try:
+                ip, port = peer.split(",")[0].split(":", 1)[1].rsplit(":", 1)
+                attributes["net.peer.ip"], attributes["net.peer.port"] = unquote(ip), port
+                if attributes["net.peer.ip"] in ("[::1]", "127.0.0.1"):
+                    attributes["net.peer.name"] = "localhost"
+            except IndexError:
+                pass  # the instrumentation logs a warning and leaves the peer out
+        span = self._tracer.start_span(method, parent, trace.SpanKind.SERVER, attributes)
+        return span, parent
+
+
+def ended(span, servicer_context, error: BaseException | None) -> None:
+    """A kept call's end: its code and status as the instrumentation's wrapped servicer context records them
+    (set_code / abort), an exception other than grpc's abort recorded once; then the span ends."""
+    code = servicer_context.code()
+    if code is not None and code is not grpc.StatusCode.OK:
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        details = servicer_context.details()
+        details = details.decode() if isinstance(details, bytes) else details
+        span.set_status(_server_status(code, details or code.value[1]))
+    if error is not None and type(error) is not Exception:  # noqa: E721 - abort raises a bare Exception
+        span.record_exception(error)
+    span.end()
+
+
+class CallTrace:
+    """One call's handler run in its trace: the decision, the span if kept, the context attached and detached."""
+
+    def __init__(self, spans: SampledServerSpans, handler_call_details):
+        self._spans, self._details = spans, handler_call_details
+
+    def _begun(self, servicer_context):
+        dropped = self._spans.dropped(self._details)
+        if dropped is not None:
+            return dropped[0], dropped[1], False
+        span, parent = self._spans.started(self._details, servicer_context)
+        return span, parent, span.is_recording()
+
+    def wrapped(self, behavior):
+        """A unary (or client-streaming) behaviour run in this call's trace."""
+        def run(request, context):
+            span, parent, kept = self._begun(context)
+            token = otel_context.attach(trace.set_span_in_context(span, parent))
+            error = None
+            try:
+                return behavior(request, context)
+            except BaseException as failure:
+                error = failure
+                raise
+            finally:
+                otel_context.detach(token)
+                if kept:
+                    ended(span, context, error)
+        return run
+
+    def streamed(self, behavior):
+        """A response-streaming behaviour, its trace current while it is iterated."""
+        def run(request, context):
+            span, parent, kept = self._begun(context)
+            token = otel_context.attach(trace.set_span_in_context(span, parent))
+            error = None
+            try:
+                yield from behavior(request, context)
+            except BaseException as failure:
+                error = failure
+                raise
+            finally:
+                otel_context.detach(token)
+                if kept:
+                    ended(span, context, error)
+        return run
