@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, export_tree, running_stack  # noqa: E402
-from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks  # noqa: E402
+from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks, status_calls  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 
@@ -135,6 +135,8 @@ def goal_rows(summary: dict) -> list[str]:
             rps, cpu = median["throughput_vs_off"], median["stack_cpu_per_request_vs_off"]
             busy = median["stack_busy_cpu_per_request_vs_off"]
             each = ", ".join(f"{p} {_iqr(median['cpu_per_request_vs_off'][p])}" for p in PROCESSES)
+            per_call = median.get("queries_per_status_call", {}).get("median")
+            each += f"; queries per status call {per_call:.2f}" if per_call else ""
             rows.append(f"{operation} | {name} | stack throughput {_iqr(rps)} off | stack CPU/request {_iqr(cpu)} off "
                         f"(less idle CPU {busy['median']:.3f}x; edge + status "
                         f"{_iqr(median['edge_status_cpu_per_request_vs_off'])}; per process: {each}) | goal: overhead "
@@ -197,14 +199,17 @@ def measured(stacks: dict, broker: int, name: str, load, idle: dict[str, float])
     """Run load against one setting's stack: its throughput, each of its processes' CPU ms per request, and the
     same less what the process spends idle (idle: CPU seconds per second) over the round's duration."""
     pids = {**stacks[name].pids, "broker": broker}
+    calls_before = status_calls(stacks[name])  # read outside the CPU window: a scrape is not the round's work
     before, started = {process: cpu_seconds(pid) for process, pid in pids.items()}, time.monotonic()
     result = load()
     elapsed, done = time.monotonic() - started, max(1, result.requests - result.errors)
     used = {process: cpu_seconds(pid) - before[process] for process, pid in pids.items()}
+    calls = None if calls_before is None else status_calls(stacks[name]) - calls_before
     cpu = {process: seconds * 1000 / done for process, seconds in used.items()}
     busy = sum(max(0.0, seconds - idle[process] * elapsed) for process, seconds in used.items()) * 1000 / done
     return {"rps": result.rps, "errors": result.errors, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-            "cpu_ms": cpu, "stack_cpu_ms": sum(cpu.values()), "stack_busy_cpu_ms": busy}
+            "cpu_ms": cpu, "stack_cpu_ms": sum(cpu.values()), "stack_busy_cpu_ms": busy,
+            "status_calls": calls, "answered": done}  # GetStateBatch calls (metrics on): how many queries each carried
 
 
 def summarize(rounds: list[dict[str, dict]]) -> dict:
@@ -229,8 +234,16 @@ def summarize(rounds: list[dict[str, dict]]) -> dict:
                      "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / r[OFF]["cpu_ms"][p] for r in rounds
                                                            if r[OFF]["cpu_ms"][p] >= SHARE * r[OFF]["stack_cpu_ms"]])
                                                 for p in PROCESSES},
-                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds])}
+                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds]),
+                     # state queries per GetStateBatch call (estado rounds, metrics on): does a setting coalesce less?
+                     "queries_per_status_call": spread([_per_call(m) for m in mine
+                                                        if m.get("status_calls")])}
     return out
+
+
+def _per_call(measured_: dict) -> float:
+    """The round's answered requests per GetStateBatch call."""
+    return measured_["answered"] / measured_["status_calls"]
 
 
 def _path(measured_: dict) -> float:
