@@ -38,6 +38,8 @@ class SettingStack:
     pids: dict[str, int] = field(default_factory=dict)
     estado: tuple[str, bytes] = ("", b"")
     status_metrics: str = ""  # the status service's /metrics URL (metrics on)
+    status_address: str = ""
+    invoice_id: int = 0  # the invoice of the estado
 
 
 def status_calls(one: SettingStack, method: str = "GetStateBatch") -> float | None:
@@ -144,7 +146,8 @@ def setting_stacks(stack: BenchStack, scratch: Path, settings: dict[str, dict[st
             one.url = running.enter_context(extra_server(stack, "soap_edge", env=edge_env, started=started,
                                                          cwd=tree or ROOT))
             one.pids["edge"] = started[-1].pid
-            one.estado = requests_.estado(_registered(one.url, headers))
+            one.invoice_id = _registered(one.url, headers)
+            one.estado, one.status_address = requests_.estado(one.invoice_id), env["VENTANILLA_STATUS_ADDRESS"]
         yield found
 
 
