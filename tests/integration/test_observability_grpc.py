@@ -318,3 +318,29 @@ def test_a_call_without_any_trace_context_is_a_root_the_sampler_decides(lines):
             (root,) = exporter.get_finished_spans()
             assert root.parent is None and root.kind.name == "SERVER"
             assert lines[-1]["span_id"] == format(root.context.span_id, "016x")
+
+
+def test_an_unsampled_call_starts_no_span_and_a_sampled_one_exactly_one(lines, monkeypatch):
+    """The decision comes first: a call in an unsampled trace never reaches the tracer (no start_span, nothing
+    exported) yet logs its caller's trace; a call in a sampled trace starts one SERVER span, its caller's child."""
+    from ventanilla.observability.grpc_spans import SampledServerSpans
+
+    started = []
+    original = SampledServerSpans.started
+    monkeypatch.setattr(SampledServerSpans, "started", lambda self, *a: started.append(a) or original(self, *a))
+    exporter = InMemorySpanExporter()
+    server, port = _serve(Tracing.to("status", exporter), Metrics("status"))
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0"
+    try:
+        assert channel.unary_unary("/test.Echo/Say")(b"u", timeout=10, metadata=(("traceparent", caller + "0"),))
+        assert started == [] and exporter.get_finished_spans() == ()
+        assert lines[-1]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert channel.unary_unary("/test.Echo/Say")(b"s", timeout=10, metadata=(("traceparent", caller + "1"),))
+    finally:
+        channel.close()
+        server.stop(None)
+    (span,) = exporter.get_finished_spans()
+    assert len(started) == 1 and span.kind.name == "SERVER" and span.parent.is_remote
+    assert (span.context.trace_id, span.parent.span_id) == (0x4bf92f3577b34da6a3ce929d0e0e4736, 0x00f067aa0ba902b7)
+    assert lines[-1]["span_id"] == format(span.context.span_id, "016x")
