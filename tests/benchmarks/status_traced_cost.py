@@ -8,8 +8,9 @@ when any of its members is (the edge makes it in that member's trace: state_batc
 carries flag 01, the rest 00 (the same calls, the same flags, for every setting in a turn). CPU from
 /proc/<pid>/stat of each status process over the turn's calls (10 ms ticks: turns of a few hundred calls).
 
-`python -m tests.benchmarks.status_traced_cost [turns] [--queries N] [--before REV]` (its own stacks: off, metrics,
-traced, with --before REV's metrics and traced too); bench_observability.py runs `rounds()` on its stacks. JSON out.
+`python -m tests.benchmarks.status_traced_cost [turns] [--queries N] [--calls N] [--before REV] [--traced-only]`
+(its own stacks: off, metrics, traced, with --before REV's metrics and traced too; --traced-only: metrics, traced
+and REV's traced); bench_observability.py runs `rounds()` on its stacks. JSON out.
 """
 from __future__ import annotations
 
@@ -84,6 +85,8 @@ def main() -> dict:
     parser.add_argument("turns", nargs="?", type=int, default=12)
     parser.add_argument("--queries", type=int, default=2)
     parser.add_argument("--before")
+    parser.add_argument("--calls", type=int, default=CALLS, help="calls per setting and turn")
+    parser.add_argument("--traced-only", action="store_true", help="metrics and traced settings only (no off)")
     args = parser.parse_args()
     from tests.benchmarks import bench_observability as bench
     from tests.benchmarks.benchstack import export_tree, running_stack
@@ -92,14 +95,15 @@ def main() -> dict:
 
     bench.BEFORE = args.before
     receiver = OtlpReceiver().start()
-    settings = bench.variants(receiver)
+    settings = {name: env for name, env in bench.variants(receiver).items()
+                if not args.traced_only or name.startswith(bench.TRACED) or name == bench.METRICS}
     with running_stack() as stack, tempfile.TemporaryDirectory() as scratch:
         tree = export_tree(args.before, Path(scratch) / "before",
                            ("ventanilla", *(f"services/{n}" for n in STACK_SERVICES))) if args.before else None
         code = {name: tree for name in settings if args.before and name.endswith(f"({args.before})")}
         with setting_stacks(stack, Path(scratch), settings, code) as stacks:
             names = [bench.METRICS, *(n for n in settings if n != bench.METRICS)]
-            found = rounds(stacks, names, args.turns, args.queries)
+            found = rounds(stacks, names, args.turns, args.queries, args.calls)
     receiver.stop()
     found["spans_received"] = len(receiver.spans)
     return found

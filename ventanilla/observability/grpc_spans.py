@@ -51,19 +51,26 @@ class SampledServerSpans:
 
     def dropped(self, handler_call_details) -> Current | None:
         """(span, parent) when the sampler drops this call; None: started() makes its span."""
-        carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
-        if not carrier or not not_health(handler_call_details):
+        if not not_health(handler_call_details):
             return None
+        span, parent = self.decided(handler_call_details.invocation_metadata or (), handler_call_details.method)
+        return None if span is None else (span, parent)
+
+    def decided(self, metadata, method: str) -> Current:
+        """(the dropped span, the caller's context) when the sampler drops the call; (None, the caller's context)
+        when it keeps it, or when there is no caller's context (a root: the SDK decides in started())."""
+        carrier = {key: value for key, value in metadata if key in self._fields}
+        if not carrier:
+            return None, _NOTHING
         if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
             caller = traceparent.parsed(carrier[traceparent.FIELD])
             if caller is not None and caller[2] & TraceFlags.SAMPLED:
-                return None  # kept by a parent-based sampler: started() reads the caller's context again
+                return None, traceparent.context_of(caller)  # kept by a parent-based sampler, the SDK's to say
             span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
             if span is not None:  # under a parent-based sampler: span's context replaces the caller's (all it held)
                 return span, _NOTHING
         parent = self._parent(carrier)
-        span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
-        return None if span is None else (span, parent)
+        return self._decider.dropped(parent, method, trace.SpanKind.SERVER), parent
 
     def _parent(self, carrier: dict[str, str]):
         """The caller's context: a lone traceparent read directly (traceparent.py); only W3C fields, by that
@@ -74,12 +81,10 @@ class SampledServerSpans:
             return _W3C.extract(carrier)
         return propagate.extract(carrier)
 
-    def started(self, handler_call_details, servicer_context) -> Current:
-        """The kept call's span (the SDK's sampler has the last word: a root's id was decided on this thread) and
-        the caller's context; attributes as OpenTelemetryServerInterceptor._start_span gives them."""
+    def started(self, handler_call_details, servicer_context, parent: Context):
+        """The kept call's span under parent, the caller's context (the SDK's sampler has the last word: a root's id
+        was decided on this thread); attributes as OpenTelemetryServerInterceptor._start_span gives them."""
         metadata = handler_call_details.invocation_metadata or ()
-        carrier = {key: value for key, value in metadata if key in self._fields}
-        parent = self._parent(carrier) if carrier else Context()
         method = handler_call_details.method
         service, name = method.lstrip("/").split("/", 1)
         attributes = {"rpc.system": "grpc", "rpc.grpc.status_code": _OK, "rpc.method": name, "rpc.service": service}
@@ -95,8 +100,7 @@ class SampledServerSpans:
                     attributes["net.peer.name"] = "localhost"
             except IndexError:
                 pass  # the instrumentation logs a warning and leaves the peer out
-        span = self._tracer.start_span(method, parent, trace.SpanKind.SERVER, attributes)
-        return span, parent
+        return self._tracer.start_span(method, parent, trace.SpanKind.SERVER, attributes)
 
 
 def ended(span, servicer_context, error: BaseException | None) -> None:
@@ -120,10 +124,12 @@ class CallTrace:
         self._spans, self._details = spans, handler_call_details
 
     def _begun(self, servicer_context):
-        dropped = self._spans.dropped(self._details)
-        if dropped is not None:
-            return dropped[0], dropped[1], False
-        span, parent = self._spans.started(self._details, servicer_context)
+        """(span, the caller's context, whether the span is kept) in the handler's thread."""
+        details = self._details
+        span, parent = self._spans.decided(details.invocation_metadata or (), details.method)
+        if span is not None:
+            return span, parent, False
+        span = self._spans.started(details, servicer_context, parent)
         return span, parent, span.is_recording()
 
     def wrapped(self, behavior):
