@@ -17,7 +17,8 @@ moves both of its ratios; at one rate that feedback is gone and the CPU ratio is
 `ventanilla`, soap_edge, status_service and registry_service; this checkout's generated protobuf modules copied in).
 30 rounds by default (about 20 minutes in all); --short (6 rounds of 2 s and 12 invoices, about 4 minutes) is
 `make bench BENCH="observability --short"`. The 1-minute load average before each round.
-Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
+After the rounds, the status processes of the metrics and traced settings alone (tests/benchmarks/status_traced_cost.py:
+GetStateBatch calls of 2 queries straight to each, interleaved, their CPU per call from /proc). Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
 and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call
 (tests/benchmarks/server_spans_cost.py; callers sampled at 10 %, spans encoded: server_traced_cost.py) and a caller's
@@ -44,6 +45,7 @@ from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, export_tree, running_stack  # noqa: E402
 from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks, status_calls  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
+from tests.benchmarks.status_traced_cost import rounds as status_rounds  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
@@ -143,6 +145,12 @@ def goal_rows(summary: dict) -> list[str]:
                         f"<= {round((goal - 1) * 100)} % -> "
                         + (f"throughput {verdict(rps, 2 - goal, True)}; " if operation != STEADY else "")
                         + f"CPU {verdict(cpu, goal, False)}")
+    alone = summary.get("status_alone")
+    for name, ratio in (alone or {}).get("vs_baseline", {}).items():
+        if name.startswith(TRACED):
+            rows.append(f"GetStateBatch of {alone['queries_per_call']} queries, the status process alone | {name} | "
+                        f"status CPU/call {_iqr(ratio)} {alone['baseline']} | goal: overhead <= 10 % -> CPU "
+                        f"{verdict(ratio, GOALS[TRACED], False)}")
     for name, variant in summary.get("in_process", {}).get("variants", {}).items():
         goal = next((g for prefix, g in GOALS.items() if name.startswith(prefix)), None)
         if goal is not None:
@@ -288,12 +296,15 @@ def run(stack) -> dict:
                     stacks[name].url, bodies[name], concurrency=concurrency, headers=headers), idle[name])
                     for name in order})
             loads.append(loadavg())
+            status_alone = status_rounds(stacks, [n for n in names if n.startswith((METRICS, TRACED))],
+                                         6 if _ARGS.short else 12, calls=600 if _ARGS.short else 1500)
             time.sleep(1)  # the last batch of spans
     receiver.stop()
     busy_idle = [f"{name}: {process} used {rate * 1000:.0f} ms of CPU per second with no load" for name, rates in
                  idle.items() for process, rate in rates.items() if process != "broker" and rate > IDLE_LIMIT]
     return {"consultarEstadoFactura": summarize(consultar), "enviarFactura": summarize(enviar),
             **({STEADY: summarize(steady)} if steady else {}),
+            "status_alone": status_alone,  # status_traced_cost.py: the status processes driven directly
             "busy_while_idle": busy_idle,  # any: that setting's rounds measured something else as well
             "idle_cpu_ms_per_s": {name: {p: round(r * 1000, 1) for p, r in rates.items()} for name, rates in idle.items()},
             "spans_received": len(receiver.spans), "loadavg_1min_per_round": [round(x, 2) for x in loads],
