@@ -8,7 +8,8 @@ when any of its members is (the edge makes it in that member's trace: state_batc
 carries flag 01, the rest 00 (the same calls, the same flags, for every setting in a turn). CPU from
 /proc/<pid>/stat of each status process over the turn's calls (10 ms ticks: turns of a few hundred calls).
 
-`python -m tests.benchmarks.status_traced_cost [turns] [--queries N] [--calls N] [--before REV] [--traced-only]`
+`python -m tests.benchmarks.status_traced_cost [turns] [--queries N] [--calls N] [--before REV] [--traced-only]
+[--sampled-share P]`
 (its own stacks: off, metrics, traced, with --before REV's metrics and traced too; --traced-only: metrics, traced
 and REV's traced); bench_observability.py runs `rounds()` on its stacks. JSON out.
 """
@@ -29,19 +30,22 @@ CALLS = 400  # per setting and turn
 RATIO = 0.1  # OTEL_TRACES_SAMPLER_ARG of the traced settings
 
 
-def _calls(count: int, queries: int, seed: int) -> list[tuple[tuple, int]]:
-    """(metadata, queries) of count calls: a traceparent sampled when any of the call's members would be."""
+def _calls(count: int, queries: int, seed: int, share: float | None = None) -> list[tuple[tuple, int]]:
+    """(metadata, queries) of count calls: a traceparent sampled when any of the call's members would be (or with
+    probability share, when given: 0 and 1 to measure the unsampled and the sampled path alone)."""
     chance = random.Random(seed)
     calls = []
     for n in range(count):
-        sampled = any(chance.random() < RATIO for _ in range(queries))
+        sampled = (any(chance.random() < RATIO for _ in range(queries)) if share is None
+                   else chance.random() < share)
         trace_id, span_id = chance.getrandbits(128) or 1, chance.getrandbits(64) or 1
         calls.append(((("traceparent", f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"),
                        ("x-request-id", f"bench-{n}")), queries))
     return calls
 
 
-def rounds(stacks: dict, names: list[str], turns: int, queries: int = 2, calls: int = CALLS) -> dict:
+def rounds(stacks: dict, names: list[str], turns: int, queries: int = 2, calls: int = CALLS,
+           share: float | None = None) -> dict:
     """Per setting, its status process's CPU µs per call and per query (medians over turns), and per turn its ratio
     to names[0]'s in the same turn (median, IQR, 95 % CI: bench_observability.spread)."""
     from tests.benchmarks.bench_observability import spread
@@ -60,7 +64,7 @@ def rounds(stacks: dict, names: list[str], turns: int, queries: int = 2, calls: 
     cpu: dict[str, list[float]] = {name: [] for name in names}
     load = [os.getloadavg()[0]]
     for turn in range(turns):
-        made = _calls(calls, queries, turn)
+        made = _calls(calls, queries, turn, share)
         for name in names[turn % len(names):] + names[:turn % len(names)]:
             pid, stub, request = stacks[name].pids["status"], stubs[name], requests[name]
             started = cpu_seconds(pid)
@@ -72,7 +76,7 @@ def rounds(stacks: dict, names: list[str], turns: int, queries: int = 2, calls: 
         channel.close()
     base = names[0]
     return {"queries_per_call": queries, "calls_per_turn": calls, "turns": turns, "baseline": base,
-            "sampled_calls_share": round(1 - (1 - RATIO) ** queries, 3),
+            "sampled_calls_share": round(1 - (1 - RATIO) ** queries if share is None else share, 3),
             "status_cpu_us_per_call": {n: round(statistics.median(v), 1) for n, v in cpu.items()},
             "status_cpu_us_per_query": {n: round(statistics.median(v) / queries, 1) for n, v in cpu.items()},
             "vs_baseline": {n: spread([x / b for x, b in zip(cpu[n], cpu[base])]) for n in names if n != base},
@@ -85,6 +89,7 @@ def main() -> dict:
     parser.add_argument("--queries", type=int, default=2)
     parser.add_argument("--before")
     parser.add_argument("--calls", type=int, default=CALLS, help="calls per setting and turn")
+    parser.add_argument("--sampled-share", type=float, help="calls with flag 01 (default: 1 - 0.9^queries)")
     parser.add_argument("--traced-only", action="store_true", help="metrics and traced settings only (no off)")
     args = parser.parse_args()
     from tests.benchmarks import bench_observability as bench
@@ -102,7 +107,7 @@ def main() -> dict:
         code = {name: tree for name in settings if args.before and name.endswith(f"({args.before})")}
         with setting_stacks(stack, Path(scratch), settings, code) as stacks:
             names = [bench.METRICS, *(n for n in settings if n != bench.METRICS)]
-            found = rounds(stacks, names, args.turns, args.queries, args.calls)
+            found = rounds(stacks, names, args.turns, args.queries, args.calls, args.sampled_share)
     receiver.stop()
     found["spans_received"] = len(receiver.spans)
     return found
