@@ -123,8 +123,8 @@ class CallTrace:
     def __init__(self, spans: SampledServerSpans, handler_call_details):
         self._spans, self._details = spans, handler_call_details
 
-    def _begun(self, servicer_context):
-        """(span, the caller's context, whether the span is kept) in the handler's thread."""
+    def begun(self, servicer_context):
+        """(span, the caller's context, whether the span is kept), decided in the handler's thread."""
         details = self._details
         span, parent = self._spans.decided(details.invocation_metadata or (), details.method)
         if span is not None:
@@ -135,33 +135,32 @@ class CallTrace:
     def wrapped(self, behavior):
         """A unary (or client-streaming) behaviour run in this call's trace."""
         def run(request, context):
-            span, parent, kept = self._begun(context)
-            token = otel_context.attach(trace.set_span_in_context(span, parent))
-            error = None
-            try:
+            with _Within(self, context):
                 return behavior(request, context)
-            except BaseException as failure:
-                error = failure
-                raise
-            finally:
-                otel_context.detach(token)
-                if kept:
-                    ended(span, context, error)
         return run
 
     def streamed(self, behavior):
         """A response-streaming behaviour, its trace current while it is iterated."""
         def run(request, context):
-            span, parent, kept = self._begun(context)
-            token = otel_context.attach(trace.set_span_in_context(span, parent))
-            error = None
-            try:
+            with _Within(self, context):
                 yield from behavior(request, context)
-            except BaseException as failure:
-                error = failure
-                raise
-            finally:
-                otel_context.detach(token)
-                if kept:
-                    ended(span, context, error)
         return run
+
+
+class _Within:
+    """The call's trace current while the handler runs; a kept span ended with the handler's code and error."""
+
+    __slots__ = ("_call", "_context", "_span", "_kept", "_token")
+
+    def __init__(self, call: CallTrace, servicer_context):
+        self._call, self._context = call, servicer_context
+
+    def __enter__(self) -> None:
+        span, parent, self._kept = self._call.begun(self._context)
+        self._span, self._token = span, otel_context.attach(trace.set_span_in_context(span, parent))
+
+    def __exit__(self, _kind, error, _traceback) -> bool:
+        otel_context.detach(self._token)
+        if self._kept:
+            ended(self._span, self._context, error)
+        return False
