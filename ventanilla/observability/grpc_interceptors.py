@@ -5,12 +5,12 @@ import copy
 from typing import TYPE_CHECKING, NamedTuple
 
 import grpc
-from opentelemetry import context as otel_context, trace
+from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import client_interceptor
 
 from ventanilla.observability import requestid, traceparent
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
-from ventanilla.observability.grpc_spans import Current, SampledServerSpans, not_health
+from ventanilla.observability.grpc_spans import CallTrace, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
 
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
@@ -70,27 +70,17 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         return self._call(continuation, client_call_details, request_iterator)
 
 
-def bound_to(request_id: str | None, behavior, current: Current | None = None):
-    """behavior with the request id bound, and a dropped call's trace (current) made current, while it runs."""
-    if current is None:
-        def run(request, context):
-            with requestid.bound(request_id):
-                return behavior(request, context)
-        return run
-
-    def traced(request, context):
-        token = otel_context.attach(trace.set_span_in_context(*current))
-        try:
-            with requestid.bound(request_id):
-                return behavior(request, context)
-        finally:
-            otel_context.detach(token)
-    return traced
+def bound_to(request_id: str | None, behavior, traced: CallTrace | None = None):
+    """behavior with the request id bound, and within the call's trace (traced) when tracing is on, while it runs."""
+    def run(request, context):
+        with requestid.bound(request_id):
+            return behavior(request, context)
+    return run if traced is None else traced.wrapped(run)
 
 
 class RequestIdServerInterceptor(grpc.ServerInterceptor):
-    """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the caller's
-    trace too, in the same layer (a call the sampler keeps goes through the instrumentation's interceptor)."""
+    """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the call's trace
+    too, in the same layer: decided in the handler's thread, a span only for a call the sampler keeps (grpc_spans.py)."""
 
     _spans: SampledServerSpans | None = None
 
@@ -101,14 +91,10 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         return traced
 
     def intercept_service(self, continuation, handler_call_details):
-        if self._spans is None:
-            return self._handler(continuation, handler_call_details, None)
-        current = self._spans.dropped(handler_call_details)
-        if current is None:
-            return self._spans.kept(lambda details: self._handler(continuation, details, None), handler_call_details)
-        return self._handler(continuation, handler_call_details, current)
+        traced = self._spans.traced(handler_call_details) if self._spans is not None else None
+        return self._handler(continuation, handler_call_details, traced)
 
-    def _handler(self, continuation, handler_call_details, current: Current | None):
+    def _handler(self, continuation, handler_call_details, traced: CallTrace | None):
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
@@ -117,39 +103,34 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         if handler.request_streaming and handler.response_streaming:
             return handler  # no bidirectional method in proto/ventanilla/v1
         if handler.request_streaming:
-            return self._wrapped_stream(handler, handler_call_details, request_id, current)
+            return self._wrapped_stream(handler, handler_call_details, request_id, traced)
         if handler.response_streaming:
-            if request_id is None and current is None:
+            if request_id is None and traced is None:
                 return handler
-            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, current),
+            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, traced),
                                                         handler.request_deserializer, handler.response_serializer)
-        return self._wrapped(handler, handler_call_details, request_id, current)
+        return self._wrapped(handler, handler_call_details, request_id, traced)
 
-    def _wrapped(self, handler, _details, request_id: str | None, current: Current | None):
-        """A unary handler with the request id (and a dropped call's trace) current; neither: the handler as it is."""
-        if request_id is None and current is None:
+    def _wrapped(self, handler, _details, request_id: str | None, traced: CallTrace | None):
+        """A unary handler with the request id (and the call's trace) current; neither: the handler as it is."""
+        if request_id is None and traced is None:
             return handler
-        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, current),
+        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, traced),
                                                    handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, _details, request_id: str | None, current: Current | None):
+    def _wrapped_stream(self, handler, _details, request_id: str | None, traced: CallTrace | None):
         """A client-streaming handler with the request id (and trace) current; neither: the handler as it is."""
-        if request_id is None and current is None:
+        if request_id is None and traced is None:
             return handler
-        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, current),
+        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, traced),
                                                     handler.request_deserializer, handler.response_serializer)
 
 
-def _streamed(request_id: str | None, behavior, current: Current | None):
-    def run(request, context):  # attached while iterated, as the instrumentation's streamed answers
-        token = otel_context.attach(trace.set_span_in_context(*current)) if current is not None else None
-        try:
-            with requestid.bound(request_id):
-                yield from behavior(request, context)
-        finally:
-            if token is not None:
-                otel_context.detach(token)
-    return run
+def _streamed(request_id: str | None, behavior, traced: CallTrace | None):
+    def run(request, context):  # bound while iterated, as the instrumentation's streamed answers
+        with requestid.bound(request_id):
+            yield from behavior(request, context)
+    return run if traced is None else traced.streamed(run)
 
 
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:

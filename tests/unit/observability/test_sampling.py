@@ -83,7 +83,7 @@ def test_a_gRPC_call_dropped_by_the_sampler_keeps_its_callers_trace_and_baggage(
     assert baggage.get_baggage("tenant", parent) == "a"  # the other propagators run when their fields came
     assert spans.dropped(details("/v1.Status/Get", (("traceparent", traceparent[1][:-1] + "1"),))) is None
     assert spans.dropped(details("/grpc.health.v1.Health/Check", (traceparent,))) is None
-    assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: the instrumentation's way
+    assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: started() makes its span
 
 
 def _samplers():
