@@ -68,7 +68,7 @@ def _plain(element: etree._Element, tag: str) -> bool:
 def _binary(element: etree._Element, tag: str, envelope: mtom.Envelope) -> Content | None:
     """A plain, non-empty base64Binary <tag>: its MTOM part, or its strict base64 (canonical last quantum) decoded."""
     text = element.text
-    if not _plain(element, tag) or len(element) or not text or not _CANONICAL_END.search(text):
+    if not _plain(element, tag) or len(element) or not text or not _LAST_QUANTUM.fullmatch(text[-4:]):
         return None
     try:
         return envelope.binary(binascii.a2b_base64(text, strict_mode=True))
@@ -77,7 +77,7 @@ def _binary(element: etree._Element, tag: str, envelope: mtom.Envelope) -> Conte
 
 
 # XSD's base64Binary ends in a quantum whose unused bits are zero: ...[AQgw]== or ...[AEIMQUYcgkosw048]=
-_CANONICAL_END = re.compile(r"(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)\Z")
+_LAST_QUANTUM = re.compile(r"[A-Za-z0-9+/]{4}|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=")
 
 
 def _anexo(element: etree._Element, envelope: mtom.Envelope) -> Attachment | None:
@@ -97,7 +97,7 @@ def _submission(operation: etree._Element, envelope: mtom.Envelope) -> tuple[Con
         return None
     facturae = _binary(operation[0], "facturae", envelope)
     attachments = [_anexo(element, envelope) for element in operation[1:]]
-    return None if facturae is None or None in attachments else (facturae, attachments)
+    return None if facturae is None or any(a is None for a in attachments) else (facturae, attachments)
 
 
 # operation -> (its parameters from the operation element, None if not plain; its answer's content)
