@@ -6,8 +6,10 @@ import os
 
 import grpc
 import pytest
+import zeep
 
 from ventanilla.api.v1 import services_pb2 as pb
+from tests.support.mtom import as_mtom
 from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.facts import RequestFacts, Transfer
@@ -18,10 +20,11 @@ from soap_edge.soap.operations import Operations
 
 from ...e2e.manual_examples import REQUESTS, with_namespaces
 from ..domain.integrator_portal import Portal
-from .fakes import (CALLER_NIF, ROOT_HEADERS, Client, FakeBackends, FakeRpcError, client_certificate, edge, envelope,
+from .fakes import (CALLER_NIF, PATH, ROOT_HEADERS, Client, FakeBackends, FakeRpcError, client_certificate, edge, envelope,
                     include, invoice, multipart)
 from .test_access import registered
 from .test_direct_answers import RID, _both, _facturas, _same
+from .zeep_support import WsgiTransport
 
 FACTURAE = os.urandom(100 * 1024)  # a signed Facturae's size; the edge never reads it
 RECEIPT = os.urandom(31_000)
@@ -224,3 +227,20 @@ def _taken(request: tuple[bytes, str]) -> bool:
 @pytest.mark.parametrize("name", PLAIN)
 def test_plain_submissions_take_the_direct_path(name):
     assert _taken(PLAIN[name])
+
+
+@pytest.mark.parametrize("mtom_requests", [False, True], ids=["inline", "mtom"])
+def test_zeeps_submissions_take_the_direct_path(mtom_requests):
+    sent = []
+
+    class Recording(WsgiTransport):
+        def post(self, address, message, headers):
+            message = message if isinstance(message, bytes) else message.encode()
+            content_type, body = as_mtom(message) if self.mtom else (headers["Content-Type"], message)
+            sent.append((body, content_type))
+            return super().post(address, message, headers)
+    transport = Recording(edge(_registry()), mtom=mtom_requests)
+    service = zeep.Client(f"http://localhost{PATH}?wsdl", transport=transport).service
+    service.enviarFactura(facturae=FACTURAE, anexos=[{"nombre": "anexo.pdf", "contenido": b"%PDF"}])
+    service.enviarFactura(facturae=FACTURAE)
+    assert len(sent) == 2 and all(_taken(request) for request in sent)
