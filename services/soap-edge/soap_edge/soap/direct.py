@@ -1,10 +1,10 @@
 """The direct path: fixed-shape requests read from the parsed envelope and answered without spyne's objects.
 
 A request takes it only when its Body is exactly what the schema allows and the clients send (no header
-entries, no attributes, ids of 1 to 18 digits, strict base64 or an MTOM part, and nothing else); anything else
-goes to spyne, which validates
-and refuses it as before, so a refusal is the same fault with the same message on either path. The operations,
-the request's facts and the fault path are the same ones spyne's path uses (`SoapApp.answer`).
+entries, no attributes, ids of 1 to 18 digits, binaries as MTOM parts or strict base64, and nothing else);
+anything else goes to spyne, which validates and refuses it as before, so a refusal is the same fault with the
+same message on either path. The operations, the request's facts and the fault path are the same ones spyne's
+path uses (`SoapApp.answer`).
 """
 from __future__ import annotations
 
