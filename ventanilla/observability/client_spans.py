@@ -21,6 +21,7 @@ from opentelemetry.semconv._incubating.attributes.rpc_attributes import (RPC_GRP
 from opentelemetry.trace.status import Status, StatusCode
 
 from ventanilla.observability import traceparent
+from ventanilla.observability.sampling import Decider
 
 _SCHEMA = "https://opentelemetry.io/schemas/1.11.0"  # the instrumentation's client_interceptor's
 _OK = grpc.StatusCode.OK.value[0]
@@ -31,6 +32,8 @@ class ClientSpans:
 
     def __init__(self, provider: trace.TracerProvider):
         self._tracer = trace.get_tracer(_SCOPE, __version__, provider, schema_url=_SCHEMA)
+        self._children = Decider(provider).for_sampled_children(self._tracer) if hasattr(provider, "sampler") \
+            else self._tracer  # under a sampled span of this process: the sampler's answer is known (sampling.py)
         self._injection = traceparent.Injection()
         self._attributes: dict[str, dict] = {}  # per method: the span's attributes at creation (copied by the SDK)
 
@@ -42,13 +45,15 @@ class ClientSpans:
                                                 RPC_SERVICE: service}
         return found
 
-    def call(self, method: str, invoke):
-        """invoke(metadata pairs carrying the span's context) in a client span named method; its outcome (a done
-        Future or grpc's call) returned; an exception raised by invoke is recorded and raised again."""
+    def call(self, method: str, invoke, under_sampled: bool = False):
+        """invoke(metadata pairs carrying the span's context) in a client span named method (under_sampled: the
+        current span is this process's and sampled); its outcome (a done Future or grpc's call) returned; an
+        exception raised by invoke is recorded and raised again."""
         if not is_instrumentation_enabled():
             return invoke(())
-        span = self._tracer.start_span(method, kind=trace.SpanKind.CLIENT, attributes=self._attributes_of(method),
-                                       record_exception=False, set_status_on_exception=False)
+        span = (self._children if under_sampled else self._tracer).start_span(
+            method, kind=trace.SpanKind.CLIENT, attributes=self._attributes_of(method), record_exception=False,
+            set_status_on_exception=False)
         token = context.attach(trace.set_span_in_context(span))
         try:
             outcome = invoke(self._injection.metadata(span.get_span_context()))

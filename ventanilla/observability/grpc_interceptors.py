@@ -52,7 +52,8 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         if not not_health(details):  # as the instrumentation's filter: no span, no context sent
             return continuation(self._with_id(details), request)
         method = details.method.decode() if isinstance(details.method, bytes) else details.method
-        return self._spans.call(method, lambda sent: continuation(self._with_id(details, extra=sent), request))
+        return self._spans.call(method, lambda sent: continuation(self._with_id(details, extra=sent), request),
+                                span.is_recording() and span_context.trace_flags.sampled)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         return self._call(continuation, client_call_details, request)

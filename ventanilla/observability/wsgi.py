@@ -51,6 +51,7 @@ class ServerSpans:
         self._headers = frozenset("HTTP_" + name.upper().replace("-", "_")
                                   for name in propagate.get_global_textmap().fields)
         self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
+        self._kept_roots = self._decider.for_kept_roots(self._tracer) if self._decider else self._tracer
         self._request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
         self._response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
 
@@ -65,8 +66,9 @@ class ServerSpans:
         attributes = None
         if span is None and self._decider is not None:  # kept: started as the middleware starts it
             attributes = self._attributes(environ)
-            span = self._tracer.start_span(self._full_name(environ), parent, kind=trace.SpanKind.SERVER,
-                                           attributes=self._with_headers(attributes, environ))
+            tracer = self._kept_roots if parent is _NOTHING else self._tracer  # a root kept by the rule: not asked again
+            span = tracer.start_span(self._full_name(environ), parent, kind=trace.SpanKind.SERVER,
+                                     attributes=self._with_headers(attributes, environ))
         elif span is None:  # a provider without a sampler to ask
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))
