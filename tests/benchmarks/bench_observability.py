@@ -117,11 +117,12 @@ def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
     return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (undecided: its 95 % CI spans the goal)"
 
 
-def cost_of(module: str) -> dict:
+def cost_of(module: str, *more: str) -> dict:
     """tests/benchmarks/<module>.py in its own process (server_spans_cost: a gRPC server's CPU per unsampled call;
     client_calls_cost: a caller's CPU per call, the edge's client work with and without grpc.intercept_channel)."""
     before = [BEFORE] if BEFORE is not None and module in ("server_spans_cost", "server_traced_cost") else []
-    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before],
+    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before,
+                           *more],
                           cwd=ROOT, capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -336,6 +337,7 @@ def main() -> int:
         results["grpc_server_calls_traced_10pct"] = cost_of("server_traced_cost")
         results["grpc_client_calls"] = cost_of("client_calls_cost")
         results["sampled_request_edge"] = cost_of("sampled_cost")  # a sampled estado's own CPU, edge in one process
+        results["unsampled_request_edge"] = cost_of("sampled_cost", "--unsampled")  # traced at 0 against tracing off
         results["sampled_call_grpc_server"] = cost_of("sampled_server_cost")  # and a sampled call's, at a server
     publish(results, OUT)
     return 0

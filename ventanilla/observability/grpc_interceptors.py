@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import grpc
 from opentelemetry import trace
-from opentelemetry.instrumentation.grpc import client_interceptor
 
 from ventanilla.observability import requestid, traceparent
+from ventanilla.observability.client_spans import ClientSpans
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
 from ventanilla.observability.grpc_spans import CallTrace, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
@@ -16,18 +16,13 @@ from ventanilla.observability.tracing import Tracing
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
     from ventanilla.observability.metrics import Metrics
 
-class _ClientInfo(NamedTuple):  # what the instrumentation's client interceptor reads of a call (grpcext's)
-    full_method: str
-    timeout: float | None
-
-
 class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
                                  grpc.StreamUnaryClientInterceptor):
     """Sends the current request id as x-request-id metadata; made with_spans, the trace too, in the same layer."""
 
-    _spans = None  # the instrumentation's client interceptor (grpcext's interface), when tracing is on
+    _spans: ClientSpans | None = None  # when tracing is on
 
-    def with_spans(self, spans) -> "RequestIdClientInterceptor":
+    def with_spans(self, spans: ClientSpans) -> "RequestIdClientInterceptor":
         """A copy (sharing this one's metrics) that also traces each call: see _call."""
         traced = copy.copy(self)
         traced._spans, traced._injection = spans, traceparent.Injection()
@@ -54,11 +49,11 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         span_context = span.get_span_context()
         if span_context.is_valid and not span.is_recording():
             return continuation(self._with_id(details, extra=self._injection.metadata(span_context)), request)
+        if not not_health(details):  # as the instrumentation's filter: no span, no context sent
+            return continuation(self._with_id(details), request)
         method = details.method.decode() if isinstance(details.method, bytes) else details.method
-
-        def invoker(request_, metadata):
-            return continuation(self._with_id(details, metadata), request_)
-        return self._spans.intercept_unary(request, details.metadata, _ClientInfo(method, details.timeout), invoker)
+        return self._spans.call(method, lambda sent: continuation(self._with_id(details, extra=sent), request),
+                                span.is_recording() and span_context.trace_flags.sampled)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         return self._call(continuation, client_call_details, request)
@@ -145,5 +140,5 @@ def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: T
     around blocking unary and client-streaming calls (grpc_client.py)."""
     calls = metrics.grpc_client_interceptor() if metrics is not None else RequestIdClientInterceptor()
     if tracing.enabled:
-        calls = calls.with_spans(client_interceptor(tracer_provider=tracing.provider, filter_=not_health))
+        calls = calls.with_spans(ClientSpans(tracing.provider))
     return ObservedChannel(channel, calls)
