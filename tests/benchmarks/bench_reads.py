@@ -1,7 +1,9 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
-[--paced-rounds R]` (all by default; also run by `make bench`; --before: also an edge of that commit, measured beside
-this one in estado, paced and group; --paced-rounds: interleaved paced runs per target, 3). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
+[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]...` (all by default; also run by `make bench`;
+--before: also an edge of that commit, measured beside this one in estado, paced and group; --paced-rounds:
+interleaved paced runs per target, 3; --edge-env / --before-env: settings of this edge / the before edge only, e.g.
+VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
 from __future__ import annotations
 
 import json
@@ -33,6 +35,11 @@ def _before(argv: list[str]) -> str | None:
     return argv[argv.index("--before") + 1] if "--before" in argv else None
 
 
+def _edge_env(argv: list[str], flag: str) -> dict[str, str]:
+    """The VAR=VALUE settings given after each `flag` (an edge's own environment, e.g. its state batch linger)."""
+    return dict(argv[n + 1].split("=", 1) for n, arg in enumerate(argv) if arg == flag)
+
+
 def _keep(results: dict) -> None:
     """Write the sections finished so far: a later section's failure or time-out keeps the earlier rows."""
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -50,13 +57,14 @@ def main(argv: list[str]) -> int:
     with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as edges:
         answers = Path(tmp)
         started: list = []
-        edge = edges.enter_context(extra_server(stack, "soap_edge", started=started))
+        edge = edges.enter_context(extra_server(stack, "soap_edge", started=started, env=_edge_env(argv, "--edge-env")))
         before = None
         if rev:
             tree = export_tree(rev, answers / "before")
             before = edges.enter_context(extra_server(stack, "soap_edge", cwd=tree, started=started, env={
-                "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}"}))
+                "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}", **_edge_env(argv, "--before-env")}))
             results["before"] = rev
+        results["edge_env"], results["before_env"] = _edge_env(argv, "--edge-env"), _edge_env(argv, "--before-env")
         pids = dict(zip([edge, before] if before else [edge], (p.pid for p in started)))
         for name in names:
             print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
