@@ -1,9 +1,11 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
-[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]...` (all by default; also run by `make bench`;
---before: also an edge of that commit, measured beside this one in estado, paced and group; --paced-rounds:
-interleaved paced runs per target, 3; --edge-env / --before-env: settings of this edge / the before edge only, e.g.
-VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
+[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--no-variants]` (all by default; also run
+by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced and group;
+--paced-rounds: interleaved paced runs per target, 3; --edge-env / --before-env: settings of this edge / the before
+edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2; estado also measures ESTADO_VARIANTS' edges unless
+--no-variants). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before
+it)."""
 from __future__ import annotations
 
 import json
@@ -25,6 +27,9 @@ from tests.benchmarks.benchstack import export_tree, extra_server, running_stack
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
 BESIDE_BEFORE = ("estado", "paced", "group")
 OUT = ROOT / "var" / "bench" / "reads.json"
+# estado's variants (--no-variants: none): the state batch linger that carried more queries per call under wrk -c8
+# (docs/benchmarks.md, "More queries per GetStateBatch call"), to be judged against the default on a quiet machine
+ESTADO_VARIANTS = {"edge (state batch linger 3 ms)": {"VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": "3"}}
 
 
 def _events(argv: list[str]) -> int:
@@ -65,12 +70,18 @@ def main(argv: list[str]) -> int:
                 "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}", **_edge_env(argv, "--before-env")}))
             results["before"] = rev
         results["edge_env"], results["before_env"] = _edge_env(argv, "--edge-env"), _edge_env(argv, "--before-env")
-        pids = dict(zip([edge, before] if before else [edge], (p.pid for p in started)))
+        variants = {}  # estado only: this edge's code with another setting, beside it in the same rounds
+        if "estado" in names and "--no-variants" not in argv:
+            variants = {label: edges.enter_context(extra_server(stack, "soap_edge", started=started,
+                                                                env={**_edge_env(argv, "--edge-env"), **env}))
+                        for label, env in ESTADO_VARIANTS.items()}
+            results["estado_variants"] = ESTADO_VARIANTS
+        pids = dict(zip([edge, *([before] if before else []), *variants.values()], (p.pid for p in started)))
         for name in names:
             print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name == "estado":
-                extra["pids"] = pids
+                extra["pids"], extra["variants"] = pids, variants
             if name == "paced" and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)

@@ -11,8 +11,9 @@ With `linger_s`, after PostgreSQL's `commit_delay`/`commit_siblings` (a group co
 active): a leader waits, at most linger_s, until as many queries are queued as it expects: the members of the last
 call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
 caller's last call carried one query, so it never waits. The arrival that completes the count sends the call itself
-(the lingering leader becomes a member like the others: one thread wake less per call). A wait in vain (callers that do not ask again at once: an
-open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met again.
+(the lingering leader becomes a member like the others: one thread wake less per call). A wait in vain (callers that
+do not ask again at once: an open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met
+again.
 """
 from __future__ import annotations
 
