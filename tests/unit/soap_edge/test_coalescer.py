@@ -175,7 +175,7 @@ def _burst(backend: Backend, coalescer: Coalescer, pool: ThreadPoolExecutor, siz
     _until(lambda: coalescer.queued() == size - 1)
     backend.gate.set()
     assert first.result(WAIT_S) == 2
-    _until(lambda: coalescer.queued() == size - 2 and coalescer.lingering())  # the oldest queued query leads, waits
+    _until(lambda: coalescer.queued() == size - 2)  # the oldest queued query now leads
     again = coalescer.ask(100, 30.0)
     assert again == 200 and sorted(f.result(WAIT_S) for f in queued) == [2 * n for n in range(2, size + 1)]
     _until(coalescer.idle)
@@ -244,15 +244,3 @@ def test_after_a_wait_in_vain_the_next_call_that_would_wait_goes_at_once(pool):
     # the leader of 10 and 11 would wait for the held caller's next query (15 s, half its deadline); it goes at once
     assert first.result(WAIT_S) == 2 and sorted(f.result(WAIT_S) for f in queued) == [20, 22]
     assert backend.calls[-1][0] == [10, 11]
-
-
-def test_the_query_that_completes_a_lingering_leaders_count_sends_the_call_itself(pool):
-    backend = Backend()
-    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
-    _burst(backend, coalescer, pool, 4)  # query 100, asked from this thread, completed the leader's count of four
-    [(items, _, sender)] = backend.calls[-1:]
-    assert items == [2, 3, 4, 100] and sender == threading.current_thread().name
-    answers = [pool.submit(coalescer.ask, n, 30.0) for n in (7, 8, 9)]  # the new leader expects four: three come
-    _until(lambda: coalescer.queued() == 2 and coalescer.lingering())
-    assert coalescer.ask(10, 30.0) == 20 and sorted(f.result(WAIT_S) for f in answers) == [14, 16, 18]
-    assert backend.calls[-1][2] == threading.current_thread().name and sorted(backend.calls[-1][0]) == [7, 8, 9, 10]

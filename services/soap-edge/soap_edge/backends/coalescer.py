@@ -10,10 +10,8 @@ under the earliest member's deadline. A queued query whose deadline passes leave
 With `linger_s`, after PostgreSQL's `commit_delay`/`commit_siblings` (a group commit waits only when other work is
 active): a leader waits, at most linger_s, until as many queries are queued as it expects: the members of the last
 call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
-caller's last call carried one query, so it never waits. The arrival that completes the count sends the call itself
-(the lingering leader becomes a member like the others: one thread wake less per call). A wait in vain (callers that
-do not ask again at once: an open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met
-again.
+caller's last call carried one query, so it never waits. A wait in vain (callers that do not ask again at once: an
+open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met again.
 """
 from __future__ import annotations
 
@@ -83,38 +81,28 @@ class Coalescer:
     def ask(self, item: Any, timeout_s: float, context: Any = None):
         """item's answer, sent alone at once when nothing is in flight, else with the queries queued meanwhile."""
         member = Member(item, self._clock() + timeout_s, context)
-        completes = False
+        lingering = None
         with self._lock:
-            if self._lingering is not None and 2 + len(self._queue) >= self._expected:
-                # this query completes the count a leader waits for: it sends the call, the leader is its oldest member
-                displaced, self._lingering, completes = self._lingering, None, True
-                displaced.lead, member.lead = False, True
-                self._queue.appendleft(displaced)
-                self._queue.append(member)
-            elif self._busy:
+            if self._busy:
                 member._queued()
                 self._queue.append(member)
+                if self._lingering is not None and 1 + len(self._queue) >= self._expected:
+                    lingering, self._lingering = self._lingering, None
             else:
                 self._busy = member.lead = True
                 member.expected = self._last
-        if completes:
-            self._lead(member, queued=True)
-        else:
-            if not member.lead:
-                self._wait(member)
-            if member.lead:
-                self._lead(member, linger=self._linger_s > 0)
+        if lingering is not None:
+            lingering._woken()
+        if not member.lead:
+            self._wait(member)
+        if member.lead:
+            self._lead(member)
         return member.result()
 
     def queued(self) -> int:
         """How many queries wait for the call in flight to return."""
         with self._lock:
             return len(self._queue)
-
-    def lingering(self) -> bool:
-        """Whether a leader waits for the queries it expects."""
-        with self._lock:
-            return self._lingering is not None
 
     def idle(self) -> bool:
         """Whether no call is in flight."""
@@ -135,15 +123,11 @@ class Coalescer:
         if not member._wake.acquire(timeout=GRACE_S):  # in flight: its call's deadline is at most its own
             member.outcome, member.done = self._expired(), True
 
-    def _lead(self, leader: Member, linger: bool = False, queued: bool = False) -> None:
-        """Send the leader's batch (queued: the leader is in the queue, behind the members it sends with), answer its
-        members, then hand the queue to its oldest member (or go idle). A lingering leader displaced by the arrival
-        that completed its count waits for its answer as a member."""
-        if linger and not self._linger(leader):
-            if not leader.done:  # its answer may have come (and woken it) while it lingered
-                self._wait(leader)
-            return
-        batch = self._batch(leader, queued)
+    def _lead(self, leader: Member) -> None:
+        """Send the leader's batch, answer its members, then hand the queue to its oldest member (or go idle)."""
+        if self._linger_s > 0:
+            self._linger(leader)
+        batch = self._batch(leader)
         try:
             if batch:
                 self._answer(batch)
@@ -159,38 +143,30 @@ class Coalescer:
             if following is not None:
                 following._woken()
 
-    def _linger(self, leader: Member) -> bool:
-        """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued; whether
-        the leader still sends (False: the arrival that completed the count took its place)."""
+    def _linger(self, leader: Member) -> None:
+        """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued."""
         with self._lock:
             expected = min(self._max_items, leader.expected)
             if 1 + len(self._queue) >= expected:
-                return True
+                return
             if self._skip:
                 self._skip -= 1
-                return True
+                return
             if leader._wake is None:
                 leader._queued()
             self._lingering, self._expected = leader, expected
-        leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
+        met = leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
         with self._lock:
-            if self._lingering is leader:  # not displaced: the wait was in vain
+            if self._lingering is leader:
                 self._lingering = None
-                self._in_vain = min(self._in_vain + 1, MAX_SKIPS.bit_length())
-                self._skip = (1 << self._in_vain) - 1
-                return True
-            self._in_vain = self._skip = 0
-            return leader.lead
+            self._in_vain = 0 if met else min(self._in_vain + 1, MAX_SKIPS.bit_length())
+            self._skip = (1 << self._in_vain) - 1
 
-    def _batch(self, leader: Member, queued: bool = False) -> list[Member]:
-        """The leader and the oldest queued members, at most max_items (queued: the leader in the queue, so in order
-        among them; it is within max_items of its front); the expired ones answered expired()."""
+    def _batch(self, leader: Member) -> list[Member]:
+        """The leader and the oldest queued members, at most max_items; the expired ones answered expired()."""
         now = self._clock()
         with self._lock:
-            taken = [leader] if not queued else []
-            while queued:
-                taken.append(self._queue.popleft())
-                queued = taken[-1] is not leader
+            taken = [leader]
             while self._queue and len(taken) < self._max_items:
                 taken.append(self._queue.popleft())
             for member in taken:
