@@ -77,8 +77,10 @@ class Stack:
         self.cwd = Path(env.pop("BENCH_CWD", ROOT))  # `python -m` puts its cwd first on sys.path
 
     def up(self, clients: int) -> None:
-        subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=self.env, check=True,
-                       cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=self.env,
+                            cwd=self.cwd, capture_output=True, text=True, timeout=300)
+        if up.returncode != 0:
+            raise RuntimeError(f"`ventanilla up` ({self.name}) failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
         self.client = issue_client(self.env)
         self.url = f"https://127.0.0.1:{self.env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
         self.registry = next(p for p in stack_processes(Path(self.env["VENTANILLA_STATE_DIR"]))
@@ -114,6 +116,13 @@ class Stack:
     def down(self) -> None:
         subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=self.env, cwd=self.cwd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+
+
+def stages(pki, env: dict[str, str]) -> dict[str, float]:
+    """The registry's stages measured in this process (CPU ms per invoice each), with the load average then."""
+    measured = measure_stages(pki.sign(big_invoice("BENCH-STAGES")), pki, env)
+    print(json.dumps({"stages_at_load": round(os.getloadavg()[0], 1)}), file=sys.stderr, flush=True)
+    return {name: round(cpu, 2) for name, (cpu, _) in measured.items()}
 
 
 def summary(rounds: list[dict], floor: float) -> dict:
@@ -152,17 +161,17 @@ def main() -> int:
         try:
             for stack in stacks:
                 stack.up(args.clients)
-            stages = measure_stages(pki.sign(big_invoice("BENCH-STAGES")), pki, stacks[-1].env)
-            report["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
-            floor = report["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
             report["rounds"] = {stack.name: [] for stack in stacks}
+            report["stages_cpu_ms"] = [stages(pki, stacks[-1].env)]  # before and after the rounds: the load moves
             for i in range(rounds):
                 for stack in (stacks if i % 2 == 0 else stacks[::-1]):
                     report["rounds"][stack.name].append(stack.round(count, args.clients))
                     print(json.dumps({stack.name: report["rounds"][stack.name][-1]}), file=sys.stderr, flush=True)
+            report["stages_cpu_ms"].append(stages(pki, stacks[-1].env))
         finally:
             for stack in stacks:
                 stack.down()
+    floor = report["floor_cpu_ms"] = round(statistics.mean(sum(s.values()) for s in report["stages_cpu_ms"]), 2)
     report["summary"] = {name: summary(r, floor) for name, r in report["rounds"].items()}
     if "before" in report["summary"]:
         after, before = report["summary"]["after"], report["summary"]["before"]
