@@ -1,9 +1,10 @@
 """Issue 15: the registry process's CPU per invoice by thread, against its stages measured in the same run.
 
-`python tests/benchmarks/bench_registry_threads.py [--short] [--rounds 4] [--invoices 120] [--clients 8] [--before DIR]`
+`python tests/benchmarks/bench_registry_threads.py [--short] [--rounds 4] [--invoices 120] [--clients 8]
+[--registry-processes 1] [--before DIR]`
 
-A private stack (1 registry process, signatures required) under closed-loop enviarFactura; per round, the registry
-process's CPU per invoice from /proc/<pid>/task/<tid>/stat, each thread named by `py-spy dump` (the gRPC handler
+A private stack (1 registry process, or --registry-processes N; signatures required) under closed-loop
+enviarFactura; per round, the registry processes' CPU per invoice from /proc/<pid>/task/<tid>/stat, each thread named by `py-spy dump` (the gRPC handler
 pool, the Kafka producer's I/O thread, the gRPC server's poller, the append-health probe; threads that py-spy does
 not list are gRPC core's C threads). The stages (registry_stages.py) are measured in this process beside the stack:
 their sum is the floor. With --before DIR (another commit's product tree, as bench_write_path.py's) a second stack
@@ -70,7 +71,7 @@ def task_cpu(pid: int) -> dict[int, tuple[float, int]]:
 
 
 class Stack:
-    """One private stack (`ventanilla up`), its registry process and a client for its edge."""
+    """One private stack (`ventanilla up`), its registry processes and a client for its edge."""
 
     def __init__(self, name: str, env: dict[str, str], pki):
         self.name, self.env, self.pki, self.names = name, env, pki, {}
@@ -83,8 +84,8 @@ class Stack:
             raise RuntimeError(f"`ventanilla up` ({self.name}) failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
         self.client = issue_client(self.env)
         self.url = f"https://127.0.0.1:{self.env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
-        self.registry = next(p for p in stack_processes(Path(self.env["VENTANILLA_STATE_DIR"]))
-                             if process_name(p).startswith("registry_service"))
+        self.registries = [p for p in stack_processes(Path(self.env["VENTANILLA_STATE_DIR"]))
+                           if process_name(p).startswith("registry_service")]  # with N processes: parent, children
         self.load(4 * clients, clients)  # warm-up: every handler thread started, the broker's hot paths compiled
 
     def load(self, count: int, clients: int) -> dict:
@@ -94,10 +95,11 @@ class Stack:
 
     def round(self, count: int, clients: int) -> dict:
         """`count` invoices: the registry's CPU per invoice, by part, with the load average around it."""
-        load_start, before = os.getloadavg()[0], task_cpu(self.registry)
+        load_start, before = os.getloadavg()[0], self.task_cpu()
         result = self.load(count, clients)
-        after = task_cpu(self.registry)
-        self.names.update(thread_names(self.registry))
+        after = self.task_cpu()
+        for pid in self.registries:
+            self.names.update(thread_names(pid))
         parts: dict[str, float] = {}
         switches: dict[str, float] = {}
         for tid, (cpu, switched) in after.items():
@@ -112,6 +114,10 @@ class Stack:
                 "by_part_ms": {k: round(v, 2) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])},
                 "context_switches_per_invoice": {k: round(v, 1) for k, v in sorted(switches.items(),
                                                                                     key=lambda kv: -kv[1])}}
+
+    def task_cpu(self) -> dict[int, tuple[float, int]]:
+        """Every registry process's threads (thread ids are unique across processes)."""
+        return {tid: cpu for pid in self.registries for tid, cpu in task_cpu(pid).items()}
 
     def down(self) -> None:
         subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=self.env, cwd=self.cwd,
@@ -143,6 +149,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--invoices", type=int, default=120)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--registry-processes", default="1", help="VENTANILLA_REGISTRY_PROCESSES of the stacks")
     parser.add_argument("--before", type=Path, help="another commit's product tree (bench_write_path.py's --before): "
                         "its stack runs beside this one, rounds alternated")
     args = parser.parse_args()
@@ -154,9 +161,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
-        stacks = [Stack("after", {**stack_env(tmp / "after", pki), "VENTANILLA_REGISTRY_PROCESSES": "1"}, pki)]
+        processes = {"VENTANILLA_REGISTRY_PROCESSES": args.registry_processes}
+        stacks = [Stack("after", {**stack_env(tmp / "after", pki), **processes}, pki)]
         if args.before is not None:
-            env = before_env({**stack_env(tmp / "before", pki), "VENTANILLA_REGISTRY_PROCESSES": "1"}, args.before)
+            env = before_env({**stack_env(tmp / "before", pki), **processes}, args.before)
             stacks.insert(0, Stack("before", env, pki))
         try:
             for stack in stacks:
