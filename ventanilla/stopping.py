@@ -19,14 +19,17 @@ from typing import Callable
 log = logging.getLogger("ventanilla.stopping")
 
 CLOSE_S = 3.0  # the most closing the Kafka clients may take (leave a group, flush what is queued), all at once
-QUERY_GRACE_S = 10.0  # how long a stopping query service lets calls under way finish (new ones are refused)
-RESERVE_S = 10.0  # a bound's part after the calls under way: consumers' threads, then the clients' closes
+FLUSH_S = 2.0  # the most exporting the spans still buffered may take (a collector that does not answer)
+RESERVE_S = 10.0  # a bound's part after the calls under way: consumers' threads, clients' closes, the span flush
 HUNG = 1  # the exit status of a stop cut short at its bound
 BACKSTOP_S = 2.0  # past the bound, faulthandler's own thread exits if the watchdog could not (no GIL, a log stuck)
 
 
-def bound_s(grace_s: float) -> float:
-    """A gRPC service's stop bound: its calls under way get grace_s, the rest of the stop RESERVE_S."""
+def stop_bound_s(grace_s: float) -> float:
+    """A service's stop bound, from SIGTERM to exit: grace_s for its calls under way (new ones refused at once), then
+    RESERVE_S for the rest: its consumers' threads ending (CLOSE_S), its Kafka clients' closes (CLOSE_S), the export
+    of the spans still buffered (FLUSH_S) and the interpreter's exit. Each service's composition root calls it with
+    its own grace; the pods' terminationGracePeriodSeconds add a margin (docs/operations.md, "Stopping")."""
     return grace_s + RESERVE_S
 
 

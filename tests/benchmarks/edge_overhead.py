@@ -146,7 +146,7 @@ def measure(given: dict) -> dict:
             for _ in range(given["per_slice"]):
                 call(apps[name])
             cpu[name].append((time.process_time() - started) * 1e6 / given["per_slice"])
-    tracing.shutdown()  # the last spans exported
+    tracing.shutdown(60.0)  # the last spans exported (a bound far above what they take)
     receiver.stop()
     return {"requests_per_variant": given["slices"] * given["per_slice"], "spans_received": len(receiver.spans),
             "variants": {name: {"cpu_us_per_request": round(statistics.median(v), 1),

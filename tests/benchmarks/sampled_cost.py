@@ -155,7 +155,7 @@ def measure(given: dict) -> dict:
             if profilers:
                 profilers[ratio].disable()
     for _app, tracing in edges.values():
-        tracing.shutdown()
+        tracing.shutdown(60.0)
     import soap_edge
     result = {"code": str(Path(soap_edge.__file__).parents[3]), "slices": given["slices"], "per_slice": PER_SLICE,
               "unsampled_us_per_request": round(statistics.median(cpu["0"]), 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,30 @@ def test_close_all_closes_together_and_does_not_wait_for_a_close_that_hangs():
     assert time.monotonic() - started < 5
     assert len(closed) == 2 and all(0 < timeout_s <= 0.5 for timeout_s in closed)
     hang.set()
+
+
+def test_a_collector_that_does_not_answer_keeps_a_stop_within_its_bound_and_exit_0():
+    """A composition root's stop: on_stop, then the spans still buffered, within the bound (OTEL's own export
+    timeout, 30 s here, would carry the stop past it and the watchdog would end the process with status 1)."""
+    program = ("import os, signal, threading\n"
+               "from ventanilla.adapters.grpc_server import run_until_signalled\n"
+               "from ventanilla.observability.process import Observability\n"
+               "observability = Observability.from_env('status')\n"
+               "with observability.tracer('t').start_as_current_span('buffered'):\n"
+               "    pass\n"
+               "threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
+               "run_until_signalled(lambda budget: None, 4.0, observability.close)\n")
+    with socket.socket() as collector:  # accepts, never answers
+        collector.bind(("127.0.0.1", 0))
+        collector.listen(16)
+        env = {**os.environ, "VENTANILLA_STATUS_METRICS_ADDRESS": "off", "OTEL_EXPORTER_OTLP_TIMEOUT": "30",
+               "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.getsockname()[1]}",
+               "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "not exported in time" in done.stderr
+    assert time.monotonic() - started < 30  # the bound is 4 s after a 1 s wait; imports on a loaded machine
 
 
 def test_the_watchdog_ends_a_process_whose_stop_hangs_with_status_1_and_its_stacks():

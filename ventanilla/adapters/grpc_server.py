@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from ventanilla.stopping import StopBudget
+from ventanilla.stopping import FLUSH_S, StopBudget
 
 log = logging.getLogger("ventanilla.grpc")
 
@@ -139,9 +139,11 @@ def stop_servers(servers: list[GrpcServer], budget: StopBudget, grace_s: float) 
         done.wait(budget.left())
 
 
-def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float) -> None:
+def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float,
+                        flush: Callable[[float], object] | None = None) -> None:
     """Block the main thread until SIGINT or SIGTERM, then call on_stop with a budget of bound_s seconds, past
-    which the process exits whatever is left (ventanilla/stopping.py)."""
+    which the process exits whatever is left (ventanilla/stopping.py), then flush(what is left, at most FLUSH_S):
+    the spans still buffered (Observability.close), inside the bound whatever the collector does."""
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -150,3 +152,5 @@ def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float) -
     budget.watch()
     log.info("stopping", extra={"bound_s": bound_s})
     on_stop(budget)
+    if flush is not None:
+        flush(budget.left(FLUSH_S))

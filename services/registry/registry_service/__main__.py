@@ -19,7 +19,7 @@ from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
-from ventanilla.stopping import StopBudget, close_all
+from ventanilla.stopping import StopBudget, close_all, stop_bound_s
 from registry_service import processes
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
@@ -60,10 +60,16 @@ class RegistryService:
     def stop(self, budget: StopBudget | None = None) -> None:
         """Within the budget (stop_bound_s): refuse new calls, let registrations under way finish (each answers
         within the write deadline), then flush the producer and release the probe."""
-        budget = budget or StopBudget(processes.stop_bound_s(self.write_deadline_s))
+        budget = budget or StopBudget(stop_bound_s(self.write_deadline_s))
         self.stopping.set()
         stop_servers([self.server], budget, self.write_deadline_s)
         close_all([partial(stop_watching, self.health, self.probe), self.events.close], budget)
+
+
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping registry lets the registrations under way finish: the write deadline, within which each
+    answers (docs/operations.md, "Stopping"; a parent of VENTANILLA_REGISTRY_PROCESSES waits a child's bound + 1 s)."""
+    return settings.deadlines.write_s
 
 
 def timing(settings: Settings) -> Timing:
@@ -108,7 +114,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return RegistryService(events, server, catch_up, health, probe, registrar, settings.deadlines.write_s)
+    return RegistryService(events, server, catch_up, health, probe, registrar, stop_grace_s(settings))
 
 
 def main() -> None:
@@ -126,8 +132,7 @@ def main() -> None:
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.registry})
-    run_until_signalled(service.stop, processes.stop_bound_s(settings.deadlines.write_s))
-    observability.close()
+    run_until_signalled(service.stop, stop_bound_s(stop_grace_s(settings)), observability.close)
 
 
 if __name__ == "__main__":
