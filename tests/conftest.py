@@ -67,7 +67,8 @@ def _local_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def free_ports() -> Callable[[int], list[int]]:
-    """A function returning that many distinct TCP ports free on 127.0.0.1 right now."""
+    """A function returning that many distinct TCP ports free on 127.0.0.1 right now, outside the ephemeral range
+    and never handed out before in this process (tests/support/ports.py)."""
     return _free_ports
 
 

@@ -46,6 +46,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _not_negative(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not 0 <= value < float("inf"):  # NaN too
+        raise ValueError(f"{name}={value} must be a number of at least 0")
+    return value
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     raw = _str(env, name, choices[0])
     if raw not in choices:
@@ -449,7 +456,7 @@ class EdgeSettings:
             registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             # how long a worker's next GetStateBatch call may wait for the queries it expects (0: never waits)
-            state_batch_linger_ms=_float(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 1.0),
+            state_batch_linger_ms=_not_negative(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 1.0),
             handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),

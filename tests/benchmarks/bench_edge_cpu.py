@@ -1,10 +1,11 @@
-"""The edge's own CPU per request for each read operation, in-process, beside Flask returning the same bytes:
+"""The edge's own CPU per request for each read operation and enviarFactura, in-process, beside Flask returning the same bytes:
 `python tests/benchmarks/bench_edge_cpu.py [--quick]` (also run by `make bench`). The edge is wired as build()
 wires it over backends answering at once (the typed gRPC clients over in-memory channels: the edge's work alone),
 once with the direct path and once with spyne for every request (the path before issue 15's direct answers);
 rounds interleaved, one thread, CPU time (process_time). Prints JSON and writes var/bench/edge_cpu.json."""
 from __future__ import annotations
 
+import base64
 import os
 import statistics
 import subprocess
@@ -21,7 +22,10 @@ from ventanilla.api.v1 import services_pb2 as pb  # noqa: E402
 
 from tests.benchmarks import flask_app  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.unit.soap_edge.fakes import PATH, ROOT_HEADERS, Client, FakeBackends, edge, envelope, invoice, multipart  # noqa: E402,E501
+from tests.unit.soap_edge.fakes import (PATH, ROOT_HEADERS, Client, FakeBackends, edge, envelope, include,  # noqa: E402
+                                        invoice, multipart)
+
+PART = {"Content-Type": "application/octet-stream", "Content-Transfer-Encoding": "binary"}
 
 OUT = ROOT / "var" / "bench" / "edge_cpu.json"
 GROUP = 500
@@ -33,16 +37,33 @@ def _backends() -> FakeBackends:
     states = {n: pb.StatesAnswer(items=[pb.StateItem(state=ipb.REGISTRADA_RCF if i % 3 else ipb.REGISTRADA,
                                                      remarks="" if i % 2 else "Recibida") for i in range(n)])
               for n in (1, GROUP)}  # built once: the backend's work is not the edge's
+    registered = pb.SubmitInvoiceResponse(invoice=invoice(state=ipb.REGISTRADA), receipt_pdf=receipt, receipt_csv="C")
     return FakeBackends(answers={
+        "SubmitInvoice": registered,
         "GetInvoice": pb.InvoiceAnswer(invoice=invoice(state=ipb.REGISTRADA), receipt_pdf=receipt),
         "GetStates": lambda request: states[len(request.ids)],
     })
 
 
+def _enviar(anexo: bool) -> tuple[str, bytes]:
+    """enviarFactura of a 100 KB Facturae as JAX-WS sends it (MTOM), with or without one 20 KB anexo."""
+    inner = f"<facturae>{include('f@x')}</facturae>"
+    parts = [(ROOT_HEADERS, b""), ({**PART, "Content-ID": "<f@x>"}, os.urandom(100 * 1024))]
+    if anexo:
+        inner += f"<anexos><nombre>anexo.pdf</nombre><contenido>{include('a@x')}</contenido></anexos>"
+        parts.append(({**PART, "Content-ID": "<a@x>"}, os.urandom(20 * 1024)))
+    parts[0] = (ROOT_HEADERS, envelope("enviarFactura", inner))
+    return multipart(parts)
+
+
 def _cases() -> dict[str, tuple[str, bytes]]:
     xml = "text/xml; charset=utf-8"
     factura = envelope("consultarFactura", "<idFactura>2527</idFactura>")
+    facturae = base64.b64encode(os.urandom(100 * 1024)).decode()
     return {
+        "enviarFactura (100 KB, MTOM; 31 KB receipt)": _enviar(anexo=False),
+        "enviarFactura (100 KB + 20 KB anexo, MTOM)": _enviar(anexo=True),
+        "enviarFactura (100 KB, inline base64)": (xml, envelope("enviarFactura", f"<facturae>{facturae}</facturae>")),
         "version": (xml, envelope("version")),
         "consultarEstadoFactura": (xml, envelope("consultarEstadoFactura", "<idFactura>2527</idFactura>")),
         "consultarFactura (31 KB receipt, inline)": (xml, factura),
@@ -70,7 +91,8 @@ def main(argv: list[str]) -> int:
     backends = _backends()
     direct, spyne = Client(edge(backends)), Client(edge(backends, direct=False))
     for name, request in _cases().items():
-        count = (20 if quick else 100) if "Grupo" in name else (200 if quick else 2000)
+        count = (20 if quick else 100) if "Grupo" in name else (60 if quick else 400) if "enviar" in name else \
+            (200 if quick else 2000)
         reference = spyne.post(request[1], request[0]).body
         flask = Client(flask_app.build(SimpleNamespace(edge=SimpleNamespace(path=PATH)), reference))
         apps = {"edge, direct path": direct, "edge, spyne only (before)": spyne, "trivial Flask, same bytes": flask}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -80,12 +79,6 @@ def child(variant: str, bootstrap: str, topic: str, seconds: float, consumers: i
             "peak_kafka_tracebacks": peak, "cpu_ms_per_poll": round(cpu * 1000 / max(1, polls[0]), 3)}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main(argv: list[str]) -> int:
     """Start a broker; run the variants in alternating order; print and write the JSON."""
     parser = argparse.ArgumentParser()
@@ -106,10 +99,11 @@ def main(argv: list[str]) -> int:
     from tests.benchmarks.bench_soap_edge import machine, publish
     from ventanilla.adapters import kafka_clients
     from ventanilla.adapters.kafka_broker import LocalKafkaBroker
+    from tests.support.ports import free_ports
 
     results = {"command": " ".join(["bench_idle_polls.py", *argv]), "machine": machine(), "rounds": []}
     with tempfile.TemporaryDirectory() as state:
-        broker = LocalKafkaBroker(Path(state), _free_port(), _free_port()).start()
+        broker = LocalKafkaBroker(Path(state), *free_ports(2)).start()
         try:
             admin = kafka_clients.admin(broker.bootstrap_servers)
             admin.create_topics([NewTopic("idle-polls", 3, 1)])

@@ -17,7 +17,8 @@ moves both of its ratios; at one rate that feedback is gone and the CPU ratio is
 `ventanilla`, soap_edge, status_service and registry_service; this checkout's generated protobuf modules copied in).
 30 rounds by default (about 20 minutes in all); --short (6 rounds of 2 s and 12 invoices, about 4 minutes) is
 `make bench BENCH="observability --short"`. The 1-minute load average before each round.
-Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
+After the rounds, the status processes of the metrics and traced settings alone (tests/benchmarks/status_traced_cost.py:
+GetStateBatch calls of 2 queries straight to each, interleaved, their CPU per call from /proc). Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
 and --before REV (or main) have it (tests/benchmarks/metering_cost.py), and a gRPC server's CPU per unsampled call
 (tests/benchmarks/server_spans_cost.py; callers sampled at 10 %, spans encoded: server_traced_cost.py) and a caller's
@@ -42,8 +43,9 @@ sys.path.insert(0, str(ROOT))
 from tests.benchmarks import requests_  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, export_tree, running_stack  # noqa: E402
-from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks  # noqa: E402
+from tests.benchmarks.obs_stacks import STACK_SERVICES, broker_pid, loadavg, setting_stacks, status_calls  # noqa: E402
 from tests.benchmarks.loadgen import python_load, wrk  # noqa: E402
+from tests.benchmarks.status_traced_cost import rounds as status_rounds  # noqa: E402
 from tests.support.otlp_receiver import OtlpReceiver  # noqa: E402
 
 _PARSER = argparse.ArgumentParser()
@@ -115,11 +117,12 @@ def verdict(spread_: dict, limit: float, higher_is_better: bool) -> str:
     return f"{'met' if inside(spread_['median']) else 'NOT met'} by the median (undecided: its 95 % CI spans the goal)"
 
 
-def cost_of(module: str) -> dict:
+def cost_of(module: str, *more: str) -> dict:
     """tests/benchmarks/<module>.py in its own process (server_spans_cost: a gRPC server's CPU per unsampled call;
     client_calls_cost: a caller's CPU per call, the edge's client work with and without grpc.intercept_channel)."""
     before = [BEFORE] if BEFORE is not None and module in ("server_spans_cost", "server_traced_cost") else []
-    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before],
+    done = subprocess.run([sys.executable, "-m", f"tests.benchmarks.{module}", "6" if _ARGS.short else "15", *before,
+                           *more],
                           cwd=ROOT, capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -135,12 +138,20 @@ def goal_rows(summary: dict) -> list[str]:
             rps, cpu = median["throughput_vs_off"], median["stack_cpu_per_request_vs_off"]
             busy = median["stack_busy_cpu_per_request_vs_off"]
             each = ", ".join(f"{p} {_iqr(median['cpu_per_request_vs_off'][p])}" for p in PROCESSES)
+            per_call = median.get("queries_per_status_call", {}).get("median")
+            each += f"; queries per status call {per_call:.2f}" if per_call else ""
             rows.append(f"{operation} | {name} | stack throughput {_iqr(rps)} off | stack CPU/request {_iqr(cpu)} off "
                         f"(less idle CPU {busy['median']:.3f}x; edge + status "
                         f"{_iqr(median['edge_status_cpu_per_request_vs_off'])}; per process: {each}) | goal: overhead "
                         f"<= {round((goal - 1) * 100)} % -> "
                         + (f"throughput {verdict(rps, 2 - goal, True)}; " if operation != STEADY else "")
                         + f"CPU {verdict(cpu, goal, False)}")
+    alone = summary.get("status_alone")
+    for name, ratio in (alone or {}).get("vs_baseline", {}).items():
+        if name.startswith(TRACED):
+            rows.append(f"GetStateBatch of {alone['queries_per_call']} queries, the status process alone | {name} | "
+                        f"status CPU/call {_iqr(ratio)} {alone['baseline']} | goal: overhead <= 10 % -> CPU "
+                        f"{verdict(ratio, GOALS[TRACED], False)}")
     for name, variant in summary.get("in_process", {}).get("variants", {}).items():
         goal = next((g for prefix, g in GOALS.items() if name.startswith(prefix)), None)
         if goal is not None:
@@ -197,14 +208,17 @@ def measured(stacks: dict, broker: int, name: str, load, idle: dict[str, float])
     """Run load against one setting's stack: its throughput, each of its processes' CPU ms per request, and the
     same less what the process spends idle (idle: CPU seconds per second) over the round's duration."""
     pids = {**stacks[name].pids, "broker": broker}
+    calls_before = status_calls(stacks[name])  # read outside the CPU window: a scrape is not the round's work
     before, started = {process: cpu_seconds(pid) for process, pid in pids.items()}, time.monotonic()
     result = load()
     elapsed, done = time.monotonic() - started, max(1, result.requests - result.errors)
     used = {process: cpu_seconds(pid) - before[process] for process, pid in pids.items()}
+    calls = None if calls_before is None else status_calls(stacks[name]) - calls_before
     cpu = {process: seconds * 1000 / done for process, seconds in used.items()}
     busy = sum(max(0.0, seconds - idle[process] * elapsed) for process, seconds in used.items()) * 1000 / done
     return {"rps": result.rps, "errors": result.errors, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
-            "cpu_ms": cpu, "stack_cpu_ms": sum(cpu.values()), "stack_busy_cpu_ms": busy}
+            "cpu_ms": cpu, "stack_cpu_ms": sum(cpu.values()), "stack_busy_cpu_ms": busy,
+            "status_calls": calls, "answered": done}  # GetStateBatch calls (metrics on): how many queries each carried
 
 
 def summarize(rounds: list[dict[str, dict]]) -> dict:
@@ -229,8 +243,16 @@ def summarize(rounds: list[dict[str, dict]]) -> dict:
                      "cpu_per_request_vs_off": {p: spread([r[name]["cpu_ms"][p] / r[OFF]["cpu_ms"][p] for r in rounds
                                                            if r[OFF]["cpu_ms"][p] >= SHARE * r[OFF]["stack_cpu_ms"]])
                                                 for p in PROCESSES},
-                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds])}
+                     "edge_status_cpu_per_request_vs_off": spread([_path(r[name]) / _path(r[OFF]) for r in rounds]),
+                     # state queries per GetStateBatch call (estado rounds, metrics on): does a setting coalesce less?
+                     "queries_per_status_call": spread([_per_call(m) for m in mine
+                                                        if m.get("status_calls")])}
     return out
+
+
+def _per_call(measured_: dict) -> float:
+    """The round's answered requests per GetStateBatch call."""
+    return measured_["answered"] / measured_["status_calls"]
 
 
 def _path(measured_: dict) -> float:
@@ -275,12 +297,15 @@ def run(stack) -> dict:
                     stacks[name].url, bodies[name], concurrency=concurrency, headers=headers), idle[name])
                     for name in order})
             loads.append(loadavg())
+            status_alone = status_rounds(stacks, [n for n in names if n.startswith((METRICS, TRACED))],
+                                         6 if _ARGS.short else 12, calls=600 if _ARGS.short else 1500)
             time.sleep(1)  # the last batch of spans
     receiver.stop()
     busy_idle = [f"{name}: {process} used {rate * 1000:.0f} ms of CPU per second with no load" for name, rates in
                  idle.items() for process, rate in rates.items() if process != "broker" and rate > IDLE_LIMIT]
     return {"consultarEstadoFactura": summarize(consultar), "enviarFactura": summarize(enviar),
             **({STEADY: summarize(steady)} if steady else {}),
+            "status_alone": status_alone,  # status_traced_cost.py: the status processes driven directly
             "busy_while_idle": busy_idle,  # any: that setting's rounds measured something else as well
             "idle_cpu_ms_per_s": {name: {p: round(r * 1000, 1) for p, r in rates.items()} for name, rates in idle.items()},
             "spans_received": len(receiver.spans), "loadavg_1min_per_round": [round(x, 2) for x in loads],
@@ -312,6 +337,7 @@ def main() -> int:
         results["grpc_server_calls_traced_10pct"] = cost_of("server_traced_cost")
         results["grpc_client_calls"] = cost_of("client_calls_cost")
         results["sampled_request_edge"] = cost_of("sampled_cost")  # a sampled estado's own CPU, edge in one process
+        results["unsampled_request_edge"] = cost_of("sampled_cost", "--unsampled")  # traced at 0 against tracing off
         results["sampled_call_grpc_server"] = cost_of("sampled_server_cost")  # and a sampled call's, at a server
     publish(results, OUT)
     return 0

@@ -1,7 +1,11 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
-[--paced-rounds R]` (all by default; also run by `make bench`; --before: also an edge of that commit, measured beside
-this one in estado, paced and group; --paced-rounds: interleaved paced runs per target, 3). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before it)."""
+[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--no-variants]` (all by default; also run
+by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced and group;
+--paced-rounds: interleaved paced runs per target, 3; --edge-env / --before-env: settings of this edge / the before
+edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2; estado also measures ESTADO_VARIANTS' edges unless
+--no-variants). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before
+it)."""
 from __future__ import annotations
 
 import json
@@ -23,6 +27,9 @@ from tests.benchmarks.benchstack import export_tree, extra_server, running_stack
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
 BESIDE_BEFORE = ("estado", "paced", "group")
 OUT = ROOT / "var" / "bench" / "reads.json"
+# estado's variants (--no-variants: none): the state batch linger that carried more queries per call under wrk -c8
+# (docs/benchmarks.md, "More queries per GetStateBatch call"), to be judged against the default on a quiet machine
+ESTADO_VARIANTS = {"edge (state batch linger 3 ms)": {"VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": "3"}}
 
 
 def _events(argv: list[str]) -> int:
@@ -31,6 +38,11 @@ def _events(argv: list[str]) -> int:
 
 def _before(argv: list[str]) -> str | None:
     return argv[argv.index("--before") + 1] if "--before" in argv else None
+
+
+def _edge_env(argv: list[str], flag: str) -> dict[str, str]:
+    """The VAR=VALUE settings given after each `flag` (an edge's own environment, e.g. its state batch linger)."""
+    return dict(argv[n + 1].split("=", 1) for n, arg in enumerate(argv) if arg == flag)
 
 
 def _keep(results: dict) -> None:
@@ -50,19 +62,26 @@ def main(argv: list[str]) -> int:
     with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as edges:
         answers = Path(tmp)
         started: list = []
-        edge = edges.enter_context(extra_server(stack, "soap_edge", started=started))
+        edge = edges.enter_context(extra_server(stack, "soap_edge", started=started, env=_edge_env(argv, "--edge-env")))
         before = None
         if rev:
             tree = export_tree(rev, answers / "before")
             before = edges.enter_context(extra_server(stack, "soap_edge", cwd=tree, started=started, env={
-                "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}"}))
+                "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}", **_edge_env(argv, "--before-env")}))
             results["before"] = rev
-        pids = dict(zip([edge, before] if before else [edge], (p.pid for p in started)))
+        results["edge_env"], results["before_env"] = _edge_env(argv, "--edge-env"), _edge_env(argv, "--before-env")
+        variants = {}  # estado only: this edge's code with another setting, beside it in the same rounds
+        if "estado" in names and "--no-variants" not in argv:
+            variants = {label: edges.enter_context(extra_server(stack, "soap_edge", started=started,
+                                                                env={**_edge_env(argv, "--edge-env"), **env}))
+                        for label, env in ESTADO_VARIANTS.items()}
+            results["estado_variants"] = ESTADO_VARIANTS
+        pids = dict(zip([edge, *([before] if before else []), *variants.values()], (p.pid for p in started)))
         for name in names:
             print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name == "estado":
-                extra["pids"] = pids
+                extra["pids"], extra["variants"] = pids, variants
             if name == "paced" and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)

@@ -14,6 +14,7 @@ both, the unsampled path as REV had it (a traced edge at ratio 0 with REV's vent
 """
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import statistics
@@ -66,6 +67,7 @@ def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[st
     from ventanilla.observability.grpc_client import ObservedChannel
     from ventanilla.observability.metrics import Metrics, NoMetrics
     from ventanilla.observability.process import Observability
+    from ventanilla.observability.tally import Tallies
     from ventanilla.observability.tracing import Tracing
 
     def tracing(ratio: str) -> Tracing:
@@ -87,7 +89,9 @@ def edges(settings, receiver_endpoint: str, before: str | None, ratios: tuple[st
             """REV's channel: its metered client interceptor in this checkout's observed channel."""
 
             def channel(self, channel):
-                return ObservedChannel(channel, before_grpc.MeteredClientCalls(CollectorRegistry()))
+                calls = before_grpc.MeteredClientCalls  # tallied since i14-metrics: it takes the process's Tallies
+                more = (Tallies(),) if "tallies" in inspect.signature(calls).parameters else ()
+                return ObservedChannel(channel, calls(CollectorRegistry(), *more))
 
         if "0" in ratios:  # REV's server spans, sampling nothing: the unsampled path before and after, same run
             spans = edge_main.ServerSpans
@@ -142,7 +146,7 @@ def measure(given: dict) -> dict:
             for _ in range(given["per_slice"]):
                 call(apps[name])
             cpu[name].append((time.process_time() - started) * 1e6 / given["per_slice"])
-    tracing.shutdown()  # the last spans exported
+    tracing.shutdown(60.0)  # the last spans exported (a bound far above what they take)
     receiver.stop()
     return {"requests_per_variant": given["slices"] * given["per_slice"], "spans_received": len(receiver.spans),
             "variants": {name: {"cpu_us_per_request": round(statistics.median(v), 1),

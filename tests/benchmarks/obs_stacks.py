@@ -37,6 +37,23 @@ class SettingStack:
     url: str = ""
     pids: dict[str, int] = field(default_factory=dict)
     estado: tuple[str, bytes] = ("", b"")
+    status_metrics: str = ""  # the status service's /metrics URL (metrics on)
+    status_address: str = ""
+    invoice_id: int = 0  # the invoice of the estado
+
+
+def status_calls(one: SettingStack, method: str = "GetStateBatch") -> float | None:
+    """How many calls of method the setting's status service has handled (its /metrics); None: metrics off."""
+    if not one.status_metrics:
+        return None
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(one.status_metrics, timeout=10) as answer:
+        text = answer.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "grpc_server_handled_total" and sample.labels.get("grpc_method") == method)
 
 
 def broker_pid(stack: BenchStack) -> int:
@@ -115,6 +132,8 @@ def setting_stacks(stack: BenchStack, scratch: Path, settings: dict[str, dict[st
             env.update(_metered(env, observability))
             ensure_topics(Settings.from_env(env))
             one = found[name] = SettingStack(name)
+            if env.get("VENTANILLA_STATUS_METRICS_ADDRESS", "off") != "off":
+                one.status_metrics = f"http://{env['VENTANILLA_STATUS_METRICS_ADDRESS']}/metrics"
             for service, module, ready in BACKENDS:
                 one.pids[service] = running.enter_context(_backend(env, module, ready, code.get(name))).pid
             started: list = []
@@ -127,7 +146,8 @@ def setting_stacks(stack: BenchStack, scratch: Path, settings: dict[str, dict[st
             one.url = running.enter_context(extra_server(stack, "soap_edge", env=edge_env, started=started,
                                                          cwd=tree or ROOT))
             one.pids["edge"] = started[-1].pid
-            one.estado = requests_.estado(_registered(one.url, headers))
+            one.invoice_id = _registered(one.url, headers)
+            one.estado, one.status_address = requests_.estado(one.invoice_id), env["VENTANILLA_STATUS_ADDRESS"]
         yield found
 
 

@@ -107,18 +107,21 @@ def _one_connection(targets: dict, headers) -> dict:
 
 
 def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
-           pids: dict[str, int] | None = None) -> dict:
+           pids: dict[str, int] | None = None, variants: dict[str, str] | None = None) -> dict:
     """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes (and on the
-    edge of another commit, `before`, interleaved); pids: each edge URL's server process, for its CPU per request."""
+    edge of another commit, `before`, interleaved); pids: each edge URL's server process, for its CPU per request;
+    variants: label -> URL of more edges (this code, another setting), measured on estado only."""
     headers, pids, flask_process = stack.client.ingress_headers, dict(pids or {}), []
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = requests_.estado(invoice_id)
     edges = {"edge": edge, **({"edge (before)": before} if before else {})}
+    variants = variants or {}
     with _flask_with(stack, answers, "estado.xml", _answer(edge, request, headers), flask_process) as flask:
         pids[flask] = flask_process[0].pid
         if before:
             assert _answer(before, request, headers) == _answer(edge, request, headers), "the answers differ"
-        targets = {**{f"{label} consultarEstadoFactura": (url, request) for label, url in edges.items()},
+        targets = {**{f"{label} consultarEstadoFactura": (url, request)
+                      for label, url in {**edges, **variants}.items()},
                    **{f"{label} version": (url, requests_.version()) for label, url in edges.items()},
                    "trivial Flask, same bytes": (flask, request)}
         for url, _ in targets.values():

@@ -29,6 +29,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "edge_estado": (4, 2),  # in-memory backends, then a real status service (hop_server.py)
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),
+    "registry_threads": (4, 2),  # one stack (two with --before), the registry's CPU per invoice by thread
     "portal": (2, 2),
     "observability": (20, 5),  # a whole stack per setting, 30 rotated rounds (6 with --short); then the edge alone
     "hop": (2, 1),

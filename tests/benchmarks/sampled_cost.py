@@ -2,7 +2,7 @@
 none built side by side against one private stack, slices of each in turn; the difference is a sampled request's
 own CPU (its spans, their attributes, the batch processor and the OTLP/HTTP exporter's encoding and sending).
 
-`.venv/bin/python -m tests.benchmarks.sampled_cost [slices [pairs]] [OTHER_CHECKOUT] [--profile] [--short]`: with
+`.venv/bin/python -m tests.benchmarks.sampled_cost [slices [pairs]] [OTHER_CHECKOUT] [--profile] [--unsampled] [--short]`: with
 OTHER_CHECKOUT (an absolute path: another checkout of the project, its generated protobuf modules in place), the
 same measurement run from its product code and this checkout's alternately, `pairs` times, against one stack. The OTLP
 receiver (tests/support/otlp_receiver.py) runs in its own process, so its decoding is not counted, as a collector's
@@ -11,6 +11,8 @@ the provider's force_flush, so its spans are encoded and sent within it, in batc
 requests: 300 spans, near the batch processor's 512). Besides the edge, the spans one sampled request makes are
 captured and timed through the OTLP encoder alone (`encode_spans(...).SerializeToString()`, per request).
 --profile: cProfile of the sampled edge's slices (the force_flush, thus the export, runs in the profiled thread).
+--unsampled: the same between the metrics-on edge without tracing and the one traced at ratio 0 instead (what
+tracing costs a request it does not sample: the decision, the context, the `traceparent` sent).
 JSON out (and var/bench/sampled_cost.json).
 """
 from __future__ import annotations
@@ -37,8 +39,9 @@ def _sink() -> tuple[subprocess.Popen, str]:
     return process, process.stdout.readline().strip()
 
 
-def _edges(settings, endpoint: str) -> dict:
-    """The metrics-on edge traced at ratio 0 and ratio 1 (OTLP/HTTP to endpoint), and their providers."""
+def _edges(settings, endpoint: str, unsampled: bool = False) -> dict:
+    """The metrics-on edge traced at ratio 0 and ratio 1 (OTLP/HTTP to endpoint), and their providers; unsampled:
+    the metrics-on edge without tracing ("0") and the one traced at ratio 0 ("1": the unsampled path alone)."""
     import soap_edge.__main__ as edge_main
     from ventanilla.observability.metrics import Metrics
     from ventanilla.observability.process import Observability
@@ -47,10 +50,14 @@ def _edges(settings, endpoint: str) -> dict:
     from tests.benchmarks.edge_overhead import SAMPLED
 
     found = {}
-    for ratio in ("0", "1"):
+    if unsampled:
+        found["0"] = (edge_main.build(settings, observability=Observability(Metrics("soap-edge"), Tracing.off())),
+                      Tracing.off())
+    for ratio in (("0",) if unsampled else ("0", "1")):
         os.environ.update({**SAMPLED, "OTEL_TRACES_SAMPLER_ARG": ratio, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint})
         tracing = Tracing.from_env("soap-edge")
-        found[ratio] = (edge_main.build(settings, observability=Observability(Metrics("soap-edge"), tracing)), tracing)
+        found["1" if unsampled else ratio] = (
+            edge_main.build(settings, observability=Observability(Metrics("soap-edge"), tracing)), tracing)
     return found
 
 
@@ -98,6 +105,12 @@ def _difference(profilers: dict, requests: int, top: int = 60) -> str:
     return "\n".join(lines)
 
 
+def _flush(tracing) -> None:
+    """The provider's buffered spans exported (a tracing-off provider has none)."""
+    if tracing.enabled:
+        tracing.provider.force_flush()
+
+
 def measure(given: dict) -> dict:
     """Per turn, a slice of each edge (the order alternated); a sampled request's CPU is the median of the per-turn
     differences divided by nothing: every request of the ratio-1 slice is sampled, none of the ratio-0 one."""
@@ -119,11 +132,11 @@ def measure(given: dict) -> dict:
                      lambda status, _headers, *_: statuses.append(status)))
         assert statuses[0].startswith("200"), statuses
 
-    edges = _edges(settings, given["endpoint"])
+    edges = _edges(settings, given["endpoint"], given.get("unsampled", False))
     for app, tracing in edges.values():
         for _ in range(100):
             call(app)
-        tracing.provider.force_flush()
+        _flush(tracing)
     profilers = {}
     if given.get("profile"):  # the calling thread's CPU (the export runs in it: force_flush), per function
         import cProfile
@@ -137,12 +150,12 @@ def measure(given: dict) -> dict:
             started = time.process_time()
             for _ in range(PER_SLICE):
                 call(app)
-            tracing.provider.force_flush()  # this slice's spans encoded and sent within it
+            _flush(tracing)  # this slice's spans encoded and sent within it
             cpu[ratio].append((time.process_time() - started) * 1e6 / PER_SLICE)
             if profilers:
                 profilers[ratio].disable()
     for _app, tracing in edges.values():
-        tracing.shutdown()
+        tracing.shutdown(60.0)
     import soap_edge
     result = {"code": str(Path(soap_edge.__file__).parents[3]), "slices": given["slices"], "per_slice": PER_SLICE,
               "unsampled_us_per_request": round(statistics.median(cpu["0"]), 1),
@@ -164,7 +177,7 @@ def _child(tree: Path, given: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(slices: int, profile: bool, other: Path | None = None, pairs: int = 1) -> dict:
+def main(slices: int, profile: bool, other: Path | None = None, pairs: int = 1, unsampled: bool = False) -> dict:
     """measure() against one private stack; with other (another checkout), from both trees alternately."""
     from tests.benchmarks.benchstack import running_stack
 
@@ -175,7 +188,8 @@ def main(slices: int, profile: bool, other: Path | None = None, pairs: int = 1) 
     try:
         with running_stack() as stack:
             given = {"env": stack.env, "cert": str(stack.client.cert), "key": str(stack.client.key),
-                     "ca": str(stack.client.ca), "slices": slices, "endpoint": endpoint, "profile": profile}
+                     "ca": str(stack.client.ca), "slices": slices, "endpoint": endpoint, "profile": profile,
+                     "unsampled": unsampled}
             for pair in range(pairs if other else 1):
                 for name in (list(trees) if pair % 2 == 0 else list(reversed(trees))):
                     runs[name].append(_child(trees[name], given))
@@ -204,11 +218,11 @@ if __name__ == "__main__":
     numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
     other_tree = next((Path(a) for a in sys.argv[1:] if a.startswith("/")), None)
     found = main(numbers[0] if numbers else (6 if "--short" in sys.argv else 20), "--profile" in sys.argv,
-                 other_tree, numbers[1] if len(numbers) > 1 else 3)
+                 other_tree, numbers[1] if len(numbers) > 1 else 3, "--unsampled" in sys.argv)
     profile_text = found.pop("profile", None)
-    out = ROOT / "var" / "bench" / "sampled_cost.json"
+    out = ROOT / "var" / "bench" / ("unsampled_cost.json" if "--unsampled" in sys.argv else "sampled_cost.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(found, indent=1))
     if profile_text:
-        (ROOT / "var" / "bench" / "sampled_cost.profile.txt").write_text(profile_text)
+        out.with_suffix(".profile.txt").write_text(profile_text)
     print(json.dumps(found))  # one line: bench_observability.py reads the last

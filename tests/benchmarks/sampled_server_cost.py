@@ -1,13 +1,16 @@
-"""What one sampled call costs a gRPC server (the status service's side of a sampled estado): the server interceptors
-of this checkout with tracing on, callers whose traces are all sampled against callers whose traces are all
-unsampled, spans through the batch span processor to an exporter that encodes them as the OTLP exporter does
+"""What tracing costs a gRPC server (the status service's side of an estado), per call, in one process, interleaved:
+the server interceptors of this checkout with tracing off (metrics on) against the same with tracing on, for callers
+whose traces are unsampled (nine calls in ten at 10 %) and sampled; and OpenTelemetry's own server interceptor in
+front of the metrics (what a sampled call went through before branch i14-status-span) for sampled callers. Spans go
+through the batch span processor to an exporter that encodes them as the OTLP exporter does
 (server_traced_cost.Encoded), each turn ending with force_flush so that its spans are encoded within it.
 
-`.venv/bin/python -m tests.benchmarks.sampled_server_cost [turns] [--profile]`. Served: server and client in this
-process on loopback, turns of 400 calls, process CPU µs per call, median of per-turn differences (sampled less
-unsampled). --profile: the same interceptor chain called directly in this thread (a handler call's details and a
-servicer context as grpc gives them, no network), cProfile of the sampled calls less the unsampled ones per call.
-JSON out.
+`.venv/bin/python -m tests.benchmarks.sampled_server_cost [turns] [--profile]`. Served: one server per setting and
+their clients in this process on loopback, turns of 400 calls per (setting, caller) pair, the pairs' order rotated
+each turn, process CPU µs per call, medians of per-turn differences. Direct: the same interceptor chains called in
+this thread (a handler call's details and a servicer context as grpc gives them, no network), thread CPU µs per
+call: the interceptors' own work without the network's noise. --profile: cProfile of the direct sampled calls less
+the unsampled ones. JSON out.
 """
 from __future__ import annotations
 
@@ -54,6 +57,12 @@ class _Context:
     def set_details(self, details):
         pass
 
+    def code(self):
+        return None  # no code set: the handler answered
+
+    def details(self):
+        return None
+
 
 def _profiled(provider, turns: int) -> str:
     import cProfile
@@ -76,30 +85,86 @@ def _profiled(provider, turns: int) -> str:
     return _difference(profilers, turns * CALLS)
 
 
+def _variants(provider) -> dict:
+    """The interceptor lists of each server: tracing off, this checkout's tracing, the instrumentation's."""
+    from opentelemetry.instrumentation.grpc import server_interceptor
+
+    from ventanilla.observability.grpc_spans import not_health
+    return {"off": server_interceptors(Metrics("status"), Tracing.off()),
+            "traced": server_interceptors(Metrics("status"), Tracing(provider, True)),
+            "instrumentation": [server_interceptor(tracer_provider=provider, filter_=not_health),
+                                *server_interceptors(Metrics("status"), Tracing.off())]}
+
+
+PAIRS = (("off", "0"), ("traced", "0"), ("traced", "1"), ("instrumentation", "1"))  # (server, caller sampled?)
+
+
+def _summary(cpu: dict) -> dict:
+    """Medians per pair, and the differences that matter, as medians of per-turn differences."""
+    def added(a, b):
+        return round(statistics.median(x - y for x, y in zip(cpu[a], cpu[b])), 1)
+    return {"us_per_call": {f"{server}, caller {'sampled' if sampled == '1' else 'unsampled'}":
+                            round(statistics.median(cpu[server, sampled]), 1) for server, sampled in PAIRS},
+            "unsampled_vs_off_us": added(("traced", "0"), ("off", "0")),
+            "unsampled_vs_off_ratio": round(statistics.median(cpu["traced", "0"]) / statistics.median(cpu["off", "0"]), 3),
+            "sampled_call_adds_us": added(("traced", "1"), ("traced", "0")),
+            "instrumentation_sampled_call_adds_us": added(("instrumentation", "1"), ("traced", "0"))}
+
+
+def _direct(provider, turns: int) -> dict:
+    """The interceptor chains called directly in this thread, thread CPU µs per call."""
+    import grpc
+
+    chains = {name: interceptors for name, interceptors in _variants(provider).items()}
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: b"ok")
+    calls = {ratio: [(Details("/ventanilla.v1.StatusService/GetStateBatch", _metadata(n, ratio == "1")),
+                      _Context(_metadata(n, ratio == "1"))) for n in range(CALLS)] for ratio in ("0", "1")}
+
+    def through(interceptors, details):
+        def continuation(d, rest=tuple(interceptors)):  # grpc's pipeline: each interceptor's continuation the next
+            if not rest:
+                return handler
+            return rest[0].intercept_service(lambda d2: continuation(d2, rest[1:]), d)
+        return continuation(details)
+    cpu: dict = {pair: [] for pair in PAIRS}
+    for turn in range(turns):
+        for server, ratio in PAIRS[turn % len(PAIRS):] + PAIRS[:turn % len(PAIRS)]:
+            started = time.thread_time()
+            for details, context in calls[ratio]:
+                through(chains[server], details).unary_unary(b"x", context)
+            provider.force_flush()
+            cpu[server, ratio].append((time.thread_time() - started) / CALLS * 1e6)
+    return _summary(cpu)
+
+
 def main(turns: int = 15, profile: bool = False) -> dict:
     import os
 
     os.environ.update({"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"})
     provider = _traced(_provider("status"))
-    server, call = _served(server_interceptors(Metrics("status"), Tracing(provider, True)))
+    servers = {name: _served(interceptors) for name, interceptors in _variants(provider).items()}
     metadata = {ratio: [_metadata(n, ratio == "1") for n in range(CALLS)] for ratio in ("0", "1")}
     for n in range(300):
-        call(b"x", metadata=metadata[str(n % 2)][n % CALLS])
-    cpu: dict[str, list[float]] = {"0": [], "1": []}
+        for _server, call in servers.values():
+            call(b"x", metadata=metadata[str(n % 2)][n % CALLS])
+    cpu: dict = {pair: [] for pair in PAIRS}
     load = [os.getloadavg()[0]]
     for turn in range(turns):
-        for ratio in (("0", "1") if turn % 2 == 0 else ("1", "0")):
+        for server, ratio in PAIRS[turn % len(PAIRS):] + PAIRS[:turn % len(PAIRS)]:
+            call = servers[server][1]
             started = time.process_time()
             for n in range(CALLS):
                 call(b"x", metadata=metadata[ratio][n])
             provider.force_flush()
-            cpu[ratio].append((time.process_time() - started) / CALLS * 1e6)
+            cpu[server, ratio].append((time.process_time() - started) / CALLS * 1e6)
+    for server, _call in servers.values():
+        server.stop(None)
+    found = {"served": _summary(cpu), "direct": _direct(provider, turns * 2)}
     load.append(os.getloadavg()[0])
-    server.stop(None)
-    found = {"unsampled_us_per_call": round(statistics.median(cpu["0"]), 1),
-             "sampled_us_per_call": round(statistics.median(cpu["1"]), 1),
-             "sampled_call_adds_us": round(statistics.median(s - u for s, u in zip(cpu["1"], cpu["0"])), 1),
-             "turns": turns, "calls_per_turn": CALLS, "loadavg_1min": load}
+    found.update({"unsampled_us_per_call": found["served"]["us_per_call"]["traced, caller unsampled"],
+                  "sampled_us_per_call": found["served"]["us_per_call"]["traced, caller sampled"],
+                  "sampled_call_adds_us": found["served"]["sampled_call_adds_us"],
+                  "turns": turns, "calls_per_turn": CALLS, "loadavg_1min": load})
     if profile:
         found["profile"] = _profiled(provider, max(4, turns // 3))
     provider.shutdown()

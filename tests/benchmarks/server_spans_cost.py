@@ -15,6 +15,7 @@ import time
 from concurrent import futures
 
 import grpc
+from opentelemetry import context as otel_context, trace
 from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -39,6 +40,50 @@ def _served(interceptors) -> tuple[grpc.Server, grpc.UnaryUnaryMultiCallable]:
     return server, grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary("/bench.Echo/Say")
 
 
+class _Dropped:
+    """A call REV's SampledServerSpans dropped (its (span, parent)), made current around the handler as REV did."""
+
+    def __init__(self, current):
+        self._current = current
+
+    def wrapped(self, behavior):
+        def run(request, context):
+            token = otel_context.attach(trace.set_span_in_context(*self._current))
+            try:
+                return behavior(request, context)
+            finally:
+                otel_context.detach(token)
+        return run
+
+    streamed = wrapped
+
+
+class BeforeSpans(grpc.ServerInterceptor):
+    """REV's server spans (its grpc_spans.py loaded from git) on this checkout's metered interceptor, wired as REV
+    wired them when REV decides in grpc's polling thread (dropped(), else kept(): the instrumentation's interceptor
+    around the handler); a REV with this checkout's interface (traced()) is simply given to with_spans."""
+
+    def __init__(self, metrics, spans):
+        self._calls = metrics.grpc_server_interceptor()
+        self._spans = spans
+        self._traced = self._calls.with_spans(spans) if hasattr(spans, "traced") else None
+
+    def intercept_service(self, continuation, details):
+        if self._traced is not None:
+            return self._traced.intercept_service(continuation, details)
+        current = self._spans.dropped(details)
+        if current is None:
+            return self._spans.kept(lambda d: self._calls._handler(continuation, d, None), details)
+        return self._calls._handler(continuation, details, _Dropped(current))
+
+
+def before_interceptors(before: str, metrics, provider) -> list[grpc.ServerInterceptor]:
+    """REV's grpc_spans.py loaded from git onto this checkout's metered server interceptor (BeforeSpans)."""
+    from tests.benchmarks.edge_overhead import _module_of
+    spans = _module_of(before, "ventanilla/observability/grpc_spans.py", "before_grpc_spans").SampledServerSpans
+    return [BeforeSpans(metrics, spans(provider))]
+
+
 def main(turns: int = 15, before: str | None = None) -> dict:
     """Each variant's median CPU µs per call, and what it adds to metrics alone."""
     provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)), id_generator=ReusedIds())
@@ -49,10 +94,7 @@ def main(turns: int = 15, before: str | None = None) -> dict:
                 "metrics + OpenTelemetry's server interceptor": _served(
                     [server_interceptor(tracer_provider=provider, filter_=not_health), metrics.grpc_server_interceptor()])}
     if before is not None:
-        from tests.benchmarks.edge_overhead import _module_of
-        spans = _module_of(before, "ventanilla/observability/grpc_spans.py", "before_grpc_spans").SampledServerSpans
-        variants[f"metrics + tracing 10 % ({before})"] = _served([metrics.grpc_server_interceptor().with_spans(
-            spans(provider))])
+        variants[f"metrics + tracing 10 % ({before})"] = _served(before_interceptors(before, metrics, provider))
     cpu: dict[str, list[float]] = {name: [] for name in variants}
     for _server, call in variants.values():
         for _ in range(300):

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-from tests.benchmarks.server_spans_cost import _served
+from tests.benchmarks.server_spans_cost import _served, before_interceptors
 from ventanilla.observability.grpc_interceptors import server_interceptors
 from ventanilla.observability.metrics import Metrics
 from ventanilla.observability.sampling import ReusedIds
@@ -64,12 +64,9 @@ def main(turns: int = 15, before: str | None = None) -> dict:
                 "metrics + tracing 10 % (this checkout)": _served(server_interceptors(metrics, Tracing(ours, True)))}
     providers = {"metrics + tracing 10 % (this checkout)": ours}
     if before is not None:
-        from tests.benchmarks.edge_overhead import _module_of
-        spans = _module_of(before, "ventanilla/observability/grpc_spans.py", "before_grpc_spans").SampledServerSpans
         theirs = _traced(TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1)), id_generator=ReusedIds()))
         providers[f"metrics + tracing 10 % ({before})"] = theirs
-        variants[f"metrics + tracing 10 % ({before})"] = _served([metrics.grpc_server_interceptor().with_spans(
-            spans(theirs))])
+        variants[f"metrics + tracing 10 % ({before})"] = _served(before_interceptors(before, metrics, theirs))
     metadata = [_metadata(n) for n in range(CALLS)]
     for _server, call in variants.values():
         for n in range(300):

@@ -387,17 +387,45 @@ STOP_MARGIN_S = 5  # between a service's stop bound and its pod's kill: a loaded
 
 
 def stop_bounds(settings: Settings) -> dict[str, float]:
-    """Each service's stop bound (docs/operations.md, "Stopping"), from the code that enforces it."""
-    from backoffice_gateway.__main__ import STOP_BOUND_S as GATEWAY
-    from portal_service.server import STOP_BOUND_S as PORTAL
-    from registry_service.processes import stop_bound_s as registry
-    from soap_edge.http.server import stop_bound_s as edge
-    from status_service.__main__ import STOP_BOUND_S as STATUS
-    from ventanilla.stopping import bound_s
+    """Each service's stop bound (docs/operations.md, "Stopping"), from the code that enforces it: the one
+    stop_bound_s of the grace its composition root gives the calls under way."""
+    from backoffice_gateway.__main__ import stop_grace_s as gateway
+    from cancellation_service.__main__ import stop_grace_s as cancellation
+    from portal_service.server import stop_grace_s as portal
+    from registry_service.__main__ import stop_grace_s as registry
+    from soap_edge.http.server import stop_grace_s as edge
+    from status_service.__main__ import stop_grace_s as status
+    from ventanilla.stopping import stop_bound_s
 
-    write_s = settings.deadlines.write_s
-    return {"status": STATUS, "registry": registry(write_s) + 1, "cancellation": bound_s(write_s),  # + 1: its parent
-            "soap-edge": edge(settings), "portal": PORTAL, "backoffice-gateway": GATEWAY}
+    graces = {"status": status, "registry": registry, "cancellation": cancellation, "soap-edge": edge,
+              "portal": portal, "backoffice-gateway": gateway}
+    bounds = {name: stop_bound_s(grace(settings)) for name, grace in graces.items()}
+    bounds["registry"] += 1  # its parent of VENTANILLA_REGISTRY_PROCESSES waits a child's bound, then 1 s
+    return bounds
+
+
+def stopping_table() -> dict[str, tuple[float, int]]:
+    """docs/operations.md's "Stopping" table: per service, the bound and terminationGracePeriodSeconds it states."""
+    import re
+
+    from tests.deploy.render import ROOT
+
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    rows = guide[guide.index("| service | grace for calls under way |"):].split("\n\n", 1)[0].splitlines()[2:]
+    stated = {}
+    for row in rows:
+        names, _grace, bound, periods = (cell.strip() for cell in row.strip("|").split("|"))
+        for name, period in zip(names.split(", "), periods.split(", "), strict=True):
+            stated[name] = (float(re.match(r"[0-9.]+", bound).group()), int(period))
+    return stated
+
+
+def test_the_stopping_table_states_each_services_bound_and_pod_grace():
+    docs = documents("prod")
+    bounds = stop_bounds(settings_of(docs))
+    periods = {w["metadata"]["name"]: w["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+               for w in workloads(docs) if w["metadata"]["name"] in bounds}
+    assert stopping_table() == {name: (bounds[name] - (name == "registry"), periods[name]) for name in bounds}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -236,3 +236,111 @@ def test_blocking_calls_skip_grpcs_interceptor_machinery_and_futures_keep_it(tra
     with requestid.bound("rid-future"):
         assert channel.unary_unary("/test.Echo/Say").future(b"f", timeout=10).result() == b"ok:f"
     assert lines[-1]["request_id"] == "rid-future"
+
+
+def _internal(request, context):
+    context.abort(grpc.StatusCode.INTERNAL, "store unreachable")
+
+
+def _server_spans(interceptors, exporter: InMemorySpanExporter, client_tracing: Tracing) -> dict:
+    """Each method's SERVER span from a real server built with interceptors, called within a sampled trace."""
+    server = grpc.server(futures.ThreadPoolExecutor(2), interceptors=interceptors)
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Echo", {
+        "Say": grpc.unary_unary_rpc_method_handler(_say), "Fail": grpc.unary_unary_rpc_method_handler(_fail),
+        "Crash": grpc.unary_unary_rpc_method_handler(_crash), "Internal": grpc.unary_unary_rpc_method_handler(_internal),
+        "Gather": grpc.stream_unary_rpc_method_handler(_gather)})])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = intercept_channel(grpc.insecure_channel(f"127.0.0.1:{port}"), Metrics("soap-edge"), client_tracing)
+    try:
+        with client_tracing.tracer("soap").start_as_current_span("consultar"):
+            channel.unary_unary("/test.Echo/Say")(b"s", timeout=10)
+            channel.stream_unary("/test.Echo/Gather")(iter([b"g"]), timeout=10)
+            for failing in ("Fail", "Crash", "Internal"):
+                with pytest.raises(grpc.RpcError):
+                    channel.unary_unary(f"/test.Echo/{failing}")(b"x", timeout=10)
+    finally:
+        channel.close()
+        server.stop(None)
+    return {s.name: s for s in exporter.get_finished_spans() if s.kind.name == "SERVER"}
+
+
+def test_a_kept_calls_lean_server_span_is_the_instrumentations_span(lines):
+    """A sampled call's span, started whole in the handler's thread (grpc_spans.py), has the name, kind, scope,
+    attributes, status and parent OpenTelemetry's gRPC server interceptor gives it; each exception once."""
+    from opentelemetry.instrumentation.grpc import server_interceptor
+
+    from ventanilla.observability.grpc_spans import not_health
+
+    found = {}
+    for who in ("ours", "instrumentation"):
+        exporter = InMemorySpanExporter()
+        client_tracing, server_tracing = Tracing.to("soap-edge", exporter), Tracing.to("status", exporter)
+        interceptors = (server_interceptors(Metrics("status"), server_tracing) if who == "ours" else
+                        [server_interceptor(tracer_provider=server_tracing.provider, filter_=not_health),
+                         *server_interceptors(Metrics("status"), Tracing.off())])
+        found[who] = _server_spans(interceptors, exporter, client_tracing)
+        clients = {s.name: s for s in exporter.get_finished_spans() if s.kind.name == "CLIENT"}
+        for name, span in found[who].items():  # a child of its caller's client span, in the caller's trace
+            assert span.parent.span_id == clients[name].context.span_id and span.parent.is_remote
+            assert span.context.trace_id == clients[name].context.trace_id
+    ours, theirs = found["ours"], found["instrumentation"]
+    assert set(ours) == set(theirs) == {f"/test.Echo/{m}" for m in ("Say", "Gather", "Fail", "Crash", "Internal")}
+    for name in ours:
+        mine, instrumented = dict(ours[name].attributes), dict(theirs[name].attributes)
+        assert mine.pop("net.peer.port").isdigit() and instrumented.pop("net.peer.port").isdigit()  # two connections
+        assert mine == instrumented and mine["net.peer.name"] == "localhost", name
+        assert (ours[name].status.status_code, ours[name].status.description) == (
+            theirs[name].status.status_code, theirs[name].status.description), name
+        assert ours[name].instrumentation_scope == theirs[name].instrumentation_scope
+    assert ours["/test.Echo/Internal"].status.status_code.name == "ERROR"
+    assert [e.attributes["exception.type"] for e in ours["/test.Echo/Crash"].events] == ["RuntimeError"]
+    assert {e.name for e in theirs["/test.Echo/Crash"].events} == {"exception"}  # theirs: twice (use_span too)
+    assert all(l["span_id"] in {format(s.context.span_id, "016x") for s in ours.values()}
+               for l in lines[:2] if l["msg"] == "handled")
+
+
+def test_a_call_without_any_trace_context_is_a_root_the_sampler_decides(lines):
+    """No traceparent at all: a root span kept by an always-on sampler, none under always-off (the SDK's word)."""
+    for sampler, spans in ((ALWAYS_ON, 1), (ALWAYS_OFF, 0)):
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider(sampler=sampler)
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        server, port = _serve(Tracing(provider, True), Metrics("status"))
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        try:
+            assert channel.unary_unary("/test.Echo/Say")(b"r", timeout=10) == b"ok:r"
+        finally:
+            channel.close()
+            server.stop(None)
+        assert len(exporter.get_finished_spans()) == spans
+        if spans:
+            (root,) = exporter.get_finished_spans()
+            assert root.parent is None and root.kind.name == "SERVER"
+            assert lines[-1]["span_id"] == format(root.context.span_id, "016x")
+
+
+def test_an_unsampled_call_starts_no_span_and_a_sampled_one_exactly_one(lines, monkeypatch):
+    """The decision comes first: a call in an unsampled trace never reaches the tracer (no start_span, nothing
+    exported) yet logs its caller's trace; a call in a sampled trace starts one SERVER span, its caller's child."""
+    from ventanilla.observability.grpc_spans import SampledServerSpans
+
+    started = []
+    original = SampledServerSpans.started
+    monkeypatch.setattr(SampledServerSpans, "started", lambda self, *a: started.append(a) or original(self, *a))
+    exporter = InMemorySpanExporter()
+    server, port = _serve(Tracing.to("status", exporter), Metrics("status"))
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0"
+    try:
+        assert channel.unary_unary("/test.Echo/Say")(b"u", timeout=10, metadata=(("traceparent", caller + "0"),))
+        assert started == [] and exporter.get_finished_spans() == ()
+        assert lines[-1]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+        assert channel.unary_unary("/test.Echo/Say")(b"s", timeout=10, metadata=(("traceparent", caller + "1"),))
+    finally:
+        channel.close()
+        server.stop(None)
+    (span,) = exporter.get_finished_spans()
+    assert len(started) == 1 and span.kind.name == "SERVER" and span.parent.is_remote
+    assert (span.context.trace_id, span.parent.span_id) == (0x4bf92f3577b34da6a3ce929d0e0e4736, 0x00f067aa0ba902b7)
+    assert lines[-1]["span_id"] == format(span.context.span_id, "016x")

@@ -105,4 +105,6 @@ def test_run_stops_everything_and_fails_when_a_service_dies(settings_env):
     assert time.monotonic() - started < 60
     output = run.stdout + run.stderr
     assert "a child ended unexpectedly" in output and '"child": "registry"' in output
+    assert '"msg": "cannot bind"' in output and f'"address": "{settings.addresses.registry}"' in output
+    assert "Traceback" not in output  # one structured line says why, not a stack trace
     assert not any(alive(pid) for pid in _started_pids(run.stderr).values())

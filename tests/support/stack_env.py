@@ -1,23 +1,13 @@
-"""A private stack's VENTANILLA_* variables (own state, free ports, topics and groups) and free ports."""
+"""A private stack's VENTANILLA_* variables (own state, free ports, topics and groups); free_ports (tests/support/ports.py)."""
 from __future__ import annotations
 
-import socket
 import uuid
-from contextlib import ExitStack, closing
 from pathlib import Path
 
 from ventanilla.adapters.topics import TOPICS
 from ventanilla.config import METRICS_PROCESSES, Settings
+from tests.support.ports import free_ports
 from tests.support.service_pki import service_tls_env
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct TCP ports free on 127.0.0.1 right now."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def metrics_env() -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -41,6 +42,30 @@ def test_close_all_closes_together_and_does_not_wait_for_a_close_that_hangs():
     hang.set()
 
 
+def test_a_collector_that_does_not_answer_keeps_a_stop_within_its_bound_and_exit_0():
+    """A composition root's stop: on_stop, then the spans still buffered, within the bound (OTEL's own export
+    timeout, 30 s here, would carry the stop past it and the watchdog would end the process with status 1)."""
+    program = ("import os, signal, threading\n"
+               "from ventanilla.adapters.grpc_server import run_until_signalled\n"
+               "from ventanilla.observability.process import Observability\n"
+               "observability = Observability.from_env('status')\n"
+               "with observability.tracer('t').start_as_current_span('buffered'):\n"
+               "    pass\n"
+               "threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
+               "run_until_signalled(lambda budget: None, 4.0, observability.close)\n")
+    with socket.socket() as collector:  # accepts, never answers
+        collector.bind(("127.0.0.1", 0))
+        collector.listen(16)
+        env = {**os.environ, "VENTANILLA_STATUS_METRICS_ADDRESS": "off", "OTEL_EXPORTER_OTLP_TIMEOUT": "30",
+               "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.getsockname()[1]}",
+               "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "not exported in time" in done.stderr
+    assert time.monotonic() - started < 30  # the bound is 4 s after a 1 s wait; imports on a loaded machine
+
+
 def test_the_watchdog_ends_a_process_whose_stop_hangs_with_status_1_and_its_stacks():
     program = ("import threading, time\n"
                "from ventanilla.stopping import StopBudget\n"
@@ -51,6 +76,36 @@ def test_the_watchdog_ends_a_process_whose_stop_hangs_with_status_1_and_its_stac
     assert time.monotonic() - started < 30
     assert done.returncode == 1
     assert "the stop passed its bound" in done.stderr and "Thread 0x" in done.stderr
+
+
+def test_the_watchdog_ends_the_process_even_when_its_log_line_cannot_be_written():
+    """A thread stuck writing a log line holds its handler's lock: the watchdog's own line waits behind it, and
+    faulthandler's thread ends the process BACKSTOP_S later."""
+    program = ("import logging, threading, time\n"
+               "from ventanilla.stopping import StopBudget\n"
+               "handler = logging.StreamHandler()\n"
+               "logging.getLogger().addHandler(handler)\n"
+               "handler.acquire()\n"
+               "StopBudget(0.5).watch()\n"
+               "threading.Thread(target=time.sleep, args=(60,)).start()\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 1
+    assert "Thread 0x" in done.stderr and "the stop passed its bound" not in done.stderr
+
+
+def test_a_close_that_fails_is_logged_and_the_others_still_close(caplog):
+    closed = []
+
+    def broken(_timeout_s):
+        raise RuntimeError("the broker said no")
+    with caplog.at_level(logging.ERROR, logger="ventanilla.stopping"):
+        close_all([broken, closed.append], StopBudget(5.0))
+    assert len(closed) == 1
+    (record,) = [r for r in caplog.records if r.name == "ventanilla.stopping"]
+    assert record.getMessage() == "a close failed while stopping" and record.closer.endswith("broken")
+    assert "the broker said no" in caplog.text
 
 
 def _handler(stream) -> StderrHandler:

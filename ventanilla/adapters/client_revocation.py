@@ -100,8 +100,8 @@ class ClientRevocation:
             log.info("revocation status unknown; admitted (soft-fail)", extra={"fingerprint": fingerprint})
         return None
 
-    def close(self) -> None:
-        """Stop refreshing."""
+    def close(self, _timeout_s: float | None = None) -> None:
+        """Stop refreshing (at once: nothing to wait for; a stop's closers are given a timeout)."""
         self._watch.stop()
 
 

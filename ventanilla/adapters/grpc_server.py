@@ -6,12 +6,13 @@ import logging
 import signal
 import threading
 from concurrent import futures
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from ventanilla.stopping import StopBudget
+from ventanilla.stopping import FLUSH_S, StopBudget
 
 log = logging.getLogger("ventanilla.grpc")
 
@@ -48,6 +49,25 @@ def balancing(lb_policy: str) -> tuple[tuple[str, str], ...]:
     return (("grpc.service_config", json.dumps({"loadBalancingConfig": [{lb_policy: {}}]})),)
 
 
+class BindError(OSError):
+    """A gRPC server cannot bind its address (most often: another process holds it)."""
+
+    def __init__(self, what: str, address: str):
+        super().__init__(f"cannot bind {what} to {address}")
+        self.address = address
+
+
+@contextmanager
+def exit_when_unbound() -> Iterator[None]:
+    """A composition root's wiring, where a server that cannot bind its address ends the process with one
+    structured error line and status 1 rather than a traceback."""
+    try:
+        yield
+    except BindError as error:
+        log.error("cannot bind", extra={"address": error.address, "error": str(error)})
+        raise SystemExit(1) from None
+
+
 class GrpcServer:
     """A started gRPC server reporting SERVING on the standard health service (TLS when given credentials)."""
 
@@ -56,26 +76,36 @@ class GrpcServer:
                  interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = "",
                  share_port: bool = False):
         """share_port: several processes bind the same address and the kernel spreads connections over them
-        (SO_REUSEPORT, on by default in gRPC on Linux; said here because the registry depends on it)."""
+        (SO_REUSEPORT). gRPC turns it on by default on Linux, so a server that does not share its port turns it off:
+        a second process on a taken address then fails to bind (OSError) instead of silently taking half of the
+        connections meant for another service. The option covers the health port too."""
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
                      ("grpc.max_send_message_length", 64 * 1024 * 1024),
-                     *([("grpc.so_reuseport", 1)] if share_port else [])],
+                     ("grpc.so_reuseport", 1 if share_port else 0)],
             interceptors=interceptors,
         )
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         for add in add_servicers:
             add(self._server)
-        self.port = (self._server.add_secure_port(address, credentials) if credentials is not None
-                     else self._server.add_insecure_port(address))
-        if self.port == 0:
-            raise OSError(f"cannot bind gRPC server to {address}")
+        self.port = self._bind("gRPC server", address, credentials)
         # plaintext for Kubernetes' gRPC probes: with mutual TLS, every other method refuses a caller without a
         # verified service certificate (service_tls.CallerCheck), which a plaintext connection never has
-        if health_address and self._server.add_insecure_port(health_address) == 0:
-            raise OSError(f"cannot bind gRPC health port to {health_address}")
+        if health_address:
+            self._bind("gRPC health port", health_address, None)
+
+    def _bind(self, what: str, address: str, credentials: grpc.ServerCredentials | None) -> int:
+        """The port bound at address; BindError when it cannot be (gRPC answers 0 or raises RuntimeError)."""
+        try:
+            port = (self._server.add_secure_port(address, credentials) if credentials is not None
+                    else self._server.add_insecure_port(address))
+        except RuntimeError:
+            port = 0
+        if port == 0:
+            raise BindError(what, address)
+        return port
 
     def start(self, serving: bool = True) -> None:
         """Start serving and report SERVING (or NOT_SERVING, until set_serving says otherwise).
@@ -109,9 +139,11 @@ def stop_servers(servers: list[GrpcServer], budget: StopBudget, grace_s: float) 
         done.wait(budget.left())
 
 
-def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float) -> None:
+def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float,
+                        flush: Callable[[float], object] | None = None) -> None:
     """Block the main thread until SIGINT or SIGTERM, then call on_stop with a budget of bound_s seconds, past
-    which the process exits whatever is left (ventanilla/stopping.py)."""
+    which the process exits whatever is left (ventanilla/stopping.py), then flush(what is left, at most FLUSH_S):
+    the spans still buffered (Observability.close), inside the bound whatever the collector does."""
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -120,3 +152,5 @@ def run_until_signalled(on_stop: Callable[[StopBudget], None], bound_s: float) -
     budget.watch()
     log.info("stopping", extra={"bound_s": bound_s})
     on_stop(budget)
+    if flush is not None:
+        flush(budget.left(FLUSH_S))

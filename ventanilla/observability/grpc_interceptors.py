@@ -2,32 +2,27 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import grpc
-from opentelemetry import context as otel_context, trace
-from opentelemetry.instrumentation.grpc import client_interceptor
+from opentelemetry import trace
 
 from ventanilla.observability import requestid, traceparent
+from ventanilla.observability.client_spans import ClientSpans
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
-from ventanilla.observability.grpc_spans import Current, SampledServerSpans, not_health
+from ventanilla.observability.grpc_spans import CallTrace, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
 
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
     from ventanilla.observability.metrics import Metrics
 
-class _ClientInfo(NamedTuple):  # what the instrumentation's client interceptor reads of a call (grpcext's)
-    full_method: str
-    timeout: float | None
-
-
 class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
                                  grpc.StreamUnaryClientInterceptor):
     """Sends the current request id as x-request-id metadata; made with_spans, the trace too, in the same layer."""
 
-    _spans = None  # the instrumentation's client interceptor (grpcext's interface), when tracing is on
+    _spans: ClientSpans | None = None  # when tracing is on
 
-    def with_spans(self, spans) -> "RequestIdClientInterceptor":
+    def with_spans(self, spans: ClientSpans) -> "RequestIdClientInterceptor":
         """A copy (sharing this one's metrics) that also traces each call: see _call."""
         traced = copy.copy(self)
         traced._spans, traced._injection = spans, traceparent.Injection()
@@ -54,11 +49,11 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         span_context = span.get_span_context()
         if span_context.is_valid and not span.is_recording():
             return continuation(self._with_id(details, extra=self._injection.metadata(span_context)), request)
+        if not not_health(details):  # as the instrumentation's filter: no span, no context sent
+            return continuation(self._with_id(details), request)
         method = details.method.decode() if isinstance(details.method, bytes) else details.method
-
-        def invoker(request_, metadata):
-            return continuation(self._with_id(details, metadata), request_)
-        return self._spans.intercept_unary(request, details.metadata, _ClientInfo(method, details.timeout), invoker)
+        return self._spans.call(method, lambda sent: continuation(self._with_id(details, extra=sent), request),
+                                span.is_recording() and span_context.trace_flags.sampled)
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         return self._call(continuation, client_call_details, request)
@@ -70,27 +65,17 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         return self._call(continuation, client_call_details, request_iterator)
 
 
-def bound_to(request_id: str | None, behavior, current: Current | None = None):
-    """behavior with the request id bound, and a dropped call's trace (current) made current, while it runs."""
-    if current is None:
-        def run(request, context):
-            with requestid.bound(request_id):
-                return behavior(request, context)
-        return run
-
-    def traced(request, context):
-        token = otel_context.attach(trace.set_span_in_context(*current))
-        try:
-            with requestid.bound(request_id):
-                return behavior(request, context)
-        finally:
-            otel_context.detach(token)
-    return traced
+def bound_to(request_id: str | None, behavior, traced: CallTrace | None = None):
+    """behavior with the request id bound, and within the call's trace (traced) when tracing is on, while it runs."""
+    def run(request, context):
+        with requestid.bound(request_id):
+            return behavior(request, context)
+    return run if traced is None else traced.wrapped(run)
 
 
 class RequestIdServerInterceptor(grpc.ServerInterceptor):
-    """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the caller's
-    trace too, in the same layer (a call the sampler keeps goes through the instrumentation's interceptor)."""
+    """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the call's trace
+    too, in the same layer: decided in the handler's thread, a span only for a call the sampler keeps (grpc_spans.py)."""
 
     _spans: SampledServerSpans | None = None
 
@@ -101,14 +86,10 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         return traced
 
     def intercept_service(self, continuation, handler_call_details):
-        if self._spans is None:
-            return self._handler(continuation, handler_call_details, None)
-        current = self._spans.dropped(handler_call_details)
-        if current is None:
-            return self._spans.kept(lambda details: self._handler(continuation, details, None), handler_call_details)
-        return self._handler(continuation, handler_call_details, current)
+        traced = self._spans.traced(handler_call_details) if self._spans is not None else None
+        return self._handler(continuation, handler_call_details, traced)
 
-    def _handler(self, continuation, handler_call_details, current: Current | None):
+    def _handler(self, continuation, handler_call_details, traced: CallTrace | None):
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
@@ -117,39 +98,34 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         if handler.request_streaming and handler.response_streaming:
             return handler  # no bidirectional method in proto/ventanilla/v1
         if handler.request_streaming:
-            return self._wrapped_stream(handler, handler_call_details, request_id, current)
+            return self._wrapped_stream(handler, handler_call_details, request_id, traced)
         if handler.response_streaming:
-            if request_id is None and current is None:
+            if request_id is None and traced is None:
                 return handler
-            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, current),
+            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, traced),
                                                         handler.request_deserializer, handler.response_serializer)
-        return self._wrapped(handler, handler_call_details, request_id, current)
+        return self._wrapped(handler, handler_call_details, request_id, traced)
 
-    def _wrapped(self, handler, _details, request_id: str | None, current: Current | None):
-        """A unary handler with the request id (and a dropped call's trace) current; neither: the handler as it is."""
-        if request_id is None and current is None:
+    def _wrapped(self, handler, _details, request_id: str | None, traced: CallTrace | None):
+        """A unary handler with the request id (and the call's trace) current; neither: the handler as it is."""
+        if request_id is None and traced is None:
             return handler
-        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, current),
+        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, traced),
                                                    handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, _details, request_id: str | None, current: Current | None):
+    def _wrapped_stream(self, handler, _details, request_id: str | None, traced: CallTrace | None):
         """A client-streaming handler with the request id (and trace) current; neither: the handler as it is."""
-        if request_id is None and current is None:
+        if request_id is None and traced is None:
             return handler
-        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, current),
+        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, traced),
                                                     handler.request_deserializer, handler.response_serializer)
 
 
-def _streamed(request_id: str | None, behavior, current: Current | None):
-    def run(request, context):  # attached while iterated, as the instrumentation's streamed answers
-        token = otel_context.attach(trace.set_span_in_context(*current)) if current is not None else None
-        try:
-            with requestid.bound(request_id):
-                yield from behavior(request, context)
-        finally:
-            if token is not None:
-                otel_context.detach(token)
-    return run
+def _streamed(request_id: str | None, behavior, traced: CallTrace | None):
+    def run(request, context):  # bound while iterated, as the instrumentation's streamed answers
+        with requestid.bound(request_id):
+            yield from behavior(request, context)
+    return run if traced is None else traced.streamed(run)
 
 
 def server_interceptors(metrics: Metrics | None, tracing: Tracing) -> list[grpc.ServerInterceptor]:
@@ -164,5 +140,5 @@ def intercept_channel(channel: grpc.Channel, metrics: Metrics | None, tracing: T
     around blocking unary and client-streaming calls (grpc_client.py)."""
     calls = metrics.grpc_client_interceptor() if metrics is not None else RequestIdClientInterceptor()
     if tracing.enabled:
-        calls = calls.with_spans(client_interceptor(tracer_provider=tracing.provider, filter_=not_health))
+        calls = calls.with_spans(ClientSpans(tracing.provider))
     return ObservedChannel(channel, calls)

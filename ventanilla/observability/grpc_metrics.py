@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ventanilla.observability import external
 from ventanilla.observability.grpc_interceptors import RequestIdClientInterceptor, RequestIdServerInterceptor, bound_to
-from ventanilla.observability.grpc_spans import Current
+from ventanilla.observability.grpc_spans import CallTrace
 from ventanilla.observability.tally import Tallies
 
 UNARY, CLIENT_STREAMING = "UNARY", "CLIENT_STREAMING"  # grpc_type of proto/ventanilla/v1's methods
@@ -124,17 +124,17 @@ class MeteredServerCalls(RequestIdServerInterceptor):
     def __init__(self, registry: CollectorRegistry, tallies: Tallies):
         self._calls = CallMetrics(registry, tallies, "server")
 
-    def _wrapped(self, handler, details, request_id: str | None, current: Current | None = None):
-        run = self._metered(UNARY, handler.unary_unary, details, request_id, current)
+    def _wrapped(self, handler, details, request_id: str | None, traced: CallTrace | None = None):
+        run = self._metered(UNARY, handler.unary_unary, details, request_id, traced)
         return grpc.unary_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, details, request_id: str | None, current: Current | None = None):
-        run = self._metered(CLIENT_STREAMING, handler.stream_unary, details, request_id, current)
+    def _wrapped_stream(self, handler, details, request_id: str | None, traced: CallTrace | None = None):
+        run = self._metered(CLIENT_STREAMING, handler.stream_unary, details, request_id, traced)
         return grpc.stream_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _metered(self, kind: str, behavior, details, request_id: str | None, current: Current | None):
-        """The handler's behaviour counted, timed and run with the request id (and a dropped call's trace) current."""
-        bound = bound_to(request_id, behavior, current)
+    def _metered(self, kind: str, behavior, details, request_id: str | None, traced: CallTrace | None):
+        """The handler's behaviour counted, timed and run with the request id (and the call's trace) current."""
+        bound = bound_to(request_id, behavior, traced)
         calls = self._calls
         service, method = calls.labels(details.method)
 

@@ -1,10 +1,16 @@
-"""Server spans of gRPC calls with the sampler asked first: a dropped call only has its caller's trace made current."""
+"""Server spans of gRPC calls, decided in the handler's thread before any is made: a dropped call only has its caller's
+trace made current; a kept call gets one lean span with the instrumentation's name, kind and attributes."""
 from __future__ import annotations
 
-from opentelemetry import propagate, trace
+from urllib.parse import unquote
+
+import grpc
+from opentelemetry import context as otel_context, propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.grpc import __name__ as _SCOPE
+from opentelemetry.instrumentation.grpc._utilities import _server_status
+from opentelemetry.instrumentation.grpc.version import __version__ as _SCOPE_VERSION
 from opentelemetry.trace import TraceFlags
-from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ventanilla.observability import traceparent
@@ -13,6 +19,8 @@ from ventanilla.observability.sampling import Decider
 _HEALTH = "/grpc.health.v1.Health/"
 _NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
 _W3C = TraceContextTextMapPropagator()
+_SCHEMA = "https://opentelemetry.io/schemas/1.11.0"  # the instrumentation's server_interceptor's
+_OK = grpc.StatusCode.OK.value[0]
 
 
 def not_health(details) -> bool:
@@ -25,32 +33,44 @@ Current = tuple  # (a dropped call's span, the caller's context): what the handl
 
 
 class SampledServerSpans:
-    """Decides each call's span before any is made (sampling.py): a call the sampler drops (the caller's trace left
-    unsampled: nine in ten at 10 %) gets only its trace made current by the request id's layer, with no attributes,
-    no `start_span` and no wrapped servicer context; a kept call, and a call without a caller's context, go through
-    the instrumentation's server interceptor."""
+    """Decides each call's span before any is made (sampling.py), in the handler's thread (grpc runs interceptors in
+    its one polling thread): a call the sampler drops (the caller's trace left unsampled: nine in ten at 10 %) gets
+    only its trace made current, with no attributes, no `start_span`; a kept call gets one span started whole (the
+    instrumentation's name, kind, scope and attributes in one `start_span`, the caller's context read once), its
+    status and code read from the servicer context when the handler ends (no wrapped servicer context)."""
 
     def __init__(self, provider: trace.TracerProvider):
-        self._spans = server_interceptor(tracer_provider=provider, filter_=not_health)
+        self._tracer = provider.get_tracer(_SCOPE, _SCOPE_VERSION, schema_url=_SCHEMA)
         self._decider = Decider(provider)
         self._fields = frozenset(propagate.get_global_textmap().fields)
         self._w3c = _W3C.fields <= self._fields  # W3C trace context among the configured propagators
 
+    def traced(self, handler_call_details) -> "CallTrace | None":
+        """What wraps this call's handler in its trace; None for the health checks (never traced)."""
+        return CallTrace(self, handler_call_details) if not_health(handler_call_details) else None
+
     def dropped(self, handler_call_details) -> Current | None:
-        """(span, parent) when the sampler drops this call; None: use kept()."""
-        carrier = {key: value for key, value in handler_call_details.invocation_metadata or () if key in self._fields}
-        if not carrier or not not_health(handler_call_details):
+        """(span, parent) when the sampler drops this call; None: started() makes its span."""
+        if not not_health(handler_call_details):
             return None
+        span, parent = self.decided(handler_call_details.invocation_metadata or (), handler_call_details.method)
+        return None if span is None else (span, parent)
+
+    def decided(self, metadata, method: str) -> Current:
+        """(the dropped span, the caller's context) when the sampler drops the call; (None, the caller's context)
+        when it keeps it, or when there is no caller's context (a root: the SDK decides in started())."""
+        carrier = {key: value for key, value in metadata if key in self._fields}
+        if not carrier:
+            return None, _NOTHING
         if self._w3c and len(carrier) == 1 and traceparent.FIELD in carrier:  # the usual carrier: a lone traceparent
             caller = traceparent.parsed(carrier[traceparent.FIELD])
             if caller is not None and caller[2] & TraceFlags.SAMPLED:
-                return None  # the instrumentation's way, where the SDK's sampler decides (parent-based: kept)
+                return None, traceparent.context_of(caller)  # kept by a parent-based sampler, the SDK's to say
             span = self._decider.under_unsampled(caller[0], caller[2]) if caller else None
             if span is not None:  # under a parent-based sampler: span's context replaces the caller's (all it held)
                 return span, _NOTHING
         parent = self._parent(carrier)
-        span = self._decider.dropped(parent, handler_call_details.method, trace.SpanKind.SERVER)
-        return None if span is None else (span, parent)
+        return self._decider.dropped(parent, method, trace.SpanKind.SERVER), parent
 
     def _parent(self, carrier: dict[str, str]):
         """The caller's context: a lone traceparent read directly (traceparent.py); only W3C fields, by that
@@ -61,6 +81,86 @@ class SampledServerSpans:
             return _W3C.extract(carrier)
         return propagate.extract(carrier)
 
-    def kept(self, continuation, handler_call_details):
-        """The instrumentation's span around the handler continuation gives."""
-        return self._spans.intercept_service(continuation, handler_call_details)
+    def started(self, handler_call_details, servicer_context, parent: Context):
+        """The kept call's span under parent, the caller's context (the SDK's sampler has the last word: a root's id
+        was decided on this thread); attributes as OpenTelemetryServerInterceptor._start_span gives them."""
+        metadata = handler_call_details.invocation_metadata or ()
+        method = handler_call_details.method
+        service, name = method.lstrip("/").split("/", 1)
+        attributes = {"rpc.system": "grpc", "rpc.grpc.status_code": _OK, "rpc.method": name, "rpc.service": service}
+        agent = next((value for key, value in metadata if key == "user-agent"), None)
+        if agent is not None:
+            attributes["rpc.user_agent"] = agent
+        peer = servicer_context.peer()
+        if not peer.startswith("unix:"):
+            try:
+                ip, port = peer.split(",")[0].split(":", 1)[1].rsplit(":", 1)
+                attributes["net.peer.ip"], attributes["net.peer.port"] = unquote(ip), port
+                if attributes["net.peer.ip"] in ("[::1]", "127.0.0.1"):
+                    attributes["net.peer.name"] = "localhost"
+            except IndexError:
+                pass  # the instrumentation logs a warning and leaves the peer out
+        return self._tracer.start_span(method, parent, trace.SpanKind.SERVER, attributes)
+
+
+def ended(span, servicer_context, error: BaseException | None) -> None:
+    """A kept call's end: its code and status as the instrumentation's wrapped servicer context records them
+    (set_code / abort), an exception other than grpc's abort recorded once; then the span ends."""
+    code = servicer_context.code()
+    if code is not None and code is not grpc.StatusCode.OK:
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        details = servicer_context.details()
+        details = details.decode() if isinstance(details, bytes) else details
+        span.set_status(_server_status(code, details or code.value[1]))
+    if error is not None and type(error) is not Exception:  # noqa: E721 - abort raises a bare Exception
+        span.record_exception(error)
+    span.end()
+
+
+class CallTrace:
+    """One call's handler run in its trace: the decision, the span if kept, the context attached and detached."""
+
+    def __init__(self, spans: SampledServerSpans, handler_call_details):
+        self._spans, self._details = spans, handler_call_details
+
+    def begun(self, servicer_context):
+        """(span, the caller's context, whether the span is kept), decided in the handler's thread."""
+        details = self._details
+        span, parent = self._spans.decided(details.invocation_metadata or (), details.method)
+        if span is not None:
+            return span, parent, False
+        span = self._spans.started(details, servicer_context, parent)
+        return span, parent, span.is_recording()
+
+    def wrapped(self, behavior):
+        """A unary (or client-streaming) behaviour run in this call's trace."""
+        def run(request, context):
+            with _Within(self, context):
+                return behavior(request, context)
+        return run
+
+    def streamed(self, behavior):
+        """A response-streaming behaviour, its trace current while it is iterated."""
+        def run(request, context):
+            with _Within(self, context):
+                yield from behavior(request, context)
+        return run
+
+
+class _Within:
+    """The call's trace current while the handler runs; a kept span ended with the handler's code and error."""
+
+    __slots__ = ("_call", "_context", "_span", "_kept", "_token")
+
+    def __init__(self, call: CallTrace, servicer_context):
+        self._call, self._context = call, servicer_context
+
+    def __enter__(self) -> None:
+        span, parent, self._kept = self._call.begun(self._context)
+        self._span, self._token = span, otel_context.attach(trace.set_span_in_context(span, parent))
+
+    def __exit__(self, _kind, error, _traceback) -> bool:
+        otel_context.detach(self._token)
+        if self._kept:
+            ended(self._span, self._context, error)
+        return False

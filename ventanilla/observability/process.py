@@ -15,6 +15,7 @@ from ventanilla.observability.grpc_interceptors import intercept_channel, server
 from ventanilla.observability.metrics import Metrics, NoMetrics
 from ventanilla.observability.produce import ProduceWatch
 from ventanilla.observability.tracing import Tracing
+from ventanilla.stopping import FLUSH_S
 
 log = logging.getLogger("ventanilla.observability")
 
@@ -95,9 +96,9 @@ class Observability:
         """A channel with request id, metrics and client spans on every call."""
         return intercept_channel(channel, self._kept, self.tracing)
 
-    def close(self) -> None:
-        """Stop serving /metrics and export the spans still buffered."""
+    def close(self, timeout_s: float = FLUSH_S) -> None:
+        """Stop serving /metrics and export the spans still buffered, within timeout_s (a stop's budget)."""
         if self._server is not None:
             self._server.stop()
             self._server = None
-        self.tracing.shutdown()
+        self.tracing.shutdown(timeout_s)

@@ -10,17 +10,22 @@ made on the trace id, is the same twice and the kept share stays what OTEL_TRACE
 When the sampler is one of the SDK's own (OTEL_TRACES_SAMPLER's: a trace-id ratio, always on/off, each alone or
 parent-based with the default delegates), its rule is applied without calling it for the two cases every request
 meets: a root (the ratio's bound against a fresh trace id) and a caller whose trace is unsampled (parent-based:
-dropped). tests/unit/observability/test_sampling.py compares these decisions and spans with the SDK's.
+dropped). A span whose decision is thus known to be "kept" (a root kept by that rule; a child of a local sampled
+span under a parent-based sampler's default delegate) is started by a copy of its tracer whose sampler is ALWAYS_ON,
+the sampler's result for it, instead of asking the sampler a second time (~8 µs per span inside a request).
+tests/unit/observability/test_sampling.py compares these decisions and spans with the SDK's.
 """
 from __future__ import annotations
 
+import copy
 import threading
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Tracer, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, StaticSampler, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (ALWAYS_ON, Decision, ParentBased, Sampler, StaticSampler,
+                                              TraceIdRatioBased)
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 _LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
@@ -43,6 +48,24 @@ def _drops_unsampled_callers(sampler: Sampler) -> bool:
     """Whether sampler drops every span whose remote parent is not sampled (ParentBased's default delegate)."""
     return (type(sampler).should_sample is ParentBased.should_sample
             and _bound(getattr(sampler, "_remote_parent_not_sampled", None)) == 0)
+
+
+def _keeps_sampled_children(sampler: Sampler) -> bool:
+    """Whether sampler keeps every span under a local sampled parent as ALWAYS_ON does (same result: kept, no
+    attribute added, the parent's trace state): ParentBased with its default delegate, or always on."""
+    if type(sampler).should_sample is ParentBased.should_sample:
+        return _bound(getattr(sampler, "_local_parent_sampled", None)) == _LIMIT + 1
+    return type(sampler).should_sample is StaticSampler.should_sample and _bound(sampler) == _LIMIT + 1
+
+
+def _unasked(tracer):
+    """A copy of an SDK tracer (same provider's processors, resource, ids, scope and limits) whose spans are
+    started as ALWAYS_ON starts them: for spans whose decision is already known to be that one."""
+    if not isinstance(tracer, Tracer):
+        return tracer
+    unasked = copy.copy(tracer)
+    unasked.sampler = ALWAYS_ON
+    return unasked
 
 
 class ReusedIds(IdGenerator):
@@ -84,6 +107,15 @@ class Decider:
         random = TraceFlags.RANDOM_TRACE_ID if self._ids.is_trace_id_random() else 0
         self._root_flags = TraceFlags(TraceFlags.DEFAULT | random)
         self._drops_unsampled = _drops_unsampled_callers(self._sampler)
+        self._keeps_children = _keeps_sampled_children(self._sampler)
+
+    def for_kept_roots(self, tracer):
+        """tracer, or a copy that does not ask the sampler again, for a root root() kept by the sampler's rule."""
+        return _unasked(tracer) if self._root_bound is not None else tracer
+
+    def for_sampled_children(self, tracer):
+        """tracer, or a copy that does not ask the sampler again, for a span under a local sampled span."""
+        return _unasked(tracer) if self._keeps_children else tracer
 
     def root(self, name: str, kind: trace.SpanKind) -> NonRecordingSpan | None:
         """dropped() for a span without any parent, by the sampler's rule on a fresh trace id when it has one."""

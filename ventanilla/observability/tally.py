@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from bisect import bisect_left
 from typing import Callable, Sequence
 
@@ -30,16 +31,19 @@ class Rows:
     """One kind of observation's rows, by key, per thread: `rows.row(key)` is this thread's list of numbers, which
     only this thread writes (`row[i] += x`, no lock: no other thread ever writes it, and a reader sees an old or a
     new number, never a torn one). `collect()` adds every thread's rows up and gives each metric's child what was
-    not given yet; what a counter or histogram child receives is the same as one observation at a time."""
+    not given yet; what a counter or histogram child receives is the same as one observation at a time. A thread
+    that has ended writes no more: at the next collection its rows are added into one table of ended threads' rows
+    and its own table let go (thread churn leaves neither more tables to read nor observations lost)."""
 
     def __init__(self):
         self.parts: list[Part] = []
         self.width = 0
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._tables: list[dict[tuple, list]] = []
+        self._tables: list[tuple[threading.Thread, dict[tuple, list]]] = []  # each thread's, with its thread
+        self._ended: dict[tuple, list] = {}  # the rows of threads that have ended, added up
         self._given: dict[tuple, list] = {}  # key -> the sums already handed to the metrics
-        os.register_at_fork(after_in_child=self._forked)
+        os.register_at_fork(after_in_child=_after_fork(weakref.ref(self)))  # a weak one: a fork hook is for ever
 
     def added(self, metric, labels: Callable[[tuple], tuple]) -> int:
         """A counter, or a gauge, fed from this row by additions (`row[i] += x`); its slot's index."""
@@ -70,7 +74,7 @@ class Rows:
         except AttributeError:
             table = self._local.table = {}
             with self._lock:
-                self._tables.append(table)
+                self._tables.append((threading.current_thread(), table))
         found = table.get(key)
         if found is None:
             with self._lock:  # a reader copies a table's items under the same lock
@@ -80,7 +84,9 @@ class Rows:
     def collect(self) -> None:
         """Hand every key's new observations (all threads' rows less what was handed before) to the metrics."""
         with self._lock:
-            items = [(key, list(row)) for table in self._tables for key, row in table.items()]
+            self._retire_ended()
+            tables = [self._ended, *(table for _thread, table in self._tables)]
+            items = [(key, list(row)) for table in tables for key, row in table.items()]
         totals: dict[tuple, list] = {}
         for key, row in items:
             total = totals.get(key)
@@ -91,15 +97,41 @@ class Rows:
                     total[i] += x
         for key, total in totals.items():
             given = self._given.setdefault(key, [0] * self.width)
-            delta = [t - g for t, g in zip(total, given)]
-            self._given[key] = total
-            for part in self.parts:
-                _give(part, key, delta[part.offset:part.offset + part.width])
+            for part in self.parts:  # a part counts as given once handed: one that fails is handed next time
+                start, end = part.offset, part.offset + part.width
+                _give(part, key, [t - g for t, g in zip(total[start:end], given[start:end])])
+                given[start:end] = total[start:end]
+
+    def _retire_ended(self) -> None:
+        """Add the tables of threads that have ended (they write no more) into `_ended`, and let them go (under
+        the lock)."""
+        running = []
+        for thread, table in self._tables:
+            if thread.is_alive():
+                running.append((thread, table))
+                continue
+            for key, row in table.items():
+                ended = self._ended.get(key)
+                if ended is None:
+                    self._ended[key] = list(row)
+                else:
+                    for i, x in enumerate(row):
+                        ended[i] += x
+        self._tables = running
 
     def _forked(self) -> None:
         self._lock = threading.Lock()
-        self._tables, self._given = [], {}  # the parent's observations are the parent's to hand over
+        self._tables, self._ended, self._given = [], {}, {}  # the parent's observations are the parent's to hand over
         self._local.__dict__.pop("table", None)  # the forking thread's (the only one left); the same local object
+
+
+def _after_fork(made: weakref.ref) -> Callable[[], None]:
+    """A forked child's hook for rows or tallies, as long as they exist."""
+    def forked() -> None:
+        found = made()
+        if found is not None:
+            found._forked()  # noqa: SLF001 - its own module
+    return forked
 
 
 def _give(part: Part, key: tuple, delta: list) -> None:
@@ -124,11 +156,14 @@ def bucket(bounds: Sequence[float], value: float) -> int:
 
 class Tallies:
     """A process's tallied observations, collected together: `collect()` runs before every scrape of the process's
-    registry (a collector registered first) and before the multiprocess flusher writes its values."""
+    registry (a collector registered before the metrics it feeds: a registry collects in registration order) and
+    before the multiprocess flusher writes its values. A scrape restricted by name (`/metrics?name[]=...`) does not
+    run it: such a scrape sees the values as of the last full scrape or flush."""
 
     def __init__(self):
         self._rows: list[Rows] = []
         self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=_after_fork(weakref.ref(self)))
 
     def rows(self) -> Rows:
         """A new kind of observation's rows."""
@@ -158,3 +193,6 @@ class Tallies:
             for rows in self._rows:
                 rows.collect()
         return []
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()  # a collection under way in the parent (its flusher) held it across the fork

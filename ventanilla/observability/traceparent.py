@@ -32,8 +32,11 @@ def parsed(header: str) -> tuple[int, int, int] | None:
 def extracted(header: str) -> Context:
     """The context holding the caller's span context (a fresh, empty one when the header is not a valid one)."""
     ids = parsed(header)
-    if ids is None:
-        return Context()
+    return Context() if ids is None else context_of(ids)
+
+
+def context_of(ids: tuple[int, int, int]) -> Context:
+    """The context holding the remote caller's span context of parsed() ids."""
     caller = trace.SpanContext(ids[0], ids[1], True, trace.TraceFlags(ids[2]))
     return trace.set_span_in_context(trace.NonRecordingSpan(caller), Context())
 

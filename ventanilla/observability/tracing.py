@@ -7,7 +7,10 @@ nothing set means no tracing: a process never sends spans nobody asked for.
 """
 from __future__ import annotations
 
+import atexit
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -17,6 +20,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, SpanExporter
 
 from ventanilla.observability.sampling import ReusedIds
+from ventanilla.stopping import FLUSH_S
+
+log = logging.getLogger("ventanilla.observability")
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -60,7 +66,8 @@ class HashedOnce(Resource):
 
 def _provider(service: str) -> TracerProvider:
     resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
-    return TracerProvider(resource=HashedOnce(resource), id_generator=ReusedIds())  # sampling.py: a root decided once
+    return TracerProvider(resource=HashedOnce(resource), id_generator=ReusedIds(),  # sampling.py: a root decided once
+                          shutdown_on_exit=False)  # the SDK's own exit hook waits for a collector without bound
 
 
 @dataclass
@@ -80,7 +87,9 @@ class Tracing:
         provider = _provider(service)
         for name in names:
             provider.add_span_processor(BatchSpanProcessor(_exporter(name, env)))
-        return cls(provider, True)
+        tracing = cls(provider, True)
+        atexit.register(tracing.shutdown)  # what a process that never closes it (a gunicorn worker) buffered, bounded
+        return tracing
 
     @classmethod
     def off(cls) -> "Tracing":
@@ -98,7 +107,17 @@ class Tracing:
         """A tracer of this provider."""
         return self.provider.get_tracer(name)
 
-    def shutdown(self) -> None:
-        """Export what is buffered and stop (a no-op provider has nothing to do)."""
-        if isinstance(self.provider, TracerProvider):
-            self.provider.shutdown()
+    def shutdown(self, timeout_s: float = FLUSH_S) -> bool:
+        """Export what is buffered and stop, within timeout_s; False if that did not end in time (a collector that
+        does not answer: what is still buffered is dropped). The SDK's shutdown takes no timeout and its flush
+        ignores the one it is given (opentelemetry-python#4568), so it runs in a thread the process does not wait
+        for; calling this again once it has begun returns at once (a no-op provider has nothing to do)."""
+        if not isinstance(self.provider, TracerProvider):
+            return True
+        stopping = threading.Thread(target=self.provider.shutdown, name="span-flush", daemon=True)
+        stopping.start()
+        stopping.join(timeout_s)
+        if stopping.is_alive():
+            log.warning("the spans still buffered were not exported in time; dropped", extra={"timeout_s": timeout_s})
+            return False
+        return True

@@ -15,7 +15,8 @@ extracting (what extraction would have found: nothing). The sampler is asked bef
 A kept request's span is started with its full name and attributes (one pass of the SDK's attribute cleaning, as
 the middleware does), and the custom-header attributes the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_*
 variables ask for are looked up only when they ask for some (read at start: the middleware read them, and copied
-every request header, on each sampled request to find none).
+every request header, on each sampled request to find none); the request attributes are worked out once per request
+shape (wsgi_attributes.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.wsgi import (OpenTelemetryMiddleware, _end_span_after_iterating,
                                                 add_response_attributes, collect_custom_request_headers_attributes,
-                                                collect_request_attributes, get_default_span_name, wsgi_getter)
+                                                get_default_span_name, wsgi_getter)
 from opentelemetry.instrumentation._semconv import _report_new
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace.status import Status, StatusCode
@@ -31,6 +32,7 @@ from opentelemetry.util.http import (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_S
                                      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE, get_custom_headers)
 
 from ventanilla.observability.sampling import Decider
+from ventanilla.observability.wsgi_attributes import RequestAttributes
 
 _NOTHING = Context()  # what a request without trace headers is under
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
@@ -43,11 +45,13 @@ class ServerSpans:
         self._app = app
         middleware = OpenTelemetryMiddleware(app, tracer_provider=provider)
         self._tracer, self._mode = middleware.tracer, middleware._sem_conv_opt_in_mode
+        self._attributes = RequestAttributes(self._mode)
         self._start_response = middleware._create_start_response
         self._names = {method: get_default_span_name({"REQUEST_METHOD": method}) for method in _METHODS}  # unsampled
         self._headers = frozenset("HTTP_" + name.upper().replace("-", "_")
                                   for name in propagate.get_global_textmap().fields)
         self._decider = Decider(provider) if hasattr(provider, "sampler") else None  # an SDK provider
+        self._kept_roots = self._decider.for_kept_roots(self._tracer) if self._decider else self._tracer
         self._request_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST))
         self._response_headers = bool(get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE))
 
@@ -61,9 +65,10 @@ class ServerSpans:
             span = self._decider and self._decider.root(name, trace.SpanKind.SERVER)
         attributes = None
         if span is None and self._decider is not None:  # kept: started as the middleware starts it
-            attributes = collect_request_attributes(environ, self._mode)
-            span = self._tracer.start_span(self._full_name(environ), parent, kind=trace.SpanKind.SERVER,
-                                           attributes=self._with_headers(attributes, environ))
+            attributes = self._attributes(environ)
+            tracer = self._kept_roots if parent is _NOTHING else self._tracer  # a root kept by the rule: not asked again
+            span = tracer.start_span(self._full_name(environ), parent, kind=trace.SpanKind.SERVER,
+                                     attributes=self._with_headers(attributes, environ))
         elif span is None:  # a provider without a sampler to ask
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
         token = context.attach(trace.set_span_in_context(span, parent))
@@ -74,7 +79,7 @@ class ServerSpans:
                 context.detach(token)
         if attributes is None:
             span.update_name(self._full_name(environ))
-            attributes = collect_request_attributes(environ, self._mode)
+            attributes = self._attributes(environ)
             span.set_attributes(self._with_headers(attributes, environ))
         try:
             with trace.use_span(span):

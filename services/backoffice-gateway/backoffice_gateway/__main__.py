@@ -15,19 +15,24 @@ import grpc
 from ventanilla.adapters.client_revocation import watched
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.publisher import Publisher
 from ventanilla.api.v1 import backoffice_pb2_grpc
 from ventanilla.config import GatewaySettings, Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.process import Observability
-from ventanilla.stopping import QUERY_GRACE_S, StopBudget, bound_s, close_all
+from ventanilla.stopping import StopBudget, close_all, stop_bound_s
 from backoffice_gateway.adapters import KafkaOutbox, StatusBackOffice
 from backoffice_gateway.grpc_api import GatewayApi
 from backoffice_gateway.handlers import Gateway
 
 log = logging.getLogger("backoffice_gateway")
-STOP_BOUND_S = bound_s(QUERY_GRACE_S)  # from SIGTERM to exit (docs/operations.md)
+
+
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping gateway lets the calls under way finish: the status query deadline its calls wait at most
+    (docs/operations.md, "Stopping")."""
+    return settings.deadlines.query_s
 
 
 def server_credentials(gateway: GatewaySettings) -> grpc.ServerCredentials:
@@ -56,7 +61,8 @@ class GatewayProcess:
     directory: object
     servers: list[GrpcServer]
     ready_timeout_s: float
-    closeables: list = field(default_factory=list)
+    closeables: list = field(default_factory=list)  # each close(timeout_s)
+    grace_s: float = 15.0  # stop_grace_s
     failed: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -73,12 +79,12 @@ class GatewayProcess:
             server.start()
 
     def stop(self, budget: StopBudget | None = None) -> None:
-        """Within the budget (STOP_BOUND_S): refuse new calls and let those under way finish, then stop following
-        and release clients."""
-        budget = budget or StopBudget(STOP_BOUND_S)
-        stop_servers(list(reversed(self.servers)), budget, QUERY_GRACE_S)
+        """Within the budget (stop_bound_s): refuse new calls and let those under way finish (grace_s), then stop
+        following and release the clients, each closer given what is left of the budget."""
+        budget = budget or StopBudget(stop_bound_s(self.grace_s))
+        stop_servers(list(reversed(self.servers)), budget, self.grace_s)
         follower = getattr(self.directory, "follower", None)
-        closers = [lambda _timeout_s, closeable=closeable: closeable.close() for closeable in self.closeables]
+        closers = [closeable.close for closeable in self.closeables]
         close_all(closers + ([follower.stop] if follower is not None else []), budget)
 
 
@@ -117,7 +123,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
                    # traces, metrics, and a back office's x-request-id riding on to Kafka
                    interceptors=tuple(obs.server_interceptors())),
     ]
-    return GatewayProcess(directory, servers, g.ready_timeout_s, closeables)
+    return GatewayProcess(directory, servers, g.ready_timeout_s, closeables, stop_grace_s(settings))
 
 
 def _exit_when_the_directory_fails(process: GatewayProcess) -> None:
@@ -139,13 +145,13 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging("backoffice-gateway", settings.log_level)
     observability = Observability.from_env("backoffice-gateway")
-    process = build(settings, observability)
+    with exit_when_unbound():
+        process = build(settings, observability)
     process.start()
     observability.serve()
     _exit_when_the_directory_fails(process)
     log.info("serving", extra={"address": settings.gateway.address, "health_address": settings.gateway.health_address})
-    run_until_signalled(process.stop, STOP_BOUND_S)
-    observability.close()
+    run_until_signalled(process.stop, stop_bound_s(stop_grace_s(settings)), observability.close)
     if process.failed.is_set():
         sys.exit(1)
 

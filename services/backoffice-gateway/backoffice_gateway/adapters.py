@@ -33,9 +33,9 @@ class KafkaOutbox:
         except KafkaError as error:
             raise BackendUnavailable(str(error)) from error
 
-    def close(self) -> None:
-        """Flush and close the producer."""
-        self._publisher.close()
+    def close(self, timeout_s: float | None = None) -> None:
+        """Flush and close the producer within timeout_s (a stop's budget), else the publishing timeout."""
+        self._publisher.close(timeout_s)
 
 
 class StatusBackOffice:
@@ -63,6 +63,6 @@ class StatusBackOffice:
         """The invoice's Facturae and attachments."""
         return self._ask(self._stub.GetDocuments, pb.DocumentsRequest(invoice_id=invoice_id))
 
-    def close(self) -> None:
-        """Close the channel."""
+    def close(self, _timeout_s: float | None = None) -> None:
+        """Close the channel (at once: the calls under way are cancelled; a stop lets them finish first)."""
         self._channel.close()

@@ -10,13 +10,14 @@ import grpc
 from ventanilla.adapters.append_health import AppendHealth, TopicProbe, stop_watching
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
-from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, GrpcServer, balancing, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import (RECONNECT_OPTIONS, GrpcServer, balancing, exit_when_unbound,
+                                             run_until_signalled, stop_servers)
 from ventanilla.adapters.service_tls import channel as service_channel, server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.process import Observability
-from ventanilla.stopping import StopBudget, bound_s, close_all
+from ventanilla.stopping import StopBudget, close_all, stop_bound_s
 from cancellation_service.grpc_api import CancellationApi
 from cancellation_service.handlers import Canceller
 
@@ -41,12 +42,18 @@ class CancellationService:
         self.health.start()
 
     def stop(self, budget: StopBudget | None = None) -> None:
-        """Within the budget (its bound_s): refuse new calls, let cancellations under way finish (each answers
+        """Within the budget (stop_bound_s): refuse new calls, let cancellations under way finish (each answers
         within the write deadline), then release the clients."""
-        budget = budget or StopBudget(bound_s(self.write_deadline_s))
+        budget = budget or StopBudget(stop_bound_s(self.write_deadline_s))
         stop_servers([self.server], budget, self.write_deadline_s)
         close_all([partial(stop_watching, self.health, self.probe), self.events.close], budget)
         self.channel.close()
+
+
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping cancellation service lets the cancellations under way finish: the write deadline, within
+    which each answers (docs/operations.md, "Stopping")."""
+    return settings.deadlines.write_s
 
 
 def status_call_s(settings: Settings) -> float:
@@ -81,7 +88,7 @@ def build(settings: Settings, observability: Observability | None = None, *,
         **server_options(settings.service_tls, "cancellation", tuple(obs.server_interceptors())))
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return CancellationService(events, channel, server, health, probe, canceller, settings.deadlines.write_s)
+    return CancellationService(events, channel, server, health, probe, canceller, stop_grace_s(settings))
 
 
 def main() -> None:
@@ -89,12 +96,12 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging("cancellation", settings.log_level)
     observability = Observability.from_env("cancellation")
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.cancellation})
-    run_until_signalled(service.stop, bound_s(settings.deadlines.write_s))
-    observability.close()
+    run_until_signalled(service.stop, stop_bound_s(stop_grace_s(settings)), observability.close)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,15 @@ from gunicorn.app.base import BaseApplication
 from ventanilla import tls
 from ventanilla.config import MetricsSettings, Settings
 from ventanilla.observability.gunicorn import MasterMetrics
+from ventanilla.stopping import stop_bound_s
 
 THREADS = 8
-STOP_BOUND_S = 20  # gunicorn's graceful_timeout: a stopping worker's requests finish, then it is killed
+
+
+def stop_grace_s(_settings: Settings) -> float:
+    """How long a stopping worker lets the pages under way finish (docs/operations.md, "Stopping"); gunicorn's
+    graceful_timeout is the stop's bound, after which the master kills the workers."""
+    return 10.0
 
 
 def logging_config(level: str) -> dict:
@@ -39,7 +45,7 @@ class PortalServer(BaseApplication):
         context = tls.server_context(files, client_required=False)
         options = {
             "bind": f"{p.host}:{p.port}", "workers": p.workers, "worker_class": "gthread", "threads": THREADS,
-            "timeout": 60, "graceful_timeout": STOP_BOUND_S, "preload_app": False, "proc_name": "ventanilla-portal",
+            "timeout": 60, "graceful_timeout": int(stop_bound_s(stop_grace_s(s))), "preload_app": False, "proc_name": "ventanilla-portal",
             "control_socket_disable": True, "logconfig_dict": logging_config(s.log_level), "keepalive": 5,
             "certfile": str(files.certificate), "keyfile": str(files.key), "ca_certs": str(files.client_ca_bundle),
             "cert_reqs": 1, "ssl_context": lambda _config, _default: context,

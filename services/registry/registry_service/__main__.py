@@ -12,14 +12,14 @@ from ventanilla.adapters.blob_store import open_blob_store
 from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.event_log import EventLog, append_worst_case_s
 from ventanilla.adapters.log_lookup import RegistrationLookup
-from ventanilla.adapters.grpc_server import GrpcServer, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.service_tls import server_options
 from ventanilla.api.v1 import services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla.observability.certificates import observe_expiry
 from ventanilla.observability.process import Observability
-from ventanilla.stopping import StopBudget, close_all
+from ventanilla.stopping import StopBudget, close_all, stop_bound_s
 from registry_service import processes
 from registry_service.attachments import AttachmentLimits
 from registry_service.grpc_api import ANSWER_MARGIN_S, RegistryApi
@@ -60,10 +60,16 @@ class RegistryService:
     def stop(self, budget: StopBudget | None = None) -> None:
         """Within the budget (stop_bound_s): refuse new calls, let registrations under way finish (each answers
         within the write deadline), then flush the producer and release the probe."""
-        budget = budget or StopBudget(processes.stop_bound_s(self.write_deadline_s))
+        budget = budget or StopBudget(stop_bound_s(self.write_deadline_s))
         self.stopping.set()
         stop_servers([self.server], budget, self.write_deadline_s)
         close_all([partial(stop_watching, self.health, self.probe), self.events.close], budget)
+
+
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping registry lets the registrations under way finish: the write deadline, within which each
+    answers (docs/operations.md, "Stopping"; a parent of VENTANILLA_REGISTRY_PROCESSES waits a child's bound + 1 s)."""
+    return settings.deadlines.write_s
 
 
 def timing(settings: Settings) -> Timing:
@@ -103,11 +109,12 @@ def build(settings: Settings, observability: Observability | None = None, *,
     api = RegistryApi(registrar, metering.submission)
     server = GrpcServer(
         settings.addresses.registry, [lambda s: services_pb2_grpc.add_RegistryServiceServicer_to_server(api, s)],
-        share_port=True, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
+        # VENTANILLA_REGISTRY_PROCESSES children share the port; a lone process fails on a taken one
+        share_port=settings.registry.processes > 1, **server_options(settings.service_tls, "registry", tuple(obs.server_interceptors())))
     catch_up = ClaimsCatchUp(claims, blobs, settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     probe = TopicProbe(settings.kafka.bootstrap_servers, settings.topics.invoice_events)
     health = AppendHealth(lambda: events.ready, probe, server.set_serving)
-    return RegistryService(events, server, catch_up, health, probe, registrar, settings.deadlines.write_s)
+    return RegistryService(events, server, catch_up, health, probe, registrar, stop_grace_s(settings))
 
 
 def main() -> None:
@@ -120,12 +127,12 @@ def main() -> None:
         raise SystemExit(processes.RegistryProcesses(settings, settings.registry.processes, volumes).run())
     observability = (Observability.worker("registry") if processes.is_child()
                      else Observability.from_env("registry", volumes))
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.registry})
-    run_until_signalled(service.stop, processes.stop_bound_s(settings.deadlines.write_s))
-    observability.close()
+    run_until_signalled(service.stop, stop_bound_s(stop_grace_s(settings)), observability.close)
 
 
 if __name__ == "__main__":

@@ -21,16 +21,10 @@ from ventanilla.observability.collectors import ProcessTreeCollector, VolumeColl
 from ventanilla.observability.exposition import MULTIPROC_VARIABLE, prepare_multiprocess_dir
 from ventanilla.observability.process import metrics_server, serve
 from ventanilla.processes import die_with_parent
-from ventanilla.stopping import bound_s
+from ventanilla.stopping import stop_bound_s
 
 log = logging.getLogger("registry")
 CHILD_VARIABLE = "VENTANILLA_REGISTRY_PROCESS"  # set in each child: its index (a child never starts others)
-
-
-def stop_bound_s(write_deadline_s: float) -> float:
-    """From SIGTERM to a registry process's exit: a registration under way may take the write deadline
-    (docs/operations.md, "Stopping"); the parent waits as long for its children, and one second more."""
-    return bound_s(write_deadline_s)
 
 
 def is_child(env=os.environ) -> bool:
@@ -96,7 +90,7 @@ class RegistryProcesses:
         for child in self._children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + stop_bound_s(self._settings.deadlines.write_s) + 1
+        deadline = time.monotonic() + stop_bound_s(self._settings.deadlines.write_s) + 1  # a child's bound, then 1 s
         for child in self._children:
             try:
                 child.wait(timeout=max(0.0, deadline - time.monotonic()))

@@ -19,7 +19,7 @@ from ventanilla.adapters.clock import SystemClock
 from ventanilla.adapters.directory_follower import DirectoryFollower
 from ventanilla.adapters.event_codec import decode_facts
 from ventanilla.adapters.event_log import EventLog
-from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, run_until_signalled, stop_servers
+from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate, exit_when_unbound, run_until_signalled, stop_servers
 from ventanilla.adapters.projection_store import ProjectionStore
 from ventanilla.adapters.projector import Projector
 from ventanilla.adapters.publisher import Publisher
@@ -28,7 +28,7 @@ from ventanilla.api.v1 import backoffice_pb2_grpc, services_pb2_grpc
 from ventanilla.config import Settings
 from ventanilla.logs import configure_logging
 from ventanilla import runtime
-from ventanilla.stopping import CLOSE_S, QUERY_GRACE_S, StopBudget, bound_s, close_all
+from ventanilla.stopping import CLOSE_S, StopBudget, close_all, stop_bound_s
 from ventanilla.observability.consume import ConsumeWatch, ProjectionWatch
 from ventanilla.observability.process import Observability
 from status_service.backoffice_api import BackOfficeApi
@@ -42,7 +42,12 @@ from status_service.notices import Notifier
 from status_service.startup import NOT_READY, StartupCatchUp, seed_from_snapshot
 
 log = logging.getLogger("status")
-STOP_BOUND_S = bound_s(QUERY_GRACE_S)  # from SIGTERM to exit, whatever the broker does (docs/operations.md)
+
+
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping replica lets the queries under way finish: their whole deadline, so that a rolling
+    restart never cuts one (its client would see CANCELLED); new ones are refused at once (docs/operations.md)."""
+    return settings.deadlines.query_s
 
 
 def _group_consumer(settings: Settings, group: str, client_id: str, max_records: int,
@@ -72,6 +77,7 @@ class StatusService:
     intake: BackOfficeIntake | None = None
     queries: Queries | None = None
     directory: DirectoryFollower | None = None
+    grace_s: float = 15.0  # stop_grace_s
     failed: threading.Event = field(default_factory=threading.Event)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -105,14 +111,14 @@ class StatusService:
         return self.startup.ready.wait(timeout_s)
 
     def stop(self, budget: StopBudget | None = None) -> None:
-        """Within the budget (STOP_BOUND_S): refuse new calls and let those under way finish (QUERY_GRACE_S) while
-        the consumers end (the group loops leave their groups), then close the Kafka clients."""
-        budget = budget or StopBudget(STOP_BOUND_S)
+        """Within the budget (stop_bound_s): refuse new calls and let those under way finish (grace_s) while the
+        consumers end (the group loops leave their groups), then close the Kafka clients."""
+        budget = budget or StopBudget(stop_bound_s(self.grace_s))
         self._stopping.set()
         for loop in self.loops:
             loop.stop()
         self.projector.stop()
-        stop_servers(list(reversed(self.servers)), budget, QUERY_GRACE_S)
+        stop_servers(list(reversed(self.servers)), budget, self.grace_s)
         consumers = StopBudget(budget.left(CLOSE_S))  # they have been ending since the servers began to stop
         for thread in self._threads:
             thread.join(timeout=consumers.left())
@@ -180,7 +186,8 @@ def build(settings: Settings, observability: Observability | None = None, *,
                    **server_options(settings.service_tls, "status", gate)),
     ]
     return StatusService(projector, loops, servers, startup, store, catch_up, [events, feedback, notices],
-                         intake=intake, queries=queries, directory=directory, seeded=seeded)
+                         intake=intake, queries=queries, directory=directory, seeded=seeded,
+                         grace_s=stop_grace_s(settings))
 
 
 def main() -> None:
@@ -189,12 +196,12 @@ def main() -> None:
     configure_logging("status", settings.log_level)
     runtime.tune(settings.runtime)
     observability = Observability.from_env("status", {"projection": settings.path("status")})
-    service = build(settings, observability)
+    with exit_when_unbound():
+        service = build(settings, observability)
     service.start()  # not frozen (runtime.settle): measured harmful here, docs/benchmarks.md
     observability.serve()
     log.info("serving", extra={"address": settings.addresses.status, "backoffice_address": settings.addresses.backoffice})
-    run_until_signalled(service.stop, STOP_BOUND_S)
-    observability.close()
+    run_until_signalled(service.stop, stop_bound_s(stop_grace_s(settings)), observability.close)
     if service.failed.is_set():
         sys.exit(1)
 

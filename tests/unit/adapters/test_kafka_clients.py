@@ -41,3 +41,14 @@ def test_a_client_without_sasl_credentials_is_refused_when_built():
     security = Settings.from_env({"VENTANILLA_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}).kafka.security
     with pytest.raises(ValueError, match="needs VENTANILLA_KAFKA_SASL_USERNAME"):
         security_options(security)
+
+
+def test_event_producers_keep_no_kafka_python_sensors():
+    """kafka-python's own metrics cost CPU on every record and nobody reads them (ProduceWatch observes appends)."""
+    from kafka import KafkaProducer
+
+    from ventanilla.adapters.event_log import producer_settings
+
+    settings = producer_settings("localhost:9092", "registry", 15.0)
+    assert set(settings) <= set(KafkaProducer.DEFAULT_CONFIG)  # every option is one kafka-python knows
+    assert settings["metrics_enabled"] is False

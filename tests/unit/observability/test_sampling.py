@@ -83,7 +83,7 @@ def test_a_gRPC_call_dropped_by_the_sampler_keeps_its_callers_trace_and_baggage(
     assert baggage.get_baggage("tenant", parent) == "a"  # the other propagators run when their fields came
     assert spans.dropped(details("/v1.Status/Get", (("traceparent", traceparent[1][:-1] + "1"),))) is None
     assert spans.dropped(details("/grpc.health.v1.Health/Check", (traceparent,))) is None
-    assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: the instrumentation's way
+    assert spans.dropped(details("/v1.Status/Get", ())) is None  # no caller's context: started() makes its span
 
 
 def _samplers():
@@ -135,3 +135,55 @@ def test_spans_under_unsampled_callers_are_the_sdks_or_left_to_it():
                 reference.trace_id, reference.trace_flags, reference.trace_state, reference.is_remote)
         parent_based = isinstance(sampler, ParentBased) and sampler._remote_parent_not_sampled is ALWAYS_OFF
         assert (decided > 50) == parent_based, sampler.get_description()  # the parent-based ones, here, directly
+
+
+def _shape(span) -> tuple:
+    context = span.get_span_context()
+    return (span.is_recording(), context.trace_id, context.trace_flags, context.trace_state,
+            dict(getattr(span, "attributes", None) or {}))
+
+
+def test_a_span_whose_keeping_is_known_is_started_as_the_sampler_would_start_it():
+    """Roots kept by the rule and children of a local sampled span: the unasked tracer's span equals the one the
+    provider's own tracer starts on the same trace id and parent (decision, flags, trace state, attributes)."""
+    samplers = [ParentBased(TraceIdRatioBased(0.3)), ALWAYS_ON, ParentBased(ALWAYS_ON)]
+    for sampler in samplers:
+        provider = TracerProvider(sampler=sampler, id_generator=ReusedIds())
+        decider, tracer = Decider(provider), provider.get_tracer("t")
+        roots, children = decider.for_kept_roots(tracer), decider.for_sampled_children(tracer)
+        assert roots is not tracer and children is not tracer and roots.sampler is ALWAYS_ON
+        kept = 0
+        for _ in range(300):
+            if decider.root("POST", SERVER) is not None:
+                continue
+            mine = roots.start_span("POST", Context(), kind=SERVER, attributes={"http.method": "POST"})
+            trace_id = mine.get_span_context().trace_id
+            provider.id_generator.reuse(trace_id)
+            theirs = tracer.start_span("POST", Context(), kind=SERVER, attributes={"http.method": "POST"})
+            assert _shape(mine) == _shape(theirs) and mine.is_recording()
+            kept += 1
+            under = trace.set_span_in_context(mine)
+            assert _shape(children.start_span("/v1.S/M", under, attributes={"rpc.system": "grpc"})) == _shape(
+                tracer.start_span("/v1.S/M", under, attributes={"rpc.system": "grpc"}))
+        assert kept > 0
+        caller = _parent("01", "vendor=x")  # a remote sampled caller with a trace state: the kept server span's child
+        server = tracer.start_span("/v1.S/M", caller, kind=SERVER)
+        under = trace.set_span_in_context(server)
+        assert _shape(children.start_span("c", under)) == _shape(tracer.start_span("c", under))
+        assert children.start_span("c", under).get_span_context().trace_state == TraceState([("vendor", "x")])
+
+
+def test_the_sampler_is_asked_again_when_its_answer_is_not_known():
+    class Custom(TraceIdRatioBased):  # a sampler of its own: its rule may differ from the ratio's
+        def should_sample(self, *args, **kwargs):
+            return super().should_sample(*args, **kwargs)
+    expected = [  # sampler, roots unasked, children of a local sampled span unasked
+        (Custom(0.5), False, False), (ParentBased(Custom(0.5)), False, True),
+        (ParentBased(ALWAYS_ON, local_parent_sampled=ALWAYS_OFF), True, False),
+        (ParentBased(ALWAYS_ON, local_parent_sampled=Custom(1.0)), True, False),
+        (TraceIdRatioBased(0.5), True, False), (ALWAYS_OFF, True, False), (ALWAYS_ON, True, True)]
+    for sampler, roots, children in expected:
+        provider = TracerProvider(sampler=sampler, id_generator=ReusedIds())
+        decider, tracer = Decider(provider), provider.get_tracer("t")
+        assert (decider.for_kept_roots(tracer) is not tracer, decider.for_sampled_children(tracer) is not tracer) == (
+            roots, children), sampler.get_description()

@@ -1,9 +1,15 @@
 """Tallied observations reach prometheus-client's metrics exactly as observations made one at a time would."""
 from __future__ import annotations
 
+import gc
+import inspect
 import os
 import random
+import re
 import threading
+import weakref
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -12,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ventanilla.observability.tally import Tallies, bucket
 
 BUCKETS = (0.001, 0.01, 0.1, 1.0)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _made(registry: CollectorRegistry):
@@ -124,3 +131,107 @@ def test_a_forked_child_hands_over_its_own_observations_only():
     assert os.read(read, 64) == b"1.0"
     os.waitpid(child, 0)
     assert registry.get_sample_value("calls_total", {"kind": "a", "code": "OK"}) == 5
+
+
+def test_ended_threads_rows_stay_counted_and_their_tables_are_let_go():
+    registry = CollectorRegistry()
+    rows, (calls, seconds, _busy) = _tallied(registry)
+    at = rows.added(calls, lambda key: key)
+    at_seconds, bounds = rows.histogram(seconds, lambda key: key[:1])
+    ended = []
+
+    def observe(n: int) -> None:
+        row = rows.row(("a", "OK"))
+        row[at] += n
+        row[at_seconds] += 0.5
+        row[at_seconds + 1 + bucket(bounds, 0.5)] += 1
+    for turn in range(3):  # a pool's threads replaced, a collection between each turn
+        threads = [threading.Thread(target=observe, args=(n,)) for n in range(1, 21)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ended += [weakref.ref(thread) for thread in threads]
+        del threads, thread
+        assert registry.get_sample_value("calls_total", {"kind": "a", "code": "OK"}) == 210 * (turn + 1)
+    assert registry.get_sample_value("call_seconds_count", {"kind": "a"}) == 60
+    assert registry.get_sample_value("call_seconds_sum", {"kind": "a"}) == 30
+    gc.collect()
+    assert not [ref for ref in ended if ref() is not None]  # nothing holds an ended thread (or its table)
+    rows.row(("a", "OK"))[at] += 1  # a live thread's rows with the ended ones'
+    assert registry.get_sample_value("calls_total", {"kind": "a", "code": "OK"}) == 631
+    assert len(rows._tables) == 1  # noqa: SLF001 - this thread's only: 60 ended threads left no table to read
+
+
+def test_rows_no_longer_used_are_not_kept_alive_by_their_fork_hook():
+    rows = Tallies().rows()
+    made = weakref.ref(rows)
+    del rows
+    gc.collect()
+    assert made() is None
+
+
+def test_tally_writes_prometheus_clients_private_histogram_fields_of_the_pinned_version():
+    """prometheus-client has no public "observed n times, summing s" (Histogram.observe takes one value), so
+    tally.py reads a histogram's _upper_bounds and adds to its children's _sum and _buckets. Upgrading the library
+    fails here first, by name: check those fields (and the tests above) before moving the pin."""
+    pinned = re.search(r'"prometheus-client==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert version("prometheus-client") == pinned
+    assert list(inspect.signature(Histogram.observe).parameters) == ["self", "amount", "exemplar"]
+    parent = Histogram("pinned", "p", ("kind",), buckets=BUCKETS, registry=None)
+    child = parent.labels("a")
+    assert parent._upper_bounds == child._upper_bounds == [*BUCKETS, float("inf")]  # Rows.histogram reads the parent's
+    assert len(child._buckets) == len(child._upper_bounds)
+    child._sum.inc(1.5)
+    child._buckets[0].inc(2)
+    assert child._sum.get() == 1.5 and child._buckets[0].get() == 2
+
+
+def test_a_child_forked_while_a_collection_runs_can_still_collect():
+    """The flusher may be collecting (the Tallies' lock held) when another thread forks: the child's copy of the
+    lock would stay held for ever, and its first collection (its flusher, its scrape) hang."""
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    registry.register(tallies)
+    rows = tallies.rows()
+    at = rows.added(Counter("forked_total", "f", registry=registry), lambda key: ())
+    read, write = os.pipe()
+    with tallies._lock:  # noqa: SLF001 - a collection under way in another thread, as the fork sees it
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                rows.row(())[at] += 1
+                collecting = threading.Thread(target=tallies.collect, daemon=True)
+                collecting.start()
+                collecting.join(30.0)  # only a hung collection waits this long
+                os.write(write, b"hung" if collecting.is_alive() else
+                         str(registry.get_sample_value("forked_total")).encode())
+            finally:
+                os._exit(0)
+    os.close(write)
+    assert os.read(read, 64) == b"1.0"
+    os.waitpid(child, 0)
+
+
+def test_observations_a_failed_collection_could_not_hand_over_are_handed_by_the_next():
+    """A child's making may fail (multiprocess mode opens its file then): what it did not receive stays to give."""
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    counter = Counter("handed_total", "h", ("kind",), registry=registry)
+
+    class FailingOnce:
+        failed = False
+
+        def labels(self, *values):
+            if not FailingOnce.failed:
+                FailingOnce.failed = True
+                raise OSError("no space left for the metric's file")
+            return counter.labels(*values)
+    rows = tallies.rows()
+    at = rows.added(FailingOnce(), lambda key: key)
+    rows.row(("a",))[at] += 1
+    with pytest.raises(OSError):
+        tallies.collect()
+    rows.row(("a",))[at] += 1
+    tallies.collect()
+    assert registry.get_sample_value("handed_total", {"kind": "a"}) == 2

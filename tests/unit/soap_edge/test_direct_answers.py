@@ -13,7 +13,7 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.soap import mtom
 from soap_edge.identity.caller import Caller, Via
-from soap_edge.soap.direct import READS, Direct
+from soap_edge.soap.direct import DIRECT, Direct
 from soap_edge.soap.operations import Operations
 
 from .fakes import CALLER_NIF, PDF, ROOT_HEADERS, Client, FakeBackends, edge, envelope, invoice, multipart
@@ -204,7 +204,7 @@ def _direct(body: bytes, transfer: Transfer = Transfer.INLINE):
                                               ("consultarGrupoEstadosFactura", "<facturaId>1</facturaId>" * 3)])
 @pytest.mark.parametrize("transfer", list(Transfer))
 def test_plain_requests_take_the_direct_path(operation, inner, transfer):
-    assert operation in READS and _direct(envelope(operation, inner), transfer) is not None
+    assert operation in DIRECT and _direct(envelope(operation, inner), transfer) is not None
 
 
 @pytest.mark.parametrize("operation, inner", REFUSED.values(), ids=REFUSED.keys())

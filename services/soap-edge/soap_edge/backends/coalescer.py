@@ -138,10 +138,11 @@ class Coalescer:
                     following = self._queue.popleft()
                     # the queued ones and, once answered, this call's members (a closed-loop caller asks again)
                     following.lead, following.expected = True, self._last + 1 + len(self._queue)
+                    wake = following._wake  # this lock, not one the new leader may hold by then to linger on
                 else:
-                    following, self._busy = None, False
-            if following is not None:
-                following._woken()
+                    wake, self._busy = None, False
+            if wake is not None:
+                wake.release()
 
     def _linger(self, leader: Member) -> None:
         """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued."""
@@ -152,8 +153,7 @@ class Coalescer:
             if self._skip:
                 self._skip -= 1
                 return
-            if leader._wake is None:
-                leader._queued()
+            leader._queued()  # a fresh lock: a leader woken from the queue may yet see its old one released
             self._lingering, self._expected = leader, expected
         met = leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
         with self._lock:

@@ -12,6 +12,7 @@ from ventanilla.config import MetricsSettings, Settings
 
 from ventanilla import tls
 from ventanilla.observability.gunicorn import MasterMetrics
+from ventanilla.stopping import stop_bound_s
 
 from soap_edge.http.worker import EdgeWorker
 
@@ -91,10 +92,10 @@ def tls_options(settings: Settings) -> dict:
             "cert_reqs": 2, "ssl_context": ssl_context}
 
 
-def stop_bound_s(settings: Settings) -> int:
-    """From SIGTERM to exit (gunicorn's graceful_timeout, after which it kills the workers): a stopping worker lets
-    the longest call under way finish (docs/operations.md, "Stopping")."""
-    return int(max(settings.deadlines.query_s, settings.deadlines.write_s)) + 5
+def stop_grace_s(settings: Settings) -> float:
+    """How long a stopping worker lets the calls under way finish: the longest call's deadline (docs/operations.md,
+    "Stopping"); gunicorn's graceful_timeout is the stop's bound, after which the master kills the workers."""
+    return max(settings.deadlines.query_s, settings.deadlines.write_s)
 
 
 class EdgeServer(BaseApplication):
@@ -114,7 +115,7 @@ class EdgeServer(BaseApplication):
             "worker_class": worker_class(s),
             "threads": s.edge.threads,
             "timeout": int(longest_call_s) + 30,
-            "graceful_timeout": stop_bound_s(s),
+            "graceful_timeout": int(stop_bound_s(stop_grace_s(s))),
             "preload_app": False,
             "proc_name": "ventanilla-soap-edge",
             "control_socket_disable": True,  # no runtime control surface; several edges may share a host

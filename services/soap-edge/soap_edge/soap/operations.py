@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from ventanilla.adapters.submission_stream import Attachment
+from ventanilla.adapters.submission_stream import Attachment, Content
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
@@ -53,11 +53,15 @@ class Operations:
         """The service version (manual v2.0)."""
         return VERSION
 
+    def submit(self, facts: RequestFacts, facturae: Content,
+               attachments: Sequence[Attachment]) -> pb.SubmitInvoiceResponse:
+        """enviarFactura's registration and receipt, as the registry answers them."""
+        return self._registry.submit(self._caller(facts), facturae, attachments)
+
     def enviar(self, facts: RequestFacts, facturae, anexos: Iterable):
         """enviarFactura: register the Facturae document and its attachments."""
-        who = self._caller(facts)
         attachments = [Attachment(a.nombre or "", mapping.binary(a.contenido)) for a in anexos]
-        answer = self._registry.submit(who, mapping.binary(facturae), attachments)
+        answer = self.submit(facts, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
     def invoice(self, facts: RequestFacts, invoice_id: int) -> pb.InvoiceAnswer:
