@@ -35,6 +35,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "hop": (2, 1),
     "idle_polls": (2.5, 1),  # idle consumers: kafka-python as shipped against ours (kafka_timeouts)
     "follower_polls": (1.5, 1),  # a follower's poll timeout: idle CPU, and a record's delay, 200 ms against POLL_MS
+    "projector_fetch": (2, 1),  # a projector-shaped follower's CPU per fetched event, kafka-python's sensors on/off
     "tail": (4, 1.5),  # consultarFactura's paced p99 per stage, Python's defaults against the configured process
     "projection_apply": (2, 0.5),
     "portal_inprocess": (1, 1),

@@ -43,11 +43,18 @@ BATCHED = {"fetch_min_bytes": 1024 * 1024, "fetch_max_wait_ms": 500}
 POLL_MS = 1000
 
 
+# kafka-python's own sensors (pure Python, updated on every fetch, request and record; read by nobody: the projections'
+# lag and apply times are ProjectionWatch's) cost a follower 6-11 % of its CPU per fetched event (docs/benchmarks.md,
+# "Write path (issue 15)", branch i15-projector-fetch). Off by default for every consumer, as for the event producers.
+WITHOUT_SENSORS = {"metrics_enabled": False}
+
+
 def consumer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaConsumer:
-    """A KafkaConsumer (options as kafka-python's) that honours the security settings; its idle polls' timeouts
-    leave no reference cycles (kafka_timeouts)."""
+    """A KafkaConsumer (options as kafka-python's, over WITHOUT_SENSORS) that honours the security settings; its idle
+    polls' timeouts leave no reference cycles (kafka_timeouts)."""
     kafka_timeouts.without_cycles()
-    return KafkaConsumer(bootstrap_servers=bootstrap_servers, **security_options(security), **options)
+    return KafkaConsumer(bootstrap_servers=bootstrap_servers, **security_options(security),
+                         **{**WITHOUT_SENSORS, **options})
 
 
 def producer(bootstrap_servers: str, *, security: KafkaSecurity | None = None, **options) -> KafkaProducer:

@@ -52,3 +52,12 @@ def test_event_producers_keep_no_kafka_python_sensors():
     settings = producer_settings("localhost:9092", "registry", 15.0)
     assert set(settings) <= set(KafkaProducer.DEFAULT_CONFIG)  # every option is one kafka-python knows
     assert settings["metrics_enabled"] is False
+
+
+def test_consumers_keep_no_kafka_python_sensors_unless_asked():
+    from kafka import KafkaConsumer
+
+    from ventanilla.adapters.kafka_clients import WITHOUT_SENSORS
+
+    assert set(WITHOUT_SENSORS) <= set(KafkaConsumer.DEFAULT_CONFIG)  # an option kafka-python knows
+    assert WITHOUT_SENSORS["metrics_enabled"] is False

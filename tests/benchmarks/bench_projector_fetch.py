@@ -1,0 +1,142 @@
+"""Issue 15: kafka-python's CPU per fetched event in a follower like the status projector, per consumer option.
+
+`python tests/benchmarks/bench_projector_fetch.py [--short] [--events N] [--rate R]` (in `make bench`; writes
+var/bench/projector_fetch.json). One local broker, one 6-partition topic; side by side in this process (so the
+machine's load falls on every variant alike) one assigned reader per variant, built as the status projector's
+(`kafka_clients.consumer`, no group, `FOLLOWING`, max_poll_records 5000, `POLL_MS` polls) with the variant's options
+on top. A producer appends N events of ~300 bytes one at a time at R per second (one event per fetch, as the write
+path at 20-30 invoices/s); measured per variant, the CPU of its two threads (its poll loop and kafka-python's IO
+thread, nanoseconds from `/proc/self/task/*/schedstat`) per event, and the rounds' variants in a rotated start order.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from kafka import TopicPartition  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+
+from tests.benchmarks.bench_registry import machine  # noqa: E402
+from tests.support.stack_env import free_ports  # noqa: E402
+from ventanilla.adapters import kafka_clients  # noqa: E402
+from ventanilla.adapters.kafka_broker import LocalKafkaBroker  # noqa: E402
+
+TOPIC, PARTITIONS = "facts", 6
+
+# variant name -> kafka-python options on top of the projector's (explicit, whatever kafka_clients sets by default)
+VARIANTS = {
+    "sensors on (kafka-python's default)": {"metrics_enabled": True},
+    "sensors off": {"metrics_enabled": False},
+    "sensors off, check_crcs off": {"metrics_enabled": False, "check_crcs": False},
+}
+
+
+def thread_cpu_ns(native_ids: list[int]) -> int:
+    """CPU nanoseconds of some threads of this process (the scheduler's run time)."""
+    return sum(int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[0]) for tid in native_ids)
+
+
+class Reader(threading.Thread):
+    """One projector-shaped consumer polling until stopped, counting the events it saw."""
+
+    def __init__(self, bootstrap: str, name: str, options: dict):
+        self.label = name
+        self.client_id = f"reader-{abs(hash(name))}"
+        super().__init__(name=self.client_id, daemon=True)
+        self.seen, self.stopping, self.ready = 0, threading.Event(), threading.Event()
+        self.consumer = kafka_clients.consumer(
+            bootstrap, client_id=self.client_id, group_id=None, enable_auto_commit=False, auto_offset_reset="latest",
+            max_poll_records=5000, reconnect_backoff_max_ms=1000, **{**kafka_clients.FOLLOWING, **options})
+        self.consumer.assign([TopicPartition(TOPIC, p) for p in range(PARTITIONS)])
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for records in self.consumer.poll(timeout_ms=kafka_clients.POLL_MS).values():
+                self.seen += len(records)
+            self.ready.set()
+        self.consumer.close(autocommit=False, timeout_ms=2000)
+
+    def threads(self) -> list[int]:
+        """Native ids of its poll loop and of its client's IO thread."""
+        io = [t.native_id for t in threading.enumerate() if t.name == f"kafka-io-{self.client_id}"]
+        return [self.native_id, *io]
+
+
+def one_round(bootstrap: str, producer, order: list[str], events: int, rate: float, base: int) -> dict:
+    """Start the variants' readers in `order`, append `events` paced at `rate`/s; CPU µs per event per variant."""
+    readers = [Reader(bootstrap, name, VARIANTS[name]) for name in order]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        if not reader.ready.wait(60):
+            raise RuntimeError(f"{reader.label} did not poll within 60 s")
+    time.sleep(2)  # first fetches in flight
+    before = {r.label: thread_cpu_ns(r.threads()) for r in readers}
+    start = time.perf_counter()
+    for n in range(events):
+        producer.send(TOPIC, key=str(base + n).encode(), value=os.urandom(300)).get(10)
+        time.sleep(max(0.0, start + (n + 1) / rate - time.perf_counter()))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(r.seen < events for r in readers):
+        time.sleep(0.05)
+    spent = {r.label: thread_cpu_ns(r.threads()) - before[r.label] for r in readers}
+    for reader in readers:
+        reader.stopping.set()
+    for reader in readers:
+        reader.join(10)
+    return {r.label: {"events": r.seen, "cpu_us_per_event": round(spent[r.label] / 1000 / max(1, r.seen), 1)}
+            for r in readers}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--short", action="store_true", help="2 rounds of 150 events")
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=30.0)
+    args = parser.parse_args()
+    events, rounds = (150, 2) if args.short else (args.events, args.rounds)
+    report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "command": " ".join(["bench_projector_fetch.py", *sys.argv[1:]]), "rate_per_s": args.rate,
+              "load_average_start": round(os.getloadavg()[0], 1), "rounds": []}
+    names = list(VARIANTS)
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = LocalKafkaBroker(Path(tmp) / "kafka", *free_ports(2)).start()
+        try:
+            kafka_clients.admin(broker.bootstrap_servers).create_topics([NewTopic(TOPIC, PARTITIONS, 1)])
+            producer = kafka_clients.producer(broker.bootstrap_servers, acks="all", metrics_enabled=False)
+            for n in range(rounds):
+                order = names[n % len(names):] + names[:n % len(names)]
+                load = round(os.getloadavg()[0], 1)
+                result = one_round(broker.bootstrap_servers, producer, order, events, args.rate, n * events)
+                report["rounds"].append({"load_average": [load, round(os.getloadavg()[0], 1)], "variants": result})
+                print(json.dumps(report["rounds"][-1]), flush=True)
+            producer.close()
+        finally:
+            broker.stop()
+    baseline = names[0]
+    report["goal_rows"] = {
+        name: {"cpu_us_per_event_by_round": [r["variants"][name]["cpu_us_per_event"] for r in report["rounds"]],
+               "ratio_to_before_by_round": [round(r["variants"][name]["cpu_us_per_event"]
+                                                  / r["variants"][baseline]["cpu_us_per_event"], 3)
+                                            for r in report["rounds"]]}
+        for name in names}
+    report["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(report["goal_rows"], indent=2))
+    out = ROOT / "var" / "bench" / "projector_fetch.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
