@@ -154,7 +154,7 @@ def one_round(bootstrap: str, producer, order: list[str], values: list[bytes], r
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--short", action="store_true", help="2 rounds of 150 events")
+    parser.add_argument("--short", action="store_true", help="2 rounds of ~150 events (whole invoices: a multiple of 4)")
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=30.0)
