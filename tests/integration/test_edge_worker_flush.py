@@ -1,14 +1,14 @@
 """SIGTERM to the edge's gunicorn master: each worker exports its buffered spans at exit, within the flush bound.
 
 A worker never closes its tracer provider itself: its atexit hook (Tracing.shutdown) does, within FLUSH_S. Without
-that bound the SDK's export waits OTEL_EXPORTER_OTLP_TIMEOUT for a collector that does not answer, and the worker
-would hang until gunicorn's graceful_timeout (the edge's stop bound) killed it.
+that bound the export waits OTEL_EXPORTER_OTLP_TIMEOUT (set here far above the stop bound) for a collector that does
+not answer, cut only by the SDK's own shutdown (30 s for its export thread, opentelemetry-sdk 1.45.2) or gunicorn's
+graceful_timeout (the edge's stop bound, 60 s): the exit time (FLUSH_S and a little) has no other explanation.
 """
 from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 import requests
