@@ -1,0 +1,148 @@
+"""Issue 15, the edge's TLS and HTTP per invoice: `python tests/benchmarks/bench_edge_tls.py [--quick]`.
+
+One edge (2 workers, the stack's TLS with client certificates) whose registry answers a prepared registration at
+once; closed-loop clients post signed ~104 KB invoices as MTOM. Rounds interleave the client modes in one run:
+- `keep-alive`: one requests.Session per client (what the write-path benchmarks and JAX-WS/zeep clients do);
+- `new connection`: a new TLS connection (full handshake, client certificate verified) for every invoice.
+Per mode: the edge's CPU per invoice (arbiter + workers, /proc), the TLS connections the clients opened per invoice,
+and the negotiated protocol, cipher and the server key's type. Writes var/bench/edge_tls.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT))
+
+from tests.benchmarks.bench_registry import big_invoice, machine  # noqa: E402
+from tests.benchmarks.bench_write_path import closed_loop, prepared_answer, prepared_registry  # noqa: E402
+from tests.benchmarks.benchstack import cpu_seconds  # noqa: E402
+from tests.benchmarks.bench_registry import stack_env  # noqa: E402
+from tests.support.signing_pki import build_signing_pki  # noqa: E402
+
+
+class Handshakes:
+    """Counts the TLS connections urllib3 opens in this process (each one a full handshake with the edge)."""
+
+    def __init__(self):
+        import threading
+
+        from urllib3.connection import HTTPSConnection
+
+        self.count, self._lock, connect = 0, threading.Lock(), HTTPSConnection.connect
+
+        def counted(conn):
+            with self._lock:
+                self.count += 1
+            return connect(conn)
+
+        HTTPSConnection.connect = counted
+
+
+HANDSHAKES: Handshakes | None = None
+
+
+def negotiated(edge, cert, ca) -> dict:
+    """The TLS version, cipher and server key type one connection to the edge gets."""
+    import socket
+    import ssl
+
+    from cryptography import x509
+
+    context = ssl.create_default_context(cafile=ca)
+    context.load_cert_chain(*cert)
+    context.check_hostname = False
+    host, port = edge.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw, context.wrap_socket(raw) as tls:
+        key = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).public_key()
+        return {"protocol": tls.version(), "cipher": tls.cipher()[0],
+                "server_key": f"{type(key).__name__.lstrip('_')} {getattr(key, 'key_size', '')}".strip()}
+
+
+def run_mode(edge, invoices: list[bytes], clients: int, keep_alive: bool, cert, ca) -> dict:
+    """One closed loop in one mode: the edge's CPU and the clients' connections per invoice."""
+    import requests
+
+    def session():
+        own = requests.Session()
+        own.cert, own.verify, own.trust_env = cert, ca, False
+        if not keep_alive:
+            own.headers["Connection"] = "close"  # the server closes after the answer: a new handshake per invoice
+        return own
+
+    before, load, opened = cpu_seconds(edge.process.pid), os.getloadavg()[0], HANDSHAKES.count
+    result = closed_loop(edge.url, invoices, clients, session)
+    cpu, opened = cpu_seconds(edge.process.pid) - before, HANDSHAKES.count - opened
+    return {**result, "edge_cpu_ms_per_invoice": round(cpu * 1000 / result["invoices"], 3),
+            "connections_per_invoice": round(opened / result["invoices"], 3),
+            "load_average": [round(load, 1), round(os.getloadavg()[0], 1)]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 80 invoices per mode")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--invoices", type=int, default=120)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    rounds, count = (2, 80) if args.quick else (args.rounds, args.invoices)
+    global HANDSHAKES
+    HANDSHAKES = Handshakes()
+
+    from tests.integration.edge_server import start_edge
+    from tests.support.stack_env import free_ports
+
+    report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "command": " ".join(["bench_edge_tls.py", *sys.argv[1:]]), "load_average_start": round(os.getloadavg()[0], 1)}
+    modes = {"keep-alive": True, "new connection": False}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pki = build_signing_pki(tmp / "pki")
+        invoices = [pki.sign(big_invoice(f"T{i}")) for i in range(count)]
+        answer = prepared_answer(invoices[0], stack_env(tmp / "answer", pki))
+        edge = start_edge(tmp / "edge", free_ports(4), registry=prepared_registry(answer), VENTANILLA_SOAP_WORKERS="2")
+        try:
+            cert, ca = edge.client("99999999R"), str(edge.pki.cert("ca"))
+            report["tls"] = negotiated(edge, cert, ca)
+            closed_loop(edge.url, invoices[:2 * args.clients], args.clients, lambda: _warm(cert, ca))
+            runs = {mode: [] for mode in modes}
+            for index in range(rounds):
+                order = list(modes) if index % 2 == 0 else list(reversed(modes))  # each mode first in turn
+                for mode in order:
+                    runs[mode].append(run_mode(edge, invoices, args.clients, modes[mode], cert, ca))
+                    print(mode, json.dumps(runs[mode][-1]), file=sys.stderr, flush=True)
+        finally:
+            edge.stop()
+    report["rounds"] = runs
+    median = {mode: statistics.median(r["edge_cpu_ms_per_invoice"] for r in runs[mode]) for mode in modes}
+    report["goal_rows"] = {
+        "edge_cpu_ms_per_invoice_keep_alive": median["keep-alive"],
+        "edge_cpu_ms_per_invoice_new_connection": median["new connection"],
+        "handshake_cpu_ms": round(median["new connection"] - median["keep-alive"], 3),
+        "connections_per_invoice_keep_alive": statistics.median(r["connections_per_invoice"] for r in runs["keep-alive"]),
+    }
+    report["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(report, indent=2))
+    out = ROOT / "var" / "bench" / "edge_tls.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def _warm(cert, ca):
+    import requests
+
+    own = requests.Session()
+    own.cert, own.verify, own.trust_env = cert, ca, False
+    return own
+
+
+if __name__ == "__main__":
+    sys.exit(main())
