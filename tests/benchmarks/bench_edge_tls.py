@@ -3,7 +3,8 @@
 One edge (2 workers, the stack's TLS with client certificates) whose registry answers a prepared registration at
 once; closed-loop clients post signed ~104 KB invoices as MTOM. Rounds interleave the client modes in one run:
 - `keep-alive`: one requests.Session per client (what the write-path benchmarks and JAX-WS/zeep clients do);
-- `new connection`: a new TLS connection (full handshake, client certificate verified) for every invoice.
+- `new connection`: a new TLS connection (full handshake, client certificate verified) for every invoice;
+- `resumed`: a new TLS connection for every invoice resuming the client's last session (a TLS 1.3 ticket).
 Per mode: the edge's CPU per invoice (arbiter + workers, /proc), the TLS connections the clients opened per invoice,
 and the negotiated protocol, cipher and the server key's type. Writes var/bench/edge_tls.json.
 """
@@ -66,14 +67,53 @@ def negotiated(edge, cert, ca) -> dict:
                 "server_key": f"{type(key).__name__.lstrip('_')} {getattr(key, 'key_size', '')}".strip()}
 
 
-def run_mode(edge, invoices: list[bytes], clients: int, keep_alive: bool, cert, ca) -> dict:
+class Resuming:
+    """A new TLS connection per request resuming the client's last TLS session (a TLS 1.3 ticket), as clients with a
+    session cache (JSSE, OpenSSL's) do: a short handshake, the client certificate not sent or verified again."""
+
+    def __init__(self, cert, ca):
+        import ssl
+
+        self._context = ssl.create_default_context(cafile=ca)
+        self._context.load_cert_chain(*cert)
+        self._context.check_hostname = False
+        self._session, self.resumed = None, 0
+
+    def post(self, url: str, data: bytes, headers: dict, timeout: float):
+        import socket
+        import types
+
+        with HANDSHAKES._lock:
+            HANDSHAKES.count += 1
+        host, path = url.split("//", 1)[1].split("/", 1)
+        name, port = host.rsplit(":", 1)
+        head = "".join(f"{k}: {v}\r\n" for k, v in {**headers, "Host": host, "Content-Length": len(data),
+                                                       "Connection": "close"}.items())
+        with self._context.wrap_socket(socket.create_connection((name, int(port)), timeout),
+                                       session=self._session) as sock:
+            sock.sendall(f"POST /{path} HTTP/1.1\r\n{head}\r\n".encode() + data)  # one write: no Nagle wait
+            answer = bytearray()
+            while chunk := sock.recv(262144):
+                answer += chunk
+            self.resumed += sock.session_reused
+            self._session = sock.session  # TLS 1.3: the tickets arrive after the handshake, read with the answer
+        status, content = int(answer[9:12]), bytes(answer[answer.index(b"\r\n\r\n") + 4:])
+        return types.SimpleNamespace(status_code=status, content=content, text=content[:300].decode("latin-1"))
+
+
+def run_mode(edge, invoices: list[bytes], clients: int, mode: str, cert, ca) -> dict:
     """One closed loop in one mode: the edge's CPU and the clients' connections per invoice."""
     import requests
 
+    resuming = []
+
     def session():
+        if mode == "resumed":
+            resuming.append(Resuming(cert, ca))
+            return resuming[-1]
         own = requests.Session()
         own.cert, own.verify, own.trust_env = cert, ca, False
-        if not keep_alive:
+        if mode == "new connection":
             own.headers["Connection"] = "close"  # the server closes after the answer: a new handshake per invoice
         return own
 
@@ -82,6 +122,7 @@ def run_mode(edge, invoices: list[bytes], clients: int, keep_alive: bool, cert, 
     cpu, opened = cpu_seconds(edge.process.pid) - before, HANDSHAKES.count - opened
     return {**result, "edge_cpu_ms_per_invoice": round(cpu * 1000 / result["invoices"], 3),
             "connections_per_invoice": round(opened / result["invoices"], 3),
+            "resumed_per_invoice": round(sum(c.resumed for c in resuming) / result["invoices"], 3),
             "load_average": [round(load, 1), round(os.getloadavg()[0], 1)]}
 
 
@@ -101,7 +142,7 @@ def main() -> int:
 
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "command": " ".join(["bench_edge_tls.py", *sys.argv[1:]]), "load_average_start": round(os.getloadavg()[0], 1)}
-    modes = {"keep-alive": True, "new connection": False}
+    modes = ("keep-alive", "new connection", "resumed")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
@@ -114,9 +155,9 @@ def main() -> int:
             closed_loop(edge.url, invoices[:2 * args.clients], args.clients, lambda: _warm(cert, ca))
             runs = {mode: [] for mode in modes}
             for index in range(rounds):
-                order = list(modes) if index % 2 == 0 else list(reversed(modes))  # each mode first in turn
+                order = modes[index % 3:] + modes[:index % 3]  # each mode first in turn
                 for mode in order:
-                    runs[mode].append(run_mode(edge, invoices, args.clients, modes[mode], cert, ca))
+                    runs[mode].append(run_mode(edge, invoices, args.clients, mode, cert, ca))
                     print(mode, json.dumps(runs[mode][-1]), file=sys.stderr, flush=True)
         finally:
             edge.stop()
@@ -125,7 +166,9 @@ def main() -> int:
     report["goal_rows"] = {
         "edge_cpu_ms_per_invoice_keep_alive": median["keep-alive"],
         "edge_cpu_ms_per_invoice_new_connection": median["new connection"],
+        "edge_cpu_ms_per_invoice_resumed_session": median["resumed"],
         "full_handshake_cpu_ms": round(median["new connection"] - median["keep-alive"], 3),
+        "resumed_handshake_cpu_ms": round(median["resumed"] - median["keep-alive"], 3),
         "connections_per_invoice_keep_alive": statistics.median(r["connections_per_invoice"] for r in runs["keep-alive"]),
     }
     report["load_average_end"] = round(os.getloadavg()[0], 1)
