@@ -4,7 +4,8 @@ One edge (2 workers, the stack's TLS with client certificates) whose registry an
 once; closed-loop clients post signed ~104 KB invoices as MTOM. Rounds interleave the client modes in one run:
 - `keep-alive`: one requests.Session per client (what the write-path benchmarks and JAX-WS/zeep clients do);
 - `new connection`: a new TLS connection (full handshake, client certificate verified) for every invoice;
-- `resumed`: a new TLS connection for every invoice resuming the client's last session (a TLS 1.3 ticket).
+- `resumed`: a new TLS connection for every invoice resuming the client's last session (a TLS 1.3 ticket);
+and, each round, `new connection` against a second edge whose server key is ECDSA P-256 instead of RSA-2048.
 Per mode: the edge's CPU per invoice (arbiter + workers, /proc), the TLS connections the clients opened per invoice,
 and the negotiated protocol, cipher and the server key's type. Writes var/bench/edge_tls.json.
 """
@@ -48,6 +49,7 @@ class Handshakes:
 
 
 HANDSHAKES: Handshakes | None = None
+ECDSA = "new connection, ECDSA P-256 server key"  # a second edge, the same but for its server certificate
 
 
 def negotiated(edge, cert, ca) -> dict:
@@ -101,6 +103,25 @@ class Resuming:
         return types.SimpleNamespace(status_code=status, content=content, text=content[:300].decode("latin-1"))
 
 
+def ecdsa_server(state: Path) -> None:
+    """Put an ECDSA P-256 server certificate (from the same dev CA) where the edge started on `state` will find it."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ventanilla import devpki, pki
+    from ventanilla.config import Settings
+
+    settings = Settings.from_env({"VENTANILLA_STATE_DIR": str(state), "VENTANILLA_SOAP_HOST": "127.0.0.1"})
+    devpki.init(settings)
+    where = devpki.layout(settings)
+    rsa_key, pki.new_key = pki.new_key, lambda bits=0: ec.generate_private_key(ec.SECP256R1())
+    try:
+        leaf = pki.issue_leaf(devpki._load(where, "ca"), pki.name("localhost"), pki.Usage.SERVER,
+                              dns_names=("localhost",), ip_addresses=("127.0.0.1", "::1"))
+    finally:
+        pki.new_key = rsa_key
+    leaf.write(where.directory, "server")
+
+
 def run_mode(edge, invoices: list[bytes], clients: int, mode: str, cert, ca) -> dict:
     """One closed loop in one mode: the edge's CPU and the clients' connections per invoice."""
     import requests
@@ -149,26 +170,37 @@ def main() -> int:
         invoices = [pki.sign(big_invoice(f"T{i}")) for i in range(count)]
         answer = prepared_answer(invoices[0], stack_env(tmp / "answer", pki))
         edge = start_edge(tmp / "edge", free_ports(4), registry=prepared_registry(answer), VENTANILLA_SOAP_WORKERS="2")
+        ecdsa_server(tmp / "edge-ecdsa")
+        ecdsa = start_edge(tmp / "edge-ecdsa", free_ports(4), registry=prepared_registry(answer),
+                           VENTANILLA_SOAP_WORKERS="2")
         try:
             cert, ca = edge.client("99999999R"), str(edge.pki.cert("ca"))
+            ecdsa_cert, ecdsa_ca = ecdsa.client("99999999R"), str(ecdsa.pki.cert("ca"))
             report["tls"] = negotiated(edge, cert, ca)
+            report["tls_ecdsa_edge"] = negotiated(ecdsa, ecdsa_cert, ecdsa_ca)
             closed_loop(edge.url, invoices[:2 * args.clients], args.clients, lambda: _warm(cert, ca))
-            runs = {mode: [] for mode in modes}
+            closed_loop(ecdsa.url, invoices[:2 * args.clients], args.clients, lambda: _warm(ecdsa_cert, ecdsa_ca))
+            runs = {mode: [] for mode in (*modes, ECDSA)}
             for index in range(rounds):
                 order = modes[index % 3:] + modes[:index % 3]  # each mode first in turn
                 for mode in order:
                     runs[mode].append(run_mode(edge, invoices, args.clients, mode, cert, ca))
                     print(mode, json.dumps(runs[mode][-1]), file=sys.stderr, flush=True)
+                runs[ECDSA].append(run_mode(ecdsa, invoices, args.clients, "new connection", ecdsa_cert, ecdsa_ca))
+                print(ECDSA, json.dumps(runs[ECDSA][-1]), file=sys.stderr, flush=True)
         finally:
             edge.stop()
+            ecdsa.stop()
     report["rounds"] = runs
-    median = {mode: statistics.median(r["edge_cpu_ms_per_invoice"] for r in runs[mode]) for mode in modes}
+    median = {mode: statistics.median(r["edge_cpu_ms_per_invoice"] for r in runs[mode]) for mode in runs}
     report["goal_rows"] = {
         "edge_cpu_ms_per_invoice_keep_alive": median["keep-alive"],
         "edge_cpu_ms_per_invoice_new_connection": median["new connection"],
         "edge_cpu_ms_per_invoice_resumed_session": median["resumed"],
         "full_handshake_cpu_ms": round(median["new connection"] - median["keep-alive"], 3),
         "resumed_handshake_cpu_ms": round(median["resumed"] - median["keep-alive"], 3),
+        "edge_cpu_ms_per_invoice_new_connection_ecdsa_server": median[ECDSA],
+        "ecdsa_saves_per_full_handshake_ms": round(median["new connection"] - median[ECDSA], 3),
         "connections_per_invoice_keep_alive": statistics.median(r["connections_per_invoice"] for r in runs["keep-alive"]),
     }
     report["load_average_end"] = round(os.getloadavg()[0], 1)
