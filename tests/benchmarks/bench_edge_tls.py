@@ -178,8 +178,8 @@ def main() -> int:
             ecdsa_cert, ecdsa_ca = ecdsa.client("99999999R"), str(ecdsa.pki.cert("ca"))
             report["tls"] = negotiated(edge, cert, ca)
             report["tls_ecdsa_edge"] = negotiated(ecdsa, ecdsa_cert, ecdsa_ca)
-            closed_loop(edge.url, invoices[:2 * args.clients], args.clients, lambda: _warm(cert, ca))
-            closed_loop(ecdsa.url, invoices[:2 * args.clients], args.clients, lambda: _warm(ecdsa_cert, ecdsa_ca))
+            run_mode(edge, invoices[:2 * args.clients], args.clients, "keep-alive", cert, ca)  # warm-ups
+            run_mode(ecdsa, invoices[:2 * args.clients], args.clients, "keep-alive", ecdsa_cert, ecdsa_ca)
             runs = {mode: [] for mode in (*modes, ECDSA)}
             for index in range(rounds):
                 order = modes[index % 3:] + modes[:index % 3]  # each mode first in turn
@@ -209,14 +209,6 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     return 0
-
-
-def _warm(cert, ca):
-    import requests
-
-    own = requests.Session()
-    own.cert, own.verify, own.trust_env = cert, ca, False
-    return own
 
 
 if __name__ == "__main__":
