@@ -26,6 +26,7 @@ ROOT = HERE.parents[1]
 # name: (estimated minutes, full run; with --short) on a quiet 2-core machine, from the runs in docs/benchmarks.md
 PLAN: dict[str, tuple[float, float]] = {
     "edge_cpu": (1, 0.5),
+    "edge_tls": (1, 0.5),  # one edge, kept-alive connections against a new TLS connection per invoice
     "edge_estado": (4, 2),  # in-memory backends, then a real status service (hop_server.py)
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),

@@ -31,8 +31,22 @@ def test_a_taken_health_port_fails_the_same_way(free_ports):
         with pytest.raises(BindError, match=f"cannot bind gRPC health port to {health_address}") as raised:
             GrpcServer(address, [], health_address=health_address)
         assert raised.value.address == health_address
+        GrpcServer(address, []).stop(0)  # the failed server let its main port go
     finally:
         holder.stop(0)
+
+
+def test_a_server_stopped_without_being_started_lets_its_port_go(free_ports):
+    address = f"127.0.0.1:{free_ports(1)[0]}"
+    GrpcServer(address, []).stop()
+    again = GrpcServer(address, [])
+    again.start()
+    try:
+        with grpc.insecure_channel(address) as channel:
+            assert health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5).status == \
+                health_pb2.HealthCheckResponse.SERVING
+    finally:
+        again.stop(0)
 
 
 def test_servers_sharing_a_port_both_bind_it(free_ports):

@@ -90,11 +90,16 @@ class GrpcServer:
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         for add in add_servicers:
             add(self._server)
+        self._started = False
         self.port = self._bind("gRPC server", address, credentials)
         # plaintext for Kubernetes' gRPC probes: with mutual TLS, every other method refuses a caller without a
         # verified service certificate (service_tls.CallerCheck), which a plaintext connection never has
         if health_address:
-            self._bind("gRPC health port", health_address, None)
+            try:
+                self._bind("gRPC health port", health_address, None)
+            except BindError:
+                self.stop(0)  # the main port, bound already, is let go
+                raise
 
     def _bind(self, what: str, address: str, credentials: grpc.ServerCredentials | None) -> int:
         """The port bound at address; BindError when it cannot be (gRPC answers 0 or raises RuntimeError)."""
@@ -113,6 +118,7 @@ class GrpcServer:
         Health service "liveness" says SERVING while the process runs, ready or not (for liveness probes).
         """
         self._server.start()
+        self._started = True
         self._health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         self.set_serving(serving)
 
@@ -129,6 +135,9 @@ class GrpcServer:
         """Report NOT_SERVING and refuse new calls at once; calls under way may finish within grace_s, then are
         cancelled. The event is set once the server has stopped."""
         self._health.enter_graceful_shutdown()
+        if not self._started:  # gRPC's stop lets a server never started keep its ports: started, it lets them go
+            self._server.start()
+            self._started, grace_s = True, 0
         return self._server.stop(grace_s)
 
 

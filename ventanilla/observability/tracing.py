@@ -67,7 +67,7 @@ class HashedOnce(Resource):
 def _provider(service: str) -> TracerProvider:
     resource = Resource.create({SERVICE_NAME: service}).merge(OTELResourceDetector().detect())
     return TracerProvider(resource=HashedOnce(resource), id_generator=ReusedIds(),  # sampling.py: a root decided once
-                          shutdown_on_exit=False)  # the SDK's own exit hook waits for a collector without bound
+                          shutdown_on_exit=False)  # the SDK's own exit hook waits up to 30 s for its export thread: past the portal's bound
 
 
 @dataclass
