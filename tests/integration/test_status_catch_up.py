@@ -15,7 +15,7 @@ from tests.unit.domain.factories import registration
 from tests.support.service_pki import dial
 
 pytestmark = pytest.mark.integration
-EVENTS = 40_000  # 10,000 invoices: seconds of replay on this machine
+EVENTS = 40_000  # 10,000 invoices: about a second of replay, or more
 
 
 def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_settings):
@@ -52,6 +52,6 @@ def test_a_replica_answers_only_once_it_holds_the_log_as_of_its_start(kafka_sett
         replay_s = time.monotonic() - started
     finally:
         service.stop()
-    print(f"produced in {produced_s:.1f} s, replayed in {replay_s:.1f} s")
-    assert refused > 0 and health_seen == {False, True}, (refused, health_seen)
-    assert replay_s > 1.0, f"{EVENTS} events replayed in {replay_s:.1f} s: not a backlog that takes seconds"
+    print(f"produced in {produced_s:.1f} s, replayed in {replay_s:.1f} s, {refused} queries refused meanwhile")
+    # a backlog long enough to be asked about several times while replaying (its seconds depend on the machine)
+    assert refused >= 3 and health_seen == {False, True}, (refused, health_seen, replay_s)
