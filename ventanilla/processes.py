@@ -1,26 +1,30 @@
 """Small process helpers: process groups, pid files, log tails, dying with the parent."""
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import deque
-from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Sequence
 
-_PR_SET_PDEATHSIG = 1
+# Run in the child in place of a preexec_fn: the kernel SIGTERMs it when the thread that started it ends (at once if
+# that thread ended before), then it becomes the program. A preexec_fn runs Python, and every fork hook, between
+# fork and exec in a copy of a threaded parent, where a lock another thread held stays held: the child can hang
+# before exec and the parent's Popen with it. Without one, subprocess uses vfork and runs no Python in the child.
+_LAUNCHER = ("import ctypes, os, signal, sys\n"
+             "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"  # 1: PR_SET_PDEATHSIG
+             "if os.getppid() != int(sys.argv[1]): os._exit(128 + signal.SIGTERM)\n"
+             "os.execvp(sys.argv[2], sys.argv[2:])\n")
 
 
-def die_with_parent() -> Callable[[], object] | None:
-    """A preexec_fn making Linux SIGTERM the child when the thread that started it ends (None elsewhere)."""
+def dying_with_parent(argv: Sequence[str]) -> list[str]:
+    """argv started so that Linux SIGTERMs it when the thread that started it ends (argv as it is elsewhere)."""
     if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only makes the call
-    return partial(prctl, _PR_SET_PDEATHSIG, signal.SIGTERM)
+        return list(argv)
+    return [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *argv]
 
 
 def alive(pid: int) -> bool:

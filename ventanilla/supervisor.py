@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO, Callable, Mapping, Sequence
 
-from ventanilla.processes import die_with_parent, stop_popen
+from ventanilla.processes import dying_with_parent, stop_popen
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ class Supervisor:
 
     def spawn(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
         """Start a child in its own process group (it dies with us) and supervise it."""
-        process = subprocess.Popen(list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
+        process = subprocess.Popen(dying_with_parent(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         log.info("started", extra={"child": name, "pid": process.pid})
         return self.adopt(name, process)
 

@@ -12,7 +12,7 @@ from ventanilla import devpki
 from ventanilla import stack as stack_spec
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
-from ventanilla.processes import die_with_parent, stop_popen
+from ventanilla.processes import dying_with_parent, stop_popen
 
 from tests.support import dev_back_office
 from tests.support.stack_env import private_env
@@ -36,8 +36,8 @@ class OwnStack:
         service = next(s for s in stack_spec.SERVICES if s.name == name)
         with open(self.logs / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", service.module], env={**self.env, **self.own_env.get(name, {})}, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
+                dying_with_parent([sys.executable, "-m", service.module]), env={**self.env, **self.own_env.get(name, {})}, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
         waiting = stack_spec.unready_after(self.settings, timeout_s, lambda: self.processes[name].poll() is None,
                                            services=(service,))
         assert not waiting, f"{name} not ready; see {self.logs / f'{name}.log'}"

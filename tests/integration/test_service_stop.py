@@ -16,7 +16,7 @@ from ventanilla import stack as stack_spec
 from ventanilla.adapters.kafka_broker import LocalKafkaBroker
 from ventanilla.adapters.topics import ensure_topics
 from ventanilla.config import Settings
-from ventanilla.processes import die_with_parent
+from ventanilla.processes import dying_with_parent
 from ventanilla.stopping import CLOSE_S, RESERVE_S, stop_bound_s
 
 from tests.support.stack_env import free_ports, private_env
@@ -66,8 +66,8 @@ def test_services_stop_within_their_bound_while_the_broker_is_frozen(tmp_path):
         for service in SERVICES:
             with open(tmp_path / f"{service.name}.log", "wb") as log:
                 processes[service.name] = subprocess.Popen(
-                    [sys.executable, "-m", service.module], env=env, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent())
+                    dying_with_parent([sys.executable, "-m", service.module]), env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True)
         waiting = stack_spec.unready_after(settings, 180, lambda: all(p.poll() is None for p in processes.values()),
                                            services=SERVICES)
         assert not waiting, f"not ready: {waiting}; logs in {tmp_path}"

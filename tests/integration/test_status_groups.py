@@ -11,7 +11,7 @@ import pytest
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from ventanilla.processes import die_with_parent
+from ventanilla.processes import dying_with_parent
 
 pytestmark = pytest.mark.integration
 
@@ -36,8 +36,8 @@ def _joined(settings, before: dict | None = None) -> dict | None:
 
 def _start(settings_env, extra=()) -> subprocess.Popen:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")}, **settings_env, **dict(extra)}
-    return subprocess.Popen([sys.executable, "-m", "status_service"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
+    return subprocess.Popen(dying_with_parent([sys.executable, "-m", "status_service"]), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _until(condition, timeout_s: float = 60):

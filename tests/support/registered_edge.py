@@ -16,7 +16,7 @@ from ventanilla.config import Settings
 from ventanilla.domain import integrator_commands as cmd
 from ventanilla.domain.integrator_decide import Refused
 from ventanilla.domain.integrator_events import Role
-from ventanilla.processes import die_with_parent, stop_popen
+from ventanilla.processes import dying_with_parent, stop_popen
 from portal_service.certificates import read_certificate
 from portal_service.handlers import Actor
 from tests.support.portal_kafka import start_portal
@@ -32,9 +32,8 @@ def registered_edge(env: dict[str, str], log: Path, **variables: str) -> Iterato
            "VENTANILLA_SOAP_WORKERS": "1", **variables}
     settings = Settings.from_env(env)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", EDGE.module], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=die_with_parent())
+        process = subprocess.Popen(dying_with_parent([sys.executable, "-m", EDGE.module]), env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         waiting = stack_spec.unready_after(settings, 90.0, lambda: process.poll() is None, services=(EDGE,))
         assert not waiting, f"the registered edge is not ready; see {log}"

@@ -14,7 +14,7 @@ import ventanilla
 from ventanilla.adapters.jvm import JavaRuntime, find_java
 from ventanilla.adapters.kafka_probe import accepts_requests, listening
 from ventanilla.config import Settings
-from ventanilla.processes import PidFile, die_with_parent, stop_pid, stop_popen, tail
+from ventanilla.processes import PidFile, dying_with_parent, stop_pid, stop_popen, tail
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,11 @@ class LocalKafkaBroker:
         self._output_in_log = stdout is None
         output = stdout if stdout is not None else open(self.log_path, "ab")
         try:
-            self.process = subprocess.Popen(
-                self._jvm.command("kafka.Kafka", str(self.properties_path), heap=self.heap, make_archive=not detached),
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=None if detached else die_with_parent())
+            command = self._jvm.command("kafka.Kafka", str(self.properties_path), heap=self.heap,
+                                        make_archive=not detached)
+            self.process = subprocess.Popen(command if detached else dying_with_parent(command),
+                                            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         finally:
             if stdout is None:
                 output.close()

@@ -20,7 +20,7 @@ from ventanilla.config import MetricsSettings, Settings
 from ventanilla.observability.collectors import ProcessTreeCollector, VolumeCollector
 from ventanilla.observability.exposition import MULTIPROC_VARIABLE, prepare_multiprocess_dir
 from ventanilla.observability.process import metrics_server, serve
-from ventanilla.processes import die_with_parent
+from ventanilla.processes import dying_with_parent
 from ventanilla.stopping import stop_bound_s
 
 log = logging.getLogger("registry")
@@ -63,8 +63,8 @@ class RegistryProcesses:
         env = {**os.environ, MULTIPROC_VARIABLE: str(directory)}
         for index in range(self._count):
             self._children.append(subprocess.Popen(
-                [sys.executable, "-m", "registry_service"], env={**env, CHILD_VARIABLE: str(index)},
-                stdin=subprocess.DEVNULL, preexec_fn=die_with_parent()))
+                dying_with_parent([sys.executable, "-m", "registry_service"]), env={**env, CHILD_VARIABLE: str(index)},
+                stdin=subprocess.DEVNULL))
         log.info("registry processes started", extra={"pids": [c.pid for c in self._children],
                                                       "address": self._settings.addresses.registry})
         metrics = MetricsSettings.from_env("registry")
