@@ -99,7 +99,10 @@ def stop_grace_s(settings: Settings) -> float:
 
 
 class EdgeServer(BaseApplication):
-    """Serves the WSGI app that build(settings) returns, once per worker process; /metrics from the master."""
+    """Serves the WSGI app that build(settings, callers) returns, once per worker process (`callers`: how many
+    requests the worker holds now, EdgeWorker.callers); /metrics from the master."""
+
+    callers: Callable[[], int] | None = None  # the worker's, set in its process before it loads the app
 
     def __init__(self, settings: Settings, build: Callable, metrics: MetricsSettings | None = None):
         self._settings, self._build = settings, build
@@ -130,4 +133,4 @@ class EdgeServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self._build(self._settings)
+        return self._build(self._settings, self.callers)
