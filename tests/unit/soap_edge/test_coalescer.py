@@ -266,3 +266,61 @@ def test_a_leader_woken_late_from_the_queue_lingers_on_a_lock_of_its_own(pool):
     leading.result(WAIT_S)
     assert second.result(WAIT_S) == 6 and member.outcome == 4
     assert [items for items, _, _ in backend.calls] == [[2, 3]]
+
+
+def _asked_in_turn(coalescer: Coalescer, pool: ThreadPoolExecutor, items) -> list:
+    """The items asked one after another from their own threads, each once the one before is queued or leading."""
+    futures = []
+    for n, item in enumerate(items):
+        if n:
+            _until(lambda: coalescer.queued() == n - 1 and not coalescer.idle())
+        futures.append(pool.submit(coalescer.ask, item, 30.0))
+    return [f.result(WAIT_S) for f in futures]
+
+
+def test_a_leader_expects_as_many_queries_as_the_worker_holds_callers(pool):
+    backend = Backend()
+    held = [1]
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S, callers=lambda: held[0])
+    assert coalescer.ask(1, 30.0) == 2  # one caller held: a lone query goes at once
+    held[0] = 3
+    # the last call carried one; three callers held: the first to ask waits for the other two
+    assert _asked_in_turn(coalescer, pool, (4, 5, 6)) == [8, 10, 12]
+    assert [items for items, _, _ in backend.calls] == [[1], [4, 5, 6]]
+
+
+def test_a_lone_caller_never_lingers_with_callers_counted():
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S, callers=lambda: 1)
+    started = time.monotonic()
+    assert [coalescer.ask(n, 30.0) for n in range(1, 4)] == [2, 4, 6]
+    assert time.monotonic() - started < WAIT_S and [items for items, _, _ in backend.calls] == [[1], [2], [3]]
+
+
+def test_a_call_that_went_early_does_not_shrink_the_next_expectation(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, linger_s=0.5, callers=lambda: 3)
+    assert _asked_in_turn(coalescer, pool, (1, 2)) == [2, 4]  # the third caller did not ask: sent after 0.5 s
+    assert coalescer.ask(3, 30.0) == 6  # after that wait in vain, the next call that would wait goes at once
+    coalescer._linger_s = 3 * WAIT_S  # the expectation is still the three callers held, not the last call's one
+    assert _asked_in_turn(coalescer, pool, (7, 8, 9)) == [14, 16, 18]
+    assert [items for items, _, _ in backend.calls] == [[1, 2], [3], [7, 8, 9]]
+
+
+def test_the_expectation_is_at_most_max_items(pool):
+    backend = Backend()
+    coalescer = Coalescer(backend.send, Expired, max_items=2, linger_s=3 * WAIT_S, callers=lambda: 8)
+    assert _asked_in_turn(coalescer, pool, (1, 2)) == [2, 4]  # two of eight held: a full call goes at once
+    assert [items for items, _, _ in backend.calls] == [[1, 2]]
+
+
+@pytest.mark.parametrize("held", [2, 4])
+def test_no_thread_is_left_waiting_with_callers_counted(pool, held):
+    backend = Backend()
+    sizes = []
+    coalescer = Coalescer(backend.send, Expired, max_items=8, observed=sizes.append, linger_s=0.002,
+                          callers=lambda: held)
+    futures = [pool.submit(coalescer.ask, n, 30.0) for n in range(2000)]
+    assert [f.result(WAIT_S) for f in futures] == [2 * n for n in range(2000)]
+    assert sum(sizes) == 2000 and max(sizes) <= 8
+    assert coalescer.idle() and coalescer.queued() == 0
