@@ -6,7 +6,6 @@ import pytest
 from ventanilla.config import Settings
 
 from soap_edge.http.server import EdgeServer
-from soap_edge.http.worker import EdgeWorker
 
 
 @pytest.mark.parametrize("env, workers, threads", [({}, 2, 8),
@@ -20,18 +19,3 @@ def test_gunicorn_gets_the_configured_workers_and_threads(env, workers, threads,
 def test_a_thread_count_below_one_is_refused(tmp_path):
     with pytest.raises(ValueError):
         Settings.from_env({"VENTANILLA_SOAP_THREADS": "0", "VENTANILLA_STATE_DIR": str(tmp_path)})
-
-
-def test_each_worker_builds_its_app_with_its_count_of_callers(tmp_path):
-    settings = Settings.from_env({"VENTANILLA_SOAP_PLAIN_HTTP": "1", "VENTANILLA_STATE_DIR": str(tmp_path)})
-    server = EdgeServer(settings, lambda _settings, callers: callers)
-    server.callers = lambda: 3  # what the worker sets in its process before loading the app
-    assert server.load()() == 3
-
-
-@pytest.mark.parametrize("connections, callers", [(0, 0), (3, 3), (8, 8), (20, 8)])
-def test_a_workers_callers_are_its_open_connections_at_most_its_threads(connections, callers, tmp_path):
-    settings = Settings.from_env({"VENTANILLA_SOAP_PLAIN_HTTP": "1", "VENTANILLA_STATE_DIR": str(tmp_path)})
-    worker = object.__new__(EdgeWorker)  # its counters only: no process, sockets or app
-    worker.cfg, worker.nr_conns = EdgeServer(settings, lambda _settings, _callers: None).cfg, connections
-    assert worker.callers() == callers
