@@ -33,7 +33,7 @@ def main() -> None:
     from soap_edge.http.server import EdgeServer
 
     sys.argv = sys.argv[:1]  # gunicorn parses the command line
-    EdgeServer(Settings.from_env(), lambda settings, _callers: build(settings)).run()
+    EdgeServer(Settings.from_env(), build).run()
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_each_edge_worker_freezes_what_it_built(restored, monkeypatch):
     from soap_edge import __main__ as edge
 
     built = object()
-    monkeypatch.setattr(edge, "build", lambda settings, observability, callers: built)
+    monkeypatch.setattr(edge, "build", lambda settings, observability: built)
     monkeypatch.setattr(edge.Observability, "worker", staticmethod(lambda name: None))
     gc.unfreeze()
     assert edge.worker_app(Settings.from_env({"VENTANILLA_GC_FREEZE": "0"})) is built

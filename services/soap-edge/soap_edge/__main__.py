@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
 
 import spyne.const
 
@@ -32,10 +31,9 @@ MALLOC_ARENAS = 2  # measured: 12 uploads of 7 MB through one slot, ~60 MB over 
 
 
 def build(settings: Settings, *, open_channel: OpenChannel | None = None,
-          observability: Observability | None = None, callers: Callable[[], int] | None = None):
+          observability: Observability | None = None):
     """Wire the edge: backends (channels open on first use), operations, spyne, the HTTP front (traced when
-    OTEL_* ask: server spans, attributes only when sampled); `callers`: how many requests the worker holds now,
-    which a state batch's call expects to carry."""
+    OTEL_* ask: server spans, attributes only when sampled)."""
     obs = observability or Observability.quiet("soap-edge")
     observe_expiry(obs.metrics.certificate_expiry, "edge_tls", settings.edge.tls_cert)
     observe_expiry(obs.metrics.certificate_expiry, "client_ca", settings.edge.client_ca)
@@ -59,7 +57,7 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
     batching = Batching(obs.tracer("soap_edge.backends") if obs.tracing.enabled else None,
                         obs.metrics.observer("state_batch_queries"),
-                        linger_s=settings.edge.state_batch_linger_ms / 1000, callers=callers)
+                        linger_s=settings.edge.state_batch_linger_ms / 1000)
     backends = Backends(channels, settings.deadlines, batching)
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.edge.group_max_items, access))
@@ -88,9 +86,9 @@ def main() -> None:
     EdgeServer(settings, worker_app, MetricsSettings.from_env("soap-edge")).run()
 
 
-def worker_app(settings: Settings, callers: Callable[[], int] | None = None):
+def worker_app(settings: Settings):
     """One worker's edge, built after the fork; what it built is then out of the collector's sight."""
-    app = build(settings, observability=Observability.worker("soap-edge"), callers=callers)
+    app = build(settings, observability=Observability.worker("soap-edge"))
     runtime.settle(settings.runtime)
     return app
 

@@ -111,7 +111,7 @@ class StatusClient(_Client):
         self._batches = StateBatches(lambda: self._stub().GetStateBatch,
                                      lambda request, error: catalogue_error(self.backend, request, error, self.down),
                                      self.down, batching.tracer, batching.observed, batching.max_items,
-                                     batching.linger_s, batching.callers)
+                                     batching.linger_s)
 
     def state(self, caller: pb.Caller, invoice_id: int) -> pb.StateItem:
         """One invoice's state by id, in a batch with other callers' when a call is in flight (its error inside)."""
@@ -159,14 +159,12 @@ class CancellationClient(_Client):
 @dataclass(frozen=True)
 class Batching:
     """How the status client batches queries of one state: the batch span's tracer (None: tracing off), what sees
-    each batch's size, the most queries per call, how long a call may wait for the queries it expects, and how many
-    requests the process holds now (None: a call expects as many as the last one carried)."""
+    each batch's size, the most queries per call, and how long a call may wait for the queries it expects."""
 
     tracer: object = None
     observed: Callable[[int], None] | None = None
     max_items: int = MAX_ITEMS
     linger_s: float = 0.0
-    callers: Callable[[], int] | None = None
 
 
 class Backends:

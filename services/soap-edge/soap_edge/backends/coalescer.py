@@ -12,10 +12,6 @@ active): a leader waits, at most linger_s, until as many queries are queued as i
 call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
 caller's last call carried one query, so it never waits. A wait in vain (callers that do not ask again at once: an
 open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met again.
-
-With `callers` (how many requests the process holds now: an edge worker's open connections, at most its threads), a
-leader expects that many instead: a closed-loop caller between two requests still holds its connection, so the
-expectation does not shrink with a call that went early.
 """
 from __future__ import annotations
 
@@ -69,7 +65,7 @@ class Coalescer:
 
     def __init__(self, send: Send, expired: Callable[[], BaseException], max_items: int = 64,
                  observed: Callable[[int], None] | None = None, clock: Callable[[], float] = time.monotonic,
-                 linger_s: float = 0.0, callers: Callable[[], int] | None = None):
+                 linger_s: float = 0.0):
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self._send, self._expired, self._max_items = send, expired, max_items
@@ -78,7 +74,6 @@ class Coalescer:
         self._busy = False
         self._queue: deque[Member] = deque()
         self._linger_s, self._last = linger_s, 1  # the last call's queries
-        self._callers = callers
         self._lingering: Member | None = None  # a leader waiting for `_expected` queries
         self._expected = 0
         self._in_vain, self._skip = 0, 0  # waits in vain in a row; calls still to go without waiting
@@ -152,7 +147,7 @@ class Coalescer:
     def _linger(self, leader: Member) -> None:
         """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued."""
         with self._lock:
-            expected = min(self._max_items, leader.expected if self._callers is None else self._callers())
+            expected = min(self._max_items, leader.expected)
             if 1 + len(self._queue) >= expected:
                 return
             if self._skip:

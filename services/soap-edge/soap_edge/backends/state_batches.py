@@ -30,10 +30,9 @@ class StateBatches:
 
     def __init__(self, call: Callable[[], Callable], failed: Failed, down: DomainError,
                  tracer: trace.Tracer | None = None, observed: Callable[[int], None] | None = None,
-                 max_items: int = MAX_ITEMS, linger_s: float = 0.0, callers: Callable[[], int] | None = None):
+                 max_items: int = MAX_ITEMS, linger_s: float = 0.0):
         self._call, self._failed, self._down, self._tracer = call, failed, down, tracer
-        self._coalescer = Coalescer(self._send, self._expired, max_items, observed, linger_s=linger_s,
-                                    callers=callers)
+        self._coalescer = Coalescer(self._send, self._expired, max_items, observed, linger_s=linger_s)
 
     def state(self, caller: pb.Caller, invoice_id: int, timeout_s: float) -> pb.StateItem:
         """One invoice's state item by id (its error inside, as GetStates answers it)."""

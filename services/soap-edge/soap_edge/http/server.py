@@ -99,10 +99,7 @@ def stop_grace_s(settings: Settings) -> float:
 
 
 class EdgeServer(BaseApplication):
-    """Serves the WSGI app that build(settings, callers) returns, once per worker process (`callers`: how many
-    requests the worker holds now, EdgeWorker.callers); /metrics from the master."""
-
-    callers: Callable[[], int] | None = None  # the worker's, set in its process before it loads the app
+    """Serves the WSGI app that build(settings) returns, once per worker process; /metrics from the master."""
 
     def __init__(self, settings: Settings, build: Callable, metrics: MetricsSettings | None = None):
         self._settings, self._build = settings, build
@@ -133,4 +130,4 @@ class EdgeServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self._build(self._settings, self.callers)
+        return self._build(self._settings)

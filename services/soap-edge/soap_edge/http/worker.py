@@ -42,13 +42,7 @@ class EdgeWorker(ThreadWorker):
         self._tls = sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
         self._arrivals: dict[Arrival, object] = {}  # arrivals the poller watches -> their connections
         self._next_sweep = 0.0
-        self.app.callers = self.callers  # the app is built in this process by super().init_process()
         super().init_process()
-
-    def callers(self) -> int:
-        """How many requests this worker holds now: its open connections (kept-alive ones between two requests
-        included), at most its threads (the most it can handle at once)."""
-        return min(self.nr_conns, self.cfg.threads)
 
     def enqueue_req(self, conn):
         """Every way into the thread pool (accept, keep-alive, pipelined bytes) goes through a whole head."""
