@@ -175,3 +175,22 @@ def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
     assert seen == [span.get_span_context()] and trace.get_current_span() is trace.INVALID_SPAN
     assert [s.name for s in exporter.get_finished_spans()] == ["member"]
     tracing.shutdown()
+
+
+def test_a_sampled_member_of_a_call_led_outside_any_trace_gets_the_size_and_no_link():
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    calls = HeldCalls()
+    batches = _batches(calls, traced=True)
+
+    def untraced(invoice_id: int):  # a caller with no span current at all
+        return batches.state(pb.Caller(nif="B12345678", request_id="x"), invoice_id, 5.0)
+
+    def sampled(invoice_id: int):
+        with tracing.tracer("test").start_as_current_span("s"):
+            return batches.state(pb.Caller(nif="B12345678", request_id="s"), invoice_id, 5.0)
+
+    _concurrent(batches, calls, [(untraced, 1), (untraced, 2), (sampled, 3)])
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["ventanilla.batch.queries"] == 2 and not span.links
+    tracing.shutdown()

@@ -62,8 +62,8 @@ class StateBatches:
         return list(answer.items)
 
     def _span(self, batch: Sequence[Member]):
-        """With tracing on, the call follows its leader's decision (`batch[0]`, the member whose thread sends it:
-        who leads does not depend on sampling), so the status service traces the sampler's share of calls, not the
+        """With tracing on, the call follows its leader's decision (`batch[0]`: the member whose thread sends it, or
+        the oldest left when that one's deadline passed; either way chosen by arrival, not by sampling), so the status service traces the sampler's share of calls, not the
         1 - (1 - ratio)^k of calls that carry a sampled query among k. The call is made in the leader's trace (its
         client span a child of the leader's span); every other member whose span is sampled gets a link to the
         leader's span (the call's trace: exported when the leader's is sampled; else the trace id the status
@@ -79,7 +79,9 @@ class StateBatches:
 def _linked(leader: Member, batch: Sequence[Member]) -> None:
     """The shared call's members whose spans are recorded: the batch size on each, a link to the leader's span on
     every one but the leader's."""
-    call = trace.get_current_span(leader.context) if leader.context is not None else None
+    call = trace.get_current_span(leader.context).get_span_context() if leader.context is not None else None
+    if call is not None and not call.is_valid:  # a leader outside any trace: nothing to link to
+        call = None
     for member in batch:
         if member.context is None:
             continue
@@ -88,7 +90,7 @@ def _linked(leader: Member, batch: Sequence[Member]) -> None:
             continue
         span.set_attribute(BATCH_QUERIES, len(batch))
         if member is not leader and call is not None:
-            span.add_link(call.get_span_context(), {BATCH_QUERIES: len(batch)})
+            span.add_link(call, {BATCH_QUERIES: len(batch)})
 
 
 def _within(member_context):
