@@ -17,6 +17,8 @@ moves both of its ratios; at one rate that feedback is gone and the CPU ratio is
 `ventanilla`, soap_edge, status_service and registry_service; this checkout's generated protobuf modules copied in).
 30 rounds by default (about 20 minutes in all); --short (6 rounds of 2 s and 12 invoices, about 4 minutes) is
 `make bench BENCH="observability --short"`. The 1-minute load average before each round.
+Over the rounds, the share of the status service's GetStateBatch calls that were traced, per traced setting (its
+spans received ÷ its calls handled; the --before stack's spans told apart by a resource attribute).
 After the rounds, the status processes of the metrics and traced settings alone (tests/benchmarks/status_traced_cost.py:
 GetStateBatch calls of 2 queries straight to each, interleaved, their CPU per call from /proc). Then (unless --http-only) the edge alone per consultarEstadoFactura in one process (tests/benchmarks/edge_overhead.py:
 WSGI apps side by side, no HTTP server, slices interleaved), and each part of the metrics alone, as this checkout
@@ -70,6 +72,8 @@ OUT = ROOT / "var" / "bench" / "observability.json"
 OFF, METRICS, TRACED = "metrics off, tracing off", "metrics on, tracing off", "metrics on, tracing sampled 10 %"
 STEADY = "consultarEstadoFactura at a steady rate"  # wrk with a pause after each answer: every stack at one rate
 GOALS = {METRICS: 1.03, TRACED: 1.10}  # issue 14: overhead at most 3 % (tracing off), 10 % (sampled at 10 %)
+SETTING, TRACED_BEFORE = "ventanilla.bench.setting", "traced-before"  # resource attribute: the --before stack's spans
+EXPORTED_S = 6  # the batch span processor's delay (5 s) and a margin: what was made by then has been received
 
 
 def variants(receiver: OtlpReceiver) -> dict[str, dict[str, str]]:
@@ -82,8 +86,29 @@ def variants(receiver: OtlpReceiver) -> dict[str, dict[str, str]]:
     found = {OFF: {f"VENTANILLA_{p}_METRICS_ADDRESS": "off" for p in ("SOAP", "STATUS", "REGISTRY")},
              METRICS: metered, TRACED: traced}
     if BEFORE is not None:
-        found[f"{METRICS} ({BEFORE})"], found[f"{TRACED} ({BEFORE})"] = metered, traced
+        found[f"{METRICS} ({BEFORE})"] = metered
+        found[f"{TRACED} ({BEFORE})"] = {**traced, "OTEL_RESOURCE_ATTRIBUTES": f"{SETTING}={TRACED_BEFORE}"}
     return found
+
+
+def traced_calls(receiver: OtlpReceiver, stacks: dict) -> dict[str, tuple[int, float]]:
+    """Per traced setting: (the status service's GetStateBatch spans received, its GetStateBatch calls handled)."""
+    spans = {name: 0 for name in stacks if name.startswith(TRACED)}
+    for span in list(receiver.spans):
+        if span.service == "status" and span.kind == "server" and span.name.endswith("/GetStateBatch"):
+            before = (SETTING, TRACED_BEFORE) in span.resource
+            name = next((n for n in spans if n.endswith(f"({BEFORE})") == before), None)
+            if name is not None:
+                spans[name] += 1
+    return {name: (count, status_calls(stacks[name]) or 0.0) for name, count in spans.items()}
+
+
+def traced_share(start: dict, end: dict) -> dict[str, dict]:
+    """Per traced setting, between two traced_calls(): the share of status calls traced (the sampler's ratio when
+    a call follows its leader's decision; 1 - 0.9^k of calls of k queries when any sampled member traced it)."""
+    return {name: {"status_spans": end[name][0] - start[name][0], "status_calls": end[name][1] - start[name][1],
+                   "traced_share": round((end[name][0] - start[name][0]) / max(1.0, end[name][1] - start[name][1]), 4)}
+            for name in end}
 
 
 def in_process(stack) -> dict:
@@ -282,6 +307,8 @@ def run(stack) -> dict:
                 python_load(one.url, [requests_.enviar_mtom(size) for _ in range(4)], concurrency=1, headers=headers)
             idle = idle_rates(stacks, broker)
             names = list(stacks)
+            time.sleep(EXPORTED_S)  # the warm-up's spans in
+            counted = traced_calls(receiver, stacks)
             for turn in range(ROUNDS):
                 order = names[turn % len(names):] + names[:turn % len(names)]
                 loads.append(loadavg())
@@ -297,6 +324,8 @@ def run(stack) -> dict:
                     stacks[name].url, bodies[name], concurrency=concurrency, headers=headers), idle[name])
                     for name in order})
             loads.append(loadavg())
+            time.sleep(EXPORTED_S)
+            traced = traced_share(counted, traced_calls(receiver, stacks))
             status_alone = status_rounds(stacks, [n for n in names if n.startswith((METRICS, TRACED))],
                                          6 if _ARGS.short else 12, calls=600 if _ARGS.short else 1500)
             time.sleep(1)  # the last batch of spans
@@ -305,6 +334,7 @@ def run(stack) -> dict:
                  idle.items() for process, rate in rates.items() if process != "broker" and rate > IDLE_LIMIT]
     return {"consultarEstadoFactura": summarize(consultar), "enviarFactura": summarize(enviar),
             **({STEADY: summarize(steady)} if steady else {}),
+            "traced_status_calls": traced,  # spans of GetStateBatch received at the status ÷ its calls, over the rounds
             "status_alone": status_alone,  # status_traced_cost.py: the status processes driven directly
             "busy_while_idle": busy_idle,  # any: that setting's rounds measured something else as well
             "idle_cpu_ms_per_s": {name: {p: round(r * 1000, 1) for p, r in rates.items()} for name, rates in idle.items()},

@@ -3,10 +3,11 @@ whole status processes of obs_stacks.py driven directly over gRPC (no edge, no w
 settings interleaved and their order rotated each turn.
 
 Each call carries `queries` coalesced state queries of the setting's one invoice, and the metadata an edge sends:
-a `traceparent` (a fresh trace id per call) and an `x-request-id`. At 10 % per query, a call is in a sampled trace
-when any of its members is (the edge makes it in that member's trace: state_batches.py), so one in 1 - 0.9^queries
-carries flag 01, the rest 00 (the same calls, the same flags, for every setting in a turn). CPU from
-/proc/<pid>/stat of each status process over the turn's calls (10 ms ticks: turns of a few hundred calls).
+a `traceparent` (a fresh trace id per call) and an `x-request-id`. A call follows its leader's decision (the edge
+makes it in its first member's trace: state_batches.py), so at 10 % one call in ten carries flag 01, the rest 00,
+whatever its queries (before branch i14-leader a call was sampled when any member was: `--sampled-share`
+1 - 0.9^queries); the same calls, the same flags, for every setting in a turn. CPU from /proc/<pid>/stat of each
+status process over the turn's calls (10 ms ticks: turns of a few hundred calls).
 
 `python -m tests.benchmarks.status_traced_cost [turns] [--queries N] [--calls N] [--before REV] [--traced-only]
 [--sampled-share P]`
@@ -31,13 +32,12 @@ RATIO = 0.1  # OTEL_TRACES_SAMPLER_ARG of the traced settings
 
 
 def _calls(count: int, queries: int, seed: int, share: float | None = None) -> list[tuple[tuple, int]]:
-    """(metadata, queries) of count calls: a traceparent sampled when any of the call's members would be (or with
+    """(metadata, queries) of count calls: a traceparent sampled as its leader's is, at the sampler's ratio (or with
     probability share, when given: 0 and 1 to measure the unsampled and the sampled path alone)."""
     chance = random.Random(seed)
     calls = []
     for n in range(count):
-        sampled = (any(chance.random() < RATIO for _ in range(queries)) if share is None
-                   else chance.random() < share)
+        sampled = chance.random() < (RATIO if share is None else share)
         trace_id, span_id = chance.getrandbits(128) or 1, chance.getrandbits(64) or 1
         calls.append(((("traceparent", f"00-{trace_id:032x}-{span_id:016x}-{'01' if sampled else '00'}"),
                        ("x-request-id", f"bench-{n}")), queries))
@@ -76,7 +76,7 @@ def rounds(stacks: dict, names: list[str], turns: int, queries: int = 2, calls: 
         channel.close()
     base = names[0]
     return {"queries_per_call": queries, "calls_per_turn": calls, "turns": turns, "baseline": base,
-            "sampled_calls_share": round(1 - (1 - RATIO) ** queries if share is None else share, 3),
+            "sampled_calls_share": round(RATIO if share is None else share, 3),
             "status_cpu_us_per_call": {n: round(statistics.median(v), 1) for n, v in cpu.items()},
             "status_cpu_us_per_query": {n: round(statistics.median(v) / queries, 1) for n, v in cpu.items()},
             "vs_baseline": {n: spread([x / b for x, b in zip(cpu[n], cpu[base])]) for n in names if n != base},
@@ -89,7 +89,7 @@ def main() -> dict:
     parser.add_argument("--queries", type=int, default=2)
     parser.add_argument("--before")
     parser.add_argument("--calls", type=int, default=CALLS, help="calls per setting and turn")
-    parser.add_argument("--sampled-share", type=float, help="calls with flag 01 (default: 1 - 0.9^queries)")
+    parser.add_argument("--sampled-share", type=float, help="calls with flag 01 (default: the ratio, 0.1)")
     parser.add_argument("--traced-only", action="store_true", help="metrics and traced settings only (no off)")
     args = parser.parse_args()
     from tests.benchmarks import bench_observability as bench

@@ -198,7 +198,7 @@ def test_the_request_id_reaches_every_process_the_request_touched(observed):
     assert all(len(line.get("trace_id", "")) == 32 for line in traced)
 
 
-def test_concurrent_state_queries_share_a_call_that_names_and_links_each_of_them(observed):
+def test_concurrent_state_queries_share_a_call_in_its_leaders_trace_that_the_others_link_to(observed):
     own, receiver, run = observed
     request = soap.envelope("consultarEstadoFactura", f"<idFactura>{run.invoice_id}</idFactura>")
     sent: set[str] = set()
@@ -210,17 +210,26 @@ def test_concurrent_state_queries_share_a_call_that_names_and_links_each_of_them
         assert response.status_code == 200, response.text
 
     def shared(spans: list[Span]):
-        served = {s.span_id for s in spans if s.service == "soap-edge" and s.kind == "server"}
-        return next((s for s in spans if s.name == "StatusService/GetStateBatch batch" and len(s.links) > 1
-                     and set(s.links) <= served), None)
+        """A member's edge span linked to the leader's, whose trace holds the call and the status's span of it."""
+        served = {s.span_id: s for s in spans if s.service == "soap-edge" and s.kind == "server"}
+        for member in served.values():
+            leader = next((served[link] for link in member.links if link in served), None)
+            if leader is None or "ventanilla.batch.queries" not in member.attributes:
+                continue
+            same = [s for s in spans if s.trace_id == leader.trace_id]
+            call = _one(same, service="soap-edge", kind="client", parent_id=leader.span_id)
+            answered = call and _one(same, service="status", kind="server", parent_id=call.span_id)
+            if answered and "GetStateBatch" in call.name and "ventanilla.batch.queries" in leader.attributes:
+                return member, leader, call, answered
+        return None
 
     deadline = time.monotonic() + 90
     with ThreadPoolExecutor(max_workers=8) as pool:
         while not shared(list(receiver.spans)):
             assert time.monotonic() < deadline, "no call carried two queries"
             list(pool.map(ask, range(64)))
-    batch = receiver.wait_for(shared)
-    assert batch.service == "soap-edge" and "ventanilla.batch.queries" in batch.attributes
+    member, leader, call, answered = receiver.wait_for(shared)
+    assert member.trace_id != leader.trace_id and "GetStateBatch" in answered.name
     logged = [line for line in _lines(own, "status") if line.get("msg") == "state batch"]
     assert any(len(set(line["request_ids"]) & sent) > 1 for line in logged)
     _settled(own, "soap-edge", lambda edge: _batched(edge))

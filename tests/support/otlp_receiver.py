@@ -28,17 +28,19 @@ class Span:
     parent_id: str
     attributes: dict
     links: tuple[str, ...] = ()  # the span ids it links to
+    resource: tuple[tuple[str, str], ...] = ()  # its process's resource attributes (service.name among them)
 
 
 def _spans(request: ExportTraceServiceRequest) -> list[Span]:
     found = []
     for resource_spans in request.resource_spans:
         attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+        resource = tuple(sorted(attributes.items()))
         for scope in resource_spans.scope_spans:
             found += [Span(attributes.get("service.name", ""), s.name, KINDS.get(s.kind, "unspecified"),
                            s.trace_id.hex(), s.span_id.hex(), s.parent_span_id.hex(),
                            {a.key: a.value.string_value for a in s.attributes},
-                           tuple(link.span_id.hex() for link in s.links)) for s in scope.spans]
+                           tuple(link.span_id.hex() for link in s.links), resource) for s in scope.spans]
     return found
 
 

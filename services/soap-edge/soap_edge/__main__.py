@@ -55,7 +55,7 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
         spread={"registry": settings.edge.registry_channels},
     )
     # writes wait longer than queries: every stage behind them (claim, blobs, the log's acks) must fit
-    batching = Batching(obs.tracer("soap_edge.backends") if obs.tracing.enabled else None,
+    batching = Batching(obs.tracing.enabled,
                         obs.metrics.observer("state_batch_queries"),
                         linger_s=settings.edge.state_batch_linger_ms / 1000)
     backends = Backends(channels, settings.deadlines, batching)

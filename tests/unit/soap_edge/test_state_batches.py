@@ -99,12 +99,14 @@ def test_an_incomplete_answer_is_every_members_server_error():
     assert all(f.exception().key is ErrorKey.REGISTRO for f in futures[1:])
 
 
-def test_a_sampled_batch_span_links_every_member_span():
+def test_a_shared_call_is_made_in_its_leaders_trace_and_every_other_sampled_member_links_to_it():
     exporter = InMemorySpanExporter()
     tracing = Tracing.to("soap-edge", exporter)
     tracer = tracing.tracer("test")
-    calls = HeldCalls()
-    batches = _batches(calls, tracer=tracing.tracer("soap_edge.backends"))
+    calls, seen = HeldCalls(), []
+    answer = calls.answer
+    calls.answer = lambda request: (seen.append(trace.get_current_span().get_span_context()), answer(request))[1]
+    batches = _batches(calls, traced=True)
     members: dict[str, trace.SpanContext] = {}
 
     def request(name: str, invoice_id: int):
@@ -113,12 +115,46 @@ def test_a_sampled_batch_span_links_every_member_span():
             return batches.state(pb.Caller(nif="B12345678", request_id=name), invoice_id, 5.0)
 
     _concurrent(batches, calls, [(request, "lone", 1), (request, "a", 2), (request, "b", 3), (request, "c", 4)])
-    batch_spans = [s for s in exporter.get_finished_spans() if s.name == "StatusService/GetStateBatch batch"]
-    assert len(batch_spans) == 1  # the lone query's call is its own: no batch span linking only its parent
-    assert all(s.context.trace_id != members["lone"].trace_id for s in batch_spans)
-    shared = next(s for s in batch_spans if s.attributes["ventanilla.batch.queries"] == 3)
-    assert {link.context.span_id for link in shared.links} == {members[n].span_id for n in "abc"}
-    assert shared.parent.span_id in {members[n].span_id for n in "abc"}  # in a member's trace
+    assert seen == [members["lone"], members["a"]]  # each call in its leader's trace: the first of its batch
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert set(spans) == {"lone", "a", "b", "c"}  # no batch span
+    assert "ventanilla.batch.queries" not in spans["lone"].attributes and not spans["lone"].links
+    assert spans["a"].attributes["ventanilla.batch.queries"] == 3 and not spans["a"].links
+    for name in "bc":
+        (link,) = spans[name].links
+        assert link.context == members["a"] and link.attributes["ventanilla.batch.queries"] == 3
+        assert spans[name].attributes["ventanilla.batch.queries"] == 3
+    tracing.shutdown()
+
+
+def test_a_shared_call_follows_its_leaders_decision_whichever_members_are_sampled():
+    """The status service traces a call when its leader's trace is sampled, so the share of traced calls is the
+    sampler's ratio; a sampled member of a call whose leader is not sampled keeps its span and links to the call's
+    trace (unsampled: its trace id is the one the status service's log lines carry for that call)."""
+    exporter = InMemorySpanExporter()
+    tracing = Tracing.to("soap-edge", exporter)
+    calls, seen = HeldCalls(), []
+    answer = calls.answer
+    calls.answer = lambda request: (seen.append(trace.get_current_span().get_span_context()), answer(request))[1]
+    batches = _batches(calls, traced=True)
+    unsampled = [trace.SpanContext(0x1000 + n, 0x2000 + n, False, trace.TraceFlags(0)) for n in range(3)]
+    members: dict[str, trace.SpanContext] = {}
+
+    def dropped(n: int, invoice_id: int):  # a request whose trace the sampler dropped
+        with trace.use_span(trace.NonRecordingSpan(unsampled[n])):
+            return batches.state(pb.Caller(nif="B12345678", request_id=f"u{n}"), invoice_id, 5.0)
+
+    def sampled(name: str, invoice_id: int):
+        with tracing.tracer("test").start_as_current_span(name) as span:
+            members[name] = span.get_span_context()
+            return batches.state(pb.Caller(nif="B12345678", request_id=name), invoice_id, 5.0)
+
+    _concurrent(batches, calls, [(dropped, 0, 1), (dropped, 1, 2), (sampled, "s", 3), (dropped, 2, 4)])
+    assert seen == [unsampled[0], unsampled[1]]  # the shared call is not sampled: its leader's trace is not
+    assert not seen[1].trace_flags.sampled
+    (span,) = exporter.get_finished_spans()  # no batch span, no client span of the call in the sampled trace
+    (link,) = span.links
+    assert span.name == "s" and link.context == unsampled[1] and span.attributes["ventanilla.batch.queries"] == 3
     tracing.shutdown()
 
 
@@ -131,7 +167,7 @@ def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
         seen.append(trace.get_current_span().get_span_context())
         return pb.StatesAnswer(items=[pb.StateItem(state=ipb.PAGADA)])
 
-    batches = _batches(call, tracer=tracing.tracer("soap_edge.backends"))
+    batches = _batches(call, traced=True)
     with tracing.tracer("test").start_as_current_span("member") as span:
         member = Member(pb.StateQuery(caller=pb.Caller(nif="B12345678"), id=1), time.monotonic() + 5.0,
                         otel_context.get_current())
@@ -141,27 +177,20 @@ def test_a_batch_of_one_sent_by_another_thread_calls_within_its_members_trace():
     tracing.shutdown()
 
 
-def test_a_batch_with_one_sampled_member_calls_in_its_trace_and_gives_its_span_the_batch_size():
+def test_a_sampled_member_of_a_call_led_outside_any_trace_gets_the_size_and_no_link():
     exporter = InMemorySpanExporter()
     tracing = Tracing.to("soap-edge", exporter)
-    calls, seen = HeldCalls(), []
-    answer = calls.answer
-    calls.answer = lambda request: (seen.append(trace.get_current_span().get_span_context()), answer(request))[1]
-    batches = _batches(calls, tracer=tracing.tracer("soap_edge.backends"))
-    unsampled = [trace.SpanContext(0x1000 + n, 0x2000 + n, False, trace.TraceFlags(0)) for n in range(3)]
+    calls = HeldCalls()
+    batches = _batches(calls, traced=True)
 
-    def dropped(n: int, invoice_id: int):  # a request whose trace the sampler dropped
-        with trace.use_span(trace.NonRecordingSpan(unsampled[n])):
-            return batches.state(pb.Caller(nif="B12345678", request_id=f"u{n}"), invoice_id, 5.0)
+    def untraced(invoice_id: int):  # a caller with no span current at all
+        return batches.state(pb.Caller(nif="B12345678", request_id="x"), invoice_id, 5.0)
 
     def sampled(invoice_id: int):
-        with tracing.tracer("test").start_as_current_span("sampled") as span:
-            seen.append(span.get_span_context())
+        with tracing.tracer("test").start_as_current_span("s"):
             return batches.state(pb.Caller(nif="B12345678", request_id="s"), invoice_id, 5.0)
 
-    _concurrent(batches, calls, [(dropped, 0, 1), (dropped, 1, 2), (sampled, 3), (dropped, 2, 4)])
-    member, first_call, shared_call = seen
-    assert first_call == unsampled[0] and shared_call == member  # the shared call is made in the sampled trace
-    (span,) = exporter.get_finished_spans()  # no batch span
-    assert span.name == "sampled" and span.attributes["ventanilla.batch.queries"] == 3
+    _concurrent(batches, calls, [(untraced, 1), (untraced, 2), (sampled, 3)])
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["ventanilla.batch.queries"] == 2 and not span.links
     tracing.shutdown()

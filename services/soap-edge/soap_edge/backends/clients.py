@@ -110,7 +110,7 @@ class StatusClient(_Client):
         batching = batching or Batching()
         self._batches = StateBatches(lambda: self._stub().GetStateBatch,
                                      lambda request, error: catalogue_error(self.backend, request, error, self.down),
-                                     self.down, batching.tracer, batching.observed, batching.max_items,
+                                     self.down, batching.traced, batching.observed, batching.max_items,
                                      batching.linger_s)
 
     def state(self, caller: pb.Caller, invoice_id: int) -> pb.StateItem:
@@ -158,10 +158,10 @@ class CancellationClient(_Client):
 
 @dataclass(frozen=True)
 class Batching:
-    """How the status client batches queries of one state: the batch span's tracer (None: tracing off), what sees
+    """How the status client batches queries of one state: whether tracing is on (members' contexts kept), what sees
     each batch's size, the most queries per call, and how long a call may wait for the queries it expects."""
 
-    tracer: object = None
+    traced: bool = False
     observed: Callable[[int], None] | None = None
     max_items: int = MAX_ITEMS
     linger_s: float = 0.0

@@ -29,9 +29,9 @@ class StateBatches:
     what a single call's failure means to its caller; `down`: a member whose deadline passed in the queue)."""
 
     def __init__(self, call: Callable[[], Callable], failed: Failed, down: DomainError,
-                 tracer: trace.Tracer | None = None, observed: Callable[[int], None] | None = None,
+                 traced: bool = False, observed: Callable[[int], None] | None = None,
                  max_items: int = MAX_ITEMS, linger_s: float = 0.0):
-        self._call, self._failed, self._down, self._tracer = call, failed, down, tracer
+        self._call, self._failed, self._down, self._traced = call, failed, down, traced
         self._coalescer = Coalescer(self._send, self._expired, max_items, observed, linger_s=linger_s)
 
     def state(self, caller: pb.Caller, invoice_id: int, timeout_s: float) -> pb.StateItem:
@@ -43,7 +43,7 @@ class StateBatches:
         return self._ask(pb.StateQuery(caller=caller, tuple=key), timeout_s)
 
     def _ask(self, query: pb.StateQuery, timeout_s: float) -> pb.StateItem:
-        context = otel_context.get_current() if self._tracer is not None else None
+        context = otel_context.get_current() if self._traced else None
         return self._coalescer.ask(query, timeout_s, context)
 
     def _expired(self) -> DomainError:
@@ -62,26 +62,35 @@ class StateBatches:
         return list(answer.items)
 
     def _span(self, batch: Sequence[Member]):
-        """With tracing on and two or more members' traces sampled: a span in the first sampled member's trace,
-        linked to every member's span (OpenTelemetry's way to model a batch), around the call (its client span a
-        child of it). With one sampled member (nearly every sampled query at 10 %), the call is made in that member's
-        trace (its client span a child of the member's span) and the member's span gets the batch's size: a batch
-        span would link only that span and spans never exported, and cost a third of a sampled estado's spans."""
-        if self._tracer is None:
+        """With tracing on, the call follows its leader's decision (`batch[0]`: the member whose thread sends it, or
+        the oldest left when that one's deadline passed; either way chosen by arrival, not by sampling), so the status service traces the sampler's share of calls, not the
+        1 - (1 - ratio)^k of calls that carry a sampled query among k. The call is made in the leader's trace (its
+        client span a child of the leader's span); every other member whose span is sampled gets a link to the
+        leader's span (the call's trace: exported when the leader's is sampled; else the trace id the status
+        service's log lines carry) and, like a sampled leader of a shared call, the batch's size."""
+        if not self._traced:
             return nullcontext()
-        if len(batch) == 1:
-            return _within(batch[0].context)
-        spans = [trace.get_current_span(member.context).get_span_context() for member in batch]
-        sampled = [n for n, span in enumerate(spans) if span.is_valid and span.trace_flags.sampled]
-        if not sampled:
-            return nullcontext()
-        if len(sampled) == 1:
-            member = batch[sampled[0]]
-            trace.get_current_span(member.context).set_attribute(BATCH_QUERIES, len(batch))
-            return _within(member.context)
-        return self._tracer.start_as_current_span(
-            "StatusService/GetStateBatch batch", context=batch[sampled[0]].context, kind=trace.SpanKind.INTERNAL,
-            links=[trace.Link(span) for span in spans if span.is_valid], attributes={BATCH_QUERIES: len(batch)})
+        leader = batch[0]
+        if len(batch) > 1:
+            _linked(leader, batch)
+        return _within(leader.context)
+
+
+def _linked(leader: Member, batch: Sequence[Member]) -> None:
+    """The shared call's members whose spans are recorded: the batch size on each, a link to the leader's span on
+    every one but the leader's."""
+    call = trace.get_current_span(leader.context).get_span_context() if leader.context is not None else None
+    if call is not None and not call.is_valid:  # a leader outside any trace: nothing to link to
+        call = None
+    for member in batch:
+        if member.context is None:
+            continue
+        span = trace.get_current_span(member.context)
+        if not span.is_recording():
+            continue
+        span.set_attribute(BATCH_QUERIES, len(batch))
+        if member is not leader and call is not None:
+            span.add_link(call, {BATCH_QUERIES: len(batch)})
 
 
 def _within(member_context):
