@@ -266,21 +266,3 @@ def test_a_leader_woken_late_from_the_queue_lingers_on_a_lock_of_its_own(pool):
     leading.result(WAIT_S)
     assert second.result(WAIT_S) == 6 and member.outcome == 4
     assert [items for items, _, _ in backend.calls] == [[2, 3]]
-
-
-
-def test_a_wait_that_timed_out_but_was_joined_is_not_in_vain(pool):
-    backend = Backend()
-    coalescer = Coalescer(backend.send, Expired, linger_s=3 * WAIT_S)
-    _burst(backend, coalescer, pool, 3)
-    # a leader expects three: one more joins its wait, the third never comes (~1 s, half its deadline)
-    leading = pool.submit(coalescer.ask, 7, 2.0)
-    _until(lambda: coalescer._lingering is not None)
-    joining = pool.submit(coalescer.ask, 8, 30.0)
-    assert (leading.result(WAIT_S), joining.result(WAIT_S)) == (14, 16)
-    assert backend.calls[-1][0] == [7, 8]
-    # a closed loop's late caller, not an open loop: the next leader still waits for the two it expects
-    leading = pool.submit(coalescer.ask, 9, 30.0)
-    _until(lambda: coalescer._lingering is not None)
-    assert coalescer.ask(10, 30.0) == 20 and leading.result(WAIT_S) == 18
-    assert backend.calls[-1][0] == [9, 10] and len(backend.calls) == 4

@@ -10,10 +10,8 @@ under the earliest member's deadline. A queued query whose deadline passes leave
 With `linger_s`, after PostgreSQL's `commit_delay`/`commit_siblings` (a group commit waits only when other work is
 active): a leader waits, at most linger_s, until as many queries are queued as it expects: the members of the last
 call (a closed-loop caller asks again once answered) plus, when it was itself queued, those queued with it. A lone
-caller's last call carried one query, so it never waits. A wait in vain, one during which no query joined (callers
-that do not ask again at once: an open loop), makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is
-helped again; a wait that timed out but was joined (a closed loop whose callers are back a little late) is not in
-vain.
+caller's last call carried one query, so it never waits. A wait in vain (callers that do not ask again at once: an
+open loop) makes the next 1, 3, 7, … 63 calls go without waiting, until a wait is met again.
 """
 from __future__ import annotations
 
@@ -78,7 +76,6 @@ class Coalescer:
         self._linger_s, self._last = linger_s, 1  # the last call's queries
         self._lingering: Member | None = None  # a leader waiting for `_expected` queries
         self._expected = 0
-        self._joined = 0  # queries queued so far: a lingering leader tells from it whether anyone joined its wait
         self._in_vain, self._skip = 0, 0  # waits in vain in a row; calls still to go without waiting
 
     def ask(self, item: Any, timeout_s: float, context: Any = None):
@@ -89,7 +86,6 @@ class Coalescer:
             if self._busy:
                 member._queued()
                 self._queue.append(member)
-                self._joined += 1
                 if self._lingering is not None and 1 + len(self._queue) >= self._expected:
                     lingering, self._lingering = self._lingering, None
             else:
@@ -149,8 +145,7 @@ class Coalescer:
                 wake.release()
 
     def _linger(self, leader: Member) -> None:
-        """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued; a wait
-        that nobody joined backs off."""
+        """Wait (at most linger_s, and half the leader's time left) until the queries it expects are queued."""
         with self._lock:
             expected = min(self._max_items, leader.expected)
             if 1 + len(self._queue) >= expected:
@@ -159,13 +154,12 @@ class Coalescer:
                 self._skip -= 1
                 return
             leader._queued()  # a fresh lock: a leader woken from the queue may yet see its old one released
-            self._lingering, self._expected, joined = leader, expected, self._joined
+            self._lingering, self._expected = leader, expected
         met = leader._wake.acquire(timeout=max(min(self._linger_s, (leader.deadline - self._clock()) / 2), 0.0))
         with self._lock:
             if self._lingering is leader:
                 self._lingering = None
-            helped = met or self._joined != joined
-            self._in_vain = 0 if helped else min(self._in_vain + 1, MAX_SKIPS.bit_length())
+            self._in_vain = 0 if met else min(self._in_vain + 1, MAX_SKIPS.bit_length())
             self._skip = (1 << self._in_vain) - 1
 
     def _batch(self, leader: Member) -> list[Member]:
