@@ -52,7 +52,10 @@ def _keep(results: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Run the named sections (unknown names, such as run_all's own, are ignored)."""
+    """Run the named sections (unknown names, such as run_all's own, are ignored); -h or --help: the usage only."""
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return 0
     names = [a for a in argv if a in SECTIONS] or list(SECTIONS)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     results = {"machine": machine(), "commit": commit.strip(),
