@@ -63,8 +63,9 @@ class StateBatches:
 
     def _span(self, batch: Sequence[Member]):
         """With tracing on, the call follows its leader's decision (`batch[0]`: the member whose thread sends it, or
-        the oldest left when that one's deadline passed; either way chosen by arrival, not by sampling), so the status service traces the sampler's share of calls, not the
-        1 - (1 - ratio)^k of calls that carry a sampled query among k. The call is made in the leader's trace (its
+        the oldest left when that one's deadline passed; either way chosen by arrival, not by sampling), so the
+        status service traces the sampler's share of calls, not the 1 - (1 - ratio)^k of calls that carry a sampled
+        query among k. The call is made in the leader's trace (its
         client span a child of the leader's span); every other member whose span is sampled gets a link to the
         leader's span (the call's trace: exported when the leader's is sampled; else the trace id the status
         service's log lines carry) and, like a sampled leader of a shared call, the batch's size."""
