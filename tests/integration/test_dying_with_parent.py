@@ -52,7 +52,12 @@ def test_starting_a_child_runs_none_of_this_process_fork_hooks():
     """A preexec_fn would fork for real and run every hook (and Python in the child) before exec: a lock another
     thread held stays held in the child, which can hang, and the Popen waiting for its exec with it."""
     ran: list[str] = []
-    hook = ran.append
-    os.register_at_fork(before=lambda: hook("before"), after_in_parent=lambda: hook("parent"))
-    subprocess.run(dying_with_parent(["true"]), check=True, timeout=10)
+    listening = threading.Event()  # a fork hook stays registered for good: it records only during this test
+    listening.set()
+    os.register_at_fork(before=lambda: listening.is_set() and ran.append("before"),
+                        after_in_parent=lambda: listening.is_set() and ran.append("parent"))
+    try:
+        subprocess.run(dying_with_parent(["true"]), check=True, timeout=10)
+    finally:
+        listening.clear()
     assert ran == []
