@@ -15,6 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from ventanilla.observability import traceparent
 from ventanilla.observability.sampling import Decider
+from ventanilla.observability.unsampled import Unsampled
 
 _HEALTH = "/grpc.health.v1.Health/"
 _NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
@@ -55,6 +56,20 @@ class SampledServerSpans:
             return None
         span, parent = self.decided(handler_call_details.invocation_metadata or (), handler_call_details.method)
         return None if span is None else (span, parent)
+
+    def unsampled(self, metadata) -> Unsampled | None:
+        """The context of a call whose caller sent a lone traceparent of an unsampled trace, written as W3C
+        propagators write it (traceparent.unsampled), when the sampler drops such calls (parent-based): the dropped
+        span alone, as decided() makes it; None: decided() decides."""
+        header = None
+        for key, value in metadata:
+            if key in self._fields:
+                if key != traceparent.FIELD or header is not None:
+                    return None
+                header = value
+        trace_id = traceparent.unsampled(header) if header is not None and self._w3c else None
+        span = self._decider.under_unsampled(trace_id, 0) if trace_id is not None else None
+        return Unsampled(span) if span is not None else None
 
     def decided(self, metadata, method: str) -> Current:
         """(the dropped span, the caller's context) when the sampler drops the call; (None, the caller's context)
@@ -132,9 +147,20 @@ class CallTrace:
         span = self._spans.started(details, servicer_context, parent)
         return span, parent, span.is_recording()
 
+    def unsampled(self) -> Unsampled | None:
+        """The call's context when its caller's trace is unsampled and the sampler drops it (most calls)."""
+        return self._spans.unsampled(self._details.invocation_metadata or ())
+
     def wrapped(self, behavior):
         """A unary (or client-streaming) behaviour run in this call's trace."""
         def run(request, context):
+            current = self.unsampled()
+            if current is not None:
+                token = otel_context.attach(current)
+                try:
+                    return behavior(request, context)
+                finally:
+                    otel_context.detach(token)
             with _Within(self, context):
                 return behavior(request, context)
         return run
@@ -142,6 +168,14 @@ class CallTrace:
     def streamed(self, behavior):
         """A response-streaming behaviour, its trace current while it is iterated."""
         def run(request, context):
+            current = self.unsampled()
+            if current is not None:
+                token = otel_context.attach(current)
+                try:
+                    yield from behavior(request, context)
+                finally:
+                    otel_context.detach(token)
+                return
             with _Within(self, context):
                 yield from behavior(request, context)
         return run

@@ -32,6 +32,7 @@ from opentelemetry.util.http import (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_S
                                      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE, get_custom_headers)
 
 from ventanilla.observability.sampling import Decider
+from ventanilla.observability.unsampled import Unsampled
 from ventanilla.observability.wsgi_attributes import RequestAttributes
 
 _NOTHING = Context()  # what a request without trace headers is under
@@ -71,6 +72,12 @@ class ServerSpans:
                                      attributes=self._with_headers(attributes, environ))
         elif span is None:  # a provider without a sampler to ask
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
+        elif parent is _NOTHING:  # a dropped root: its context holds it alone, its traceparent made once (unsampled.py)
+            token = context.attach(Unsampled(span))
+            try:
+                return self._app(environ, start_response)
+            finally:
+                context.detach(token)
         token = context.attach(trace.set_span_in_context(span, parent))
         if not span.is_recording():
             try:
