@@ -69,7 +69,7 @@ class SampledServerSpans:
                 header = value
         trace_id = traceparent.unsampled(header) if header is not None and self._w3c else None
         span = self._decider.under_unsampled(trace_id, 0) if trace_id is not None else None
-        return Unsampled(span) if span is not None else None
+        return Unsampled.of(span) if span is not None else None
 
     def decided(self, metadata, method: str) -> Current:
         """(the dropped span, the caller's context) when the sampler drops the call; (None, the caller's context)

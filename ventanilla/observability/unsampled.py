@@ -19,22 +19,23 @@ _SPAN_KEY = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
 
 
 class Unsampled(Context):
-    """A context holding only span, a dropped (non-recording) span, and the trace context written for it."""
+    """A context holding only a dropped (non-recording) span (`Unsampled.of`), and the trace context written for it."""
 
-    __slots__ = ("_metadata",)
+    _metadata = None  # made by the first call under it
 
-    def __init__(self, span: trace.NonRecordingSpan):
-        super().__init__({_SPAN_KEY: span})
-        self._metadata = None
+    @classmethod
+    def of(cls, span: trace.NonRecordingSpan) -> "Unsampled":
+        """The context holding span alone."""
+        return cls({_SPAN_KEY: span})
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """The (key, value) pairs the default propagators write under this context (traceparent, and tracestate
         when the span has one), made once."""
         found = self._metadata
         if found is None:
-            span = self[_SPAN_KEY].get_span_context()
-            found = ((FIELD, "00-%032x-%016x-%02x" % (span.trace_id, span.span_id, span.trace_flags)),)
-            if span.trace_state:
-                found += (("tracestate", span.trace_state.to_header()),)
+            trace_id, span_id, _remote, flags, state, _valid = self[_SPAN_KEY].get_span_context()
+            found = ((FIELD, "00-%032x-%016x-%02x" % (trace_id, span_id, flags)),)  # noqa: UP031 - 0.1 µs < f""
+            if state:
+                found += (("tracestate", state.to_header()),)
             self._metadata = found
         return found

@@ -36,6 +36,7 @@ from ventanilla.observability.unsampled import Unsampled
 from ventanilla.observability.wsgi_attributes import RequestAttributes
 
 _NOTHING = Context()  # what a request without trace headers is under
+_SERVER = trace.SpanKind.SERVER
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 
 
@@ -63,7 +64,13 @@ class ServerSpans:
             span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
         else:  # a new trace: the sampler's rule on a fresh trace id (sampling.py)
             parent = _NOTHING
-            span = self._decider and self._decider.root(name, trace.SpanKind.SERVER)
+            span = self._decider and self._decider.root(name, _SERVER)
+            if span is not None:  # dropped: its context holds it alone, its traceparent made once (unsampled.py)
+                token = context.attach(Unsampled.of(span))
+                try:
+                    return self._app(environ, start_response)
+                finally:
+                    context.detach(token)
         attributes = None
         if span is None and self._decider is not None:  # kept: started as the middleware starts it
             attributes = self._attributes(environ)
@@ -72,12 +79,6 @@ class ServerSpans:
                                      attributes=self._with_headers(attributes, environ))
         elif span is None:  # a provider without a sampler to ask
             span = self._tracer.start_span(name, parent, kind=trace.SpanKind.SERVER)
-        elif parent is _NOTHING:  # a dropped root: its context holds it alone, its traceparent made once (unsampled.py)
-            token = context.attach(Unsampled(span))
-            try:
-                return self._app(environ, start_response)
-            finally:
-                context.detach(token)
         token = context.attach(trace.set_span_in_context(span, parent))
         if not span.is_recording():
             try:
