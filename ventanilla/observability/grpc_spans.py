@@ -45,6 +45,8 @@ class SampledServerSpans:
         self._decider = Decider(provider)
         self._fields = frozenset(propagate.get_global_textmap().fields)
         self._w3c = _W3C.fields <= self._fields  # W3C trace context among the configured propagators
+        # the fields besides a lone traceparent (all of them when W3C trace context is not configured)
+        self._lone = self._fields - {traceparent.FIELD} if self._w3c else self._fields | {traceparent.FIELD}
 
     def traced(self, handler_call_details) -> "CallTrace | None":
         """What wraps this call's handler in its trace; None for the health checks (never traced)."""
@@ -61,13 +63,11 @@ class SampledServerSpans:
         """The context of a call whose caller sent a lone traceparent of an unsampled trace, written as W3C
         propagators write it (traceparent.unsampled), when the sampler drops such calls (parent-based): the dropped
         span alone, as decided() makes it; None: decided() decides."""
-        header = None
-        for key, value in metadata:
-            if key in self._fields:
-                if key != traceparent.FIELD or header is not None:
-                    return None
-                header = value
-        trace_id = traceparent.unsampled(header) if header is not None and self._w3c else None
+        carrier = dict(metadata)
+        header = carrier.get(traceparent.FIELD)
+        if header is None or not self._lone.isdisjoint(carrier):
+            return None
+        trace_id = traceparent.unsampled(header)
         span = self._decider.under_unsampled(trace_id, 0) if trace_id is not None else None
         return Unsampled.of(span) if span is not None else None
 

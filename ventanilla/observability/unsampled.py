@@ -15,6 +15,7 @@ from opentelemetry.context import Context
 
 from ventanilla.observability.traceparent import FIELD
 
+_NO_STATE = trace.DEFAULT_TRACE_STATE  # what a span context without trace state holds
 _SPAN_KEY = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))  # where the API keeps the span
 
 
@@ -35,7 +36,7 @@ class Unsampled(Context):
         if found is None:
             trace_id, span_id, _remote, flags, state, _valid = self[_SPAN_KEY].get_span_context()
             found = ((FIELD, "00-%032x-%016x-%02x" % (trace_id, span_id, flags)),)  # noqa: UP031 - 0.1 µs < f""
-            if state:
+            if state is not _NO_STATE and state:  # (TraceState's len() is a Python call)
                 found += (("tracestate", state.to_header()),)
             self._metadata = found
         return found
