@@ -3,10 +3,11 @@
 Nine requests in ten at 10 % sampling are dropped: the edge's roots the sampler's rule leaves out, and every call a
 backend gets from such a request (parent-based: flag 00, dropped). Such a span's context holds nothing else (no
 caller's baggage: a root has none; a server call's caller sent a lone `traceparent`), so what `propagate.inject`
-writes under it is known once: `00-{trace id}-{span id}-{flags}` (and the span's `tracestate` when it has one). `Unsampled` is that context:
-`trace.get_current_span` finds the span in it as in any context (the logs' trace and span ids), and a client call
-that finds it still current (`type(...) is Unsampled`: anything set on it since — baggage, a span — makes a plain
-`Context`) sends its `traceparent` as made the first time, without looking the span, its ids and the baggage up again.
+writes under it is known once: `00-{trace id}-{span id}-{flags}` (and the span's `tracestate` when it has one).
+`Unsampled` is that context: `trace.get_current_span` finds the span in it as in any context (the logs' trace and
+span ids), and a client call that finds it still current (`type(...) is Unsampled`: anything set on it since —
+baggage, a span — makes a plain `Context`) sends its `traceparent` as made the first time, without looking the span,
+its ids and the baggage up again (tests/unit/observability/test_unsampled.py compares it with the propagator's).
 """
 from __future__ import annotations
 
