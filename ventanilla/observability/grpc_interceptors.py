@@ -5,13 +5,14 @@ import copy
 from typing import TYPE_CHECKING
 
 import grpc
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 
 from ventanilla.observability import requestid, traceparent
 from ventanilla.observability.client_spans import ClientSpans
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
 from ventanilla.observability.grpc_spans import CallTrace, SampledServerSpans, not_health
 from ventanilla.observability.tracing import Tracing
+from ventanilla.observability.unsampled import Unsampled
 
 if TYPE_CHECKING:  # metrics.py builds the metered client interceptor on RequestIdClientInterceptor
     from ventanilla.observability.metrics import Metrics
@@ -45,10 +46,13 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         for nothing, and no second layer of grpc's interceptor chain is crossed)."""
         if self._spans is None:
             return continuation(self._with_id(details), request)
-        span = trace.get_current_span()
+        current = otel_context.get_current()
+        if type(current) is Unsampled and self._injection.default():  # a dropped span alone: its traceparent made
+            return continuation(self._with_id(details, extra=current.metadata()), request)
+        span = trace.get_current_span(current)
         span_context = span.get_span_context()
         if span_context.is_valid and not span.is_recording():
-            return continuation(self._with_id(details, extra=self._injection.metadata(span_context)), request)
+            return continuation(self._with_id(details, extra=self._injection.metadata(span_context, current)), request)
         if not not_health(details):  # as the instrumentation's filter: no span, no context sent
             return continuation(self._with_id(details), request)
         method = details.method.decode() if isinstance(details.method, bytes) else details.method

@@ -15,6 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from ventanilla.observability import traceparent
 from ventanilla.observability.sampling import Decider
+from ventanilla.observability.unsampled import Unsampled
 
 _HEALTH = "/grpc.health.v1.Health/"
 _NOTHING = Context()  # what a lone traceparent's context holds besides the caller's span: nothing
@@ -44,6 +45,8 @@ class SampledServerSpans:
         self._decider = Decider(provider)
         self._fields = frozenset(propagate.get_global_textmap().fields)
         self._w3c = _W3C.fields <= self._fields  # W3C trace context among the configured propagators
+        # the fields besides a lone traceparent (all of them when W3C trace context is not configured)
+        self._lone = self._fields - {traceparent.FIELD} if self._w3c else self._fields | {traceparent.FIELD}
 
     def traced(self, handler_call_details) -> "CallTrace | None":
         """What wraps this call's handler in its trace; None for the health checks (never traced)."""
@@ -55,6 +58,18 @@ class SampledServerSpans:
             return None
         span, parent = self.decided(handler_call_details.invocation_metadata or (), handler_call_details.method)
         return None if span is None else (span, parent)
+
+    def unsampled(self, metadata) -> Unsampled | None:
+        """The context of a call whose caller sent a lone traceparent of an unsampled trace, written as W3C
+        propagators write it (traceparent.unsampled), when the sampler drops such calls (parent-based): the dropped
+        span alone, as decided() makes it; None: decided() decides."""
+        carrier = dict(metadata)
+        header = carrier.get(traceparent.FIELD)
+        if header is None or not self._lone.isdisjoint(carrier):
+            return None
+        trace_id = traceparent.unsampled(header)
+        span = self._decider.under_unsampled(trace_id, 0) if trace_id is not None else None
+        return Unsampled.of(span) if span is not None else None
 
     def decided(self, metadata, method: str) -> Current:
         """(the dropped span, the caller's context) when the sampler drops the call; (None, the caller's context)
@@ -132,9 +147,20 @@ class CallTrace:
         span = self._spans.started(details, servicer_context, parent)
         return span, parent, span.is_recording()
 
+    def unsampled(self) -> Unsampled | None:
+        """The call's context when its caller's trace is unsampled and the sampler drops it (most calls)."""
+        return self._spans.unsampled(self._details.invocation_metadata or ())
+
     def wrapped(self, behavior):
         """A unary (or client-streaming) behaviour run in this call's trace."""
         def run(request, context):
+            current = self.unsampled()
+            if current is not None:
+                token = otel_context.attach(current)
+                try:
+                    return behavior(request, context)
+                finally:
+                    otel_context.detach(token)
             with _Within(self, context):
                 return behavior(request, context)
         return run
@@ -142,6 +168,14 @@ class CallTrace:
     def streamed(self, behavior):
         """A response-streaming behaviour, its trace current while it is iterated."""
         def run(request, context):
+            current = self.unsampled()
+            if current is not None:
+                token = otel_context.attach(current)
+                try:
+                    yield from behavior(request, context)
+                finally:
+                    otel_context.detach(token)
+                return
             with _Within(self, context):
                 yield from behavior(request, context)
         return run

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.sampling import (ALWAYS_ON, Decision, ParentBased, 
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 _LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
+_DROPPED = {0: TraceFlags(TraceFlags.DEFAULT), TraceFlags.RANDOM_TRACE_ID: TraceFlags(TraceFlags.RANDOM_TRACE_ID)}
 
 
 def _bound(sampler: Sampler) -> int | None:
@@ -74,6 +75,8 @@ class ReusedIds(IdGenerator):
     def __init__(self, ids: IdGenerator | None = None):
         self._ids = ids or RandomIdGenerator()
         self._decided = threading.local()
+        # the generator's own methods, called directly (one call less per id, on every request)
+        self.generate_span_id, self.fresh_trace_id = self._ids.generate_span_id, self._ids.generate_trace_id
 
     def generate_span_id(self) -> int:
         return self._ids.generate_span_id()
@@ -132,9 +135,8 @@ class Decider:
         drops every such span; None: ask dropped()."""
         if not self._drops_unsampled or flags & TraceFlags.SAMPLED:
             return None
-        random = flags & TraceFlags.RANDOM_TRACE_ID
         return NonRecordingSpan(SpanContext(trace_id, self._ids.generate_span_id(), False,
-                                            TraceFlags(TraceFlags.DEFAULT | random), state))
+                                            _DROPPED[flags & TraceFlags.RANDOM_TRACE_ID], state))
 
     def dropped(self, parent: Context, name: str, kind: trace.SpanKind) -> NonRecordingSpan | None:
         """The non-recording span the SDK would start under parent when its sampler drops it; None when the

@@ -15,6 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 FIELD = "traceparent"
 _FORMAT = re.compile("^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:(-.*)|[ \t]*)$")
 _MAXIMUM_LENGTH = 512
+_UNSAMPLED = re.compile("00-([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-00")  # the form W3C propagators write, flags 00
 _NO_TRACE, _NO_SPAN = "0" * 32, "0" * 16
 
 
@@ -27,6 +28,13 @@ def parsed(header: str) -> tuple[int, int, int] | None:
     if trace_id == _NO_TRACE or span_id == _NO_SPAN or version == "ff" or (version == "00" and rest):
         return None
     return int(trace_id, 16), int(span_id, 16), int(flags, 16)
+
+
+def unsampled(header: str) -> int | None:
+    """The trace id of a traceparent in the form the W3C propagator writes for an unsampled trace (version 00, flags
+    00, nothing around), which parsed() reads as (that id, the caller's span id, 0); None for any other header."""
+    match = _UNSAMPLED.fullmatch(header)
+    return (int(match[1], 16) or None) if match is not None else None
 
 
 def extracted(header: str) -> Context:
@@ -54,7 +62,9 @@ class Injection:
     def __init__(self):
         self._checked, self._default = None, False
 
-    def _is_default(self, textmap) -> bool:
+    def default(self) -> bool:
+        """Whether the global propagator is OpenTelemetry's default (W3C trace context, then W3C baggage)."""
+        textmap = propagate.get_global_textmap()
         if textmap is not self._checked:
             kinds = [type(p) for p in getattr(textmap, "_propagators", ())]
             self._checked = textmap
@@ -62,9 +72,10 @@ class Injection:
                                                                                  W3CBaggagePropagator]
         return self._default
 
-    def metadata(self, span: trace.SpanContext) -> tuple[tuple[str, str], ...]:
-        """(key, value) pairs for the current context, whose span's context is span."""
-        if self._is_default(propagate.get_global_textmap()) and not baggage.get_all():
+    def metadata(self, span: trace.SpanContext, current: Context | None = None) -> tuple[tuple[str, str], ...]:
+        """(key, value) pairs for the current context (current, when already looked up), whose span's context is
+        span."""
+        if self.default() and not baggage.get_all(current):
             if span.trace_state:
                 return (FIELD, header(span)), ("tracestate", span.trace_state.to_header())
             return ((FIELD, header(span)),)

@@ -32,9 +32,11 @@ from opentelemetry.util.http import (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_S
                                      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE, get_custom_headers)
 
 from ventanilla.observability.sampling import Decider
+from ventanilla.observability.unsampled import Unsampled
 from ventanilla.observability.wsgi_attributes import RequestAttributes
 
 _NOTHING = Context()  # what a request without trace headers is under
+_SERVER = trace.SpanKind.SERVER
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 
 
@@ -62,7 +64,13 @@ class ServerSpans:
             span = self._decider and self._decider.dropped(parent, name, trace.SpanKind.SERVER)
         else:  # a new trace: the sampler's rule on a fresh trace id (sampling.py)
             parent = _NOTHING
-            span = self._decider and self._decider.root(name, trace.SpanKind.SERVER)
+            span = self._decider and self._decider.root(name, _SERVER)
+            if span is not None:  # dropped: its context holds it alone, its traceparent made once (unsampled.py)
+                token = context.attach(Unsampled.of(span))
+                try:
+                    return self._app(environ, start_response)
+                finally:
+                    context.detach(token)
         attributes = None
         if span is None and self._decider is not None:  # kept: started as the middleware starts it
             attributes = self._attributes(environ)

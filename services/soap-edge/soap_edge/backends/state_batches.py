@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager, nullcontext
 from typing import Callable, Sequence
 
 import grpc
@@ -52,29 +51,38 @@ class StateBatches:
 
     def _send(self, batch: Sequence[Member], timeout_s: float) -> list:
         request = pb.StateQueries(queries=[member.item for member in batch])
+        token = self._entered(batch)
         try:
-            with self._span(batch):
-                answer = self._call()(request, timeout=timeout_s, wait_for_ready=True)
+            answer = self._call()(request, timeout=timeout_s, wait_for_ready=True)
         except grpc.RpcError as error:
-            return [self._failed(request, error)] * len(batch)
+            answer = error
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+        if isinstance(answer, grpc.RpcError):
+            return [self._failed(request, answer)] * len(batch)
         if len(answer.items) != len(batch):
             return [INCOMPLETE] * len(batch)
         return list(answer.items)
 
-    def _span(self, batch: Sequence[Member]):
+    def _entered(self, batch: Sequence[Member]):
         """With tracing on, the call follows its leader's decision (`batch[0]`: the member whose thread sends it, or
         the oldest left when that one's deadline passed; either way chosen by arrival, not by sampling), so the
         status service traces the sampler's share of calls, not the 1 - (1 - ratio)^k of calls that carry a sampled
         query among k. The call is made in the leader's trace (its
         client span a child of the leader's span); every other member whose span is sampled gets a link to the
         leader's span (the call's trace: exported when the leader's is sampled; else the trace id the status
-        service's log lines carry) and, like a sampled leader of a shared call, the batch's size."""
+        service's log lines carry) and, like a sampled leader of a shared call, the batch's size. The leader's
+        context is made current (the token to detach returned) unless it is already (the leader sends its batch)."""
         if not self._traced:
-            return nullcontext()
+            return None
         leader = batch[0]
         if len(batch) > 1:
             _linked(leader, batch)
-        return _within(leader.context)
+        current = leader.context
+        if current is None or current is otel_context.get_current():
+            return None
+        return otel_context.attach(current)
 
 
 def _linked(leader: Member, batch: Sequence[Member]) -> None:
@@ -92,20 +100,3 @@ def _linked(leader: Member, batch: Sequence[Member]) -> None:
         span.set_attribute(BATCH_QUERIES, len(batch))
         if member is not leader and call is not None:
             span.add_link(call, {BATCH_QUERIES: len(batch)})
-
-
-def _within(member_context):
-    """member_context current around the call (it is already when the member leads its own batch)."""
-    if member_context is None or member_context is otel_context.get_current():
-        return nullcontext()
-    return _attached(member_context)
-
-
-@contextmanager
-def _attached(member_context):
-    """member_context made current while the block runs."""
-    token = otel_context.attach(member_context)
-    try:
-        yield
-    finally:
-        otel_context.detach(token)
