@@ -70,8 +70,8 @@ def _verified(signature: etree._Element, root: etree._Element, certificate: x509
     if [_name(s) for s in steps[:2]] != ["CanonicalizationMethod", "SignatureMethod"] or len(steps) < 3:
         raise _Unknown
     method, signature_method, references = steps[0], steps[1], steps[2:]
-    if _children(method) or _children(signature_method) or any(_name(r) != "Reference" for r in references):
-        raise _Unknown
+    if len(method) or len(signature_method) or len(signature_value) or any(_name(r) != "Reference" for r in references):
+        raise _Unknown  # (len: any child node, comments included)
     whole = _Whole(signature, root)
     if not all(_digest_matches(reference, root, whole) for reference in references):
         return False
@@ -115,11 +115,11 @@ def _digest_matches(reference: etree._Element, root: etree._Element, whole: _Who
     transforms: list[str] = []
     if parts and _name(parts[0]) == "Transforms":
         for transform in _children(parts[0]):
-            if _name(transform) != "Transform" or _children(transform):
+            if _name(transform) != "Transform" or len(transform):
                 raise _Unknown
             transforms.append(transform.get("Algorithm"))
         parts = parts[1:]
-    if [_name(p) for p in parts] != ["DigestMethod", "DigestValue"] or _children(parts[0]):
+    if [_name(p) for p in parts] != ["DigestMethod", "DigestValue"] or len(parts[0]) or len(parts[1]):
         raise _Unknown
     uri = reference.get("URI")
     if uri == "" and transforms in ([xades.ENVELOPED], [xades.ENVELOPED, C14N]):
