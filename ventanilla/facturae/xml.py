@@ -119,9 +119,12 @@ def _whole_is_bounded(data: bytes | bytearray, limits: XmlLimits, encoding: str 
     if len(data) > limits.max_text_chars or data.count(b"<") > limits.max_elements:
         return False
     head = bytes(data[:256])
-    declared = _DECLARED_ENCODING.match(head[3:] if head.startswith(codecs.BOM_UTF8) else head)
+    head = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+    if not head.lstrip(b" \t\r\n").startswith(b"<"):  # UTF-16/32 with a BOM or big-endian, EBCDIC: not ASCII markup
+        return False
+    declared = _DECLARED_ENCODING.match(head)
     names = {(name or "utf-8").lower() for name in (encoding, declared and declared.group(1).decode("ascii", "replace"))}
-    return names <= _ASCII_MARKUP and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return names <= _ASCII_MARKUP
 
 
 def _parsed_whole(data: bytes | bytearray, limits: XmlLimits, encoding: str | None) -> etree._Element | None:

@@ -180,17 +180,21 @@ def test_a_large_document_with_few_elements_is_parsed_in_one_call(monkeypatch):
         (b"<r>" + b"x" * 5000 + b"</r>", XmlLimits(max_text_chars=4000), None),  # more bytes than a text may have
         (b'<?xml version="1.0" encoding="IBM037"?><r>' + b"x" * 5000 + b"</r>", XmlLimits(), None),  # `<` not 0x3C
         (b"<r>" + b"x" * 5000 + b"</r>", XmlLimits(), "ibm037"),
+        ('<?xml version="1.0" encoding="IBM037"?><r>'.encode("cp037") + b"\xa7" * 5000 + "</r>".encode("cp037"),
+         XmlLimits(), None),  # EBCDIC, its declaration in EBCDIC too (libxml2 detects it by its first bytes)
         ('<?xml version="1.0" encoding="UTF-16"?><r>'.encode("utf-16") + b"x\x00" * 5000 + "</r>".encode("utf-16-le"),
          XmlLimits(), None),
     ],
-    ids=["elements", "text", "declared-ebcdic", "told-ebcdic", "utf-16"],
+    ids=["elements", "text", "declared-ebcdic", "told-ebcdic", "ebcdic", "utf-16"],
 )
 def test_a_large_document_whose_bytes_do_not_bound_the_limits_goes_to_the_pull_parser(monkeypatch, data, limits,
                                                                                        encoding):
+    tried = []
+    monkeypatch.setattr(xml, "_parsed_whole", lambda *args: tried.append(args))
     asked = _pull_parser_refused(monkeypatch)
     with pytest.raises(AssertionError, match="pull parser"):
         parse_untrusted(data, limits, encoding)
-    assert asked == [encoding]
+    assert asked == [encoding] and tried == []  # not even tried in one call: its tree could pass the limits
 
 
 def test_a_refused_large_document_is_refused_in_the_pull_parsers_words():
