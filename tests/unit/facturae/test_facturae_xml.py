@@ -203,3 +203,39 @@ def test_a_refused_large_document_is_refused_in_the_pull_parsers_words():
     long_values = b'<r a="' + b"x" * 40_000 + b'" b="' + b"y" * 30_000 + b'"/>'
     assert "attributes longer than 65536" in str(refused_quickly(long_values))
     assert "nesting deeper than 64" in str(refused_quickly(b"<a>" * 1000 + b"x" * 5000 + b"</a>" * 1000))
+
+
+def _random_document(rnd) -> bytes:
+    """A document over one chunk with random elements, attributes, texts and mistakes around the limits below."""
+
+    def element(depth: int) -> str:
+        name = rnd.choice(["a", "b", "p:c"])
+        attributes = "".join(f' x{i}="{"v" * rnd.choice([1, 10, 2000])}"' for i in range(rnd.choice([0, 1, 2, 3, 4])))
+        attributes += ' x0="twice"' if rnd.random() < 0.05 else ""
+        children = "".join(element(depth + 1) for _ in range(rnd.choice([0, 0, 1, 2, 3]))) if depth < 8 else ""
+        text = rnd.choice(["", "t", "&amp;", "<![CDATA[x]]>", "&#x41;", "&undefined;"] * 4 + ["y" * 21_000])
+        return f"<{name}{attributes}>{text}{children}</{name}>"
+
+    prolog = rnd.choice(['<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-8"?>', ""])
+    document = f'{prolog}<!--{"z" * 5000}--><r xmlns:p="urn:p">{element(0)}</r>'
+    return (document[:-3] if rnd.random() < 0.05 else document).encode()
+
+
+def test_the_one_call_parse_and_the_pull_parser_agree_on_random_documents(monkeypatch):
+    """Same tree or same refusal, in the same words, whichever parser takes the document."""
+    import random
+
+    limits = XmlLimits(max_depth=4, max_elements=400, max_attributes=3, max_attribute_chars=3000, max_text_chars=20_000)
+    rnd, bounded = random.Random(15), xml._whole_is_bounded
+
+    def verdict(data: bytes) -> tuple[str, bytes | str]:
+        try:
+            return "tree", etree.tostring(parse_untrusted(data, limits))
+        except UntrustedXmlError as error:
+            return type(error).__name__, str(error)
+
+    documents = [_random_document(rnd) for _ in range(400)]
+    assert sum(bounded(d, limits, None) for d in documents) > 100  # enough of them are parsed in one call
+    whole = [verdict(d) for d in documents]
+    monkeypatch.setattr(xml, "_whole_is_bounded", lambda *args: False)
+    assert [verdict(d) for d in documents] == whole
