@@ -8,7 +8,7 @@ import xmlsec
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from ventanilla.domain.errors import DomainError
+from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.facturae import signature as signature_module
 from ventanilla.facturae.lxml_dsig import verified_in_lxml
 from ventanilla.facturae.signature import _embedded_certificates, _signer, verify_signature
@@ -26,6 +26,8 @@ def quick(data: bytes) -> bool:
     """The lxml check's verdict on a document's root signature, with the certificate the signature designates."""
     root = parse_untrusted(data)
     signature = _signature(root)
+    if signature is None:
+        raise DomainError(ErrorKey.SIGN_ERROR, "no signature")
     return verified_in_lxml(signature, root, _signer(signature, _embedded_certificates(signature)))
 
 
@@ -172,3 +174,50 @@ def test_the_text_after_an_enveloped_signature_stays_in_the_signed_document(sign
 def test_a_refused_signature_is_still_refused_in_xmlsecs_words(signed):
     with pytest.raises(DomainError, match="no corresponde"):
         verify_signature(parse_untrusted(signed.replace(b"<InvoiceTotal>", b"<InvoiceTotal>1", 1)))
+
+
+def _random_edit(rnd, data: bytes) -> bytes:
+    """One or two random structural edits of a signed document: text, tails, comments, identifiers, copies,
+    removals, a PI after the root, xml:lang."""
+    import copy
+
+    root = etree.fromstring(data)
+    signature = _signature(root)
+    around = [root, signature, signature.getprevious()]  # where the enveloped transform cuts: edited half the time
+    nodes = list(root.iter())
+    identifiers = root.xpath("//@Id") or ["x"]
+    for _ in range(rnd.choice([1, 1, 2])):
+        node, edit = rnd.choice(around if rnd.random() < 0.5 else nodes), rnd.randrange(8)
+        element = isinstance(node.tag, str)
+        if edit == 0 and node.text:
+            node.text += rnd.choice([" ", "x", "\n"])
+        elif edit == 1:
+            node.tail = (node.tail or "") + rnd.choice([" ", "\n"])
+        elif edit == 2 and node.getparent() is not None and element:
+            node.addprevious(etree.Comment("c"))
+        elif edit == 3 and element:
+            node.set(rnd.choice(["Id", "foo", "{urn:x}Id"]), rnd.choice(["x", *identifiers]))
+        elif edit == 4 and node.getparent() is not None and element:
+            node.getparent().append(copy.deepcopy(node))
+        elif edit == 5 and node.getparent() is not None:
+            node.getparent().remove(node)
+        elif edit == 6:
+            root.addnext(etree.ProcessingInstruction("pi", "x"))
+        elif edit == 7 and element:
+            node.set("{http://www.w3.org/XML/1998/namespace}lang", "es")
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def test_random_edits_are_accepted_only_when_xmlsec_accepts(signed):
+    import random
+
+    rnd, accepted = random.Random(15), 0
+    for _ in range(300):
+        data = _random_edit(rnd, signed)
+        try:
+            quickly = quick(data)
+        except DomainError:  # refused before the cryptographic check (no signature or certificate left)
+            continue
+        assert not quickly or by_xmlsec(data), data
+        accepted += quickly
+    assert accepted > 10  # edits C14N ignores (comments in the body, whitespace inside the signature) take the path
