@@ -159,3 +159,21 @@ def test_the_seals_cms_is_prepared_once_and_every_receipt_it_seals_validates(tmp
         assert status.bottom_line and status.intact and status.valid and status.trusted
         contents.add(bytes(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].sig_object["/Contents"]))
     assert len(contents) == 3
+
+
+def test_the_prepared_cms_container_is_byte_for_byte_pyhankos_for_the_same_digest(tmp_path):
+    import asyncio
+    import secrets
+
+    from pyhanko.sign import signers
+
+    signer = dev_seal(tmp_path)._signer
+    loop = asyncio.new_event_loop()
+    try:
+        for _ in range(3):
+            digest = secrets.token_bytes(32)
+            prepared = loop.run_until_complete(signer.async_sign(digest, "sha256", use_pades=True))
+            made = loop.run_until_complete(signers.SimpleSigner.async_sign(signer, digest, "sha256", use_pades=True))
+            assert prepared.dump() == made.dump()
+    finally:
+        loop.close()
