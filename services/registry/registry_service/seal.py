@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import io
 import logging
+import secrets
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ventanilla import pki
@@ -38,27 +39,66 @@ class _HeldKeySigner(signers.SimpleSigner):
                          cert_registry=SimpleCertificateStore.from_certs(
                              [asn1_x509.Certificate.load(c.public_bytes(der)) for c in chain]))
         self._key = key
-        self._constant_attrs: dict[tuple, tuple[bytes, ...]] = {}
+        self._templates: dict[str, _CmsTemplate] = {}
 
-    async def signed_attrs(self, data_digest: bytes, digest_algorithm: str, attr_settings=None, content_type="data",
-                           use_pades=False, timestamper=None, dry_run=False, is_pdf_sig=True):
-        """pyHanko's PAdES signed attributes, built once: per receipt only the message digest changes (asn1crypto
-        took ~5 ms to build the signing-certificate attribute again for every receipt)."""
-        if not use_pades or timestamper is not None or (attr_settings and attr_settings.cades_signed_attrs):
-            return await super().signed_attrs(data_digest, digest_algorithm, attr_settings, content_type, use_pades,
-                                              timestamper, dry_run, is_pdf_sig)
-        key = (digest_algorithm, content_type, is_pdf_sig)
-        if key not in self._constant_attrs:
-            built = await super().signed_attrs(data_digest, digest_algorithm, attr_settings, content_type, True,
-                                               None, False, is_pdf_sig)
-            self._constant_attrs[key] = tuple(a.dump() for a in built if a["type"].native != "message_digest")
-        return cms.CMSAttributes([*(cms.CMSAttribute.load(der) for der in self._constant_attrs[key]),
-                                  simple_cms_attribute("message_digest", data_digest)])
+    async def async_sign(self, data_digest: bytes, digest_algorithm: str, dry_run=False, use_pades=False,
+                         timestamper=None, signed_attr_settings=None, is_pdf_sig=True, encap_content_info=None):
+        """pyHanko's PAdES CMS container, prepared once: per receipt only the message digest and the signature
+        bytes change, at fixed offsets of the same DER (asn1crypto took ~1 ms a receipt to rebuild and re-encode
+        the signed attributes, the SignerInfo and the SignedData, docs/benchmarks.md)."""
+        if (dry_run or not use_pades or timestamper is not None or not is_pdf_sig or encap_content_info is not None
+                or (signed_attr_settings is not None and signed_attr_settings.cades_signed_attrs is not None)):
+            return await super().async_sign(data_digest, digest_algorithm, dry_run, use_pades, timestamper,
+                                             signed_attr_settings, is_pdf_sig, encap_content_info)
+        template = self._templates.get(digest_algorithm)
+        if template is None or len(data_digest) != len(template.marker):
+            template = self._templates[digest_algorithm] = await _CmsTemplate.made(self, digest_algorithm,
+                                                                                   len(data_digest))
+        return template.filled(data_digest, self._key, digest_algorithm)
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         if dry_run:
             return bytes(self._key.key_size // 8)
         return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+class _CmsTemplate:
+    """A CMS signature pyHanko made for a marker digest: where the digest sits in its signed attributes and in the
+    whole container, and where the signature over those attributes sits."""
+
+    def __init__(self, marker: bytes, attributes: bytes, container: bytes, signature: bytes):
+        self.marker, self._attributes, self._container = marker, attributes, container
+        self._in_attributes = _only(attributes, marker)
+        self._digest_at, self._signature_at = _only(container, marker), _only(container, signature)
+        self._signature_length = len(signature)
+
+    @classmethod
+    async def made(cls, signer: signers.SimpleSigner, digest_algorithm: str, digest_length: int) -> "_CmsTemplate":
+        """pyHanko's own container for a random marker digest."""
+        marker = secrets.token_bytes(digest_length)
+        made = await signers.SimpleSigner.async_sign(signer, marker, digest_algorithm, use_pades=True)
+        signer_info = made["content"]["signer_infos"][0]
+        return cls(marker, signer_info["signed_attrs"].untag().dump(), made.dump(), signer_info["signature"].native)
+
+    def filled(self, digest: bytes, key: rsa.RSAPrivateKey, digest_algorithm: str) -> cms.ContentInfo:
+        """The container for this digest, signed with the key."""
+        at = self._in_attributes
+        attributes = self._attributes[:at] + digest + self._attributes[at + len(digest):]
+        signature = key.sign(attributes, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if len(signature) != self._signature_length:
+            raise ValueError("the seal's signature changed length")
+        container = bytearray(self._container)
+        container[self._digest_at:self._digest_at + len(digest)] = digest
+        container[self._signature_at:self._signature_at + len(signature)] = signature
+        return cms.ContentInfo.load(bytes(container))
+
+
+def _only(data: bytes, part: bytes) -> int:
+    """Where part occurs in data, which must hold it exactly once."""
+    at = data.find(part)
+    if at < 0 or data.find(part, at + 1) >= 0:
+        raise ValueError("a CMS template's variable part is not found exactly once")
+    return at
 
 
 class ReceiptSeal:

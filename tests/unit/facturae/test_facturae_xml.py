@@ -7,6 +7,7 @@ import time
 import pytest
 from lxml import etree
 
+from ventanilla.facturae import xml
 from ventanilla.facturae.xml import (
     MalformedXmlError,
     RefusedXmlError,
@@ -106,7 +107,8 @@ def test_ten_megabyte_text_node_parses():
 
 
 SMALL_LIMITS = XmlLimits(max_depth=3, max_elements=6, max_attributes=2, max_attribute_chars=8, max_text_chars=5)
-PADDING = b"<!--" + b"x" * 5000 + b"-->"  # the same document over one chunk: parsed by the pull parser
+LONG = b"<!--" + b"x" * 5000 + b"-->"  # over one chunk, few `<`: still parsed in one call
+PULLED = b"<!---->" * 7 + LONG  # over one chunk, more `<` than SMALL_LIMITS allows elements: the pull parser's
 
 
 @pytest.mark.parametrize(
@@ -126,9 +128,9 @@ PADDING = b"<!--" + b"x" * 5000 + b"-->"  # the same document over one chunk: pa
     ],
 )
 def test_a_small_document_meets_the_limits_as_a_large_one(data, refusal):
-    """Documents of at most one chunk are parsed whole and their limits checked on the tree: same verdicts, words
-    and trees as the pull parser gives the same document made larger than a chunk."""
-    for document in (data, PADDING + data):
+    """Documents parsed whole (at most one chunk, or larger with fewer `<` than elements allowed) have their limits
+    checked on the tree: same verdicts, words and trees as the pull parser gives the same document."""
+    for document in (data, LONG + data, PULLED + data):
         if refusal is None:
             assert etree.tostring(parse_untrusted(document, SMALL_LIMITS)) == etree.tostring(etree.fromstring(data))
         else:
@@ -149,3 +151,91 @@ def test_a_small_document_in_a_named_encoding(encoding):
             parse_untrusted(data, encoding=encoding)
         return
     assert parse_untrusted(data, encoding=encoding).text == "año"
+
+
+def _pull_parser_refused(monkeypatch) -> list[str]:
+    """Make the pull parser unusable; the encodings it was asked for are recorded."""
+    asked = []
+
+    def refuse(encoding=None):
+        asked.append(encoding)
+        raise AssertionError("the pull parser was used")
+
+    monkeypatch.setattr(xml, "new_parser", refuse)
+    return asked
+
+
+def test_a_large_document_with_few_elements_is_parsed_in_one_call(monkeypatch):
+    _pull_parser_refused(monkeypatch)
+    data = b'<?xml version="1.0" encoding="UTF-8"?><r>' + b"".join(b'<l n="%d">%s</l>' % (i, b"x" * 90) for i in range(
+        1000)) + b"</r>"
+    assert len(data) > 100_000
+    assert len(parse_untrusted(data)) == 1000
+
+
+@pytest.mark.parametrize(
+    ("data", "limits", "encoding"),
+    [
+        (b"<r>" + b"<a/>" * 2000 + b"</r>", XmlLimits(max_elements=1000), None),  # more `<` than elements allowed
+        (b"<r>" + b"x" * 5000 + b"</r>", XmlLimits(max_text_chars=4000), None),  # more bytes than a text may have
+        (b'<?xml version="1.0" encoding="IBM037"?><r>' + b"x" * 5000 + b"</r>", XmlLimits(), None),  # `<` not 0x3C
+        (b"<r>" + b"x" * 5000 + b"</r>", XmlLimits(), "ibm037"),
+        ('<?xml version="1.0" encoding="IBM037"?><r>'.encode("cp037") + b"\xa7" * 5000 + "</r>".encode("cp037"),
+         XmlLimits(), None),  # EBCDIC, its declaration in EBCDIC too (libxml2 detects it by its first bytes)
+        ('<?xml version="1.0" encoding="UTF-16"?><r>'.encode("utf-16") + b"x\x00" * 5000 + "</r>".encode("utf-16-le"),
+         XmlLimits(), None),
+    ],
+    ids=["elements", "text", "declared-ebcdic", "told-ebcdic", "ebcdic", "utf-16"],
+)
+def test_a_large_document_whose_bytes_do_not_bound_the_limits_goes_to_the_pull_parser(monkeypatch, data, limits,
+                                                                                       encoding):
+    tried = []
+    monkeypatch.setattr(xml, "_parsed_whole", lambda *args: tried.append(args))
+    asked = _pull_parser_refused(monkeypatch)
+    with pytest.raises(AssertionError, match="pull parser"):
+        parse_untrusted(data, limits, encoding)
+    assert asked == [encoding] and tried == []  # not even tried in one call: its tree could pass the limits
+
+
+def test_a_refused_large_document_is_refused_in_the_pull_parsers_words():
+    crowded = b"<r " + b" ".join(b'a%d="x"' % i for i in range(300)) + b"/>" + b"<!--" + b"x" * 5000 + b"-->"
+    assert "more than 256 attributes" in str(refused_quickly(crowded))
+    long_values = b'<r a="' + b"x" * 40_000 + b'" b="' + b"y" * 30_000 + b'"/>'
+    assert "attributes longer than 65536" in str(refused_quickly(long_values))
+    assert "nesting deeper than 64" in str(refused_quickly(b"<a>" * 1000 + b"x" * 5000 + b"</a>" * 1000))
+
+
+def _random_document(rnd) -> bytes:
+    """A document over one chunk with random elements, attributes, texts and mistakes around the limits below."""
+
+    def element(depth: int) -> str:
+        name = rnd.choice(["a", "b", "p:c"])
+        attributes = "".join(f' x{i}="{"v" * rnd.choice([1, 10, 2000])}"' for i in range(rnd.choice([0, 1, 2, 3, 4])))
+        attributes += ' x0="twice"' if rnd.random() < 0.05 else ""
+        children = "".join(element(depth + 1) for _ in range(rnd.choice([0, 0, 1, 2, 3]))) if depth < 8 else ""
+        text = rnd.choice(["", "t", "&amp;", "<![CDATA[x]]>", "&#x41;", "&undefined;"] * 4 + ["y" * 21_000])
+        return f"<{name}{attributes}>{text}{children}</{name}>"
+
+    prolog = rnd.choice(['<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-8"?>', ""])
+    document = f'{prolog}<!--{"z" * 5000}--><r xmlns:p="urn:p">{element(0)}</r>'
+    return (document[:-3] if rnd.random() < 0.05 else document).encode()
+
+
+def test_the_one_call_parse_and_the_pull_parser_agree_on_random_documents(monkeypatch):
+    """Same tree or same refusal, in the same words, whichever parser takes the document."""
+    import random
+
+    limits = XmlLimits(max_depth=4, max_elements=400, max_attributes=3, max_attribute_chars=3000, max_text_chars=20_000)
+    rnd, bounded = random.Random(15), xml._whole_is_bounded
+
+    def verdict(data: bytes) -> tuple[str, bytes | str]:
+        try:
+            return "tree", etree.tostring(parse_untrusted(data, limits))
+        except UntrustedXmlError as error:
+            return type(error).__name__, str(error)
+
+    documents = [_random_document(rnd) for _ in range(400)]
+    assert sum(bounded(d, limits, None) for d in documents) > 100  # enough of them are parsed in one call
+    whole = [verdict(d) for d in documents]
+    monkeypatch.setattr(xml, "_whole_is_bounded", lambda *args: False)
+    assert [verdict(d) for d in documents] == whole

@@ -133,3 +133,47 @@ def test_reportlab_runs_its_c_accelerator():
     from reportlab.lib import rl_accel
 
     assert {"fp_str", "asciiBase85Encode"} <= set(rl_accel._c_funcs)
+
+
+def test_the_seals_cms_is_prepared_once_and_every_receipt_it_seals_validates(tmp_path, monkeypatch):
+    """pyHanko builds the CMS container once (for a marker digest); each receipt then only gets its digest and its
+    signature put in: every receipt still validates (pyHanko: intact, valid, trusted) with its own signature."""
+    from pyhanko.sign import signers
+
+    from tests.support.registry import pdf_seal_status
+
+    built = []
+    original = signers.SimpleSigner.async_sign
+
+    async def counted(self, *args, **kwargs):
+        built.append(args[0])
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(signers.SimpleSigner, "async_sign", counted)
+    issue = ReceiptIssuer(dev_seal(tmp_path), CANARY, FixedClock())
+    receipts = [issue(replace(INVOICE, id=n), new_csv()) for n in range(3)]
+    assert len(built) == 1
+    contents = set()
+    for pdf in receipts:
+        status = pdf_seal_status(pdf, (tmp_path / "seal-root.pem").read_bytes())
+        assert status.bottom_line and status.intact and status.valid and status.trusted
+        contents.add(bytes(PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].sig_object["/Contents"]))
+    assert len(contents) == 3
+
+
+def test_the_prepared_cms_container_is_byte_for_byte_pyhankos_for_the_same_digest(tmp_path):
+    import asyncio
+    import secrets
+
+    from pyhanko.sign import signers
+
+    signer = dev_seal(tmp_path)._signer
+    loop = asyncio.new_event_loop()
+    try:
+        for _ in range(3):
+            digest = secrets.token_bytes(32)
+            prepared = loop.run_until_complete(signer.async_sign(digest, "sha256", use_pades=True))
+            made = loop.run_until_complete(signers.SimpleSigner.async_sign(signer, digest, "sha256", use_pades=True))
+            assert prepared.dump() == made.dump()
+    finally:
+        loop.close()
