@@ -13,7 +13,6 @@ from lxml import etree
 
 from ventanilla.domain.errors import DomainError, ErrorKey
 from ventanilla.facturae import xades
-from ventanilla.facturae.lxml_dsig import verified_in_lxml
 
 _NS = {"ds": xades.DS}
 _DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
@@ -40,8 +39,6 @@ def verify_signature(root: etree._Element) -> SignedBy:
     signer = _signer(signature, certificates)
     _check_covers_document(signature, root)
     _check_policy(signature)
-    if verified_in_lxml(signature, root, signer):
-        return SignedBy(signer, tuple(c for c in certificates if c is not signer))
     context = xmlsec.SignatureContext()
     try:
         xmlsec.tree.add_ids(root, ["Id"])
