@@ -13,6 +13,7 @@ from ventanilla import devpki, stack
 from ventanilla.config import Settings
 from ventanilla.observability.exposition import MULTIPROC_VARIABLE
 from ventanilla.processes import PidFile, alive, stop_pid, tail
+from ventanilla.runtime import grpc_env
 
 log = logging.getLogger("ventanilla.run")
 
@@ -62,7 +63,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if supervisor.stopping.is_set():
             return 0
         ensure_topics(settings)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **seal_env(settings), **portal_env(settings)}
+        env = {**os.environ, **grpc_env(os.environ), "PYTHONUNBUFFERED": "1", **seal_env(settings),
+               **portal_env(settings)}
         env.pop(MULTIPROC_VARIABLE, None)  # gunicorn services' alone: it makes prometheus-client write values to files
         for service in stack.SERVICES:
             extra = gunicorn_metrics_env(settings, service.name) if service.name in GUNICORN_SERVICES else {}

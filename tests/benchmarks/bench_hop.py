@@ -8,11 +8,12 @@ gRPC side as wired (`hop_server.py status`), one query per call and batched; the
 side on a grpc.aio server (`status-aio`, hop_alternatives.py); a plain stub against the same; a plain stub against
 bare grpcio with and without TLS (the floor); --before: the status side of commit REV too; --breakdown: the status
 side without some of its parts, on one generic handler, and a bare answer on grpc.aio. Also per row: the server
-process's context switches per call. Prints JSON, writes var/bench/hop.json."""
+process's and the caller process's context switches per call. Prints JSON, writes var/bench/hop.json."""
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -139,6 +140,12 @@ def _switches(pid: int) -> int:
     return total
 
 
+def _own_switches() -> int:
+    """Context switches (voluntary and not) of this process's threads so far, ended threads included."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_nvcsw + used.ru_nivcsw
+
+
 def _measure(call, pid: int, calls: int, threads: int) -> dict:
     """calls in `threads` caller threads (process_time: the whole caller process, grpc's own threads included)."""
     for _ in range(WARM_UP):
@@ -152,6 +159,7 @@ def _measure(call, pid: int, calls: int, threads: int) -> dict:
             samples.append(time.perf_counter() - started)
     callers = [threading.Thread(target=caller, args=(calls // threads,)) for _ in range(threads)]
     server_before, client_before, switches_before = cpu_seconds(pid), time.process_time(), _switches(pid)
+    caller_switches_before = _own_switches()
     for thread in callers:
         thread.start()
     for thread in callers:
@@ -160,7 +168,8 @@ def _measure(call, pid: int, calls: int, threads: int) -> dict:
     client_ms = (time.process_time() - client_before) * 1000 / calls
     server_ms = (cpu_seconds(pid) - server_before) * 1000 / calls
     return {"client_cpu_ms": client_ms, "server_cpu_ms": server_ms, "p50_ms": statistics.median(samples) * 1000,
-            "server context switches per call": (_switches(pid) - switches_before) / calls}
+            "server context switches per call": (_switches(pid) - switches_before) / calls,
+            "caller context switches per call": (_own_switches() - caller_switches_before) / calls}
 
 
 BREAKDOWN = {f"plain stub → status service without {parts}": f"status-{parts}"

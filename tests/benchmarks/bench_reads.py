@@ -1,9 +1,10 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
-[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--no-variants]` (all by default; also run
-by `make bench`; --before: also an edge of that commit, measured beside this one in estado, paced and group;
---paced-rounds: interleaved paced runs per target, 3; --edge-env / --before-env: settings of this edge / the before
-edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2; estado also measures ESTADO_VARIANTS' edges unless
+[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--stack-env VAR=VALUE]... [--no-variants]`
+(all by default; also run by `make bench`; --before: also an edge of that commit, measured beside this one in estado,
+paced and group; --paced-rounds: interleaved paced runs per target, 3; --edge-env / --before-env: settings of this
+edge / the before edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2; --stack-env: settings of every process of
+the stack, its services and edges, e.g. GRPC_EXPERIMENTS; estado also measures ESTADO_VARIANTS' edges unless
 --no-variants). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before
 it)."""
 from __future__ import annotations
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "command": "python tests/benchmarks/bench_reads.py " + " ".join(argv)}
     rev = _before(argv)
-    with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as edges:
+    with running_stack(**_edge_env(argv, "--stack-env")) as stack, tempfile.TemporaryDirectory(prefix="bench-reads-") as tmp, ExitStack() as edges:
         answers = Path(tmp)
         started: list = []
         edge = edges.enter_context(extra_server(stack, "soap_edge", started=started, env=_edge_env(argv, "--edge-env")))
@@ -73,6 +74,7 @@ def main(argv: list[str]) -> int:
                 "PYTHONPATH": f"{tree / 'services' / 'soap-edge'}:{tree}", **_edge_env(argv, "--before-env")}))
             results["before"] = rev
         results["edge_env"], results["before_env"] = _edge_env(argv, "--edge-env"), _edge_env(argv, "--before-env")
+        results["stack_env"] = _edge_env(argv, "--stack-env")
         variants = {}  # estado only: this edge's code with another setting, beside it in the same rounds
         if "estado" in names and "--no-variants" not in argv:
             variants = {label: edges.enter_context(extra_server(stack, "soap_edge", started=started,

@@ -14,6 +14,7 @@ import pytest
 from ventanilla import stack
 from ventanilla.config import Settings
 from ventanilla.processes import alive
+from ventanilla.runtime import GRPC_EXPERIMENTS
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +47,14 @@ def _stopping_order(output: str) -> list[str]:
             if line.startswith("{") and '"msg": "stopping"' in line]
 
 
+def _environ(pid: int) -> dict[str, str]:
+    """A running process's environment as it was started."""
+    with open(f"/proc/{pid}/environ", "rb") as raw:
+        return dict(entry.decode().split("=", 1) for entry in raw.read().split(b"\0") if b"=" in entry)
+
+
 def test_up_returns_when_every_service_is_ready_and_down_stops_them_all(settings_env):
-    env = _environment(settings_env)
+    env = _environment(settings_env, GRPC_EXPERIMENTS=None)  # the services get grpc's settings from the supervisor
     settings = Settings.from_env(env)
 
     pids: dict[str, int] = {}
@@ -58,6 +65,9 @@ def test_up_returns_when_every_service_is_ready_and_down_stops_them_all(settings
         assert f"{settings.edge.url}?wsdl" in up.stdout and settings.addresses.registry in up.stdout
         pids = _started_pids(settings.path("logs", "run.log").read_text())
         assert set(pids) == {service.name for service in stack.SERVICES}
+        assert {name: _environ(pid).get("GRPC_EXPERIMENTS") for name, pid in pids.items()} == {
+            service.name: GRPC_EXPERIMENTS for service in stack.SERVICES}
+        assert "Unknown experiment" not in settings.path("logs", "run.log").read_text()
         again = _ventanilla(env, "up")  # finds the running stack and returns at once
         assert again.returncode == 0 and again.stdout.splitlines()[0] == up.stdout.splitlines()[0]
     finally:

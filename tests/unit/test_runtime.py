@@ -103,3 +103,17 @@ def test_each_edge_worker_freezes_what_it_built(restored, monkeypatch):
     assert gc.get_freeze_count() == 0
     assert edge.worker_app(Settings.from_env({})) is built  # on by default
     assert gc.get_freeze_count() > 0
+
+
+def test_grpc_env_gives_the_experiments_unless_the_environment_sets_its_own():
+    assert runtime.grpc_env({}) == {"GRPC_EXPERIMENTS": runtime.GRPC_EXPERIMENTS}
+    assert runtime.grpc_env({"GRPC_EXPERIMENTS": ""}) == {"GRPC_EXPERIMENTS": ""}  # an operator's: grpc's defaults
+    assert runtime.grpc_env({"GRPC_EXPERIMENTS": "-event_engine_client"}) == {"GRPC_EXPERIMENTS": "-event_engine_client"}
+
+
+def test_the_image_starts_every_service_with_the_same_experiments():
+    from pathlib import Path
+
+    dockerfile = Path(__file__).resolve().parents[2] / "deploy" / "docker" / "Dockerfile"
+    settings = [word.split("=", 1)[1] for word in dockerfile.read_text().split() if word.startswith("GRPC_EXPERIMENTS=")]
+    assert settings == [runtime.GRPC_EXPERIMENTS]
