@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from tests.support.stack_env import free_ports, private_env
 from ventanilla.config import Settings
+from ventanilla.runtime import grpc_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SELLER = "B23103039"  # the seller of the public samples the benchmarks send: it may submit and see them
@@ -76,10 +77,12 @@ def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
-    """VENTANILLA_* variables for a private stack on free loopback ports (Kafka supervised by `run`);
-    the only private-stack environment of the benchmarks (foundation, soap_edge, registry)."""
+    """VENTANILLA_* variables for a private stack on free loopback ports (Kafka supervised by `run`), and grpc's
+    settings as `ventanilla run` gives them to its children (`runtime.grpc_env`), so that a process a benchmark
+    starts itself runs as the product's do; the only private-stack environment of the benchmarks."""
     kafka, controller, *services = free_ports(7)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VENTANILLA_", "KAFKA_"))}
+    env.update(grpc_env(os.environ))
     env.update(private_env(None, state_dir, services, "bench"))
     env.update({
         "VENTANILLA_KAFKA_PORT": str(kafka),
