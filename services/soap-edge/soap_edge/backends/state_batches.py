@@ -55,12 +55,10 @@ class StateBatches:
         try:
             answer = self._call()(request, timeout=timeout_s, wait_for_ready=True)
         except grpc.RpcError as error:
-            answer = error
+            return [self._failed(request, error)] * len(batch)
         finally:
             if token is not None:
                 otel_context.detach(token)
-        if isinstance(answer, grpc.RpcError):
-            return [self._failed(request, answer)] * len(batch)
         if len(answer.items) != len(batch):
             return [INCOMPLETE] * len(batch)
         return list(answer.items)
