@@ -196,8 +196,9 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
 
 
 def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids: dict[str, int] | None = None,
-                 variants: dict[str, str] | None = None, rounds: int = 2) -> dict:
-    """consultarEstadoFactura in an open loop (latency from the scheduled send time) at each of ESTADO_RATES, on this
+                 variants: dict[str, str] | None = None, rounds: int = 2,
+                 rates: tuple[float, ...] = ESTADO_RATES) -> dict:
+    """consultarEstadoFactura in an open loop (latency from the scheduled send time) at each of `rates`, on this
     edge and each variant edge (e.g. another state batch linger): `rounds` runs of each per rate, interleaved, the
     order rotating; per target its median run by p99, every run's p50 / p99, the edge's CPU per request and the
     queries per GetStateBatch call (what a linger costs callers that do not come back at once)."""
@@ -205,7 +206,7 @@ def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids
     request = requests_.estado(requests_.register_one(stack.soap_url, stack.client.ssl_context))
     targets = {"edge": edge, **(variants or {})}
     found: dict = {}
-    for rate in ESTADO_RATES:
+    for rate in rates:
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_ in range(rounds):
             order = list(targets.items())
@@ -219,12 +220,12 @@ def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids
                 calls = _batch_calls(stack) - calls
                 run["queries_per_call"] = round(answered / calls, 2) if calls else None
                 runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
-        found[f"{rate}/s"] = {name: {**sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2],
+        found[f"{rate:g}/s"] = {name: {**sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2],
                                      "errors": sum(r["errors"] for r in each),
                                      "p50_ms_per_run": [r["p50_ms"] for r in each],
                                      "p99_ms_per_run": [r["p99_ms"] for r in each]}
                               for name, each in runs.items()}
-    found["load"] = (f"{ESTADO_RATES} requests/s for {ESTADO_PACED_S} s x {rounds} interleaved runs per target and "
+    found["load"] = (f"{rates} requests/s for {ESTADO_PACED_S} s x {rounds} interleaved runs per target and "
                      "rate; the median run (by p99)")
     return found
 
