@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-import segno
+import zxingcpp
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
@@ -20,10 +20,8 @@ from registry_service.seal import ReceiptSeal
 
 QR_SIZE = 32 * mm
 QR_QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
-# Every one of the 8 masks is valid (ISO/IEC 18004); choosing the best by its penalty score cost ~4 of segno's
-# ~5 ms per receipt. Mask 3 is the one that evaluation picks most often for our verification URLs (86 of 300).
-QR_MASK = 3
-_DARK_RUN = re.compile(rb"\x01+")  # a run of dark modules in a row of segno's matrix (0 light, 1 dark)
+QR_ERROR_LEVEL = "M"
+_DARK_RUN = re.compile(rb"\x00+")  # a run of dark modules in a row of the code's image (0 dark, 255 light)
 
 
 @dataclass(frozen=True)
@@ -76,17 +74,25 @@ def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str], sede: S
     ]
 
 
-def qr_code(url: str) -> segno.QRCode:
-    """The receipt's QR code of a verification URL: level M, mask QR_MASK."""
-    return segno.make(url, error="m", boost_error=False, mask=QR_MASK)
+def qr_code(url: str) -> zxingcpp.Barcode:
+    """The receipt's QR code of a verification URL, level M (zxing-cpp's creator, libzint: segno's pure-Python
+    encoding cost ~1 ms a receipt, docs/benchmarks.md)."""
+    return zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR_LEVEL)
+
+
+def qr_rows(code: zxingcpp.Barcode) -> list[bytes]:
+    """The code's modules, one byte each (0 dark, 255 light), row by row from the top, without a quiet zone."""
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+    modules, stride = image.tobytes(), image.shape[1]  # tobytes() is C order: the rows one after the other
+    return [modules[at:at + stride] for at in range(0, len(modules), stride)]
 
 
 def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
     """The verification URL as a QR code (level M) of QR_SIZE with its lower left corner at (x, y): one filled
     path of its dark modules' row runs, in a coordinate system of one unit per module so that every coordinate is a
-    small integer (segno encodes; a shape per module cost reportlab ~30 ms, a rectangle per run in page coordinates
+    small integer (libzint encodes; a shape per module cost reportlab ~30 ms, a rectangle per run in page coordinates
     ~1 ms of number formatting, docs/benchmarks.md)."""
-    matrix = qr_code(url).matrix
+    matrix = qr_rows(qr_code(url))
     side = len(matrix) + 2 * QR_QUIET_ZONE
     module = QR_SIZE / side
     runs = []
