@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import zxingcpp
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
+from reportlab.pdfgen import canvas, textobject
 
 from ventanilla.domain.invoice import RegisteredInvoice
 from registry_service.seal import ReceiptSeal
@@ -106,6 +106,13 @@ def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
     page.restoreState()
 
 
+def _line(text: textobject.PDFTextObject, x: float, y: float, font: str, size: float, line: str) -> None:
+    """One line of text in the page's text object, at (x, y) in font and size."""
+    text.setFont(font, size)
+    text.setTextOrigin(x, y)
+    text.textOut(line)
+
+
 def render_receipt(invoice: RegisteredInvoice, sede: Sede, csv: str, sealed_at: datetime,
                    names: tuple[str, str] = ("", "")) -> bytes:
     """The unsealed receipt PDF of a registration, to be sealed at sealed_at (printed as fechaFirma)."""
@@ -115,28 +122,23 @@ def render_receipt(invoice: RegisteredInvoice, sede: Sede, csv: str, sealed_at: 
     page.setAuthor(sede.issuer)
     page.setSubject(f"CSV {csv}")
     width, height = A4
-    page.setFont("Helvetica-Bold", 14)
-    page.drawString(20 * mm, height - 25 * mm, "Comprobante de registro de factura electrónica")
-    page.setFont("Helvetica", 9)
-    page.drawString(20 * mm, height - 32 * mm, sede.issuer)
+    text = page.beginText()  # every line in one text object (a drawString each made one, with its own BT … ET)
+    _line(text, 20 * mm, height - 25 * mm, "Helvetica-Bold", 14, "Comprobante de registro de factura electrónica")
+    _line(text, 20 * mm, height - 32 * mm, "Helvetica", 9, sede.issuer)
     y = height - 45 * mm
     for label, value in _lines(invoice, csv, names, sede, sealed_at):
-        page.setFont("Helvetica-Bold", 9)
-        page.drawString(20 * mm, y, label)
-        page.setFont("Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9)
-        page.drawString(70 * mm, y, value)
+        _line(text, 20 * mm, y, "Helvetica-Bold", 9, label)
+        _line(text, 70 * mm, y, "Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9, value)
         y -= 6 * mm
     url = sede.verification_url(csv)
-    _qr(page, url, 20 * mm, y - QR_SIZE - 2 * mm)
     text_x = 20 * mm + QR_SIZE + 6 * mm
-    page.setFont("Helvetica", 8)
-    page.drawString(text_x, y - 8 * mm, "Compruebe este comprobante con su código seguro de verificación en:")
-    page.setFont("Courier", 7)
-    page.drawString(text_x, y - 13 * mm, url)
+    _line(text, text_x, y - 8 * mm, "Helvetica", 8, "Compruebe este comprobante con su código seguro de verificación en:")
+    _line(text, text_x, y - 13 * mm, "Courier", 7, url)
+    _line(text, text_x, y - 19 * mm, "Helvetica", 8, "o con el código QR de la izquierda.")
+    _line(text, text_x, y - 26 * mm, "Helvetica", 8, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
+    page.drawText(text)
+    _qr(page, url, 20 * mm, y - QR_SIZE - 2 * mm)
     page.linkURL(url, (text_x, y - 14 * mm, width - 15 * mm, y - 10 * mm), relative=0)
-    page.setFont("Helvetica", 8)
-    page.drawString(text_x, y - 19 * mm, "o con el código QR de la izquierda.")
-    page.drawString(text_x, y - 26 * mm, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
     page.showPage()
     page.save()
     return buffer.getvalue()
