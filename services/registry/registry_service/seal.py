@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import fcntl
 import io
 import logging
@@ -120,8 +119,8 @@ class ReceiptSeal:
             signer=self._signer)
         # One event loop for every seal, used under the lock: pyHanko's sign_pdf is asyncio.run of async_sign_pdf,
         # a new loop made and closed per receipt (~4 % of the seal's instructions, docs/benchmarks.md).
-        self._runner = asyncio.Runner(loop_factory=asyncio.new_event_loop)
-        weakref.finalize(self, self._runner.close)
+        self._loop = asyncio.new_event_loop()
+        weakref.finalize(self, self._loop.close)
 
     def seal(self, pdf: bytes, at: datetime | None = None) -> bytes:
         """The PDF with the seal's PAdES signature added, signed at `at` (aware; now by default)."""
@@ -129,7 +128,7 @@ class ReceiptSeal:
         with self._lock:  # the signer's asn1crypto objects parse lazily, not thread-safely
             self._pdf_signer.signing_time = at
             signing = self._pdf_signer.async_sign_pdf(writer, bytes_reserved=_RESERVED)
-            return self._runner.run(signing, context=contextvars.copy_context()).getvalue()
+            return self._loop.run_until_complete(signing).getvalue()  # in a task, in a copy of this thread's context
 
 
 class _TimedPdfSigner(signers.PdfSigner):
