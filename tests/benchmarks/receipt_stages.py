@@ -6,8 +6,8 @@
 
 DIR is a product tree of another commit (`git archive <commit> | tar -x -C DIR`). Each round runs every variant in a
 fresh process (the order alternates between rounds) with the same seal key and the same verification codes. Under
-callgrind each stage's loop is cut out of the run by a dump at `getppid` (called only around the loops), so its
-instruction count holds no start-up, import or warm-up.
+callgrind (PYTHONHASHSEED=0) each stage's loop is cut out of the run by a dump at `getppid` (called only around the
+loops), so its instruction count holds no start-up, import or warm-up.
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _callgrind(product: Path, data: Path, runs: int, out: Path) -> dict[str, flo
     """Instructions per call of each stage: one valgrind run, the loops' dumps divided by the runs."""
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out", "--dump-before=getppid",
                     sys.executable, __file__, "--child", str(product), str(data), "--runs", str(runs)],
-                   check=True, capture_output=True, cwd=out)
+                   check=True, capture_output=True, cwd=out, env=dict(os.environ, PYTHONHASHSEED="0"))
     dumps = sorted(out.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
     totals = [next(int(line.split()[1]) for line in p.read_text().splitlines() if line.startswith("totals:"))
               for p in dumps]
