@@ -87,6 +87,8 @@ def main(argv: list[str]) -> int:
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name == "estado":
                 extra["pids"], extra["variants"] = pids, variants
+            if name == "paced":
+                extra["pids"] = pids
             if name == "paced" and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)

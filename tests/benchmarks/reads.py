@@ -166,12 +166,13 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
 
 
 def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
-          rounds: int = PACED_ROUNDS) -> dict:
+          rounds: int = PACED_ROUNDS, pids: dict[str, int] | None = None) -> dict:
     """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes (and
     the edge of another commit, `before`): `rounds` runs of each, interleaved, the order alternating. A p99 of
     ~50 requests moves several-fold with any other work on the host, so each target's figures are its median run
-    (by p99), and every run's p99 is kept."""
-    headers = stack.client.ingress_headers
+    (by p99), and every run's p99 is kept; pids: each edge URL's server process, for the CPU per request of the edge
+    and of the status service (all its threads) in each run (for the performance model's per-core ceiling)."""
+    headers, pids, status = stack.client.ingress_headers, pids or {}, _service_pid(stack, "status_service")
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
     answer = _answer(edge, request, headers)
@@ -183,7 +184,15 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
         for round_ in range(rounds):
             for name, url in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
                 load = os.getloadavg()[0]
+                edge_cpu = cpu_seconds(pids[url]) if url in pids else 0.0
+                status_cpu = cpu_seconds(status) if status else 0.0
                 run = paced_load(url, request, RATE, PACED_S, headers=headers)
+                answered = max(1, run["requests"])
+                if url in pids:
+                    run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
+                    if status:
+                        run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered,
+                                                                 3)
                 runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
         found: dict = {"answer_bytes": len(answer)}
         for name, each in runs.items():
