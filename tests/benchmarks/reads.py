@@ -24,6 +24,7 @@ from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S, PACED_ROUNDS = 500, 10, 3
+IDLE_S = 4  # lag: the status service's idle CPU measured this long before the updates
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
 
@@ -271,6 +272,12 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
             time.sleep(0.002)
 
     time.sleep(2)  # the registrations above are applied before the first update is timed
+    status = _service_pid(stack, "status_service")
+    idle_cpu, idle_started = cpu_seconds(status) if status else 0.0, time.perf_counter()
+    time.sleep(IDLE_S)  # the status service's idle CPU rate, subtracted from its CPU during the updates (what is
+    # left is the intake, the projector and the estado polls every 2 ms that watch each update: an upper bound)
+    idle_rate = ((cpu_seconds(status) - idle_cpu) / (time.perf_counter() - idle_started)) if status else 0.0
+    status_cpu = cpu_seconds(status) if status else 0.0
     pollers, started = [], time.perf_counter()
     for n, invoice_id in enumerate(ids):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -281,11 +288,15 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
         pollers[-1].start()
     for poller in pollers:
         poller.join(60)
+    status_cpu_ms = ((cpu_seconds(status) - status_cpu - idle_rate * (time.perf_counter() - started)) * 1000 / updates
+                     if status else None)
     producer.close()
     created = _changes_created(stack, set(ids))
     stages = {"acked_to_event_created": [created[i] - acked[i] for i in ids if i in created],
               "event_created_to_visible": [seen[i] - created[i] for i in ids if i in created and i in seen]}
     return {"updates": updates, "rate_per_s": rate, **_ms(samples),
+            "status_cpu_ms_per_update_and_its_polls": None if status_cpu_ms is None else round(status_cpu_ms, 3),
+            "status_idle_cpu_ms_per_s": round(idle_rate * 1000, 1),
             "stages (log timestamps, ms resolution)": {name: _ms([max(0.0, x) for x in xs]) for name, xs in
                                                        stages.items() if xs}}
 
