@@ -101,6 +101,8 @@ def main(argv: list[str]) -> int:
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name in ("estado", "paced_estado"):
                 extra["pids"], extra["variants"] = pids, variants
+            if name == "paced":
+                extra["pids"] = pids
             if name in ("paced", "paced_estado") and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             if name == "paced_estado" and "--estado-rates" in argv:

@@ -3,7 +3,8 @@
 `python tests/benchmarks/goal_rows.py [DIR] [--since 2026-12-06T15:00:00Z]` (default var/bench) reads the JSON files
 the benchmark scripts wrote there, writes DIR/goals.md and prints it: per row the measured figures, the same run's
 baseline, the goal, whether it is met, and the commit and 1-minute load average of the run (marked "earlier run" when
-the script started before --since: run_all.py passes its own start). A missing file or key reads "not measured"."""
+the script started before --since: run_all.py passes its own start); below them, each JSON file's command, start,
+commit, machine (cores, CPU) and load. A missing file or key reads "not measured"."""
 from __future__ import annotations
 
 import json
@@ -90,6 +91,15 @@ def _load(document: dict) -> str:
     return " → ".join("?" if n is None else f"{n:.1f}" for n in (start, end))
 
 
+def _machine(document: dict) -> str:
+    """The machine a script ran on, as its JSON gives it (bench_soap_edge's dict or bench_registry's text)."""
+    found = document.get("machine")
+    if isinstance(found, dict):
+        cores = found.get("nproc")
+        return ", ".join(str(part) for part in (f"{cores} cores" if cores else None, found.get("cpu")) if part) or "?"
+    return str(found).split(", load average")[0] if found else "?"
+
+
 def _earlier(document: dict, since: str) -> bool:
     """Whether the script started before `since` (both ISO times in UTC; unknown: not marked)."""
     started = document.get("started")
@@ -122,7 +132,7 @@ def rows(documents: dict[str, dict], since: str = "") -> list[Row]:
 
 
 def markdown(found: list[Row], documents: dict[str, dict], since: str = "") -> str:
-    """goals.md: the rows, then each source's command, start and load."""
+    """goals.md: the rows, then each source's command, start, commit, machine and load."""
     lines = ["# Goal rows (issues 15, 14, 11)", "",
              "| issue | path | measured | baseline (same run) | goal | met? | commit | load 1 min |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -132,7 +142,7 @@ def markdown(found: list[Row], documents: dict[str, dict], since: str = "") -> s
     for source in sorted({goal.source for goal in GOALS}):
         doc = documents.get(source)
         lines.append(f"- `{source}`: " + ("missing" if doc is None else f"`{doc.get('command', '?')}`, started "
-                                          f"{doc.get('started', '?')}, commit {doc.get('commit', '?')}, load "
+                                          f"{doc.get('started', '?')}, commit {doc.get('commit', '?')}, machine {_machine(doc)}, load "
                                           f"{_load(doc)}" + (f" (before this run, {since})" if _earlier(doc, since)
                                                              else "")))
     return "\n".join(lines) + "\n"

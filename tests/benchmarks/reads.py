@@ -25,6 +25,7 @@ from tests.support.service_pki import dial
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S, PACED_ROUNDS = 500, 10, 3
 ESTADO_RATES, ESTADO_PACED_S = (300, 800), 8  # paced_estado: a moderate and a high rate (the edge serves ~1,000-1,500/s)
+IDLE_S = 4  # lag: the status service's idle CPU measured this long before the updates
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
 
@@ -167,12 +168,13 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
 
 
 def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
-          rounds: int = PACED_ROUNDS) -> dict:
+          rounds: int = PACED_ROUNDS, pids: dict[str, int] | None = None) -> dict:
     """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes (and
     the edge of another commit, `before`): `rounds` runs of each, interleaved, the order alternating. A p99 of
     ~50 requests moves several-fold with any other work on the host, so each target's figures are its median run
-    (by p99), and every run's p99 is kept."""
-    headers = stack.client.ingress_headers
+    (by p99), and every run's p99 is kept; pids: each edge URL's server process, for the CPU per request of the edge
+    and of the status service (all its threads) in each run (for the performance model's per-core ceiling)."""
+    headers, pids, status = stack.client.ingress_headers, pids or {}, _service_pid(stack, "status_service")
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
     answer = _answer(edge, request, headers)
@@ -184,7 +186,15 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
         for round_ in range(rounds):
             for name, url in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
                 load = os.getloadavg()[0]
+                edge_cpu = cpu_seconds(pids[url]) if url in pids else 0.0
+                status_cpu = cpu_seconds(status) if status else 0.0
                 run = paced_load(url, request, RATE, PACED_S, headers=headers)
+                answered = max(1, run["requests"])
+                if url in pids:
+                    run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
+                    if status:
+                        run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered,
+                                                                 3)
                 runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
         found: dict = {"answer_bytes": len(answer)}
         for name, each in runs.items():
@@ -298,6 +308,12 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
             time.sleep(0.002)
 
     time.sleep(2)  # the registrations above are applied before the first update is timed
+    status = _service_pid(stack, "status_service")
+    idle_cpu, idle_started = cpu_seconds(status) if status else 0.0, time.perf_counter()
+    time.sleep(IDLE_S)  # the status service's idle CPU rate, subtracted from its CPU during the updates (what is
+    # left is the intake, the projector and the estado polls every 2 ms that watch each update: an upper bound)
+    idle_rate = ((cpu_seconds(status) - idle_cpu) / (time.perf_counter() - idle_started)) if status else 0.0
+    status_cpu = cpu_seconds(status) if status else 0.0
     pollers, started = [], time.perf_counter()
     for n, invoice_id in enumerate(ids):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -308,11 +324,15 @@ def lag(stack: BenchStack, edge: str, answers: Path, _events: int, updates: int 
         pollers[-1].start()
     for poller in pollers:
         poller.join(60)
+    status_cpu_ms = ((cpu_seconds(status) - status_cpu - idle_rate * (time.perf_counter() - started)) * 1000 / updates
+                     if status else None)
     producer.close()
     created = _changes_created(stack, set(ids))
     stages = {"acked_to_event_created": [created[i] - acked[i] for i in ids if i in created],
               "event_created_to_visible": [seen[i] - created[i] for i in ids if i in created and i in seen]}
     return {"updates": updates, "rate_per_s": rate, **_ms(samples),
+            "status_cpu_ms_per_update_and_its_polls": None if status_cpu_ms is None else round(status_cpu_ms, 3),
+            "status_idle_cpu_ms_per_s": round(idle_rate * 1000, 1),
             "stages (log timestamps, ms resolution)": {name: _ms([max(0.0, x) for x in xs]) for name, xs in
                                                        stages.items() if xs}}
 

@@ -124,6 +124,19 @@ def test_the_home_page_reads_what_another_replica_applied_on_the_next_request(st
     assert type(after.history[0]) is ev.UserAuthorized
 
 
+def test_the_projection_keeps_at_most_its_bound_of_states_and_answers_the_same_beyond_it(tmp_path, history):
+    """The folded states kept per process are bounded (least recently read forgotten, then folded again from the
+    store): with room for one, reading two integrators in turn keeps one and answers as an unbounded projection."""
+    events, _, _ = history
+    target = tmp_path / "bounded.sqlite3"
+    PortalProjection(target).apply_many(_records(events))
+    bounded, fresh = PortalProjection(target, cached_states=1), PortalProjection(target)
+    for nif in (COMPANY, PUBLIC_BODY, COMPANY, PUBLIC_BODY):
+        assert bounded.integrator(nif) == fresh.integrator(nif) is not None
+        assert bounded.home(nif, nif).state == fresh.home(nif, nif).state
+        assert list(bounded._cache) == [nif]  # the other one forgotten
+
+
 def claim(nif, expected, n=1, take=(), release=(), at=AT, held=()):
     return Claim(nif, expected, expected + n, tuple(take), tuple(release), at, tuple(held))
 

@@ -50,9 +50,10 @@ _RANK = {"own": 2, "integrator": 1, "authorized": 0}  # whose word on a person's
 class PortalProjection:
     """Integrators as of the log positions recorded beside them; SQLite file or PostgreSQL DSN."""
 
-    def __init__(self, target: Path | str):
+    def __init__(self, target: Path | str, cached_states: int = CACHED_STATES):
         self._db = Database(target)
         self._cache: OrderedDict[str, tuple[int, Integrator, tuple]] = OrderedDict()  # NIF -> (events, state, latest)
+        self._cached_states = cached_states  # the least recently read NIFs beyond it are forgotten (folded again)
         self._cache_lock = threading.Lock()
         self._db.script(_SCHEMA.format(blob=self._db.blob))
         if self._db.execute("SELECT version FROM portal_schema").fetchone() is None:
@@ -115,7 +116,7 @@ class PortalProjection:
         with self._cache_lock:
             self._cache[nif] = (state.version, state, latest)
             self._cache.move_to_end(nif)
-            while len(self._cache) > CACHED_STATES:
+            while len(self._cache) > self._cached_states:
                 self._cache.popitem(last=False)
 
     def _person(self, nif: str, name: str, email: str, rank: int) -> None:

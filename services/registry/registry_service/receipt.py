@@ -10,20 +10,18 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-import segno
+import zxingcpp
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
+from reportlab.pdfgen import canvas, textobject
 
 from ventanilla.domain.invoice import RegisteredInvoice
 from registry_service.seal import ReceiptSeal
 
 QR_SIZE = 32 * mm
 QR_QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004)
-# Every one of the 8 masks is valid (ISO/IEC 18004); choosing the best by its penalty score cost ~4 of segno's
-# ~5 ms per receipt. Mask 3 is the one that evaluation picks most often for our verification URLs (86 of 300).
-QR_MASK = 3
-_DARK_RUN = re.compile(rb"\x01+")  # a run of dark modules in a row of segno's matrix (0 light, 1 dark)
+QR_ERROR_LEVEL = "M"
+_DARK_RUN = re.compile(rb"\x00+")  # a run of dark modules in a row of the code's image (0 dark, 255 light)
 
 
 @dataclass(frozen=True)
@@ -76,17 +74,25 @@ def _lines(invoice: RegisteredInvoice, csv: str, names: tuple[str, str], sede: S
     ]
 
 
-def qr_code(url: str) -> segno.QRCode:
-    """The receipt's QR code of a verification URL: level M, mask QR_MASK."""
-    return segno.make(url, error="m", boost_error=False, mask=QR_MASK)
+def qr_code(url: str) -> zxingcpp.Barcode:
+    """The receipt's QR code of a verification URL, level M (zxing-cpp's creator, libzint: segno's pure-Python
+    encoding cost ~1 ms a receipt, docs/benchmarks.md)."""
+    return zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR_LEVEL)
+
+
+def qr_rows(code: zxingcpp.Barcode) -> list[bytes]:
+    """The code's modules, one byte each (0 dark, 255 light), row by row from the top, without a quiet zone."""
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+    modules, stride = image.tobytes(), image.shape[1]  # tobytes() is C order: the rows one after the other
+    return [modules[at:at + stride] for at in range(0, len(modules), stride)]
 
 
 def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
     """The verification URL as a QR code (level M) of QR_SIZE with its lower left corner at (x, y): one filled
     path of its dark modules' row runs, in a coordinate system of one unit per module so that every coordinate is a
-    small integer (segno encodes; a shape per module cost reportlab ~30 ms, a rectangle per run in page coordinates
+    small integer (libzint encodes; a shape per module cost reportlab ~30 ms, a rectangle per run in page coordinates
     ~1 ms of number formatting, docs/benchmarks.md)."""
-    matrix = qr_code(url).matrix
+    matrix = qr_rows(qr_code(url))
     side = len(matrix) + 2 * QR_QUIET_ZONE
     module = QR_SIZE / side
     runs = []
@@ -100,6 +106,13 @@ def _qr(page: canvas.Canvas, url: str, x: float, y: float) -> None:
     page.restoreState()
 
 
+def _line(text: textobject.PDFTextObject, x: float, y: float, font: str, size: float, line: str) -> None:
+    """One line of text in the page's text object, at (x, y) in font and size."""
+    text.setFont(font, size)
+    text.setTextOrigin(x, y)
+    text.textOut(line)
+
+
 def render_receipt(invoice: RegisteredInvoice, sede: Sede, csv: str, sealed_at: datetime,
                    names: tuple[str, str] = ("", "")) -> bytes:
     """The unsealed receipt PDF of a registration, to be sealed at sealed_at (printed as fechaFirma)."""
@@ -109,28 +122,23 @@ def render_receipt(invoice: RegisteredInvoice, sede: Sede, csv: str, sealed_at: 
     page.setAuthor(sede.issuer)
     page.setSubject(f"CSV {csv}")
     width, height = A4
-    page.setFont("Helvetica-Bold", 14)
-    page.drawString(20 * mm, height - 25 * mm, "Comprobante de registro de factura electrónica")
-    page.setFont("Helvetica", 9)
-    page.drawString(20 * mm, height - 32 * mm, sede.issuer)
+    text = page.beginText()  # every line in one text object (a drawString each made one, with its own BT … ET)
+    _line(text, 20 * mm, height - 25 * mm, "Helvetica-Bold", 14, "Comprobante de registro de factura electrónica")
+    _line(text, 20 * mm, height - 32 * mm, "Helvetica", 9, sede.issuer)
     y = height - 45 * mm
     for label, value in _lines(invoice, csv, names, sede, sealed_at):
-        page.setFont("Helvetica-Bold", 9)
-        page.drawString(20 * mm, y, label)
-        page.setFont("Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9)
-        page.drawString(70 * mm, y, value)
+        _line(text, 20 * mm, y, "Helvetica-Bold", 9, label)
+        _line(text, 70 * mm, y, "Courier" if label.startswith(("SHA", "Código")) else "Helvetica", 9, value)
         y -= 6 * mm
     url = sede.verification_url(csv)
-    _qr(page, url, 20 * mm, y - QR_SIZE - 2 * mm)
     text_x = 20 * mm + QR_SIZE + 6 * mm
-    page.setFont("Helvetica", 8)
-    page.drawString(text_x, y - 8 * mm, "Compruebe este comprobante con su código seguro de verificación en:")
-    page.setFont("Courier", 7)
-    page.drawString(text_x, y - 13 * mm, url)
+    _line(text, text_x, y - 8 * mm, "Helvetica", 8, "Compruebe este comprobante con su código seguro de verificación en:")
+    _line(text, text_x, y - 13 * mm, "Courier", 7, url)
+    _line(text, text_x, y - 19 * mm, "Helvetica", 8, "o con el código QR de la izquierda.")
+    _line(text, text_x, y - 26 * mm, "Helvetica", 8, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
+    page.drawText(text)
+    _qr(page, url, 20 * mm, y - QR_SIZE - 2 * mm)
     page.linkURL(url, (text_x, y - 14 * mm, width - 15 * mm, y - 10 * mm), relative=0)
-    page.setFont("Helvetica", 8)
-    page.drawString(text_x, y - 19 * mm, "o con el código QR de la izquierda.")
-    page.drawString(text_x, y - 26 * mm, "Documento sellado electrónicamente (PAdES) con el sello de registro.")
     page.showPage()
     page.save()
     return buffer.getvalue()

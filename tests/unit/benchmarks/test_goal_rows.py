@@ -168,3 +168,17 @@ def test_json_left_by_an_earlier_run_is_marked(tmp_path, capsys):
     (tmp_path / "reads.json").write_text(json.dumps(earlier))
     goal_rows.main([str(tmp_path), "--since", "2026-12-06T17:00:00Z"])
     assert "(before this run, 2026-12-06T17:00:00Z)" in (tmp_path / "goals.md").read_text()
+
+
+def test_each_source_names_its_command_and_the_machine_it_ran_on(tmp_path, capsys):
+    reads = {**_reads(), "command": "python tests/benchmarks/bench_reads.py", "machine": {
+        "nproc": 2, "cpu": "AMD EPYC 7B13", "ram_gib": 7.8, "loadavg_at_start": ["0.50", "1", "1"]}}
+    write_path = {**_write_path(), "command": "bench_write_path.py",
+                  "machine": "2 cores (nproc), AMD EPYC 7B13, 8 GiB RAM, Python 3.11.2, load average at start 2.4"}
+    (tmp_path / "reads.json").write_text(json.dumps(reads))
+    (tmp_path / "write_path.json").write_text(json.dumps(write_path))
+    goal_rows.main([str(tmp_path)])
+    sources = {line.split("`")[1]: line for line in capsys.readouterr().out.splitlines() if line.startswith("- `")}
+    assert "`python tests/benchmarks/bench_reads.py`" in sources["reads.json"]
+    assert "machine 2 cores, AMD EPYC 7B13, load 0.5 → 2.2" in sources["reads.json"]
+    assert "machine 2 cores (nproc), AMD EPYC 7B13, 8 GiB RAM, Python 3.11.2, load 2.4 → 2.6" in sources["write_path.json"]
