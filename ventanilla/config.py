@@ -456,7 +456,7 @@ class EdgeSettings:
             registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             # how long a worker's next GetStateBatch call may wait for the queries it expects (0: never waits)
-            state_batch_linger_ms=_not_negative(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 1.0),
+            state_batch_linger_ms=_not_negative(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 3.0),
             handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),

@@ -1,12 +1,15 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
-`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [--events N] [--before REV]
-[--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--stack-env VAR=VALUE]... [--no-variants]`
-(all by default; also run by `make bench`; --before: also an edge of that commit, measured beside this one in estado,
-paced and group; --paced-rounds: interleaved paced runs per target, 3; --edge-env / --before-env: settings of this
-edge / the before edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2; --stack-env: settings of every process of
-the stack, its services and edges, e.g. GRPC_EXPERIMENTS; estado also measures ESTADO_VARIANTS' edges unless
---no-variants). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the rows before
-it)."""
+`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [paced_estado] [--events N]
+[--before REV] [--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--stack-env VAR=VALUE]...
+[--no-variants] [--lingers MS,MS,...] [--estado-rates R,R,...]`
+(all but paced_estado by default; also run by `make bench`; --before: also an edge of that commit, measured beside
+this one in estado, paced and group; --paced-rounds: interleaved paced runs per target, 3 (paced_estado: 2);
+--edge-env / --before-env: settings of this edge / the before edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2;
+--stack-env: settings of every process of the stack, its services and edges, e.g. GRPC_EXPERIMENTS; estado also
+measures ESTADO_VARIANTS' edges unless --no-variants; --lingers: instead, one variant edge per state batch linger
+given; paced_estado: consultarEstadoFactura in an open loop on this edge and the variants, at reads.ESTADO_RATES or
+--estado-rates requests/s). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the
+rows before it)."""
 from __future__ import annotations
 
 import json
@@ -26,11 +29,12 @@ from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import export_tree, extra_server, running_stack  # noqa: E402
 
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
+ON_REQUEST = ("paced_estado",)  # run only when named
 BESIDE_BEFORE = ("estado", "paced", "group")
 OUT = ROOT / "var" / "bench" / "reads.json"
-# estado's variants (--no-variants: none): the state batch linger that carried more queries per call under wrk -c8
-# (docs/benchmarks.md, "More queries per GetStateBatch call"), to be judged against the default on a quiet machine
-ESTADO_VARIANTS = {"edge (state batch linger 3 ms)": {"VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": "3"}}
+# estado's variants (--no-variants: none): the state batch linger that was the default before 3 ms (docs/benchmarks.md,
+# "The state batch linger: 1, 2, 3 and 5 ms in the same rounds"), so every run shows what the default's change is worth
+ESTADO_VARIANTS = {"edge (state batch linger 1 ms)": {"VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": "1"}}
 
 
 def _events(argv: list[str]) -> int:
@@ -46,6 +50,16 @@ def _edge_env(argv: list[str], flag: str) -> dict[str, str]:
     return dict(argv[n + 1].split("=", 1) for n, arg in enumerate(argv) if arg == flag)
 
 
+def _variants(argv: list[str]) -> dict[str, dict[str, str]]:
+    """The variant edges: one per state batch linger of --lingers, else ESTADO_VARIANTS (none with --no-variants)."""
+    if "--no-variants" in argv:
+        return {}
+    if "--lingers" not in argv:
+        return ESTADO_VARIANTS
+    return {f"edge (state batch linger {ms} ms)": {"VENTANILLA_EDGE_STATE_BATCH_LINGER_MS": ms}
+            for ms in argv[argv.index("--lingers") + 1].split(",")}
+
+
 def _keep(results: dict) -> None:
     """Write the sections finished so far: a later section's failure or time-out keeps the earlier rows."""
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +71,7 @@ def main(argv: list[str]) -> int:
     if "-h" in argv or "--help" in argv:
         print(__doc__)
         return 0
-    names = [a for a in argv if a in SECTIONS] or list(SECTIONS)
+    names = [a for a in argv if a in SECTIONS + ON_REQUEST] or list(SECTIONS)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     results = {"machine": machine(), "commit": commit.strip(),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -75,22 +89,24 @@ def main(argv: list[str]) -> int:
             results["before"] = rev
         results["edge_env"], results["before_env"] = _edge_env(argv, "--edge-env"), _edge_env(argv, "--before-env")
         results["stack_env"] = _edge_env(argv, "--stack-env")
-        variants = {}  # estado only: this edge's code with another setting, beside it in the same rounds
-        if "estado" in names and "--no-variants" not in argv:
+        variants = {}  # estado's: this edge's code with another setting, beside it in the same rounds
+        if {"estado", "paced_estado"} & set(names) and _variants(argv):
             variants = {label: edges.enter_context(extra_server(stack, "soap_edge", started=started,
                                                                 env={**_edge_env(argv, "--edge-env"), **env}))
-                        for label, env in ESTADO_VARIANTS.items()}
-            results["estado_variants"] = ESTADO_VARIANTS
+                        for label, env in _variants(argv).items()}
+            results["estado_variants"] = _variants(argv)
         pids = dict(zip([edge, *([before] if before else []), *variants.values()], (p.pid for p in started)))
         for name in names:
             print(f"-- {name} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
-            if name == "estado":
+            if name in ("estado", "paced_estado"):
                 extra["pids"], extra["variants"] = pids, variants
             if name == "paced":
                 extra["pids"] = pids
-            if name == "paced" and "--paced-rounds" in argv:
+            if name in ("paced", "paced_estado") and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
+            if name == "paced_estado" and "--estado-rates" in argv:
+                extra["rates"] = tuple(float(r) for r in argv[argv.index("--estado-rates") + 1].split(","))
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)
             results[name]["loadavg_after"] = round(os.getloadavg()[0], 1)
             _keep(results)

@@ -24,6 +24,7 @@ from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S, PACED_ROUNDS = 500, 10, 3
+ESTADO_RATES, ESTADO_PACED_S = (300, 800), 8  # paced_estado: a moderate and a high rate (the edge serves ~1,000-1,500/s)
 IDLE_S = 4  # lag: the status service's idle CPU measured this long before the updates
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
 
@@ -202,6 +203,41 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
                            "p99_ms_per_run": [r["p99_ms"] for r in each], "runs": each}
         found["load"] = f"{RATE}/s for {PACED_S} s x {rounds} interleaved runs per target; the median run (by p99)"
         return found
+
+
+def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids: dict[str, int] | None = None,
+                 variants: dict[str, str] | None = None, rounds: int = 2,
+                 rates: tuple[float, ...] = ESTADO_RATES) -> dict:
+    """consultarEstadoFactura in an open loop (latency from the scheduled send time) at each of `rates`, on this
+    edge and each variant edge (e.g. another state batch linger): `rounds` runs of each per rate, interleaved, the
+    order rotating; per target its median run by p99, every run's p50 / p99, the edge's CPU per request and the
+    queries per GetStateBatch call (what a linger costs callers that do not come back at once)."""
+    headers, pids = stack.client.ingress_headers, dict(pids or {})
+    request = requests_.estado(requests_.register_one(stack.soap_url, stack.client.ssl_context))
+    targets = {"edge": edge, **(variants or {})}
+    found: dict = {}
+    for rate in rates:
+        runs: dict[str, list[dict]] = {name: [] for name in targets}
+        for round_ in range(rounds):
+            order = list(targets.items())
+            for name, url in order[round_ % len(order):] + order[:round_ % len(order)]:
+                load, calls = os.getloadavg()[0], _batch_calls(stack)
+                cpu = cpu_seconds(pids[url]) if url in pids else 0.0
+                run = paced_load(url, request, rate, ESTADO_PACED_S, headers=headers)
+                answered = max(1, run["requests"])
+                run["edge_cpu_ms_per_request"] = (round((cpu_seconds(pids[url]) - cpu) * 1000 / answered, 3)
+                                                  if url in pids else None)
+                calls = _batch_calls(stack) - calls
+                run["queries_per_call"] = round(answered / calls, 2) if calls else None
+                runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
+        found[f"{rate:g}/s"] = {name: {**sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2],
+                                     "errors": sum(r["errors"] for r in each),
+                                     "p50_ms_per_run": [r["p50_ms"] for r in each],
+                                     "p99_ms_per_run": [r["p99_ms"] for r in each]}
+                              for name, each in runs.items()}
+    found["load"] = (f"{rates} requests/s for {ESTADO_PACED_S} s x {rounds} interleaved runs per target and "
+                     "rate; the median run (by p99)")
+    return found
 
 
 def _registered(stack: BenchStack, count: int) -> list[int]:

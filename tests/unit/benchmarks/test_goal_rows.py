@@ -152,8 +152,8 @@ def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsy
     assert text == capsys.readouterr().out.rstrip("\n") + "\n"
     lines = [line for line in text.splitlines() if line.startswith("| 15 | consultarEstadoFactura")]
     assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s; edge "
-                     "CPU/request 0.8 ms; status CPU/request 0.3 ms; queries per GetStateBatch call 1.8; with a 3 ms "
-                     "state batch linger ÷ Flask not measured; its queries per call not measured | Flask, "
+                     "CPU/request 0.8 ms; status CPU/request 0.3 ms; queries per GetStateBatch call 1.8; with the "
+                     "former 1 ms state batch linger ÷ Flask not measured; its queries per call not measured | Flask, "
                      "same bytes 1,000 req/s; Flask CPU/request 0.44 ms | ≥ 0.45 × Flask | **no** | abc1234 | "
                      "0.5 → 2.2 |"]
     assert "- `portal.json`: missing" in text and "- `write_path.json`: missing" in text

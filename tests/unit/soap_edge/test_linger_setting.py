@@ -1,4 +1,4 @@
-"""The edge's state batch linger from VENTANILLA_EDGE_STATE_BATCH_LINGER_MS: 1 ms by default, 0 for none."""
+"""The edge's state batch linger from VENTANILLA_EDGE_STATE_BATCH_LINGER_MS: 3 ms by default, 0 for none."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +11,7 @@ def _linger_ms(tmp_path, **env) -> float:
 
 
 def test_the_linger_is_read_from_the_environment(tmp_path):
-    assert _linger_ms(tmp_path) == 1.0
+    assert _linger_ms(tmp_path) == 3.0
     assert _linger_ms(tmp_path, VENTANILLA_EDGE_STATE_BATCH_LINGER_MS="0") == 0.0
     assert _linger_ms(tmp_path, VENTANILLA_EDGE_STATE_BATCH_LINGER_MS="2.5") == 2.5
 
