@@ -174,11 +174,12 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
     ~50 requests moves several-fold with any other work on the host, so each target's figures are its median run
     (by p99), and every run's p99 is kept; pids: each edge URL's server process, for the CPU per request of the edge
     and of the status service (all its threads) in each run (for the performance model's per-core ceiling)."""
-    headers, pids, status = stack.client.ingress_headers, pids or {}, _service_pid(stack, "status_service")
+    headers, pids, status = stack.client.ingress_headers, dict(pids or {}), _service_pid(stack, "status_service")
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
-    answer = _answer(edge, request, headers)
-    with _flask_with(stack, answers, "factura.xml", answer) as flask:
+    answer, flask_process = _answer(edge, request, headers), []
+    with _flask_with(stack, answers, "factura.xml", answer, flask_process) as flask:
+        pids[flask] = flask_process[0].pid  # Flask's CPU per request at the same open-loop rate: the baseline
         targets = {"edge consultarFactura": edge, "trivial Flask, same bytes": flask}
         if before:
             targets["edge consultarFactura (before)"] = before
@@ -190,9 +191,9 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
                 status_cpu = cpu_seconds(status) if status else 0.0
                 run = paced_load(url, request, RATE, PACED_S, headers=headers)
                 answered = max(1, run["requests"])
-                if url in pids:
+                if url in pids:  # the server's CPU (the edge's, or Flask's) per request answered
                     run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
-                    if status:
+                    if status and url != flask:
                         run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered,
                                                                  3)
                 runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
