@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
+
+from tests.benchmarks.variant_table import print_variant_table  # noqa: E402
+
 STAGES = ("QR code (encode + path)", "page (reportlab, QR included)", "seal (pyHanko PAdES)",
           "receipt (page + seal)")
 WARM_UP = 5
@@ -137,15 +140,7 @@ def main() -> None:
                     figures[variant][stage].append(value)
             print(f"round {round_ + 1}: load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
-    header = " | ".join(f"{v} median (min–max)" for v in variants)
-    print(f"| stage ({unit}) | {header} |" + (" after ÷ before |" if len(variants) > 1 else ""))
-    print("| --- |" + " ---: |" * (len(variants) + (len(variants) > 1)))
-    for stage in STAGES:
-        cells = [f"{statistics.median(figures[v][stage]):.3f} ({min(figures[v][stage]):.3f}–"
-                 f"{max(figures[v][stage]):.3f})" for v in variants]
-        ratio = (f" {statistics.median(figures['after'][stage]) / statistics.median(figures['before'][stage]):.2f} |"
-                 if len(variants) > 1 else "")
-        print(f"| {stage} | " + " | ".join(cells) + " |" + ratio)
+    print_variant_table(unit, STAGES, figures, digits=3)
 
 
 if __name__ == "__main__":

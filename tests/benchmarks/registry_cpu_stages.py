@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
+
+from tests.benchmarks.variant_table import print_variant_table  # noqa: E402
+
 STAGES = ("parse (hardened lxml + fields)", "schema (XSD)", "signature (XAdES + certificate path, cached)",
           "receipt PDF (reportlab + PAdES seal)", "intake.accept (parse + schema + signature + rules)")
 
@@ -128,15 +132,7 @@ def main() -> None:
                     figures[variant][stage].append(ms)
             print(f"round {round_ + 1}: load {os.getloadavg()[0]:.1f}", file=sys.stderr)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
-    header = " | ".join(f"{v} median (min–max)" for v in variants)
-    print(f"| stage (CPU ms per invoice) | {header} |" + (" after ÷ before |" if len(variants) > 1 else ""))
-    print("| --- |" + " ---: |" * (len(variants) + (len(variants) > 1)))
-    for stage in STAGES:
-        cells = [f"{statistics.median(figures[v][stage]):.2f} ({min(figures[v][stage]):.2f}–"
-                 f"{max(figures[v][stage]):.2f})" for v in variants]
-        ratio = (f" {statistics.median(figures['after'][stage]) / statistics.median(figures['before'][stage]):.2f} |"
-                 if len(variants) > 1 else "")
-        print(f"| {stage} | " + " | ".join(cells) + " |" + ratio)
+    print_variant_table("CPU ms per invoice", STAGES, figures, digits=2)
     sums = {v: statistics.median([sum(figures[v][s][r] for s in STAGES[:4]) for r in range(args.rounds)])
             for v in variants}
     print("| **sum of the four stages** (median of the rounds' sums) | "
