@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -10,6 +11,8 @@ from typing import Iterable, Iterator
 from ventanilla.config import Settings
 from ventanilla.domain.invoice import DocumentRef
 from ventanilla.ports import BlobStore
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # a blob's name: its SHA-256 in lower-case hex
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
@@ -37,11 +40,16 @@ class DirectoryBlobStore:
     def __init__(self, root: Path):
         self._root = root
         self._root.mkdir(parents=True, exist_ok=True)
+        self._directory = str(root)
 
     def _path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        return Path(self._file(sha256))
+
+    def _file(self, sha256: str) -> str:
+        """The blob's file name (a string: pathlib's joins cost more than the read of a small blob)."""
+        if _SHA256.fullmatch(sha256) is None:
             raise KeyError(sha256)
-        return self._root / sha256[:2] / sha256
+        return f"{self._directory}/{sha256[:2]}/{sha256}"
 
     def put(self, data: bytes, name: str = "", media_type: str = "") -> DocumentRef:
         """Write to a temporary file, fsync, rename into place and fsync the directory."""
@@ -54,7 +62,8 @@ class DirectoryBlobStore:
     def get(self, sha256: str) -> bytes:
         """Read a blob back; KeyError when it is not stored."""
         try:
-            return self._path(sha256).read_bytes()
+            with open(self._file(sha256), "rb", buffering=0) as handle:
+                return handle.readall()
         except FileNotFoundError:
             raise KeyError(sha256) from None
 

@@ -27,9 +27,8 @@ def timestamp(moment: datetime | None) -> Timestamp | None:
     """A protobuf Timestamp for an aware datetime (None stays None)."""
     if moment is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(timezone.utc))
-    return stamp
+    elapsed = moment.astimezone(timezone.utc) - _EPOCH  # what Timestamp.FromDatetime computes, without its time tuple
+    return Timestamp(seconds=elapsed.days * 86_400 + elapsed.seconds, nanos=elapsed.microseconds * 1000)
 
 
 def moment(stamp: Timestamp, present: bool = True) -> datetime | None:

@@ -1,0 +1,194 @@
+"""consultarFactura's GetInvoice in one process, stage by stage, this checkout against another tree:
+`python tests/benchmarks/get_invoice_stages.py [--before DIR] [--rounds R] [--runs N] [--callgrind]`.
+
+The status service's gRPC side as its build() wires it (GrpcServer with mutual TLS, the callers' check, request id
+and metrics, the ready gate, StatusApi over the query use cases, a SQLite projection and a blob directory holding one
+invoice and its 31.5 KB receipt; no Kafka, the projection at the log's end) and the edge's StatusClient over the
+channel as the edge opens it (mutual TLS, observability's interceptors), both in one process. Stages, each a loop of
+N calls after a warm-up: `status handler` (StatusApi.GetInvoice called directly: the query, the blob read, the
+answer message), `edge answer` (consultarFactura's inline SOAP answer written from a GetInvoice answer), `edge
+answer, MTOM`, `hop` (StatusClient.invoice over the real server: both sides of the call), `hop + answer`. CPU ms per
+call (`time.process_time`: every thread of the process) or, with --callgrind, instructions per call (valgrind; each
+loop cut out of the run by a dump at `getppid`, called only around the loops; PYTHONHASHSEED=0). Each round one
+fresh process per tree, the order alternating; medians printed as a table (variant_table.py)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer")
+WARM_UP = 200
+RECEIPT_BYTES = 31_500
+
+
+def _serve(state: Path):
+    """The status side as wired over one invoice with a receipt; (server, StatusApi, invoice id, caller NIF)."""
+    from dataclasses import replace
+
+    from status_service.grpc_api import StatusApi
+    from status_service.handlers import Queries
+    from status_service.metering import MeteredProgress
+    from status_service.startup import NOT_READY
+    from tests.unit.domain.factories import T0, registration
+    from tests.support.service_pki import service_tls_env
+    from ventanilla.adapters.blob_store import DirectoryBlobStore
+    from ventanilla.adapters.catch_up import CatchUp
+    from ventanilla.adapters.grpc_server import GrpcServer, ReadyGate
+    from ventanilla.adapters.projection_store import ProjectionStore
+    from ventanilla.adapters.service_tls import server_options
+    from ventanilla.api.v1 import services_pb2_grpc as rpc
+    from ventanilla.config import ServiceTls
+    from ventanilla.domain.events import InvoiceRegistered
+    from ventanilla.observability.process import Observability
+    from tests.support.stack_env import free_ports
+
+    blobs = DirectoryBlobStore(state / "blobs")
+    receipt = blobs.put(random.Random(7).randbytes(RECEIPT_BYTES), "comprobante-7.pdf", "application/pdf")
+    invoice = replace(registration(7), receipt=receipt)
+    store = ProjectionStore(state / "projection.sqlite3")
+    store.apply(InvoiceRegistered("e-reg", 7, T0, invoice), "invoice-events", 0, 0)
+    catch_up = CatchUp(lambda: {0: 1}, store.positions("invoice-events"), 5.0)
+    obs = Observability.quiet("status")
+    api = StatusApi(Queries(store, blobs, MeteredProgress(catch_up, obs.metrics.catch_up_wait,
+                                                          obs.metrics.catch_up_timeouts)),
+                    obs.metrics.group_query_items)
+    ready = threading.Event()
+    ready.set()
+    tls = ServiceTls.from_env(service_tls_env(), Path("."))
+    (port,) = free_ports(1)
+    options = server_options(tls, "status", (*obs.server_interceptors(), ReadyGate(ready, NOT_READY)), health=False)
+    server = GrpcServer(f"127.0.0.1:{port}", [lambda s: rpc.add_StatusServiceServicer_to_server(api, s)], **options)
+    server.start()
+    return server, f"127.0.0.1:{port}", api, invoice.submitter_nif
+
+
+def _client(address: str):
+    """The edge's StatusClient over its channel (mutual TLS, observability's interceptors); (client, close)."""
+    from soap_edge.backends.channels import Channels
+    from soap_edge.backends.clients import StatusClient
+    from tests.support.service_pki import service_tls_env
+    from ventanilla.adapters.service_tls import opener
+    from ventanilla.config import Deadlines, ServiceTls
+    from ventanilla.observability.process import Observability
+
+    obs = Observability.quiet("soap-edge")
+    opened = opener(ServiceTls.from_env(service_tls_env(), Path(".")), "soap-edge", {address: "status"})
+    channels = Channels({"status": address}, 64 * 1024 * 1024,
+                        open_channel=lambda a, **options: obs.channel(opened(a, **options)))
+    return StatusClient(channels, Deadlines.from_env({"VENTANILLA_SOAP_GRPC_DEADLINE_S": "120"})), channels.close
+
+
+def _child(product: Path, runs: int) -> dict[str, float]:
+    """CPU ms per call of each stage, with `product`'s code first on the path; getppid() marks each timed loop."""
+    sys.path[:0] = [str(product), str(product / "services" / "status"), str(product / "services" / "soap-edge"),
+                    str(ROOT)]
+    from soap_edge.soap import answers
+    from ventanilla.api.v1 import services_pb2 as pb
+
+    with tempfile.TemporaryDirectory(prefix="get-invoice-") as tmp:
+        server, address, api, nif = _serve(Path(tmp))
+        client, close = _client(address)
+        caller = pb.Caller(nif=nif)
+        request = pb.InvoiceById(caller=caller, id=7)
+        answer = client.invoice(caller, 7)
+        assert len(answer.receipt_pdf) == RECEIPT_BYTES
+
+        def inline(got):
+            return answers.envelope("consultarFactura", answers.factura(got, "return", None))
+
+        steps = {
+            "status handler": lambda: api.GetInvoice(request, None),
+            "edge answer": lambda: inline(answer),
+            "edge answer, MTOM": lambda: answers.envelope("consultarFactura",
+                                                          answers.factura(answer, "return", [])),
+            "hop": lambda: client.invoice(caller, 7),
+            "hop + answer": lambda: inline(client.invoice(caller, 7)),
+        }
+        result = {}
+        try:
+            for name in STAGES:
+                step = steps[name]
+                for _ in range(WARM_UP):
+                    step()
+                os.getppid()  # callgrind dumps here: what came before is not the loop
+                started = time.process_time()
+                for _ in range(runs):
+                    step()
+                cpu = time.process_time() - started
+                os.getppid()  # callgrind dumps here: the loop
+                result[name] = cpu * 1000 / runs
+        finally:
+            close()
+            server.stop(0)
+    return result
+
+
+def _callgrind(product: Path, runs: int, out: Path) -> dict[str, float]:
+    """Instructions per call of each stage: one valgrind run, the loops' dumps divided by the runs."""
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out", "--dump-before=getppid",
+                    sys.executable, __file__, "--child", str(product), "--runs", str(runs)],
+                   check=True, capture_output=True, cwd=out, env=dict(os.environ, PYTHONHASHSEED="0"))
+    dumps = sorted(out.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
+    totals = [next(int(line.split()[1]) for line in p.read_text().splitlines() if line.startswith("totals:"))
+              for p in dumps]
+    keep = os.environ.get("GET_INVOICE_KEEP_DUMPS")
+    for p in out.glob("cg.out*"):
+        if keep:
+            p.rename(Path(keep) / f"{product.name}-{p.name}")
+        else:
+            p.unlink()
+    loops = totals[-2 * len(STAGES):][1::2]  # each loop's dump follows its start's (the exit's dump is cg.out)
+    return {stage: loop / runs for stage, loop in zip(STAGES, loops)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, help="another commit's product tree (git archive export)")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--callgrind", action="store_true", help="instructions per call under valgrind instead")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(args.child.resolve(), args.runs)))
+        return
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    variants = {"after": ROOT} if args.before is None else {"before": args.before.resolve(), "after": ROOT}
+    unit = "instructions (k) per call, callgrind" if args.callgrind else "CPU ms per call"
+    print(f"commit {commit.stdout.strip()}, {time.strftime('%H:%M:%SZ', time.gmtime())}, "
+          f"load average {os.getloadavg()[0]:.1f}, {args.rounds} rounds x {args.runs} calls per stage")
+    figures: dict[str, dict[str, list[float]]] = {v: {s: [] for s in STAGES} for v in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds):
+            for variant in (list(variants) if round_ % 2 == 0 else list(reversed(variants))):
+                if args.callgrind:
+                    measured = {s: n / 1e3 for s, n in _callgrind(variants[variant], args.runs, Path(tmp)).items()}
+                else:
+                    out = subprocess.run([sys.executable, __file__, "--child", str(variants[variant]),
+                                          "--runs", str(args.runs)], check=True, capture_output=True, text=True,
+                                         cwd=tmp)
+                    measured = json.loads(out.stdout.strip().splitlines()[-1])
+                for stage, value in measured.items():
+                    figures[variant][stage].append(value)
+    print(f"{unit}, median of {args.rounds} rounds (each round's figures after the slash); load average "
+          f"{os.getloadavg()[0]:.1f}")
+    for stage in STAGES:
+        cells = [f"{statistics.median(figures[v][stage]):.3f} ({' / '.join(f'{x:.3f}' for x in figures[v][stage])})"
+                 for v in variants]
+        ratio = (f"  after/before {statistics.median(figures['after'][stage]) / statistics.median(figures['before'][stage]):.3f}"
+                 if "before" in variants else "")
+        print(f"{stage:20} " + "  ".join(f"{v}: {c}" for v, c in zip(variants, cells)) + ratio)
+
+
+if __name__ == "__main__":
+    main()
