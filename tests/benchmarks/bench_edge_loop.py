@@ -1,5 +1,6 @@
 """Issue 15: the edge worker's event-loop thread per request, apart from its request threads:
-`python tests/benchmarks/bench_edge_loop.py [--before REV] [--rounds N] [--seconds S] [--workers W]`.
+`python tests/benchmarks/bench_edge_loop.py [--before REV] [--rounds N] [--seconds S] [--workers W] [--short]`
+(--short: 3 rounds).
 Prints JSON, writes var/bench/edge_loop.json.
 
 The trivial Flask app (tests/benchmarks/flask_app.py: fixed bytes) served by the edge's own gunicorn configuration
@@ -96,7 +97,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--short", action="store_true")
     args = parser.parse_args(argv)
+    if args.short:
+        args.rounds = min(args.rounds, 3)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     results: dict = {"machine": machine(), "commit": commit.stdout.strip(), "before": args.before,
                      "command": "python tests/benchmarks/bench_edge_loop.py " + " ".join(argv),
