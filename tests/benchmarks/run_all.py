@@ -28,6 +28,7 @@ PLAN: dict[str, tuple[float, float]] = {
     "edge_cpu": (1, 0.5),
     "edge_tls": (1, 0.5),  # one edge, kept-alive connections against a new TLS connection per invoice
     "edge_estado": (4, 2),  # in-memory backends, then a real status service (hop_server.py)
+    "edge_loop": (1.5, 1),  # the worker's event-loop thread per request, trivial Flask app (no stack)
     "reads": (8, 8),  # estado, paced, group and lag ~3 min; rebuild and replicas on 1 M events ~5 min
     "write_path": (3, 3),
     "registry_threads": (4, 2),  # one stack (two with --before), the registry's CPU per invoice by thread
