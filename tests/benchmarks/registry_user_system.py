@@ -1,0 +1,174 @@
+"""Issue 15: the registry's user and system CPU, minor page faults and context switches per invoice, in a stack and
+in a tight loop of its stages.
+
+    .venv/bin/python tests/benchmarks/registry_user_system.py [--rounds 3] [--invoices 120] [--clients 8] [--runs 40]
+
+callgrind (registry_instructions.py) counts user-space instructions only; this gives what it cannot see. A private
+stack (`ventanilla up`, 1 registry process, signatures required), closed-loop clients as in bench_write_path.py;
+per round the registry process's user and system time, minor faults and context switches from /proc/<pid>/stat and
+status. Between rounds, registry_stages.py's stages in this process, each loop measured by getrusage (user, system,
+minor faults, context switches of this process: its Kafka producer's thread included, as in process_time), and the
+same loops once more by the loop's thread alone, both with the stack idle and while another process (this script,
+--load-child) keeps the stack busy with the same closed loop: the same instructions on a machine busy or not.
+Writes var/bench/registry_user_system.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.bench_registry import big_invoice, stack_env, tls_session  # noqa: E402
+from tests.benchmarks.bench_write_path import closed_loop, process_name, stack_processes  # noqa: E402
+from tests.benchmarks.benchstack import issue_client  # noqa: E402
+from tests.benchmarks.registry_stages import stage_calls  # noqa: E402
+from tests.support.signing_pki import build_signing_pki  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def registry_counters(pid: int) -> dict[str, float]:
+    """User and system ms, minor faults and context switches of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {"user_ms": int(fields[11]) * 1000 / TICK, "system_ms": int(fields[12]) * 1000 / TICK,
+            "minor_faults": int(fields[7]),
+            "context_switches": sum(int(status[k]) for k in ("voluntary_ctxt_switches",
+                                                            "nonvoluntary_ctxt_switches"))}
+
+
+def own_counters(who: int = resource.RUSAGE_SELF) -> dict[str, float]:
+    """The same for this process, or this thread (getrusage)."""
+    usage = resource.getrusage(who)
+    return {"user_ms": usage.ru_utime * 1000, "system_ms": usage.ru_stime * 1000, "minor_faults": usage.ru_minflt,
+            "context_switches": usage.ru_nvcsw + usage.ru_nivcsw}
+
+
+def per(before: dict, after: dict, count: int) -> dict[str, float]:
+    return {k: (after[k] - before[k]) / count for k in before}
+
+
+def loop_stages(calls, runs: int, who: int = resource.RUSAGE_SELF) -> dict[str, float]:
+    """Every stage's loop of `runs` calls (arguments prepared outside), added up: per invoice."""
+    total = dict.fromkeys(("user_ms", "system_ms", "minor_faults", "context_switches"), 0.0)
+    for step, prepare in calls.values():
+        for i in range(3):
+            step(prepare(-1 - i))
+        arguments = [prepare(i) for i in range(runs)]
+        before = own_counters(who)
+        for argument in arguments:
+            step(argument)
+        for key, value in per(before, own_counters(who), runs).items():
+            total[key] += value
+    return total
+
+
+def load_child(directory: Path, clients: int) -> None:
+    """Post the invoices in directory to the stack its env.json describes, from closed-loop clients."""
+    env = json.loads((directory / "env.json").read_text())
+    client = issue_client(env)
+    url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+    invoices = [p.read_bytes() for p in sorted(directory.glob("*.xml"))]
+    print(json.dumps(closed_loop(url, invoices, clients, lambda: tls_session(client))))
+
+
+def busy_loop(calls, runs: int, env: dict, invoices: list[bytes], clients: int, tmp: Path) -> dict:
+    """The loop (this thread's counters) while another process keeps the stack busy; whether it outlasted it."""
+    directory = tmp / f"load-{uuid.uuid4().hex[:6]}"
+    directory.mkdir()
+    (directory / "env.json").write_text(json.dumps(env))
+    for i, invoice in enumerate(invoices):
+        (directory / f"{i:05d}.xml").write_bytes(invoice)
+    child = subprocess.Popen([sys.executable, __file__, "--load-child", str(directory), "--clients", str(clients)],
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(3)  # its clients connected and the stack busy
+    measured = loop_stages(calls, runs, resource.RUSAGE_THREAD)
+    outlasted = child.poll() is None
+    out, _ = child.communicate(timeout=600)
+    return {**{k: round(v, 3) for k, v in measured.items()}, "load_outlasted_loop": outlasted,
+            "load": json.loads(out.strip().splitlines()[-1])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--invoices", type=int, default=120)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=40, help="calls per stage in the tight loop, per round")
+    parser.add_argument("--load-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load_child:
+        load_child(args.load_child, args.clients)
+        return 0
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    report = {"command": " ".join(["registry_user_system.py", *sys.argv[1:]]), "commit": commit.stdout.strip(),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rounds": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        pki = build_signing_pki(tmp / "pki")
+        env = stack_env(tmp / "stack", pki)
+        up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+        try:
+            if up.returncode != 0:
+                raise RuntimeError(f"`ventanilla up` failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
+            (pid,) = [p for p in stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
+                      if process_name(p).startswith("registry_service")]
+            client = issue_client(env)
+            url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+            run = uuid.uuid4().hex[:6]
+
+            def load(prefix: str, count: int) -> dict:
+                invoices = [pki.sign(big_invoice(f"{prefix}{run}-{i}")) for i in range(count)]
+                before = registry_counters(pid)
+                result = closed_loop(url, invoices, args.clients, lambda: tls_session(client))
+                return {**result, **{k: round(v, 3) for k, v in
+                                     per(before, registry_counters(pid), result["invoices"]).items()}}
+
+            load("W", 4 * args.clients)
+            calls, close = stage_calls(pki.sign(big_invoice("BENCH-STAGES")), pki, env)
+            try:
+                for i in range(args.rounds):
+                    load_average = os.getloadavg()[0]
+                    stack = load(f"R{i}-", args.invoices)
+                    loop = {k: round(v, 3) for k, v in loop_stages(calls, args.runs).items()}
+                    alone = {k: round(v, 3) for k, v in
+                             loop_stages(calls, args.runs, resource.RUSAGE_THREAD).items()}
+                    invoices = [pki.sign(big_invoice(f"L{i}-{run}-{j}")) for j in range(2 * args.invoices)]
+                    busy = busy_loop(calls, args.runs, env, invoices, args.clients, tmp)
+                    report["rounds"].append({"load_average": [round(load_average, 1),
+                                                              round(os.getloadavg()[0], 1)],
+                                             "stack_registry": stack, "stages_loop": loop,
+                                             "stages_loop_thread_stack_idle": alone,
+                                             "stages_loop_thread_stack_busy": busy})
+                    print(json.dumps(report["rounds"][-1]), file=sys.stderr, flush=True)
+            finally:
+                close()
+        finally:
+            subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, cwd=ROOT,
+                           capture_output=True, timeout=300)
+    report["medians"] = {
+        where: {k: round(statistics.median(r[where][k] for r in report["rounds"]), 3)
+                for k in ("user_ms", "system_ms", "minor_faults", "context_switches")}
+        for where in ("stack_registry", "stages_loop", "stages_loop_thread_stack_idle",
+                      "stages_loop_thread_stack_busy")}
+    print(json.dumps(report, indent=2))
+    target = ROOT / "var" / "bench" / "registry_user_system.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
