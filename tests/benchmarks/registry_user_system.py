@@ -7,7 +7,8 @@ callgrind (registry_instructions.py) counts user-space instructions only; this g
 stack (`ventanilla up`, 1 registry process, signatures required), closed-loop clients as in bench_write_path.py;
 per round the registry process's user and system time, minor faults and context switches from /proc/<pid>/stat and
 status. Between rounds, registry_stages.py's stages in this process, each loop measured by getrusage (user, system,
-minor faults, context switches of this process: its Kafka producer's thread included, as in process_time), and the
+minor faults, context switches of this process: its Kafka producer's thread included, as in process_time), the
+use case as the service wires it called in this process one invoice after another (stages alternating), and the
 same loops once more by the loop's thread alone, both with the stack idle and while another process (this script,
 --load-child) keeps the stack busy with the same closed loop: the same instructions on a machine busy or not.
 Writes var/bench/registry_user_system.json.
@@ -41,11 +42,15 @@ TICK = os.sysconf("SC_CLK_TCK")
 def registry_counters(pid: int) -> dict[str, float]:
     """User and system ms, minor faults and context switches of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    switches = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():  # a process's status counts its first thread's only
+        try:
+            status = dict(line.split(":", 1) for line in (task / "status").read_text().splitlines())
+        except OSError:
+            continue
+        switches += sum(int(status[k]) for k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
     return {"user_ms": int(fields[11]) * 1000 / TICK, "system_ms": int(fields[12]) * 1000 / TICK,
-            "minor_faults": int(fields[7]),
-            "context_switches": sum(int(status[k]) for k in ("voluntary_ctxt_switches",
-                                                            "nonvoluntary_ctxt_switches"))}
+            "minor_faults": int(fields[7]), "context_switches": switches}
 
 
 def own_counters(who: int = resource.RUSAGE_SELF) -> dict[str, float]:
@@ -72,6 +77,34 @@ def loop_stages(calls, runs: int, who: int = resource.RUSAGE_SELF) -> dict[str, 
         for key, value in per(before, own_counters(who), runs).items():
             total[key] += value
     return total
+
+
+def in_process_use_case(env: dict[str, str], tmp: Path):
+    """The registry's use case as its service wires it (`build(settings)`), in this process: its own state directory
+    and topic, the stack's broker, trust store and seal; called with one invoice after another."""
+    sys.path.insert(0, str(ROOT / "services" / "registry"))
+    from registry_service.__main__ import build
+    from ventanilla.adapters.topics import ensure_topics
+    from ventanilla.cli_stack import seal_env
+    from ventanilla.config import Settings
+
+    from tests.support.ports import free_ports
+
+    own = {**env, **seal_env(Settings.from_env(env)), "VENTANILLA_STATE_DIR": str(tmp / "in-process"),
+           "VENTANILLA_REGISTRY_ADDRESS": f"127.0.0.1:{free_ports(1)[0]}",  # its server is built, never started
+           "VENTANILLA_INVOICE_EVENTS_TOPIC": f"bench.in-process.{uuid.uuid4().hex[:8]}"}
+    settings = Settings.from_env(own)
+    ensure_topics(settings)
+    return build(settings)
+
+
+def serial_use_case(registrar, invoices: list[bytes], nif: str) -> dict[str, float]:
+    """Registrar.submit for each invoice in turn, this thread's counters (the wired service's Kafka clients have
+    threads of their own in this process, not counted; compare with the loop's thread alone)."""
+    before = own_counters(resource.RUSAGE_THREAD)
+    for facturae in invoices:
+        registrar.submit(nif, facturae, [])
+    return {k: round(v, 3) for k, v in per(before, own_counters(resource.RUSAGE_THREAD), len(invoices)).items()}
 
 
 def load_child(directory: Path, clients: int) -> None:
@@ -138,11 +171,18 @@ def main() -> int:
 
             load("W", 4 * args.clients)
             calls, close = stage_calls(pki.sign(big_invoice("BENCH-STAGES")), pki, env)
+            service = in_process_use_case(env, tmp)
+            from ventanilla.facturae.parser import parse_facturae_tree, read_facturae
+
+            nif = read_facturae(parse_facturae_tree(pki.sign(big_invoice("NIF")))[0]).supplier_nif
+            serial_use_case(service.registrar, [pki.sign(big_invoice(f"U{run}-w{j}")) for j in range(5)], nif)
             try:
                 for i in range(args.rounds):
                     load_average = os.getloadavg()[0]
                     stack = load(f"R{i}-", args.invoices)
                     loop = {k: round(v, 3) for k, v in loop_stages(calls, args.runs).items()}
+                    serial = serial_use_case(service.registrar, [pki.sign(big_invoice(f"U{run}-{i}-{j}"))
+                                                                 for j in range(args.runs)], nif)
                     alone = {k: round(v, 3) for k, v in
                              loop_stages(calls, args.runs, resource.RUSAGE_THREAD).items()}
                     invoices = [pki.sign(big_invoice(f"L{i}-{run}-{j}")) for j in range(2 * args.invoices)]
@@ -150,18 +190,21 @@ def main() -> int:
                     report["rounds"].append({"load_average": [round(load_average, 1),
                                                               round(os.getloadavg()[0], 1)],
                                              "stack_registry": stack, "stages_loop": loop,
+                                             "use_case_in_process_serial_thread": serial,
                                              "stages_loop_thread_stack_idle": alone,
                                              "stages_loop_thread_stack_busy": busy})
                     print(json.dumps(report["rounds"][-1]), file=sys.stderr, flush=True)
             finally:
                 close()
+                service.events.close()
         finally:
             subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, cwd=ROOT,
                            capture_output=True, timeout=300)
     report["medians"] = {
         where: {k: round(statistics.median(r[where][k] for r in report["rounds"]), 3)
                 for k in ("user_ms", "system_ms", "minor_faults", "context_switches")}
-        for where in ("stack_registry", "stages_loop", "stages_loop_thread_stack_idle",
+        for where in ("stack_registry", "stages_loop", "use_case_in_process_serial_thread",
+                      "stages_loop_thread_stack_idle",
                       "stages_loop_thread_stack_busy")}
     print(json.dumps(report, indent=2))
     target = ROOT / "var" / "bench" / "registry_user_system.json"
