@@ -16,6 +16,7 @@ var/bench/registry_instructions.json; the dumps stay in DIR (`callgrind_annotate
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 SHIM = Path(__file__).resolve().parent / "callgrind_shim"
+TGKILL = 234  # x86-64 syscall number: a signal to one thread of a process
 MARKS = {  # the shim's trampolines: C function -> the part whose instructions are its inclusive cost
     "_operator_call": "servicer (RegistryApi._submit: use case + response)",
     "starmap_next": "use case (Registrar.submit)",
@@ -164,8 +166,10 @@ def stages(env: dict[str, str], data: Path, runs: int, out: Path) -> dict:
 # --- the stack ------------------------------------------------------------------------------------------------
 
 def dump(out: Path, pid: int, seen: set[Path]) -> Path:
-    """Ask the registry for a dump (the shim's SIGUSR2); the new dump file, once whole."""
-    os.kill(pid, signal.SIGUSR2)
+    """Ask the registry for a dump (the shim's SIGUSR2, to its main thread: a signal another thread takes would wait
+    for the main thread's next bytecode, and an idle registry's main thread waits on a lock); the new dump file."""
+    if ctypes.CDLL(None, use_errno=True).syscall(TGKILL, pid, pid, signal.SIGUSR2) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill")
     for _ in range(600):
         fresh = [p for p in out.glob(f"registry.{pid}.*") if p not in seen]
         if fresh:
