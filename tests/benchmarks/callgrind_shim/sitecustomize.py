@@ -1,12 +1,11 @@
 """Bench shim (registry_instructions.py): runs `python -m registry_service` under valgrind's callgrind.
 
 On PYTHONPATH of a private stack with BENCH_CALLGRIND_DIR set, the registry process re-executes itself under
-callgrind (same pid, same arguments); every other process is left alone. SIGUSR2 makes callgrind dump (and zero)
-its counters (the bench sends it to the main thread): the handler calls getppid, before which callgrind dumps
-(`callgrind_control -z/-d` through vgdb gave
-dumps whose cost lines add up to more than their own summary with the registry's threads busy). Under callgrind, the registry's parts are
-called through distinct C functions of the interpreter (`_operator_call`, `starmap_next`, ...), so that
-callgrind's inclusive cost of each such function is the instructions of that part, per thread and call.
+callgrind (same pid, same arguments); every other process is left alone. SIGUSR2, sent to the main thread, makes
+callgrind dump (and zero) its counters: the handler calls getppid, before which callgrind dumps. (Dumps asked with
+`callgrind_control -z/-d` through vgdb had cost lines adding up to more than their own summary with the registry's
+threads busy.) Under callgrind, the registry's parts are called through distinct C functions of the interpreter
+(`_operator_call`, `starmap_next`, ...), so that callgrind's inclusive cost of each is that part's instructions.
 """
 import os
 import sys
