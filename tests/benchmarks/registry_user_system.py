@@ -8,7 +8,9 @@ stack (`ventanilla up`, 1 registry process, signatures required), closed-loop cl
 per round the registry process's user and system time, minor faults and context switches from /proc/<pid>/stat and
 status. Between rounds, registry_stages.py's stages in this process, each loop measured by getrusage (user, system,
 minor faults, context switches of this process: its Kafka producer's thread included, as in process_time), the
-use case as the service wires it called in this process one invoice after another (stages alternating), and the
+use case as the service wires it called in this process one invoice after another (stages alternating), the
+loops' very calls made in the use case's order (each invoice's stages in turn, instead of each stage's calls in
+turn: the same instructions), and the
 same loops once more by the loop's thread alone, both with the stack idle and while another process (this script,
 --load-child) keeps the stack busy with the same closed loop: the same instructions on a machine busy or not.
 Writes var/bench/registry_user_system.json.
@@ -77,6 +79,20 @@ def loop_stages(calls, runs: int, who: int = resource.RUSAGE_SELF) -> dict[str, 
         for key, value in per(before, own_counters(who), runs).items():
             total[key] += value
     return total
+
+
+def alternating_stages(calls, runs: int) -> dict[str, float]:
+    """The same calls as loop_stages, in another order: every stage of one invoice, then the next invoice's (as the
+    use case runs them); this thread's counters, per invoice."""
+    for i in range(3):
+        for step, prepare in calls.values():
+            step(prepare(-1 - i))
+    arguments = {name: [prepare(i) for i in range(runs)] for name, (_, prepare) in calls.items()}
+    before = own_counters(resource.RUSAGE_THREAD)
+    for i in range(runs):
+        for name, (step, _) in calls.items():
+            step(arguments[name][i])
+    return {k: round(v, 3) for k, v in per(before, own_counters(resource.RUSAGE_THREAD), runs).items()}
 
 
 def in_process_use_case(env: dict[str, str], tmp: Path):
@@ -185,6 +201,7 @@ def main() -> int:
                                                                  for j in range(args.runs)], nif)
                     alone = {k: round(v, 3) for k, v in
                              loop_stages(calls, args.runs, resource.RUSAGE_THREAD).items()}
+                    alternating = alternating_stages(calls, args.runs)
                     invoices = [pki.sign(big_invoice(f"L{i}-{run}-{j}")) for j in range(2 * args.invoices)]
                     busy = busy_loop(calls, args.runs, env, invoices, args.clients, tmp)
                     report["rounds"].append({"load_average": [round(load_average, 1),
@@ -192,6 +209,7 @@ def main() -> int:
                                              "stack_registry": stack, "stages_loop": loop,
                                              "use_case_in_process_serial_thread": serial,
                                              "stages_loop_thread_stack_idle": alone,
+                                             "stages_alternating_thread_stack_idle": alternating,
                                              "stages_loop_thread_stack_busy": busy})
                     print(json.dumps(report["rounds"][-1]), file=sys.stderr, flush=True)
             finally:
@@ -204,7 +222,7 @@ def main() -> int:
         where: {k: round(statistics.median(r[where][k] for r in report["rounds"]), 3)
                 for k in ("user_ms", "system_ms", "minor_faults", "context_switches")}
         for where in ("stack_registry", "stages_loop", "use_case_in_process_serial_thread",
-                      "stages_loop_thread_stack_idle",
+                      "stages_loop_thread_stack_idle", "stages_alternating_thread_stack_idle",
                       "stages_loop_thread_stack_busy")}
     print(json.dumps(report, indent=2))
     target = ROOT / "var" / "bench" / "registry_user_system.json"
