@@ -10,7 +10,7 @@ status. Between rounds, registry_stages.py's stages in this process, each loop m
 minor faults, context switches of this process: its Kafka producer's thread included, as in process_time), the
 use case as the service wires it called in this process one invoice after another (stages alternating), the
 loops' very calls made in the use case's order (each invoice's stages in turn, instead of each stage's calls in
-turn: the same instructions), and the
+turn: the same instructions), the intake over one document repeated against fresh documents, and the
 same loops once more by the loop's thread alone, both with the stack idle and while another process (this script,
 --load-child) keeps the stack busy with the same closed loop: the same instructions on a machine busy or not.
 Writes var/bench/registry_user_system.json.
@@ -93,6 +93,25 @@ def alternating_stages(calls, runs: int) -> dict[str, float]:
         for name, (step, _) in calls.items():
             step(arguments[name][i])
     return {k: round(v, 3) for k, v in per(before, own_counters(resource.RUSAGE_THREAD), runs).items()}
+
+
+def intake_same_and_fresh(intake, same: bytes, fresh: list[bytes]) -> dict[str, float]:
+    """FacturaeIntake.accept over one document again and again, and over as many different signed documents (the
+    same size and shape, so about the same instructions), alternated in halves; this thread's user ms per call."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    for document in fresh[:2]:
+        intake.accept(document, now)
+    half = len(fresh) // 2
+    totals = {"same document": 0.0, "fresh documents": 0.0}
+    for part in (fresh[:half], fresh[half:]):
+        for label, documents in (("same document", [same] * len(part)), ("fresh documents", part)):
+            before = own_counters(resource.RUSAGE_THREAD)
+            for document in documents:
+                intake.accept(document, now)
+            totals[label] += own_counters(resource.RUSAGE_THREAD)["user_ms"] - before["user_ms"]
+    return {label: round(ms / (2 * half), 3) for label, ms in totals.items()}
 
 
 def in_process_use_case(env: dict[str, str], tmp: Path):
@@ -188,9 +207,12 @@ def main() -> int:
             load("W", 4 * args.clients)
             calls, close = stage_calls(pki.sign(big_invoice("BENCH-STAGES")), pki, env)
             service = in_process_use_case(env, tmp)
+            from ventanilla.config import Settings
+            from ventanilla.facturae.configured import build_intake
             from ventanilla.facturae.parser import parse_facturae_tree, read_facturae
 
-            nif = read_facturae(parse_facturae_tree(pki.sign(big_invoice("NIF")))[0]).supplier_nif
+            same_document = pki.sign(big_invoice("NIF"))
+            nif = read_facturae(parse_facturae_tree(same_document)[0]).supplier_nif
             serial_use_case(service.registrar, [pki.sign(big_invoice(f"U{run}-w{j}")) for j in range(5)], nif)
             try:
                 for i in range(args.rounds):
@@ -202,6 +224,9 @@ def main() -> int:
                     alone = {k: round(v, 3) for k, v in
                              loop_stages(calls, args.runs, resource.RUSAGE_THREAD).items()}
                     alternating = alternating_stages(calls, args.runs)
+                    intake = intake_same_and_fresh(
+                        build_intake(Settings.from_env(env)), same_document,
+                        [pki.sign(big_invoice(f"F{run}-{i}-{j}")) for j in range(2 * args.runs)])
                     invoices = [pki.sign(big_invoice(f"L{i}-{run}-{j}")) for j in range(2 * args.invoices)]
                     busy = busy_loop(calls, args.runs, env, invoices, args.clients, tmp)
                     report["rounds"].append({"load_average": [round(load_average, 1),
@@ -210,6 +235,7 @@ def main() -> int:
                                              "use_case_in_process_serial_thread": serial,
                                              "stages_loop_thread_stack_idle": alone,
                                              "stages_alternating_thread_stack_idle": alternating,
+                                             "intake_user_ms_same_against_fresh": intake,
                                              "stages_loop_thread_stack_busy": busy})
                     print(json.dumps(report["rounds"][-1]), file=sys.stderr, flush=True)
             finally:
