@@ -115,6 +115,7 @@ def inclusive(profile: Profile, function: str) -> tuple[int, int]:
 
 
 def by_object(costs: dict[tuple[str, str], int]) -> Counter:
+    """Costs by (function, object) added up by the object's file name."""
     grouped: Counter = Counter()
     for (_, obj), n in costs.items():
         grouped[Path(obj or "?").name] += n
