@@ -34,7 +34,8 @@ def _remove(path: Path) -> None:
 
 
 def fresh_store(path: Path) -> ProjectionStore:
-    """An empty store at path for a bulk fill: no journal on disk, no sync per commit (see `replay`)."""
+    """An empty store at path for a bulk fill: no journal, no sync per commit, its key index made by `seal` (see
+    `replay`)."""
     _remove(path)
     return ProjectionStore(path, bulk=True)
 
@@ -45,18 +46,20 @@ def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 
     reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (off
     by default: on the shared 2-core machine it was not reliably faster; docs/benchmarks.md, i15-replay2).
 
-    The file is filled without a sync per commit and synced once at the end: a crash before that leaves a file
-    that the next replay removes, and nothing reads it before `swap_in`.
+    The file is filled without a journal or a sync per commit, sealed (its key index built and its schema version
+    written) and synced once at the end: a crash or an error before that leaves a file that `rebuild` or the next
+    replay removes, that nothing reads before `swap_in`, and that a store opening it would drop (no version).
     """
     store = fresh_store(path)
     started, count = time.monotonic(), 0
     try:
         if reader_process:
-            for records in read_to_end_in_child(bootstrap_servers, topic, batch_records):
-                count += store.replay_many(records)
+            for piece in read_to_end_in_child(bootstrap_servers, topic, batch_records):
+                count += store.replay_run(*piece)
         else:
             for records in read_to_end(bootstrap_servers, topic, batch_records):
                 count += replay_records(store, records)
+        store.seal()
     finally:
         store.close()
     fsync_path(path)
