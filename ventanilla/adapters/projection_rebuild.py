@@ -1,8 +1,10 @@
 """Rebuilding the projection: replay the invoice log from offset 0 into a fresh store, then swap it in."""
 from __future__ import annotations
 
+import gc
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,21 @@ def fresh_store(path: Path) -> ProjectionStore:
     return ProjectionStore(path, bulk=True)
 
 
+@contextmanager
+def without_cycle_collection():
+    """The cyclic garbage collector off (and back on after, if it was on): a replay allocates rows, tuples and
+    messages by the million and frees them by reference counting, so the collector's passes over them are pure
+    cost (~13 % of the replay's CPU; docs/benchmarks.md, i15-rebuild3). A reader process forked meanwhile inherits
+    it; the cycles either process makes (a few per Kafka request) wait for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
            reader_process: bool = False) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
@@ -53,12 +70,13 @@ def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 
     store = fresh_store(path)
     started, count = time.monotonic(), 0
     try:
-        if reader_process:
-            for piece in read_to_end_in_child(bootstrap_servers, topic, batch_records):
-                count += store.replay_run(*piece)
-        else:
-            for records in read_to_end(bootstrap_servers, topic, batch_records):
-                count += replay_records(store, records)
+        with without_cycle_collection():
+            if reader_process:
+                for piece in read_to_end_in_child(bootstrap_servers, topic, batch_records):
+                    count += store.replay_run(*piece)
+            else:
+                for records in read_to_end(bootstrap_servers, topic, batch_records):
+                    count += replay_records(store, records)
         store.seal()
     finally:
         store.close()
