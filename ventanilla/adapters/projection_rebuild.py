@@ -60,8 +60,8 @@ def without_cycle_collection():
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
            reader_process: bool = False) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
-    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (off
-    by default: on the shared 2-core machine it was not reliably faster; docs/benchmarks.md, i15-replay2).
+    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (what
+    `projections rebuild` does unless --one-process; docs/benchmarks.md, i15-replay2).
 
     The file is filled without a journal or a sync per commit, sealed (its key index built and its schema version
     written) and synced once at the end: a crash or an error before that leaves a file that `rebuild` or the next
