@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from ventanilla.adapters.projection_store import ProjectionStore
+from ventanilla.adapters.projection_store import SCHEMA_VERSION, ProjectionStore
 from ventanilla.domain.invoice import InvoiceKey, State
 
 from ..unit.domain.factories import cancel_rejected, cancel_requested, changed, registered
@@ -105,5 +105,67 @@ def test_a_bulk_filled_store_stores_registration_payloads_as_read_and_equals_one
     decoded = [decode_facts(encode(e)) for e in events]
     assert bulk.apply_many([(d, TOPIC, 0, offset) for offset, d in enumerate(decoded)]) == len(events)
     assert bulk.load(7) == live.load(7) and bulk.positions(TOPIC) == live.positions(TOPIC) == {0: len(events)}
+    bulk.seal()
+    bulk.close()  # a bulk fill holds its file exclusively until closed
     blob = sqlite3.connect(tmp_path / "bulk.sqlite3").execute("SELECT registration FROM invoices").fetchone()[0]
     assert blob == decoded[0].facts
+
+
+def _schema(path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return [*db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name"),
+                db.execute("PRAGMA user_version").fetchone()]
+
+
+def test_a_sealed_bulk_fill_has_the_live_schema_and_its_key_index_refuses_a_second_invoice_with_a_key(tmp_path):
+    from ventanilla.adapters.event_codec import encode
+
+    ProjectionStore(tmp_path / "live.sqlite3").close()
+    bulk = ProjectionStore(tmp_path / "bulk.sqlite3", bulk=True)
+    assert bulk.replay_many([(encode(registered(7)), TOPIC, 0, 0)]) == 1
+    bulk.seal()
+    bulk.close()
+    assert _schema(tmp_path / "bulk.sqlite3") == _schema(tmp_path / "live.sqlite3")
+    reopened = ProjectionStore(tmp_path / "bulk.sqlite3")  # as the status service opens a swapped-in rebuild
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: invoices.supplier_nif"):
+        reopened.replay_many([(encode(registered(8)), TOPIC, 0, 1)])  # ids 7 and 8 share a business key
+
+
+def test_a_bulk_fill_refuses_a_second_invoice_with_a_key_when_sealed_as_the_live_store_does_at_once(tmp_path):
+    from ventanilla.adapters.event_codec import encode
+
+    log = [(encode(registered(7)), TOPIC, 0, 0), (encode(registered(8)), TOPIC, 0, 1)]  # one key, two ids
+    live = ProjectionStore(tmp_path / "live.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: invoices.supplier_nif"):
+        live.replay_many(log)
+    bulk = ProjectionStore(tmp_path / "bulk.sqlite3", bulk=True)
+    bulk.replay_many(log)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: invoices.supplier_nif"):
+        bulk.seal()
+
+
+def test_a_bulk_fill_that_was_not_sealed_is_dropped_when_opened(tmp_path):
+    from ventanilla.adapters.event_codec import encode
+
+    bulk = ProjectionStore(tmp_path / "p.sqlite3", bulk=True)
+    bulk.replay_many([(encode(registered(7)), TOPIC, 0, 0)])
+    bulk.close()  # a fill that stopped before `seal`
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    assert store.load(7) is None and store.positions(TOPIC) == {}
+    assert _schema(tmp_path / "p.sqlite3")[-1] == (SCHEMA_VERSION,)
+
+
+def test_a_run_of_one_partition_skips_what_is_below_the_stored_position(tmp_path):
+    from ventanilla.adapters.event_codec import encode
+
+    events = [encode(e) for e in (registered(), changed(State.REGISTRADA_RCF, 1), cancel_requested(2),
+                                  cancel_rejected(3))]
+    store = ProjectionStore(tmp_path / "p.sqlite3")
+    assert store.replay_run(TOPIC, 0, [0, 1], events[:2]) == 2
+    assert store.replay_run(TOPIC, 0, [1, 2, 3], events[1:]) == 2  # offset 1 again: skipped
+    assert store.replay_run(TOPIC, 0, [2, 3], events[2:]) == 0
+    assert store.replay_run(TOPIC, 1, [5], events[:1]) == 1  # another partition, its own position (changes no row)
+    assert store.positions(TOPIC) == {0: 4, 1: 6}
+    invoice = store.load(7)
+    assert [h.state for h in invoice.history] == [State.REGISTRADA, State.REGISTRADA_RCF, State.ANULADA,
+                                                   State.REGISTRADA_RCF]

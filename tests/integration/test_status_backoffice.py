@@ -152,7 +152,8 @@ def test_a_rebuild_read_in_a_second_process_equals_one_read_in_process(kafka_set
     bootstrap, topic = kafka_settings.kafka.bootstrap_servers, kafka_settings.topics.invoice_events
     produce_events(bootstrap, topic, 2_000)
     monkeypatch.setattr(log_pipe, "PIECE_BYTES", 20_000)  # the forked reader sends a batch in several pieces
-    piped = [item for batch in read_to_end_in_child(bootstrap, topic, 300) for item in batch]
+    piped = [(value, name, partition, offset) for name, partition, offsets, values
+             in read_to_end_in_child(bootstrap, topic, 300) for offset, value in zip(offsets, values)]
     read = [(r.value, r.topic, r.partition, r.offset) for batch in read_to_end(bootstrap, topic, 300) for r in batch]
     assert len(piped) == 2_000 and sorted(piped, key=lambda r: (r[2], r[3])) == sorted(read, key=lambda r: (r[2], r[3]))
     tables = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
-from itertools import repeat
 from typing import Iterator
 
 from ventanilla.adapters.log_reader import read_to_end
@@ -47,9 +46,11 @@ def _enlarge(connection) -> None:
         pass
 
 
-def read_to_end_in_child(bootstrap_servers: str, topic: str, max_records: int = 5000) -> Iterator[list[tuple]]:
-    """As `read_to_end`, from a child process: yield batches of (value, topic, partition, offset), in order per
-    partition; the child's error (LookupError if no topic, a KafkaError) is raised here."""
+def read_to_end_in_child(bootstrap_servers: str, topic: str,
+                         max_records: int = 5000) -> Iterator[tuple[str, int, list[int], list[bytes]]]:
+    """As `read_to_end`, from a child process: yield pieces (topic, partition, offsets, values) of one partition in
+    offset order (columns, as `ProjectionStore.replay_run` takes them: no tuple per record); the child's error
+    (LookupError if no topic, a KafkaError) is raised here."""
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
     _enlarge(sending)
@@ -67,8 +68,7 @@ def read_to_end_in_child(bootstrap_servers: str, topic: str, max_records: int = 
                 break
             if isinstance(batch, BaseException):
                 raise batch
-            topic_name, partition, offsets, values = batch
-            yield list(zip(values, repeat(topic_name), repeat(partition), offsets))
+            yield batch
     finally:
         receiving.close()
         if child.is_alive():

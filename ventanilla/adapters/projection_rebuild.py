@@ -1,8 +1,10 @@
 """Rebuilding the projection: replay the invoice log from offset 0 into a fresh store, then swap it in."""
 from __future__ import annotations
 
+import gc
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,29 +36,48 @@ def _remove(path: Path) -> None:
 
 
 def fresh_store(path: Path) -> ProjectionStore:
-    """An empty store at path for a bulk fill: no journal on disk, no sync per commit (see `replay`)."""
+    """An empty store at path for a bulk fill: no journal, no sync per commit, its key index made by `seal` (see
+    `replay`)."""
     _remove(path)
     return ProjectionStore(path, bulk=True)
+
+
+@contextmanager
+def without_cycle_collection():
+    """The cyclic garbage collector off (and back on after, if it was on): a replay allocates rows, tuples and
+    messages by the million and frees them by reference counting, so the collector's passes over them are pure
+    cost (~13 % of the replay's CPU; docs/benchmarks.md, i15-rebuild3). A reader process forked meanwhile inherits
+    it; the cycles either process makes (a few per Kafka request) wait for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
            reader_process: bool = False) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
-    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (off
-    by default: on the shared 2-core machine it was not reliably faster; docs/benchmarks.md, i15-replay2).
+    reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (what
+    `projections rebuild` does unless --one-process; docs/benchmarks.md, i15-replay2).
 
-    The file is filled without a sync per commit and synced once at the end: a crash before that leaves a file
-    that the next replay removes, and nothing reads it before `swap_in`.
+    The file is filled without a journal or a sync per commit, sealed (its key index built and its schema version
+    written) and synced once at the end: a crash or an error before that leaves a file that `rebuild` or the next
+    replay removes, that nothing reads before `swap_in`, and that a store opening it would drop (no version).
     """
     store = fresh_store(path)
     started, count = time.monotonic(), 0
     try:
-        if reader_process:
-            for records in read_to_end_in_child(bootstrap_servers, topic, batch_records):
-                count += store.replay_many(records)
-        else:
-            for records in read_to_end(bootstrap_servers, topic, batch_records):
-                count += replay_records(store, records)
+        with without_cycle_collection():
+            if reader_process:
+                for piece in read_to_end_in_child(bootstrap_servers, topic, batch_records):
+                    count += store.replay_run(*piece)
+            else:
+                for records in read_to_end(bootstrap_servers, topic, batch_records):
+                    count += replay_records(store, records)
+        store.seal()
     finally:
         store.close()
     fsync_path(path)

@@ -34,6 +34,11 @@ IDS_PER_STATEMENT = 500  # bound parameters per statement (SQLite allows 32,766 
 _canonical = lru_cache(maxsize=4096)(canonical)  # a log names few suppliers, each many times
 
 
+_INVOICE_COLUMNS = ("id, supplier_nif, year, series, number, registration, submitter_nif, integrator_nif,"
+                    " processing_state, state_remarks, cancellation_reason, cancellation_requested_at,"
+                    " cancellation_outcome")
+
+
 class _Row:
     """An invoice's state columns (as their text) and what the fold needs of its history and messages."""
 
@@ -116,15 +121,24 @@ class RowReplay:
     def _seen(self, invoice_id: int, row: _Row, message_id: str) -> None:
         """Record a back-office message as seen (the caller checked it was not seen before)."""
         row.seen.add(message_id)
-        self.messages.append((invoice_id, message_id, False))
+        self.messages.append((invoice_id, message_id, 0))
 
     def write(self, db: sqlite3.Connection) -> None:
-        """Write every gathered row (inside the caller's transaction)."""
+        """Write every gathered row (inside the caller's transaction).
+
+        The rows bind only int, str and bytearray values where they can: Python's sqlite3 looks for an adapter
+        (two failed attribute lookups, ~1 µs) for any other value, None, bytes and bool included, so the
+        registration blob is a bytearray, `refused` an int, and an invoice without a cancellation is inserted by a
+        statement whose cancellation columns are NULL in its text (docs/benchmarks.md, i15-rebuild3).
+        """
         rows = self._rows.items()
-        db.executemany("INSERT INTO invoices (id, supplier_nif, year, series, number, registration, submitter_nif,"
-                       " integrator_nif, processing_state, state_remarks, cancellation_reason,"
-                       " cancellation_requested_at, cancellation_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [r.registration + r.columns() for _, r in rows if r.registration])
+        new = [r for _, r in rows if r.registration]
+        db.executemany(f"INSERT INTO invoices ({_INVOICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL,"
+                       " NULL)", [r.registration + (r.state, r.remarks) for r in new if r.outcome is None
+                                  and r.reason is None and r.requested_at is None])
+        db.executemany(f"INSERT INTO invoices ({_INVOICE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [r.registration + r.columns() for r in new if r.outcome is not None
+                        or r.reason is not None or r.requested_at is not None])
         db.executemany("UPDATE invoices SET processing_state=?, state_remarks=?, cancellation_reason=?,"
                        " cancellation_requested_at=?, cancellation_outcome=? WHERE id=?",
                        [(*r.columns(), i) for i, r in rows if r.changed and not r.registration])
@@ -160,8 +174,8 @@ def _registered(replay: RowReplay, envelope, invoice_id: int, row: _Row | None) 
         facts = upcast_v1(pb.InvoiceRegistered.FromString(envelope.payload))
         payload = facts.SerializeToString()
     key = facts.key
-    row = replay._rows[invoice_id] = _Row(
-        (invoice_id, _canonical(key.supplier_nif), key.year, key.series, key.number, payload,
+    row = replay._rows[invoice_id] = _Row(  # a bytearray is bound as the blob with no adapter lookup (`write`)
+        (invoice_id, _canonical(key.supplier_nif), key.year, key.series, key.number, bytearray(payload),
          facts.submitter_nif, facts.integrator_nif), _REGISTRADA)
     replay.history.append((invoice_id, 0, _REGISTRADA, "", "registry", iso_text(envelope.occurred_at), ""))
     row.history = 1
@@ -190,7 +204,7 @@ def _status_changed(replay: RowReplay, envelope, invoice_id: int, row: _Row | No
             row.applied.add(message_id)
     if message_id:
         row.seen.add(message_id)
-        replay.messages.append((invoice_id, message_id, False))
+        replay.messages.append((invoice_id, message_id, 0))
 
 
 def _cancellation_requested(replay: RowReplay, envelope, invoice_id: int, row: _Row | None) -> None:
