@@ -134,7 +134,10 @@ class EdgeWorker(ThreadWorker):
         try:
             self._idle.wait(conn)
         except (OSError, ValueError):
-            self.keepalived_conns.remove(conn)
+            try:
+                self.keepalived_conns.remove(conn)
+            except ValueError:  # a stop's forced sweep took and closed it meanwhile: nothing left to hand back
+                return True
             raise
         return True
 
