@@ -5,32 +5,24 @@ twenty idle TCP connections held most of a worker's threads for their 10 s deadl
 connection's handshake and head are read by the worker's event loop; a kept-alive connection that turns
 readable gets a thread's first look without blocking (a head usually arrives whole) and goes back to the
 loop when its head is not whole. A thread only ever serves a connection with a whole head.
-
-A connection kept alive after its answer waits in the worker's IdleConnections, armed there by the thread that
-answered it: the event loop is not woken after each answer (gthread re-registers every kept-alive connection in
-its selector from the loop, and unregisters it again when it turns readable).
 """
 from __future__ import annotations
 
 import logging
-import selectors
 import time
 from dataclasses import dataclass
 from functools import partial
 
 from gunicorn import http, sock
-from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
+from gunicorn.workers.gthread import ThreadWorker
 
 from ventanilla.tls import ArrivalDeadlines
 
 from soap_edge.http import refusals
 from soap_edge.http.arrival import Arrival, Step
-from soap_edge.http.idle import IdleConnections
 
 SWEEP_S = 0.25
-HEARTBEAT_S = 1.0  # the arbiter kills a worker silent for its timeout (30 s or more: server.py)
 log = logging.getLogger("soap_edge.tls")
-_WAITING = object()  # a thread's result: the connection was kept alive and waits in the idle set
 
 
 @dataclass(frozen=True)
@@ -45,29 +37,12 @@ class EdgeWorker(ThreadWorker):
     """A ThreadWorker whose threads only ever serve connections with a complete request head."""
 
     deadlines = ArrivalDeadlines()  # server.py sets the configured ones on a subclass
-    _next_heartbeat = 0.0
 
     def init_process(self):
         self._tls = sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
         self._arrivals: dict[Arrival, object] = {}  # arrivals the poller watches -> their connections
         self._next_sweep = 0.0
-        self._idle = IdleConnections()
         super().init_process()
-
-    def run(self):
-        self.poller.register(self._idle, selectors.EVENT_READ, self._idle_readable)
-        try:
-            super().run()
-        finally:
-            self._idle.close()
-
-    def notify(self):
-        """The heartbeat the arbiter watches (a utime on the worker's file), at most every HEARTBEAT_S: gthread's loop
-        beats on every wake-up, i.e. about once per request under load."""
-        now = time.monotonic()
-        if now >= self._next_heartbeat:
-            self._next_heartbeat = now + HEARTBEAT_S
-            super().notify()
 
     def enqueue_req(self, conn):
         """Every way into the thread pool (accept, keep-alive, pipelined bytes) goes through a whole head."""
@@ -75,7 +50,8 @@ class EdgeWorker(ThreadWorker):
         if conn.parser is not None:  # kept alive: a thread looks first
             arrival = Arrival(conn.sock, None, deadlines.handshake_s, deadlines.request_s,
                               conn.parser.unreader.take_buffered())
-            self._submit(self._first_look, conn, arrival)
+            future = self.tpool.submit(self._first_look, conn, arrival)
+            future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
             return
         try:
             arrival = Arrival(conn.sock, self._tls, deadlines.handshake_s, deadlines.request_s)
@@ -90,74 +66,14 @@ class EdgeWorker(ThreadWorker):
         step = arrival.advance()
         if step is Step.HEAD:
             self._hand_over(conn, arrival)
-            return self._serve(conn)
+            return self.handle(conn)
         return False if step is Step.CLOSED else _NotWhole(arrival, step)
 
-    def _serve(self, conn):
-        """In a thread: serve a connection with a whole head; if it is kept alive, it waits in the idle set."""
-        keep = self.handle(conn)
-        return _WAITING if keep is True and self._keep_waiting(conn) else keep
-
-    def _submit(self, serve, conn, *args) -> None:
-        """Serve in a thread; the loop hears of the connection again only if it did not go back to the idle set."""
-        future = self.tpool.submit(serve, conn, *args)
-        future.add_done_callback(partial(self._served, conn))
-
-    def _served(self, conn, done) -> None:
-        if done.cancelled() or done.exception() is not None or done.result() is not _WAITING:
-            self.method_queue.defer(self.finish_request, conn, done)
-
     def finish_request(self, conn, fs):
-        result = None if fs.cancelled() or fs.exception() is not None else fs.result()
-        if isinstance(result, _NotWhole):
-            self._settle(conn, result.arrival, result.step, watched=False)
+        if not fs.cancelled() and fs.exception() is None and isinstance(fs.result(), _NotWhole):
+            self._settle(conn, fs.result().arrival, fs.result().step, watched=False)
             return
-        if result is True:
-            try:
-                if self._keep_waiting(conn):
-                    return
-            except OSError:
-                self._drop(conn)
-                return
-        super().finish_request(conn, fs)  # bytes already read ahead, gthread's deferral, or a close
-
-    def _keep_waiting(self, conn) -> bool:
-        """From any thread: a kept-alive connection with nothing read ahead waits for its next request (its deadline:
-        the keep-alive timeout, at most STOP_KEEPALIVE_LINGER once the worker stops). False: bytes were read ahead."""
-        if conn.parser.unreader.buf.getvalue():
-            return False
-        conn.sock.setblocking(False)
-        conn.set_timeout()
-        self.keepalived_conns.append(conn)
-        if not self.alive:  # after the append: a stop that began earlier capped it, or this caps it
-            conn.timeout = min(conn.timeout, time.monotonic() + STOP_KEEPALIVE_LINGER)
-        try:
-            self._idle.wait(conn)
-        except (OSError, ValueError):
-            try:
-                self.keepalived_conns.remove(conn)
-            except ValueError:  # a stop's forced sweep took and closed it meanwhile: nothing left to hand back
-                return True
-            raise
-        return True
-
-    def _idle_readable(self, _fileobj) -> None:
-        """A kept-alive connection turned readable: a thread takes a first look at it."""
-        for conn in self._idle.ready():
-            self.keepalived_conns.remove(conn)
-            self.enqueue_req(conn)
-
-    def murder_keepalived(self, force=False):
-        """Close the kept-alive connections past their deadline (all of them when forced)."""
-        now = time.monotonic()
-        while self.keepalived_conns and (force or self.keepalived_conns[0].timeout <= now):
-            conn = self.keepalived_conns.popleft()
-            self._idle.forget(conn)
-            self._drop(conn)
-
-    def _cap_keepalive(self, deadline):
-        for conn in list(self.keepalived_conns):  # a copy: threads append to it
-            conn.timeout = min(conn.timeout, deadline)
+        super().finish_request(conn, fs)
 
     def _advance(self, conn, arrival: Arrival, fileobj=None) -> None:
         """Called at once, then by the poller (fileobj given) whenever the socket is ready again."""
@@ -180,7 +96,7 @@ class EdgeWorker(ThreadWorker):
             self._drop(conn)
             return
         self._hand_over(conn, arrival)
-        self._submit(self._serve, conn)
+        super().enqueue_req(conn)
 
     def _hand_over(self, conn, arrival: Arrival) -> None:
         """Give the connection its head back in its parser; its request deadline counts from the head's start."""
