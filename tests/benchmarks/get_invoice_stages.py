@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
+
+from tests.benchmarks.callgrind_loops import loop_instructions  # noqa: E402
+
 STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer")
 WARM_UP = 200
 RECEIPT_BYTES = 31_500
@@ -135,20 +139,9 @@ def _child(product: Path, runs: int) -> dict[str, float]:
 
 def _callgrind(product: Path, runs: int, out: Path) -> dict[str, float]:
     """Instructions per call of each stage: one valgrind run, the loops' dumps divided by the runs."""
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out", "--dump-before=getppid",
-                    sys.executable, __file__, "--child", str(product), "--runs", str(runs)],
-                   check=True, capture_output=True, cwd=out, env=dict(os.environ, PYTHONHASHSEED="0"))
-    dumps = sorted(out.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
-    totals = [next(int(line.split()[1]) for line in p.read_text().splitlines() if line.startswith("totals:"))
-              for p in dumps]
     keep = os.environ.get("GET_INVOICE_KEEP_DUMPS")
-    for p in out.glob("cg.out*"):
-        if keep:
-            p.rename(Path(keep) / f"{product.name}-{p.name}")
-        else:
-            p.unlink()
-    loops = totals[-2 * len(STAGES):][1::2]  # each loop's dump follows its start's (the exit's dump is cg.out)
-    return {stage: loop / runs for stage, loop in zip(STAGES, loops)}
+    return loop_instructions([__file__, "--child", str(product), "--runs", str(runs)], STAGES, runs, out,
+                             Path(keep) if keep else None, product.name)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
+from tests.benchmarks.callgrind_loops import loop_instructions  # noqa: E402
 from tests.benchmarks.variant_table import print_variant_table  # noqa: E402
 
 STAGES = ("QR code (encode + path)", "page (reportlab, QR included)", "seal (pyHanko PAdES)",
@@ -91,16 +92,7 @@ def _child(product: Path, data: Path, runs: int) -> dict[str, float]:
 
 def _callgrind(product: Path, data: Path, runs: int, out: Path) -> dict[str, float]:
     """Instructions per call of each stage: one valgrind run, the loops' dumps divided by the runs."""
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.out", "--dump-before=getppid",
-                    sys.executable, __file__, "--child", str(product), str(data), "--runs", str(runs)],
-                   check=True, capture_output=True, cwd=out, env=dict(os.environ, PYTHONHASHSEED="0"))
-    dumps = sorted(out.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
-    totals = [next(int(line.split()[1]) for line in p.read_text().splitlines() if line.startswith("totals:"))
-              for p in dumps]
-    for p in out.glob("cg.out*"):
-        p.unlink()
-    loops = totals[-2 * len(STAGES):][1::2]  # each loop's dump follows its start's (the exit's dump is cg.out)
-    return {stage: loop / runs for stage, loop in zip(STAGES, loops)}
+    return loop_instructions([__file__, "--child", str(product), str(data), "--runs", str(runs)], STAGES, runs, out)
 
 
 def main() -> None:
