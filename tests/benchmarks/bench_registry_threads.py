@@ -71,27 +71,37 @@ def task_cpu(pid: int) -> dict[int, tuple[float, int]]:
 
 
 class Stack:
-    """One private stack (`ventanilla up`), its registry processes and a client for its edge."""
+    """One private stack (`ventanilla up`), its registry processes and a client for its edge (also the stack of
+    registry_instructions.py and registry_user_system.py)."""
 
-    def __init__(self, name: str, env: dict[str, str], pki):
-        self.name, self.env, self.pki, self.names = name, env, pki, {}
+    def __init__(self, name: str, env: dict[str, str], pki, timeout_s: float = 240):
+        self.name, self.env, self.pki, self.names, self.timeout_s = name, env, pki, {}, timeout_s
         self.cwd = Path(env.pop("BENCH_CWD", ROOT))  # `python -m` puts its cwd first on sys.path
 
-    def up(self, clients: int) -> None:
-        up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=self.env,
-                            cwd=self.cwd, capture_output=True, text=True, timeout=300)
+    def up(self, clients: int, warm_up: int | None = None) -> dict:
+        """Start it; then a warm-up of `warm_up` invoices (4 per client by default): every handler thread started,
+        the broker's hot paths compiled. The warm-up's closed_loop result."""
+        up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", str(int(self.timeout_s))],
+                            env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=self.timeout_s + 60)
         if up.returncode != 0:
             raise RuntimeError(f"`ventanilla up` ({self.name}) failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
         self.client = issue_client(self.env)
         self.url = f"https://127.0.0.1:{self.env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
         self.registries = [p for p in stack_processes(Path(self.env["VENTANILLA_STATE_DIR"]))
                            if process_name(p).startswith("registry_service")]  # with N processes: parent, children
-        self.load(4 * clients, clients)  # warm-up: every handler thread started, the broker's hot paths compiled
+        return self.load(4 * clients if warm_up is None else warm_up, clients)
 
-    def load(self, count: int, clients: int) -> dict:
+    def invoices(self, count: int, prefix: str | None = None) -> list[bytes]:
+        """`count` signed invoices, their numbers new to the stack."""
         run = uuid.uuid4().hex[:6]
-        invoices = [self.pki.sign(big_invoice(f"{self.name[0]}{run}-{i}")) for i in range(count)]
+        return [self.pki.sign(big_invoice(f"{prefix or self.name[0]}{run}-{i}")) for i in range(count)]
+
+    def send(self, invoices: list[bytes], clients: int) -> dict:
+        """The invoices from `clients` closed-loop clients (bench_write_path's closed_loop)."""
         return closed_loop(self.url, invoices, clients, lambda: tls_session(self.client))
+
+    def load(self, count: int, clients: int, prefix: str | None = None) -> dict:
+        return self.send(self.invoices(count, prefix), clients)
 
     def round(self, count: int, clients: int) -> dict:
         """`count` invoices: the registry's CPU per invoice, by part, with the load average around it."""
@@ -121,7 +131,7 @@ class Stack:
 
     def down(self) -> None:
         subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=self.env, cwd=self.cwd,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=self.timeout_s + 60)
 
 
 def stages(pki, env: dict[str, str]) -> dict[str, float]:

@@ -12,6 +12,8 @@ storage, claims: each called through its own C function) and the calls into the 
 registry_stages.py in a tight loop under callgrind, each loop cut out by dumps at getppid, on the stack's broker.
 (3) The difference per invoice by shared object and by function (self cost). Writes
 var/bench/registry_instructions.json; the dumps stay in DIR (`callgrind_annotate DIR/<dump>` reads them).
+The stack is bench_registry_threads.py's `Stack`. A short end-to-end check (~4 min instead of ~10):
+`--invoices 8 --warm-up 8 --clients 4 --idle-s 5 --runs 2`.
 """
 from __future__ import annotations
 
@@ -24,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -185,37 +186,24 @@ def dump(out: Path, pid: int, seen: set[Path]) -> Path:
 
 def stack(args, pki, tmp: Path, out: Path) -> dict:
     """The registry's instructions per invoice in a private stack, net of its idle rate."""
-    from tests.benchmarks.bench_registry import big_invoice, stack_env, tls_session
-    from tests.benchmarks.bench_write_path import closed_loop, process_name, stack_processes
-    from tests.benchmarks.benchstack import issue_client
+    from tests.benchmarks.bench_registry import stack_env
+    from tests.benchmarks.bench_registry_threads import Stack
 
     env = stack_env(tmp / "stack", pki)
     env.update({"PYTHONPATH": os.pathsep.join(filter(None, [str(SHIM), env.get("PYTHONPATH")])),
                 "BENCH_CALLGRIND_DIR": str(out), "BENCH_CALLGRIND_MARKS": "0" if args.no_marks else "1",
                 # the work is the same; under callgrind each call takes ~50 times as long
                 "VENTANILLA_WRITE_DEADLINE_S": "600"})
-    up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "1200"], env=env, cwd=ROOT,
-                        capture_output=True, text=True, timeout=1300)
+    registry = Stack("registry", env, pki, timeout_s=1200)
     try:
-        if up.returncode != 0:
-            raise RuntimeError(f"`ventanilla up` failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
-        (pid,) = [p for p in stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
-                  if process_name(p).startswith("registry_service")]
-        client = issue_client(env)
-        url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
-        run = uuid.uuid4().hex[:6]
-
-        def load(prefix: str, count: int) -> dict:
-            invoices = [pki.sign(big_invoice(f"{prefix}{run}-{i}")) for i in range(count)]
-            return closed_loop(url, invoices, args.clients, lambda: tls_session(client))
-
-        warm = load("W", args.warm_up)
+        warm = registry.up(args.clients, warm_up=args.warm_up)
+        (pid,) = registry.registries
         print(json.dumps({"warm_up": warm}), file=sys.stderr, flush=True)
         seen = set(out.glob(f"registry.{pid}.*"))
-        invoices = [pki.sign(big_invoice(f"B{run}-{i}")) for i in range(args.invoices)]
+        invoices = registry.invoices(args.invoices, "B")
         dump(out, pid, seen)  # the start and the warm-up: not measured
         started = time.monotonic()
-        result = closed_loop(url, invoices, args.clients, lambda: tls_session(client))
+        result = registry.send(invoices, args.clients)
         batch_s = time.monotonic() - started
         batch = dump(out, pid, seen)
         idle_started = time.monotonic()
@@ -229,8 +217,7 @@ def stack(args, pki, tmp: Path, out: Path) -> dict:
         return {"pid": pid, "warm_up": warm, "batch": result, "batch_s": batch_s, "idle_s": idle_s,
                 "batch_dump": batch, "idle_dump": idle, "loop": loop}
     finally:
-        subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, cwd=ROOT, capture_output=True,
-                       timeout=600)
+        registry.down()
 
 
 def main() -> int:

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_registry import big_invoice, stack_env, tls_session  # noqa: E402
-from tests.benchmarks.bench_write_path import closed_loop, process_name, stack_processes  # noqa: E402
+from tests.benchmarks.bench_registry_threads import Stack  # noqa: E402
+from tests.benchmarks.bench_write_path import closed_loop  # noqa: E402
 from tests.benchmarks.benchstack import issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import stage_calls  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
@@ -185,26 +186,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pki = build_signing_pki(tmp / "pki")
-        env = stack_env(tmp / "stack", pki)
-        up = subprocess.run([sys.executable, "-m", "ventanilla.cli", "up", "--timeout", "240"], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+        registry = Stack("registry", stack_env(tmp / "stack", pki), pki)
         try:
-            if up.returncode != 0:
-                raise RuntimeError(f"`ventanilla up` failed:\n{up.stdout[-2000:]}\n{up.stderr[-2000:]}")
-            (pid,) = [p for p in stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
-                      if process_name(p).startswith("registry_service")]
-            client = issue_client(env)
-            url = f"https://127.0.0.1:{env['VENTANILLA_SOAP_PORT']}/ws/v2/FacturaService"
+            registry.up(args.clients)
+            env = registry.env
+            (pid,) = registry.registries
             run = uuid.uuid4().hex[:6]
 
             def load(prefix: str, count: int) -> dict:
-                invoices = [pki.sign(big_invoice(f"{prefix}{run}-{i}")) for i in range(count)]
+                invoices = registry.invoices(count, prefix)
                 before = registry_counters(pid)
-                result = closed_loop(url, invoices, args.clients, lambda: tls_session(client))
+                result = registry.send(invoices, args.clients)
                 return {**result, **{k: round(v, 3) for k, v in
                                      per(before, registry_counters(pid), result["invoices"]).items()}}
 
-            load("W", 4 * args.clients)
             calls, close = stage_calls(pki.sign(big_invoice("BENCH-STAGES")), pki, env)
             service = in_process_use_case(env, tmp)
             from ventanilla.config import Settings
@@ -242,8 +237,7 @@ def main() -> int:
                 close()
                 service.events.close()
         finally:
-            subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, cwd=ROOT,
-                           capture_output=True, timeout=300)
+            registry.down()
     report["medians"] = {
         where: {k: round(statistics.median(r[where][k] for r in report["rounds"]), 3)
                 for k in ("user_ms", "system_ms", "minor_faults", "context_switches")}
