@@ -140,7 +140,7 @@ def rebuild(bootstrap: str, workdir: Path, total: int) -> dict:
     topic = settings.topics.invoice_events
     produced_s = produce_events(bootstrap, topic, total)
     raw = raw_read(bootstrap, topic)
-    report = rebuild_store(bootstrap, topic, workdir / "rebuilt.sqlite3")
+    report = rebuild_store(bootstrap, topic, workdir / "rebuilt.sqlite3", reader_process=False)
     slow = per_event_transactions(bootstrap, topic, workdir / "per-event.sqlite3", min(total, 50_000))
     return {"events": total, "produce_s": round(produced_s, 1), "raw_read": raw,
             "rebuild": {"events": report.events, "seconds": round(report.seconds, 1),

@@ -382,7 +382,8 @@ def rebuild(stack: BenchStack, edge: str, answers: Path, events: int) -> dict:
     for _ in range(2):  # alternated: the order and the machine's load move both alike
         pipes.append(_timed_rebuild(lambda: rebuild_store(bootstrap, topic, answers / "rebuilt.sqlite3",
                                                           reader_process=True)))
-        ones.append(_timed_rebuild(lambda: rebuild_store(bootstrap, topic, answers / "rebuilt-1.sqlite3")))
+        ones.append(_timed_rebuild(lambda: rebuild_store(bootstrap, topic, answers / "rebuilt-1.sqlite3",
+                                                         reader_process=False)))
     piped, one = _mean(pipes), _mean(ones)
     raw_again = raw_read(bootstrap, topic)  # the raw read moves between runs: one before and one after
     raw_rate = (raw["events_per_s"] + raw_again["events_per_s"]) / 2
@@ -441,7 +442,7 @@ def _snapshot_of_prefix(bootstrap: str, topic: str, answers: Path) -> dict:
     from ventanilla.adapters.projection_snapshot import take
 
     source = answers / "prefix.sqlite3"
-    rebuild_store(bootstrap, topic, source)
+    rebuild_store(bootstrap, topic, source, reader_process=True)
     started, cpu = time.perf_counter(), time.process_time()
     pointer = take(source, topic, DirectoryBlobStore(answers / "snapshots"))
     return {"events": sum(pointer.offsets.values()), "bytes": pointer.size,

@@ -129,13 +129,14 @@ def test_every_registration_is_announced_once_with_its_centres(service):
     assert {r.key for r in found} == {b"A05003638"}
 
 
-def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path):
+@pytest.mark.parametrize("reader_process", [True, False], ids=["reader-process", "one-process"])
+def test_rebuild_refuses_a_topic_that_does_not_exist(kafka_settings, tmp_path, reader_process):
     from ventanilla.adapters.projection_rebuild import rebuild
 
     target = tmp_path / "projection.sqlite3"
     target.write_bytes(b"kept")
     with pytest.raises(LookupError):
-        rebuild(kafka_settings.kafka.bootstrap_servers, "no.such.topic", target)
+        rebuild(kafka_settings.kafka.bootstrap_servers, "no.such.topic", target, reader_process=reader_process)
     assert target.read_bytes() == b"kept"
     assert [p.name for p in tmp_path.iterdir()] == ["projection.sqlite3"]
 

@@ -138,7 +138,7 @@ def rebuild_equals_live(stack: ChaosStack, journal: Journal, settle_s: float) ->
         time.sleep(0.5)
     with tempfile.TemporaryDirectory(prefix="rebuild-") as tmp:
         fresh = Path(tmp) / "rebuilt.sqlite3"
-        replay(settings.kafka.bootstrap_servers, settings.topics.invoice_events, fresh)
+        replay(settings.kafka.bootstrap_servers, settings.topics.invoice_events, fresh, reader_process=True)
         for difference in differences(live, fresh):
             journal.violation(f"rebuild differs from the live projection in {difference}")
 

@@ -57,11 +57,12 @@ def without_cycle_collection():
             gc.enable()
 
 
-def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000,
-           reader_process: bool = False) -> RebuildReport:
+def replay(bootstrap_servers: str, topic: str, path: Path, batch_records: int = 5000, *,
+           reader_process: bool) -> RebuildReport:
     """Fold the whole log into a new store at path (one transaction per fetched batch, positions included);
     reader_process: Kafka's fetch and record parsing in a second process (`log_pipe`), overlapping the replay (what
-    `projections rebuild` does unless --one-process; docs/benchmarks.md, i15-replay2).
+    `projections rebuild` does unless --one-process, and what docs/benchmarks.md's rebuild rows measure,
+    i15-replay2), else both in this process. No default: each caller says which.
 
     The file is filled without a journal or a sync per commit, sealed (its key index built and its schema version
     written) and synced once at the end: a crash or an error before that leaves a file that `rebuild` or the next
@@ -92,13 +93,13 @@ def swap_in(fresh: Path, target: Path) -> None:
     fsync_path(target.parent)
 
 
-def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000,
-            reader_process: bool = False) -> RebuildReport:
-    """Replay into target's sibling '.rebuild' file, then swap it in."""
+def rebuild(bootstrap_servers: str, topic: str, target: Path, batch_records: int = 5000, *,
+            reader_process: bool) -> RebuildReport:
+    """Replay into target's sibling '.rebuild' file, then swap it in (reader_process: as `replay`'s)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(target.name + ".rebuild")
     try:
-        report = replay(bootstrap_servers, topic, fresh, batch_records, reader_process)
+        report = replay(bootstrap_servers, topic, fresh, batch_records, reader_process=reader_process)
     except BaseException:
         _remove(fresh)
         raise
