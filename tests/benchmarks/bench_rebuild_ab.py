@@ -4,8 +4,8 @@
 3 updates per invoice), then: a raw kafka-python read, R rounds of `projection_rebuild.rebuild` of REV's code and of
 this checkout's (order swapped every round; the reader in a second process, as `projections rebuild` does, unless
 --one-process), a raw read again. Each run is its own process (REV's through its exported tree): wall, events/s, CPU
-per event with its reader process, peak RSS, seconds the replay waited for the reader's pipe. Prints JSON lines and
-writes var/bench/rebuild_ab.json."""
+per event with its reader process and of the writer alone, the writer's minor page faults, peak RSS, seconds the
+replay waited for the reader's pipe. Prints JSON lines and writes var/bench/rebuild_ab.json."""
 from __future__ import annotations
 
 import json
@@ -26,9 +26,8 @@ import json, resource, sys, time
 import multiprocessing.connection as mc
 mode, bootstrap, topic, out = sys.argv[1:5]
 
-def cpu():
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+def cpu(who=(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)):
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, who))
 
 waited, receive = [0.0], mc.Connection.recv
 def timed_receive(self):
@@ -39,6 +38,7 @@ def timed_receive(self):
         waited[0] += time.perf_counter() - started
 mc.Connection.recv = timed_receive
 load, before, started = open("/proc/loadavg").read().split()[0], cpu(), time.perf_counter()
+writer_before, faults_before = cpu((resource.RUSAGE_SELF,)), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 if mode == "raw":
     from ventanilla.adapters.log_reader import read_to_end
     events = sum(len(records) for records in read_to_end(bootstrap, topic))
@@ -49,6 +49,8 @@ else:
     events, seconds = report.events, report.seconds
 print(json.dumps({"load_1m": float(load), "events": events, "seconds": round(seconds, 2),
                   "events_per_s": round(events / seconds), "cpu_us_per_event": round((cpu() - before) / events * 1e6, 2),
+                  "writer_cpu_us_per_event": round((cpu((resource.RUSAGE_SELF,)) - writer_before) / events * 1e6, 2),
+                  "writer_minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
                   "reader_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
                   "waited_for_reader_s": round(waited[0], 2)}))
