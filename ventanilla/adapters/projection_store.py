@@ -46,10 +46,10 @@ CREATE TABLE IF NOT EXISTS positions (
 """
 # Secondary indexes: a bulk fill creates them once at the end (`seal`) instead of row by row.
 _INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS invoices_by_key ON invoices (supplier_nif, year, series, number);"
-# A bulk fill's file: no rollback journal, no sync per commit, one lock held throughout, a 64 MB page cache (the
-# key index and the b-trees' hot pages of a million-event log stay in memory), sorts for `seal` in memory.
-_BULK_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA locking_mode=EXCLUSIVE", "PRAGMA cache_size=-65536",
-                 "PRAGMA temp_store=MEMORY")
+# A bulk fill's file: no rollback journal, no sync per commit, one lock held throughout, sorts for `seal` in memory.
+# SQLite's default page cache (2 MB): a 64 MB one cost the writer 65 MB of RSS for no measurable speed
+# (docs/benchmarks.md, "The rebuild writer's page cache").
+_BULK_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA locking_mode=EXCLUSIVE", "PRAGMA temp_store=MEMORY")
 
 
 def _past(records: Iterable[tuple]):
