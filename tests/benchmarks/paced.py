@@ -15,9 +15,10 @@ from .loadgen import _percentile, connection_to, post_once
 def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float, connections: int = 32,
                tls: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None,
                trace: list | None = None) -> dict:
-    """`rate` requests/s for `seconds` over up to `connections` keep-alive connections; latency percentiles.
-    trace: a list that gets (sequence number, scheduled, sent, done) per request (perf_counter times), the number
-    sent in an X-Bench-Seq header (bench_tail.py joins it with the servers' own timestamps)."""
+    """`rate` requests/s for `seconds` over up to `connections` keep-alive connections; latency percentiles and this
+    process's CPU per request (the generator's own: the caller waits meanwhile). trace: a list that gets (sequence
+    number, scheduled, sent, done) per request (perf_counter times), the number sent in an X-Bench-Seq header
+    (bench_tail.py joins it with the servers' own timestamps)."""
     content_type, body = request
     path, extra = urlsplit(url).path, {"Content-Type": content_type, "SOAPAction": '""', **(headers or {})}
     due: queue.Queue = queue.Queue()
@@ -39,6 +40,7 @@ def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float
                     trace.append((n, scheduled, sent, done))
         connection.close()
 
+    cpu = time.process_time()  # from the connections' set-up, as vegeta's rusage is from its start
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
     for thread in threads:
         thread.start()
@@ -50,7 +52,9 @@ def paced_load(url: str, request: tuple[str, bytes], rate: float, seconds: float
         due.put(None)
     for thread in threads:
         thread.join()
+    cpu_ms = (time.process_time() - cpu) * 1000
     ordered = sorted(latencies)
     return {"rate_per_s": rate, "seconds": seconds, "requests": len(ordered), "errors": errors[0],
             "p50_ms": round(_percentile(ordered, 50) * 1000, 1), "p99_ms": round(_percentile(ordered, 99) * 1000, 1),
-            "max_ms": round(ordered[-1] * 1000, 1) if ordered else None}
+            "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
+            "generator_cpu_ms_per_request": round(cpu_ms / max(1, len(ordered)), 3)}
