@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks import reads  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
-from tests.benchmarks.benchstack import export_tree, extra_server, running_stack  # noqa: E402
+from tests.benchmarks.benchstack import env_settings, export_tree, extra_server, running_stack  # noqa: E402
 
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
 ON_REQUEST = ("paced_estado",)  # run only when named
@@ -47,7 +47,7 @@ def _before(argv: list[str]) -> str | None:
 
 def _edge_env(argv: list[str], flag: str) -> dict[str, str]:
     """The VAR=VALUE settings given after each `flag` (an edge's own environment, e.g. its state batch linger)."""
-    return dict(argv[n + 1].split("=", 1) for n, arg in enumerate(argv) if arg == flag)
+    return env_settings(argv[n + 1] for n, arg in enumerate(argv) if arg == flag)
 
 
 def _variants(argv: list[str]) -> dict[str, dict[str, str]]:

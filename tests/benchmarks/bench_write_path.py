@@ -1,4 +1,5 @@
-"""Issue 15, the write path: `python tests/benchmarks/bench_write_path.py [--clients 8] [--invoices 240]`.
+"""Issue 15, the write path: `python tests/benchmarks/bench_write_path.py [--clients 8] [--invoices 240]
+[--stack-env VAR=VALUE]...` (--stack-env: a setting of every stack's processes, e.g. the edge's registry channels).
 
 One run gives, with the machine and load average and the baselines of the same run:
 1. the registry's stages alone (CPU per signed ~100 KB invoice; their sum is the floor);
@@ -23,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT))  # after PYTHONPATH: another commit's product can be measured with these scripts
 # bound now, from PYTHONPATH when set: bench_registry puts this checkout first on sys.path when imported
@@ -32,7 +35,7 @@ import ventanilla  # noqa: E402,F401
 
 from tests.benchmarks.bench_registry import big_invoice, machine, p99, stack_env, tls_session  # noqa: E402
 from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
-from tests.benchmarks.benchstack import cpu_seconds, issue_client  # noqa: E402
+from tests.benchmarks.benchstack import cpu_seconds, env_settings, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
 from tests.e2e import soap  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
@@ -125,13 +128,56 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int, idle_s: floa
     # what each invoice adds to the stack's cost per second while idle (pollers, heartbeats, the broker's own
     # threads): the margin that stays when the throughput rises and the per-second costs spread thinner
     idle_per_invoice = sum(idle_ms_per_s.values()) * result["seconds"] / result["invoices"]
-    return {**result, "stack_processes": len(pids),
+    return {**result, "stack_processes": len(pids), **registry_connections(pids, env["VENTANILLA_REGISTRY_ADDRESS"]),
+            "rss_mb_by_process": rss_mb(pids),
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
             "cpu_ms_per_invoice_over_idle": round(sum(per_process.values()) - idle_per_invoice, 2),
             "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
             "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())},
             "broker_cpu_ms_per_invoice_by_thread": {k: round(v, 2) for k, v in
                                                     sorted(threads.items(), key=lambda kv: -kv[1]) if v >= 0.05}}
+
+
+def registry_connections(pids: list[int], address: str) -> dict:
+    """The registry's listening sockets and the edge's connections to it, by registry process (the kernel's
+    SO_REUSEPORT pick), matched end to end: an edge socket's (local, remote) is the registry's (remote, local)."""
+    port = int(address.rsplit(":", 1)[1])
+    listening: dict[str, int] = {}
+    accepted: dict[tuple, str] = {}
+    edge_ends = set()
+    for pid in pids:
+        name = process_name(pid)
+        try:
+            sockets = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        for sock in sockets:
+            if sock.status == psutil.CONN_LISTEN and sock.laddr.port == port:
+                listening[name] = listening.get(name, 0) + 1
+            elif sock.status == psutil.CONN_ESTABLISHED and sock.laddr.port == port:
+                accepted[tuple(sock.raddr), tuple(sock.laddr)] = name
+            elif sock.status == psutil.CONN_ESTABLISHED and sock.raddr and sock.raddr.port == port and \
+                    name == "soap_edge":
+                edge_ends.add((tuple(sock.laddr), tuple(sock.raddr)))
+    by_process: dict[str, int] = {}
+    for ends in edge_ends:
+        name = accepted.get(ends, "unmatched")
+        by_process[name] = by_process.get(name, 0) + 1
+    return {"registry_listeners_by_process": dict(sorted(listening.items())),
+            "edge_registry_connections_by_process": dict(sorted(by_process.items()))}
+
+
+def rss_mb(pids: list[int]) -> dict[str, float]:
+    """Resident memory (MB) by the stack's process names, added up over processes of one name."""
+    found: dict[str, float] = {}
+    for pid in pids:
+        try:
+            rss = psutil.Process(pid).memory_info().rss / 1e6
+        except psutil.Error:
+            continue
+        name = process_name(pid)
+        found[name] = round(found.get(name, 0.0) + rss, 1)
+    return dict(sorted(found.items()))
 
 
 def process_name(pid: int) -> str:
@@ -331,12 +377,16 @@ def main() -> int:
                         help="short mode: no private stack (stages, whole stack); the edge-only run and the uploads")
     parser.add_argument("--registry-processes", default="1,2",
                         help="one stack per count of registry processes (VENTANILLA_REGISTRY_PROCESSES), in order")
+    parser.add_argument("--stack-env", action="append", default=[], metavar="VAR=VALUE",
+                        help="a setting of every stack's processes (repeatable), e.g. "
+                        "VENTANILLA_EDGE_REGISTRY_CHANNELS=32; the stacks otherwise get none of the caller's VENTANILLA_*")
     parser.add_argument("--before", type=Path, help="another commit's product tree (git archive + generated "
                         "protobuf): its stack runs first, as the baseline of the same run")
     args = parser.parse_args()
+    settings = env_settings(args.stack_env)
     report = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "command": " ".join(["bench_write_path.py", *sys.argv[1:]]), "pythonpath": os.environ.get("PYTHONPATH", ""),
-              "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+              "stack_env": settings, "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                        text=True).stdout.strip()}
     report["reportlab_accelerated"] = reportlab_accelerated()
     with tempfile.TemporaryDirectory() as tmp:
@@ -349,11 +399,11 @@ def main() -> int:
             answer = prepared_answer(sample, env)
         else:
             if args.before is not None:
-                report["before"] = stack_variant(before_env(stack_env(tmp / "state-before", pki), args.before), pki,
-                                                 args)
+                report["before"] = stack_variant(before_env({**stack_env(tmp / "state-before", pki), **settings},
+                                                            args.before), pki, args)
             report["stacks"] = {}
             for count in [int(c) for c in args.registry_processes.split(",")]:
-                env = {**stack_env(tmp / f"state-{count}", pki), "VENTANILLA_REGISTRY_PROCESSES": str(count)}
+                env = {**stack_env(tmp / f"state-{count}", pki), "VENTANILLA_REGISTRY_PROCESSES": str(count), **settings}
                 first = not report["stacks"]
                 report["stacks"][f"registry_processes_{count}"] = stack_variant(env, pki, args,
                                                                                 sample if first else None)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 from urllib.parse import quote
 
 from tests.support.stack_env import free_ports, private_env
@@ -74,6 +74,18 @@ class BenchStack:
 def _ventanilla(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ventanilla.cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
+
+
+def env_settings(assignments: Iterable[str]) -> dict[str, str]:
+    """A benchmark's `VAR=VALUE` command-line settings (e.g. its --stack-env) as an environment; SystemExit with the
+    bad one named when one has no `=`."""
+    settings = {}
+    for assignment in assignments:
+        name, equals, value = assignment.partition("=")
+        if not name or not equals:
+            raise SystemExit(f"expected VAR=VALUE, got {assignment!r}")
+        settings[name] = value
+    return settings
 
 
 def bench_env(state_dir: Path, **overrides: str) -> dict[str, str]:
