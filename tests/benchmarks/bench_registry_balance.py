@@ -33,12 +33,25 @@ def max_share(by_process: dict[str, float]) -> float | None:
     return round(max(values) / sum(values), 3) if sum(values) else None
 
 
+def predicted_max_share(run: dict) -> float | None:
+    """The larger process's share of the calls that the connections give: each edge worker round-robins its
+    calls over its own connections, and its share of the calls is taken as its share of the edge workers' CPU."""
+    workers = run["edge_registry_connections_by_worker"]
+    cpu = {pid: run["edge_cpu_ms_per_invoice_by_pid"].get(pid, 0.0) for pid in workers}
+    if not sum(cpu.values()):
+        return None
+    calls = {name: sum(cpu[pid] / sum(cpu.values()) * w.get(name, 0) / sum(w.values()) for pid, w in workers.items())
+             for name in PROCESSES}
+    return max_share(calls)
+
+
 def summary(runs: list[dict]) -> dict:
     """One setting's runs: the distributions of the larger process's shares and of invoices/s."""
     cpu, connections = [r["cpu_max_share"] for r in runs], [r["connections_max_share"] for r in runs]
     rates = [r["per_s"] for r in runs]
     return {"runs": len(runs), "cpu_max_share": sorted(cpu), "cpu_max_share_median": statistics.median(cpu),
-            "connections_max_share": sorted(connections), "per_s": rates,
+            "connections_max_share": sorted(connections),
+            "calls_max_share_predicted": sorted(r["calls_max_share_predicted"] or 0 for r in runs), "per_s": rates,
             "per_s_median": statistics.median(rates)}
 
 
@@ -65,7 +78,8 @@ def main() -> int:
                 run = stack_variant(env, pki, args)
                 run.update(round=round_, channels=count,
                            cpu_max_share=max_share(run["cpu_ms_per_invoice_by_process"]),
-                           connections_max_share=max_share(run["edge_registry_connections_by_process"]))
+                           connections_max_share=max_share(run["edge_registry_connections_by_process"]),
+                           calls_max_share_predicted=predicted_max_share(run))
                 report["runs"].append(run)
                 report["by_channels"] = {str(c): summary([r for r in report["runs"] if r["channels"] == c])
                                          for c in channels if any(r["channels"] == c for r in report["runs"])}

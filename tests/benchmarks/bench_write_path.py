@@ -128,8 +128,11 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int, idle_s: floa
     # what each invoice adds to the stack's cost per second while idle (pollers, heartbeats, the broker's own
     # threads): the margin that stays when the throughput rises and the per-second costs spread thinner
     idle_per_invoice = sum(idle_ms_per_s.values()) * result["seconds"] / result["invoices"]
+    # each edge process's share (gunicorn's workers take connections as they come: their loads differ)
+    edge_by_pid = {str(pid): round((own_cpu(pid) - before[pid]) * 1000 / result["invoices"], 2)
+                   for pid in pids if process_name(pid) == "soap_edge"}
     return {**result, "stack_processes": len(pids), **registry_connections(pids, env["VENTANILLA_REGISTRY_ADDRESS"]),
-            "rss_mb_by_process": rss_mb(pids),
+            "rss_mb_by_process": rss_mb(pids), "edge_cpu_ms_per_invoice_by_pid": edge_by_pid,
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
             "cpu_ms_per_invoice_over_idle": round(sum(per_process.values()) - idle_per_invoice, 2),
             "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
@@ -144,7 +147,7 @@ def registry_connections(pids: list[int], address: str) -> dict:
     port = int(address.rsplit(":", 1)[1])
     listening: dict[str, int] = {}
     accepted: dict[tuple, str] = {}
-    edge_ends = set()
+    edge_ends: dict[tuple, int] = {}
     for pid in pids:
         name = process_name(pid)
         try:
@@ -158,13 +161,18 @@ def registry_connections(pids: list[int], address: str) -> dict:
                 accepted[tuple(sock.raddr), tuple(sock.laddr)] = name
             elif sock.status == psutil.CONN_ESTABLISHED and sock.raddr and sock.raddr.port == port and \
                     name == "soap_edge":
-                edge_ends.add((tuple(sock.laddr), tuple(sock.raddr)))
+                edge_ends[tuple(sock.laddr), tuple(sock.raddr)] = pid
     by_process: dict[str, int] = {}
-    for ends in edge_ends:
+    by_worker: dict[int, dict[str, int]] = {}
+    for ends, edge_pid in edge_ends.items():
         name = accepted.get(ends, "unmatched")
         by_process[name] = by_process.get(name, 0) + 1
+        worker = by_worker.setdefault(edge_pid, {})
+        worker[name] = worker.get(name, 0) + 1
     return {"registry_listeners_by_process": dict(sorted(listening.items())),
-            "edge_registry_connections_by_process": dict(sorted(by_process.items()))}
+            "edge_registry_connections_by_process": dict(sorted(by_process.items())),
+            "edge_registry_connections_by_worker": {str(pid): dict(sorted(w.items()))
+                                                    for pid, w in sorted(by_worker.items())}}
 
 
 def rss_mb(pids: list[int]) -> dict[str, float]:
