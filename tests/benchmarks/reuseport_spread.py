@@ -3,7 +3,8 @@
 
 Each listener is its own process; batches of consecutive connections to 127.0.0.1 (as an edge worker opens its
 channels) are counted by the listener that accepted them. Prints, per batch size, the distribution of the larger
-listener's share against a fair coin per connection's (binomial), and the whole run's counts.
+listener's share against a fair coin per connection's (binomial), the dispersion of one listener's count per batch
+(its variance over the binomial's), and the whole run's counts.
 """
 from __future__ import annotations
 
@@ -85,8 +86,13 @@ def main() -> int:
     report = {"listeners": args.listeners, "batches": args.batches, "by_batch": {}}
     try:
         for size in [int(s) for s in args.batch.split(",")]:
-            shares = [max(got) / size for got in (batch(port, size, counts) for _ in range(args.batches))]
+            got = [batch(port, size, counts) for _ in range(args.batches)]
+            shares = [max(one) / size for one in got]
+            # the first listener's count per batch: its variance over a fair die's (> 1: connections of a batch
+            # land together more often than independent picks would)
+            firsts, p = [one[0] for one in got], 1 / args.listeners
             report["by_batch"][str(size)] = {"kernel_max_share": quantiles(shares),
+                                             "dispersion": round(statistics.variance(firsts) / (size * p * (1 - p)), 2),
                                              "fair_coin_max_share": quantiles(
                                                  max_shares_of_fair_coins(args.listeners, size, args.batches))}
         report["total_by_listener"] = list(counts)
