@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -26,3 +27,12 @@ def loop_instructions(child_argv: list[str], stages: tuple[str, ...], runs: int,
             p.unlink()
     loops = totals[-2 * len(stages):][1::2]  # each loop's dump follows its start's (the exit's dump is cg.out)
     return {stage: loop / runs for stage, loop in zip(stages, loops)}
+
+
+def variants_announced(root: Path, before: Path | None, rounds: int, runs: int) -> dict[str, Path]:
+    """The product trees to compare ("after": this checkout, "before": another's, when given), once the run's
+    commit, time, load average, rounds and calls per stage are printed."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    print(f"commit {commit.stdout.strip()}, {time.strftime('%H:%M:%SZ', time.gmtime())}, "
+          f"load average {os.getloadavg()[0]:.1f}, {rounds} rounds x {runs} calls per stage")
+    return {"after": root} if before is None else {"before": before.resolve(), "after": root}

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
-from tests.benchmarks.callgrind_loops import loop_instructions  # noqa: E402
+from tests.benchmarks.callgrind_loops import loop_instructions, variants_announced  # noqa: E402
 
 STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer")
 WARM_UP = 200
@@ -155,11 +155,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(_child(args.child.resolve(), args.runs)))
         return
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    variants = {"after": ROOT} if args.before is None else {"before": args.before.resolve(), "after": ROOT}
+    variants = variants_announced(ROOT, args.before, args.rounds, args.runs)
     unit = "instructions (k) per call, callgrind" if args.callgrind else "CPU ms per call"
-    print(f"commit {commit.stdout.strip()}, {time.strftime('%H:%M:%SZ', time.gmtime())}, "
-          f"load average {os.getloadavg()[0]:.1f}, {args.rounds} rounds x {args.runs} calls per stage")
     figures: dict[str, dict[str, list[float]]] = {v: {s: [] for s in STAGES} for v in variants}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):

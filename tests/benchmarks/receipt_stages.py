@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
-from tests.benchmarks.callgrind_loops import loop_instructions  # noqa: E402
+from tests.benchmarks.callgrind_loops import loop_instructions, variants_announced  # noqa: E402
 from tests.benchmarks.variant_table import print_variant_table  # noqa: E402
 
 STAGES = ("QR code (encode + path)", "page (reportlab, QR included)", "seal (pyHanko PAdES)",
@@ -106,11 +106,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(_child(args.child[0].resolve(), args.child[1], args.runs)))
         return
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    variants = {"after": ROOT} if args.before is None else {"before": args.before.resolve(), "after": ROOT}
+    variants = variants_announced(ROOT, args.before, args.rounds, args.runs)
     unit = "instructions (M) per receipt, callgrind" if args.callgrind else "CPU ms per receipt"
-    print(f"commit {commit.stdout.strip()}, {time.strftime('%H:%M:%SZ', time.gmtime())}, "
-          f"load average {os.getloadavg()[0]:.1f}, {args.rounds} rounds x {args.runs} calls per stage")
     figures: dict[str, dict[str, list[float]]] = {v: {s: [] for s in STAGES} for v in variants}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
