@@ -116,7 +116,7 @@ class StatusClient(_Client):
     def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None,
                  receipts: HeldReceipts | None = None):
         super().__init__(channels, deadlines)
-        self._receipts = receipts or HeldReceipts(0)
+        self._receipts = receipts if receipts is not None else HeldReceipts(0)
         batching = batching or Batching()
         self._batches = StateBatches(lambda: self._stub().GetStateBatch,
                                      lambda request, error: catalogue_error(self.backend, request, error, self.down),
