@@ -1,5 +1,6 @@
 """How the edge's two gunicorn workers split the goal rows' connections, and whether a lopsided split costs:
-`python tests/benchmarks/edge_worker_split.py [--rounds N] [--edge-env VAR=VALUE]... [--before REV]`.
+`python tests/benchmarks/edge_worker_split.py [--rounds N] [--loads estado,paced] [--edge-env VAR=VALUE]...
+[--before REV] [--before-env VAR=VALUE]...`.
 
 One private stack and one extra edge in ingress mode (and, with --before, an edge of that commit beside it; with
 --edge-env, this edge's own settings). Per round and edge: bench_reads' estado load (wrk -t1 -c8, 5 s,
@@ -92,6 +93,7 @@ def main(argv: list[str]) -> int:
         return 0
     rounds = int(_flag_values(argv, "--rounds")[0]) if "--rounds" in argv else 6
     rev = (_flag_values(argv, "--before") or [None])[0]
+    loads = (_flag_values(argv, "--loads") or ["estado,paced"])[0].split(",")
     results = {"machine": machine(), "command": "python tests/benchmarks/edge_worker_split.py " + " ".join(argv),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with running_stack() as stack, tempfile.TemporaryDirectory(prefix="bench-split-") as tmp, ExitStack() as edges:
@@ -114,12 +116,12 @@ def main(argv: list[str]) -> int:
         runs: dict = {name: {"estado": [], "paced": []} for name in targets}
         for round_ in range(rounds):
             order = list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]
-            for name, url in order:
+            for name, url in order if "estado" in loads else ():
                 def estado_load(url=url):
                     return wrk(url, *estado, ESTADO_S, ESTADO_CONNECTIONS, headers=headers).as_dict()
                 runs[name]["estado"].append(observed(url, arbiters[url], status, estado_load, ESTADO_S))
                 print(name, "estado", json.dumps(runs[name]["estado"][-1]), file=sys.stderr, flush=True)
-            for name, url in order:
+            for name, url in order if "paced" in loads else ():
                 def paced(url=url):
                     return paced_load(url, factura, RATE, PACED_S, headers=headers)
                 runs[name]["paced"].append(observed(url, arbiters[url], status, paced, PACED_S))
@@ -127,15 +129,17 @@ def main(argv: list[str]) -> int:
             results["runs"] = runs
             OUT.parent.mkdir(parents=True, exist_ok=True)
             OUT.write_text(json.dumps(results, indent=2) + "\n")
-    results["summary"] = {name: summary(each) for name, each in runs.items()}
+    results["summary"] = {name: summary(each, loads) for name, each in runs.items()}
     publish(results, OUT)
     return 0
 
 
-def summary(each: dict) -> dict:
-    """Per load: the larger worker's connection shares, and the figure of the runs at or below / above the median."""
+def summary(each: dict, loads: list[str]) -> dict:
+    """Per load: the larger worker's connection and CPU shares, each run's req/s (estado) or p99 (paced)."""
     found = {}
     for load, key in (("estado", "rps"), ("paced", "p99_ms")):
+        if load not in loads:
+            continue
         runs = each[load]
         shares = [r["larger_share_connections"] for r in runs]
         found[load] = {"larger_share_connections": shares, key: [r[key] for r in runs],
