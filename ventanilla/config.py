@@ -403,7 +403,6 @@ class EdgeSettings:
     path: str
     workers: int
     threads: int
-    balance_accepts: bool
     public_url: str
     plain_http: bool
     tls_cert: Path
@@ -437,8 +436,6 @@ class EdgeSettings:
             workers=_int(env, "VENTANILLA_SOAP_WORKERS", 2),
             # gthread threads per worker: a request holds one while its backend call is in flight
             threads=_positive(env, "VENTANILLA_SOAP_THREADS", 8),
-            # a worker holding more open connections than another stops accepting until that one catches up
-            balance_accepts=_bool(env, "VENTANILLA_SOAP_BALANCE_ACCEPTS", True),
             public_url=_str(env, "VENTANILLA_SOAP_PUBLIC_URL", _edge_origin(env)).rstrip("/"),
             plain_http=_bool(env, "VENTANILLA_SOAP_PLAIN_HTTP", False),
             tls_cert=Path(_str(env, "VENTANILLA_SOAP_TLS_CERT", str(pki / "server.pem"))),

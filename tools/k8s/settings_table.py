@@ -55,7 +55,6 @@ GROUPED = {
     "VENTANILLA_SOAP_PATH": "edge.path",
     "VENTANILLA_SOAP_WORKERS": "edge.workers",
     "VENTANILLA_SOAP_THREADS": "edge.threads",
-    "VENTANILLA_SOAP_BALANCE_ACCEPTS": "edge.balance_accepts",
     "VENTANILLA_MAX_BODY_BYTES": "edge.max_body_bytes",
     "VENTANILLA_GROUP_MAX_ITEMS": "edge.group_max_items",
     "VENTANILLA_SOAP_PLAIN_HTTP": "edge.plain_http",

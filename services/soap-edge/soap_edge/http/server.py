@@ -14,7 +14,6 @@ from ventanilla import tls
 from ventanilla.observability.gunicorn import MasterMetrics
 from ventanilla.stopping import stop_bound_s
 
-from soap_edge.http.balance import AcceptBalance
 from soap_edge.http.worker import EdgeWorker
 
 # Measured (wrk -t1 -c8, 2 workers, real gRPC to fake backends on the same 2 cores): with backends
@@ -74,11 +73,8 @@ def deadlines(settings: Settings) -> tls.ArrivalDeadlines:
 
 
 def worker_class(settings: Settings) -> type[EdgeWorker]:
-    """The edge's worker class, holding the configured deadlines and, with several workers, the table that keeps their
-    open connections even (seats for twice the workers: a reload starts the new ones while the old ones stop)."""
-    balance = (AcceptBalance(2 * settings.edge.workers)
-               if settings.edge.balance_accepts and settings.edge.workers > 1 else None)
-    return type("EdgeWorker", (EdgeWorker,), {"deadlines": deadlines(settings), "balance": balance})
+    """The edge's worker class, holding the configured deadlines."""
+    return type("EdgeWorker", (EdgeWorker,), {"deadlines": deadlines(settings)})
 
 
 def tls_options(settings: Settings) -> dict:

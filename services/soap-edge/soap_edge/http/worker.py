@@ -5,15 +5,10 @@ twenty idle TCP connections held most of a worker's threads for their 10 s deadl
 connection's handshake and head are read by the worker's event loop; a kept-alive connection that turns
 readable gets a thread's first look without blocking (a head usually arrives whole) and goes back to the
 loop when its head is not whole. A thread only ever serves a connection with a whole head.
-
-With an AcceptBalance (server.py makes one before the fork), a worker holding more open connections than another
-stops accepting until that one catches up (soap_edge.http.balance).
 """
 from __future__ import annotations
 
 import logging
-import os
-import selectors
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -25,7 +20,6 @@ from ventanilla.tls import ArrivalDeadlines
 
 from soap_edge.http import refusals
 from soap_edge.http.arrival import Arrival, Step
-from soap_edge.http.balance import AcceptBalance, Seat
 
 SWEEP_S = 0.25
 log = logging.getLogger("soap_edge.tls")
@@ -43,52 +37,6 @@ class EdgeWorker(ThreadWorker):
     """A ThreadWorker whose threads only ever serve connections with a complete request head."""
 
     deadlines = ArrivalDeadlines()  # server.py sets the configured ones on a subclass
-    balance: AcceptBalance | None = None  # and the table of open connections per worker, unless turned off
-    _seat: Seat | None = None
-    _open = 0
-
-    @property
-    def nr_conns(self) -> int:
-        """gthread's count of this worker's open connections, also written to its seat in the balance table."""
-        return self._open
-
-    @nr_conns.setter
-    def nr_conns(self, value: int) -> None:
-        self._open = value
-        if self._seat is not None:
-            self._seat.hold(value)
-
-    def run(self):
-        """Take a seat in the balance table once the app is loaded (a booting worker would hold the others back)."""
-        if self.balance is not None:
-            self._seat = self.balance.take_seat(os.getpid())
-        seat = self._seat
-        if seat is not None:
-            seat.hold(self.nr_conns)
-            self.poller.register(seat.wake_fd, selectors.EVENT_READ, lambda _fd: seat.drain())
-        try:
-            super().run()
-        finally:
-            self._leave()  # its poller is closed by now
-
-    def set_accept_enabled(self, enabled):
-        """gthread's, also off while another seated worker holds fewer connections; the seat is left on stopping."""
-        if not self.alive and self._seat is not None:
-            self.poller.unregister(self._seat.wake_fd)
-            self._leave()
-        super().set_accept_enabled(enabled and (self._seat is None or self._seat.may_accept()))
-
-    def accept(self, listener):
-        """gthread's; then, past the least-loaded worker, stop accepting and wake that one (it may have stopped)."""
-        super().accept(listener)
-        if self._seat is not None and self._accepting and not self._seat.may_accept():
-            super().set_accept_enabled(False)
-            self._seat.wake_least_loaded()
-
-    def _leave(self) -> None:
-        if self._seat is not None:
-            self._seat.leave()
-            self._seat = None
 
     def init_process(self):
         self._tls = sock.ssl_context(self.cfg) if self.cfg.is_ssl else None
