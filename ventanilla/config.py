@@ -418,6 +418,7 @@ class EdgeSettings:
     registry_channels: int
     group_max_items: int
     state_batch_linger_ms: float
+    receipt_cache_mb: float
     handshake_timeout_s: float
     request_timeout_s: float
     io_timeout_s: float
@@ -457,6 +458,8 @@ class EdgeSettings:
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             # how long a worker's next GetStateBatch call may wait for the queries it expects (0: never waits)
             state_batch_linger_ms=_not_negative(env, "VENTANILLA_EDGE_STATE_BATCH_LINGER_MS", 3.0),
+            # per edge worker: the receipts it fetched last, sent again by the status service only when changed (0: off)
+            receipt_cache_mb=_not_negative(env, "VENTANILLA_EDGE_RECEIPT_CACHE_MB", 16.0),
             handshake_timeout_s=_float(env, "VENTANILLA_SOAP_HANDSHAKE_TIMEOUT_S", 10.0),
             request_timeout_s=_float(env, "VENTANILLA_SOAP_REQUEST_TIMEOUT_S", 60.0),
             io_timeout_s=_float(env, "VENTANILLA_SOAP_IO_TIMEOUT_S", 30.0),

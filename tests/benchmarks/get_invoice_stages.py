@@ -7,13 +7,17 @@ invoice and its 31.5 KB receipt; no Kafka, the projection at the log's end) and 
 channel as the edge opens it (mutual TLS, observability's interceptors), both in one process. Stages, each a loop of
 N calls after a warm-up: `status handler` (StatusApi.GetInvoice called directly: the query, the blob read, the
 answer message), `edge answer` (consultarFactura's inline SOAP answer written from a GetInvoice answer), `edge
-answer, MTOM`, `hop` (StatusClient.invoice over the real server: both sides of the call), `hop + answer`. CPU ms per
-call (`time.process_time`: every thread of the process) or, with --callgrind, instructions per call (valgrind; each
+answer, MTOM`, `hop` (StatusClient.invoice over the real server: both sides of the call; the client holding receipts
+as the edge's default does where the tree has that, so every call after the first is a hit), `hop + answer`,
+`status handler, held` (the request names the receipt's SHA-256 where the tree's message has the field), `hop, miss`
+and `hop + answer, miss` (a client with room for one receipt asking for two invoices in turn: every call a miss, and
+an eviction). CPU ms per call (`time.process_time`: every thread of the process) or, with --callgrind, instructions per call (valgrind; each
 loop cut out of the run by a dump at `getppid`, called only around the loops; PYTHONHASHSEED=0). Each round one
 fresh process per tree, the order alternating; medians printed as a table (variant_table.py)."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -30,9 +34,12 @@ sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their p
 
 from tests.benchmarks.callgrind_loops import loop_instructions, variants_announced  # noqa: E402
 
-STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer")
+STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer", "status handler, held",
+          "hop, miss", "hop + answer, miss")
 WARM_UP = 200
 RECEIPT_BYTES = 31_500
+INVOICES = (7, 8)
+EDGE_DEFAULT_BYTES = 16 * 1024 * 1024  # VENTANILLA_EDGE_RECEIPT_CACHE_MB's default
 
 
 def _serve(state: Path):
@@ -57,11 +64,15 @@ def _serve(state: Path):
     from tests.support.stack_env import free_ports
 
     blobs = DirectoryBlobStore(state / "blobs")
-    receipt = blobs.put(random.Random(7).randbytes(RECEIPT_BYTES), "comprobante-7.pdf", "application/pdf")
-    invoice = replace(registration(7), receipt=receipt)
     store = ProjectionStore(state / "projection.sqlite3")
-    store.apply(InvoiceRegistered("e-reg", 7, T0, invoice), "invoice-events", 0, 0)
-    catch_up = CatchUp(lambda: {0: 1}, store.positions("invoice-events"), 5.0)
+    for offset, invoice_id in enumerate(INVOICES):  # one supplier's, each with a receipt of its own
+        receipt = blobs.put(random.Random(invoice_id).randbytes(RECEIPT_BYTES), f"comprobante-{invoice_id}.pdf",
+                            "application/pdf")
+        registered = registration(invoice_id)
+        number = f"{35 + invoice_id:04d}"  # 0042 for invoice 7, as before there was a second one
+        invoice = replace(registered, key=replace(registered.key, number=number), receipt=receipt)
+        store.apply(InvoiceRegistered(f"e-reg-{invoice_id}", invoice_id, T0, invoice), "invoice-events", 0, offset)
+    catch_up = CatchUp(lambda: {0: len(INVOICES)}, store.positions("invoice-events"), 5.0)
     obs = Observability.quiet("status")
     api = StatusApi(Queries(store, blobs, MeteredProgress(catch_up, obs.metrics.catch_up_wait,
                                                           obs.metrics.catch_up_timeouts)),
@@ -76,8 +87,9 @@ def _serve(state: Path):
     return server, f"127.0.0.1:{port}", api, invoice.submitter_nif
 
 
-def _client(address: str):
-    """The edge's StatusClient over its channel (mutual TLS, observability's interceptors); (client, close)."""
+def _client(address: str, held_bytes: int):
+    """The edge's StatusClient over its channel (mutual TLS, observability's interceptors), holding up to held_bytes
+    of receipts where the tree's client holds any; (client, close)."""
     from soap_edge.backends.channels import Channels
     from soap_edge.backends.clients import StatusClient
     from tests.support.service_pki import service_tls_env
@@ -89,7 +101,12 @@ def _client(address: str):
     opened = opener(ServiceTls.from_env(service_tls_env(), Path(".")), "soap-edge", {address: "status"})
     channels = Channels({"status": address}, 64 * 1024 * 1024,
                         open_channel=lambda a, **options: obs.channel(opened(a, **options)))
-    return StatusClient(channels, Deadlines.from_env({"VENTANILLA_SOAP_GRPC_DEADLINE_S": "120"})), channels.close
+    deadlines = Deadlines.from_env({"VENTANILLA_SOAP_GRPC_DEADLINE_S": "120"})
+    try:
+        from soap_edge.backends.receipts import HeldReceipts
+    except ImportError:  # a tree before the conditional receipt fetch
+        return StatusClient(channels, deadlines), channels.close
+    return StatusClient(channels, deadlines, receipts=HeldReceipts(held_bytes)), channels.close
 
 
 def _child(product: Path, runs: int) -> dict[str, float]:
@@ -101,11 +118,16 @@ def _child(product: Path, runs: int) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory(prefix="get-invoice-") as tmp:
         server, address, api, nif = _serve(Path(tmp))
-        client, close = _client(address)
+        client, close = _client(address, EDGE_DEFAULT_BYTES)
+        one_held, close_other = _client(address, RECEIPT_BYTES)  # room for one receipt: each of two a miss
         caller = pb.Caller(nif=nif)
         request = pb.InvoiceById(caller=caller, id=7)
         answer = client.invoice(caller, 7)
         assert len(answer.receipt_pdf) == RECEIPT_BYTES
+        held = pb.InvoiceById(caller=caller, id=7)
+        if "held_receipt_sha256" in pb.InvoiceById.DESCRIPTOR.fields_by_name:
+            held.held_receipt_sha256 = answer.invoice.receipt.sha256
+        alternate = itertools.cycle(INVOICES)
 
         def inline(got):
             return answers.envelope("consultarFactura", answers.factura(got, "return", None))
@@ -117,6 +139,9 @@ def _child(product: Path, runs: int) -> dict[str, float]:
                                                           answers.factura(answer, "return", [])),
             "hop": lambda: client.invoice(caller, 7),
             "hop + answer": lambda: inline(client.invoice(caller, 7)),
+            "status handler, held": lambda: api.GetInvoice(held, None),
+            "hop, miss": lambda: one_held.invoice(caller, next(alternate)),
+            "hop + answer, miss": lambda: inline(one_held.invoice(caller, next(alternate))),
         }
         result = {}
         try:
@@ -133,6 +158,7 @@ def _child(product: Path, runs: int) -> dict[str, float]:
                 result[name] = cpu * 1000 / runs
         finally:
             close()
+            close_other()
             server.stop(0)
     return result
 

@@ -16,6 +16,7 @@ from ventanilla.observability.wsgi import ServerSpans
 
 from soap_edge.backends.channels import Channels, OpenChannel
 from soap_edge.backends.clients import Backends, Batching
+from soap_edge.backends.receipts import HeldReceipts
 from soap_edge.http.body import LargeBodies
 from soap_edge.http.front import Front
 from soap_edge.http.memory import limit_malloc_arenas
@@ -58,7 +59,8 @@ def build(settings: Settings, *, open_channel: OpenChannel | None = None,
     batching = Batching(obs.tracing.enabled,
                         obs.metrics.observer("state_batch_queries"),
                         linger_s=settings.edge.state_batch_linger_ms / 1000)
-    backends = Backends(channels, settings.deadlines, batching)
+    backends = Backends(channels, settings.deadlines, batching,
+                        HeldReceipts(int(settings.edge.receipt_cache_mb * 1024 * 1024)))
     access = revocation.configured(settings, edge_access(settings))
     soap = SoapApp(Operations(backends, settings.edge.group_max_items, access))
     large = LargeBodies(settings.edge.large_body_memory_mb * 1024 * 1024, settings.edge.max_body_bytes,

@@ -20,6 +20,13 @@ def _state_item(item) -> pb.StateItem:
     return pb.StateItem(state=state_to_pb(item.state), remarks=item.state_remarks)
 
 
+def _invoice_answer(invoice, receipt: bytes | None) -> pb.InvoiceAnswer:
+    """An invoice and its receipt PDF; a receipt of None (the one the caller holds) as receipt_unchanged."""
+    if receipt is None:
+        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_unchanged=True)
+    return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
+
+
 class StatusApi(services_pb2_grpc.StatusServiceServicer):
     """Answers consultas by id, by tuple and by groups."""
 
@@ -34,19 +41,20 @@ class StatusApi(services_pb2_grpc.StatusServiceServicer):
     def GetInvoice(self, request, context):
         try:
             invoice, receipt = self._queries.invoice_by_id(callers.party(request.caller), request.id,
-                                                          request.caller.read_own_writes)
+                                                          request.caller.read_own_writes, request.held_receipt_sha256)
         except DomainError as error:
             abort_with(context, error)
-        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
+        return _invoice_answer(invoice, receipt)
 
     def FindInvoice(self, request, context):
         try:
             invoice, receipt = self._queries.invoice_by_tuple(callers.party(request.caller),
                                                               tuple_from_pb(request.tuple),
-                                                              request.caller.read_own_writes)
+                                                              request.caller.read_own_writes,
+                                                              request.held_receipt_sha256)
         except DomainError as error:
             abort_with(context, error)
-        return pb.InvoiceAnswer(invoice=invoice_to_pb(invoice), receipt_pdf=receipt)
+        return _invoice_answer(invoice, receipt)
 
     def GetStates(self, request, context):
         self._group(len(request.ids))

@@ -58,11 +58,14 @@ class Queries:
             items[n] = self._item(found, nifs[n])
         return items, None
 
-    def _one(self, fetch, key, caller_nif: str, own_writes: bool) -> tuple[Invoice, bytes]:
+    def _one(self, fetch, key, caller_nif: str, own_writes: bool, held_receipt: str) -> tuple[Invoice, bytes | None]:
         (item,) = self._answered(fetch, [key], caller_nif, own_writes)
         if isinstance(item, DomainError):
             raise item
-        return item, self._blobs.get(item.registration.receipt.sha256)
+        sha256 = item.registration.receipt.sha256
+        if held_receipt and held_receipt == sha256:  # the caller holds this very receipt: no blob read
+            return item, None
+        return item, self._blobs.get(sha256)
 
     @staticmethod
     def _visible(invoice, caller_nif: str):
@@ -81,13 +84,15 @@ class Queries:
         found = [(q, self._store.find(q.key, with_history=False)) for q in queries]
         return [invoice if invoice is not None and invoice.matches(q) else None for q, invoice in found]
 
-    def invoice_by_id(self, caller_nif: str, invoice_id: int, own_writes: bool = False) -> tuple[Invoice, bytes]:
-        """The invoice and its receipt PDF."""
-        return self._one(self._invoices, invoice_id, caller_nif, own_writes)
+    def invoice_by_id(self, caller_nif: str, invoice_id: int, own_writes: bool = False,
+                      held_receipt: str = "") -> tuple[Invoice, bytes | None]:
+        """The invoice and its receipt PDF; None for the PDF when its SHA-256 is held_receipt (the caller has it)."""
+        return self._one(self._invoices, invoice_id, caller_nif, own_writes, held_receipt)
 
-    def invoice_by_tuple(self, caller_nif: str, query: InvoiceTuple, own_writes: bool = False) -> tuple[Invoice, bytes]:
-        """The invoice designated by a tuple, and its receipt PDF."""
-        return self._one(self._by_tuples, query, caller_nif, own_writes)
+    def invoice_by_tuple(self, caller_nif: str, query: InvoiceTuple, own_writes: bool = False,
+                         held_receipt: str = "") -> tuple[Invoice, bytes | None]:
+        """The invoice designated by a tuple, and its receipt PDF as invoice_by_id gives it."""
+        return self._one(self._by_tuples, query, caller_nif, own_writes, held_receipt)
 
     def states_by_ids(self, caller_nif: str, ids: list[int],
                       own_writes: bool = False) -> list[InvoiceStatus | DomainError]:

@@ -17,6 +17,7 @@ from ventanilla.domain.errors import DomainError, Side
 from ventanilla import pki
 
 from soap_edge.backends.channels import Channels
+from soap_edge.backends.receipts import HeldReceipts
 from soap_edge.backends.clients import Backends
 from ventanilla.config import Deadlines
 from soap_edge.http.body import LargeBodies
@@ -97,12 +98,14 @@ class FakeBackends:
     calls: list = field(default_factory=list)
     readiness: dict = field(default_factory=lambda: {"registry": True, "status": True, "cancellation": True})
     deadlines: list = field(default_factory=list)
+    receipts: HeldReceipts | None = None  # the status client's held receipts (none: holds none)
 
     @functools.cached_property
     def clients(self) -> Backends:
         """The edge's real Backends over these fake channels (each address is the backend's name)."""
         channels = Channels({name: name for name in self.readiness}, 1 << 24, open_channel=self._open)
-        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0, read_your_writes_s=5.0))
+        return Backends(channels, Deadlines(query_s=15.0, write_s=15.0, read_your_writes_s=5.0),
+                        receipts=self.receipts)
 
     def _open(self, address: str, options=()):
         return _FakeChannel(self, address)

@@ -70,7 +70,8 @@ def test_a_spread_backend_has_its_calls_round_robin_over_channels_of_their_own()
     opened, used = [], []
 
     def open_channel(address, options):
-        opened.append(FakeChannel(address, lambda *_: used.append(channel) or pb.SubmitInvoiceResponse(), options))
+        opened.append(FakeChannel(address, lambda path, *_: used.append(channel) or (
+            pb.InvoiceAnswer() if "StatusService" in path else pb.SubmitInvoiceResponse()), options))
         channel = opened[-1]
         return channel
     channels = Channels(ADDRESSES, 1 << 24, open_channel, spread={"registry": 3})

@@ -1,6 +1,7 @@
 """The direct path against spyne: the same bytes for every answer, the same fault for every refusal."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 
@@ -10,6 +11,7 @@ from ventanilla.api.v1 import invoice_pb2 as ipb
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
+from soap_edge.backends.receipts import HeldReceipts
 from soap_edge.facts import RequestFacts, Transfer
 from soap_edge.soap import mtom
 from soap_edge.identity.caller import Caller, Via
@@ -99,6 +101,40 @@ def test_factura_answers_are_spynes_bytes(receipt, transfer):
         _same(direct, spyne, mime_random=True, case=label)
         assert direct.headers["Content-Type"].startswith("multipart/related") == bool(receipt)
         assert not receipt or receipt in direct.body  # the part itself, not its base64
+
+
+def _status_answering_held(receipt: bytes):
+    """GetInvoice and FindInvoice as the status service answers them: the receipt left out when the request names
+    its SHA-256."""
+    message = invoice()
+    message.receipt.sha256 = hashlib.sha256(receipt).hexdigest()
+
+    def answer(request):
+        if request.held_receipt_sha256 == message.receipt.sha256:
+            return pb.InvoiceAnswer(invoice=message, receipt_unchanged=True)
+        return pb.InvoiceAnswer(invoice=message, receipt_pdf=receipt)
+    return answer
+
+
+@pytest.mark.parametrize("transfer", ["inline", "mtom"])
+@pytest.mark.parametrize("operation, inner", [
+    ("consultarFactura", "<idFactura>2527</idFactura>"),
+    ("consultarFacturaPorValores", "<nifcifProveedor>00278402X</nifcifProveedor><ejercicio>2014</ejercicio>"
+                                   "<numeroFactura>V203-1</numeroFactura>")])
+def test_an_answer_from_a_held_receipt_is_the_fetched_receipts_bytes(operation, inner, transfer):
+    receipt = os.urandom(31_000)
+    answer = _status_answering_held(receipt)
+    request = envelope(operation, inner)
+    post = (request,) if transfer == "inline" else tuple(reversed(multipart([(ROOT_HEADERS, request)])))
+    held = FakeBackends(answers={"GetInvoice": answer, "FindInvoice": answer}, receipts=HeldReceipts(1 << 20))
+    replies = [Client(edge(held, direct=d)).post(*post, **RID) for d in (True, True, False, False)]
+    fetched = Client(edge(FakeBackends(answers={"GetInvoice": answer, "FindInvoice": answer}), direct=True)).post(
+        *post, **RID)
+    sha256 = hashlib.sha256(receipt).hexdigest()
+    assert [request.held_receipt_sha256 for _, _, request in held.calls] == ["", sha256, sha256, sha256]
+    assert fetched.code == 200 and (receipt in fetched.body) == (transfer == "mtom")
+    for reply in replies:
+        _same(reply, fetched, mime_random=transfer == "mtom", case=operation)
 
 
 def test_version_is_spynes_bytes():

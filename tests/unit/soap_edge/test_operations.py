@@ -209,3 +209,10 @@ def test_unexpected_handler_failure_is_a_server_fault():
         raise RuntimeError("bug")
     reply, _ = run("consultarFactura", "<idFactura>1</idFactura>", FakeBackends({"GetInvoice": explode}))
     assert fault_of(reply) == ("Server", "facturae.error.registro")
+
+
+def test_a_receipt_said_unchanged_that_was_never_held_is_a_server_error():
+    unchanged = FakeBackends({"GetInvoice": pb.InvoiceAnswer(invoice=ipb.Invoice(id=1), receipt_unchanged=True)})
+    reply, backends = run("consultarFactura", "<idFactura>1</idFactura>", unchanged)
+    assert reply.code == 500 and b"facturae.error.registro" in reply.body
+    assert backends.calls[0][2].held_receipt_sha256 == ""

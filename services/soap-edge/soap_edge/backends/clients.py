@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import grpc
 
@@ -15,6 +15,7 @@ from ventanilla.config import Deadlines
 from ventanilla.domain.errors import REGISTRATION_IN_DOUBT, DomainError, ErrorKey
 
 from soap_edge.backends.channels import Channels
+from soap_edge.backends.receipts import HeldReceipt, HeldReceipts
 from soap_edge.backends.state_batches import MAX_ITEMS, StateBatches
 
 log = logging.getLogger("soap_edge.backends")
@@ -42,6 +43,13 @@ def catalogue_error(backend: str, request, error: grpc.RpcError, down: DomainErr
     if code in _NOT_YOURS:
         return DomainError(ErrorKey.FACTURA_INVALIDA)
     return DomainError(ErrorKey.REGISTRO)
+
+
+class InvoiceWithReceipt(NamedTuple):
+    """An invoice as the status service answers it, and its receipt PDF."""
+
+    invoice: invoice_pb2.Invoice
+    receipt_pdf: bytes
 
 
 class _Client:
@@ -105,8 +113,10 @@ class StatusClient(_Client):
     backend, stub_class = "status", rpc.StatusServiceStub
     down = unreachable(ErrorKey.REGISTRO, "de consulta")
 
-    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None):
+    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None,
+                 receipts: HeldReceipts | None = None):
         super().__init__(channels, deadlines)
+        self._receipts = receipts if receipts is not None else HeldReceipts(0)
         batching = batching or Batching()
         self._batches = StateBatches(lambda: self._stub().GetStateBatch,
                                      lambda request, error: catalogue_error(self.backend, request, error, self.down),
@@ -121,13 +131,29 @@ class StatusClient(_Client):
         """One invoice's state by its business tuple, batched as `state`."""
         return self._batches.state_by_tuple(caller, key, self._deadlines.query_s)
 
-    def invoice(self, caller: pb.Caller, invoice_id: int) -> pb.InvoiceAnswer:
-        """One invoice by id."""
-        return self._query(self._stub().GetInvoice, pb.InvoiceById(caller=caller, id=invoice_id))
+    def invoice(self, caller: pb.Caller, invoice_id: int) -> InvoiceWithReceipt:
+        """One invoice by id, and its receipt: the one held for that id when the status service says it is."""
+        held = self._receipts.get(invoice_id)
+        request = pb.InvoiceById(caller=caller, id=invoice_id, held_receipt_sha256=held.sha256 if held else "")
+        return self._with_receipt(invoice_id, held, self._query(self._stub().GetInvoice, request))
 
-    def invoice_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple) -> pb.InvoiceAnswer:
-        """One invoice by its business tuple."""
-        return self._query(self._stub().FindInvoice, pb.InvoiceByTuple(caller=caller, tuple=key))
+    def invoice_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple) -> InvoiceWithReceipt:
+        """One invoice by its business tuple, and its receipt as `invoice` gives it."""
+        tuple_key = key.SerializeToString(deterministic=True)
+        held = self._receipts.get(tuple_key)
+        request = pb.InvoiceByTuple(caller=caller, tuple=key, held_receipt_sha256=held.sha256 if held else "")
+        return self._with_receipt(tuple_key, held, self._query(self._stub().FindInvoice, request))
+
+    def _with_receipt(self, key, held: HeldReceipt | None, answer: pb.InvoiceAnswer) -> InvoiceWithReceipt:
+        """The answer with its receipt: the held one if unchanged, else the one sent (held from now on)."""
+        if answer.receipt_unchanged:
+            if held is None:  # never asked for: a status service answering another question
+                log.warning("receipt unchanged, but none was held")
+                raise DomainError(ErrorKey.REGISTRO)
+            return InvoiceWithReceipt(answer.invoice, held.pdf)
+        pdf = answer.receipt_pdf
+        self._receipts.keep(key, answer.invoice.receipt.sha256, pdf)
+        return InvoiceWithReceipt(answer.invoice, pdf)
 
     def states(self, caller: pb.Caller, ids: Iterable[int]) -> pb.StatesAnswer:
         """The states of invoices by id, item by item in request order."""
@@ -170,9 +196,10 @@ class Batching:
 class Backends:
     """The edge's three backends over one set of channels, and whether they are ready."""
 
-    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None):
+    def __init__(self, channels: Channels, deadlines: Deadlines, batching: Batching | None = None,
+                 receipts: HeldReceipts | None = None):
         self.registry = RegistryClient(channels, deadlines)
-        self.status = StatusClient(channels, deadlines, batching)
+        self.status = StatusClient(channels, deadlines, batching, receipts)
         self.cancellation = CancellationClient(channels, deadlines)
         self.ready = channels.ready
         self.close = channels.close

@@ -19,6 +19,7 @@ from spyne.model.primitive import Decimal as DecimalModel
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
+from soap_edge.backends.clients import InvoiceWithReceipt
 from soap_edge.soap import faults, mapping, mtom
 from soap_edge.soap.contract import TNS, FacturaExtendidaV2
 
@@ -81,9 +82,10 @@ def grupo(ids: Iterable[int], items: Iterable[pb.StateItem]) -> str:
     return "".join(out)
 
 
-def factura(answer: pb.InvoiceAnswer, name: str, parts: list[tuple[str, bytes]] | None) -> str:
-    """A FacturaExtendidaV2 (mapping.factura) as element `name`; with parts (MTOM) the receipt is appended there
-    and an xop:Include stands in its place, else it is inline base64."""
+def factura(answer: pb.SubmitInvoiceResponse | InvoiceWithReceipt, name: str,
+            parts: list[tuple[str, bytes]] | None) -> str:
+    """A FacturaExtendidaV2 (mapping.factura) of an answer's invoice and receipt_pdf as element `name`; with parts
+    (MTOM) the receipt is appended there and an xop:Include stands in its place, else it is inline base64."""
     values, out = mapping.factura_values(answer.invoice, answer.receipt_pdf), []
     for field, kind in _factura_fields():
         content = values[field]

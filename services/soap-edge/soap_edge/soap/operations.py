@@ -7,7 +7,7 @@ from ventanilla.adapters.submission_stream import Attachment, Content
 from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.domain.errors import DomainError, ErrorKey
 
-from soap_edge.backends.clients import Backends
+from soap_edge.backends.clients import Backends, InvoiceWithReceipt
 from soap_edge.backends.own_writes import RecentWriters
 from soap_edge.facts import RequestFacts
 from soap_edge.identity.access import Access, OpenAccess
@@ -64,7 +64,7 @@ class Operations:
         answer = self.submit(facts, mapping.binary(facturae), attachments)
         return mapping.factura(answer.invoice, answer.receipt_pdf)
 
-    def invoice(self, facts: RequestFacts, invoice_id: int) -> pb.InvoiceAnswer:
+    def invoice(self, facts: RequestFacts, invoice_id: int) -> InvoiceWithReceipt:
         """consultarFactura's invoice and receipt, as the status service answers them."""
         return self._status.invoice(self._reader(facts), invoice_id)
 
