@@ -23,8 +23,8 @@ class LeastCost:
     later and holds its calls longer, so new calls go to the others."""
 
     def __init__(self, channels: int, clock: Callable[[], float] = time.monotonic,
-                 tie_break: random.Random | None = None):
-        self._clock, self._random = clock, tie_break or random.Random()
+                 tie_break: random.Random | None = None, decay_s: float = DECAY_S):
+        self._clock, self._random, self._decay_s = clock, tie_break or random.Random(), decay_s
         self._lock = threading.Lock()
         now = clock()
         self._estimate = [FIRST_ESTIMATE_S] * channels
@@ -51,12 +51,12 @@ class LeastCost:
             if latency > estimate:  # the peak: a slower answer counts at once
                 self._estimate[index] = latency
             else:
-                kept = math.exp(-(now - self._updated[index]) / DECAY_S)
+                kept = math.exp(-(now - self._updated[index]) / self._decay_s)
                 self._estimate[index] = estimate * kept + latency * (1 - kept)
             self._updated[index] = now
 
     def _decayed(self, index: int, now: float) -> float:
         """The estimate as of `now`: drifting toward zero since its last update (an idle channel gets tried)."""
-        estimate = self._estimate[index] * math.exp(-(now - self._updated[index]) / DECAY_S)
+        estimate = self._estimate[index] * math.exp(-(now - self._updated[index]) / self._decay_s)
         self._estimate[index], self._updated[index] = estimate, now
         return estimate
