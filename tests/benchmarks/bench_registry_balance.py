@@ -1,10 +1,11 @@
 """Issue 15, how evenly the edge's calls reach the registry's processes: `python
 tests/benchmarks/bench_registry_balance.py [--channels 8,32] [--rounds 5] [--invoices 160] [--clients 8]
-[--before DIR]`.
+[--before DIR ...]`.
 
 Each round starts one private stack per VENTANILLA_EDGE_REGISTRY_CHANNELS value (2 registry processes sharing
 their port; the values' order alternates by round); with --before DIR (another commit's product tree, as
-bench_write_path's), one stack of DIR's product and one of this checkout's, each with the first --channels value and runs bench_write_path's closed-loop enviarFactura on it:
+bench_write_path's; repeatable, e.g. the same DIR twice as an A/A control), one stack of each DIR's product and one
+of this checkout's, each with the first --channels value and runs bench_write_path's closed-loop enviarFactura on it:
 invoices/s, each registry process's share of the registry's CPU, and the edge's connections to each process
 (the kernel's SO_REUSEPORT hash, random per connection). Prints JSON and writes var/bench/registry_balance.json
 after every stack.
@@ -64,11 +65,13 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--invoices", type=int, default=160)
     parser.add_argument("--idle-s", type=float, default=IDLE_S)
-    parser.add_argument("--before", type=Path, help="another commit's product tree, against this checkout's")
+    parser.add_argument("--before", type=Path, action="append", default=[],
+                        help="another commit's product tree, against this checkout's (repeatable)")
     args = parser.parse_args()
     channels = [int(c) for c in args.channels.split(",")]
     # (label, channels, product tree or None for this checkout's)
-    variants = ([("before", channels[0], args.before), ("this", channels[0], None)] if args.before else
+    variants = ([*((f"before {i + 1}" if i else "before", channels[0], tree) for i, tree in enumerate(args.before)),
+                 ("this", channels[0], None)] if args.before else
                 [(str(count), count, None) for count in channels])
     labels = [label for label, _, _ in variants]
     report = {"machine": machine(), "command": " ".join(["bench_registry_balance.py", *sys.argv[1:]]),
