@@ -451,8 +451,8 @@ class EdgeSettings:
             max_body_bytes=_int(env, "VENTANILLA_MAX_BODY_BYTES", 8 * 1024 * 1024),
             # per edge worker: 20 concurrent 8 MB MTOM uploads at 2x their size fit (docs/operations.md)
             large_body_memory_mb=_int(env, "VENTANILLA_SOAP_LARGE_BODY_MEMORY_MB", 384),
-            # HTTP/2 connections per edge worker to the registry address: the kernel spreads connections over the
-            # processes sharing the port, and each call goes to the cheapest (soap_edge.backends.picking)
+            # HTTP/2 connections per edge worker to the registry address: calls round-robin over them, and the
+            # kernel spreads connections over the processes sharing the port
             registry_channels=_positive(env, "VENTANILLA_EDGE_REGISTRY_CHANNELS", 8),
             group_max_items=_int(env, "VENTANILLA_GROUP_MAX_ITEMS", 500),
             # how long a worker's next GetStateBatch call may wait for the queries it expects (0: never waits)

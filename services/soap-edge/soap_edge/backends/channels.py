@@ -1,17 +1,15 @@
 """gRPC channels to the registry, status and cancellation services, opened per worker process."""
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-from contextlib import contextmanager
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Mapping
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ventanilla.adapters.grpc_server import RECONNECT_OPTIONS, balancing
-
-from soap_edge.backends.picking import LeastCost
 
 OpenChannel = Callable[..., grpc.Channel]
 
@@ -23,8 +21,7 @@ OWN_CONNECTION = ("grpc.use_local_subchannel_pool", 1)
 
 class Channels:
     """Lazily opened channels per backend and process (never one inherited across fork()), and their stubs;
-    a backend given several channels (`spread`), one connection each, has each call go to the cheapest of them
-    (soap_edge.backends.picking: the connections land on different server processes, some busier)."""
+    a backend given several channels (`spread`) has calls round-robin over them, one connection each."""
 
     def __init__(self, addresses: dict[str, str], max_message_bytes: int,
                  open_channel: OpenChannel = grpc.insecure_channel, lb_policy: str = "pick_first",
@@ -38,39 +35,19 @@ class Channels:
         self._lock = threading.Lock()
         self._pid = None
         self._channels: dict[tuple[str, int], grpc.Channel] = {}
-        self._stubs: dict[tuple[str, type], list] = {}
-        self._pickers: dict[str, LeastCost] = {}
+        self._stubs: dict[tuple[str, type], tuple[list, itertools.count]] = {}
 
     def stub(self, backend: str, stub_class: type):
-        """This process's stub_class over the backend's (first) channel: for a call whose end is not awaited here
-        (a future); `picked` spreads calls over a backend's channels."""
-        return self._stubs_of(backend, stub_class)[0][0]
-
-    @contextmanager
-    def picked(self, backend: str, stub_class: type) -> Iterator:
-        """This process's stub_class for one call over the cheapest of the backend's channels, the call counted on
-        it until the block ends (its latency then measured)."""
-        stubs, picker = self._stubs_of(backend, stub_class)
-        if picker is None:
-            yield stubs[0]
-            return
-        index, started = picker.pick()
-        try:
-            yield stubs[index]
-        finally:
-            picker.done(index, started)
-
-    def _stubs_of(self, backend: str, stub_class: type) -> tuple[list, LeastCost | None]:
+        """This process's stub_class over the backend's channel (the next of its channels, when several)."""
         with self._lock:
             if self._pid != os.getpid():  # after a fork: new channels
-                self._pid, self._channels, self._stubs, self._pickers = os.getpid(), {}, {}, {}
-            count = self._spread.get(backend, 1)
+                self._pid, self._channels, self._stubs = os.getpid(), {}, {}
             stubs = self._stubs.get((backend, stub_class))
             if stubs is None:
-                stubs = self._stubs[backend, stub_class] = [stub_class(self._channel(backend, i)) for i in range(count)]
-            if count > 1 and backend not in self._pickers:
-                self._pickers[backend] = LeastCost(count)
-            return stubs, self._pickers.get(backend)
+                stubs = self._stubs[backend, stub_class] = (
+                    [stub_class(self._channel(backend, i)) for i in range(self._spread.get(backend, 1))],
+                    itertools.count())
+            return stubs[0][next(stubs[1]) % len(stubs[0])]
 
     def _channel(self, backend: str, index: int) -> grpc.Channel:
         address = self._addresses[backend]
@@ -91,7 +68,7 @@ class Channels:
         with self._lock:
             for channel in self._channels.values():
                 channel.close()
-            self._channels, self._stubs, self._pickers = {}, {}, {}
+            self._channels, self._stubs = {}, {}
 
 
 def _serving(future) -> bool:

@@ -57,16 +57,15 @@ class _Client:
     def _stub(self):
         return self._channels.stub(self.backend, self.stub_class)
 
-    def _query(self, method: str, request):
+    def _query(self, method, request):
         return self._call(method, request, self._deadlines.query_s)
 
-    def _write(self, method: str, request, down: DomainError | None = None):
+    def _write(self, method, request, down: DomainError | None = None):
         return self._call(method, request, self._deadlines.write_s, down)
 
-    def _call(self, method: str, request, deadline_s: float, down: DomainError | None = None):
+    def _call(self, method, request, deadline_s: float, down: DomainError | None = None):
         try:
-            with self._channels.picked(self.backend, self.stub_class) as stub:
-                return getattr(stub, method)(request, timeout=deadline_s, wait_for_ready=True)
+            return method(request, timeout=deadline_s, wait_for_ready=True)
         except grpc.RpcError as error:
             raise catalogue_error(self.backend, request, error, down or self.down) from None
 
@@ -86,14 +85,14 @@ class RegistryClient(_Client):
         ~256 KB (no whole copy of a large body's parts)."""
         if submission_stream.fits_one_message(facturae, attachments):
             request = submission_stream.one_message(caller, facturae, attachments)
-            return self._write("SubmitInvoice", request, down=self.in_doubt)
+            return self._write(self._stub().SubmitInvoice, request, down=self.in_doubt)
         parts = submission_stream.parts(caller, facturae, attachments)
-        return self._write("SubmitInvoiceStream", parts, down=self.in_doubt)
+        return self._write(self._stub().SubmitInvoiceStream, parts, down=self.in_doubt)
 
     def receipt(self, csv: str) -> bytes | None:
         """The sealed receipt filed under a secure verification code; None when there is none."""
         try:
-            return self._query("GetReceipt", pb.ReceiptByCsv(csv=csv)).receipt_pdf
+            return self._query(self._stub().GetReceipt, pb.ReceiptByCsv(csv=csv)).receipt_pdf
         except DomainError as error:
             if error.key is ErrorKey.FACTURA_INVALIDA:  # NOT_FOUND
                 return None
@@ -124,19 +123,19 @@ class StatusClient(_Client):
 
     def invoice(self, caller: pb.Caller, invoice_id: int) -> pb.InvoiceAnswer:
         """One invoice by id."""
-        return self._query("GetInvoice", pb.InvoiceById(caller=caller, id=invoice_id))
+        return self._query(self._stub().GetInvoice, pb.InvoiceById(caller=caller, id=invoice_id))
 
     def invoice_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple) -> pb.InvoiceAnswer:
         """One invoice by its business tuple."""
-        return self._query("FindInvoice", pb.InvoiceByTuple(caller=caller, tuple=key))
+        return self._query(self._stub().FindInvoice, pb.InvoiceByTuple(caller=caller, tuple=key))
 
     def states(self, caller: pb.Caller, ids: Iterable[int]) -> pb.StatesAnswer:
         """The states of invoices by id, item by item in request order."""
-        return self._query("GetStates", pb.StatesByIds(caller=caller, ids=ids))
+        return self._query(self._stub().GetStates, pb.StatesByIds(caller=caller, ids=ids))
 
     def states_by_tuples(self, caller: pb.Caller, keys: Iterable[invoice_pb2.InvoiceTuple]) -> pb.StatesAnswer:
         """The states of invoices by business tuple, item by item in request order."""
-        return self._query("FindStates", pb.StatesByTuples(caller=caller, tuples=keys))
+        return self._query(self._stub().FindStates, pb.StatesByTuples(caller=caller, tuples=keys))
 
 
 class CancellationClient(_Client):
@@ -149,12 +148,12 @@ class CancellationClient(_Client):
     def cancel(self, caller: pb.Caller, invoice_id: int, reason: str) -> pb.InvoiceAnswer:
         """Ask to cancel an invoice by id."""
         request = pb.CancelById(caller=caller, id=invoice_id, reason=reason)
-        return self._write("CancelInvoice", request)
+        return self._write(self._stub().CancelInvoice, request)
 
     def cancel_by_tuple(self, caller: pb.Caller, key: invoice_pb2.InvoiceTuple, reason: str) -> pb.InvoiceAnswer:
         """Ask to cancel an invoice by its business tuple."""
         request = pb.CancelByTuple(caller=caller, tuple=key, reason=reason)
-        return self._write("CancelInvoiceByTuple", request)
+        return self._write(self._stub().CancelInvoiceByTuple, request)
 
 
 @dataclass(frozen=True)
