@@ -1,14 +1,15 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
 `python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [paced_estado] [--events N]
 [--before REV] [--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--stack-env VAR=VALUE]...
-[--no-variants] [--lingers MS,MS,...] [--estado-rates R,R,...]`
+[--no-variants] [--lingers MS,MS,...] [--estado-rates R,R,...] [--paced-invoices N,N,...]`
 (all but paced_estado by default; also run by `make bench`; --before: also an edge of that commit, measured beside
 this one in estado, paced and group; --paced-rounds: interleaved paced runs per target, 3 (paced_estado: 2);
 --edge-env / --before-env: settings of this edge / the before edge only, e.g. VENTANILLA_EDGE_STATE_BATCH_LINGER_MS=2;
 --stack-env: settings of every process of the stack, its services and edges, e.g. GRPC_EXPERIMENTS; estado also
 measures ESTADO_VARIANTS' edges unless --no-variants; --lingers: instead, one variant edge per state batch linger
 given; paced_estado: consultarEstadoFactura in an open loop on this edge and the variants, at reads.ESTADO_RATES or
---estado-rates requests/s). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the
+--estado-rates requests/s; --paced-invoices: paced's edges once per count, consultarFactura of that many distinct
+invoices in turn, 1 by default: the goal row's single invoice). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the
 rows before it)."""
 from __future__ import annotations
 
@@ -105,6 +106,8 @@ def main(argv: list[str]) -> int:
                 extra["pids"] = pids
             if name in ("paced", "paced_estado") and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
+            if name == "paced" and "--paced-invoices" in argv:
+                extra["invoices"] = tuple(int(n) for n in argv[argv.index("--paced-invoices") + 1].split(","))
             if name == "paced_estado" and "--estado-rates" in argv:
                 extra["rates"] = tuple(float(r) for r in argv[argv.index("--estado-rates") + 1].split(","))
             results[name] = getattr(reads, name)(stack, edge, answers, _events(argv), **extra)

@@ -7,6 +7,7 @@ import urllib.request
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from tests.support.service_pki import dial
 
 ROUNDS, SECONDS, CONNECTIONS = 3, 5, 8
 RATE, PACED_S, PACED_ROUNDS = 500, 10, 3
+PACED_WARM_S, REGISTERING = 2, 8  # paced of many invoices: its warm-up; the threads registering them up front
 ESTADO_RATES, ESTADO_PACED_S = (300, 800), 8  # paced_estado: a moderate and a high rate (the edge serves ~1,000-1,500/s)
 IDLE_S = 4  # lag: the status service's idle CPU measured this long before the updates
 SNAPSHOT_TAIL = 0.05  # the share of the log a replica from a snapshot replays
@@ -168,42 +170,69 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
 
 
 def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
-          rounds: int = PACED_ROUNDS, pids: dict[str, int] | None = None) -> dict:
+          rounds: int = PACED_ROUNDS, pids: dict[str, int] | None = None, invoices: tuple[int, ...] = (1,)) -> dict:
     """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes (and
     the edge of another commit, `before`): `rounds` runs of each, interleaved, the order alternating. A p99 of
     ~50 requests moves several-fold with any other work on the host, so each target's figures are its median run
     (by p99), and every run's p99 is kept; pids: each edge URL's server process, for the CPU per request of the edge
-    and of the status service (all its threads) in each run (for the performance model's per-core ceiling)."""
+    and of the status service (all its threads) in each run (for the performance model's per-core ceiling), and the
+    bytes the status service read from files per request (its receipt blobs: what the edge workers' held receipts
+    spare); invoices: each edge runs once per count given, its requests naming that many distinct invoices in turn
+    (registered through the edge up front; after PACED_WARM_S of the same bodies, unmeasured, when more than one)."""
     headers, pids, status = stack.client.ingress_headers, dict(pids or {}), _service_pid(stack, "status_service")
-    invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
-    request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>"))
+    with ThreadPoolExecutor(REGISTERING) as pool:
+        ids = list(pool.map(lambda _: requests_.register_one(stack.soap_url, stack.client.ssl_context),
+                            range(max(invoices))))
+    bodies = [requests_.factura(i)[1] for i in ids]
+    request = requests_.factura(ids[0])
     answer, flask_process = _answer(edge, request, headers), []
+    sizes = [len(_answer(edge, (requests_.XML, body), headers)) for body in bodies]  # each visible, and its size
     with _flask_with(stack, answers, "factura.xml", answer, flask_process) as flask:
         pids[flask] = flask_process[0].pid  # Flask's CPU per request at the same open-loop rate: the baseline
-        targets = {"edge consultarFactura": edge, "trivial Flask, same bytes": flask}
-        if before:
-            targets["edge consultarFactura (before)"] = before
+        edges = {"edge consultarFactura": edge, **({"edge consultarFactura (before)": before} if before else {})}
+        targets = {paced_label(name, count): (url, count) for count in invoices for name, url in edges.items()}
+        targets["trivial Flask, same bytes"] = (flask, 1)
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_ in range(rounds):
-            for name, url in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
+            for name, (url, count) in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
+                if count > 1:  # the edge workers' held receipts as they are after a while of this mix
+                    paced_load(url, request, RATE, PACED_WARM_S, headers=headers, bodies=bodies[:count])
                 load = os.getloadavg()[0]
                 edge_cpu = cpu_seconds(pids[url]) if url in pids else 0.0
                 status_cpu = cpu_seconds(status) if status else 0.0
-                run = paced_load(url, request, RATE, PACED_S, headers=headers)
+                status_read = _file_bytes_read(status) if status else 0
+                run = paced_load(url, request, RATE, PACED_S, headers=headers, bodies=bodies[:count])
                 answered = max(1, run["requests"])
                 if url in pids:  # the server's CPU (the edge's, or Flask's) per request answered
                     run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
                     if status and url != flask:
                         run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered,
                                                                  3)
-                runs[name].append({**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
-        found: dict = {"answer_bytes": len(answer)}
+                        run["status_file_bytes_per_request"] = round((_file_bytes_read(status) - status_read)
+                                                                     / answered)
+                runs[name].append({**run, "invoices": count, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
+        found: dict = {"answer_bytes": len(answer), "answer_bytes_range": [min(sizes), max(sizes)]}
         for name, each in runs.items():
             middle = sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2]
             found[name] = {**middle, "errors": sum(r["errors"] for r in each),
                            "p99_ms_per_run": [r["p99_ms"] for r in each], "runs": each}
-        found["load"] = f"{RATE}/s for {PACED_S} s x {rounds} interleaved runs per target; the median run (by p99)"
+        found["load"] = (f"{RATE}/s for {PACED_S} s x {rounds} interleaved runs per target; the median run (by p99)"
+                         + (f"; invoices in turn: {invoices}, {PACED_WARM_S} s warm-up before each edge run of more "
+                            "than one" if invoices != (1,) else ""))
         return found
+
+
+def paced_label(name: str, invoices: int) -> str:
+    """A paced target's name: the goal row's own for one invoice, else with the number of invoices sent in turn."""
+    return name if invoices == 1 else f"{name}, {invoices} invoices in turn"
+
+
+def _file_bytes_read(pid: int) -> int:
+    """The bytes the process (all its threads) read with read()/pread() so far, page cache or not (rchar)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    return 0
 
 
 def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids: dict[str, int] | None = None,

@@ -20,6 +20,11 @@ def estado(invoice_id: int) -> tuple[str, bytes]:
     return XML, soap.envelope("consultarEstadoFactura", f"<idFactura>{invoice_id}</idFactura>")
 
 
+def factura(invoice_id: int) -> tuple[str, bytes]:
+    """consultarFactura of one id."""
+    return XML, soap.envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>")
+
+
 def version() -> tuple[str, bytes]:
     """version: the edge alone, no backend call."""
     return XML, soap.envelope("version", "")
