@@ -3,10 +3,15 @@ is left out only when the caller names its exact SHA-256, without a blob read; t
 the edge's consultarFactura answer from a held receipt is byte for byte the one from a fetched receipt."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import grpc
 import pytest
@@ -27,7 +32,9 @@ from tests.support.service_pki import dial
 from tests.unit.domain.factories import T0, registration
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 STRANGER = "99999999R"
+SUBMITTER = "12345678Z"  # a valid NIF: the edge refuses a certificate without one
 PDF = b"%PDF-1.7 " + os.urandom(30_000)
 
 
@@ -42,7 +49,7 @@ def status(kafka_settings):
         blobs = DirectoryBlobStore(kafka_settings.path("blobs"))
         receipt = blobs.put(PDF, "comprobante.pdf", "application/pdf")
         invoice_id = 800_000 + uuid.uuid4().int % 100_000
-        reg = replace(registration(invoice_id), key=replace(registration().key, number=f"HELD-{invoice_id}"),
+        reg = replace(registration(invoice_id, submitter=SUBMITTER), key=replace(registration().key, number=f"HELD-{invoice_id}"),
                       receipt=receipt)
         log.append(InvoiceRegistered(str(uuid.uuid4()), invoice_id, T0, reg))
         blob_file = kafka_settings.path("blobs") / receipt.sha256[:2] / receipt.sha256
@@ -135,3 +142,36 @@ def test_the_edge_answers_alike_from_a_held_receipt_and_the_status_check_still_d
             assert refused.value.key is ErrorKey.FACTURA_INVALIDA
     finally:
         channels.close()
+
+
+BUILT_EDGE_ASKS_TWICE = """
+import json, sys
+from pathlib import Path
+from ventanilla.config import Settings
+from soap_edge.__main__ import build
+from tests.unit.soap_edge.fakes import Client, client_certificate, envelope
+
+invoice_id, nif, blob_file = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+client = Client(build(Settings.from_env()), client_certificate(nif))
+ask = envelope("consultarFactura", f"<idFactura>{invoice_id}</idFactura>")
+first = client.post(ask)
+blob_file.unlink()  # from here on only a receipt the worker holds can answer
+second = client.post(ask)
+print(json.dumps([[r.code, r.body.decode()] for r in (first, second)]))
+"""
+
+
+@pytest.mark.parametrize("budget_mb", ["16", "0"])
+def test_the_built_edge_holds_receipts_by_its_setting(status, settings_env, budget_mb):
+    _, reg, blob_file = status
+    env = {**os.environ, **settings_env, "VENTANILLA_EDGE_RECEIPT_CACHE_MB": budget_mb,
+           "VENTANILLA_EDGE_ACCESS_MODE": "open"}
+    done = subprocess.run([sys.executable, "-c", BUILT_EDGE_ASKS_TWICE, str(reg.id), reg.submitter_nif,
+                           str(blob_file)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (first_code, first), (second_code, second) = json.loads(done.stdout)
+    assert first_code == 200 and base64.b64encode(PDF).decode() in first
+    if budget_mb == "0":  # nothing held: the status service must read the blob again, and now cannot
+        assert second_code == 500 and "<faultcode>" in second and PDF.hex()[:16] not in second
+    else:
+        assert (second_code, second) == (first_code, first)
