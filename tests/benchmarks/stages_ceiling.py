@@ -5,6 +5,7 @@ whose CPU makes the stage sum), so their invoices/s here, with nothing else to d
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -64,6 +65,7 @@ def stages_ceiling(facturae: bytes, pki, env: dict[str, str], processes: int, wo
     name, e.g. the idle stack's broker that answers the appends) counted over the same window, per invoice."""
     from tests.benchmarks.bench_registry import p99
 
+    cores = os.cpu_count()
     spawn = multiprocessing.get_context("spawn")
     counter, start, results = spawn.Value("l", 0), spawn.Barrier(processes + 1), spawn.Queue()
     threads = [workers // processes + (1 if n < workers % processes else 0) for n in range(processes)]
@@ -83,11 +85,13 @@ def stages_ceiling(facturae: bytes, pki, env: dict[str, str], processes: int, wo
                 child.terminate()
     latencies = sorted(x for one in found for x in one["latencies"])
     wall = max(one["ended"] for one in found) - min(one["began"] for one in found)
-    done = len(latencies)
+    done, cpu = len(latencies), sum(one["cpu_s"] for one in found)
+    others = {name: (after.get(name, 0.0) - before_cpu) * 1000 / done for name, before_cpu in before.items()}
     return {"processes": processes, "threads_per_process": threads, "invoices": done, "seconds": round(wall, 2),
             "per_s": round(done / wall, 1), "p50_ms": round(latencies[done // 2], 1), "p99_ms": round(p99(latencies), 1),
             "invoices_by_process": [len(one["latencies"]) for one in found],
-            "cpu_ms_per_invoice": round(sum(one["cpu_s"] for one in found) * 1000 / done, 2),
-            "busy_cores": round(sum(one["cpu_s"] for one in found) / wall, 2),
-            "other_cpu_ms_per_invoice_by_process": {name: round((after.get(name, 0.0) - cpu) * 1000 / done, 2)
-                                                    for name, cpu in sorted(before.items())}}
+            "cpu_ms_per_invoice": round(cpu * 1000 / done, 2), "busy_cores": round(cpu / wall, 2),
+            "other_cpu_ms_per_invoice_by_process": {name: round(ms, 2) for name, ms in sorted(others.items())},
+            # the cores' time per invoice that neither the stages nor meter()'s processes used: idle, or other work
+            "idle_or_host_core_ms_per_invoice": round(cores * wall * 1000 / done - cpu * 1000 / done
+                                                      - sum(others.values()), 2)}
