@@ -2,7 +2,10 @@
 [--stack-env VAR=VALUE]...` (--stack-env: a setting of every stack's processes, e.g. the edge's registry channels).
 
 One run gives, with the machine and load average and the baselines of the same run:
-1. the registry's stages alone (CPU per signed ~100 KB invoice; their sum is the floor);
+1. the registry's stages alone (CPU per signed ~100 KB invoice; their sum is the floor), and the same stages back to
+   back in a process per core under as many closed-loop threads as clients, beside the first stack with nothing
+   else to do (its broker answers their appends): the invoices/s no stack of this design exceeds here
+   (stages_ceiling.py); with the cores ÷ the stage sum and ÷ the best stack's CPU per invoice;
 2. enviarFactura over MTOM from closed-loop clients over TLS to a private stack (signatures required), with the
    CPU of every stack process (edges, registry, status, cancellation, broker) per invoice, against the floor, also
    net of the stack's idle CPU per second, and the broker's by thread (JIT compilers, request handlers, network);
@@ -37,6 +40,7 @@ from tests.benchmarks.bench_registry import big_invoice, machine, p99, stack_env
 from tests.benchmarks.closed_loop import timed_clients  # noqa: E402
 from tests.benchmarks.benchstack import cpu_seconds, env_settings, issue_client  # noqa: E402
 from tests.benchmarks.registry_stages import _registration, measure_stages  # noqa: E402
+from tests.benchmarks.stages_ceiling import stages_ceiling  # noqa: E402
 from tests.e2e import soap  # noqa: E402
 from tests.support.signing_pki import build_signing_pki  # noqa: E402
 
@@ -118,7 +122,9 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int, idle_s: floa
         idle_ms_per_s[name] = idle_ms_per_s.get(name, 0.0) + (before[pid] - idle[pid]) * 1000 / idle_s
     broker = [p for p in pids if process_name(p) == "kafka broker"]
     threads_before = thread_cpu(broker[0]) if broker else {}
+    clients_cpu = time.process_time()  # this process: the clients' TLS and MTOM, on the stack's cores too
     result = closed_loop(url, invoices, clients, lambda: tls_session(client))
+    clients_cpu = time.process_time() - clients_cpu
     threads = {name: (cpu - threads_before.get(name, 0.0)) * 1000 / result["invoices"]
                for name, cpu in (thread_cpu(broker[0]) if broker else {}).items()}
     per_process: dict[str, float] = {}
@@ -134,11 +140,21 @@ def whole_stack(env: dict[str, str], pki, clients: int, count: int, idle_s: floa
     return {**result, "stack_processes": len(pids), **registry_connections(pids, env["VENTANILLA_REGISTRY_ADDRESS"]),
             "rss_mb_by_process": rss_mb(pids), "edge_cpu_ms_per_invoice_by_pid": edge_by_pid,
             "cpu_ms_per_invoice": round(sum(per_process.values()), 2),
+            "clients_cpu_ms_per_invoice": round(clients_cpu * 1000 / result["invoices"], 2),
             "cpu_ms_per_invoice_over_idle": round(sum(per_process.values()) - idle_per_invoice, 2),
             "cpu_ms_per_invoice_by_process": {k: round(v, 2) for k, v in sorted(per_process.items())},
             "idle_cpu_ms_per_s_by_process": {k: round(v, 1) for k, v in sorted(idle_ms_per_s.items())},
             "broker_cpu_ms_per_invoice_by_thread": {k: round(v, 2) for k, v in
                                                     sorted(threads.items(), key=lambda kv: -kv[1]) if v >= 0.05}}
+
+
+def cpu_by_name(pids: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the stack's processes, added up by the stack's name for them."""
+    found: dict[str, float] = {}
+    for pid in pids:
+        name = process_name(pid)
+        found[name] = found.get(name, 0.0) + own_cpu(pid)
+    return found
 
 
 def registry_connections(pids: list[int], address: str) -> dict:
@@ -358,6 +374,10 @@ def stack_variant(env: dict[str, str], pki, args, stages_sample: bytes | None = 
             stages = measure_stages(stages_sample, pki, env)
             out["stages_cpu_ms"] = {name: round(cpu, 2) for name, (cpu, _) in stages.items()}
             out["floor_cpu_ms"] = round(sum(cpu for cpu, _ in stages.values()), 2)
+            pids = stack_processes(Path(env["VENTANILLA_STATE_DIR"]))
+            out["stages_ceiling"] = {"load_average_start": round(os.getloadavg()[0], 1), **stages_ceiling(
+                stages_sample, pki, env, os.cpu_count(), args.clients, args.invoices, lambda: cpu_by_name(pids)),
+                "load_average_end": round(os.getloadavg()[0], 1)}
         out.update(whole_stack(env, pki, args.clients, args.invoices, args.idle_s))
     finally:
         subprocess.run([sys.executable, "-m", "ventanilla.cli", "down"], env=env, check=True, cwd=cwd,
@@ -418,6 +438,7 @@ def main() -> int:
                 if first:
                     report["stages_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("stages_cpu_ms")
                     report["floor_cpu_ms"] = report["stacks"][f"registry_processes_{count}"].pop("floor_cpu_ms")
+                    report["stages_ceiling"] = report["stacks"][f"registry_processes_{count}"].pop("stages_ceiling")
                     answer = prepared_answer(sample, env)
             report["stack"] = max(report["stacks"].values(), key=lambda stack: stack["per_s"])
         invoices = [pki.sign(big_invoice(f"E{i}")) for i in range(args.invoices)]
@@ -429,8 +450,16 @@ def main() -> int:
         for stack in [*report["stacks"].values(), *([report["before"]] if "before" in report else [])]:
             stack["over_edge_only"] = round(stack["per_s"] / ceiling, 3)
             stack["cpu_over_floor"] = round(stack["cpu_ms_per_invoice"] / floor, 2)
+            stack["busy_cores"] = round(stack["per_s"] * stack["cpu_ms_per_invoice"] / 1000, 2)
+            # the cores' time per invoice that neither the stack nor the clients used: idle, or the host's other work
+            stack["idle_or_host_core_ms_per_invoice"] = round(os.cpu_count() * 1000 / stack["per_s"] - stack[
+                "cpu_ms_per_invoice"] - stack.get("clients_cpu_ms_per_invoice", 0.0), 2)
         report["stack_over_edge_only"] = report["stack"]["over_edge_only"]  # the goal rows: the best stack of the run
         report["stack_cpu_over_floor"] = report["stack"]["cpu_over_floor"]
+        # what the cores allow: every core busy with the stages alone, or with the best stack's CPU per invoice
+        cores = os.cpu_count()
+        report["cpu_ceilings"] = {"cores": cores, "stage_sum_per_s": round(cores * 1000 / floor, 1),
+                                  "whole_stack_per_s": round(cores * 1000 / report["stack"]["cpu_ms_per_invoice"], 1)}
     report["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(report, indent=2))
     out = ROOT / "var" / "bench" / ("write_path_edge.json" if args.edge_only else "write_path.json")

@@ -34,8 +34,10 @@ def _reads(ratio=0.45, p99=10.0, errors=0, rate=500, group=(15.0, 30.0), lag=50.
 def _write_path(per_s=100.0, over_edge=0.25, cpu_over_floor=1.5, floor=START_STAGE_SUM_MS / 2, rss=2.0,
                 burst=1.5) -> dict:
     return {"commit": "def5678", "load_average_start": 2.4, "load_average_end": 2.6, "floor_cpu_ms": floor,
-            "stack": {"per_s": per_s, "cpu_ms_per_invoice": 47.0}, "stack_over_edge_only": over_edge,
+            "stack": {"per_s": per_s, "cpu_ms_per_invoice": 47.0, "busy_cores": 1.72}, "stack_over_edge_only": over_edge,
             "stack_cpu_over_floor": cpu_over_floor, "edge_only": {"per_s": 340.0},
+            "stages_ceiling": {"processes": 2, "per_s": 71.4}, "cpu_ceilings": {"stage_sum_per_s": 102.3,
+                                                                               "whole_stack_per_s": 67.8},
             "large_uploads": {"body_mb": 8.32, "per_request_in_flight_over_payload": rss, "burst_over_cpu_floor": burst}}
 
 
@@ -142,6 +144,18 @@ def test_baselines_commit_and_load_come_from_the_same_run():
     portal = _row(_all(), "portal home")
     assert (portal.baseline, portal.load) == ("trivial page 1,700 req/s", "2.4 → 1.9")
     assert _row(_all(), "enviarFactura CPU").measured.startswith("÷ stage sum 1.5 ×; stage sum ÷ start 0.5 ×")
+
+
+def test_the_write_paths_floor_stands_beside_its_throughput_row():
+    row = _row({"write_path.json": _write_path(per_s=58.5)}, "enviarFactura, signed")
+    assert row.measured == "stack 58.5 /s; ÷ edge-only 0.25 ×; cores busy 1.72"
+    assert row.baseline == ("edge-only 340 /s; floor: stages alone, a process per core 71.4 /s; CPU ceiling: cores ÷ "
+                            "stage sum 102 /s; cores ÷ stack CPU 67.8 /s")
+    older = _write_path()
+    del older["stages_ceiling"], older["cpu_ceilings"]
+    assert _row({"write_path.json": older}, "enviarFactura, signed").baseline.endswith(
+        "floor: stages alone, a process per core not measured; CPU ceiling: cores ÷ stage sum not measured; "
+        "cores ÷ stack CPU not measured")
 
 
 def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsys):
