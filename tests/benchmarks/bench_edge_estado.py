@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
         return 0
     rounds, requests = (3, 1000) if args.short else (args.rounds, args.requests)
     sys.path.insert(0, str(ROOT))
-    from tests.benchmarks.bench_hop import _server
+    from tests.benchmarks.bench_hop import serving
     from tests.benchmarks.bench_soap_edge import machine, publish
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
@@ -188,7 +188,7 @@ def main(argv: list[str]) -> int:
         results["cpu_us_per_request"] = _rounds(targets, rounds, requests)
         if not args.no_hop:
             from tests.support.service_pki import service_tls_env
-            with _server("status") as (address, pid, _):
+            with serving("status") as (address, pid, _):
                 hop = {"address": address, "pid": pid, "threads": args.threads, "env": service_tls_env()}
                 results["over_a_real_status_service"] = {
                     "what": f"the edge over the status service as wired (hop_server.py status, mutual TLS), "

@@ -36,15 +36,16 @@ ROUNDS, WARM_UP = 3, 300
 
 
 @contextmanager
-def _server(variant: str, code: Path = ROOT):
+def serving(variant: str, code: Path = ROOT, env: dict[str, str] | None = None):
     """A hop_server.py process serving `variant` on a free port, with the ventanilla and status packages of `code`
-    (another commit's tree: export_tree): (address, pid)."""
+    (another commit's tree: export_tree), in `env` (this process's environment by default): (address, pid, the
+    thread CPU it printed when stopped)."""
     (port,) = free_ports(1)
     tls = service_tls_env()
     process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.hop_server", variant, str(port),
                                 tls["VENTANILLA_SERVICE_TLS_DIR"], tls["VENTANILLA_SERVICE_TLS_CA"]],
                                cwd=code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": f"{code}:{code / 'services' / 'status'}:{ROOT}"})
+                               env={**(os.environ if env is None else env), "PYTHONPATH": f"{code}:{code / 'services' / 'status'}:{ROOT}"})
     timed: dict = {}
     try:
         assert process.stdout.readline().strip() == "ready", f"hop_server {variant} did not start"
@@ -202,7 +203,7 @@ def run(calls: int, threads: int = 1, before: Path | None = None, breakdown: boo
     measured: dict[str, list[dict]] = {row: [] for row in rows}
     for _ in range(rounds):
         for row, (variant, make_client, code) in rows.items():
-            with _server(variant, code) as (address, pid, timed):
+            with serving(variant, code) as (address, pid, timed):
                 call, close = make_client(address)
                 try:
                     measured[row].append(_measure(call, pid, calls, threads))

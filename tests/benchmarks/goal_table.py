@@ -70,6 +70,7 @@ def _portal(page: str, key: str) -> Goal:
 _ESTADO, _FLASK = ("estado", "edge consultarEstadoFactura"), ("estado", "trivial Flask, same bytes")
 _LINGER_1 = ("estado", "edge (state batch linger 1 ms) consultarEstadoFactura")  # bench_reads.py's ESTADO_VARIANTS
 _PACED, _PACED_FLASK = ("paced", "edge consultarFactura"), ("paced", "trivial Flask, same bytes")
+_FLOOR = "floor (one bare gRPC call per request)"  # reads.FLOOR: the floor edge and its bare status, same rounds
 _REPLICA = ("rebuild", "new_status_replica_from_snapshot")
 
 GOALS: tuple[Goal, ...] = (
@@ -82,7 +83,11 @@ GOALS: tuple[Goal, ...] = (
         Figure("with the former 1 ms state batch linger ÷ Flask", (_LINGER_1 + ("ratio_to_flask",),), unit="×"),
         Figure("its queries per call", (_LINGER_1 + ("state_batches", "mean_queries_per_call"),))),
         (Figure("Flask, same bytes", (_FLASK + ("rps",),), unit="req/s"),
-         Figure("Flask CPU/request", (_FLASK + ("server_cpu_ms_per_request",),), unit="ms"))),
+         Figure("Flask CPU/request", (_FLASK + ("server_cpu_ms_per_request",),), unit="ms"),
+         Figure(f"{_FLOOR}:", (("estado", _FLOOR, "ratio_to_flask"),), unit="× Flask"),
+         Figure("edge ÷ floor", (_ESTADO + ("ratio_to_floor",),), unit="×"),
+         Figure("floor edge CPU/request", (("estado", _FLOOR, "server_cpu_ms_per_request"),), unit="ms"),
+         Figure("floor status CPU/request", (("estado", _FLOOR, "status_cpu_ms_per_request"),), unit="ms"))),
     Goal(15, "consultarFactura, paced, open loop", "reads.json", "p99 ≤ 10 ms at 500 req/s, 0 errors", (
         Figure("p99", (_PACED + ("p99_ms",),), "<=", 10, "ms"),
         Figure("errors", (_PACED + ("errors",),), "<=", 0),
@@ -90,7 +95,12 @@ GOALS: tuple[Goal, ...] = (
         Figure("edge CPU/request", (_PACED + ("edge_cpu_ms_per_request",),), unit="ms"),
         Figure("status CPU/request", (_PACED + ("status_cpu_ms_per_request",),), unit="ms")),
         (Figure("Flask p99", (_PACED_FLASK + ("p99_ms",),), unit="ms"),
-         Figure("Flask CPU/request", (_PACED_FLASK + ("edge_cpu_ms_per_request",),), unit="ms"))),
+         Figure("Flask CPU/request", (_PACED_FLASK + ("edge_cpu_ms_per_request",),), unit="ms"),
+         Figure(f"{_FLOOR}: p99", (("paced", _FLOOR, "p99_ms"),), unit="ms"),
+         Figure("its errors", (("paced", _FLOOR, "errors"),)),
+         Figure("floor edge CPU/request", (("paced", _FLOOR, "edge_cpu_ms_per_request"),), unit="ms"),
+         Figure("floor status CPU/request", (("paced", _FLOOR, "status_cpu_ms_per_request"),), unit="ms"),
+         Figure("edge + status CPU ÷ floor's", (_PACED + ("cpu_ratio_to_floor",),), unit="×"))),
     Goal(15, "enviarFactura, signed ~100 KB MTOM, 8 clients", "write_path.json", "≥ 100 /s and ≥ 0.25 × edge-only", (
         Figure("stack", (("stack", "per_s"),), ">=", 100, "/s"),
         Figure("÷ edge-only", (("stack_over_edge_only",), ("stack", "over_edge_only")), ">=", 0.25, "×"),

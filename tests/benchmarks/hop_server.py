@@ -1,6 +1,8 @@
 """A GetStates server for bench_hop.py: `python -m tests.benchmarks.hop_server VARIANT PORT TLS_DIR TLS_CA`.
 
-VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls` (the same with mutual TLS), `status`
+VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls` (the same with mutual TLS), `floor`
+(bare-tls answering BENCH_FLOOR_METHOD with the message serialized in BENCH_FLOOR_ANSWER: the real status service's
+answer, for bench_reads.py's floor edge), `status`
 (the status service's gRPC side as its build() wires it: GrpcServer, the callers' check, metrics and request id,
 the ready gate, StatusApi over the query use cases and a SQLite projection holding one invoice), and `status-` with
 the parts left out, dash-separated (`check`, `metrics`, `gate`, `api`: the bare answer instead of the query), for the
@@ -10,6 +12,7 @@ query handler and of its projection lookup, timed inside the server (`status` va
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 import sys
 import tempfile
@@ -27,6 +30,7 @@ from ventanilla.api.v1 import services_pb2 as pb
 from ventanilla.api.v1 import services_pb2_grpc as rpc
 from ventanilla.config import ServiceTls
 from ventanilla.domain.invoice import State
+from tests.benchmarks.floor_edge import status_message
 
 INVOICE_ID = 7
 EDGE_CALLER, EDGE_CALLER_INVOICE = "B12345674", 8
@@ -41,9 +45,17 @@ class _Bare(rpc.StatusServiceServicer):
         return self.answer
 
 
-def _bare(port: int, tls: ServiceTls | None) -> grpc.Server:
+def _floor(method: str, answer: Path) -> rpc.StatusServiceServicer:
+    """A servicer whose `method` answers the message read from `answer` once, whatever it is asked."""
+    found = status_message(method, "output_type", answer.read_bytes())
+    servicer = rpc.StatusServiceServicer()
+    setattr(servicer, method, lambda request, context: found)
+    return servicer
+
+
+def _bare(port: int, tls: ServiceTls | None, servicer: rpc.StatusServiceServicer | None = None) -> grpc.Server:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    rpc.add_StatusServiceServicer_to_server(_Bare(), server)
+    rpc.add_StatusServiceServicer_to_server(servicer or _Bare(), server)
     if tls is None:
         server.add_insecure_port(f"127.0.0.1:{port}")
     else:
@@ -120,7 +132,9 @@ def _thread_timed(function, part: str):
 def main(argv: list[str]) -> None:
     variant, port, directory, ca = argv
     tls = ServiceTls.from_env({"VENTANILLA_SERVICE_TLS_DIR": directory, "VENTANILLA_SERVICE_TLS_CA": ca}, Path("."))
-    if variant.startswith("bare"):
+    if variant == "floor":
+        server = _bare(int(port), tls, _floor(os.environ["BENCH_FLOOR_METHOD"], Path(os.environ["BENCH_FLOOR_ANSWER"])))
+    elif variant.startswith("bare"):
         server = _bare(int(port), tls if variant == "bare-tls" else None)
     else:
         server = _status(int(port), tls, frozenset(variant.split("-")[1:]))

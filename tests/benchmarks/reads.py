@@ -8,9 +8,10 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-
+from typing import Iterator
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -42,6 +43,49 @@ def _flask_with(stack: BenchStack, answers: Path, name: str, answer: bytes, star
     (answers / name).write_bytes(answer)
     return extra_server(stack, "tests.benchmarks.flask_app", env={"BENCH_ANSWER_FILE": str(answers / name)},
                         started=started)
+
+
+FLOOR = "floor (one bare gRPC call per request)"
+
+
+def _floor_request(stack: BenchStack, method: str, invoice_id: int):
+    """What the edge asks the status service for one query of the invoice: GetStateBatch of that query alone (no other
+    caller's to share the call), or GetInvoice naming the receipt it holds (a held-receipt hit: no receipt bytes)."""
+    from ventanilla.api.v1 import services_pb2 as pb
+    from ventanilla.api.v1 import services_pb2_grpc as rpc
+
+    caller = pb.Caller(nif=SELLER, request_id=uuid.uuid4().hex)
+    if method == "GetStateBatch":
+        return pb.StateQueries(queries=[pb.StateQuery(caller=caller, id=invoice_id)])
+    with dial(stack.settings.addresses.status, "status") as channel:
+        held = rpc.StatusServiceStub(channel).GetInvoice(pb.InvoiceById(caller=caller, id=invoice_id), timeout=10)
+    return pb.InvoiceById(caller=caller, id=invoice_id, held_receipt_sha256=held.invoice.receipt.sha256)
+
+
+@contextmanager
+def _floor_with(stack: BenchStack, answers: Path, name: str, answer: bytes, method: str,
+                invoice_id: int) -> Iterator[tuple[str, int, int]]:
+    """The architecture's floor of a read path: hop_server.py `floor` (bare grpcio, the services' mutual TLS)
+    answering `method` with the stack's status service's own answer to the edge's request (asked once here), behind
+    floor_edge.py (the edge's gunicorn configuration, ingress mode) making that one call per request and answering the
+    edge's bytes: (its URL, its pid, the floor status's pid)."""
+    from ventanilla.api.v1 import services_pb2_grpc as rpc
+    from tests.benchmarks.bench_hop import serving
+
+    request = _floor_request(stack, method, invoice_id)
+    with dial(stack.settings.addresses.status, "status") as channel:
+        found = getattr(rpc.StatusServiceStub(channel), method)(request, timeout=10)
+    files = {part: answers / f"{name}.floor.{part}" for part in ("soap", "request", "status")}
+    files["soap"].write_bytes(answer)
+    files["request"].write_bytes(request.SerializeToString())
+    files["status"].write_bytes(found.SerializeToString())
+    floor_env = {**stack.env, "BENCH_FLOOR_METHOD": method, "BENCH_FLOOR_ANSWER": str(files["status"])}
+    with serving("floor", env=floor_env) as (address, status_pid, _):
+        started: list = []
+        with extra_server(stack, "tests.benchmarks.floor_edge", started=started, env={
+                "VENTANILLA_STATUS_ADDRESS": address, "BENCH_FLOOR_METHOD": method,
+                "BENCH_FLOOR_REQUEST": str(files["request"]), "BENCH_ANSWER_FILE": str(files["soap"])}) as url:
+            yield url, started[0].pid, status_pid
 
 
 def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
@@ -112,31 +156,37 @@ def _one_connection(targets: dict, headers) -> dict:
 
 def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
            pids: dict[str, int] | None = None, variants: dict[str, str] | None = None) -> dict:
-    """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes (and on the
-    edge of another commit, `before`, interleaved); pids: each edge URL's server process, for its CPU per request;
+    """wrk -c8 consultarEstadoFactura on the edge vs the trivial Flask endpoint returning the same bytes and the floor
+    (_floor_with: one bare GetStateBatch call of one query per request; and on the edge of another commit, `before`),
+    interleaved; pids: each edge URL's server process, for its CPU per request;
     variants: label -> URL of more edges (this code, another setting), measured on estado only."""
     headers, pids, flask_process = stack.client.ingress_headers, dict(pids or {}), []
     invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
     request = requests_.estado(invoice_id)
     edges = {"edge": edge, **({"edge (before)": before} if before else {})}
     variants = variants or {}
-    with _flask_with(stack, answers, "estado.xml", _answer(edge, request, headers), flask_process) as flask:
-        pids[flask] = flask_process[0].pid
+    answer = _answer(edge, request, headers)
+    with _flask_with(stack, answers, "estado.xml", answer, flask_process) as flask, \
+            _floor_with(stack, answers, "estado", answer, "GetStateBatch", invoice_id) as (floor, floor_pid, floors):
+        pids[flask], pids[floor] = flask_process[0].pid, floor_pid
         if before:
-            assert _answer(before, request, headers) == _answer(edge, request, headers), "the answers differ"
+            assert _answer(before, request, headers) == answer, "the answers differ"
+        assert _answer(floor, request, headers) == answer, "the floor's answer differs"
         targets = {**{f"{label} consultarEstadoFactura": (url, request)
                       for label, url in {**edges, **variants}.items()},
                    **{f"{label} version": (url, requests_.version()) for label, url in edges.items()},
-                   "trivial Flask, same bytes": (flask, request)}
+                   "trivial Flask, same bytes": (flask, request), FLOOR: (floor, request)}
         for url, _ in targets.values():
             wrk(url, *request, seconds=2, connections=CONNECTIONS, headers=headers)
         rounds, cpu = {name: [] for name in targets}, {name: [] for name in targets}
         status, status_cpu = _service_pid(stack, "status_service"), {name: [] for name in targets}
+        statuses = {floor: floors}  # the floor's own status; every other target's is the stack's
         batches = {name: [0, 0.0] for name in targets}  # queries answered, GetStateBatch calls
         for _ in range(ROUNDS):
             for name, (url, sent) in targets.items():
                 cpu_before = cpu_seconds(pids[url]) if url in pids else 0.0
-                status_before = cpu_seconds(status) if status else 0.0
+                its_status = statuses.get(url, status)
+                status_before = cpu_seconds(its_status) if its_status else 0.0
                 calls_before = _batch_calls(stack)
                 rounds[name].append(wrk(url, *sent, SECONDS, CONNECTIONS, headers=headers))
                 batches[name][0] += rounds[name][-1].requests
@@ -144,8 +194,8 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
                 answered = max(1, rounds[name][-1].requests)
                 if url in pids:  # the server's CPU (arbiter and workers) per request answered
                     cpu[name].append((cpu_seconds(pids[url]) - cpu_before) * 1000 / answered)
-                if status:  # the status service's CPU (all its threads) per request answered
-                    status_cpu[name].append((cpu_seconds(status) - status_before) * 1000 / answered)
+                if its_status:  # its status service's CPU (all its threads) per request answered
+                    status_cpu[name].append((cpu_seconds(its_status) - status_before) * 1000 / answered)
         one_connection = _one_connection({name: target for name, target in targets.items() if "version" not in name},
                                          headers)
     summary = {name: {"rps": statistics.median(r.rps for r in rs), "p99_ms": statistics.median(r.p99_ms for r in rs),
@@ -155,9 +205,11 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
                          if status_cpu[name] else {})}
                for name, rs in rounds.items()}
     for name in targets:
-        if name.startswith("edge"):
+        if name.startswith("edge") or name == FLOOR:
             summary[name]["ratio_to_flask"] = round(summary[name]["rps"] / summary["trivial Flask, same bytes"]["rps"],
                                                     3)
+        if name.startswith("edge") and "version" not in name:
+            summary[name]["ratio_to_floor"] = round(summary[name]["rps"] / summary[FLOOR]["rps"], 3)
         answered, calls = batches[name]
         if calls:  # the GetStateBatch calls the status service started during this target's rounds
             summary[name]["state_batches"] = {"calls": int(calls), "mean_queries_per_call": round(answered / calls, 2)}
@@ -172,7 +224,8 @@ def estado(stack: BenchStack, edge: str, answers: Path, _events: int, before: st
 def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str | None = None,
           rounds: int = PACED_ROUNDS, pids: dict[str, int] | None = None, invoices: tuple[int, ...] = (1,)) -> dict:
     """consultarFactura at RATE requests/s, open loop, latency from the scheduled send time; Flask, same bytes (and
-    the edge of another commit, `before`): `rounds` runs of each, interleaved, the order alternating. A p99 of
+    the floor, _floor_with: one bare GetInvoice call per request, its answer a held-receipt hit's; and the edge of
+    another commit, `before`): `rounds` runs of each, interleaved, the order alternating. A p99 of
     ~50 requests moves several-fold with any other work on the host, so each target's figures are its median run
     (by p99), and every run's p99 is kept; pids: each edge URL's server process, for the CPU per request of the edge
     and of the status service (all its threads) in each run (for the performance model's per-core ceiling), and the
@@ -187,28 +240,32 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
     request = requests_.factura(ids[0])
     answer, flask_process = _answer(edge, request, headers), []
     sizes = [len(_answer(edge, (requests_.XML, body), headers)) for body in bodies]  # each visible, and its size
-    with _flask_with(stack, answers, "factura.xml", answer, flask_process) as flask:
+    with _flask_with(stack, answers, "factura.xml", answer, flask_process) as flask, \
+            _floor_with(stack, answers, "factura", answer, "GetInvoice", ids[0]) as (floor, floor_pid, floors):
         pids[flask] = flask_process[0].pid  # Flask's CPU per request at the same open-loop rate: the baseline
+        pids[floor], statuses = floor_pid, {floor: floors, flask: None}  # each target's status service, if any
+        assert _answer(floor, request, headers) == answer, "the floor's answer differs"
         edges = {"edge consultarFactura": edge, **({"edge consultarFactura (before)": before} if before else {})}
         targets = {paced_label(name, count): (url, count) for count in invoices for name, url in edges.items()}
         targets["trivial Flask, same bytes"] = (flask, 1)
+        targets[FLOOR] = (floor, 1)
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_ in range(rounds):
             for name, (url, count) in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
                 if count > 1:  # the edge workers' held receipts as they are after a while of this mix
                     paced_load(url, request, RATE, PACED_WARM_S, headers=headers, bodies=bodies[:count])
-                load = os.getloadavg()[0]
+                load, its_status = os.getloadavg()[0], statuses.get(url, status)
                 edge_cpu = cpu_seconds(pids[url]) if url in pids else 0.0
-                status_cpu = cpu_seconds(status) if status else 0.0
-                status_read = _file_bytes_read(status) if status else 0
+                status_cpu = cpu_seconds(its_status) if its_status else 0.0
+                status_read = _file_bytes_read(its_status) if its_status else 0
                 run = paced_load(url, request, RATE, PACED_S, headers=headers, bodies=bodies[:count])
                 answered = max(1, run["requests"])
-                if url in pids:  # the server's CPU (the edge's, or Flask's) per request answered
+                if url in pids:  # the server's CPU (the edge's, the floor's or Flask's) per request answered
                     run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
-                    if status and url != flask:
-                        run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered,
-                                                                 3)
-                        run["status_file_bytes_per_request"] = round((_file_bytes_read(status) - status_read)
+                    if its_status:
+                        run["status_cpu_ms_per_request"] = round((cpu_seconds(its_status) - status_cpu) * 1000
+                                                                 / answered, 3)
+                        run["status_file_bytes_per_request"] = round((_file_bytes_read(its_status) - status_read)
                                                                      / answered)
                 runs[name].append({**run, "invoices": count, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
         found: dict = {"answer_bytes": len(answer), "answer_bytes_range": [min(sizes), max(sizes)]}
@@ -216,10 +273,20 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
             middle = sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2]
             found[name] = {**middle, "errors": sum(r["errors"] for r in each),
                            "p99_ms_per_run": [r["p99_ms"] for r in each], "runs": each}
+        for name in runs:  # the CPU per request of the edge and its status against the floor's, medians of the runs
+            if name.startswith("edge"):
+                found[name]["cpu_ratio_to_floor"] = round(_edge_and_status_cpu(runs[name])
+                                                          / _edge_and_status_cpu(runs[FLOOR]), 3)
         found["load"] = (f"{RATE}/s for {PACED_S} s x {rounds} interleaved runs per target; the median run (by p99)"
                          + (f"; invoices in turn: {invoices}, {PACED_WARM_S} s warm-up before each edge run of more "
                             "than one" if invoices != (1,) else ""))
         return found
+
+
+def _edge_and_status_cpu(runs: list[dict]) -> float:
+    """The median over runs of the edge's (or the floor edge's) CPU per request plus its status service's."""
+    return statistics.median(r.get("edge_cpu_ms_per_request", 0) + r.get("status_cpu_ms_per_request", 0)
+                             for r in runs)
 
 
 def paced_label(name: str, invoices: int) -> str:

@@ -14,15 +14,23 @@ def _row(documents: dict, path_start: str) -> goal_rows.Row:
     return next(r for r in rows(documents) if r.path.startswith(path_start))
 
 
+FLOOR = "floor (one bare gRPC call per request)"
+
+
 def _reads(ratio=0.45, p99=10.0, errors=0, rate=500, group=(15.0, 30.0), lag=50.0, rebuild=0.5, replica=15.0) -> dict:
     return {"commit": "abc1234", "machine": {"loadavg_at_start": ["0.50", "1", "1"]}, "loadavg_at_end": ["2.25"],
-            "estado": {"edge consultarEstadoFactura": {"rps": 450.0, "ratio_to_flask": ratio,
+            "estado": {"edge consultarEstadoFactura": {"rps": 450.0, "ratio_to_flask": ratio, "ratio_to_floor": 1.125,
                                                       "server_cpu_ms_per_request": 0.8,
                                                       "status_cpu_ms_per_request": 0.3,
                                                       "state_batches": {"calls": 100, "mean_queries_per_call": 1.8}},
-                       "trivial Flask, same bytes": {"rps": 1000.0, "server_cpu_ms_per_request": 0.44}},
-            "paced": {"edge consultarFactura": {"p99_ms": p99, "errors": errors, "rate_per_s": rate},
-                      "trivial Flask, same bytes": {"p99_ms": 1.5}},
+                       "trivial Flask, same bytes": {"rps": 1000.0, "server_cpu_ms_per_request": 0.44},
+                       FLOOR: {"rps": 400.0, "ratio_to_flask": 0.4, "server_cpu_ms_per_request": 0.9,
+                               "status_cpu_ms_per_request": 0.25}},
+            "paced": {"edge consultarFactura": {"p99_ms": p99, "errors": errors, "rate_per_s": rate,
+                                                "cpu_ratio_to_floor": 1.6},
+                      "trivial Flask, same bytes": {"p99_ms": 1.5},
+                      FLOOR: {"p99_ms": 4.2, "errors": 0, "edge_cpu_ms_per_request": 1.1,
+                              "status_cpu_ms_per_request": 0.3}},
             "group": {"edge": {"p50_ms": group[0], "p99_ms": group[1]}, "trivial Flask, same bytes": {"p50_ms": 0.8}},
             "lag": {"p50_ms": 12.0, "p99_ms": lag},
             "rebuild": {"events": 1_000_000, "raw_read": [{"events_per_s": 100_000}, {"events_per_s": 140_000}],
@@ -138,8 +146,8 @@ def test_older_keys_are_found_through_the_rows_alternative_paths():
 def test_baselines_commit_and_load_come_from_the_same_run():
     found = rows(_all())
     estado, rebuild = found[0], _row(_all(), "projection rebuild")
-    assert (estado.baseline, estado.commit, estado.load) == ("Flask, same bytes 1,000 req/s; Flask CPU/request 0.44 ms",
-                                                             "abc1234", "0.5 → 2.2")
+    assert (estado.baseline.split("; floor")[0], estado.commit, estado.load) == (
+        "Flask, same bytes 1,000 req/s; Flask CPU/request 0.44 ms", "abc1234", "0.5 → 2.2")
     assert rebuild.baseline == "raw read 120,000 events/s"  # the median of the raw reads around the rebuilds
     portal = _row(_all(), "portal home")
     assert (portal.baseline, portal.load) == ("trivial page 1,700 req/s", "2.4 → 1.9")
@@ -158,6 +166,19 @@ def test_the_write_paths_floor_stands_beside_its_throughput_row():
         "cores ÷ stack CPU not measured")
 
 
+def test_the_floor_of_one_bare_grpc_call_per_request_stands_beside_both_read_rows():
+    estado, paced = _row(_all(), "consultarEstadoFactura, wrk"), _row(_all(), "consultarFactura, paced")
+    assert estado.baseline.endswith("; floor (one bare gRPC call per request): 0.4 × Flask; edge ÷ floor 1.12 ×; "
+                                    "floor edge CPU/request 0.9 ms; floor status CPU/request 0.25 ms")
+    assert paced.baseline == ("Flask p99 1.5 ms; Flask CPU/request not measured; floor (one bare gRPC call per "
+                              "request): p99 4.2 ms; its errors 0; floor edge CPU/request 1.1 ms; floor status "
+                              "CPU/request 0.3 ms; edge + status CPU ÷ floor's 1.6 ×")
+    reads = _reads()
+    del reads["estado"][FLOOR], reads["paced"][FLOOR]  # a run of a commit before the floor: shown as not measured
+    assert "floor (one bare gRPC call per request): not measured" in _row({"reads.json": reads}, "consultarEsta").baseline
+    assert _row({"reads.json": reads}, "consultarFactura").verdict == MET  # the floor is shown, never judged
+
+
 def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsys):
     (tmp_path / "reads.json").write_text(json.dumps(_reads(ratio=0.3)))
     (tmp_path / "portal.json").write_text("{ not json")
@@ -168,8 +189,9 @@ def test_main_writes_goals_md_from_the_json_files_of_a_directory(tmp_path, capsy
     assert lines == ["| 15 | consultarEstadoFactura, wrk -c8, ingress mode | ÷ Flask 0.3 ×; edge 450 req/s; edge "
                      "CPU/request 0.8 ms; status CPU/request 0.3 ms; queries per GetStateBatch call 1.8; with the "
                      "former 1 ms state batch linger ÷ Flask not measured; its queries per call not measured | Flask, "
-                     "same bytes 1,000 req/s; Flask CPU/request 0.44 ms | ≥ 0.45 × Flask | **no** | abc1234 | "
-                     "0.5 → 2.2 |"]
+                     "same bytes 1,000 req/s; Flask CPU/request 0.44 ms; floor (one bare gRPC call per request): 0.4 × "
+                     "Flask; edge ÷ floor 1.12 ×; floor edge CPU/request 0.9 ms; floor status CPU/request 0.25 ms | "
+                     "≥ 0.45 × Flask | **no** | abc1234 | 0.5 → 2.2 |"]
     assert "- `portal.json`: missing" in text and "- `write_path.json`: missing" in text
 
 
