@@ -1,5 +1,5 @@
 """Issue 15's read paths against one private stack, each beside a baseline of the same run:
-`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [paced_estado] [--events N]
+`python tests/benchmarks/bench_reads.py [estado] [paced] [group] [lag] [rebuild] [paced_estado] [paced_cross] [--events N]
 [--before REV] [--paced-rounds R] [--edge-env VAR=VALUE]... [--before-env VAR=VALUE]... [--stack-env VAR=VALUE]...
 [--no-variants] [--lingers MS,MS,...] [--estado-rates R,R,...] [--paced-invoices N,N,...]`
 (all but paced_estado by default; also run by `make bench`; --before: also an edge of that commit, measured beside
@@ -9,7 +9,8 @@ this one in estado, paced and group; --paced-rounds: interleaved paced runs per 
 measures ESTADO_VARIANTS' edges unless --no-variants; --lingers: instead, one variant edge per state batch linger
 given; paced_estado: consultarEstadoFactura in an open loop on this edge and the variants, at reads.ESTADO_RATES or
 --estado-rates requests/s; --paced-invoices: paced's edges once per count, consultarFactura of that many distinct
-invoices in turn, 1 by default: the goal row's single invoice). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the
+invoices in turn, 1 by default: the goal row's single invoice; paced_cross: consultarFactura at 500/s on the crossed
+pairs of edge and status service, the edge's and the floor's, reads.paced_cross). Prints JSON and writes var/bench/reads.json (after each section, so a failure keeps the
 rows before it)."""
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import env_settings, export_tree, extra_server, running_stack  # noqa: E402
 
 SECTIONS = ("estado", "paced", "group", "lag", "rebuild")
-ON_REQUEST = ("paced_estado",)  # run only when named
+ON_REQUEST = ("paced_estado", "paced_cross")  # run only when named
 BESIDE_BEFORE = ("estado", "paced", "group")
 OUT = ROOT / "var" / "bench" / "reads.json"
 # estado's variants (--no-variants: none): the state batch linger that was the default before 3 ms (docs/benchmarks.md,
@@ -102,9 +103,11 @@ def main(argv: list[str]) -> int:
             extra = {"before": before} if before and name in BESIDE_BEFORE else {}
             if name in ("estado", "paced_estado"):
                 extra["pids"], extra["variants"] = pids, variants
-            if name == "paced":
+            if name in ("paced", "paced_cross"):
                 extra["pids"] = pids
-            if name in ("paced", "paced_estado") and "--paced-rounds" in argv:
+            if name == "paced_cross":
+                extra["edge_env"] = _edge_env(argv, "--edge-env")
+            if name in ("paced", "paced_estado", "paced_cross") and "--paced-rounds" in argv:
                 extra["rounds"] = int(argv[argv.index("--paced-rounds") + 1])
             if name == "paced" and "--paced-invoices" in argv:
                 extra["invoices"] = tuple(int(n) for n in argv[argv.index("--paced-invoices") + 1].split(","))

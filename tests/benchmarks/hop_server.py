@@ -2,7 +2,8 @@
 
 VARIANT: `bare` (grpcio alone, the same proto, an answer built once), `bare-tls` (the same with mutual TLS), `floor`
 (bare-tls answering BENCH_FLOOR_METHOD with the message serialized in BENCH_FLOOR_ANSWER: the real status service's
-answer, for bench_reads.py's floor edge), `status`
+answer, for bench_reads.py's floor edge; with BENCH_FLOOR_MISS_ANSWER, GetInvoice's answer to a request naming no
+held receipt), `status`
 (the status service's gRPC side as its build() wires it: GrpcServer, the callers' check, metrics and request id,
 the ready gate, StatusApi over the query use cases and a SQLite projection holding one invoice), and `status-` with
 the parts left out, dash-separated (`check`, `metrics`, `gate`, `api`: the bare answer instead of the query), for the
@@ -45,11 +46,17 @@ class _Bare(rpc.StatusServiceServicer):
         return self.answer
 
 
-def _floor(method: str, answer: Path) -> rpc.StatusServiceServicer:
-    """A servicer whose `method` answers the message read from `answer` once, whatever it is asked."""
+def _floor(method: str, answer: Path, miss: Path | None = None) -> rpc.StatusServiceServicer:
+    """A servicer whose `method` answers the message read from `answer` once, whatever it is asked; with `miss` (a
+    GetInvoice answer carrying the receipt), that one instead when the request names no held receipt (an edge
+    worker's first query of the invoice: the real edge behind the floor status)."""
     found = status_message(method, "output_type", answer.read_bytes())
     servicer = rpc.StatusServiceServicer()
-    setattr(servicer, method, lambda request, context: found)
+    if miss is None:
+        setattr(servicer, method, lambda request, context: found)
+    else:
+        sent = status_message(method, "output_type", miss.read_bytes())
+        setattr(servicer, method, lambda request, context: found if request.held_receipt_sha256 else sent)
     return servicer
 
 
@@ -133,7 +140,9 @@ def main(argv: list[str]) -> None:
     variant, port, directory, ca = argv
     tls = ServiceTls.from_env({"VENTANILLA_SERVICE_TLS_DIR": directory, "VENTANILLA_SERVICE_TLS_CA": ca}, Path("."))
     if variant == "floor":
-        server = _bare(int(port), tls, _floor(os.environ["BENCH_FLOOR_METHOD"], Path(os.environ["BENCH_FLOOR_ANSWER"])))
+        miss = os.environ.get("BENCH_FLOOR_MISS_ANSWER")
+        server = _bare(int(port), tls, _floor(os.environ["BENCH_FLOOR_METHOD"], Path(os.environ["BENCH_FLOOR_ANSWER"]),
+                                              Path(miss) if miss else None))
     elif variant.startswith("bare"):
         server = _bare(int(port), tls if variant == "bare-tls" else None)
     else:

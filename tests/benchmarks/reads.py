@@ -69,23 +69,44 @@ def _floor_with(stack: BenchStack, answers: Path, name: str, answer: bytes, meth
     answering `method` with the stack's status service's own answer to the edge's request (asked once here), behind
     floor_edge.py (the edge's gunicorn configuration, ingress mode) making that one call per request and answering the
     edge's bytes: (its URL, its pid, the floor status's pid)."""
+    with _floor_status(stack, answers, name, answer, method, invoice_id) as (address, status_pid, files), \
+            _floor_edge(stack, files, method, address) as (url, pid):
+        yield url, pid, status_pid
+
+
+@contextmanager
+def _floor_status(stack: BenchStack, answers: Path, name: str, answer: bytes, method: str, invoice_id: int,
+                  misses: bool = False) -> Iterator[tuple[str, int, dict[str, Path]]]:
+    """_floor_with's floor status, and the files of the floor edge's request and answer: (its address, its pid, the
+    files); misses (GetInvoice): a request naming no held receipt gets the status service's answer with the receipt."""
     from ventanilla.api.v1 import services_pb2_grpc as rpc
     from tests.benchmarks.bench_hop import serving
 
     request = _floor_request(stack, method, invoice_id)
+    files = {part: answers / f"{name}.floor.{part}" for part in ("soap", "request", "status", "miss")}
     with dial(stack.settings.addresses.status, "status") as channel:
-        found = getattr(rpc.StatusServiceStub(channel), method)(request, timeout=10)
-    files = {part: answers / f"{name}.floor.{part}" for part in ("soap", "request", "status")}
+        call = getattr(rpc.StatusServiceStub(channel), method)
+        files["status"].write_bytes(call(request, timeout=10).SerializeToString())
+        if misses:
+            files["miss"].write_bytes(call(type(request)(caller=request.caller, id=invoice_id),
+                                           timeout=10).SerializeToString())
     files["soap"].write_bytes(answer)
     files["request"].write_bytes(request.SerializeToString())
-    files["status"].write_bytes(found.SerializeToString())
-    floor_env = {**stack.env, "BENCH_FLOOR_METHOD": method, "BENCH_FLOOR_ANSWER": str(files["status"])}
+    floor_env = {**stack.env, "BENCH_FLOOR_METHOD": method, "BENCH_FLOOR_ANSWER": str(files["status"]),
+                 **({"BENCH_FLOOR_MISS_ANSWER": str(files["miss"])} if misses else {})}
     with serving("floor", env=floor_env) as (address, status_pid, _):
-        started: list = []
-        with extra_server(stack, "tests.benchmarks.floor_edge", started=started, env={
-                "VENTANILLA_STATUS_ADDRESS": address, "BENCH_FLOOR_METHOD": method,
-                "BENCH_FLOOR_REQUEST": str(files["request"]), "BENCH_ANSWER_FILE": str(files["soap"])}) as url:
-            yield url, started[0].pid, status_pid
+        yield address, status_pid, files
+
+
+@contextmanager
+def _floor_edge(stack: BenchStack, files: dict[str, Path], method: str, status: str) -> Iterator[tuple[str, int]]:
+    """floor_edge.py making its one call per request to the status service at `status` (the floor's or the stack's):
+    (its URL, its pid)."""
+    started: list = []
+    with extra_server(stack, "tests.benchmarks.floor_edge", started=started, env={
+            "VENTANILLA_STATUS_ADDRESS": status, "BENCH_FLOOR_METHOD": method,
+            "BENCH_FLOOR_REQUEST": str(files["request"]), "BENCH_ANSWER_FILE": str(files["soap"])}) as url:
+        yield url, started[0].pid
 
 
 def _answer(url: str, request: tuple[str, bytes], headers) -> bytes:
@@ -251,28 +272,14 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
         targets[FLOOR] = (floor, 1)
         runs: dict[str, list[dict]] = {name: [] for name in targets}
         for round_ in range(rounds):
-            for name, (url, count) in (list(targets.items()) if round_ % 2 == 0 else list(targets.items())[::-1]):
+            for name, (url, count) in alternating(list(targets.items()), round_):
                 if count > 1:  # the edge workers' held receipts as they are after a while of this mix
                     paced_load(url, request, RATE, PACED_WARM_S, headers=headers, bodies=bodies[:count])
-                load, its_status = os.getloadavg()[0], statuses.get(url, status)
-                edge_cpu = cpu_seconds(pids[url]) if url in pids else 0.0
-                status_cpu = cpu_seconds(its_status) if its_status else 0.0
-                status_read = _file_bytes_read(its_status) if its_status else 0
-                run = paced_load(url, request, RATE, PACED_S, headers=headers, bodies=bodies[:count])
-                answered = max(1, run["requests"])
-                if url in pids:  # the server's CPU (the edge's, the floor's or Flask's) per request answered
-                    run["edge_cpu_ms_per_request"] = round((cpu_seconds(pids[url]) - edge_cpu) * 1000 / answered, 3)
-                    if its_status:
-                        run["status_cpu_ms_per_request"] = round((cpu_seconds(its_status) - status_cpu) * 1000
-                                                                 / answered, 3)
-                        run["status_file_bytes_per_request"] = round((_file_bytes_read(its_status) - status_read)
-                                                                     / answered)
-                runs[name].append({**run, "invoices": count, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]})
+                runs[name].append({**_paced_run(url, request, headers, pids.get(url), statuses.get(url, status),
+                                                bodies[:count]), "invoices": count})
         found: dict = {"answer_bytes": len(answer), "answer_bytes_range": [min(sizes), max(sizes)]}
         for name, each in runs.items():
-            middle = sorted(each, key=lambda r: r["p99_ms"])[len(each) // 2]
-            found[name] = {**middle, "errors": sum(r["errors"] for r in each),
-                           "p99_ms_per_run": [r["p99_ms"] for r in each], "runs": each}
+            found[name] = _median_run(each)
         for name in runs:  # the CPU per request of the edge and its status against the floor's, medians of the runs
             if name.startswith("edge"):
                 found[name]["cpu_ratio_to_floor"] = round(_edge_and_status_cpu(runs[name])
@@ -281,6 +288,38 @@ def paced(stack: BenchStack, edge: str, answers: Path, _events: int, before: str
                          + (f"; invoices in turn: {invoices}, {PACED_WARM_S} s warm-up before each edge run of more "
                             "than one" if invoices != (1,) else ""))
         return found
+
+
+def _paced_run(url: str, request: tuple[str, bytes], headers, edge: int | None, status: int | None,
+               bodies: list[bytes] | None = None) -> dict:
+    """One paced run (RATE/s for PACED_S) on url, with the CPU per request answered of its server (edge: the edge's,
+    the floor edge's or Flask's pid; arbiter and workers) and of its status service (status, all its threads), the
+    bytes that status service read from files per request, and the 1-minute load before and after."""
+    load = os.getloadavg()[0]
+    edge_cpu = cpu_seconds(edge) if edge else 0.0
+    status_cpu = cpu_seconds(status) if status else 0.0
+    status_read = _file_bytes_read(status) if status else 0
+    run = paced_load(url, request, RATE, PACED_S, headers=headers, bodies=bodies or ())
+    answered = max(1, run["requests"])
+    if edge:
+        run["edge_cpu_ms_per_request"] = round((cpu_seconds(edge) - edge_cpu) * 1000 / answered, 3)
+        if status:
+            run["status_cpu_ms_per_request"] = round((cpu_seconds(status) - status_cpu) * 1000 / answered, 3)
+            run["status_file_bytes_per_request"] = round((_file_bytes_read(status) - status_read) / answered)
+    return {**run, "loadavg": [round(load, 1), round(os.getloadavg()[0], 1)]}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """A target's median run by p99 (a p99 of ~50 requests moves with any other work on the host), its errors over all
+    runs, every run's p50 and p99, and the runs."""
+    middle = sorted(runs, key=lambda r: r["p99_ms"])[len(runs) // 2]
+    return {**middle, "errors": sum(r["errors"] for r in runs), "p50_ms_per_run": [r["p50_ms"] for r in runs],
+            "p99_ms_per_run": [r["p99_ms"] for r in runs], "runs": runs}
+
+
+def alternating(targets: list, round_: int) -> list:
+    """The targets in a round's order: as given in even rounds, reversed in odd ones."""
+    return targets if round_ % 2 == 0 else targets[::-1]
 
 
 def _edge_and_status_cpu(runs: list[dict]) -> float:
@@ -300,6 +339,64 @@ def _file_bytes_read(pid: int) -> int:
         if line.startswith("rchar:"):
             return int(line.split()[1])
     return 0
+
+
+GOAL_PAIR, FLOOR_PAIR = "edge → status", "floor edge → floor status"
+FLOOR_EDGE_STATUS, EDGE_FLOOR_STATUS = "floor edge → status", "edge → floor status"
+
+
+def paced_cross(stack: BenchStack, edge: str, answers: Path, _events: int, pids: dict[str, int] | None = None,
+                rounds: int = PACED_ROUNDS, edge_env: dict[str, str] | None = None) -> dict:
+    """consultarFactura at RATE/s, open loop, on the crossed pairs of edge and status service, to split the goal row's
+    excess over the floor between its two sides: the edge → the stack's status service (the goal row), the floor edge
+    → the floor status (_floor_with), the floor edge → the stack's status service (its one GetInvoice of a
+    held-receipt hit, the request the edge sends) and an edge started like this one (edge_env: its --edge-env) → the
+    floor status (answering a request that names no held receipt, a worker's first, with the receipt): `rounds` runs
+    of each, interleaved, the order alternating; per pair its median run by p99 and the CPU per request of its edge
+    side and its status side; `sides`: each side's own work over its floor, measured against both of the other's."""
+    headers, status = stack.client.ingress_headers, _service_pid(stack, "status_service")
+    invoice_id = requests_.register_one(stack.soap_url, stack.client.ssl_context)
+    request = requests_.factura(invoice_id)
+    answer, started = _answer(edge, request, headers), []
+    with _floor_status(stack, answers, "cross", answer, "GetInvoice", invoice_id, misses=True) as (
+            floor_status, floor_status_pid, files), \
+            _floor_edge(stack, files, "GetInvoice", floor_status) as (floor_edge, floor_edge_pid), \
+            _floor_edge(stack, files, "GetInvoice", stack.settings.addresses.status) as (floor_edge_2, floor_edge_2_pid), \
+            extra_server(stack, "soap_edge", started=started,
+                         env={**(edge_env or {}), "VENTANILLA_STATUS_ADDRESS": floor_status}) as edge_2:
+        targets = {GOAL_PAIR: (edge, (pids or {}).get(edge), status),
+                   FLOOR_PAIR: (floor_edge, floor_edge_pid, floor_status_pid),
+                   FLOOR_EDGE_STATUS: (floor_edge_2, floor_edge_2_pid, status),
+                   EDGE_FLOOR_STATUS: (edge_2, started[0].pid, floor_status_pid)}
+        for url, _, _ in targets.values():
+            assert _answer(url, request, headers) == answer, f"{url} answers other bytes"
+        runs: dict[str, list[dict]] = {name: [] for name in targets}
+        for round_ in range(rounds):
+            for name, (url, edge_pid, status_pid) in alternating(list(targets.items()), round_):
+                runs[name].append(_paced_run(url, request, headers, edge_pid, status_pid))
+    found: dict = {name: _median_run(each) for name, each in runs.items()}
+    found["sides"] = cross_sides({name: (statistics.median(r.get("edge_cpu_ms_per_request", 0) for r in each),
+                                         statistics.median(r.get("status_cpu_ms_per_request", 0) for r in each))
+                                  for name, each in runs.items()})
+    found["load"] = (f"{RATE}/s for {PACED_S} s x {rounds} interleaved runs per pair, the order alternating; the median "
+                     "run (by p99)")
+    return found
+
+
+def cross_sides(cpu: dict[str, tuple[float, float]]) -> dict:
+    """Each side's CPU per request over its floor's (ms), from the crossed pairs' (edge side, status side) medians: the
+    edge's over the floor edge's beside the stack's status service and beside the floor status, and the status
+    service's over the floor status's behind the edge and behind the floor edge."""
+    def over(real: str, floor: str, side: int) -> float:
+        return round(cpu[real][side] - cpu[floor][side], 3)
+
+    return {"edge over the floor edge, ms CPU per request": {
+                "beside the status service": over(GOAL_PAIR, FLOOR_EDGE_STATUS, 0),
+                "beside the floor status": over(EDGE_FLOOR_STATUS, FLOOR_PAIR, 0)},
+            "status service over the floor status, ms CPU per request": {
+                "behind the edge": over(GOAL_PAIR, EDGE_FLOOR_STATUS, 1),
+                "behind the floor edge": over(FLOOR_EDGE_STATUS, FLOOR_PAIR, 1)},
+            "edge side + status side, ms CPU per request": {name: round(sum(both), 3) for name, both in cpu.items()}}
 
 
 def paced_estado(stack: BenchStack, edge: str, answers: Path, _events: int, pids: dict[str, int] | None = None,
