@@ -7,6 +7,8 @@ blobs) and its own edge in ingress mode (`tests.benchmarks.edge_stages`) started
 consultarFactura at N requests/s (500) open loop against each pair in turn, the order alternating, R rounds (4) of S
 seconds (10). --before REV adds a pair of REV's code (edge and status, `git archive`) with its own defaults.
 --stalls also loads `tests/benchmarks/stalls` (garbage collections and a heartbeat thread's lateness per process).
+--threads adds each round's status CPU per request by thread group (thread_cpu.py: grpc's poller, its pools, Kafka's
+threads, ...), `status_threads_ms_per_request`.
 Each pair's raw timestamps stay in var/bench/tail-stages/<n>/.
 Every request is timed at each stage (client, edge loop, edge thread, status call, status handler), joined by
 sequence number and request id: the decomposition of all requests and of the slowest 1 %. Prints JSON and writes
@@ -28,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks import requests_  # noqa: E402
+from tests.benchmarks import requests_, thread_cpu  # noqa: E402
 from tests.benchmarks.bench_soap_edge import machine, publish  # noqa: E402
 from tests.benchmarks.benchstack import (  # noqa: E402
     BenchStack, cpu_seconds, export_tree, extra_server, running_stack, stop)
@@ -224,20 +226,28 @@ def main(argv: list[str]) -> int:
             order = list(urls.items()) if round_ % 2 == 0 else list(urls.items())[::-1]
             for name, (url, stages) in order:
                 load, trace, began = os.getloadavg()[0], [], time.time()
+                threads = thread_cpu.times(pids[name]["status"]) if "--threads" in argv else None
                 cpu, client = {role: cpu_seconds(pid) for role, pid in pids[name].items()}, time.process_time()
                 run = paced_load(url, request, rate, seconds, headers=headers, trace=trace)
                 client = time.process_time() - client  # the load generator's own (this process)
+                threads_after = thread_cpu.times(pids[name]["status"]) if threads is not None else None
                 run["cpu_ms_per_request"] = {role: round((cpu_seconds(pid) - cpu[role]) * 1000 / max(1, run["requests"]), 3)
                                              for role, pid in pids[name].items()}  # edge: arbiter and workers
                 run["cpu_ms_per_request"]["client"] = round(client * 1000 / max(1, run["requests"]), 3)
-                time.sleep(1.3)  # the servers' last lines (the stall probe writes every second)
+                time.sleep(1.3)  # the servers' last lines (the stall probe and the thread names: every second)
+                if threads is not None:
+                    spent = thread_cpu.split(threads, threads_after, thread_cpu.names(stages, pids[name]["status"]))
+                    run["status_threads_ms_per_request"] = {
+                        label: round(s * 1000 / max(1, run["requests"]), 3)
+                        for label, s in sorted(spent.items(), key=lambda item: -item[1]) if s > 0}
                 run.update(decomposition(_joined(trace, stages)), loadavg=[round(load, 2), round(os.getloadavg()[0], 2)])
                 if extra:
                     run["stalls"] = stalls(stages / "stalls", began, began + seconds + 0.5)
                 results.setdefault("rounds", {}).setdefault(name, []).append(run)
                 print(f"{name} round {round_}: p50 {run['p50_ms']} p99 {run['p99_ms']} max {run['max_ms']} "
                       f"errors {run['errors']} CPU ms/request {run['cpu_ms_per_request']} load {run['loadavg']} in flight "
-                      f"{run['in_flight_at_call_start']}",
+                      f"{run['in_flight_at_call_start']}"
+                      + (f" status threads {run['status_threads_ms_per_request']}" if threads is not None else ""),
                       file=sys.stderr, flush=True)
     results["loadavg"].append(round(os.getloadavg()[0], 2))
     results["median p99_ms"] = {name: statistics.median(r["p99_ms"] for r in runs)

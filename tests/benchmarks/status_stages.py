@@ -1,6 +1,7 @@
 """The status service with a timestamp around each GetInvoice, for bench_tail.py (benchmark-only, never in the
 product): `python -m tests.benchmarks.status_stages` with BENCH_STAGES_DIR set. Per call, a JSON line in
-BENCH_STAGES_DIR/status-<pid>.jsonl: the request id and time.perf_counter() when the handler began and ended."""
+BENCH_STAGES_DIR/status-<pid>.jsonl: the request id and time.perf_counter() when the handler began and ended; and the
+process's Python thread names by native id in BENCH_STAGES_DIR/threads-<pid>.json (thread_cpu.py, bench_tail --threads)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from ventanilla.observability import requestid
 
 from status_service import __main__ as status
 from status_service.grpc_api import StatusApi
+from tests.benchmarks import thread_cpu
 
 
 def _instrument() -> None:
@@ -26,6 +28,7 @@ def _instrument() -> None:
                       + "\n")
 
     StatusApi.GetInvoice = timed
+    thread_cpu.write_names(os.environ["BENCH_STAGES_DIR"])
 
 
 if __name__ == "__main__":
