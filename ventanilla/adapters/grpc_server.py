@@ -74,11 +74,17 @@ class GrpcServer:
     def __init__(self, address: str, add_servicers: list[AddServicers], workers: int = 16,
                  credentials: grpc.ServerCredentials | None = None,
                  interceptors: tuple[grpc.ServerInterceptor, ...] = (), health_address: str = "",
-                 share_port: bool = False):
+                 share_port: bool = False, more_addresses: dict[str, str] | None = None):
         """share_port: several processes bind the same address and the kernel spreads connections over them
         (SO_REUSEPORT). gRPC turns it on by default on Linux, so a server that does not share its port turns it off:
         a second process on a taken address then fails to bind (OSError) instead of silently taking half of the
-        connections meant for another service. The option covers the health port too."""
+        connections meant for another service. The option covers the health port too.
+
+        more_addresses ({what: address}): more ports of this one server, with the same credentials and interceptors,
+        so that one process serving several APIs has one completion queue, one poller thread and one pool (a second
+        grpc server, even idle, takes a share of the first one's polling: docs/benchmarks.md, "The status service's
+        CPU per GetInvoice by thread"). Every port serves every servicer added: which caller may call which method
+        is the interceptors' (service_tls.CallerCheck), as for the health port."""
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=workers),
             options=[("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -94,12 +100,14 @@ class GrpcServer:
         self.port = self._bind("gRPC server", address, credentials)
         # plaintext for Kubernetes' gRPC probes: with mutual TLS, every other method refuses a caller without a
         # verified service certificate (service_tls.CallerCheck), which a plaintext connection never has
-        if health_address:
-            try:
-                self._bind("gRPC health port", health_address, None)
-            except BindError:
-                self.stop(0)  # the main port, bound already, is let go
-                raise
+        more = [(what, where, credentials) for what, where in (more_addresses or {}).items()]
+        try:
+            for what, where, with_credentials in more + ([("gRPC health port", health_address, None)]
+                                                         if health_address else []):
+                self._bind(what, where, with_credentials)
+        except BindError:
+            self.stop(0)  # the ports bound already are let go
+            raise
 
     def _bind(self, what: str, address: str, credentials: grpc.ServerCredentials | None) -> int:
         """The port bound at address; BindError when it cannot be (gRPC answers 0 or raises RuntimeError)."""

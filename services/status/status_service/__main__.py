@@ -64,7 +64,7 @@ def _group_consumer(settings: Settings, group: str, client_id: str, max_records:
 
 @dataclass
 class StatusService:
-    """The wired service: projector and group loops in threads, the public and the internal gRPC servers."""
+    """The wired service: projector and group loops in threads, one gRPC server for the status and back-office APIs."""
 
     projector: Projector
     loops: list[GroupLoop]
@@ -177,14 +177,15 @@ def build(settings: Settings, observability: Observability | None = None, *,
     status_api = StatusApi(queries, metrics.group_query_items)
     backoffice_api = BackOfficeApi(store, blobs, reads)
     gate = (*obs.server_interceptors(), ReadyGate(startup.ready, NOT_READY))
-    servers += [
-        GrpcServer(settings.addresses.backoffice,
-                   [lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
-                   **server_options(settings.service_tls, "status", gate, health=False)),
+    # one server for both APIs, on their two ports: a second grpc server costs the queries a poller thread's share of
+    # their I/O (docs/benchmarks.md); which caller may call which API stays CallerCheck's, by method. Its pool has the
+    # threads of the two servers it replaces.
+    servers.append(
         GrpcServer(settings.addresses.status,
-                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s)],
-                   **server_options(settings.service_tls, "status", gate)),
-    ]
+                   [lambda s: services_pb2_grpc.add_StatusServiceServicer_to_server(status_api, s),
+                    lambda s: backoffice_pb2_grpc.add_BackOfficeServiceServicer_to_server(backoffice_api, s)],
+                   workers=32, more_addresses={"back-office gRPC server": settings.addresses.backoffice},
+                   **server_options(settings.service_tls, "status", gate)))
     return StatusService(projector, loops, servers, startup, store, catch_up, [events, feedback, notices],
                          intake=intake, queries=queries, directory=directory, seeded=seeded,
                          grace_s=stop_grace_s(settings))
