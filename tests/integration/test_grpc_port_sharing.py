@@ -57,3 +57,23 @@ def test_servers_sharing_a_port_both_bind_it(free_ports):
     finally:
         for server in servers:
             server.stop(0)
+
+
+def test_a_server_answers_on_each_of_its_addresses_and_a_taken_one_fails_to_bind(free_ports):
+    address, more, taken = (f"127.0.0.1:{port}" for port in free_ports(3))
+    holder = GrpcServer(taken, [])
+    try:
+        with pytest.raises(BindError, match=f"cannot bind the other API to {taken}") as raised:
+            GrpcServer(address, [], more_addresses={"the other API": taken})
+        assert raised.value.address == taken
+    finally:
+        holder.stop(0)
+    server = GrpcServer(address, [], more_addresses={"the other API": more})  # the failed server let its port go
+    server.start()
+    try:
+        for each in (address, more):
+            with grpc.insecure_channel(each) as channel:
+                assert health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5).status \
+                    == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        server.stop(0)

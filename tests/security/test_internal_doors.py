@@ -32,6 +32,14 @@ DOORS = {
     "status.BackOfficeService.GetHistory": ("backoffice", "status", lambda ch: backoffice_pb2_grpc
                                             .BackOfficeServiceStub(ch).GetHistory(
                                                 backoffice_pb2.HistoryRequest(invoice_id=1), timeout=20)),
+    # one gRPC server answers both of the status service's ports: each API is as closed on the other API's port
+    "status.GetInvoice at the back-office port": ("backoffice", "status", lambda ch: services_pb2_grpc
+                                                  .StatusServiceStub(ch).GetInvoice(services_pb2.InvoiceById(
+                                                      id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
+    "status.BackOfficeService.GetHistory at the status port": ("status", "status", lambda ch: backoffice_pb2_grpc
+                                                               .BackOfficeServiceStub(ch).GetHistory(
+                                                                   backoffice_pb2.HistoryRequest(invoice_id=1),
+                                                                   timeout=20)),
     "cancellation.CancelInvoice": ("cancellation", "cancellation", lambda ch: services_pb2_grpc
                                    .CancellationServiceStub(ch).CancelInvoice(services_pb2.CancelById(
                                        id=1, caller=services_pb2.Caller(nif=SUPPLIER)), timeout=20)),
@@ -40,6 +48,8 @@ DOORS = {
 ALLOWED = {"registry.SubmitInvoice": ("soap-edge", "cancellation"),
            "registry.SubmitInvoiceStream": ("soap-edge", "cancellation"), "status.GetInvoice": ("cancellation", "portal"),
            "status.BackOfficeService.GetHistory": ("backoffice-gateway", "soap-edge"),
+           "status.GetInvoice at the back-office port": ("cancellation", "backoffice-gateway"),
+           "status.BackOfficeService.GetHistory at the status port": ("backoffice-gateway", "soap-edge"),
            "cancellation.CancelInvoice": ("soap-edge", "backoffice-gateway")}
 
 
