@@ -7,6 +7,7 @@ blobs) and its own edge in ingress mode (`tests.benchmarks.edge_stages`) started
 consultarFactura at N requests/s (500) open loop against each pair in turn, the order alternating, R rounds (4) of S
 seconds (10). --before REV adds a pair of REV's code (edge and status, `git archive`) with its own defaults.
 --stalls also loads `tests/benchmarks/stalls` (garbage collections and a heartbeat thread's lateness per process).
+--before-first starts REV's pair first (and runs it first in the first round).
 --threads adds each round's status CPU per request by thread group (thread_cpu.py: grpc's poller, its pools, Kafka's
 threads, ...), `status_threads_ms_per_request`.
 Each pair's raw timestamps stay in var/bench/tail-stages/<n>/.
@@ -190,7 +191,8 @@ def main(argv: list[str]) -> int:
         request = (requests_.XML, soap.envelope("consultarFactura", f"<idFactura>{iid}</idFactura>"))
         headers, urls, cwd, pids = stack.client.ingress_headers, {}, {}, {}
         if rev:
-            variants = {**variants, f"before ({rev})": {}}
+            before = {f"before ({rev})": {}}
+            variants = {**before, **variants} if "--before-first" in argv else {**variants, **before}
             tree = export_tree(rev, Path(tmp) / "before", ("ventanilla", "services/soap-edge", "services/status"))
             (tree / "tests").mkdir()
             subprocess.run(["cp", "-r", str(ROOT / "tests" / "benchmarks"), str(tree / "tests")], check=True)
