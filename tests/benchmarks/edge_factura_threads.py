@@ -8,7 +8,7 @@ every target in turn (the order alternating) at reads.RATE requests/s, open loop
 (each worker's main thread, gunicorn's request threads, grpc's own threads by name, the rest), and the status
 service's CPU per request; medians over the rounds. --perf DIR: in the last round, `perf record -F 999 -g` of
 each server's workers during its run (DIR/<target>.data). --py-spy DIR: in the last round, `py-spy record` (raw
-collapsed stacks, --idle off, 100 Hz) of each server's first worker during its run, one file per target in DIR."""
+collapsed stacks of the threads holding the GIL, 500 Hz, not pausing the process) of each server's first worker during its run, one file per target in DIR."""
 from __future__ import annotations
 
 import json
@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
                             spy.mkdir(parents=True, exist_ok=True)
                             out = spy / f"{name.split(' (')[0].replace(' ', '-')}{'-before' if 'before' in name else ''}.txt"
                             recorder = subprocess.Popen(
-                                [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "100", "-d",
+                                [str(Path(sys.executable).parent / "py-spy"), "record", "-r", "500", "--nonblocking", "-d",
                                  str(int(seconds)), "-f", "raw", "-o", str(out), "--threads", "--gil", "--pid",
                                  str(_workers(server)[0])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                         if perf is not None and round_ == rounds - 1:
