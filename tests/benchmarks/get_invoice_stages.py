@@ -42,8 +42,9 @@ INVOICES = (7, 8)
 EDGE_DEFAULT_BYTES = 16 * 1024 * 1024  # VENTANILLA_EDGE_RECEIPT_CACHE_MB's default
 
 
-def _serve(state: Path):
-    """The status side as wired over one invoice with a receipt; (server, StatusApi, invoice id, caller NIF)."""
+def _serve(state: Path, submitter: str = "B12345678"):
+    """The status side as wired over one invoice with a receipt, submitted by `submitter`; (server, its address,
+    StatusApi, caller NIF)."""
     from dataclasses import replace
 
     from status_service.grpc_api import StatusApi
@@ -68,7 +69,7 @@ def _serve(state: Path):
     for offset, invoice_id in enumerate(INVOICES):  # one supplier's, each with a receipt of its own
         receipt = blobs.put(random.Random(invoice_id).randbytes(RECEIPT_BYTES), f"comprobante-{invoice_id}.pdf",
                             "application/pdf")
-        registered = registration(invoice_id)
+        registered = registration(invoice_id, submitter)
         number = f"{35 + invoice_id:04d}"  # 0042 for invoice 7, as before there was a second one
         invoice = replace(registered, key=replace(registered.key, number=number), receipt=receipt)
         store.apply(InvoiceRegistered(f"e-reg-{invoice_id}", invoice_id, T0, invoice), "invoice-events", 0, offset)

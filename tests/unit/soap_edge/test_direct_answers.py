@@ -13,7 +13,8 @@ from ventanilla.domain.errors import DomainError, ErrorKey
 
 from soap_edge.backends.receipts import HeldReceipts
 from soap_edge.facts import RequestFacts, Transfer
-from soap_edge.soap import mtom
+from soap_edge.soap import answers, mtom
+from soap_edge.soap.contract import FacturaExtendidaV2
 from soap_edge.identity.caller import Caller, Via
 from soap_edge.soap.direct import DIRECT, Direct
 from soap_edge.soap.operations import Operations
@@ -101,6 +102,10 @@ def test_factura_answers_are_spynes_bytes(receipt, transfer):
         _same(direct, spyne, mime_random=True, case=label)
         assert direct.headers["Content-Type"].startswith("multipart/related") == bool(receipt)
         assert not receipt or receipt in direct.body  # the part itself, not its base64
+
+
+def test_the_direct_factura_writes_spynes_elements_in_spynes_order():
+    assert answers.FACTURA_ELEMENTS == tuple(FacturaExtendidaV2.get_flat_type_info(FacturaExtendidaV2))
 
 
 def _status_answering_held(receipt: bytes):

@@ -34,7 +34,8 @@ def _moment(message, field: str) -> datetime | None:
     return moment(getattr(message, field), message.HasField(field))
 
 
-def _day(iso: str) -> datetime | None:
+def day(iso: str) -> datetime | None:
+    """A date-only field's day at 00:00 UTC (None when empty)."""
     return datetime.combine(date.fromisoformat(iso), time(), UTC) if iso else None
 
 
@@ -58,7 +59,7 @@ def factura_values(invoice: invoice_pb2.Invoice, receipt_pdf: bytes = b"") -> di
         numero=_text(key.number),
         nifProveedor=_text(key.supplier_nif),
         nifCliente=_text(invoice.customer_nif),
-        fechaFactura=_day(invoice.issue_date),
+        fechaFactura=day(invoice.issue_date),
         fechaFirma=_moment(invoice, "signed_at"),
         moneda=_text(invoice.currency),
         total=_decimal(invoice.total),
