@@ -69,65 +69,75 @@ class RequestIdClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
         return self._call(continuation, client_call_details, request_iterator)
 
 
-def bound_to(request_id: str | None, behavior, traced: CallTrace | None = None):
-    """behavior with the request id bound, and within the call's trace (traced) when tracing is on, while it runs."""
+def request_id_of(context: grpc.ServicerContext) -> str | None:
+    """The caller's x-request-id when sane (the last one sent, as a dict of the metadata keeps it), else None."""
+    return requestid.accepted(dict(context.invocation_metadata() or ()).get(requestid.METADATA_KEY))
+
+
+def bound_to(behavior, traced: CallTrace | None = None):
+    """behavior with the caller's request id bound, and within the call's trace (traced) when tracing is on, while
+    it runs: both read from the servicer context in the handler's thread."""
     def run(request, context):
-        with requestid.bound(request_id):
+        with requestid.bound(request_id_of(context)):
             return behavior(request, context)
     return run if traced is None else traced.wrapped(run)
 
 
 class RequestIdServerInterceptor(grpc.ServerInterceptor):
     """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the call's trace
-    too, in the same layer: decided in the handler's thread, a span only for a call the sampler keeps (grpc_spans.py)."""
+    too, in the same layer: decided in the handler's thread, a span only for a call the sampler keeps (grpc_spans.py).
+
+    grpc runs intercept_service for every call in its one polling thread, which every call of the server waits for:
+    there it only looks up the handler composed for the method once (_composed), and everything about the call (its
+    metadata, its trace) is read in the handler's thread."""
 
     _spans: SampledServerSpans | None = None
+
+    def __init__(self):
+        self._made: dict = {}  # method name -> (the handler continued to, the handler composed on it)
 
     def with_spans(self, spans: SampledServerSpans) -> "RequestIdServerInterceptor":
         """A copy (sharing this one's metrics) that also traces each call."""
         traced = copy.copy(self)
-        traced._spans = spans
+        traced._spans, traced._made = spans, {}
         return traced
 
     def intercept_service(self, continuation, handler_call_details):
-        traced = self._spans.traced(handler_call_details) if self._spans is not None else None
-        return self._handler(continuation, handler_call_details, traced)
-
-    def _handler(self, continuation, handler_call_details, traced: CallTrace | None):
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
-        offered = dict(handler_call_details.invocation_metadata or ()).get(requestid.METADATA_KEY)
-        request_id = requestid.accepted(offered)
+        method = handler_call_details.method
+        made = self._made.get(method)
+        if made is None or made[0] is not handler:  # the method's first call (or a handler since replaced)
+            made = self._made[method] = (handler, self._handler(handler, method))
+        return made[1]
+
+    def _handler(self, handler, method: str):
+        """handler with the request id (and each call's trace) current while it runs."""
+        traced = self._spans.traced(method) if self._spans is not None else None
         if handler.request_streaming and handler.response_streaming:
             return handler  # no bidirectional method in proto/ventanilla/v1
         if handler.request_streaming:
-            return self._wrapped_stream(handler, handler_call_details, request_id, traced)
+            return self._wrapped_stream(handler, method, traced)
         if handler.response_streaming:
-            if request_id is None and traced is None:
-                return handler
-            return grpc.unary_stream_rpc_method_handler(_streamed(request_id, handler.unary_stream, traced),
+            return grpc.unary_stream_rpc_method_handler(_streamed(handler.unary_stream, traced),
                                                         handler.request_deserializer, handler.response_serializer)
-        return self._wrapped(handler, handler_call_details, request_id, traced)
+        return self._wrapped(handler, method, traced)
 
-    def _wrapped(self, handler, _details, request_id: str | None, traced: CallTrace | None):
-        """A unary handler with the request id (and the call's trace) current; neither: the handler as it is."""
-        if request_id is None and traced is None:
-            return handler
-        return grpc.unary_unary_rpc_method_handler(bound_to(request_id, handler.unary_unary, traced),
+    def _wrapped(self, handler, _method: str, traced: CallTrace | None):
+        """A unary handler with the request id (and the call's trace) current."""
+        return grpc.unary_unary_rpc_method_handler(bound_to(handler.unary_unary, traced),
                                                    handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, _details, request_id: str | None, traced: CallTrace | None):
-        """A client-streaming handler with the request id (and trace) current; neither: the handler as it is."""
-        if request_id is None and traced is None:
-            return handler
-        return grpc.stream_unary_rpc_method_handler(bound_to(request_id, handler.stream_unary, traced),
+    def _wrapped_stream(self, handler, _method: str, traced: CallTrace | None):
+        """A client-streaming handler with the request id (and trace) current."""
+        return grpc.stream_unary_rpc_method_handler(bound_to(handler.stream_unary, traced),
                                                     handler.request_deserializer, handler.response_serializer)
 
 
-def _streamed(request_id: str | None, behavior, traced: CallTrace | None):
+def _streamed(behavior, traced: CallTrace | None):
     def run(request, context):  # bound while iterated, as the instrumentation's streamed answers
-        with requestid.bound(request_id):
+        with requestid.bound(request_id_of(context)):
             yield from behavior(request, context)
     return run if traced is None else traced.streamed(run)
 

@@ -122,21 +122,22 @@ class MeteredServerCalls(RequestIdServerInterceptor):
     client-streaming methods alike."""
 
     def __init__(self, registry: CollectorRegistry, tallies: Tallies):
+        super().__init__()
         self._calls = CallMetrics(registry, tallies, "server")
 
-    def _wrapped(self, handler, details, request_id: str | None, traced: CallTrace | None = None):
-        run = self._metered(UNARY, handler.unary_unary, details, request_id, traced)
+    def _wrapped(self, handler, method: str, traced: CallTrace | None = None):
+        run = self._metered(UNARY, handler.unary_unary, method, traced)
         return grpc.unary_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _wrapped_stream(self, handler, details, request_id: str | None, traced: CallTrace | None = None):
-        run = self._metered(CLIENT_STREAMING, handler.stream_unary, details, request_id, traced)
+    def _wrapped_stream(self, handler, method: str, traced: CallTrace | None = None):
+        run = self._metered(CLIENT_STREAMING, handler.stream_unary, method, traced)
         return grpc.stream_unary_rpc_method_handler(run, handler.request_deserializer, handler.response_serializer)
 
-    def _metered(self, kind: str, behavior, details, request_id: str | None, traced: CallTrace | None):
-        """The handler's behaviour counted, timed and run with the request id (and the call's trace) current."""
-        bound = bound_to(request_id, behavior, traced)
+    def _metered(self, kind: str, behavior, full_method: str, traced: CallTrace | None):
+        """The method's behaviour counted, timed and run with each call's request id (and trace) current."""
+        bound = bound_to(behavior, traced)
         calls = self._calls
-        service, method = calls.labels(details.method)
+        service, method = calls.labels(full_method)
 
         def run(request, context):
             calls.started(kind, service, method)

@@ -48,9 +48,9 @@ class SampledServerSpans:
         # the fields besides a lone traceparent (all of them when W3C trace context is not configured)
         self._lone = self._fields - {traceparent.FIELD} if self._w3c else self._fields | {traceparent.FIELD}
 
-    def traced(self, handler_call_details) -> "CallTrace | None":
-        """What wraps this call's handler in its trace; None for the health checks (never traced)."""
-        return CallTrace(self, handler_call_details) if not_health(handler_call_details) else None
+    def traced(self, method: str) -> "CallTrace | None":
+        """What wraps a method's handler in each call's trace; None for the health checks (never traced)."""
+        return None if method.startswith(_HEALTH) else CallTrace(self, method)
 
     def dropped(self, handler_call_details) -> Current | None:
         """(span, parent) when the sampler drops this call; None: started() makes its span."""
@@ -96,11 +96,9 @@ class SampledServerSpans:
             return _W3C.extract(carrier)
         return propagate.extract(carrier)
 
-    def started(self, handler_call_details, servicer_context, parent: Context):
+    def started(self, method: str, metadata, servicer_context, parent: Context):
         """The kept call's span under parent, the caller's context (the SDK's sampler has the last word: a root's id
         was decided on this thread); attributes as OpenTelemetryServerInterceptor._start_span gives them."""
-        metadata = handler_call_details.invocation_metadata or ()
-        method = handler_call_details.method
         service, name = method.lstrip("/").split("/", 1)
         attributes = {"rpc.system": "grpc", "rpc.grpc.status_code": _OK, "rpc.method": name, "rpc.service": service}
         agent = next((value for key, value in metadata if key == "user-agent"), None)
@@ -133,42 +131,44 @@ def ended(span, servicer_context, error: BaseException | None) -> None:
 
 
 class CallTrace:
-    """One call's handler run in its trace: the decision, the span if kept, the context attached and detached."""
+    """A method's handler run in each call's trace: the decision, the span if kept, the context attached and detached;
+    made once per method, everything about the call read from its servicer context in the handler's thread."""
 
-    def __init__(self, spans: SampledServerSpans, handler_call_details):
-        self._spans, self._details = spans, handler_call_details
+    def __init__(self, spans: SampledServerSpans, method: str):
+        self._spans, self._method = spans, method
 
-    def begun(self, servicer_context):
+    def begun(self, servicer_context, metadata):
         """(span, the caller's context, whether the span is kept), decided in the handler's thread."""
-        details = self._details
-        span, parent = self._spans.decided(details.invocation_metadata or (), details.method)
+        span, parent = self._spans.decided(metadata, self._method)
         if span is not None:
             return span, parent, False
-        span = self._spans.started(details, servicer_context, parent)
+        span = self._spans.started(self._method, metadata, servicer_context, parent)
         return span, parent, span.is_recording()
 
-    def unsampled(self) -> Unsampled | None:
-        """The call's context when its caller's trace is unsampled and the sampler drops it (most calls)."""
-        return self._spans.unsampled(self._details.invocation_metadata or ())
-
     def wrapped(self, behavior):
-        """A unary (or client-streaming) behaviour run in this call's trace."""
+        """A unary (or client-streaming) behaviour run in each call's trace."""
+        spans = self._spans
+
         def run(request, context):
-            current = self.unsampled()
+            metadata = context.invocation_metadata() or ()
+            current = spans.unsampled(metadata)
             if current is not None:
                 token = otel_context.attach(current)
                 try:
                     return behavior(request, context)
                 finally:
                     otel_context.detach(token)
-            with _Within(self, context):
+            with _Within(self, context, metadata):
                 return behavior(request, context)
         return run
 
     def streamed(self, behavior):
         """A response-streaming behaviour, its trace current while it is iterated."""
+        spans = self._spans
+
         def run(request, context):
-            current = self.unsampled()
+            metadata = context.invocation_metadata() or ()
+            current = spans.unsampled(metadata)
             if current is not None:
                 token = otel_context.attach(current)
                 try:
@@ -176,7 +176,7 @@ class CallTrace:
                 finally:
                     otel_context.detach(token)
                 return
-            with _Within(self, context):
+            with _Within(self, context, metadata):
                 yield from behavior(request, context)
         return run
 
@@ -184,13 +184,13 @@ class CallTrace:
 class _Within:
     """The call's trace current while the handler runs; a kept span ended with the handler's code and error."""
 
-    __slots__ = ("_call", "_context", "_span", "_kept", "_token")
+    __slots__ = ("_call", "_context", "_metadata", "_span", "_kept", "_token")
 
-    def __init__(self, call: CallTrace, servicer_context):
-        self._call, self._context = call, servicer_context
+    def __init__(self, call: CallTrace, servicer_context, metadata):
+        self._call, self._context, self._metadata = call, servicer_context, metadata
 
     def __enter__(self) -> None:
-        span, parent, self._kept = self._call.begun(self._context)
+        span, parent, self._kept = self._call.begun(self._context, self._metadata)
         self._span, self._token = span, otel_context.attach(trace.set_span_in_context(span, parent))
 
     def __exit__(self, _kind, error, _traceback) -> bool:

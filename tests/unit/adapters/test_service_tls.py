@@ -94,3 +94,18 @@ def test_a_method_nobody_listed_is_closed_and_health_is_open():
 def test_a_refusal_is_logged_once_per_period_and_key():
     every = Everyso(60.0)
     assert every.due(("m", "portal")) and not every.due(("m", "portal")) and every.due(("m", "edge"))
+
+
+def test_each_method_is_checked_by_a_handler_composed_once_and_each_call_by_its_own_caller():
+    check, method = CallerCheck("test"), SimpleNamespace(method="/ventanilla.v1.StatusService/GetInvoice")
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: "answered")
+    first = check.intercept_service(lambda _: handler, method)
+    assert check.intercept_service(lambda _: handler, method) is first  # grpc's poller builds nothing per call
+    assert first.unary_unary(None, Context(("soap-edge",))) == "answered"
+    refused = Context(("portal",))
+    with pytest.raises(Aborted, match="GetInvoice is not open to portal"):
+        first.unary_unary(None, refused)
+    assert refused.code == grpc.StatusCode.PERMISSION_DENIED
+    replaced = grpc.unary_unary_rpc_method_handler(lambda request, context: "replaced")
+    again = check.intercept_service(lambda _: replaced, method)  # a handler continued to since: composed anew
+    assert again is not first and again.unary_unary(None, Context(("soap-edge",))) == "replaced"
