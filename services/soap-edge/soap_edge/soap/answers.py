@@ -85,9 +85,9 @@ def grupo(ids: Iterable[int], items: Iterable[pb.StateItem]) -> str:
 def factura(answer: pb.SubmitInvoiceResponse | InvoiceWithReceipt, name: str,
             parts: list[tuple[str, bytes]] | None) -> list[str]:
     """A FacturaExtendidaV2 of an answer's invoice and receipt_pdf as element `name`, in pieces (`envelope` joins
-    them): each element in FACTURA_ELEMENTS' order (spyne's), an empty one omitted (mapping.factura_values decides
-    the same); with parts (MTOM) the receipt is appended there and an xop:Include stands in its place, else it is
-    inline base64."""
+    them): each element in spyne's order, an empty one omitted, as mapping.factura_values decides (both checked
+    against spyne's bytes in tests/unit/soap_edge/test_direct_answers.py); with parts (MTOM) the receipt is appended
+    there and an xop:Include stands in its place, else it is inline base64."""
     invoice, pdf = answer.invoice, answer.receipt_pdf
     key, centres = invoice.key, invoice.centres
     out = [f"<{name}>"]
@@ -127,14 +127,6 @@ def factura(answer: pb.SubmitInvoiceResponse | InvoiceWithReceipt, name: str,
         return [f"<{name}/>"]
     out.append(f"</{name}>")
     return out
-
-
-# FacturaExtendidaV2's elements in spyne's order, as `factura` writes them (tests/unit/soap_edge: checked against
-# spyne's model, and every answer against spyne's bytes)
-FACTURA_ELEMENTS = ("id", "serie", "numero", "nifProveedor", "nifCliente", "fechaFactura", "fechaFirma", "moneda",
-                    "total", "liquido", "versionFacturaE", "comprobanteRegistro", "fechaRegistro", "estadoFactura",
-                    "observacionesAnulacion", "fechaAnulacion", "oficinaContable", "organoGestor",
-                    "unidadTramitadora", "organoProponente", "claveTesoreria", "observacionesEstado")
 
 
 def _put(out: list[str], tag: str, value: str) -> None:
