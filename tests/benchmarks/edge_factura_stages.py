@@ -19,14 +19,10 @@ per call (valgrind; each loop cut out by a dump at `getppid`; PYTHONHASHSEED=0).
 tree, the order alternating; medians per part."""
 from __future__ import annotations
 
-import argparse
 import gc
 import io
-import json
 import logging
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
-from tests.benchmarks.callgrind_loops import loop_instructions, variants_announced  # noqa: E402
+from tests.benchmarks.callgrind_loops import loop_instructions, stages_main  # noqa: E402
 
 STAGES = ("floor app", "edge app", "edge app, access log at INFO", "edge app, version", "bare call",
           "status client", "status client, request id bound",
@@ -185,39 +181,7 @@ def _callgrind(product: Path, runs: int, out: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", type=Path, help="another commit's product tree (git archive export)")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--callgrind", action="store_true", help="instructions per call under valgrind instead")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(_child(args.child.resolve(), args.runs)))
-        return
-    variants = variants_announced(ROOT, args.before, args.rounds, args.runs)
-    unit = "instructions (k) per call, callgrind" if args.callgrind else "CPU ms per call"
-    figures: dict[str, dict[str, list[float]]] = {v: {s: [] for s in STAGES} for v in variants}
-    with tempfile.TemporaryDirectory() as tmp:
-        for round_ in range(args.rounds):
-            for variant in (list(variants) if round_ % 2 == 0 else list(reversed(variants))):
-                if args.callgrind:
-                    measured = {s: n / 1e3 for s, n in _callgrind(variants[variant], args.runs, Path(tmp)).items()}
-                else:
-                    out = subprocess.run([sys.executable, __file__, "--child", str(variants[variant]),
-                                          "--runs", str(args.runs)], check=True, capture_output=True, text=True,
-                                         cwd=tmp)
-                    measured = json.loads(out.stdout.strip().splitlines()[-1])
-                for stage, value in measured.items():
-                    figures[variant][stage].append(value)
-    print(f"{unit}, median of {args.rounds} rounds (each round's figures after the slash); load average "
-          f"{os.getloadavg()[0]:.1f}")
-    for stage in STAGES:
-        cells = [f"{statistics.median(figures[v][stage]):.3f} ({' / '.join(f'{x:.3f}' for x in figures[v][stage])})"
-                 for v in variants]
-        ratio = (f"  after/before {statistics.median(figures['after'][stage]) / statistics.median(figures['before'][stage]):.3f}"
-                 if "before" in variants else "")
-        print(f"{stage:28} " + "  ".join(f"{v}: {c}" for v, c in zip(variants, cells)) + ratio)
+    stages_main(__file__, __doc__, ROOT, STAGES, _child, _callgrind)
 
 
 if __name__ == "__main__":
