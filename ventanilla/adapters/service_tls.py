@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 import grpc
 
+from ventanilla.adapters.method_handlers import ComposedPerMethod
 from ventanilla.config import ServiceTls
 from ventanilla.logs import Everyso
 
@@ -70,28 +71,16 @@ def _names(identities: tuple[bytes, ...]) -> frozenset[str]:
     return frozenset(name.decode() for name in identities)
 
 
-class CallerCheck(grpc.ServerInterceptor):
+class CallerCheck(ComposedPerMethod):
     """Lets a call through only from a service allowed to call its method (health checks: anyone who reaches the
-    port); refusals are UNAUTHENTICATED (no service certificate) or PERMISSION_DENIED, logged with who tried.
-
-    grpc runs intercept_service for every call in its one polling thread: there it only looks up the handler
-    composed once per method (the method's allowed callers fixed in it); the caller is read in the handler's thread."""
+    port); refusals are UNAUTHENTICATED (no service certificate) or PERMISSION_DENIED, logged with who tried. The
+    method's allowed callers are fixed in its handler, composed once; the caller is read in the handler's thread."""
 
     def __init__(self, service: str, callers: Mapping[str, frozenset[str]] = CALLERS):
+        super().__init__()
         self._service, self._callers, self._every = service, callers, Everyso(10.0)
-        self._made: dict = {}  # method name -> (the handler continued to, the checked handler or None: refused)
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method = handler_call_details.method
-        made = self._made.get(method)
-        if made is None or made[0] is not handler:  # the method's first call (or a handler since replaced)
-            made = self._made[method] = (handler, self._checked(handler, method))
-        return made[1]
-
-    def _checked(self, handler, method: str):
+    def compose(self, handler, method: str):
         """handler behind the check of its callers; None (refused) for a response-streaming one."""
         if method.startswith(HEALTH):
             return handler

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import grpc
 from opentelemetry import context as otel_context, trace
 
+from ventanilla.adapters.method_handlers import ComposedPerMethod
 from ventanilla.observability import requestid, traceparent
 from ventanilla.observability.client_spans import ClientSpans
 from ventanilla.observability.grpc_client import CallDetails, ObservedChannel
@@ -83,18 +84,13 @@ def bound_to(behavior, traced: CallTrace | None = None):
     return run if traced is None else traced.wrapped(run)
 
 
-class RequestIdServerInterceptor(grpc.ServerInterceptor):
+class RequestIdServerInterceptor(ComposedPerMethod):
     """Makes the caller's x-request-id (when sane) current while the handler runs; made with_spans, the call's trace
     too, in the same layer: decided in the handler's thread, a span only for a call the sampler keeps (grpc_spans.py).
-
-    grpc runs intercept_service for every call in its one polling thread, which every call of the server waits for:
-    there it only looks up the handler composed for the method once (_composed), and everything about the call (its
-    metadata, its trace) is read in the handler's thread."""
+    The handler is composed once per method; everything about the call (its metadata, its trace) is read in the
+    handler's thread."""
 
     _spans: SampledServerSpans | None = None
-
-    def __init__(self):
-        self._made: dict = {}  # method name -> (the handler continued to, the handler composed on it)
 
     def with_spans(self, spans: SampledServerSpans) -> "RequestIdServerInterceptor":
         """A copy (sharing this one's metrics) that also traces each call."""
@@ -102,17 +98,7 @@ class RequestIdServerInterceptor(grpc.ServerInterceptor):
         traced._spans, traced._made = spans, {}
         return traced
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method = handler_call_details.method
-        made = self._made.get(method)
-        if made is None or made[0] is not handler:  # the method's first call (or a handler since replaced)
-            made = self._made[method] = (handler, self._handler(handler, method))
-        return made[1]
-
-    def _handler(self, handler, method: str):
+    def compose(self, handler, method: str):
         """handler with the request id (and each call's trace) current while it runs."""
         traced = self._spans.traced(method) if self._spans is not None else None
         if handler.request_streaming and handler.response_streaming:
