@@ -83,3 +83,17 @@ def stages_main(script: str, description: str, root: Path, stages: tuple[str, ..
         ratio = (f"  after/before {statistics.median(figures['after'][stage]) / statistics.median(figures['before'][stage]):.3f}"
                  if "before" in variants else "")
         print(f"{stage:{width}} " + "  ".join(f"{v}: {c}" for v, c in zip(variants, cells)) + ratio)
+
+
+def timed_loop(step: Callable[[], object], runs: int, warm_up: int) -> float:
+    """CPU ms per call of step over runs calls after warm_up, the loop cut out for callgrind by a getppid() on each
+    side (loop_instructions)."""
+    for _ in range(warm_up):
+        step()
+    os.getppid()  # callgrind dumps here: what came before is not the loop
+    started = time.process_time()
+    for _ in range(runs):
+        step()
+    cpu = time.process_time() - started
+    os.getppid()  # callgrind dumps here: the loop
+    return cpu * 1000 / runs

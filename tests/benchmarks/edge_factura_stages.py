@@ -25,13 +25,12 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
-from tests.benchmarks.callgrind_loops import loop_instructions, stages_main  # noqa: E402
+from tests.benchmarks.callgrind_loops import loop_instructions, stages_main, timed_loop  # noqa: E402
 
 STAGES = ("floor app", "edge app", "edge app, access log at INFO", "edge app, version", "bare call",
           "status client", "status client, request id bound",
@@ -161,15 +160,7 @@ def _child(product: Path, runs: int) -> dict[str, float]:
             for name in STAGES:
                 step = steps[name]
                 info_log.setLevel(logging.INFO if name == "edge app, access log at INFO" else logging.NOTSET)
-                for _ in range(WARM_UP):
-                    step()
-                os.getppid()  # callgrind dumps here: what came before is not the loop
-                started = time.process_time()
-                for _ in range(runs):
-                    step()
-                cpu = time.process_time() - started
-                os.getppid()  # callgrind dumps here: the loop
-                result[name] = cpu * 1000 / runs
+                result[name] = timed_loop(step, runs, WARM_UP)
         finally:
             server.stop(0)
     return result

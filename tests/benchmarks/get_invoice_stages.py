@@ -22,13 +22,12 @@ import random
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script: the sibling modules by their package
 
-from tests.benchmarks.callgrind_loops import loop_instructions, stages_main  # noqa: E402
+from tests.benchmarks.callgrind_loops import loop_instructions, stages_main, timed_loop  # noqa: E402
 
 STAGES = ("status handler", "edge answer", "edge answer, MTOM", "hop", "hop + answer", "status handler, held",
           "hop, miss", "hop + answer, miss")
@@ -144,15 +143,7 @@ def _child(product: Path, runs: int) -> dict[str, float]:
         try:
             for name in STAGES:
                 step = steps[name]
-                for _ in range(WARM_UP):
-                    step()
-                os.getppid()  # callgrind dumps here: what came before is not the loop
-                started = time.process_time()
-                for _ in range(runs):
-                    step()
-                cpu = time.process_time() - started
-                os.getppid()  # callgrind dumps here: the loop
-                result[name] = cpu * 1000 / runs
+                result[name] = timed_loop(step, runs, WARM_UP)
         finally:
             close()
             close_other()
